@@ -1,0 +1,45 @@
+//! Operator commands, run on the server machine against the same data directory as the server.
+
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{AdminCommand, CommonSettings};
+use crate::server::open_registry;
+
+/// Runs one admin command, printing its result to standard output.
+pub async fn run(settings: &CommonSettings, command: AdminCommand) -> anyhow::Result<()> {
+    let registry = open_registry(settings, 1, CancellationToken::new()).await?;
+    match command {
+        AdminCommand::CreateOrg { name, admin_ttl } => {
+            let name = crate::domain::text::required_line(
+                "name",
+                &name,
+                crate::domain::dataset::limits::NAME,
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (organization, token, record) = registry
+                .bootstrap_organization(name, Some(chrono::Duration::from_std(admin_ttl)?))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+            println!("organization_id: {}", organization.id);
+            println!("admin_token_id: {}", record.id);
+            println!(
+                "admin_token_expires: {}",
+                crate::domain::event::format_time(record.expire_time)
+            );
+            println!("admin_token: {token}");
+        }
+        AdminCommand::OperatorToken { ttl } => {
+            let (token, record) = registry
+                .operator_token(Some(chrono::Duration::from_std(ttl)?))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+            eprintln!(
+                "operator token {} valid until {}",
+                record.id,
+                crate::domain::event::format_time(record.expire_time)
+            );
+            println!("{token}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! Command line and environment: one `clap` definition gives flags, `PROVENANCE_*` variables and
+//! `--help` alike.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Default bounds of the server, shared by the flags and [`ServeSettings::default`].
+pub mod defaults {
+    /// Listen address.
+    pub const LISTEN: &str = "127.0.0.1:50051";
+    /// Calls served at once.
+    pub const MAX_CONCURRENT_CALLS: usize = 512;
+    /// Calls in flight on one connection.
+    pub const MAX_CALLS_PER_CONNECTION: u32 = 256;
+    /// Largest request message, bytes.
+    pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+    /// Open `WatchEvents` streams.
+    pub const MAX_WATCHERS: usize = 1024;
+}
+
+/// A registry of training-data lineage, attestations and signed lineage certificates.
+#[derive(Debug, Parser)]
+#[command(name = "provenance-registry", version, about)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Settings shared by every command.
+    #[command(flatten)]
+    pub common: CommonSettings,
+    /// Settings of `serve`, also accepted without the subcommand.
+    #[command(flatten)]
+    pub serve: ServeSettings,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the gRPC API (the default).
+    Serve,
+    /// Operator commands, run on the server machine against its data directory.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// Operator commands. Local access to the data directory is the operator's proof of authority.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an organisation and print its id and a first admin token.
+    CreateOrg {
+        /// Display name of the organisation.
+        name: String,
+        /// Lifetime of the admin token, e.g. `90d`, `12h`.
+        #[arg(long, default_value = "90d", value_parser = humantime::parse_duration)]
+        admin_ttl: Duration,
+    },
+    /// Print an operator token, which `CreateOrganization` requires.
+    OperatorToken {
+        /// Lifetime of the token, e.g. `1h`.
+        #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+        ttl: Duration,
+    },
+}
+
+/// Where the registry keeps its state, and how it names and logs itself.
+#[derive(Debug, Clone, Args)]
+pub struct CommonSettings {
+    /// Directory of the registry's files (database, key files). Created if missing.
+    #[arg(
+        long,
+        env = "PROVENANCE_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+    /// Database URL; default: the SQLite file `registry.db` in the data directory.
+    #[arg(long, env = "PROVENANCE_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// The `iss` claim of the tokens this registry issues, and the name it gives itself.
+    #[arg(
+        long,
+        env = "PROVENANCE_ISSUER",
+        default_value = "provenance-registry",
+        global = true
+    )]
+    pub issuer: String,
+    /// Log format: `pretty` for people, `json` for log collectors. Filter with `RUST_LOG`.
+    #[arg(long, env = "PROVENANCE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    pub log_format: LogFormat,
+    /// Default lifetime of access tokens created over the API without a `ttl`.
+    #[arg(long, env = "PROVENANCE_DEFAULT_TOKEN_TTL", default_value = "30d", value_parser = humantime::parse_duration, global = true)]
+    pub default_token_ttl: Duration,
+    /// Longest lifetime an access token may be given.
+    #[arg(long, env = "PROVENANCE_MAX_TOKEN_TTL", default_value = "365d", value_parser = humantime::parse_duration, global = true)]
+    pub max_token_ttl: Duration,
+}
+
+/// How the server listens and what it bounds.
+#[derive(Debug, Clone, Args)]
+pub struct ServeSettings {
+    /// Address and port to listen on. Port 0 picks a free port (printed at start).
+    #[arg(long, env = "PROVENANCE_LISTEN", default_value = defaults::LISTEN)]
+    pub listen: SocketAddr,
+    /// Calls served at once across all connections; more are refused with `RESOURCE_EXHAUSTED`.
+    #[arg(long, env = "PROVENANCE_MAX_CONCURRENT_CALLS", default_value_t = defaults::MAX_CONCURRENT_CALLS)]
+    pub max_concurrent_calls: usize,
+    /// Calls in flight on one connection (HTTP/2 streams).
+    #[arg(long, env = "PROVENANCE_MAX_CALLS_PER_CONNECTION", default_value_t = defaults::MAX_CALLS_PER_CONNECTION)]
+    pub max_calls_per_connection: u32,
+    /// Largest request message accepted, in bytes.
+    #[arg(long, env = "PROVENANCE_MAX_MESSAGE_BYTES", default_value_t = defaults::MAX_MESSAGE_BYTES)]
+    pub max_message_bytes: usize,
+    /// `WatchEvents` streams open at once.
+    #[arg(long, env = "PROVENANCE_MAX_WATCHERS", default_value_t = defaults::MAX_WATCHERS)]
+    pub max_watchers: usize,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+impl CommonSettings {
+    /// The database URL in effect.
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            crate::store::sqlite::SqliteStore::url_in(&self.data_dir, "registry.db")
+        })
+    }
+
+    /// Settings for tests and tools: everything default, state in `data_dir`.
+    pub fn for_data_dir(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            database_url: None,
+            issuer: "provenance-registry".into(),
+            log_format: LogFormat::Pretty,
+            default_token_ttl: Duration::from_secs(30 * 86_400),
+            max_token_ttl: Duration::from_secs(365 * 86_400),
+        }
+    }
+}
+
+impl Default for ServeSettings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            max_concurrent_calls: defaults::MAX_CONCURRENT_CALLS,
+            max_calls_per_connection: defaults::MAX_CALLS_PER_CONNECTION,
+            max_message_bytes: defaults::MAX_MESSAGE_BYTES,
+            max_watchers: defaults::MAX_WATCHERS,
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! Datasets and their sources, as the registry stores them. Immutable once registered.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::digest::ContentDigest;
+use crate::error::{Error, Result};
+
+/// Bounds of dataset fields, shared by validation and documentation.
+pub mod limits {
+    /// Characters in a dataset name.
+    pub const NAME: usize = 200;
+    /// Characters in a version label.
+    pub const VERSION: usize = 100;
+    /// Characters in a description (dataset or source).
+    pub const DESCRIPTION: usize = 4096;
+    /// Characters in an SPDX licence expression.
+    pub const LICENSE: usize = 200;
+    /// Characters in a source URI or reference.
+    pub const URI: usize = 2048;
+    /// Characters in a model id or provider.
+    pub const MODEL_FIELD: usize = 200;
+    /// Characters in a model version.
+    pub const MODEL_VERSION: usize = 100;
+    /// Sources per dataset.
+    pub const SOURCES: usize = 1000;
+}
+
+/// Who may see a dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Visibility {
+    /// The owner only.
+    Private,
+    /// Every organisation.
+    Public,
+}
+
+impl Visibility {
+    /// Stored and hashed spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Private => "private",
+            Visibility::Public => "public",
+        }
+    }
+
+    /// Inverse of [`Visibility::as_str`].
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "private" => Some(Visibility::Private),
+            "public" => Some(Visibility::Public),
+            _ => None,
+        }
+    }
+
+    /// True for [`Visibility::Public`].
+    pub fn is_public(self) -> bool {
+        self == Visibility::Public
+    }
+}
+
+/// What a source is. The variant carries what only that kind has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceKind {
+    /// A registered dataset: a lineage edge.
+    Dataset {
+        /// The parent dataset.
+        dataset_id: Uuid,
+    },
+    /// An unregistered dataset, e.g. a hub id.
+    ExternalDataset,
+    /// Web pages.
+    WebCrawl,
+    /// A corpus used under licence.
+    LicensedCorpus,
+    /// Written by people.
+    HumanAuthored,
+    /// Produced by a model.
+    ModelGenerated {
+        /// The generating model as the registrant named it.
+        model: ModelRef,
+    },
+}
+
+impl SourceKind {
+    /// Stored spelling of the kind.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SourceKind::Dataset { .. } => "dataset",
+            SourceKind::ExternalDataset => "external_dataset",
+            SourceKind::WebCrawl => "web_crawl",
+            SourceKind::LicensedCorpus => "licensed_corpus",
+            SourceKind::HumanAuthored => "human_authored",
+            SourceKind::ModelGenerated { .. } => "model_generated",
+        }
+    }
+
+    /// Whether `uri` must be given for this kind: without it nobody could find the source again.
+    fn requires_uri(&self) -> bool {
+        matches!(self, SourceKind::ExternalDataset | SourceKind::WebCrawl)
+    }
+}
+
+/// A generating model, as named by the registrant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelRef {
+    /// Name or hub id, e.g. `deepseek-ai/DeepSeek-R1`.
+    pub model_id: String,
+    /// Revision or tag.
+    pub version: Option<String>,
+    /// Who served it.
+    pub provider: Option<String>,
+}
+
+/// One declared source of a dataset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// The kind, with what only that kind carries.
+    pub kind: SourceKind,
+    /// Where it is or a reference to it.
+    pub uri: Option<String>,
+    /// SPDX licence expression it was used under.
+    pub license: Option<String>,
+    /// When it was collected.
+    pub collect_time: Option<DateTime<Utc>>,
+    /// Its content digest.
+    pub content_digest: Option<ContentDigest>,
+    /// Free text.
+    pub description: Option<String>,
+}
+
+impl Source {
+    /// Applies the rules that tie fields to kinds. Field paths are relative to the source.
+    pub fn new(
+        kind: SourceKind,
+        uri: Option<String>,
+        license: Option<String>,
+        collect_time: Option<DateTime<Utc>>,
+        content_digest: Option<ContentDigest>,
+        description: Option<String>,
+    ) -> Result<Self> {
+        if kind.requires_uri() && uri.is_none() {
+            return Err(Error::invalid(
+                "uri",
+                format!("is required for a source of kind {}", kind.name()),
+            ));
+        }
+        Ok(Self {
+            kind,
+            uri,
+            license,
+            collect_time,
+            content_digest,
+            description,
+        })
+    }
+
+    /// The parent dataset, for a `Dataset` source.
+    pub fn parent(&self) -> Option<Uuid> {
+        match self.kind {
+            SourceKind::Dataset { dataset_id } => Some(dataset_id),
+            _ => None,
+        }
+    }
+}
+
+/// A dataset as a registrant describes it, validated, before the registry accepts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDataset {
+    /// The owner: the caller's organisation.
+    pub organization_id: Uuid,
+    /// Name, unique with version in the organisation.
+    pub name: String,
+    /// Version label.
+    pub version: String,
+    /// Content digest.
+    pub content_digest: ContentDigest,
+    /// Size in bytes.
+    pub size_bytes: Option<u64>,
+    /// Free text.
+    pub description: Option<String>,
+    /// SPDX licence expression.
+    pub license: Option<String>,
+    /// Who may see it.
+    pub visibility: Visibility,
+    /// What it was made from.
+    pub sources: Vec<Source>,
+    /// The token that registers it.
+    pub creator_token_id: Uuid,
+    /// That token's subject.
+    pub creator_subject: String,
+}
+
+/// A registered dataset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dataset {
+    /// UUID v7, assigned at registration.
+    pub id: Uuid,
+    /// Owner.
+    pub organization_id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Version label.
+    pub version: String,
+    /// Content digest.
+    pub content_digest: ContentDigest,
+    /// Size in bytes.
+    pub size_bytes: Option<u64>,
+    /// Free text.
+    pub description: Option<String>,
+    /// SPDX licence expression.
+    pub license: Option<String>,
+    /// Who may see it.
+    pub visibility: Visibility,
+    /// What it was made from, in the order given.
+    pub sources: Vec<Source>,
+    /// Registration time, to the microsecond.
+    pub create_time: DateTime<Utc>,
+    /// The token that registered it.
+    pub creator_token_id: Uuid,
+    /// That token's subject.
+    pub creator_subject: String,
+}
+
+impl Dataset {
+    /// The stored record of `new`, with the id and time the registry assigns.
+    pub fn from_new(new: NewDataset, id: Uuid, create_time: DateTime<Utc>) -> Self {
+        Self {
+            id,
+            organization_id: new.organization_id,
+            name: new.name,
+            version: new.version,
+            content_digest: new.content_digest,
+            size_bytes: new.size_bytes,
+            description: new.description,
+            license: new.license,
+            visibility: new.visibility,
+            sources: new.sources,
+            create_time,
+            creator_token_id: new.creator_token_id,
+            creator_subject: new.creator_subject,
+        }
+    }
+
+    /// Parent datasets named by `Dataset` sources, in source order.
+    pub fn parents(&self) -> impl Iterator<Item = Uuid> + '_ {
+        self.sources.iter().filter_map(Source::parent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn external_datasets_and_web_crawls_need_a_uri() {
+        for kind in [SourceKind::ExternalDataset, SourceKind::WebCrawl] {
+            let err = Source::new(kind, None, None, None, None, None).unwrap_err();
+            assert!(err.to_string().starts_with("uri: is required"), "{err}");
+        }
+        assert!(Source::new(SourceKind::HumanAuthored, None, None, None, None, None).is_ok());
+    }
+
+    #[test]
+    fn only_dataset_sources_are_lineage_edges() {
+        let parent = Uuid::now_v7();
+        let edge = Source::new(
+            SourceKind::Dataset { dataset_id: parent },
+            None,
+            None,
+            None,
+            None,
+            None,
+        );
+        assert_eq!(edge.unwrap().parent(), Some(parent));
+        let crawl = Source::new(
+            SourceKind::WebCrawl,
+            Some("https://example.org".into()),
+            None,
+            None,
+            None,
+            None,
+        );
+        assert_eq!(crawl.unwrap().parent(), None);
+    }
+
+    #[test]
+    fn visibility_names_round_trip() {
+        for v in [Visibility::Private, Visibility::Public] {
+            assert_eq!(Visibility::parse(v.as_str()), Some(v));
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! The registry's one error type. Every layer returns it; `grpc::status` turns it into a gRPC status.
+
+use std::fmt;
+
+/// Why a request could not be served. Each variant maps to exactly one gRPC code.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A request field is missing, malformed or out of bounds.
+    #[error("{}", .0)]
+    InvalidArgument(FieldViolations),
+    /// The resource does not exist, or the caller may not know that it exists.
+    #[error("{0}")]
+    NotFound(String),
+    /// A different resource already holds the requested identity.
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// No valid access token came with the call.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller is known but its role does not allow the call.
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// The request is well formed but the registry's state does not allow it.
+    #[error("{0}")]
+    FailedPrecondition(String),
+    /// A configured limit was reached; retrying later may succeed.
+    #[error("{0}")]
+    ResourceExhausted(String),
+    /// The server is shutting down or otherwise cannot take the call now.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A fault inside the registry. Logged with its cause chain; the client sees a generic message.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// Shorthand used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// One invalid field: `field` is the request path (`sources[2].dataset_id`), `reason` says why.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidArgument(FieldViolations(vec![FieldViolation {
+            field: field.into(),
+            reason: reason.into(),
+        }]))
+    }
+
+    /// Wraps a storage or I/O failure whose details must not reach the client.
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        Error::Internal(error.into())
+    }
+
+    /// Prefixes every field path in an `InvalidArgument` error (`name` becomes `sources[1].name`);
+    /// leaves other errors alone.
+    pub fn within(self, prefix: &str) -> Self {
+        match self {
+            Error::InvalidArgument(FieldViolations(list)) => {
+                Error::InvalidArgument(FieldViolations(
+                    list.into_iter()
+                        .map(|v| FieldViolation {
+                            field: format!("{prefix}.{}", v.field),
+                            reason: v.reason,
+                        })
+                        .collect(),
+                ))
+            }
+            other => other,
+        }
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(error: sqlx::Error) -> Self {
+        Error::Internal(anyhow::Error::new(error).context("database call failed"))
+    }
+}
+
+/// One field of a request and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    /// Path of the field in the request, e.g. `sources[0].uri`.
+    pub field: String,
+    /// What is wrong, in words a person can act on.
+    pub reason: String,
+}
+
+/// The fields of a request that failed validation (at least one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolations(pub Vec<FieldViolation>);
+
+impl fmt::Display for FieldViolations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, v) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{}: {}", v.field, v.reason)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,72 @@
+//! `provenance.v1.DatasetService`.
+
+use tonic::{Request, Response, Status};
+
+use super::convert::{dataset_to_proto, new_dataset};
+use crate::domain::access::Role;
+use crate::domain::dataset::limits;
+use crate::domain::paging::page_size;
+use crate::domain::registration::Registration;
+use crate::domain::text::{optional_line, optional_uuid, required_uuid};
+use crate::proto::v1 as pb;
+use crate::registry::Registry;
+
+/// Handlers of the dataset service.
+pub struct DatasetHandlers {
+    /// The registry the handlers serve.
+    pub registry: Registry,
+}
+
+#[tonic::async_trait]
+impl pb::dataset_service_server::DatasetService for DatasetHandlers {
+    #[tracing::instrument(skip_all)]
+    async fn register_dataset(
+        &self,
+        request: Request<pb::RegisterDatasetRequest>,
+    ) -> Result<Response<pb::RegisterDatasetResponse>, Status> {
+        let caller = self.registry.caller(request.metadata()).await?;
+        // Rights before validation, so that a caller without them learns nothing from the answers.
+        let organization = caller.member_with(Role::Registrar)?;
+        let new = new_dataset(request.into_inner(), organization, &caller)?;
+        let registration = self.registry.register_dataset(&caller, new).await?;
+        let already_existed = matches!(registration, Registration::Existing(_));
+        let dataset = match registration {
+            Registration::Created(d) | Registration::Existing(d) => d,
+        };
+        Ok(Response::new(pb::RegisterDatasetResponse {
+            dataset: Some(dataset_to_proto(dataset)),
+            already_existed,
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_dataset(
+        &self,
+        request: Request<pb::GetDatasetRequest>,
+    ) -> Result<Response<pb::Dataset>, Status> {
+        let caller = self.registry.caller(request.metadata()).await?;
+        let id = required_uuid("id", &request.get_ref().id)?;
+        let dataset = self.registry.get_dataset(&caller, id).await?;
+        Ok(Response::new(dataset_to_proto(dataset)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_datasets(
+        &self,
+        request: Request<pb::ListDatasetsRequest>,
+    ) -> Result<Response<pb::ListDatasetsResponse>, Status> {
+        let caller = self.registry.caller(request.metadata()).await?;
+        let request = request.into_inner();
+        let size = page_size(request.page_size)?;
+        let name = optional_line("name", &request.name, limits::NAME)?;
+        let organization_id = optional_uuid("organization_id", &request.organization_id)?;
+        let (datasets, next) = self
+            .registry
+            .list_datasets(&caller, name, organization_id, size, &request.page_token)
+            .await?;
+        Ok(Response::new(pb::ListDatasetsResponse {
+            datasets: datasets.into_iter().map(dataset_to_proto).collect(),
+            next_page_token: next.unwrap_or_default(),
+        }))
+    }
+}

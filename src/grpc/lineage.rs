@@ -1,0 +1,75 @@
+//! `provenance.v1.LineageService`.
+
+use tonic::{Request, Response, Status};
+
+use super::convert::lineage_node_to_proto;
+use super::{ResponseStream, stream_of};
+use crate::domain::lineage::{Direction, max_depth};
+use crate::domain::paging::page_size;
+use crate::domain::text::required_uuid;
+use crate::error::{Error, Result};
+use crate::proto::v1 as pb;
+use crate::registry::{LineageQuery, Registry};
+
+/// Handlers of the lineage service.
+pub struct LineageHandlers {
+    /// The registry the handlers serve.
+    pub registry: Registry,
+}
+
+fn query_from_proto(request: &pb::GetLineageRequest) -> Result<LineageQuery> {
+    let direction = match pb::LineageDirection::try_from(request.direction) {
+        Ok(pb::LineageDirection::Unspecified | pb::LineageDirection::Upstream) => {
+            Direction::Upstream
+        }
+        Ok(pb::LineageDirection::Downstream) => Direction::Downstream,
+        Err(_) => {
+            return Err(Error::invalid(
+                "direction",
+                "must be LINEAGE_DIRECTION_UPSTREAM or LINEAGE_DIRECTION_DOWNSTREAM",
+            ));
+        }
+    };
+    Ok(LineageQuery {
+        root: required_uuid("dataset_id", &request.dataset_id)?,
+        direction,
+        max_depth: max_depth(request.max_depth)?,
+    })
+}
+
+#[tonic::async_trait]
+impl pb::lineage_service_server::LineageService for LineageHandlers {
+    #[tracing::instrument(skip_all)]
+    async fn get_lineage(
+        &self,
+        request: Request<pb::GetLineageRequest>,
+    ) -> Result<Response<pb::GetLineageResponse>, Status> {
+        let caller = self.registry.caller(request.metadata()).await?;
+        let request = request.into_inner();
+        let query = query_from_proto(&request)?;
+        let size = page_size(request.page_size)?;
+        let page = self
+            .registry
+            .lineage_page(&caller, &query, size, &request.page_token)
+            .await?;
+        Ok(Response::new(pb::GetLineageResponse {
+            nodes: page.nodes.into_iter().map(lineage_node_to_proto).collect(),
+            next_page_token: page.next_page_token.unwrap_or_default(),
+            total_count: page.total_count as i32,
+            hidden_count: page.hidden_count as i32,
+        }))
+    }
+
+    type StreamLineageStream = ResponseStream<pb::LineageNode>;
+
+    #[tracing::instrument(skip_all)]
+    async fn stream_lineage(
+        &self,
+        request: Request<pb::GetLineageRequest>,
+    ) -> Result<Response<Self::StreamLineageStream>, Status> {
+        let caller = self.registry.caller(request.metadata()).await?;
+        let query = query_from_proto(request.get_ref())?;
+        let nodes = self.registry.lineage_stream(&caller, query).await?;
+        Ok(Response::new(stream_of(nodes, lineage_node_to_proto)))
+    }
+}

@@ -1,0 +1,88 @@
+//! `provenance.v1.OrganizationService`.
+
+use tonic::{Request, Response, Status};
+
+use super::convert::{organization_to_proto, role_from_proto, token_to_proto};
+use crate::domain::dataset::limits;
+use crate::domain::text::{optional_uuid, required_line};
+use crate::error::Error;
+use crate::proto::v1 as pb;
+use crate::registry::{MIN_TOKEN_TTL, Registry};
+
+/// Handlers of the organisation service.
+pub struct OrganizationHandlers {
+    /// The registry the handlers serve.
+    pub registry: Registry,
+}
+
+#[tonic::async_trait]
+impl pb::organization_service_server::OrganizationService for OrganizationHandlers {
+    #[tracing::instrument(skip_all)]
+    async fn create_organization(
+        &self,
+        request: Request<pb::CreateOrganizationRequest>,
+    ) -> Result<Response<pb::Organization>, Status> {
+        let caller = self.registry.caller(request.metadata()).await?;
+        let name = required_line("name", &request.get_ref().name, limits::NAME)?;
+        let organization = self.registry.create_organization(&caller, name).await?;
+        Ok(Response::new(organization_to_proto(organization)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_organization(
+        &self,
+        request: Request<pb::GetOrganizationRequest>,
+    ) -> Result<Response<pb::Organization>, Status> {
+        let caller = self.registry.caller(request.metadata()).await?;
+        let id = optional_uuid("id", &request.get_ref().id)?;
+        let organization = self.registry.get_organization(&caller, id).await?;
+        Ok(Response::new(organization_to_proto(organization)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_access_token(
+        &self,
+        request: Request<pb::CreateAccessTokenRequest>,
+    ) -> Result<Response<pb::CreateAccessTokenResponse>, Status> {
+        let caller = self.registry.caller(request.metadata()).await?;
+        let request = request.into_inner();
+        let role = role_from_proto(request.role)?;
+        let subject = required_line("subject", &request.subject, limits::NAME)?;
+        let ttl = request
+            .ttl
+            .map(|d| {
+                if d.nanos != 0 || d.seconds < MIN_TOKEN_TTL.num_seconds() {
+                    Err(Error::invalid(
+                        "ttl",
+                        format!(
+                            "must be whole seconds, at least {}",
+                            MIN_TOKEN_TTL.num_seconds()
+                        ),
+                    ))
+                } else {
+                    chrono::Duration::try_seconds(d.seconds)
+                        .ok_or_else(|| Error::invalid("ttl", "is out of range"))
+                }
+            })
+            .transpose()?;
+        let (token, info) = self
+            .registry
+            .create_access_token(&caller, role, subject, ttl)
+            .await?;
+        Ok(Response::new(pb::CreateAccessTokenResponse {
+            token,
+            info: Some(token_to_proto(info)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn revoke_access_token(
+        &self,
+        request: Request<pb::RevokeAccessTokenRequest>,
+    ) -> Result<Response<pb::AccessTokenInfo>, Status> {
+        let caller = self.registry.caller(request.metadata()).await?;
+        let id = crate::domain::text::required_uuid("id", &request.get_ref().id)?;
+        let record = self.registry.revoke_access_token(&caller, id).await?;
+        Ok(Response::new(token_to_proto(record)))
+    }
+}

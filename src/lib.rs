@@ -1,0 +1,27 @@
+//! provenance-registry: a gRPC registry of training-data lineage, attestations and signed lineage
+//! certificates.
+//!
+//! A tour, from the wire inwards:
+//!
+//! - [`server`] binds the port and serves gRPC with health and reflection; [`config`] is the command
+//!   line; [`admin`] holds the operator's commands; [`telemetry`] sets up logging.
+//! - [`grpc`] has one thin handler file per service, converting wire messages ([`proto`]) into
+//!   domain types and errors ([`error`]) into statuses.
+//! - [`registry`] holds the use cases: rights, rules and storage calls, plus group commit of
+//!   registrations and the live event feed.
+//! - [`auth`] turns a bearer token into a caller; [`key_file`] keeps secrets in the data directory.
+//! - [`domain`] holds the rules, free of I/O: validation, access, registration, lineage, events.
+//! - [`store`] is the storage interface and its SQLite implementation.
+
+pub mod admin;
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod grpc;
+pub mod key_file;
+pub mod proto;
+pub mod registry;
+pub mod server;
+pub mod store;
+pub mod telemetry;

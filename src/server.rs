@@ -1,0 +1,203 @@
+//! Assembling and running the server: open the store, build the registry, bind the listener, serve
+//! gRPC (with health and reflection) until told to stop, then finish the calls in flight.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Server;
+
+use crate::auth::Authenticator;
+use crate::auth::token::TokenKeys;
+use crate::config::{CommonSettings, ServeSettings};
+use crate::grpc::dataset::DatasetHandlers;
+use crate::grpc::event::EventHandlers;
+use crate::grpc::lineage::LineageHandlers;
+use crate::grpc::organization::OrganizationHandlers;
+use crate::proto::v1 as pb;
+use crate::registry::feed::EventFeed;
+use crate::registry::{Registry, TokenPolicy};
+use crate::store::Store;
+use crate::store::sqlite::SqliteStore;
+
+/// File in the data directory holding the access-token signing secret.
+pub const ACCESS_TOKEN_KEY_FILE: &str = "access-token.key";
+
+/// Opens the state in `settings` (creating the data directory, database and key files as needed)
+/// and assembles the registry. Used by the server and by the admin commands alike.
+pub async fn open_registry(
+    settings: &CommonSettings,
+    max_watchers: usize,
+    shutdown: CancellationToken,
+) -> anyhow::Result<Registry> {
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        format!(
+            "cannot create data directory {}",
+            settings.data_dir.display()
+        )
+    })?;
+    let url = settings.database_url();
+    let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
+        Arc::new(
+            SqliteStore::open(&url)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:#}"))?,
+        )
+    } else {
+        bail!("unsupported database URL {url:?}: this build serves `sqlite:` URLs");
+    };
+    let secret =
+        crate::key_file::load_or_create_secret(&settings.data_dir.join(ACCESS_TOKEN_KEY_FILE))?;
+    let keys = TokenKeys::new(&settings.issuer, &secret)?;
+    let tokens = TokenPolicy {
+        default_ttl: chrono::Duration::from_std(settings.default_token_ttl)
+            .context("default token lifetime is too long")?,
+        max_ttl: chrono::Duration::from_std(settings.max_token_ttl)
+            .context("maximum token lifetime is too long")?,
+    };
+    if tokens.default_ttl > tokens.max_ttl {
+        bail!("the default token lifetime is longer than the maximum (--max-token-ttl)");
+    }
+    Ok(Registry::new(
+        store.clone(),
+        Authenticator::new(keys, store),
+        EventFeed::new(max_watchers, shutdown),
+        tokens,
+    ))
+}
+
+/// A server bound to its port, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    registry: Registry,
+    settings: ServeSettings,
+    shutdown: CancellationToken,
+}
+
+impl Application {
+    /// Opens the state and binds the listen address (port 0 picks a free port).
+    pub async fn build(common: &CommonSettings, settings: &ServeSettings) -> anyhow::Result<Self> {
+        let shutdown = CancellationToken::new();
+        let registry = open_registry(common, settings.max_watchers, shutdown.clone()).await?;
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        Ok(Self {
+            listener,
+            registry,
+            settings: settings.clone(),
+            shutdown,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// The registry behind the server (tests use it to bootstrap organisations).
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Serves until `signal` completes, then stops taking calls, ends event streams and waits for
+    /// the calls in flight to finish.
+    pub async fn run_until(self, signal: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let limit = self.settings.max_message_bytes;
+        let registry = self.registry;
+
+        let (health_reporter, health_service) = tonic_health::server::health_reporter();
+        health_reporter
+            .set_serving::<pb::organization_service_server::OrganizationServiceServer<OrganizationHandlers>>()
+            .await;
+        health_reporter
+            .set_serving::<pb::dataset_service_server::DatasetServiceServer<DatasetHandlers>>()
+            .await;
+        health_reporter
+            .set_serving::<pb::lineage_service_server::LineageServiceServer<LineageHandlers>>()
+            .await;
+        health_reporter
+            .set_serving::<pb::event_service_server::EventServiceServer<EventHandlers>>()
+            .await;
+        let reflection = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .context("cannot build the reflection service")?;
+
+        let shutdown = self.shutdown.clone();
+        let stop = async move {
+            signal.await;
+            tracing::info!("shutting down: finishing calls in flight");
+            // Ends WatchEvents streams, which would otherwise hold their connections open forever.
+            shutdown.cancel();
+        };
+
+        Server::builder()
+            .concurrency_limit_per_connection(self.settings.max_calls_per_connection as usize)
+            .max_concurrent_streams(self.settings.max_calls_per_connection)
+            .layer(tower::ServiceBuilder::new().load_shed().layer(
+                tower::limit::GlobalConcurrencyLimitLayer::new(self.settings.max_concurrent_calls),
+            ))
+            .add_service(health_service)
+            .add_service(reflection)
+            .add_service(
+                pb::organization_service_server::OrganizationServiceServer::new(
+                    OrganizationHandlers {
+                        registry: registry.clone(),
+                    },
+                )
+                .max_decoding_message_size(limit),
+            )
+            .add_service(
+                pb::dataset_service_server::DatasetServiceServer::new(DatasetHandlers {
+                    registry: registry.clone(),
+                })
+                .max_decoding_message_size(limit),
+            )
+            .add_service(
+                pb::lineage_service_server::LineageServiceServer::new(LineageHandlers {
+                    registry: registry.clone(),
+                })
+                .max_decoding_message_size(limit),
+            )
+            .add_service(
+                pb::event_service_server::EventServiceServer::new(EventHandlers { registry })
+                    .max_decoding_message_size(limit),
+            )
+            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), stop)
+            .await
+            .context("the gRPC server failed")?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM; only SIGINT stops the server");
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

@@ -1,0 +1,103 @@
+//! Storage: one interface, [`Store`], with one implementation per database.
+//!
+//! Every mutation appends its events in the same transaction, built with
+//! [`crate::domain::event::seal`], so that the log and the state never disagree. Implementations
+//! decide nothing themselves: the rules live in `domain` and both backends call the same functions.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::domain::access::{AccessTokenRecord, Organization};
+use crate::domain::dataset::Dataset;
+use crate::domain::event::{ChainHead, Event, NewEvent};
+use crate::domain::lineage::{ClosureEntry, Direction};
+use crate::domain::registration::{Pending, Registration};
+use crate::error::Result;
+
+/// Whose view a read takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    /// Everything (the operator).
+    All,
+    /// One organisation: its own rows and public ones.
+    Organization(Uuid),
+}
+
+/// A page request over datasets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatasetQuery {
+    /// Whose view.
+    pub viewer: Viewer,
+    /// Only this exact name.
+    pub name: Option<String>,
+    /// Only this owner.
+    pub organization_id: Option<Uuid>,
+    /// Only ids greater than this (ids are UUID v7, so this is registration order).
+    pub after: Option<Uuid>,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// The registry's persistent state.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Stores a new organisation with its event. `AlreadyExists` when the name is taken.
+    async fn create_organization(&self, organization: &Organization, event: NewEvent)
+    -> Result<()>;
+
+    /// Reads one organisation.
+    async fn get_organization(&self, id: Uuid) -> Result<Option<Organization>>;
+
+    /// Records an issued access token with its event.
+    async fn insert_access_token(&self, token: &AccessTokenRecord, event: NewEvent) -> Result<()>;
+
+    /// Reads a token record by its `jti`.
+    async fn get_access_token(&self, id: Uuid) -> Result<Option<AccessTokenRecord>>;
+
+    /// Marks a token revoked at `time` and appends `event`, unless it is already revoked (then
+    /// nothing is written). Returns the record as it now stands; `None` when the token does not
+    /// exist or belongs to another organisation than `organization_id`.
+    async fn revoke_access_token(
+        &self,
+        organization_id: Uuid,
+        id: Uuid,
+        time: DateTime<Utc>,
+        event: NewEvent,
+    ) -> Result<Option<AccessTokenRecord>>;
+
+    /// Registers a batch in one transaction, deciding each request with
+    /// [`crate::domain::registration::plan`]. The outer error means nothing was written; the inner
+    /// ones are the answers to single requests.
+    async fn register_datasets(&self, batch: Vec<Pending>) -> Result<Vec<Result<Registration>>>;
+
+    /// Reads one dataset with its sources, whoever owns it.
+    async fn get_dataset(&self, id: Uuid) -> Result<Option<Dataset>>;
+
+    /// Reads datasets with their sources; missing ids are left out. Order is not specified.
+    async fn get_datasets(&self, ids: &[Uuid]) -> Result<Vec<Dataset>>;
+
+    /// One page of datasets in id order.
+    async fn list_datasets(&self, query: &DatasetQuery) -> Result<Vec<Dataset>>;
+
+    /// Every dataset reachable from `root` within `max_depth` edges in `direction`, `root` included at
+    /// depth 0, each once with its shortest depth. One query, however large the graph.
+    async fn lineage_closure(
+        &self,
+        root: Uuid,
+        direction: Direction,
+        max_depth: u32,
+    ) -> Result<Vec<ClosureEntry>>;
+
+    /// Edges leaving `from` in `direction`, as `(node, neighbour)` pairs.
+    async fn lineage_edges(&self, from: &[Uuid], direction: Direction)
+    -> Result<Vec<(Uuid, Uuid)>>;
+
+    /// Up to `limit` events after sequence `after` that `viewer` may see, in order.
+    async fn list_events(&self, viewer: Viewer, after: u64, limit: u32) -> Result<Vec<Event>>;
+
+    /// The last committed event's sequence and hash.
+    async fn chain_head(&self) -> Result<ChainHead>;
+}
