@@ -40,7 +40,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the gRPC API (the default).
-    Serve,
+    Serve(ServeSettings),
     /// Operator commands, run on the server machine against its data directory.
     #[command(subcommand)]
     Admin(AdminCommand),

@@ -1,7 +1,7 @@
 //! The `provenance-registry` binary: serve, or run an operator command.
 
 use clap::Parser;
-use provenance_registry::config::{Cli, Command};
+use provenance_registry::config::{Cli, Command, CommonSettings, ServeSettings};
 use provenance_registry::{admin, server, telemetry};
 
 #[tokio::main]
@@ -9,7 +9,8 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     telemetry::init(cli.common.log_format);
     let outcome = match cli.command {
-        None | Some(Command::Serve) => serve(cli).await,
+        None => serve(&cli.common, &cli.serve).await,
+        Some(Command::Serve(settings)) => serve(&cli.common, &settings).await,
         Some(Command::Admin(command)) => admin::run(&cli.common, command).await,
     };
     match outcome {
@@ -21,11 +22,11 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn serve(cli: Cli) -> anyhow::Result<()> {
-    let app = server::Application::build(&cli.common, &cli.serve).await?;
+async fn serve(common: &CommonSettings, settings: &ServeSettings) -> anyhow::Result<()> {
+    let app = server::Application::build(common, settings).await?;
     tracing::info!(
         address = %app.local_addr()?,
-        data_dir = %cli.common.data_dir.display(),
+        data_dir = %common.data_dir.display(),
         "serving provenance.v1"
     );
     app.run_until(server::shutdown_signal()).await

@@ -34,12 +34,15 @@ pub async fn open_registry(
     max_watchers: usize,
     shutdown: CancellationToken,
 ) -> anyhow::Result<Registry> {
-    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
-        format!(
-            "cannot create data directory {}",
-            settings.data_dir.display()
-        )
-    })?;
+    // Private to the service's user: the directory holds the database and secret keys.
+    std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+        .create(&settings.data_dir)
+        .with_context(|| {
+            format!(
+                "cannot create data directory {}",
+                settings.data_dir.display()
+            )
+        })?;
     let url = settings.database_url();
     let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
         Arc::new(

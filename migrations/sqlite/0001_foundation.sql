@@ -50,6 +50,9 @@ CREATE TABLE dataset_sources (
     collect_time      TEXT,
     content_digest    TEXT,
     description       TEXT,
+    -- For kind 'dataset': whether the parent is public (visibility never changes), so that an
+    -- outsider's copy of the record can hide private parents without a lookup.
+    parent_public     INTEGER,
     PRIMARY KEY (dataset_id, position)
 ) WITHOUT ROWID;
 

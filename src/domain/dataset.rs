@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::access::Caller;
 use super::digest::ContentDigest;
 use crate::error::{Error, Result};
 
@@ -66,7 +67,13 @@ pub enum SourceKind {
     Dataset {
         /// The parent dataset.
         dataset_id: Uuid,
+        /// Whether the parent is public. Visibility never changes, so the registry records it with
+        /// the edge and can tell, without a lookup, whom the edge may be shown to.
+        parent_public: bool,
     },
+    /// A registered dataset that the reader may not see: what a `Dataset` source becomes in a
+    /// reader's copy of a record (see [`Dataset::as_seen_by`]). Never stored.
+    HiddenDataset,
     /// An unregistered dataset, e.g. a hub id.
     ExternalDataset,
     /// Web pages.
@@ -87,6 +94,7 @@ impl SourceKind {
     pub fn name(&self) -> &'static str {
         match self {
             SourceKind::Dataset { .. } => "dataset",
+            SourceKind::HiddenDataset => "hidden_dataset",
             SourceKind::ExternalDataset => "external_dataset",
             SourceKind::WebCrawl => "web_crawl",
             SourceKind::LicensedCorpus => "licensed_corpus",
@@ -158,7 +166,7 @@ impl Source {
     /// The parent dataset, for a `Dataset` source.
     pub fn parent(&self) -> Option<Uuid> {
         match self.kind {
-            SourceKind::Dataset { dataset_id } => Some(dataset_id),
+            SourceKind::Dataset { dataset_id, .. } => Some(dataset_id),
             _ => None,
         }
     }
@@ -246,6 +254,34 @@ impl Dataset {
     pub fn parents(&self) -> impl Iterator<Item = Uuid> + '_ {
         self.sources.iter().filter_map(Source::parent)
     }
+
+    /// The record as `caller` may read it: parents it may not see become
+    /// [`SourceKind::HiddenDataset`], so that a private dataset is never named to outsiders, only
+    /// counted. A private parent always belongs to the dataset's own organisation (others may only
+    /// use public parents), so the owner sees every edge.
+    pub fn as_seen_by(mut self, caller: &Caller) -> Self {
+        if !caller.can_see(self.organization_id, false) {
+            self.sources = hide_private_parents(self.sources);
+        }
+        self
+    }
+}
+
+/// `sources` with every private parent replaced by [`SourceKind::HiddenDataset`].
+pub fn hide_private_parents(sources: Vec<Source>) -> Vec<Source> {
+    sources
+        .into_iter()
+        .map(|mut source| {
+            if let SourceKind::Dataset {
+                parent_public: false,
+                ..
+            } = source.kind
+            {
+                source.kind = SourceKind::HiddenDataset;
+            }
+            source
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -265,7 +301,10 @@ mod tests {
     fn only_dataset_sources_are_lineage_edges() {
         let parent = Uuid::now_v7();
         let edge = Source::new(
-            SourceKind::Dataset { dataset_id: parent },
+            SourceKind::Dataset {
+                dataset_id: parent,
+                parent_public: false,
+            },
             None,
             None,
             None,
@@ -282,6 +321,48 @@ mod tests {
             None,
         );
         assert_eq!(crawl.unwrap().parent(), None);
+    }
+
+    #[test]
+    fn outsiders_see_private_parents_only_as_hidden_while_owners_see_them_all() {
+        use crate::domain::access::Role;
+        let owner = Uuid::now_v7();
+        let edge = |parent_public| Source {
+            kind: SourceKind::Dataset {
+                dataset_id: Uuid::now_v7(),
+                parent_public,
+            },
+            uri: None,
+            license: None,
+            collect_time: None,
+            content_digest: None,
+            description: None,
+        };
+        let dataset = Dataset {
+            id: Uuid::now_v7(),
+            organization_id: owner,
+            name: "n".into(),
+            version: "1".into(),
+            content_digest: ContentDigest::of(b"n"),
+            size_bytes: None,
+            description: None,
+            license: None,
+            visibility: Visibility::Public,
+            sources: vec![edge(false), edge(true)],
+            create_time: Utc::now(),
+            creator_token_id: Uuid::now_v7(),
+            creator_subject: "t".into(),
+        };
+        let reader = |org| Caller {
+            token_id: Uuid::now_v7(),
+            subject: "r".into(),
+            organization_id: Some(org),
+            role: Role::Auditor,
+        };
+        let outsider = dataset.clone().as_seen_by(&reader(Uuid::now_v7()));
+        assert_eq!(outsider.sources[0].kind, SourceKind::HiddenDataset);
+        assert_eq!(outsider.sources[1], dataset.sources[1]);
+        assert_eq!(dataset.clone().as_seen_by(&reader(owner)), dataset);
     }
 
     #[test]

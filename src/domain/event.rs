@@ -225,7 +225,7 @@ mod tests {
             event_type: "dataset.registered",
             subject: format!("datasets/{n}"),
             organization_id: Some(Uuid::nil()),
-            public: n % 2 == 0,
+            public: n.is_multiple_of(2),
             payload: json!({"z": n, "a": {"y": "é", "b": [1, 2]}}),
         }
     }

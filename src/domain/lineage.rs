@@ -58,11 +58,14 @@ pub struct ClosureEntry {
     pub visibility: Visibility,
 }
 
+/// A visible node of a walk: `(depth, id)`, ordered by depth and then id.
+pub type WalkEntry = (u32, Uuid);
+
 /// A closure split into what the caller sees (in walk order) and what it does not.
 #[derive(Debug, Clone)]
 pub struct Walk {
     /// Visible nodes ordered by depth, then id.
-    visible: Vec<(u32, Uuid)>,
+    visible: Vec<WalkEntry>,
     /// Every node of the closure, with whether the caller sees it.
     members: HashMap<Uuid, bool>,
 }
@@ -98,7 +101,7 @@ impl Walk {
         &self,
         cursor: Option<&str>,
         size: usize,
-    ) -> Result<(&[(u32, Uuid)], Option<String>)> {
+    ) -> Result<(&[WalkEntry], Option<String>)> {
         let start = match cursor {
             None => 0,
             Some(text) => {

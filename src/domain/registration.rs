@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::dataset::{Dataset, NewDataset, Source, SourceKind, Visibility};
+use super::dataset::{Dataset, NewDataset, Source, SourceKind, Visibility, hide_private_parents};
 use super::event::{NewEvent, format_time};
 use crate::error::{Error, Result};
 
@@ -128,6 +128,18 @@ fn decide(
             }
         }
     }
+    let mut new = new;
+    for source in &mut new.sources {
+        if let SourceKind::Dataset {
+            dataset_id,
+            parent_public,
+        } = &mut source.kind
+        {
+            *parent_public = parents
+                .get(dataset_id)
+                .is_some_and(|info| info.visibility.is_public());
+        }
+    }
     Ok(Registration::Created(Dataset::from_new(
         new,
         pending.id,
@@ -157,7 +169,16 @@ fn dataset_payload(d: &Dataset) -> Value {
         "description": d.description,
         "license": d.license,
         "visibility": d.visibility.as_str(),
-        "sources": d.sources.iter().map(source_payload).collect::<Vec<_>>(),
+        // A public dataset's event is public: its private parents are hidden there as in any
+        // outsider's view of the record.
+        "sources": if d.visibility.is_public() {
+            hide_private_parents(d.sources.clone())
+        } else {
+            d.sources.clone()
+        }
+        .iter()
+        .map(source_payload)
+        .collect::<Vec<_>>(),
         "create_time": format_time(d.create_time),
         "creator_token_id": d.creator_token_id.to_string(),
         "creator_subject": d.creator_subject,
@@ -174,7 +195,7 @@ fn source_payload(s: &Source) -> Value {
         "description": s.description,
     });
     match &s.kind {
-        SourceKind::Dataset { dataset_id } => {
+        SourceKind::Dataset { dataset_id, .. } => {
             value["dataset_id"] = json!(dataset_id.to_string());
         }
         SourceKind::ModelGenerated { model } => {
@@ -209,7 +230,10 @@ mod tests {
                     .iter()
                     .map(|&dataset_id| {
                         Source::new(
-                            SourceKind::Dataset { dataset_id },
+                            SourceKind::Dataset {
+                                dataset_id,
+                                parent_public: false,
+                            },
                             None,
                             None,
                             None,

@@ -120,6 +120,12 @@ pub fn new_dataset(
 
 fn source_from_proto(source: pb::Source) -> Result<Source> {
     let kind = pb::SourceKind::try_from(source.kind).unwrap_or(pb::SourceKind::Unspecified);
+    if source.parent_hidden {
+        return Err(Error::invalid(
+            "parent_hidden",
+            "is set by the registry in answers; leave it false",
+        ));
+    }
     let dataset_id = optional_uuid("dataset_id", &source.dataset_id)?;
     if kind != pb::SourceKind::Dataset && dataset_id.is_some() {
         return Err(Error::invalid(
@@ -141,6 +147,8 @@ fn source_from_proto(source: pb::Source) -> Result<Source> {
             ));
         }
         pb::SourceKind::Dataset => SourceKind::Dataset {
+            // Filled in from the parent's record when the registration is decided.
+            parent_public: false,
             dataset_id: dataset_id.ok_or_else(|| {
                 Error::invalid("dataset_id", "is required for SOURCE_KIND_DATASET")
             })?,
@@ -210,10 +218,12 @@ pub fn dataset_to_proto(d: Dataset) -> pb::Dataset {
 }
 
 fn source_to_proto(s: Source) -> pb::Source {
+    let parent_hidden = s.kind == SourceKind::HiddenDataset;
     let (kind, dataset_id, model) = match s.kind {
-        SourceKind::Dataset { dataset_id } => {
+        SourceKind::Dataset { dataset_id, .. } => {
             (pb::SourceKind::Dataset, dataset_id.to_string(), None)
         }
+        SourceKind::HiddenDataset => (pb::SourceKind::Dataset, String::new(), None),
         SourceKind::ExternalDataset => (pb::SourceKind::ExternalDataset, String::new(), None),
         SourceKind::WebCrawl => (pb::SourceKind::WebCrawl, String::new(), None),
         SourceKind::LicensedCorpus => (pb::SourceKind::LicensedCorpus, String::new(), None),
@@ -237,6 +247,7 @@ fn source_to_proto(s: Source) -> pb::Source {
         collect_time: s.collect_time.map(time_to_proto),
         content_digest: s.content_digest.map(|d| d.to_string()).unwrap_or_default(),
         description: s.description.unwrap_or_default(),
+        parent_hidden,
     }
 }
 

@@ -200,17 +200,17 @@ impl Registry {
                 "must be auditor, registrar or admin",
             ));
         }
-        if let Some(ttl) = ttl {
-            if ttl < MIN_TOKEN_TTL || ttl > self.tokens.max_ttl {
-                return Err(Error::invalid(
-                    "ttl",
-                    format!(
-                        "must be between {} and {} seconds",
-                        MIN_TOKEN_TTL.num_seconds(),
-                        self.tokens.max_ttl.num_seconds()
-                    ),
-                ));
-            }
+        if let Some(ttl) = ttl
+            && (ttl < MIN_TOKEN_TTL || ttl > self.tokens.max_ttl)
+        {
+            return Err(Error::invalid(
+                "ttl",
+                format!(
+                    "must be between {} and {} seconds",
+                    MIN_TOKEN_TTL.num_seconds(),
+                    self.tokens.max_ttl.num_seconds()
+                ),
+            ));
         }
         self.issue_token(Some(organization), role, subject, ttl)
             .await
@@ -301,6 +301,7 @@ impl Registry {
             .get_dataset(id)
             .await?
             .filter(|d| caller.can_see(d.organization_id, d.visibility.is_public()))
+            .map(|d| d.as_seen_by(caller))
             .ok_or_else(|| Error::NotFound(format!("dataset {id} not found")))
     }
 
@@ -336,6 +337,7 @@ impl Registry {
         } else {
             None
         };
+        let datasets = datasets.into_iter().map(|d| d.as_seen_by(caller)).collect();
         Ok((datasets, next))
     }
 
@@ -352,6 +354,7 @@ impl Registry {
 
     async fn nodes(
         &self,
+        caller: &Caller,
         walk: &Walk,
         direction: Direction,
         page: &[(u32, Uuid)],
@@ -372,7 +375,7 @@ impl Registry {
                     Error::internal(anyhow::anyhow!("dataset {id} of a lineage walk vanished"))
                 })?;
                 Ok(LineageNode {
-                    dataset,
+                    dataset: dataset.as_seen_by(caller),
                     depth,
                     next: steps.remove(&id).unwrap_or_default(),
                 })
@@ -400,7 +403,7 @@ impl Registry {
         let walk = self.walk(caller, query).await?;
         let (page, next) = walk.page(cursor.as_deref(), page_size as usize)?;
         Ok(LineagePage {
-            nodes: self.nodes(&walk, query.direction, page).await?,
+            nodes: self.nodes(caller, &walk, query.direction, page).await?,
             next_page_token: next.map(|c| tokens.encode(&c)),
             total_count: walk.visible_count(),
             hidden_count: walk.hidden_count(),
@@ -416,6 +419,7 @@ impl Registry {
         let walk = self.walk(caller, &query).await?;
         let (sender, receiver) = mpsc::channel(STREAM_CHUNK);
         let registry = self.clone();
+        let caller = caller.clone();
         tokio::spawn(async move {
             let mut cursor: Option<String> = None;
             loop {
@@ -426,7 +430,7 @@ impl Registry {
                         return;
                     }
                 };
-                match registry.nodes(&walk, query.direction, page).await {
+                match registry.nodes(&caller, &walk, query.direction, page).await {
                     Ok(nodes) => {
                         for node in nodes {
                             if sender.send(Ok(node)).await.is_err() {

@@ -234,7 +234,7 @@ impl Store for SqliteStore {
         .bind(keys_json.to_string())
         .fetch_all(&mut *tx)
         .await?;
-        let existing: HashMap<DatasetKey, Dataset> = with_sources(&mut *tx, rows)
+        let existing: HashMap<DatasetKey, Dataset> = with_sources(&mut tx, rows)
             .await?
             .into_iter()
             .map(|d| ((d.organization_id, d.name.clone(), d.version.clone()), d))
@@ -288,7 +288,7 @@ impl Store for SqliteStore {
                 .bind(uuid_list(ids))
                 .fetch_all(&mut *conn)
                 .await?;
-        with_sources(&mut *conn, rows).await
+        with_sources(&mut conn, rows).await
     }
 
     async fn list_datasets(&self, query: &DatasetQuery) -> Result<Vec<Dataset>> {
@@ -315,7 +315,7 @@ impl Store for SqliteStore {
             .push_bind(i64::from(query.limit));
         let mut conn = self.readers.acquire().await?;
         let rows = select.build().fetch_all(&mut *conn).await?;
-        let mut datasets = with_sources(&mut *conn, rows).await?;
+        let mut datasets = with_sources(&mut conn, rows).await?;
         datasets.sort_by_key(|d| d.id);
         Ok(datasets)
     }
@@ -446,7 +446,8 @@ async fn insert_datasets(tx: &mut Transaction<'_, Sqlite>, datasets: &[Dataset])
     for chunk in sources.chunks(MAX_ROWS_PER_INSERT) {
         let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO dataset_sources (dataset_id, position, kind, parent_dataset_id, model_id, \
-             model_version, model_provider, uri, license, collect_time, content_digest, description) ",
+             model_version, model_provider, uri, license, collect_time, content_digest, description, \
+             parent_public) ",
         );
         insert.push_values(chunk, |mut row, &(dataset_id, position, s)| {
             let model = match &s.kind {
@@ -464,7 +465,11 @@ async fn insert_datasets(tx: &mut Transaction<'_, Sqlite>, datasets: &[Dataset])
                 .push_bind(s.license.clone())
                 .push_bind(s.collect_time.map(event::format_time))
                 .push_bind(s.content_digest.as_ref().map(|d| d.as_str().to_owned()))
-                .push_bind(s.description.clone());
+                .push_bind(s.description.clone())
+                .push_bind(match s.kind {
+                    SourceKind::Dataset { parent_public, .. } => Some(parent_public),
+                    _ => None,
+                });
         });
         insert.build().execute(&mut **tx).await?;
     }
@@ -529,6 +534,9 @@ fn source_from_row(row: &SqliteRow) -> Result<Source> {
     let kind_name: String = row.try_get("kind")?;
     let kind = match kind_name.as_str() {
         "dataset" => SourceKind::Dataset {
+            parent_public: row
+                .try_get::<Option<bool>, _>("parent_public")?
+                .unwrap_or(false),
             dataset_id: parse_uuid(
                 &row.try_get::<Option<String>, _>("parent_dataset_id")?
                     .context("a dataset source without a parent id")?,

@@ -1,0 +1,298 @@
+//! A real server per test: fresh data directory, free port, real gRPC clients.
+
+use provenance_registry::config::{CommonSettings, ServeSettings};
+use provenance_registry::proto::v1 as pb;
+use provenance_registry::registry::Registry;
+use provenance_registry::server::Application;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+
+pub use pb::dataset_service_client::DatasetServiceClient;
+pub use pb::event_service_client::EventServiceClient;
+pub use pb::lineage_service_client::LineageServiceClient;
+pub use pb::organization_service_client::OrganizationServiceClient;
+
+/// A running server and the first organisation made on it.
+pub struct TestApp {
+    pub dir: TempDir,
+    pub registry: Registry,
+    pub channel: Channel,
+    /// The organisation bootstrapped with the server.
+    pub org_id: String,
+    /// Its admin token.
+    pub admin: String,
+    /// An operator token.
+    pub operator: String,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Starts a server on a fresh data directory with one organisation, "Acme".
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(ServeSettings::default()).await
+}
+
+/// Starts a server with the given bounds, with one organisation, "Acme", and an operator token.
+pub async fn spawn_app_with(settings: ServeSettings) -> TestApp {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut app = start(dir, settings).await;
+    let (org, admin, _) = app
+        .registry
+        .bootstrap_organization("Acme".into(), None)
+        .await
+        .expect("bootstrap organisation");
+    app.org_id = org.id.to_string();
+    app.admin = admin;
+    app.operator = app
+        .registry
+        .operator_token(None)
+        .await
+        .expect("operator token")
+        .0;
+    app
+}
+
+async fn start(dir: TempDir, mut settings: ServeSettings) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        provenance_registry::telemetry::init(provenance_registry::config::LogFormat::Pretty);
+    }
+    settings.listen = "127.0.0.1:0".parse().unwrap();
+    let common = CommonSettings::for_data_dir(dir.path().to_path_buf());
+    let app = Application::build(&common, &settings)
+        .await
+        .expect("server builds");
+    let addr = app.local_addr().unwrap();
+    let registry = app.registry().clone();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .expect("connect to the test server");
+    TestApp {
+        dir,
+        registry,
+        channel,
+        org_id: String::new(),
+        admin: String::new(),
+        operator: String::new(),
+        stop: Some(stop),
+        server: Some(server),
+    }
+}
+
+impl TestApp {
+    pub fn orgs(&self) -> OrganizationServiceClient<Channel> {
+        OrganizationServiceClient::new(self.channel.clone())
+    }
+    pub fn datasets(&self) -> DatasetServiceClient<Channel> {
+        DatasetServiceClient::new(self.channel.clone())
+    }
+    pub fn lineage(&self) -> LineageServiceClient<Channel> {
+        LineageServiceClient::new(self.channel.clone())
+    }
+    pub fn events(&self) -> EventServiceClient<Channel> {
+        EventServiceClient::new(self.channel.clone())
+    }
+
+    /// Stops the server gracefully and waits until it has stopped.
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server ran cleanly");
+        }
+    }
+
+    /// Stops the server and starts a new one on the same data directory (on a new port).
+    pub async fn restart(mut self) -> TestApp {
+        self.stop().await;
+        let (org_id, admin, operator) = (
+            self.org_id.clone(),
+            self.admin.clone(),
+            self.operator.clone(),
+        );
+        let mut app = start(self.dir, ServeSettings::default()).await;
+        app.org_id = org_id;
+        app.admin = admin;
+        app.operator = operator;
+        app
+    }
+
+    /// A token of `role` for the bootstrapped organisation.
+    pub async fn token(&self, role: pb::Role) -> String {
+        token_for(self, &self.admin, role).await
+    }
+
+    /// A second organisation with an admin token, made by the operator.
+    pub async fn other_org(&self, name: &str) -> (String, String) {
+        let (org, admin, _) = self
+            .registry
+            .bootstrap_organization(name.into(), None)
+            .await
+            .unwrap();
+        (org.id.to_string(), admin)
+    }
+
+    /// Registers `request` with `token`, expecting success.
+    pub async fn register(&self, token: &str, request: pb::RegisterDatasetRequest) -> pb::Dataset {
+        self.datasets()
+            .register_dataset(authed(token, request))
+            .await
+            .expect("registration succeeds")
+            .into_inner()
+            .dataset
+            .expect("dataset in the answer")
+    }
+
+    /// Every dataset `token` can list.
+    pub async fn all_datasets(&self, token: &str) -> Vec<pb::Dataset> {
+        let mut all = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let page = self
+                .datasets()
+                .list_datasets(authed(
+                    token,
+                    pb::ListDatasetsRequest {
+                        page_size: 1000,
+                        page_token,
+                        ..Default::default()
+                    },
+                ))
+                .await
+                .unwrap()
+                .into_inner();
+            all.extend(page.datasets);
+            if page.next_page_token.is_empty() {
+                return all;
+            }
+            page_token = page.next_page_token;
+        }
+    }
+
+    /// Every event `token` can list.
+    pub async fn all_events(&self, token: &str) -> Vec<pb::Event> {
+        let mut all = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let page = self
+                .events()
+                .list_events(authed(
+                    token,
+                    pb::ListEventsRequest {
+                        page_size: 1000,
+                        page_token,
+                        ..Default::default()
+                    },
+                ))
+                .await
+                .unwrap()
+                .into_inner();
+            all.extend(page.events);
+            if page.next_page_token.is_empty() {
+                return all;
+            }
+            page_token = page.next_page_token;
+        }
+    }
+
+    /// What a caller could observe of the registry's state: every dataset and event the operator
+    /// sees. Compared before and after a refused call to prove nothing changed.
+    pub async fn snapshot(&self) -> (Vec<pb::Dataset>, Vec<pb::Event>) {
+        (
+            self.all_datasets(&self.operator).await,
+            self.all_events(&self.operator).await,
+        )
+    }
+}
+
+/// Creates a token of `role` with `admin`.
+pub async fn token_for(app: &TestApp, admin: &str, role: pb::Role) -> String {
+    app.orgs()
+        .create_access_token(authed(
+            admin,
+            pb::CreateAccessTokenRequest {
+                role: role as i32,
+                subject: "test".into(),
+                ttl: None,
+            },
+        ))
+        .await
+        .expect("token created")
+        .into_inner()
+        .token
+}
+
+/// `message` with `authorization: Bearer <token>`.
+pub fn authed<T>(token: &str, message: T) -> Request<T> {
+    let mut request = Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("ascii token"),
+    );
+    request
+}
+
+/// A valid digest derived from `seed`.
+pub fn digest(seed: &str) -> String {
+    use sha2::Digest;
+    format!(
+        "sha256:{}",
+        hex::encode(sha2::Sha256::digest(seed.as_bytes()))
+    )
+}
+
+/// A valid registration of `name` version 1 with no sources.
+pub fn dataset(name: &str) -> pb::RegisterDatasetRequest {
+    pb::RegisterDatasetRequest {
+        name: name.into(),
+        version: "1".into(),
+        content_digest: digest(name),
+        ..Default::default()
+    }
+}
+
+/// A registration of `name` made from `parents`.
+pub fn derived(name: &str, parents: &[&pb::Dataset]) -> pb::RegisterDatasetRequest {
+    pb::RegisterDatasetRequest {
+        sources: parents.iter().map(|p| parent_source(&p.id)).collect(),
+        ..dataset(name)
+    }
+}
+
+/// A `SOURCE_KIND_DATASET` source naming `id`.
+pub fn parent_source(id: &str) -> pb::Source {
+    pb::Source {
+        kind: pb::SourceKind::Dataset as i32,
+        dataset_id: id.into(),
+        ..Default::default()
+    }
+}
+
+/// Asserts a refusal with `code` whose message contains `needle`.
+#[track_caller]
+pub fn assert_status<T: std::fmt::Debug>(
+    result: Result<T, Status>,
+    code: Code,
+    needle: &str,
+) -> Status {
+    let status = result.expect_err("the call must be refused");
+    assert_eq!(status.code(), code, "unexpected status: {status:?}");
+    assert!(
+        status.message().contains(needle),
+        "message {:?} does not mention {needle:?}",
+        status.message()
+    );
+    status
+}

@@ -1,0 +1,269 @@
+//! The server as a process: the admin command, restarts, `kill -9`, and graceful shutdown.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use provenance_registry::proto::v1 as pb;
+use tokio_stream::StreamExt;
+use tonic::transport::Channel;
+
+use crate::events::assert_chain_verifies;
+use crate::helpers::*;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_provenance-registry");
+
+/// Runs `provenance-registry admin create-org NAME` on `dir`; returns the org id and admin token.
+fn create_org(dir: &Path, name: &str) -> (String, String) {
+    let output = Command::new(BINARY)
+        .args(["--data-dir"])
+        .arg(dir)
+        .args(["admin", "create-org", name])
+        .output()
+        .expect("run the admin command");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    let field = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}: ")))
+            .unwrap_or_else(|| panic!("no {key} in {text}"))
+            .to_owned()
+    };
+    (field("organization_id"), field("admin_token"))
+}
+
+/// A server process on `dir`, listening on a free port, with the address it logged.
+struct ServerProcess {
+    child: Child,
+    addr: String,
+}
+
+impl ServerProcess {
+    fn start(dir: &Path) -> Self {
+        let mut child = Command::new(BINARY)
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--log-format",
+                "json",
+                "--data-dir",
+            ])
+            .arg(dir)
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start the server");
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = BufReader::new(stderr).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .expect("the server logs its address before anything fails")
+                .unwrap();
+            let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
+            if let Some(addr) = entry["fields"]["address"].as_str() {
+                break addr.to_owned();
+            }
+        };
+        // Keep draining the log so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Self { child, addr }
+    }
+
+    async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.addr))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit, failing the test if it takes longer than `limit`.
+    fn wait(mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server did not exit within {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+#[tokio::test]
+async fn datasets_and_the_event_chain_survive_a_restart() {
+    let app = spawn_app().await;
+    let raw = app.register(&app.admin, dataset("raw")).await;
+    let clean = app.register(&app.admin, derived("clean", &[&raw])).await;
+    let events_before = app.all_events(&app.operator).await;
+
+    let app = app.restart().await;
+    let read = app
+        .datasets()
+        .get_dataset(authed(
+            &app.admin,
+            pb::GetDatasetRequest {
+                id: clean.id.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(read, clean);
+    let events_after = app.all_events(&app.operator).await;
+    assert_eq!(events_after, events_before);
+    // The chain goes on from where it was.
+    app.register(&app.admin, dataset("after-restart")).await;
+    assert_chain_verifies(&app.all_events(&app.operator).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_registration_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, admin) = create_org(dir.path(), "Acme");
+    let server = ServerProcess::start(dir.path());
+    let channel = server.channel().await;
+
+    let mut acknowledged = Vec::new();
+    let mut writers = tokio::task::JoinSet::new();
+    for writer in 0..8 {
+        let mut client = DatasetServiceClient::new(channel.clone());
+        let admin = admin.clone();
+        writers.spawn(async move {
+            let mut ids = Vec::new();
+            for i in 0..25 {
+                match client
+                    .register_dataset(authed(&admin, dataset(&format!("w{writer}-{i}"))))
+                    .await
+                {
+                    Ok(answer) => ids.push(answer.into_inner().dataset.unwrap().id),
+                    Err(_) => break,
+                }
+            }
+            ids
+        });
+    }
+    // Kill while the writers are still going: whatever they saw acknowledged must survive.
+    while acknowledged.len() < 4 {
+        acknowledged.extend(writers.join_next().await.unwrap().unwrap());
+    }
+    server.signal("KILL");
+    server.wait(Duration::from_secs(10));
+    while let Some(ids) = writers.join_next().await {
+        acknowledged.extend(ids.unwrap());
+    }
+    assert!(!acknowledged.is_empty());
+
+    let restarted = ServerProcess::start(dir.path());
+    let mut client = DatasetServiceClient::new(restarted.channel().await);
+    for id in &acknowledged {
+        client
+            .get_dataset(authed(&admin, pb::GetDatasetRequest { id: id.clone() }))
+            .await
+            .unwrap_or_else(|s| panic!("acknowledged dataset {id} lost: {s:?}"));
+    }
+    let operator_output = Command::new(BINARY)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["admin", "operator-token"])
+        .output()
+        .unwrap();
+    let operator = String::from_utf8(operator_output.stdout)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let mut events = EventServiceClient::new(restarted.channel().await);
+    let mut all = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = events
+            .list_events(authed(
+                &operator,
+                pb::ListEventsRequest {
+                    page_size: 1000,
+                    page_token: token,
+                    ..Default::default()
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        all.extend(page.events);
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_chain_verifies(&all);
+    let registered = all
+        .iter()
+        .filter(|e| e.r#type == "dataset.registered")
+        .count();
+    assert!(
+        registered >= acknowledged.len(),
+        "{registered} events for {} acknowledged writes",
+        acknowledged.len()
+    );
+    restarted.signal("KILL");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_open_event_streams_and_stops_the_server_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, admin) = create_org(dir.path(), "Acme");
+    let server = ServerProcess::start(dir.path());
+    let channel = server.channel().await;
+    let mut watch = EventServiceClient::new(channel.clone())
+        .watch_events(authed(&admin, pb::WatchEventsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    // Read the backlog (the organisation's creation and its token) so the stream is live.
+    watch.next().await.unwrap().unwrap();
+    watch.next().await.unwrap().unwrap();
+
+    server.signal("TERM");
+    // The stream ends rather than hanging, and the process exits with success.
+    let end = tokio::time::timeout(Duration::from_secs(10), watch.next())
+        .await
+        .expect("the stream ended");
+    assert!(end.is_none_or(|item| item.is_err()));
+    let status = server.wait(Duration::from_secs(10));
+    assert!(status.success(), "exit status {status:?}");
+}
+
+#[tokio::test]
+async fn a_new_data_directory_is_created_with_private_key_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("nested/data");
+    create_org(&dir, "Acme");
+    let key = std::fs::metadata(dir.join("access-token.key")).unwrap();
+    assert_eq!(key.permissions().mode() & 0o777, 0o600);
+    assert!(dir.join("registry.db").exists());
+    let dir_mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        dir_mode, 0o700,
+        "the data directory is private to the service's user"
+    );
+}
