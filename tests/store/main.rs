@@ -1,0 +1,76 @@
+//! Store conformance: one suite of behaviours every [`Store`] implementation must show, generated
+//! once per backend. A new backend adds one `conformance!` line.
+
+mod suite;
+
+use std::sync::Arc;
+
+use provenance_registry::store::Store;
+use provenance_registry::store::sqlite::SqliteStore;
+
+/// A fresh SQLite store in its own temporary directory (kept alive with the store).
+async fn sqlite() -> (Arc<dyn Store>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&SqliteStore::url_in(dir.path(), "registry.db"))
+        .await
+        .unwrap();
+    (Arc::new(store), dir)
+}
+
+macro_rules! conformance {
+    ($backend:ident, $open:path, [$($test:ident),* $(,)?]) => {
+        mod $backend {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    let (store, _guard) = $open().await;
+                    crate::suite::$test(store).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    sqlite,
+    crate::sqlite,
+    [
+        organization_names_are_unique_and_a_refused_insert_appends_no_event,
+        a_batch_decides_each_registration_and_writes_only_the_accepted_ones,
+        a_stored_dataset_reads_back_field_for_field,
+        listing_filters_by_viewer_name_and_owner_and_resumes_after_an_id,
+        closures_hold_each_node_once_at_its_shortest_depth_within_the_limit,
+        edges_leave_the_given_nodes_in_the_walk_direction,
+        events_are_filtered_by_viewer_and_chain_from_the_head,
+        a_revocation_is_recorded_once_and_only_for_the_owning_organisation,
+    ]
+);
+
+/// SQLite-specific: the database itself refuses to rewrite history, whoever connects to it.
+#[tokio::test]
+async fn sqlite_refuses_updates_and_deletes_of_datasets_and_events() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let url = SqliteStore::url_in(dir.path(), "registry.db");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&url).await.unwrap());
+    suite::seed_two_datasets(&store).await;
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    for statement in [
+        "UPDATE datasets SET name = 'rewritten'",
+        "DELETE FROM datasets",
+        "UPDATE dataset_sources SET uri = 'x'",
+        "DELETE FROM dataset_sources",
+        "UPDATE events SET payload = '{}'",
+        "DELETE FROM events",
+    ] {
+        let error = sqlx::query(statement)
+            .execute(&mut conn)
+            .await
+            .expect_err(statement);
+        let message = error.to_string();
+        assert!(
+            message.contains("immutable") || message.contains("append-only"),
+            "{statement}: {message}"
+        );
+    }
+}

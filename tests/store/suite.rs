@@ -1,0 +1,474 @@
+//! The behaviours, each an async function over `Arc<dyn Store>`.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use provenance_registry::domain::access::{AccessTokenRecord, Organization, Role};
+use provenance_registry::domain::dataset::{ModelRef, NewDataset, Source, SourceKind, Visibility};
+use provenance_registry::domain::digest::ContentDigest;
+use provenance_registry::domain::event::{ChainHead, NewEvent, truncate_to_micros, verify_chain};
+use provenance_registry::domain::lineage::Direction;
+use provenance_registry::domain::registration::{Pending, Registration};
+use provenance_registry::error::Error;
+use provenance_registry::store::{DatasetQuery, Store, Viewer};
+use uuid::Uuid;
+
+fn event(kind: &'static str, org: Option<Uuid>) -> NewEvent {
+    NewEvent {
+        event_type: kind,
+        subject: format!("test/{}", Uuid::now_v7()),
+        organization_id: org,
+        public: false,
+        payload: serde_json::json!({"n": 1}),
+    }
+}
+
+async fn organization(store: &Arc<dyn Store>, name: &str) -> Uuid {
+    let org = Organization {
+        id: Uuid::now_v7(),
+        name: name.into(),
+        create_time: truncate_to_micros(Utc::now()),
+    };
+    store
+        .create_organization(&org, event("organization.created", Some(org.id)))
+        .await
+        .unwrap();
+    org.id
+}
+
+fn new_dataset(org: Uuid, name: &str, visibility: Visibility, parents: &[Uuid]) -> Pending {
+    Pending {
+        new: NewDataset {
+            organization_id: org,
+            name: name.into(),
+            version: "1".into(),
+            content_digest: ContentDigest::of(name.as_bytes()),
+            size_bytes: Some(42),
+            description: Some("d".into()),
+            license: Some("MIT".into()),
+            visibility,
+            sources: parents
+                .iter()
+                .map(|&dataset_id| Source {
+                    kind: SourceKind::Dataset {
+                        dataset_id,
+                        parent_public: false,
+                    },
+                    uri: None,
+                    license: None,
+                    collect_time: None,
+                    content_digest: None,
+                    description: None,
+                })
+                .collect(),
+            creator_token_id: Uuid::now_v7(),
+            creator_subject: "test".into(),
+        },
+        id: Uuid::now_v7(),
+    }
+}
+
+async fn register(
+    store: &Arc<dyn Store>,
+    pending: Pending,
+) -> provenance_registry::domain::dataset::Dataset {
+    match store
+        .register_datasets(vec![pending])
+        .await
+        .unwrap()
+        .pop()
+        .unwrap()
+        .unwrap()
+    {
+        Registration::Created(d) => d,
+        other => panic!("expected a new dataset, got {other:?}"),
+    }
+}
+
+/// One organisation with two datasets, one made from the other; for backend-specific tests.
+pub async fn seed_two_datasets(store: &Arc<dyn Store>) {
+    let org = organization(store, "Seed").await;
+    let parent = register(store, new_dataset(org, "seed", Visibility::Private, &[])).await;
+    register(
+        store,
+        new_dataset(org, "child", Visibility::Private, &[parent.id]),
+    )
+    .await;
+}
+
+pub async fn organization_names_are_unique_and_a_refused_insert_appends_no_event(
+    store: Arc<dyn Store>,
+) {
+    let first = organization(&store, "Acme").await;
+    let head = store.chain_head().await.unwrap();
+    let twin = Organization {
+        id: Uuid::now_v7(),
+        name: "Acme".into(),
+        create_time: Utc::now(),
+    };
+    let refused = store
+        .create_organization(&twin, event("organization.created", Some(twin.id)))
+        .await;
+    assert!(
+        matches!(refused, Err(Error::AlreadyExists(_))),
+        "{refused:?}"
+    );
+    assert_eq!(store.chain_head().await.unwrap(), head);
+    assert!(store.get_organization(twin.id).await.unwrap().is_none());
+    assert_eq!(
+        store.get_organization(first).await.unwrap().unwrap().name,
+        "Acme"
+    );
+}
+
+pub async fn a_batch_decides_each_registration_and_writes_only_the_accepted_ones(
+    store: Arc<dyn Store>,
+) {
+    let org = organization(&store, "Acme").await;
+    let other = organization(&store, "Globex").await;
+    let theirs = register(
+        &store,
+        new_dataset(other, "private", Visibility::Private, &[]),
+    )
+    .await;
+    let existing = register(
+        &store,
+        new_dataset(org, "existing", Visibility::Private, &[]),
+    )
+    .await;
+    let head = store.chain_head().await.unwrap();
+
+    let mut conflicting = new_dataset(org, "existing", Visibility::Private, &[]);
+    conflicting.new.content_digest = ContentDigest::of(b"other");
+    let batch = vec![
+        new_dataset(org, "fresh", Visibility::Public, &[existing.id]),
+        new_dataset(org, "existing", Visibility::Private, &[]),
+        conflicting,
+        new_dataset(org, "stolen", Visibility::Private, &[theirs.id]),
+        new_dataset(org, "fresh", Visibility::Public, &[existing.id]),
+    ];
+    let outcomes = store.register_datasets(batch).await.unwrap();
+    let Ok(Registration::Created(fresh)) = &outcomes[0] else {
+        panic!("{:?}", outcomes[0])
+    };
+    assert_eq!(
+        outcomes[1].as_ref().unwrap(),
+        &Registration::Existing(existing.clone())
+    );
+    assert!(matches!(outcomes[2], Err(Error::AlreadyExists(_))));
+    assert!(matches!(outcomes[3], Err(Error::NotFound(_))));
+    assert_eq!(
+        outcomes[4].as_ref().unwrap(),
+        &Registration::Existing(fresh.clone()),
+        "a repeat inside the batch"
+    );
+
+    let after = store.chain_head().await.unwrap();
+    assert_eq!(
+        after.sequence,
+        head.sequence + 1,
+        "one event for the one new dataset"
+    );
+    assert_eq!(
+        store.get_dataset(fresh.id).await.unwrap().as_ref(),
+        Some(fresh)
+    );
+    let listed = store
+        .list_datasets(&DatasetQuery {
+            viewer: Viewer::All,
+            name: Some("stolen".into()),
+            organization_id: None,
+            after: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert!(listed.is_empty());
+}
+
+pub async fn a_stored_dataset_reads_back_field_for_field(store: Arc<dyn Store>) {
+    let org = organization(&store, "Acme").await;
+    let parent = register(&store, new_dataset(org, "parent", Visibility::Public, &[])).await;
+    let mut pending = new_dataset(org, "child", Visibility::Private, &[parent.id]);
+    pending.new.size_bytes = Some(i64::MAX as u64);
+    pending.new.description = Some("line one\nline two — ünïcode".into());
+    pending.new.sources.push(Source {
+        kind: SourceKind::ModelGenerated {
+            model: ModelRef {
+                model_id: "deepseek-ai/DeepSeek-R1".into(),
+                version: Some("0528".into()),
+                provider: None,
+            },
+        },
+        uri: Some("https://api.example".into()),
+        license: Some("MIT".into()),
+        collect_time: Some(truncate_to_micros(Utc::now())),
+        content_digest: Some(ContentDigest::of(b"outputs")),
+        description: Some("generated".into()),
+    });
+    for kind in [
+        SourceKind::ExternalDataset,
+        SourceKind::WebCrawl,
+        SourceKind::LicensedCorpus,
+        SourceKind::HumanAuthored,
+    ] {
+        pending.new.sources.push(Source {
+            kind,
+            uri: Some("u".into()),
+            license: None,
+            collect_time: None,
+            content_digest: None,
+            description: None,
+        });
+    }
+    let stored = register(&store, pending).await;
+    assert_eq!(
+        stored.sources[0].kind,
+        SourceKind::Dataset {
+            dataset_id: parent.id,
+            parent_public: true
+        }
+    );
+    let read = store.get_dataset(stored.id).await.unwrap().unwrap();
+    assert_eq!(read, stored);
+    let many = store
+        .get_datasets(&[stored.id, parent.id, Uuid::now_v7()])
+        .await
+        .unwrap();
+    assert_eq!(many.len(), 2);
+}
+
+pub async fn listing_filters_by_viewer_name_and_owner_and_resumes_after_an_id(
+    store: Arc<dyn Store>,
+) {
+    let a = organization(&store, "A").await;
+    let b = organization(&store, "B").await;
+    let a_private = register(
+        &store,
+        new_dataset(a, "shared-name", Visibility::Private, &[]),
+    )
+    .await;
+    let a_public = register(&store, new_dataset(a, "a-public", Visibility::Public, &[])).await;
+    let b_private = register(
+        &store,
+        new_dataset(b, "shared-name", Visibility::Private, &[]),
+    )
+    .await;
+    let query = |viewer, name: Option<&str>, owner, after| DatasetQuery {
+        viewer,
+        name: name.map(Into::into),
+        organization_id: owner,
+        after,
+        limit: 100,
+    };
+    let ids = |list: Vec<provenance_registry::domain::dataset::Dataset>| {
+        list.into_iter().map(|d| d.id).collect::<Vec<_>>()
+    };
+
+    assert_eq!(
+        ids(store
+            .list_datasets(&query(Viewer::Organization(b), None, None, None))
+            .await
+            .unwrap()),
+        [a_public.id, b_private.id]
+    );
+    assert_eq!(
+        ids(store
+            .list_datasets(&query(Viewer::All, None, None, None))
+            .await
+            .unwrap()),
+        [a_private.id, a_public.id, b_private.id]
+    );
+    assert_eq!(
+        ids(store
+            .list_datasets(&query(Viewer::All, Some("shared-name"), Some(b), None))
+            .await
+            .unwrap()),
+        [b_private.id]
+    );
+    assert_eq!(
+        ids(store
+            .list_datasets(&query(Viewer::All, None, None, Some(a_private.id)))
+            .await
+            .unwrap()),
+        [a_public.id, b_private.id]
+    );
+    let mut limited = query(Viewer::All, None, None, None);
+    limited.limit = 1;
+    assert_eq!(
+        ids(store.list_datasets(&limited).await.unwrap()),
+        [a_private.id]
+    );
+}
+
+pub async fn closures_hold_each_node_once_at_its_shortest_depth_within_the_limit(
+    store: Arc<dyn Store>,
+) {
+    let org = organization(&store, "Acme").await;
+    let root = register(&store, new_dataset(org, "root", Visibility::Private, &[])).await;
+    let mid = register(
+        &store,
+        new_dataset(org, "mid", Visibility::Private, &[root.id]),
+    )
+    .await;
+    let top = register(
+        &store,
+        new_dataset(org, "top", Visibility::Public, &[mid.id, root.id]),
+    )
+    .await;
+
+    let mut up = store
+        .lineage_closure(top.id, Direction::Upstream, 100)
+        .await
+        .unwrap();
+    up.sort_by_key(|e| (e.depth, e.id));
+    let found: Vec<_> = up.iter().map(|e| (e.id, e.depth)).collect();
+    let mut expected = vec![(top.id, 0), (mid.id, 1), (root.id, 1)];
+    expected[1..].sort_by_key(|&(id, _)| id);
+    assert_eq!(found, expected);
+    assert_eq!(up[0].visibility, Visibility::Public);
+    assert_eq!(up[0].organization_id, org);
+
+    let shallow = store
+        .lineage_closure(top.id, Direction::Upstream, 0)
+        .await
+        .unwrap();
+    assert_eq!(shallow.len(), 1);
+    let mut down = store
+        .lineage_closure(root.id, Direction::Downstream, 100)
+        .await
+        .unwrap();
+    down.sort_by_key(|e| (e.depth, e.id));
+    let mut expected = vec![(root.id, 0), (mid.id, 1), (top.id, 1)];
+    expected[1..].sort_by_key(|&(id, _)| id);
+    assert_eq!(
+        down.iter().map(|e| (e.id, e.depth)).collect::<Vec<_>>(),
+        expected
+    );
+}
+
+pub async fn edges_leave_the_given_nodes_in_the_walk_direction(store: Arc<dyn Store>) {
+    let org = organization(&store, "Acme").await;
+    let a = register(&store, new_dataset(org, "a", Visibility::Private, &[])).await;
+    let b = register(&store, new_dataset(org, "b", Visibility::Private, &[a.id])).await;
+    let c = register(
+        &store,
+        new_dataset(org, "c", Visibility::Private, &[a.id, b.id]),
+    )
+    .await;
+    let up = store
+        .lineage_edges(&[c.id], Direction::Upstream)
+        .await
+        .unwrap();
+    assert_eq!(up, [(c.id, a.id), (c.id, b.id)]);
+    let mut down = store
+        .lineage_edges(&[a.id], Direction::Downstream)
+        .await
+        .unwrap();
+    down.sort();
+    assert_eq!(down, [(a.id, b.id), (a.id, c.id)]);
+    assert!(
+        store
+            .lineage_edges(&[], Direction::Upstream)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn events_are_filtered_by_viewer_and_chain_from_the_head(store: Arc<dyn Store>) {
+    assert_eq!(store.chain_head().await.unwrap(), ChainHead::EMPTY);
+    let a = organization(&store, "A").await;
+    let b = organization(&store, "B").await;
+    register(&store, new_dataset(a, "private", Visibility::Private, &[])).await;
+    let public = register(&store, new_dataset(a, "public", Visibility::Public, &[])).await;
+
+    let all = store.list_events(Viewer::All, 0, 100).await.unwrap();
+    assert_eq!(all.len(), 4);
+    assert_eq!(
+        verify_chain(ChainHead::EMPTY, &all).unwrap(),
+        store.chain_head().await.unwrap()
+    );
+    let seen_by_b = store
+        .list_events(Viewer::Organization(b), 0, 100)
+        .await
+        .unwrap();
+    let subjects: Vec<_> = seen_by_b.iter().map(|e| e.subject.clone()).collect();
+    assert_eq!(
+        subjects.len(),
+        2,
+        "B's own creation and A's public dataset: {subjects:?}"
+    );
+    assert_eq!(subjects[1], format!("datasets/{}", public.id));
+    let after = store.list_events(Viewer::All, 2, 1).await.unwrap();
+    assert_eq!(after, all[2..3]);
+}
+
+pub async fn a_revocation_is_recorded_once_and_only_for_the_owning_organisation(
+    store: Arc<dyn Store>,
+) {
+    let org = organization(&store, "Acme").await;
+    let other = organization(&store, "Globex").await;
+    let now = truncate_to_micros(Utc::now());
+    let token = AccessTokenRecord {
+        id: Uuid::now_v7(),
+        organization_id: Some(org),
+        role: Role::Registrar,
+        subject: "ci".into(),
+        create_time: now,
+        expire_time: now + chrono::Duration::days(1),
+        revoke_time: None,
+    };
+    store
+        .insert_access_token(&token, event("access_token.created", Some(org)))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_access_token(token.id).await.unwrap().unwrap(),
+        token
+    );
+
+    let head = store.chain_head().await.unwrap();
+    assert!(
+        store
+            .revoke_access_token(
+                other,
+                token.id,
+                now,
+                event("access_token.revoked", Some(other))
+            )
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store.chain_head().await.unwrap(),
+        head,
+        "a refused revocation appends nothing"
+    );
+
+    let revoked = store
+        .revoke_access_token(org, token.id, now, event("access_token.revoked", Some(org)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(revoked.revoke_time, Some(now));
+    let head = store.chain_head().await.unwrap();
+    let later = now + chrono::Duration::hours(1);
+    let again = store
+        .revoke_access_token(
+            org,
+            token.id,
+            later,
+            event("access_token.revoked", Some(org)),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        again.revoke_time,
+        Some(now),
+        "the first revocation time stands"
+    );
+    assert_eq!(store.chain_head().await.unwrap(), head);
+}
