@@ -1,0 +1,109 @@
+"""Fixtures: stubs generated from the repository's proto files, and a real server process.
+
+Nothing here imports the server's code: the tests see only what any other client sees, the proto
+files and the network.
+"""
+
+import hashlib
+import importlib
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import threading
+
+import grpc
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+BINARY = pathlib.Path(os.environ.get("PROVENANCE_BIN", REPO / "target" / "debug" / "provenance-registry"))
+
+
+@pytest.fixture(scope="session")
+def pb():
+    """The generated modules, as a namespace: pb.dataset_pb2, pb.dataset_pb2_grpc, ..."""
+    out = pathlib.Path(tempfile.mkdtemp(prefix="provenance-stubs-"))
+    protos = sorted(str(p.relative_to(REPO / "proto")) for p in (REPO / "proto").rglob("*.proto"))
+    from grpc_tools import protoc
+
+    # grpc_tools ships the well-known types (timestamp, duration); include them explicitly.
+    well_known = pathlib.Path(protoc.__file__).parent / "_proto"
+    code = protoc.main(
+        ["protoc", f"-I{REPO / 'proto'}", f"-I{well_known}", f"--python_out={out}", f"--grpc_python_out={out}", *protos]
+    )
+    assert code == 0, "protoc failed on the repository's proto files"
+    sys.path.insert(0, str(out))
+
+    class Modules:
+        pass
+
+    modules = Modules()
+    for name in ["common", "organization", "dataset", "lineage", "event"]:
+        setattr(modules, f"{name}_pb2", importlib.import_module(f"provenance.v1.{name}_pb2"))
+        setattr(modules, f"{name}_pb2_grpc", importlib.import_module(f"provenance.v1.{name}_pb2_grpc"))
+    return modules
+
+
+def run_admin(data_dir, *args):
+    result = subprocess.run(
+        [str(BINARY), "--data-dir", str(data_dir), "admin", *args], capture_output=True, text=True, check=True
+    )
+    return result.stdout
+
+
+class Server:
+    """A `provenance-registry serve` process on a free port with its own data directory."""
+
+    def __init__(self):
+        if not BINARY.exists():
+            subprocess.run(["cargo", "build", "--bin", "provenance-registry"], cwd=REPO, check=True)
+        self.dir = pathlib.Path(tempfile.mkdtemp(prefix="provenance-data-"))
+        out = run_admin(self.dir, "create-org", "Acme")
+        fields = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+        self.org_id = fields["organization_id"]
+        self.admin_token = fields["admin_token"]
+        self.operator_token = run_admin(self.dir, "operator-token").strip()
+        self.process = subprocess.Popen(
+            [str(BINARY), "serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--data-dir", str(self.dir)],
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
+        self.address = None
+        for line in self.process.stderr:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            address = entry.get("fields", {}).get("address")
+            if address:
+                self.address = address
+                break
+        assert self.address, "the server exited before logging its address"
+        # Keep draining the log so the server never blocks on a full pipe.
+        threading.Thread(target=lambda: [None for _ in self.process.stderr], daemon=True).start()
+        self.channel = grpc.insecure_channel(self.address)
+        grpc.channel_ready_future(self.channel).result(timeout=30)
+
+    def stop(self):
+        self.channel.close()
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def server():
+    s = Server()
+    yield s
+    s.stop()
+
+
+def auth(token):
+    """Call metadata carrying a bearer token."""
+    return (("authorization", f"Bearer {token}"),)
+
+
+def digest(seed):
+    return "sha256:" + hashlib.sha256(seed.encode()).hexdigest()
