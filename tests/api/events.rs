@@ -247,3 +247,26 @@ async fn a_watch_by_another_organisation_skips_private_events() {
         "the private registration was skipped"
     );
 }
+
+#[tokio::test]
+async fn watchers_beyond_the_configured_bound_are_refused_as_resource_exhausted() {
+    let settings = provenance_registry::config::ServeSettings {
+        max_watchers: 1,
+        ..Default::default()
+    };
+    let app = spawn_app_with(settings).await;
+    let mut first = app
+        .events()
+        .watch_events(authed(&app.admin, pb::WatchEventsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    first.next().await.unwrap().unwrap();
+    let status = app
+        .events()
+        .watch_events(authed(&app.admin, pb::WatchEventsRequest::default()))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::ResourceExhausted, "{status:?}");
+    assert!(status.message().contains("watchers"));
+}
