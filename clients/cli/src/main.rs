@@ -1,1 +1,50 @@
-fn main() {}
+//! `provctl`: command-line client of the provenance registry.
+//!
+//! `main` only parses, runs and turns the outcome into an exit code; the commands live in
+//! [`commands`], the flags in [`cli`], printing in [`output`] and [`tree`].
+
+mod cli;
+mod client;
+mod commands;
+mod error;
+mod output;
+mod source;
+mod tree;
+
+use std::io;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::Cli;
+use crate::error::exit;
+use crate::output::Printer;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let Cli { global, command } = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // `--help` and `--version` arrive here too, as "errors" meant for stdout.
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::SUCCESS
+            });
+        }
+    };
+    let mut out = Printer::new(global.output, Box::new(io::stdout()));
+    let result = match commands::run(&global, command, &mut out).await {
+        Ok(()) => out.flush().map_err(error::CliError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => ExitCode::from(exit::SUCCESS),
+        Err(e) if e.is_broken_pipe() => ExitCode::from(exit::SUCCESS),
+        Err(e) => {
+            eprintln!("provctl: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -1,0 +1,367 @@
+//! The command line: one `clap` definition gives flags, `PROVENANCE_*` variables and `--help` alike.
+
+use std::fmt;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use uuid::Uuid;
+
+use crate::source::SourceArg;
+
+/// Server address used when neither `--url` nor `PROVENANCE_URL` is given.
+pub const DEFAULT_URL: &str = "http://127.0.0.1:50051";
+
+/// Heading of the options every command takes, so that they stand apart from a command's own.
+const GLOBAL: &str = "Global options";
+
+/// Shown at the end of `--help`, so that scripts can rely on the exit codes.
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  any other error (e.g. INTERNAL, RESOURCE_EXHAUSTED)
+  2  usage error: bad flags or arguments
+  3  not found (NOT_FOUND)
+  4  no token, or token refused (UNAUTHENTICATED, PERMISSION_DENIED)
+  5  request refused (INVALID_ARGUMENT, ALREADY_EXISTS, FAILED_PRECONDITION)
+  6  cannot reach the server (UNAVAILABLE, connection failure)
+
+Prefer PROVENANCE_TOKEN to --token: command lines are visible to other users of the machine.";
+
+/// Command-line client of the provenance registry: register datasets, read lineage and events,
+/// manage organisations and access tokens.
+#[derive(Debug, Parser)]
+#[command(name = "provctl", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Address of the registry's gRPC endpoint.
+    #[arg(long, env = "PROVENANCE_URL", default_value = DEFAULT_URL, global = true, value_parser = parse_url, help_heading = GLOBAL)]
+    pub url: String,
+    /// Access token, sent as `authorization: Bearer <token>` on every call.
+    // The value must never reach `--help` or a log line: `hide_env_values` keeps clap from showing
+    // what `PROVENANCE_TOKEN` holds, and `Secret` keeps it out of `Debug`.
+    #[arg(long, env = "PROVENANCE_TOKEN", hide_env_values = true, global = true, help_heading = GLOBAL)]
+    pub token: Option<Secret>,
+    /// Output format: `text` for people, `json` for programs.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, global = true, help_heading = GLOBAL)]
+    pub output: OutputFormat,
+}
+
+/// A value that must not be shown, e.g. in `Debug` output of the parsed command line.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret text, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Lines for people.
+    Text,
+    /// JSON for programs (one object per line for streams).
+    Json,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Register and read datasets.
+    #[command(subcommand)]
+    Dataset(DatasetCommand),
+    /// Walk the lineage graph.
+    #[command(subcommand)]
+    Lineage(LineageCommand),
+    /// Read the event log.
+    #[command(subcommand)]
+    Events(EventsCommand),
+    /// Read and create organisations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Issue and revoke access tokens of your organisation (admin role).
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `provctl dataset ...`
+#[derive(Debug, Subcommand)]
+pub enum DatasetCommand {
+    /// Register a dataset with its sources (registrar role). Registering the same name, version
+    /// and digest again is harmless: the existing record is printed.
+    Register(RegisterArgs),
+    /// Show one dataset.
+    Get {
+        /// Id of the dataset.
+        #[arg(value_parser = parse_id)]
+        id: Uuid,
+    },
+    /// List the datasets you may see, oldest first.
+    List(ListDatasetsArgs),
+}
+
+/// `provctl dataset register`
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// Name of the dataset.
+    #[arg(long)]
+    pub name: String,
+    /// Version label.
+    #[arg(long)]
+    pub version: String,
+    /// Content digest: `sha256:` followed by 64 lower-case hex digits.
+    #[arg(long)]
+    pub digest: String,
+    /// Size in bytes.
+    #[arg(long, value_name = "BYTES")]
+    pub size: Option<u64>,
+    /// Free-text description.
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+    /// Licence, as an SPDX expression (e.g. `CC-BY-4.0`).
+    #[arg(long, value_name = "SPDX")]
+    pub license: Option<String>,
+    /// Let every organisation see the dataset. Cannot be undone.
+    #[arg(long)]
+    pub public: bool,
+    /// A registered dataset this one was made from (repeatable).
+    #[arg(long = "parent", value_name = "DATASET_ID", value_parser = parse_id)]
+    pub parents: Vec<Uuid>,
+    /// Another source (repeatable): `external=URI`, `web-crawl=URI`, `licensed=REF`, `human`,
+    /// `model=MODEL_ID[@VERSION]`, or `dataset=ID` (same as --parent).
+    #[arg(long = "source", value_name = "KIND[=VALUE]")]
+    pub sources: Vec<SourceArg>,
+}
+
+/// `provctl dataset list`
+#[derive(Debug, Args)]
+pub struct ListDatasetsArgs {
+    /// Only datasets with exactly this name (all versions).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Only datasets of this organisation (yours, or another's public ones).
+    #[arg(long, value_name = "ORG_ID", value_parser = parse_id)]
+    pub org: Option<Uuid>,
+    /// Datasets per page (server default 50).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..=1000))]
+    pub page_size: Option<i32>,
+    /// Continue from the page token a previous listing printed.
+    #[arg(long)]
+    pub page_token: Option<String>,
+    /// Follow the pages to the end.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// `provctl lineage ...`
+#[derive(Debug, Subcommand)]
+pub enum LineageCommand {
+    /// Show what a dataset was made from (or, with --downstream, what was made from it).
+    Show(LineageShowArgs),
+}
+
+/// `provctl lineage show`
+#[derive(Debug, Args)]
+pub struct LineageShowArgs {
+    /// Id of the dataset to start from.
+    #[arg(value_parser = parse_id)]
+    pub id: Uuid,
+    /// Walk towards derived datasets instead of sources.
+    #[arg(long)]
+    pub downstream: bool,
+    /// How many edges deep to walk (default: no limit).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..=10_000))]
+    pub max_depth: Option<i32>,
+    /// `tree` or `json`; default: `tree`, or `json` with `--output json`.
+    #[arg(long, value_enum)]
+    pub format: Option<LineageFormat>,
+}
+
+/// How `lineage show` prints the walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LineageFormat {
+    /// An indented tree.
+    Tree,
+    /// The nodes as JSON.
+    Json,
+}
+
+/// `provctl events ...`
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// One page of events in sequence order.
+    List {
+        /// Only events after this sequence number.
+        #[arg(long, value_name = "SEQ", default_value_t = 0)]
+        after: u64,
+        /// Events per page (server default 50).
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1..=1000))]
+        page_size: Option<i32>,
+    },
+    /// Print events as they are committed, until interrupted (Ctrl-C).
+    Watch {
+        /// Start after this sequence number (0: the whole log).
+        #[arg(long, value_name = "SEQ", default_value_t = 0)]
+        after: u64,
+    },
+}
+
+/// `provctl org ...`
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Show your organisation (operators: any organisation).
+    Get {
+        /// Id of the organisation; default: the token's own.
+        #[arg(value_parser = parse_id)]
+        id: Option<Uuid>,
+    },
+    /// Create an organisation. Needs an operator token (`provenance-registry admin
+    /// operator-token` on the server machine).
+    Create {
+        /// Display name, unique across the registry.
+        name: String,
+    },
+}
+
+/// `provctl token ...`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a token for your organisation. In text mode only the token is printed, so that
+    /// `export PROVENANCE_TOKEN=$(provctl token create ...)` works.
+    Create {
+        /// What the token may do.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Who or what will use it (a person, a CI pipeline).
+        #[arg(long)]
+        subject: String,
+        /// Lifetime in seconds (server default: 30 days; at least 60).
+        #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(i64).range(1..))]
+        ttl: Option<i64>,
+    },
+    /// Revoke a token of your organisation by its id (`jti`).
+    Revoke {
+        /// Id of the token.
+        #[arg(value_parser = parse_id)]
+        id: Uuid,
+    },
+}
+
+/// Roles a token can be issued with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// Read only.
+    Auditor,
+    /// Read and register datasets.
+    Registrar,
+    /// Everything, including managing tokens.
+    Admin,
+}
+
+/// An id as the registry writes them, with a message that says so rather than uuid's own.
+fn parse_id(text: &str) -> Result<Uuid, String> {
+    Uuid::parse_str(text.trim()).map_err(|_| {
+        "not an id: expected a UUID such as 0193a5b0-7e1f-7c3a-9d2e-5f6a7b8c9d0e".into()
+    })
+}
+
+/// Accepts `http://` URLs only: this build of tonic has no TLS, so `https://` could never connect.
+fn parse_url(text: &str) -> Result<String, String> {
+    let uri: tonic::transport::Uri = text
+        .parse()
+        .map_err(|e| format!("not a valid URL ({e}); expected e.g. {DEFAULT_URL}"))?;
+    match uri.scheme_str() {
+        Some("http") if uri.host().is_some() => Ok(text.to_owned()),
+        Some("https") => {
+            Err("https is not supported by this build of provctl yet; use http://".into())
+        }
+        _ => Err(format!(
+            "expected an http:// URL with a host, e.g. {DEFAULT_URL}"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn urls_must_be_plain_http_with_a_host() {
+        assert!(parse_url("http://127.0.0.1:50051").is_ok());
+        assert!(parse_url("https://registry.example").is_err());
+        assert!(parse_url("127.0.0.1:50051").is_err());
+        assert!(parse_url("not a url").is_err());
+    }
+
+    #[test]
+    fn ids_must_be_uuids() {
+        assert!(parse_id("0193a5b0-7e1f-7c3a-9d2e-5f6a7b8c9d0e").is_ok());
+        assert!(parse_id("42").unwrap_err().contains("UUID"));
+    }
+
+    #[test]
+    fn token_is_hidden_from_debug_output() {
+        let cli = Cli::try_parse_from(["provctl", "--token", "s3cret", "org", "get"])
+            .expect("the command line is valid");
+        assert!(!format!("{cli:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn parents_and_sources_repeat() {
+        let id = "0193a5b0-0000-7000-8000-000000000001";
+        let cli = Cli::try_parse_from([
+            "provctl",
+            "dataset",
+            "register",
+            "--name",
+            "n",
+            "--version",
+            "1",
+            "--digest",
+            "d",
+            "--parent",
+            id,
+            "--parent",
+            id,
+            "--source",
+            "human",
+            "--source",
+            "web-crawl=https://x",
+        ])
+        .expect("the command line is valid");
+        let Command::Dataset(DatasetCommand::Register(args)) = cli.command else {
+            panic!("parsed as another command");
+        };
+        assert_eq!(args.parents.len(), 2);
+        assert_eq!(args.sources.len(), 2);
+    }
+}

@@ -1,0 +1,153 @@
+//! The connection to the registry, with the bearer token attached to every call.
+
+use std::time::Duration;
+
+use provenance_registry::proto::v1 as pb;
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Request, Status};
+
+use crate::cli::GlobalArgs;
+use crate::error::CliError;
+
+/// How long to wait for the TCP connection before telling the user the server is unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A channel whose calls carry `authorization: Bearer <token>`.
+pub type AuthChannel = InterceptedService<Channel, BearerAuth>;
+
+/// Adds the `authorization` entry to every outgoing call.
+#[derive(Clone)]
+pub struct BearerAuth {
+    header: MetadataValue<Ascii>,
+}
+
+impl BearerAuth {
+    /// The interceptor for `token`, refused before any call if it cannot be sent.
+    pub fn new(token: &str) -> Result<Self, CliError> {
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(CliError::NoToken);
+        }
+        let mut header: MetadataValue<Ascii> = format!("Bearer {token}")
+            .parse()
+            .map_err(|_| CliError::MalformedToken)?;
+        // Keeps the value out of the `Debug` output of requests and out of HPACK's index.
+        header.set_sensitive(true);
+        Ok(Self { header })
+    }
+}
+
+impl Interceptor for BearerAuth {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        request
+            .metadata_mut()
+            .insert("authorization", self.header.clone());
+        Ok(request)
+    }
+}
+
+/// An open connection to the registry, handing out one client per service.
+pub struct Connection {
+    channel: AuthChannel,
+    url: String,
+}
+
+impl Connection {
+    /// Checks the token, then connects, so that a missing token is reported without a network
+    /// round trip and an unreachable server is reported as such rather than as a failed call.
+    pub async fn open(global: &GlobalArgs) -> Result<Self, CliError> {
+        let token = global.token.as_ref().ok_or(CliError::NoToken)?;
+        let auth = BearerAuth::new(token.expose())?;
+        let connect_error = |reason: String| CliError::Connect {
+            url: global.url.clone(),
+            reason,
+        };
+        let endpoint = Endpoint::from_shared(global.url.clone())
+            .map_err(|e| connect_error(e.to_string()))?
+            .connect_timeout(CONNECT_TIMEOUT);
+        let channel = endpoint
+            .connect()
+            .await
+            .map_err(|e| connect_error(error_chain(&e)))?;
+        Ok(Self {
+            channel: InterceptedService::new(channel, auth),
+            url: global.url.clone(),
+        })
+    }
+
+    /// The error for a failed call, naming this connection's server where that helps.
+    pub fn fail(&self, status: Status) -> CliError {
+        CliError::Rpc {
+            status,
+            url: self.url.clone(),
+        }
+    }
+
+    /// `DatasetService`.
+    pub fn datasets(&self) -> pb::dataset_service_client::DatasetServiceClient<AuthChannel> {
+        pb::dataset_service_client::DatasetServiceClient::new(self.channel.clone())
+    }
+
+    /// `LineageService`.
+    pub fn lineage(&self) -> pb::lineage_service_client::LineageServiceClient<AuthChannel> {
+        pb::lineage_service_client::LineageServiceClient::new(self.channel.clone())
+    }
+
+    /// `EventService`.
+    pub fn events(&self) -> pb::event_service_client::EventServiceClient<AuthChannel> {
+        pb::event_service_client::EventServiceClient::new(self.channel.clone())
+    }
+
+    /// `OrganizationService`.
+    pub fn organizations(
+        &self,
+    ) -> pb::organization_service_client::OrganizationServiceClient<AuthChannel> {
+        pb::organization_service_client::OrganizationServiceClient::new(self.channel.clone())
+    }
+}
+
+/// The error and its causes on one line: tonic's top-level transport error alone just says
+/// "transport error", while the cause says "Connection refused".
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let part = cause.to_string();
+        // Wrappers often repeat their cause's words ("tcp connect error: tcp connect error").
+        if parts.last() != Some(&part) {
+            parts.push(part);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_header_is_added() {
+        let mut auth = BearerAuth::new("abc.def").expect("a plain token is accepted");
+        let request = auth
+            .call(Request::new(()))
+            .expect("the interceptor never fails");
+        let value = request
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok());
+        assert_eq!(value, Some("Bearer abc.def"));
+    }
+
+    #[test]
+    fn empty_or_unsendable_tokens_are_refused() {
+        assert!(matches!(BearerAuth::new("  "), Err(CliError::NoToken)));
+        assert!(matches!(
+            BearerAuth::new("bad\ntoken"),
+            Err(CliError::MalformedToken)
+        ));
+    }
+}

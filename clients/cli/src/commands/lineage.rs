@@ -1,0 +1,74 @@
+//! `provctl lineage show`.
+
+use provenance_registry::proto::v1 as pb;
+use serde_json::json;
+
+use crate::cli::{LineageCommand, LineageFormat, LineageShowArgs};
+use crate::client::Connection;
+use crate::error::CliError;
+use crate::output::{Printer, lineage_node_json};
+use crate::tree;
+
+/// Runs one `lineage` subcommand.
+pub async fn run(
+    conn: &Connection,
+    command: LineageCommand,
+    out: &mut Printer,
+) -> Result<(), CliError> {
+    match command {
+        LineageCommand::Show(args) => show(conn, args, out).await,
+    }
+}
+
+async fn show(conn: &Connection, args: LineageShowArgs, out: &mut Printer) -> Result<(), CliError> {
+    let direction = if args.downstream {
+        pb::LineageDirection::Downstream
+    } else {
+        pb::LineageDirection::Upstream
+    };
+    let root = args.id.to_string();
+    // The stream rather than pages: the tree needs every node before it can print the first line.
+    let mut stream = conn
+        .lineage()
+        .stream_lineage(pb::GetLineageRequest {
+            dataset_id: root.clone(),
+            direction: direction as i32,
+            max_depth: args.max_depth.unwrap_or(0),
+            ..Default::default()
+        })
+        .await
+        .map_err(|s| conn.fail(s))?
+        .into_inner();
+    let mut nodes = Vec::new();
+    while let Some(node) = stream.message().await.map_err(|s| conn.fail(s))? {
+        nodes.push(node);
+    }
+
+    let direction_name = if args.downstream {
+        "downstream"
+    } else {
+        "upstream"
+    };
+    let format = args.format.unwrap_or(if out.is_json() {
+        LineageFormat::Json
+    } else {
+        LineageFormat::Tree
+    });
+    match format {
+        LineageFormat::Json => out.json(&json!({
+            "dataset_id": root,
+            "direction": direction_name,
+            "nodes": nodes.iter().map(lineage_node_json).collect::<Vec<_>>(),
+        }))?,
+        LineageFormat::Tree => {
+            for line in tree::render(&root, &nodes) {
+                out.line(line)?;
+            }
+            out.line(format!(
+                "{} dataset(s) in the {direction_name} lineage, the starting one included",
+                nodes.len()
+            ))?;
+        }
+    }
+    Ok(())
+}

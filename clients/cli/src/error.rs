@@ -1,0 +1,166 @@
+//! Why a command failed, the message a person reads on stderr, and the exit code a script reads.
+
+use std::io;
+
+use tonic::{Code, Status};
+
+/// Exit codes (also listed in `--help`, see `cli.rs`).
+pub mod exit {
+    /// The command did what was asked.
+    pub const SUCCESS: u8 = 0;
+    /// Any failure without a more specific code.
+    pub const OTHER: u8 = 1;
+    /// Bad flags or arguments; clap uses it for its own errors too.
+    pub const USAGE: u8 = 2;
+    /// `NOT_FOUND`.
+    pub const NOT_FOUND: u8 = 3;
+    /// No token, or the server refused it (`UNAUTHENTICATED`, `PERMISSION_DENIED`).
+    pub const ACCESS: u8 = 4;
+    /// The server refused the request (`INVALID_ARGUMENT`, `ALREADY_EXISTS`,
+    /// `FAILED_PRECONDITION`).
+    pub const REFUSED: u8 = 5;
+    /// The server cannot be reached (`UNAVAILABLE`, connection failure).
+    pub const UNAVAILABLE: u8 = 6;
+}
+
+/// A failed command.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Neither `--token` nor `PROVENANCE_TOKEN` was given.
+    #[error("no access token: pass --token or set PROVENANCE_TOKEN")]
+    NoToken,
+    /// The token cannot travel in a gRPC header. The message must not quote the token.
+    #[error(
+        "the access token contains characters that cannot be sent in a header; check PROVENANCE_TOKEN or --token"
+    )]
+    MalformedToken,
+    /// The connection to the server could not be opened.
+    #[error(
+        "cannot connect to {url}: is the server running? set --url or PROVENANCE_URL ({reason})"
+    )]
+    Connect {
+        /// The address tried.
+        url: String,
+        /// What the transport said.
+        reason: String,
+    },
+    /// The server answered with an error status.
+    #[error("{}", describe_status(.status, .url))]
+    Rpc {
+        /// The status received.
+        status: Status,
+        /// The server's address, for the hint of `UNAVAILABLE`.
+        url: String,
+    },
+    /// Writing the output failed.
+    #[error("cannot write the output: {0}")]
+    Output(#[from] io::Error),
+    /// The server answered something this client cannot use.
+    #[error("unexpected answer from the server: {0}")]
+    BadAnswer(String),
+}
+
+impl CliError {
+    /// The exit code for this failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::NoToken | Self::MalformedToken => exit::ACCESS,
+            Self::Connect { .. } => exit::UNAVAILABLE,
+            Self::Rpc { status, .. } => exit_code_for(status.code()),
+            Self::Output(_) | Self::BadAnswer(_) => exit::OTHER,
+        }
+    }
+
+    /// True when stdout was closed by its reader (e.g. `provctl events watch | head`): not a
+    /// failure worth reporting, the reader has what it wanted.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Self::Output(e) if e.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+/// The exit code of a gRPC status code.
+pub fn exit_code_for(code: Code) -> u8 {
+    match code {
+        Code::Ok => exit::SUCCESS,
+        Code::NotFound => exit::NOT_FOUND,
+        Code::Unauthenticated | Code::PermissionDenied => exit::ACCESS,
+        Code::InvalidArgument | Code::AlreadyExists | Code::FailedPrecondition => exit::REFUSED,
+        Code::Unavailable => exit::UNAVAILABLE,
+        _ => exit::OTHER,
+    }
+}
+
+/// The server's message plus what the user can do about it.
+fn describe_status(status: &Status, url: &str) -> String {
+    let message = status.message();
+    match status.code() {
+        Code::NotFound => format!(
+            "not found: {message} (what another organisation keeps private is reported as not found too)"
+        ),
+        Code::Unauthenticated => format!(
+            "the server refused the access token: {message}; get a valid token (provctl token create, or `provenance-registry admin create-org` on the server) and set PROVENANCE_TOKEN"
+        ),
+        Code::PermissionDenied => {
+            format!("permission denied: {message}; use a token whose role allows this call")
+        }
+        Code::InvalidArgument => format!("invalid request: {message}"),
+        Code::AlreadyExists => format!("already exists: {message}"),
+        Code::FailedPrecondition => format!("refused in the current state: {message}"),
+        Code::Unavailable => format!(
+            "cannot reach the registry at {url}: {message}; is the server running? set --url or PROVENANCE_URL"
+        ),
+        Code::ResourceExhausted => format!("the server is busy: {message}; retry later"),
+        code => format!("call failed ({code:?}): {message}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_scripts_rely_on() {
+        assert_eq!(exit_code_for(Code::NotFound), 3);
+        assert_eq!(exit_code_for(Code::Unauthenticated), 4);
+        assert_eq!(exit_code_for(Code::PermissionDenied), 4);
+        assert_eq!(exit_code_for(Code::InvalidArgument), 5);
+        assert_eq!(exit_code_for(Code::AlreadyExists), 5);
+        assert_eq!(exit_code_for(Code::FailedPrecondition), 5);
+        assert_eq!(exit_code_for(Code::Unavailable), 6);
+        for code in [
+            Code::Internal,
+            Code::Unknown,
+            Code::ResourceExhausted,
+            Code::Cancelled,
+            Code::DeadlineExceeded,
+            Code::Unimplemented,
+        ] {
+            assert_eq!(exit_code_for(code), 1, "{code:?}");
+        }
+    }
+
+    #[test]
+    fn local_failures_have_codes_too() {
+        assert_eq!(CliError::NoToken.exit_code(), 4);
+        assert_eq!(CliError::MalformedToken.exit_code(), 4);
+        let connect = CliError::Connect {
+            url: "http://127.0.0.1:1".into(),
+            reason: "refused".into(),
+        };
+        assert_eq!(connect.exit_code(), 6);
+        assert!(connect.to_string().contains("PROVENANCE_URL"));
+        let rpc = CliError::Rpc {
+            status: Status::invalid_argument("content_digest: must be sha256"),
+            url: String::new(),
+        };
+        assert_eq!(rpc.exit_code(), 5);
+        assert!(rpc.to_string().contains("content_digest"));
+    }
+
+    #[test]
+    fn broken_pipe_is_recognised() {
+        let error = CliError::from(io::Error::from(io::ErrorKind::BrokenPipe));
+        assert!(error.is_broken_pipe());
+        assert!(!CliError::NoToken.is_broken_pipe());
+    }
+}

@@ -1,0 +1,482 @@
+//! End to end: the real server in-process on a free port, driven through the real `provctl`
+//! binary as a user or a script would drive it, exit codes included.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+
+use provenance_registry::config::{CommonSettings, ServeSettings};
+use provenance_registry::server::Application;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// A running registry with one organisation and its admin token.
+struct Registry {
+    url: String,
+    admin_token: String,
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<anyhow::Result<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Registry {
+    async fn start() -> TestResult<Self> {
+        let dir = tempfile::tempdir()?;
+        let common = CommonSettings::for_data_dir(dir.path().to_path_buf());
+        let serve = ServeSettings {
+            listen: "127.0.0.1:0".parse()?,
+            ..ServeSettings::default()
+        };
+        let app = Application::build(&common, &serve).await?;
+        let addr = app.local_addr()?;
+        let (_org, admin_token, _record) = app
+            .registry()
+            .bootstrap_organization("Acme".into(), None)
+            .await?;
+        let (stop, stop_rx) = oneshot::channel::<()>();
+        // Bound before `run_until` starts, so provctl may connect at once.
+        let server = tokio::spawn(app.run_until(async {
+            let _ = stop_rx.await;
+        }));
+        Ok(Self {
+            url: format!("http://{addr}"),
+            admin_token,
+            stop,
+            server,
+            _dir: dir,
+        })
+    }
+
+    /// Runs provctl with the admin token.
+    async fn run(&self, args: &[&str]) -> TestResult<Run> {
+        self.run_with(Some(&self.admin_token), args).await
+    }
+
+    /// Runs provctl with `token` (or none) in its environment.
+    async fn run_with(&self, token: Option<&str>, args: &[&str]) -> TestResult<Run> {
+        let command = provctl(&self.url, token, args);
+        // A blocking wait must not hold a runtime worker the server may need.
+        let output = tokio::task::spawn_blocking(move || run_to_end(command)).await??;
+        let run = Run::from(output);
+        // Whatever happens, the caller's token must never be echoed back.
+        if let Some(token) = token {
+            assert!(
+                !run.stdout.contains(token) && !run.stderr.contains(token),
+                "provctl {args:?} printed the token"
+            );
+        }
+        Ok(run)
+    }
+
+    async fn stop(self) -> TestResult {
+        let _ = self.stop.send(());
+        self.server.await??;
+        Ok(())
+    }
+}
+
+/// The command line of a provctl run, with an environment of its own.
+fn provctl(url: &str, token: Option<&str>, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_provctl"));
+    command
+        .args(args)
+        .env_remove("PROVENANCE_TOKEN")
+        .env("PROVENANCE_URL", url)
+        .stdin(Stdio::null());
+    if let Some(token) = token {
+        command.env("PROVENANCE_TOKEN", token);
+    }
+    command
+}
+
+fn run_to_end(mut command: Command) -> std::io::Result<Output> {
+    command.output()
+}
+
+/// What a run printed and how it exited.
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Self {
+        Self {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    /// Asserts the exit code, showing everything printed if it differs.
+    fn expect_code(self, code: i32) -> Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "unexpected exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    fn ok(self) -> Self {
+        self.expect_code(0)
+    }
+
+    fn json(&self) -> TestResult<Value> {
+        Ok(serde_json::from_str(&self.stdout)?)
+    }
+}
+
+fn digest_of(text: &str) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(text.as_bytes())))
+}
+
+/// Leading spaces of a line.
+fn indentation(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn walkthrough() -> TestResult {
+    let registry = Registry::start().await?;
+
+    // ----- a chain of three datasets: raw <- cleaned <- instruct --------------------------------
+    let raw_digest = digest_of("raw");
+    let raw_args = [
+        "dataset",
+        "register",
+        "--name",
+        "raw-crawl",
+        "--version",
+        "2026-01",
+        "--digest",
+        &raw_digest,
+        "--size",
+        "1048576",
+        "--license",
+        "CC-BY-4.0",
+        "--source",
+        "web-crawl=https://example.org/",
+    ];
+    let raw = registry.run(&raw_args).await?.ok();
+    let first = raw.stdout.lines().next().unwrap_or_default();
+    assert!(first.starts_with("id:"), "id comes first: {}", raw.stdout);
+    let raw_id = first.trim_start_matches("id:").trim().to_owned();
+    assert!(raw.stdout.contains("already existed: no"));
+    assert!(raw.stdout.contains("web-crawl https://example.org/"));
+
+    // Registering the same thing again is harmless and says so.
+    let again = registry.run(&raw_args).await?.ok();
+    assert!(again.stdout.contains(&raw_id));
+    assert!(again.stdout.contains("already existed: yes"));
+
+    let cleaned = registry
+        .run(&[
+            "--output",
+            "json",
+            "dataset",
+            "register",
+            "--name",
+            "cleaned",
+            "--version",
+            "1",
+            "--digest",
+            &digest_of("cleaned"),
+            "--parent",
+            &raw_id,
+            "--source",
+            "human",
+        ])
+        .await?
+        .ok()
+        .json()?;
+    assert_eq!(cleaned["already_existed"], false);
+    assert_eq!(
+        cleaned["dataset"]["sources"][0]["kind"],
+        "SOURCE_KIND_DATASET"
+    );
+    let cleaned_id = cleaned["dataset"]["id"]
+        .as_str()
+        .ok_or("no id in the JSON answer")?
+        .to_owned();
+
+    let instruct = registry
+        .run(&[
+            "--output",
+            "json",
+            "dataset",
+            "register",
+            "--name",
+            "instruct",
+            "--version",
+            "1",
+            "--digest",
+            &digest_of("instruct"),
+            "--parent",
+            &cleaned_id,
+            "--source",
+            "model=deepseek-ai/DeepSeek-R1@0528",
+        ])
+        .await?
+        .ok()
+        .json()?;
+    let instruct_id = instruct["dataset"]["id"]
+        .as_str()
+        .ok_or("no id in the JSON answer")?
+        .to_owned();
+    assert_eq!(
+        instruct["dataset"]["sources"][1]["model"]["model_id"],
+        "deepseek-ai/DeepSeek-R1"
+    );
+
+    // ----- lineage -------------------------------------------------------------------------------
+    let tree = registry.run(&["lineage", "show", &instruct_id]).await?.ok();
+    let lines: Vec<&str> = tree.stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        4,
+        "three datasets and a summary:\n{}",
+        tree.stdout
+    );
+    for (line, (name, id)) in lines.iter().zip([
+        ("instruct@1", &instruct_id),
+        ("cleaned@1", &cleaned_id),
+        ("raw-crawl@2026-01", &raw_id),
+    ]) {
+        assert!(line.contains(name) && line.contains(id.as_str()), "{line}");
+    }
+    assert!(indentation(lines[0]) < indentation(lines[1]));
+    assert!(indentation(lines[1]) < indentation(lines[2]));
+    assert!(lines[3].starts_with("3 dataset(s)"), "{}", lines[3]);
+
+    let down = registry
+        .run(&[
+            "lineage",
+            "show",
+            &raw_id,
+            "--downstream",
+            "--format",
+            "json",
+        ])
+        .await?
+        .ok()
+        .json()?;
+    let names: Vec<&str> = down["nodes"]
+        .as_array()
+        .ok_or("no nodes")?
+        .iter()
+        .filter_map(|n| n["dataset"]["name"].as_str())
+        .collect();
+    assert_eq!(names, ["raw-crawl", "cleaned", "instruct"]);
+
+    let shallow = registry
+        .run(&["lineage", "show", &instruct_id, "--max-depth", "1"])
+        .await?
+        .ok();
+    assert!(!shallow.stdout.contains("raw-crawl"), "{}", shallow.stdout);
+
+    // ----- reading -------------------------------------------------------------------------------
+    let got = registry.run(&["dataset", "get", &cleaned_id]).await?.ok();
+    assert!(
+        got.stdout
+            .starts_with(&format!("id:           {cleaned_id}"))
+    );
+    assert!(got.stdout.contains(&digest_of("cleaned")));
+    assert!(got.stdout.contains(&format!("dataset {raw_id}")));
+
+    // A page size of one makes `--all` follow two page tokens.
+    let listed = registry
+        .run(&["dataset", "list", "--all", "--page-size", "1"])
+        .await?
+        .ok();
+    let rows: Vec<&str> = listed.stdout.lines().collect();
+    assert_eq!(rows.len(), 3, "{}", listed.stdout);
+    assert!(rows[0].contains("raw-crawl@2026-01") && rows[0].starts_with(&raw_id));
+    assert!(rows[1].contains("cleaned@1"));
+    assert!(rows[2].contains("instruct@1"));
+
+    let one_page = registry
+        .run(&["dataset", "list", "--page-size", "2"])
+        .await?
+        .ok();
+    assert_eq!(one_page.stdout.lines().count(), 2);
+    assert!(
+        one_page.stderr.contains("--page-token"),
+        "{}",
+        one_page.stderr
+    );
+
+    let events = registry.run(&["events", "list"]).await?.ok();
+    assert!(events.stdout.contains("organization.created"));
+    assert!(events.stdout.contains("dataset.registered"));
+    assert!(events.stdout.contains(&format!("datasets/{instruct_id}")));
+
+    let org = registry
+        .run(&["--output", "json", "org", "get"])
+        .await?
+        .ok()
+        .json()?;
+    assert_eq!(org["name"], "Acme");
+
+    // ----- a second token, with less power -------------------------------------------------------
+    let created = registry
+        .run(&["token", "create", "--role", "auditor", "--subject", "ci"])
+        .await?
+        .ok();
+    let auditor_token = created.stdout.trim_end_matches('\n');
+    assert_eq!(auditor_token.lines().count(), 1, "only the token on stdout");
+    assert!(!auditor_token.is_empty());
+    let denied = registry
+        .run_with(
+            Some(auditor_token),
+            &[
+                "dataset",
+                "register",
+                "--name",
+                "x",
+                "--version",
+                "1",
+                "--digest",
+                &raw_digest,
+            ],
+        )
+        .await?
+        .expect_code(4);
+    assert!(
+        denied.stderr.contains("permission denied"),
+        "{}",
+        denied.stderr
+    );
+    registry
+        .run_with(Some(auditor_token), &["dataset", "get", &raw_id])
+        .await?
+        .ok();
+
+    // ----- failures scripts can tell apart -------------------------------------------------------
+    let bad_digest = registry
+        .run(&[
+            "dataset",
+            "register",
+            "--name",
+            "bad",
+            "--version",
+            "1",
+            "--digest",
+            "md5:abc",
+        ])
+        .await?
+        .expect_code(5);
+    assert!(
+        bad_digest.stderr.contains("content_digest"),
+        "{}",
+        bad_digest.stderr
+    );
+
+    let no_token = registry
+        .run_with(None, &["dataset", "get", &raw_id])
+        .await?
+        .expect_code(4);
+    assert!(
+        no_token.stderr.contains("PROVENANCE_TOKEN"),
+        "{}",
+        no_token.stderr
+    );
+
+    let refused = registry
+        .run_with(Some("not-a-jwt"), &["dataset", "get", &raw_id])
+        .await?
+        .expect_code(4);
+    assert!(
+        refused.stderr.contains("refused the access token"),
+        "{}",
+        refused.stderr
+    );
+
+    let missing = registry
+        .run(&["dataset", "get", "0193a5b0-7e1f-7c3a-9d2e-5f6a7b8c9d0e"])
+        .await?
+        .expect_code(3);
+    assert!(missing.stderr.contains("not found"), "{}", missing.stderr);
+
+    registry
+        .run(&["dataset", "get", "not-an-id"])
+        .await?
+        .expect_code(2);
+
+    let taken = registry
+        .run(&[
+            "dataset",
+            "register",
+            "--name",
+            "raw-crawl",
+            "--version",
+            "2026-01",
+            "--digest",
+            &digest_of("something else"),
+        ])
+        .await?
+        .expect_code(5);
+    assert!(taken.stderr.contains("already exists"), "{}", taken.stderr);
+
+    registry.stop().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_streams_json_lines() -> TestResult {
+    let registry = Registry::start().await?;
+    let mut command = provctl(
+        &registry.url,
+        Some(&registry.admin_token),
+        &["--output", "json", "events", "watch"],
+    );
+    command.stdout(Stdio::piped()).stderr(Stdio::null());
+    let first_line = tokio::task::spawn_blocking(move || -> TestResult<String> {
+        let mut child = command.spawn()?;
+        let line = match child.stdout.take() {
+            Some(stdout) => {
+                let mut line = String::new();
+                BufReader::new(stdout).read_line(&mut line)?;
+                line
+            }
+            None => String::new(),
+        };
+        // The watch runs until interrupted; this test is done with it.
+        child.kill()?;
+        child.wait()?;
+        Ok(line)
+    })
+    .await??;
+    let event: Value = serde_json::from_str(&first_line)?;
+    assert_eq!(event["sequence"], 1);
+    assert_eq!(event["type"], "organization.created");
+    assert_eq!(event["payload"]["name"], "Acme");
+    registry.stop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn unreachable_server_exits_with_6() -> TestResult {
+    // Bind, then drop, to find a port where nothing listens.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let command = provctl(
+        &format!("http://127.0.0.1:{port}"),
+        Some("any"),
+        &["org", "get"],
+    );
+    let run = Run::from(tokio::task::spawn_blocking(move || run_to_end(command)).await??);
+    let run = run.expect_code(6);
+    assert!(run.stderr.contains("cannot connect"), "{}", run.stderr);
+    assert!(run.stderr.contains("PROVENANCE_URL"), "{}", run.stderr);
+    Ok(())
+}
