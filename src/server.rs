@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
 
 use crate::auth::Authenticator;
 use crate::auth::token::TokenKeys;
@@ -132,6 +132,11 @@ impl Application {
             .build_v1()
             .context("cannot build the reflection service")?;
 
+        // Without TCP_NODELAY, Nagle holds back the small trailers frame of each answer until the
+        // client's delayed ACK, about 40 ms per call. Keepalive finds dead peers of long streams.
+        let incoming = TcpIncoming::from(self.listener)
+            .with_nodelay(Some(true))
+            .with_keepalive(Some(std::time::Duration::from_secs(60)));
         let shutdown = self.shutdown.clone();
         let stop = async move {
             signal.await;
@@ -172,7 +177,7 @@ impl Application {
                 pb::event_service_server::EventServiceServer::new(EventHandlers { registry })
                     .max_decoding_message_size(limit),
             )
-            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), stop)
+            .serve_with_incoming_shutdown(incoming, stop)
             .await
             .context("the gRPC server failed")?;
         tracing::info!("stopped");

@@ -1,6 +1,7 @@
 //! The registry's use cases: each method checks the caller's rights, applies the domain rules and
 //! calls the store. gRPC handlers and the admin command both go through here.
 
+pub mod closure_cache;
 pub mod feed;
 pub mod group_commit;
 
@@ -20,6 +21,7 @@ use crate::domain::paging::PageTokens;
 use crate::domain::registration::{Pending, Registration};
 use crate::error::{Error, Result};
 use crate::store::{DatasetQuery, Store, Viewer};
+use closure_cache::ClosureCache;
 use feed::EventFeed;
 use group_commit::GroupCommit;
 
@@ -81,6 +83,7 @@ pub struct Registry {
     registrations: GroupCommit,
     feed: EventFeed,
     tokens: TokenPolicy,
+    upstream_closures: Arc<ClosureCache>,
 }
 
 impl Registry {
@@ -99,6 +102,7 @@ impl Registry {
             registrations,
             feed,
             tokens,
+            upstream_closures: Arc::new(ClosureCache::new(closure_cache::DEFAULT_BUDGET)),
         }
     }
 
@@ -345,10 +349,25 @@ impl Registry {
 
     async fn walk(&self, caller: &Caller, query: &LineageQuery) -> Result<Walk> {
         self.get_dataset(caller, query.root).await?;
-        let closure = self
-            .store
-            .lineage_closure(query.root, query.direction, query.max_depth)
-            .await?;
+        let cached = match query.direction {
+            Direction::Upstream => self.upstream_closures.get(query.root, query.max_depth),
+            Direction::Downstream => None,
+        };
+        let closure = match cached {
+            Some(closure) => closure,
+            None => {
+                let closure = Arc::new(
+                    self.store
+                        .lineage_closure(query.root, query.direction, query.max_depth)
+                        .await?,
+                );
+                if query.direction == Direction::Upstream {
+                    self.upstream_closures
+                        .insert(query.root, query.max_depth, closure.clone());
+                }
+                closure
+            }
+        };
         Ok(Walk::new(&closure, caller))
     }
 

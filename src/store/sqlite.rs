@@ -340,23 +340,28 @@ impl Store for SqliteStore {
                  WHERE w.depth < $2"
             }
         };
+        // One row holding the whole closure as JSON: sqlx hands SQLite rows over from its worker
+        // thread one at a time, which for thousands of rows costs far more than the walk itself.
         let sql = format!(
             "WITH RECURSIVE walk (id, depth) AS (SELECT $1, 0 UNION {step}) \
-             SELECT d.id, MIN(w.depth) AS depth, d.organization_id, d.visibility \
-             FROM walk w JOIN datasets d ON d.id = w.id GROUP BY d.id"
+             SELECT json_group_array(json_array(d.id, m.depth, d.organization_id, d.visibility)) \
+             FROM (SELECT id, MIN(depth) AS depth FROM walk GROUP BY id) m \
+             JOIN datasets d ON d.id = m.id"
         );
-        let rows = sqlx::query(&sql)
+        let closure: String = sqlx::query_scalar(&sql)
             .bind(root.to_string())
             .bind(i64::from(max_depth))
-            .fetch_all(&self.readers)
+            .fetch_one(&self.readers)
             .await?;
+        let rows: Vec<(String, u32, String, String)> =
+            serde_json::from_str(&closure).context("the closure query returned malformed JSON")?;
         rows.iter()
-            .map(|row| {
+            .map(|(id, depth, organization_id, visibility)| {
                 Ok(ClosureEntry {
-                    id: parse_uuid(&row.try_get::<String, _>("id")?)?,
-                    depth: row.try_get::<i64, _>("depth")? as u32,
-                    organization_id: parse_uuid(&row.try_get::<String, _>("organization_id")?)?,
-                    visibility: parse_visibility(&row.try_get::<String, _>("visibility")?)?,
+                    id: parse_uuid(id)?,
+                    depth: *depth,
+                    organization_id: parse_uuid(organization_id)?,
+                    visibility: parse_visibility(visibility)?,
                 })
             })
             .collect()

@@ -1,0 +1,1086 @@
+//! `provbench`: a load generator for provenance-registry. It measures, over gRPC and under a fixed
+//! number of concurrent callers, how many calls per second the registry answers and how long they
+//! take (p50, p99, max), for four scenarios:
+//!
+//! - `health`: `grpc.health.v1.Health/Check`, which touches neither tokens nor the database. It is
+//!   the floor of the RPC stack, and every other figure is also given as a ratio of it.
+//! - `register`: `DatasetService.RegisterDataset` with unique names, each acknowledged call durably
+//!   committed (SQLite `synchronous=FULL`, group commit).
+//! - `get`: `DatasetService.GetDataset` on random registered ids.
+//! - `lineage`: builds a layered graph of `--lineage-nodes` datasets through the API, then walks it
+//!   upstream from its last layer with `GetLineage` (pages of 1000); one call is one full walk.
+//!
+//! By default it starts the real server in-process on a free loopback port with a fresh data
+//! directory (removed at the end) and bootstraps an organisation; the server then shares the
+//! process, and the machine's cores, with the load generator. `--target URL` measures a running
+//! server instead, with a registrar or admin token in `--token` or `PROVENANCE_TOKEN`.
+//!
+//! Run it with
+//!
+//! ```text
+//! cargo run --release --bin provbench -- --concurrency 32
+//! cargo run --release --bin provbench -- --scenarios health,get --duration 10 --json
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::future::Future;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Parser, ValueEnum};
+use pb::dataset_service_client::DatasetServiceClient;
+use pb::lineage_service_client::LineageServiceClient;
+use provenance_registry::proto::v1 as pb;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::metadata::AsciiMetadataValue;
+use tonic::transport::{Channel, Endpoint, Uri};
+use tonic::{Request, Status};
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+
+/// Longest a single call may take; keeps every loop bounded even if the server stops answering.
+const CALL_TIMEOUT: Duration = Duration::from_secs(60);
+/// Datasets per layer of the lineage graph.
+const LINEAGE_WIDTH: usize = 100;
+/// Page size of the lineage walks (the API's maximum).
+const LINEAGE_PAGE: i32 = 1000;
+/// Datasets registered for `get` when `register` did not run first.
+const GET_SEED: usize = 1000;
+/// How long the in-process server gets to finish its calls and stop.
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Load generator for provenance-registry: calls/s and latency per scenario.
+#[derive(Debug, Parser)]
+#[command(name = "provbench", version, about)]
+struct Args {
+    /// URL of a running server, e.g. `http://127.0.0.1:50051`. Without it, the server is started
+    /// in-process on a free loopback port with a temporary data directory.
+    #[arg(long)]
+    target: Option<String>,
+    /// Registrar or admin token of an organisation on `--target`.
+    #[arg(long, env = "PROVENANCE_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Allow a `--target` that does not resolve to loopback addresses only.
+    #[arg(long)]
+    allow_remote: bool,
+    /// Concurrent callers per scenario.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    concurrency: u32,
+    /// Callers of the `lineage` scenario; default: the smaller of `--concurrency` and 4, since each
+    /// walk is heavy.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    lineage_concurrency: Option<u32>,
+    /// Callers sharing one HTTP/2 connection.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    callers_per_connection: u32,
+    /// Seconds each scenario runs.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    duration: u64,
+    /// Datasets in the lineage graph.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
+    lineage_nodes: u64,
+    /// Scenarios to run, in this order.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "health,register,get,lineage"
+    )]
+    scenarios: Vec<Scenario>,
+    /// Print one JSON object instead of a table (progress still goes to standard error).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Scenario {
+    Health,
+    Register,
+    Get,
+    Lineage,
+}
+
+impl Scenario {
+    fn name(self) -> &'static str {
+        match self {
+            Scenario::Health => "health",
+            Scenario::Register => "register",
+            Scenario::Get => "get",
+            Scenario::Lineage => "lineage",
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    // Warnings only: the server's per-call logging would otherwise be measured too.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+    match run(args).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("provbench: error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let target = match &args.target {
+        Some(url) => {
+            check_target(url, args.allow_remote).await?;
+            let token = args.token.clone().context(
+                "--target needs a registrar or admin token: --token or PROVENANCE_TOKEN",
+            )?;
+            Target {
+                url: url.clone(),
+                token,
+                in_process: None,
+            }
+        }
+        None => {
+            if args.token.is_some() {
+                eprintln!(
+                    "provbench: note: --token is ignored; the in-process server gets its own"
+                );
+            }
+            start_in_process().await?
+        }
+    };
+    let description = target.describe();
+    eprintln!("provbench: {description}");
+    let outcome = bench(&args, &target.url, &target.token, &description).await;
+    // Stop the server and remove its data before printing, and even when the benchmark failed, so
+    // that neither an error nor a closed standard output leaves them behind.
+    if let Some(server) = target.in_process {
+        server.stop().await;
+    }
+    let report = outcome?;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(report.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        // The reader went away (as `| head` does): nothing left to tell it.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write the report"),
+    }
+}
+
+// ----- the target ----------------------------------------------------------------------------------
+
+struct Target {
+    url: String,
+    token: String,
+    in_process: Option<InProcess>,
+}
+
+impl Target {
+    fn describe(&self) -> String {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        match &self.in_process {
+            Some(server) => format!(
+                "in-process server at {} (data in {}); it shares this process and its {cores} \
+                 core(s) with the load generator, so the figures are lower bounds",
+                self.url,
+                server.dir.display()
+            ),
+            None => format!(
+                "server at {} (the load generator uses {cores} core(s) here)",
+                self.url
+            ),
+        }
+    }
+}
+
+/// The server started in this process, with its data directory.
+struct InProcess {
+    dir: PathBuf,
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<anyhow::Result<()>>,
+}
+
+impl InProcess {
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        let mut server = self.server;
+        match tokio::time::timeout(STOP_TIMEOUT, &mut server).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(error))) => eprintln!("provbench: the server stopped with: {error:#}"),
+            Ok(Err(error)) => eprintln!("provbench: the server task failed: {error}"),
+            Err(_) => {
+                eprintln!(
+                    "provbench: the server did not stop within {STOP_TIMEOUT:?}; aborting it"
+                );
+                server.abort();
+            }
+        }
+        remove_dir(&self.dir);
+    }
+}
+
+fn remove_dir(dir: &Path) {
+    if let Err(error) = std::fs::remove_dir_all(dir) {
+        eprintln!(
+            "provbench: cannot remove the data directory {}: {error}",
+            dir.display()
+        );
+    }
+}
+
+async fn start_in_process() -> anyhow::Result<Target> {
+    let dir = std::env::temp_dir().join(format!(
+        "provbench-{}-{}",
+        std::process::id(),
+        uuid::Uuid::now_v7().simple()
+    ));
+    // `create_dir`, not `create_dir_all`: a directory that already exists is not ours to delete.
+    std::fs::create_dir(&dir)
+        .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+    match start_in(&dir).await {
+        Ok((url, token, stop, server)) => Ok(Target {
+            url,
+            token,
+            in_process: Some(InProcess { dir, stop, server }),
+        }),
+        Err(error) => {
+            remove_dir(&dir);
+            Err(error)
+        }
+    }
+}
+
+async fn start_in(
+    dir: &Path,
+) -> anyhow::Result<(
+    String,
+    String,
+    oneshot::Sender<()>,
+    JoinHandle<anyhow::Result<()>>,
+)> {
+    let common = provenance_registry::config::CommonSettings::for_data_dir(dir.to_path_buf());
+    let serve = provenance_registry::config::ServeSettings {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        ..Default::default()
+    };
+    let app = provenance_registry::server::Application::build(&common, &serve).await?;
+    let addr = app.local_addr()?;
+    let (_organization, token, _record) = app
+        .registry()
+        .bootstrap_organization("bench".into(), None)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot bootstrap the bench organisation: {e}"))?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    Ok((format!("http://{addr}"), token, stop, server))
+}
+
+/// Refuses targets off this machine unless allowed: a load generator aimed at the wrong host is
+/// a denial of service.
+async fn check_target(url: &str, allow_remote: bool) -> anyhow::Result<()> {
+    let uri: Uri = url
+        .parse()
+        .with_context(|| format!("--target {url:?} is not a URL"))?;
+    if uri.scheme_str() != Some("http") {
+        bail!("--target must be an http:// URL (this client speaks plaintext HTTP/2 only)");
+    }
+    if allow_remote {
+        return Ok(());
+    }
+    let host = uri
+        .host()
+        .with_context(|| format!("--target {url:?} names no host"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let port = uri.port_u16().unwrap_or(80);
+    let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .with_context(|| format!("cannot resolve {host:?}"))?
+        .collect();
+    if addresses.is_empty() || addresses.iter().any(|a| !a.ip().is_loopback()) {
+        bail!(
+            "--target {url:?} resolves to {addresses:?}, not only loopback addresses; \
+             pass --allow-remote to load a remote server"
+        );
+    }
+    Ok(())
+}
+
+// ----- the benchmark -------------------------------------------------------------------------------
+
+type Auth = AsciiMetadataValue;
+
+fn authorized<T>(message: T, auth: &Auth) -> Request<T> {
+    let mut request = Request::new(message);
+    request.metadata_mut().insert("authorization", auth.clone());
+    request
+}
+
+async fn connect(url: &str, count: usize) -> anyhow::Result<Vec<Channel>> {
+    let endpoint = Endpoint::from_shared(url.to_owned())
+        .with_context(|| format!("invalid target URL {url:?}"))?
+        .timeout(CALL_TIMEOUT)
+        .connect_timeout(Duration::from_secs(5))
+        .tcp_nodelay(true);
+    let mut channels = Vec::with_capacity(count);
+    for _ in 0..count {
+        // One `connect` per channel: each is its own TCP connection, so callers are spread over
+        // several HTTP/2 connections instead of queueing on one.
+        channels.push(
+            endpoint
+                .connect()
+                .await
+                .with_context(|| format!("cannot connect to {url}"))?,
+        );
+    }
+    Ok(channels)
+}
+
+/// Everything a scenario needs.
+struct Bench {
+    channels: Vec<Channel>,
+    callers_per_connection: usize,
+    auth: Auth,
+    duration: Duration,
+    /// Makes names unique per run, so runs against the same server do not collide.
+    tag: String,
+    seed: u64,
+}
+
+impl Bench {
+    /// The connection of caller `caller`: callers `0..k` share the first, and so on.
+    fn channel(&self, caller: usize) -> Channel {
+        self.channels[(caller / self.callers_per_connection) % self.channels.len()].clone()
+    }
+
+    fn rng(&self, stream: u64) -> Rng {
+        Rng(self.seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    }
+}
+
+/// Runs the scenarios; returns the report to print.
+async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow::Result<String> {
+    let concurrency = args.concurrency as usize;
+    let lineage_concurrency = args
+        .lineage_concurrency
+        .map_or(concurrency.min(4), |n| n as usize);
+    let callers_per_connection = args.callers_per_connection as usize;
+    let connections = concurrency
+        .max(lineage_concurrency)
+        .div_ceil(callers_per_connection);
+    let auth: Auth = format!("Bearer {}", token.trim())
+        .parse()
+        .context("the token is not printable ASCII")?;
+    let run_id = uuid::Uuid::now_v7();
+    let simple = run_id.simple().to_string();
+    let bench = Bench {
+        channels: connect(url, connections).await?,
+        callers_per_connection,
+        auth,
+        duration: Duration::from_secs(args.duration),
+        // The tail of a v7 UUID is random, unlike its head (the time).
+        tag: simple[simple.len() - 12..].to_owned(),
+        seed: run_id.as_u128() as u64,
+    };
+
+    let mut results: Vec<Stats> = Vec::new();
+    let mut registered: Vec<String> = Vec::new();
+    let mut lineage_info: Option<Value> = None;
+    for &scenario in &args.scenarios {
+        let callers = if scenario == Scenario::Lineage {
+            lineage_concurrency
+        } else {
+            concurrency
+        };
+        let stats = match scenario {
+            Scenario::Health => {
+                announce(scenario, callers, &bench);
+                let workers = (0..callers)
+                    .map(|c| HealthWorker {
+                        client: HealthClient::new(bench.channel(c)),
+                    })
+                    .collect();
+                drive(scenario, workers, bench.duration).await?.1
+            }
+            Scenario::Register => {
+                announce(scenario, callers, &bench);
+                let workers = (0..callers)
+                    .map(|c| RegisterWorker {
+                        client: DatasetServiceClient::new(bench.channel(c)),
+                        auth: bench.auth.clone(),
+                        prefix: format!("bench-{}-{c}", bench.tag),
+                        n: 0,
+                        rng: bench.rng(c as u64),
+                        created: Vec::new(),
+                    })
+                    .collect();
+                let (workers, stats) = drive(scenario, workers, bench.duration).await?;
+                registered.extend(workers.into_iter().flat_map(|w| w.created));
+                stats
+            }
+            Scenario::Get => {
+                if registered.is_empty() {
+                    eprintln!("provbench: registering {GET_SEED} datasets to read");
+                    let requests = (0..GET_SEED)
+                        .map(|i| plain_request(format!("bench-{}-seed-{i}", bench.tag), i as u64))
+                        .collect();
+                    registered = register_many(&bench, requests, concurrency).await?;
+                }
+                announce(scenario, callers, &bench);
+                let ids = Arc::new(registered.clone());
+                let workers = (0..callers)
+                    .map(|c| GetWorker {
+                        client: DatasetServiceClient::new(bench.channel(c)),
+                        auth: bench.auth.clone(),
+                        ids: ids.clone(),
+                        rng: bench.rng(1_000_000 + c as u64),
+                    })
+                    .collect();
+                drive(scenario, workers, bench.duration).await?.1
+            }
+            Scenario::Lineage => {
+                let graph = build_lineage(&bench, args.lineage_nodes as usize, concurrency).await?;
+                eprintln!(
+                    "provbench: lineage graph of {} datasets ({} layers of up to {LINEAGE_WIDTH}, \
+                     {} parent edges) built in {:.2} s ({:.0} datasets/s, {concurrency} callers)",
+                    graph.nodes,
+                    graph.layers,
+                    graph.edges,
+                    graph.build_time.as_secs_f64(),
+                    graph.nodes as f64 / graph.build_time.as_secs_f64().max(1e-9)
+                );
+                announce(scenario, callers, &bench);
+                let roots = Arc::new(graph.last_layer);
+                let workers = (0..callers)
+                    .map(|c| LineageWorker {
+                        client: LineageServiceClient::new(bench.channel(c))
+                            .max_decoding_message_size(64 * 1024 * 1024),
+                        auth: bench.auth.clone(),
+                        roots: roots.clone(),
+                        rng: bench.rng(2_000_000 + c as u64),
+                        max_pages: graph.nodes / LINEAGE_PAGE as usize + 2,
+                        walked: Vec::new(),
+                        pages: 0,
+                    })
+                    .collect();
+                let (workers, stats) = drive(scenario, workers, bench.duration).await?;
+                let walked: Vec<u64> = workers.iter().flat_map(|w| w.walked.clone()).collect();
+                let pages: u64 = workers.iter().map(|w| w.pages).sum();
+                lineage_info = Some(json!({
+                    "nodes_built": graph.nodes,
+                    "layers": graph.layers,
+                    "parent_edges": graph.edges,
+                    "build_s": round3(graph.build_time.as_secs_f64()),
+                    "build_datasets_per_s": round1(graph.nodes as f64 / graph.build_time.as_secs_f64().max(1e-9)),
+                    "build_concurrency": concurrency,
+                    "walks": walked.len(),
+                    "pages": pages,
+                    "page_size": LINEAGE_PAGE,
+                    "nodes_per_walk_min": walked.iter().min(),
+                    "nodes_per_walk_max": walked.iter().max(),
+                }));
+                stats
+            }
+        };
+        results.push(stats);
+    }
+
+    let health = results
+        .iter()
+        .find(|s| s.scenario == Scenario::Health)
+        .map(Stats::calls_per_s)
+        .filter(|&r| r > 0.0);
+    if args.json {
+        let report = json!({
+            "target": url,
+            "setup": description,
+            "in_process": args.target.is_none(),
+            "cores": std::thread::available_parallelism().map_or(1, |n| n.get()),
+            "duration_s": args.duration,
+            "connections": bench.channels.len(),
+            "callers_per_connection": callers_per_connection,
+            "note": "calls, calls_per_s and latencies count successful calls only; ratio_to_health is calls_per_s over that of health",
+            "scenarios": results.iter().map(|s| s.to_json(health)).collect::<Vec<_>>(),
+            "lineage": lineage_info,
+        });
+        return Ok(format!("{}\n", serde_json::to_string_pretty(&report)?));
+    }
+    let mut out = table(&results, health);
+    out.push('\n');
+    writeln!(out, "setup: {description}")?;
+    writeln!(
+        out,
+        "{} connection(s), {callers_per_connection} callers per connection; calls and \
+         latencies count successful calls only; `vs health` is calls/s over health's calls/s",
+        bench.channels.len()
+    )?;
+    if let Some(info) = &lineage_info {
+        writeln!(
+            out,
+            "lineage: graph of {} datasets in {} layers ({} parent edges) built in {} s \
+             ({} datasets/s); one call = one full upstream walk from a random last-layer node \
+             in pages of {LINEAGE_PAGE} ({} pages in all); nodes per walk (total_count): {}..{}",
+            info["nodes_built"],
+            info["layers"],
+            info["parent_edges"],
+            info["build_s"],
+            info["build_datasets_per_s"],
+            info["pages"],
+            info["nodes_per_walk_min"],
+            info["nodes_per_walk_max"],
+        )?;
+    }
+    for stats in &results {
+        for (code, (count, message)) in &stats.errors {
+            writeln!(
+                out,
+                "errors in {}: {count} x {code}, e.g. {message:?}",
+                stats.scenario.name()
+            )?;
+        }
+    }
+    Ok(out)
+}
+
+fn announce(scenario: Scenario, callers: usize, bench: &Bench) {
+    eprintln!(
+        "provbench: {} for {} s with {callers} callers",
+        scenario.name(),
+        bench.duration.as_secs()
+    );
+}
+
+// ----- driving the callers -------------------------------------------------------------------------
+
+/// Why a call did not count: the server's status, or an answer that fails the bench's checks.
+struct Failure {
+    code: String,
+    message: String,
+}
+
+impl From<Status> for Failure {
+    fn from(status: Status) -> Self {
+        Self {
+            code: format!("{:?}", status.code()),
+            message: status.message().to_owned(),
+        }
+    }
+}
+
+fn check_failed(message: impl Into<String>) -> Failure {
+    Failure {
+        code: "BenchCheck".into(),
+        message: message.into(),
+    }
+}
+
+/// One caller: makes one call (or, for lineage, one walk) each time it is asked.
+trait Worker: Send + 'static {
+    fn call(&mut self) -> impl Future<Output = Result<(), Failure>> + Send;
+}
+
+/// The measurements of one scenario.
+struct Stats {
+    scenario: Scenario,
+    concurrency: usize,
+    elapsed: Duration,
+    /// Latencies of the successful calls, microseconds, sorted.
+    latencies_us: Vec<u64>,
+    /// Per code: count and the first message.
+    errors: BTreeMap<String, (u64, String)>,
+}
+
+impl Stats {
+    fn calls(&self) -> usize {
+        self.latencies_us.len()
+    }
+
+    fn calls_per_s(&self) -> f64 {
+        self.calls() as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    fn error_count(&self) -> u64 {
+        self.errors.values().map(|(n, _)| n).sum()
+    }
+
+    /// Nearest-rank percentile, milliseconds.
+    fn percentile_ms(&self, p: f64) -> Option<f64> {
+        let n = self.latencies_us.len();
+        if n == 0 {
+            return None;
+        }
+        let rank = ((p / 100.0) * n as f64).ceil() as usize;
+        Some(self.latencies_us[rank.clamp(1, n) - 1] as f64 / 1000.0)
+    }
+
+    fn to_json(&self, health: Option<f64>) -> Value {
+        json!({
+            "scenario": self.scenario.name(),
+            "concurrency": self.concurrency,
+            "elapsed_s": round3(self.elapsed.as_secs_f64()),
+            "calls": self.calls(),
+            "calls_per_s": round1(self.calls_per_s()),
+            "ratio_to_health": health.map(|h| round3(self.calls_per_s() / h)),
+            "p50_ms": self.percentile_ms(50.0).map(round3),
+            "p99_ms": self.percentile_ms(99.0).map(round3),
+            "max_ms": self.percentile_ms(100.0).map(round3),
+            "errors": self.error_count(),
+            "errors_by_code": self.errors.iter().map(|(code, (n, _))| (code.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
+        })
+    }
+}
+
+/// Runs every worker in its own task until `duration` has passed; returns the workers (for what
+/// they gathered) and the measurements.
+async fn drive<W: Worker>(
+    scenario: Scenario,
+    workers: Vec<W>,
+    duration: Duration,
+) -> anyhow::Result<(Vec<W>, Stats)> {
+    let concurrency = workers.len();
+    let start = Instant::now();
+    let deadline = start + duration;
+    let tasks: Vec<_> = workers
+        .into_iter()
+        .map(|mut worker| {
+            tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(16 * 1024);
+                let mut errors: BTreeMap<String, (u64, String)> = BTreeMap::new();
+                while Instant::now() < deadline {
+                    let began = Instant::now();
+                    match worker.call().await {
+                        Ok(()) => latencies.push(began.elapsed().as_micros() as u64),
+                        Err(failure) => {
+                            errors.entry(failure.code).or_insert((0, failure.message)).0 += 1;
+                        }
+                    }
+                }
+                (worker, latencies, errors)
+            })
+        })
+        .collect();
+    let mut workers = Vec::with_capacity(concurrency);
+    let mut latencies_us = Vec::new();
+    let mut errors: BTreeMap<String, (u64, String)> = BTreeMap::new();
+    for task in tasks {
+        let (worker, latencies, task_errors) = task.await.context("a caller task failed")?;
+        workers.push(worker);
+        latencies_us.extend(latencies);
+        for (code, (n, message)) in task_errors {
+            errors.entry(code).or_insert((0, message)).0 += n;
+        }
+    }
+    // Until the last call ended, not the deadline: calls started before it are counted whole.
+    let elapsed = start.elapsed();
+    latencies_us.sort_unstable();
+    Ok((
+        workers,
+        Stats {
+            scenario,
+            concurrency,
+            elapsed,
+            latencies_us,
+            errors,
+        },
+    ))
+}
+
+// ----- the workers ---------------------------------------------------------------------------------
+
+struct HealthWorker {
+    client: HealthClient<Channel>,
+}
+
+impl Worker for HealthWorker {
+    async fn call(&mut self) -> Result<(), Failure> {
+        let answer = self
+            .client
+            .check(HealthCheckRequest {
+                service: String::new(),
+            })
+            .await?
+            .into_inner();
+        if answer.status != ServingStatus::Serving as i32 {
+            return Err(check_failed(format!("health status {}", answer.status)));
+        }
+        Ok(())
+    }
+}
+
+/// `sha256:` and the hex SHA-256 of `seed`: a well-formed digest, different for every dataset.
+fn digest_of(seed: &str) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(seed.as_bytes())))
+}
+
+fn web_crawl(n: u64) -> pb::Source {
+    pb::Source {
+        kind: pb::SourceKind::WebCrawl as i32,
+        uri: format!("https://crawl.example.org/bench/{n}"),
+        license: "CC-BY-4.0".into(),
+        ..Default::default()
+    }
+}
+
+fn parent_source(dataset_id: String) -> pb::Source {
+    pb::Source {
+        kind: pb::SourceKind::Dataset as i32,
+        dataset_id,
+        ..Default::default()
+    }
+}
+
+/// A registration with one web-crawl source.
+fn plain_request(name: String, n: u64) -> pb::RegisterDatasetRequest {
+    pb::RegisterDatasetRequest {
+        content_digest: digest_of(&name),
+        name,
+        version: "1".into(),
+        size_bytes: Some(1_000_000 + n),
+        license: "CC-BY-4.0".into(),
+        sources: vec![web_crawl(n)],
+        ..Default::default()
+    }
+}
+
+struct RegisterWorker {
+    client: DatasetServiceClient<Channel>,
+    auth: Auth,
+    prefix: String,
+    n: u64,
+    rng: Rng,
+    /// Ids this caller registered: parents for later registrations, and targets of `get`.
+    created: Vec<String>,
+}
+
+impl Worker for RegisterWorker {
+    async fn call(&mut self) -> Result<(), Failure> {
+        let n = self.n;
+        self.n += 1;
+        let mut request = plain_request(format!("{}-{n}", self.prefix), n);
+        // Every fifth registration derives from an earlier one, so that registrations also check
+        // parents and write lineage edges.
+        if n % 5 == 4 && !self.created.is_empty() {
+            let parent = self.created[self.rng.below(self.created.len())].clone();
+            request.sources.push(parent_source(parent));
+        }
+        let answer = self
+            .client
+            .register_dataset(authorized(request, &self.auth))
+            .await?
+            .into_inner();
+        let dataset = answer
+            .dataset
+            .ok_or_else(|| check_failed("an answer without its dataset"))?;
+        if answer.already_existed {
+            return Err(check_failed(
+                "a unique name was reported as already registered",
+            ));
+        }
+        self.created.push(dataset.id);
+        Ok(())
+    }
+}
+
+struct GetWorker {
+    client: DatasetServiceClient<Channel>,
+    auth: Auth,
+    ids: Arc<Vec<String>>,
+    rng: Rng,
+}
+
+impl Worker for GetWorker {
+    async fn call(&mut self) -> Result<(), Failure> {
+        let id = self.ids[self.rng.below(self.ids.len())].clone();
+        let dataset = self
+            .client
+            .get_dataset(authorized(
+                pb::GetDatasetRequest { id: id.clone() },
+                &self.auth,
+            ))
+            .await?
+            .into_inner();
+        if dataset.id != id {
+            return Err(check_failed(format!("asked for {id}, got {}", dataset.id)));
+        }
+        Ok(())
+    }
+}
+
+struct LineageWorker {
+    client: LineageServiceClient<Channel>,
+    auth: Auth,
+    roots: Arc<Vec<String>>,
+    rng: Rng,
+    /// Bound on pages per walk, in case the server kept handing out page tokens.
+    max_pages: usize,
+    /// Nodes seen in each completed walk.
+    walked: Vec<u64>,
+    pages: u64,
+}
+
+impl Worker for LineageWorker {
+    async fn call(&mut self) -> Result<(), Failure> {
+        let root = self.roots[self.rng.below(self.roots.len())].clone();
+        let mut page_token = String::new();
+        let mut seen: u64 = 0;
+        let mut total: Option<i32> = None;
+        for _ in 0..self.max_pages {
+            let request = pb::GetLineageRequest {
+                dataset_id: root.clone(),
+                direction: pb::LineageDirection::Upstream as i32,
+                max_depth: 0,
+                page_size: LINEAGE_PAGE,
+                page_token,
+            };
+            let page = self
+                .client
+                .get_lineage(authorized(request, &self.auth))
+                .await?
+                .into_inner();
+            self.pages += 1;
+            seen += page.nodes.len() as u64;
+            total = Some(page.total_count);
+            if page.next_page_token.is_empty() {
+                if Some(seen as i32) != total {
+                    return Err(check_failed(format!(
+                        "walked {seen} nodes but total_count is {}",
+                        page.total_count
+                    )));
+                }
+                self.walked.push(seen);
+                return Ok(());
+            }
+            page_token = page.next_page_token;
+        }
+        Err(check_failed(format!(
+            "still paging after {} pages ({seen} nodes, total_count {total:?})",
+            self.max_pages
+        )))
+    }
+}
+
+// ----- bulk registration ---------------------------------------------------------------------------
+
+/// Registers `requests` with `parallel` concurrent callers; returns the ids in request order.
+/// Any failure fails the whole: what is built from these ids needs every one of them.
+async fn register_many(
+    bench: &Bench,
+    requests: Vec<pb::RegisterDatasetRequest>,
+    parallel: usize,
+) -> anyhow::Result<Vec<String>> {
+    let count = requests.len();
+    let parallel = parallel.clamp(1, count.max(1));
+    let mut shares: Vec<Vec<(usize, pb::RegisterDatasetRequest)>> =
+        (0..parallel).map(|_| Vec::new()).collect();
+    for (i, request) in requests.into_iter().enumerate() {
+        shares[i % parallel].push((i, request));
+    }
+    let tasks: Vec<_> = shares
+        .into_iter()
+        .enumerate()
+        .map(|(caller, share)| {
+            let mut client = DatasetServiceClient::new(bench.channel(caller));
+            let auth = bench.auth.clone();
+            tokio::spawn(async move {
+                let mut ids = Vec::with_capacity(share.len());
+                for (i, request) in share {
+                    let name = request.name.clone();
+                    let answer = client
+                        .register_dataset(authorized(request, &auth))
+                        .await
+                        .map_err(|s| {
+                            anyhow::anyhow!("registering {name}: {:?}: {}", s.code(), s.message())
+                        })?
+                        .into_inner();
+                    let dataset = answer
+                        .dataset
+                        .with_context(|| format!("registering {name}: no dataset in the answer"))?;
+                    ids.push((i, dataset.id));
+                }
+                anyhow::Ok(ids)
+            })
+        })
+        .collect();
+    let mut ids = vec![String::new(); count];
+    for task in tasks {
+        for (i, id) in task.await.context("a registering task failed")?? {
+            ids[i] = id;
+        }
+    }
+    Ok(ids)
+}
+
+struct LineageGraph {
+    nodes: usize,
+    layers: usize,
+    edges: usize,
+    build_time: Duration,
+    last_layer: Vec<String>,
+}
+
+/// Registers a layered graph: layer 0 from web crawls, every later dataset from 2 or 3 datasets
+/// of the layer before. Layers are registered one after the other (a parent must exist before its
+/// children), each with up to `parallel` concurrent callers.
+async fn build_lineage(
+    bench: &Bench,
+    nodes: usize,
+    parallel: usize,
+) -> anyhow::Result<LineageGraph> {
+    eprintln!(
+        "provbench: building a lineage graph of {nodes} datasets with {} callers",
+        parallel.min(LINEAGE_WIDTH)
+    );
+    let mut rng = bench.rng(3_000_000);
+    let started = Instant::now();
+    let mut previous: Vec<String> = Vec::new();
+    let mut edges = 0;
+    let mut layers = 0;
+    let mut done = 0;
+    while done < nodes {
+        let width = LINEAGE_WIDTH.min(nodes - done);
+        let requests = (0..width)
+            .map(|i| {
+                let n = (done + i) as u64;
+                let mut request = plain_request(format!("lineage-{}-{layers}-{i}", bench.tag), n);
+                if !previous.is_empty() {
+                    let wanted = (2 + rng.below(2)).min(previous.len());
+                    request.sources.clear();
+                    for parent in rng.distinct(previous.len(), wanted) {
+                        request
+                            .sources
+                            .push(parent_source(previous[parent].clone()));
+                    }
+                    edges += wanted;
+                }
+                request
+            })
+            .collect();
+        previous = register_many(bench, requests, parallel).await?;
+        done += width;
+        layers += 1;
+    }
+    Ok(LineageGraph {
+        nodes,
+        layers,
+        edges,
+        build_time: started.elapsed(),
+        last_layer: previous,
+    })
+}
+
+// ----- output --------------------------------------------------------------------------------------
+
+fn table(results: &[Stats], health: Option<f64>) -> String {
+    let header = [
+        "scenario",
+        "concurrency",
+        "calls",
+        "calls/s",
+        "vs health",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "errors",
+    ];
+    let ms = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.2}"));
+    let rows: Vec<[String; 9]> = results
+        .iter()
+        .map(|s| {
+            [
+                s.scenario.name().to_owned(),
+                s.concurrency.to_string(),
+                s.calls().to_string(),
+                format!("{:.0}", s.calls_per_s()),
+                health.map_or("-".to_owned(), |h| format!("{:.3}", s.calls_per_s() / h)),
+                ms(s.percentile_ms(50.0)),
+                ms(s.percentile_ms(99.0)),
+                ms(s.percentile_ms(100.0)),
+                s.error_count().to_string(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.len());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .enumerate()
+            // Names left-aligned, numbers right-aligned.
+            .map(|(i, (cell, width))| {
+                if i == 0 {
+                    format!("{cell:<width$}")
+                } else {
+                    format!("{cell:>width$}")
+                }
+            })
+            .collect();
+        out.push_str(padded.join("  ").trim_end());
+        out.push('\n');
+    };
+    line(header.to_vec());
+    for row in &rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+    out
+}
+
+fn round1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+// ----- randomness ----------------------------------------------------------------------------------
+
+/// SplitMix64: enough to spread picks evenly, and reproducible from the run's seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n > 0`).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// `k` distinct numbers in `0..n` (`k <= n`), by rejection: `k` is tiny next to `n` here.
+    fn distinct(&mut self, n: usize, k: usize) -> Vec<usize> {
+        let mut picked = Vec::with_capacity(k);
+        while picked.len() < k.min(n) {
+            let candidate = self.below(n);
+            if !picked.contains(&candidate) {
+                picked.push(candidate);
+            }
+        }
+        picked
+    }
+}
