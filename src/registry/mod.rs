@@ -386,7 +386,15 @@ impl Registry {
             .into_iter()
             .map(|d| (d.id, d))
             .collect();
-        let edges = self.store.lineage_edges(&ids, direction).await?;
+        // Upstream, a node's next steps are its own parents, already in hand; downstream they are
+        // the datasets naming it, which only the store can find.
+        let edges = match direction {
+            Direction::Upstream => datasets
+                .values()
+                .flat_map(|d| d.parents().map(move |parent| (d.id, parent)))
+                .collect(),
+            Direction::Downstream => self.store.lineage_edges(&ids, direction).await?,
+        };
         let mut steps = walk.next_steps(&edges);
         page.iter()
             .map(|&(depth, id)| {

@@ -12,20 +12,24 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use uuid::Uuid;
 
+mod decode;
+
 use super::{DatasetQuery, Store, Viewer};
-use crate::domain::access::{AccessTokenRecord, Organization, Role};
-use crate::domain::dataset::{Dataset, ModelRef, Source, SourceKind, Visibility};
-use crate::domain::digest::ContentDigest;
+use crate::domain::access::{AccessTokenRecord, Organization};
+use crate::domain::dataset::{Dataset, Source, SourceKind};
 use crate::domain::event::{self, ChainHead, Event, NewEvent};
 use crate::domain::lineage::{ClosureEntry, Direction};
 use crate::domain::registration::{self, DatasetKey, ParentInfo, Pending, Registration};
 use crate::error::{Error, Result};
+use decode::{
+    DATASET_JSON, event_from_row, parse_hash, parse_time, parse_uuid, parse_visibility,
+    token_from_row,
+};
 
 /// SQLite allows 32,766 bound parameters per statement; chunks stay well below.
 const MAX_ROWS_PER_INSERT: usize = 400;
@@ -227,15 +231,15 @@ impl Store for SqliteStore {
                 .map(|(org, name, version)| json!([org.to_string(), name, version]))
                 .collect::<Vec<_>>()
         );
-        let rows = sqlx::query(
-            "SELECT d.* FROM datasets d JOIN json_each($1) k \
-             ON d.organization_id = k.value ->> 0 AND d.name = k.value ->> 1 AND d.version = k.value ->> 2",
-        )
-        .bind(keys_json.to_string())
-        .fetch_all(&mut *tx)
-        .await?;
-        let existing: HashMap<DatasetKey, Dataset> = with_sources(&mut tx, rows)
-            .await?
+        let sql = format!(
+            "SELECT json_group_array({DATASET_JSON}) FROM datasets d JOIN json_each($1) k \
+             ON d.organization_id = k.value ->> 0 AND d.name = k.value ->> 1 AND d.version = k.value ->> 2"
+        );
+        let found: String = sqlx::query_scalar(&sql)
+            .bind(keys_json.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+        let existing: HashMap<DatasetKey, Dataset> = decode::datasets(&found)?
             .into_iter()
             .map(|d| ((d.organization_id, d.name.clone(), d.version.clone()), d))
             .collect();
@@ -282,40 +286,46 @@ impl Store for SqliteStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut conn = self.readers.acquire().await?;
-        let rows =
-            sqlx::query("SELECT * FROM datasets WHERE id IN (SELECT value FROM json_each($1))")
-                .bind(uuid_list(ids))
-                .fetch_all(&mut *conn)
-                .await?;
-        with_sources(&mut conn, rows).await
+        let sql = format!(
+            "SELECT json_group_array({DATASET_JSON}) FROM datasets d \
+             WHERE d.id IN (SELECT value FROM json_each($1))"
+        );
+        let found: String = sqlx::query_scalar(&sql)
+            .bind(uuid_list(ids))
+            .fetch_one(&self.readers)
+            .await?;
+        decode::datasets(&found)
     }
 
     async fn list_datasets(&self, query: &DatasetQuery) -> Result<Vec<Dataset>> {
-        let mut select = QueryBuilder::<Sqlite>::new("SELECT * FROM datasets WHERE 1 = 1");
+        // The page is selected (and limited) inside, then folded into one JSON row outside; json()
+        // keeps each object an object rather than a string once it has passed the subquery.
+        let mut select = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT json_group_array(json(x)) FROM (SELECT {DATASET_JSON} AS x FROM datasets d WHERE 1 = 1"
+        ));
         if let Viewer::Organization(org) = query.viewer {
             select
-                .push(" AND (organization_id = ")
+                .push(" AND (d.organization_id = ")
                 .push_bind(org.to_string())
-                .push(" OR visibility = 'public')");
+                .push(" OR d.visibility = 'public')");
         }
         if let Some(name) = &query.name {
-            select.push(" AND name = ").push_bind(name.clone());
+            select.push(" AND d.name = ").push_bind(name.clone());
         }
         if let Some(owner) = query.organization_id {
             select
-                .push(" AND organization_id = ")
+                .push(" AND d.organization_id = ")
                 .push_bind(owner.to_string());
         }
         if let Some(after) = query.after {
-            select.push(" AND id > ").push_bind(after.to_string());
+            select.push(" AND d.id > ").push_bind(after.to_string());
         }
         select
-            .push(" ORDER BY id LIMIT ")
-            .push_bind(i64::from(query.limit));
-        let mut conn = self.readers.acquire().await?;
-        let rows = select.build().fetch_all(&mut *conn).await?;
-        let mut datasets = with_sources(&mut conn, rows).await?;
+            .push(" ORDER BY d.id LIMIT ")
+            .push_bind(i64::from(query.limit))
+            .push(")");
+        let found: String = select.build_query_scalar().fetch_one(&self.readers).await?;
+        let mut datasets = decode::datasets(&found)?;
         datasets.sort_by_key(|d| d.id);
         Ok(datasets)
     }
@@ -375,29 +385,25 @@ impl Store for SqliteStore {
         if from.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = match direction {
-            Direction::Upstream => {
-                "SELECT dataset_id AS node, parent_dataset_id AS neighbour FROM dataset_sources \
-                 WHERE dataset_id IN (SELECT value FROM json_each($1)) AND parent_dataset_id IS NOT NULL \
-                 ORDER BY dataset_id, position"
-            }
-            Direction::Downstream => {
-                "SELECT parent_dataset_id AS node, dataset_id AS neighbour FROM dataset_sources \
-                 WHERE parent_dataset_id IN (SELECT value FROM json_each($1)) \
-                 ORDER BY parent_dataset_id, dataset_id"
-            }
+        let (node, neighbour) = match direction {
+            Direction::Upstream => ("dataset_id", "parent_dataset_id"),
+            Direction::Downstream => ("parent_dataset_id", "dataset_id"),
         };
-        let rows = sqlx::query(sql)
+        // One JSON row rather than one row per edge (see `decode::DATASET_JSON`).
+        let sql = format!(
+            "SELECT json_group_array(json_array({node}, {neighbour}) ORDER BY {node}, dataset_id, position) \
+             FROM dataset_sources WHERE {node} IN (SELECT value FROM json_each($1)) \
+             AND parent_dataset_id IS NOT NULL"
+        );
+        let found: String = sqlx::query_scalar(&sql)
             .bind(uuid_list(from))
-            .fetch_all(&self.readers)
+            .fetch_one(&self.readers)
             .await?;
-        rows.iter()
-            .map(|row| {
-                Ok((
-                    parse_uuid(&row.try_get::<String, _>("node")?)?,
-                    parse_uuid(&row.try_get::<String, _>("neighbour")?)?,
-                ))
-            })
+        let pairs: Vec<(String, String)> =
+            serde_json::from_str(&found).context("stored edges did not read back as JSON")?;
+        pairs
+            .iter()
+            .map(|(node, neighbour)| Ok((parse_uuid(node)?, parse_uuid(neighbour)?)))
             .collect()
     }
 
@@ -481,177 +487,7 @@ async fn insert_datasets(tx: &mut Transaction<'_, Sqlite>, datasets: &[Dataset])
     Ok(())
 }
 
-/// Turns dataset rows into datasets, loading all their sources in one more query.
-async fn with_sources(
-    conn: &mut sqlx::SqliteConnection,
-    rows: Vec<SqliteRow>,
-) -> Result<Vec<Dataset>> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut datasets = rows
-        .iter()
-        .map(dataset_from_row)
-        .collect::<Result<Vec<_>>>()?;
-    let ids: Vec<Uuid> = datasets.iter().map(|d| d.id).collect();
-    let source_rows = sqlx::query(
-        "SELECT * FROM dataset_sources WHERE dataset_id IN (SELECT value FROM json_each($1)) \
-         ORDER BY dataset_id, position",
-    )
-    .bind(uuid_list(&ids))
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut by_dataset: HashMap<Uuid, Vec<Source>> = HashMap::new();
-    for row in &source_rows {
-        let dataset_id = parse_uuid(&row.try_get::<String, _>("dataset_id")?)?;
-        by_dataset
-            .entry(dataset_id)
-            .or_default()
-            .push(source_from_row(row)?);
-    }
-    for dataset in &mut datasets {
-        dataset.sources = by_dataset.remove(&dataset.id).unwrap_or_default();
-    }
-    Ok(datasets)
-}
-
-fn dataset_from_row(row: &SqliteRow) -> Result<Dataset> {
-    Ok(Dataset {
-        id: parse_uuid(&row.try_get::<String, _>("id")?)?,
-        organization_id: parse_uuid(&row.try_get::<String, _>("organization_id")?)?,
-        name: row.try_get("name")?,
-        version: row.try_get("version")?,
-        content_digest: parse_digest(&row.try_get::<String, _>("content_digest")?)?,
-        size_bytes: row
-            .try_get::<Option<i64>, _>("size_bytes")?
-            .map(|s| s as u64),
-        description: row.try_get("description")?,
-        license: row.try_get("license")?,
-        visibility: parse_visibility(&row.try_get::<String, _>("visibility")?)?,
-        sources: Vec::new(),
-        create_time: parse_time(&row.try_get::<String, _>("create_time")?)?,
-        creator_token_id: parse_uuid(&row.try_get::<String, _>("creator_token_id")?)?,
-        creator_subject: row.try_get("creator_subject")?,
-    })
-}
-
-fn source_from_row(row: &SqliteRow) -> Result<Source> {
-    let kind_name: String = row.try_get("kind")?;
-    let kind = match kind_name.as_str() {
-        "dataset" => SourceKind::Dataset {
-            parent_public: row
-                .try_get::<Option<bool>, _>("parent_public")?
-                .unwrap_or(false),
-            dataset_id: parse_uuid(
-                &row.try_get::<Option<String>, _>("parent_dataset_id")?
-                    .context("a dataset source without a parent id")?,
-            )?,
-        },
-        "external_dataset" => SourceKind::ExternalDataset,
-        "web_crawl" => SourceKind::WebCrawl,
-        "licensed_corpus" => SourceKind::LicensedCorpus,
-        "human_authored" => SourceKind::HumanAuthored,
-        "model_generated" => SourceKind::ModelGenerated {
-            model: ModelRef {
-                model_id: row
-                    .try_get::<Option<String>, _>("model_id")?
-                    .context("a model-generated source without a model id")?,
-                version: row.try_get("model_version")?,
-                provider: row.try_get("model_provider")?,
-            },
-        },
-        other => {
-            return Err(Error::internal(anyhow::anyhow!(
-                "unknown stored source kind {other:?}"
-            )));
-        }
-    };
-    Ok(Source {
-        kind,
-        uri: row.try_get("uri")?,
-        license: row.try_get("license")?,
-        collect_time: row
-            .try_get::<Option<String>, _>("collect_time")?
-            .map(|t| parse_time(&t))
-            .transpose()?,
-        content_digest: row
-            .try_get::<Option<String>, _>("content_digest")?
-            .map(|d| parse_digest(&d))
-            .transpose()?,
-        description: row.try_get("description")?,
-    })
-}
-
-fn token_from_row(row: &SqliteRow) -> Result<AccessTokenRecord> {
-    let role: String = row.try_get("role")?;
-    Ok(AccessTokenRecord {
-        id: parse_uuid(&row.try_get::<String, _>("id")?)?,
-        organization_id: row
-            .try_get::<Option<String>, _>("organization_id")?
-            .map(|id| parse_uuid(&id))
-            .transpose()?,
-        role: Role::parse(&role).with_context(|| format!("unknown stored role {role:?}"))?,
-        subject: row.try_get("subject")?,
-        create_time: parse_time(&row.try_get::<String, _>("create_time")?)?,
-        expire_time: parse_time(&row.try_get::<String, _>("expire_time")?)?,
-        revoke_time: row
-            .try_get::<Option<String>, _>("revoke_time")?
-            .map(|t| parse_time(&t))
-            .transpose()?,
-    })
-}
-
-fn event_from_row(row: &SqliteRow) -> Result<Event> {
-    Ok(Event {
-        sequence: row.try_get::<i64, _>("sequence")? as u64,
-        event_type: row.try_get("type")?,
-        subject: row.try_get("subject")?,
-        organization_id: row
-            .try_get::<Option<String>, _>("organization_id")?
-            .map(|id| parse_uuid(&id))
-            .transpose()?,
-        public: row.try_get("public")?,
-        payload_json: row.try_get("payload")?,
-        time: parse_time(&row.try_get::<String, _>("time")?)?,
-        prev_hash: parse_hash(&row.try_get::<String, _>("prev_hash")?)?,
-        hash: parse_hash(&row.try_get::<String, _>("hash")?)?,
-    })
-}
-
 /// A JSON array of ids, for `json_each` (one bound parameter however many ids).
 fn uuid_list(ids: &[Uuid]) -> String {
     json!(ids.iter().map(Uuid::to_string).collect::<Vec<_>>()).to_string()
-}
-
-// Stored values were written by this store; failing to read one back is an internal fault.
-
-fn parse_uuid(text: &str) -> Result<Uuid> {
-    Uuid::try_parse(text)
-        .with_context(|| format!("stored id {text:?} is not a UUID"))
-        .map_err(Error::from)
-}
-
-fn parse_time(text: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.to_utc())
-        .with_context(|| format!("stored time {text:?} is not RFC 3339"))
-        .map_err(Error::from)
-}
-
-fn parse_visibility(text: &str) -> Result<Visibility> {
-    Visibility::parse(text)
-        .with_context(|| format!("unknown stored visibility {text:?}"))
-        .map_err(Error::from)
-}
-
-fn parse_digest(text: &str) -> Result<ContentDigest> {
-    ContentDigest::parse("stored digest", text)
-        .map_err(|_| Error::internal(anyhow::anyhow!("stored digest {text:?} is malformed")))
-}
-
-fn parse_hash(text: &str) -> Result<[u8; 32]> {
-    let mut hash = [0u8; 32];
-    hex::decode_to_slice(text, &mut hash)
-        .with_context(|| format!("stored hash {text:?} is not 32 bytes of hex"))?;
-    Ok(hash)
 }
