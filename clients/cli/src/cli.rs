@@ -154,6 +154,9 @@ pub struct RegisterArgs {
     /// `model=MODEL_ID[@VERSION]`, or `dataset=ID` (same as --parent).
     #[arg(long = "source", value_name = "KIND[=VALUE]")]
     pub sources: Vec<SourceArg>,
+    /// Print only the dataset's id, for scripts: `ID=$(provctl dataset register -q ...)`.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// `provctl dataset list`

@@ -177,6 +177,11 @@ async fn walkthrough() -> TestResult {
     let again = registry.run(&raw_args).await?.ok();
     assert!(again.stdout.contains(&raw_id));
     assert!(again.stdout.contains("already existed: yes"));
+    // `-q` prints the id alone, for `ID=$(provctl dataset register -q ...)`.
+    let mut quiet_args = raw_args.to_vec();
+    quiet_args.push("-q");
+    let quiet = registry.run(&quiet_args).await?.ok();
+    assert_eq!(quiet.stdout, format!("{raw_id}\n"));
 
     let cleaned = registry
         .run(&[

@@ -67,6 +67,7 @@ async fn register(
     args: RegisterArgs,
     out: &mut Printer,
 ) -> Result<(), CliError> {
+    let quiet = args.quiet;
     let response = conn
         .datasets()
         .register_dataset(register_request(args))
@@ -76,7 +77,9 @@ async fn register(
     let dataset = response
         .dataset
         .ok_or_else(|| CliError::BadAnswer("the registration answer holds no dataset".into()))?;
-    if out.is_json() {
+    if quiet {
+        out.line(dataset.id)?;
+    } else if out.is_json() {
         out.json(&json!({
             "dataset": dataset_json(&dataset),
             "already_existed": response.already_existed,
@@ -157,6 +160,7 @@ mod tests {
             public: false,
             parents: vec![parent],
             sources: vec![SourceArg::Human],
+            quiet: false,
         });
         assert_eq!(request.visibility, pb::Visibility::Private as i32);
         assert_eq!(request.size_bytes, Some(3));
