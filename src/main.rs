@@ -23,11 +23,12 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn serve(common: &CommonSettings, settings: &ServeSettings) -> anyhow::Result<()> {
+    let signal = server::shutdown_signal()?;
     let app = server::Application::build(common, settings).await?;
     tracing::info!(
         address = %app.local_addr()?,
         data_dir = %common.data_dir.display(),
         "serving provenance.v1"
     );
-    app.run_until(server::shutdown_signal()).await
+    app.run_until(signal).await
 }

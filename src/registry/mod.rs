@@ -106,11 +106,6 @@ impl Registry {
         }
     }
 
-    /// The store, for reads that need no rights (health, tests).
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
-    }
-
     /// The verified caller of a request.
     pub async fn caller(&self, metadata: &tonic::metadata::MetadataMap) -> Result<Caller> {
         self.auth.authenticate(metadata).await
