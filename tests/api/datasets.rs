@@ -474,29 +474,26 @@ async fn listing_pages_through_every_dataset_in_registration_order_and_filters_b
         .await;
     registered.push(v2.clone());
 
-    let mut seen = Vec::new();
-    let mut token = String::new();
-    loop {
-        let page = app
-            .datasets()
-            .list_datasets(authed(
-                &app.admin,
-                pb::ListDatasetsRequest {
-                    page_size: 3,
-                    page_token: token,
-                    ..Default::default()
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner();
-        assert!(page.datasets.len() <= 3);
-        seen.extend(page.datasets);
-        if page.next_page_token.is_empty() {
-            break;
+    let client = app.datasets();
+    let seen = all_pages(|page_token| {
+        let mut client = client.clone();
+        let request = pb::ListDatasetsRequest {
+            page_size: 3,
+            page_token,
+            ..Default::default()
+        };
+        let admin = app.admin.clone();
+        async move {
+            let page = client
+                .list_datasets(authed(&admin, request))
+                .await
+                .unwrap()
+                .into_inner();
+            assert!(page.datasets.len() <= 3);
+            (page.datasets, page.next_page_token)
         }
-        token = page.next_page_token;
-    }
+    })
+    .await;
     assert_eq!(seen, registered);
 
     let by_name = app

@@ -153,28 +153,25 @@ async fn listing_resumes_after_a_sequence_and_pages_in_order() {
     }
     let all = app.all_events(&app.admin).await;
     let after = all[2].sequence;
-    let mut paged = Vec::new();
-    let mut token = String::new();
-    loop {
-        let page = app
-            .events()
-            .list_events(authed(
-                &app.admin,
-                pb::ListEventsRequest {
-                    after_sequence: after,
-                    page_size: 2,
-                    page_token: token,
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner();
-        paged.extend(page.events);
-        if page.next_page_token.is_empty() {
-            break;
+    let client = app.events();
+    let paged = all_pages(|page_token| {
+        let mut client = client.clone();
+        let request = pb::ListEventsRequest {
+            after_sequence: after,
+            page_size: 2,
+            page_token,
+        };
+        let admin = app.admin.clone();
+        async move {
+            let page = client
+                .list_events(authed(&admin, request))
+                .await
+                .unwrap()
+                .into_inner();
+            (page.events, page.next_page_token)
         }
-        token = page.next_page_token;
-    }
+    })
+    .await;
     assert_eq!(paged, all[3..].to_vec());
 }
 

@@ -157,54 +157,29 @@ impl TestApp {
 
     /// Every dataset `token` can list.
     pub async fn all_datasets(&self, token: &str) -> Vec<pb::Dataset> {
-        let mut all = Vec::new();
-        let mut page_token = String::new();
-        loop {
-            let page = self
-                .datasets()
-                .list_datasets(authed(
-                    token,
-                    pb::ListDatasetsRequest {
-                        page_size: 1000,
-                        page_token,
-                        ..Default::default()
-                    },
-                ))
-                .await
-                .unwrap()
-                .into_inner();
-            all.extend(page.datasets);
-            if page.next_page_token.is_empty() {
-                return all;
+        let client = self.datasets();
+        all_pages(|page_token| {
+            let mut client = client.clone();
+            let request = pb::ListDatasetsRequest {
+                page_size: 1000,
+                page_token,
+                ..Default::default()
+            };
+            async move {
+                let page = client
+                    .list_datasets(authed(token, request))
+                    .await
+                    .unwrap()
+                    .into_inner();
+                (page.datasets, page.next_page_token)
             }
-            page_token = page.next_page_token;
-        }
+        })
+        .await
     }
 
     /// Every event `token` can list.
     pub async fn all_events(&self, token: &str) -> Vec<pb::Event> {
-        let mut all = Vec::new();
-        let mut page_token = String::new();
-        loop {
-            let page = self
-                .events()
-                .list_events(authed(
-                    token,
-                    pb::ListEventsRequest {
-                        page_size: 1000,
-                        page_token,
-                        ..Default::default()
-                    },
-                ))
-                .await
-                .unwrap()
-                .into_inner();
-            all.extend(page.events);
-            if page.next_page_token.is_empty() {
-                return all;
-            }
-            page_token = page.next_page_token;
-        }
+        all_events(&self.channel, token).await
     }
 
     /// What a caller could observe of the registry's state: every dataset and event the operator
@@ -215,6 +190,47 @@ impl TestApp {
             self.all_events(&self.operator).await,
         )
     }
+}
+
+/// Follows page tokens from the first page to the last; `fetch` maps a page token to the page's
+/// items and the next token.
+pub async fn all_pages<T, F, Fut>(mut fetch: F) -> Vec<T>
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = (Vec<T>, String)>,
+{
+    let mut all = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let (items, next) = fetch(page_token).await;
+        all.extend(items);
+        if next.is_empty() {
+            return all;
+        }
+        page_token = next;
+    }
+}
+
+/// Every event `token` can list on the server behind `channel`.
+pub async fn all_events(channel: &Channel, token: &str) -> Vec<pb::Event> {
+    let client = EventServiceClient::new(channel.clone());
+    all_pages(|page_token| {
+        let mut client = client.clone();
+        let request = pb::ListEventsRequest {
+            page_size: 1000,
+            page_token,
+            ..Default::default()
+        };
+        async move {
+            let page = client
+                .list_events(authed(token, request))
+                .await
+                .unwrap()
+                .into_inner();
+            (page.events, page.next_page_token)
+        }
+    })
+    .await
 }
 
 /// Creates a token of `role` with `admin`.

@@ -139,27 +139,26 @@ async fn pages_and_the_stream_give_the_same_walk() {
         )
         .await;
 
-    let mut paged = Vec::new();
-    let mut token = String::new();
-    loop {
+    let client = app.lineage();
+    let paged = all_pages(|page_token| {
+        let mut client = client.clone();
         let request = pb::GetLineageRequest {
             page_size: 4,
-            page_token: token,
+            page_token,
             ..walk(&top, pb::LineageDirection::Upstream, 0)
         };
-        let page = app
-            .lineage()
-            .get_lineage(authed(&app.admin, request))
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(page.total_count, 22);
-        paged.extend(page.nodes);
-        if page.next_page_token.is_empty() {
-            break;
+        let admin = app.admin.clone();
+        async move {
+            let page = client
+                .get_lineage(authed(&admin, request))
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(page.total_count, 22);
+            (page.nodes, page.next_page_token)
         }
-        token = page.next_page_token;
-    }
+    })
+    .await;
     let streamed: Vec<pb::LineageNode> = app
         .lineage()
         .stream_lineage(authed(

@@ -192,28 +192,7 @@ async fn every_acknowledged_registration_survives_kill_9() {
         .unwrap()
         .trim()
         .to_owned();
-    let mut events = EventServiceClient::new(restarted.channel().await);
-    let mut all = Vec::new();
-    let mut token = String::new();
-    loop {
-        let page = events
-            .list_events(authed(
-                &operator,
-                pb::ListEventsRequest {
-                    page_size: 1000,
-                    page_token: token,
-                    ..Default::default()
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner();
-        all.extend(page.events);
-        if page.next_page_token.is_empty() {
-            break;
-        }
-        token = page.next_page_token;
-    }
+    let all = all_events(&restarted.channel().await, &operator).await;
     assert_chain_verifies(&all);
     let registered = all
         .iter()
