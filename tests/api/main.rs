@@ -6,6 +6,7 @@ mod datasets;
 mod events;
 mod helpers;
 mod isolation;
+mod limits;
 mod lineage;
 mod organizations;
 mod process;

@@ -1,0 +1,66 @@
+//! Bounds: calls beyond the concurrency limit are refused as `RESOURCE_EXHAUSTED`, and nothing is lost.
+
+use provenance_registry::config::ServeSettings;
+use provenance_registry::proto::v1 as pb;
+use sqlx::Connection;
+use tonic::Code;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn calls_beyond_the_concurrency_limit_are_refused_and_the_call_in_flight_completes() {
+    let app = spawn_app_with(ServeSettings {
+        max_concurrent_calls: 1,
+        ..Default::default()
+    })
+    .await;
+    // Hold SQLite's write lock from outside, so that a registration waits inside the server,
+    // keeping the one permitted call busy for as long as the test needs.
+    let url = format!("sqlite://{}", app.dir.path().join("registry.db").display());
+    let mut blocker = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+
+    let mut client = app.datasets();
+    let admin = app.admin.clone();
+    let in_flight = tokio::spawn(async move {
+        client
+            .register_dataset(authed(&admin, dataset("waiting")))
+            .await
+    });
+
+    // Once the registration holds the only permit, every other call is shed at once.
+    let mut health = tonic_health::pb::health_client::HealthClient::new(app.channel.clone());
+    let mut refused = None;
+    for _ in 0..100_000 {
+        match health
+            .check(tonic_health::pb::HealthCheckRequest::default())
+            .await
+        {
+            Ok(_) => tokio::task::yield_now().await,
+            Err(status) => {
+                refused = Some(status);
+                break;
+            }
+        }
+    }
+    let refused = refused.expect("a call beyond the limit was refused");
+    assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
+
+    sqlx::query("ROLLBACK").execute(&mut blocker).await.unwrap();
+    let registered = in_flight
+        .await
+        .unwrap()
+        .expect("the call in flight completes")
+        .into_inner();
+    let id = registered.dataset.unwrap().id;
+    let read = app
+        .datasets()
+        .get_dataset(authed(&app.admin, pb::GetDatasetRequest { id }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(read.name, "waiting");
+}
