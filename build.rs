@@ -15,6 +15,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/provenance/v1/dataset.proto",
         "proto/provenance/v1/lineage.proto",
         "proto/provenance/v1/event.proto",
+        "proto/provenance/v1/policy.proto",
+        "proto/provenance/v1/attestation.proto",
     ];
     tonic_prost_build::configure()
         .file_descriptor_set_path(out_dir.join("provenance_descriptor.bin"))

@@ -90,6 +90,10 @@ pub struct CommonSettings {
     /// Log format: `pretty` for people, `json` for log collectors. Filter with `RUST_LOG`.
     #[arg(long, env = "PROVENANCE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     pub log_format: LogFormat,
+    /// Directory of additional policy files (`*.toml`, see README "Policies"), loaded at start on top
+    /// of the built-in DeepSeek-R1 policy. A bad file stops the server, naming the file.
+    #[arg(long, env = "PROVENANCE_POLICY_DIR", global = true)]
+    pub policy_dir: Option<PathBuf>,
     /// Default lifetime of access tokens created over the API without a `ttl`.
     #[arg(long, env = "PROVENANCE_DEFAULT_TOKEN_TTL", default_value = "30d", value_parser = humantime::parse_duration, global = true)]
     pub default_token_ttl: Duration,
@@ -140,6 +144,7 @@ impl CommonSettings {
         Self {
             data_dir,
             database_url: None,
+            policy_dir: None,
             issuer: "provenance-registry".into(),
             log_format: LogFormat::Pretty,
             default_token_ttl: Duration::from_secs(30 * 86_400),

@@ -23,6 +23,15 @@ pub enum Error {
     /// The request is well formed but the registry's state does not allow it.
     #[error("{0}")]
     FailedPrecondition(String),
+    /// The request is well formed but the registry's state does not allow it, for reasons that
+    /// each name a subject (e.g. the contamination paths that forbid an attestation).
+    #[error("{message}")]
+    PreconditionFailed {
+        /// The whole story, for people.
+        message: String,
+        /// One entry per reason, for programs.
+        violations: Vec<PreconditionViolation>,
+    },
     /// A configured limit was reached; retrying later may succeed.
     #[error("{0}")]
     ResourceExhausted(String),
@@ -74,6 +83,17 @@ impl From<sqlx::Error> for Error {
     fn from(error: sqlx::Error) -> Self {
         Error::Internal(anyhow::Error::new(error).context("database call failed"))
     }
+}
+
+/// One reason a precondition failed (`google.rpc.PreconditionFailure.Violation`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreconditionViolation {
+    /// A machine-readable kind, e.g. `RESTRICTED_MODEL_OUTPUT`.
+    pub kind: String,
+    /// What it is about, e.g. the path from a dataset to an offending one.
+    pub subject: String,
+    /// What is wrong, for people.
+    pub description: String,
 }
 
 /// One field of a request and what is wrong with it.

@@ -20,6 +20,7 @@ pub mod domain;
 pub mod error;
 pub mod grpc;
 pub mod key_file;
+pub mod policy_dir;
 pub mod proto;
 pub mod registry;
 pub mod server;

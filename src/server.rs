@@ -14,10 +14,12 @@ use tonic::transport::server::TcpIncoming;
 use crate::auth::Authenticator;
 use crate::auth::token::TokenKeys;
 use crate::config::{CommonSettings, ServeSettings};
+use crate::grpc::attestation::AttestationHandlers;
 use crate::grpc::dataset::DatasetHandlers;
 use crate::grpc::event::EventHandlers;
 use crate::grpc::lineage::LineageHandlers;
 use crate::grpc::organization::OrganizationHandlers;
+use crate::grpc::policy::PolicyHandlers;
 use crate::proto::v1 as pb;
 use crate::registry::feed::EventFeed;
 use crate::registry::{Registry, TokenPolicy};
@@ -70,6 +72,7 @@ pub async fn open_registry(
         Authenticator::new(keys, store),
         EventFeed::new(max_watchers, shutdown),
         tokens,
+        crate::policy_dir::load(settings.policy_dir.as_deref())?,
     ))
 }
 
@@ -113,19 +116,27 @@ impl Application {
         let limit = self.settings.max_message_bytes;
         let registry = self.registry;
 
+        use pb::attestation_service_server::AttestationServiceServer;
+        use pb::dataset_service_server::DatasetServiceServer;
+        use pb::event_service_server::EventServiceServer;
+        use pb::lineage_service_server::LineageServiceServer;
+        use pb::organization_service_server::OrganizationServiceServer;
+        use pb::policy_service_server::PolicyServiceServer;
+        use tonic::server::NamedService;
+
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
-        health_reporter
-            .set_serving::<pb::organization_service_server::OrganizationServiceServer<OrganizationHandlers>>()
-            .await;
-        health_reporter
-            .set_serving::<pb::dataset_service_server::DatasetServiceServer<DatasetHandlers>>()
-            .await;
-        health_reporter
-            .set_serving::<pb::lineage_service_server::LineageServiceServer<LineageHandlers>>()
-            .await;
-        health_reporter
-            .set_serving::<pb::event_service_server::EventServiceServer<EventHandlers>>()
-            .await;
+        for name in [
+            OrganizationServiceServer::<OrganizationHandlers>::NAME,
+            DatasetServiceServer::<DatasetHandlers>::NAME,
+            LineageServiceServer::<LineageHandlers>::NAME,
+            EventServiceServer::<EventHandlers>::NAME,
+            PolicyServiceServer::<PolicyHandlers>::NAME,
+            AttestationServiceServer::<AttestationHandlers>::NAME,
+        ] {
+            health_reporter
+                .set_service_status(name, tonic_health::ServingStatus::Serving)
+                .await;
+        }
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -154,27 +165,37 @@ impl Application {
             .add_service(health_service)
             .add_service(reflection)
             .add_service(
-                pb::organization_service_server::OrganizationServiceServer::new(
-                    OrganizationHandlers {
-                        registry: registry.clone(),
-                    },
-                )
-                .max_decoding_message_size(limit),
-            )
-            .add_service(
-                pb::dataset_service_server::DatasetServiceServer::new(DatasetHandlers {
+                OrganizationServiceServer::new(OrganizationHandlers {
                     registry: registry.clone(),
                 })
                 .max_decoding_message_size(limit),
             )
             .add_service(
-                pb::lineage_service_server::LineageServiceServer::new(LineageHandlers {
+                DatasetServiceServer::new(DatasetHandlers {
                     registry: registry.clone(),
                 })
                 .max_decoding_message_size(limit),
             )
             .add_service(
-                pb::event_service_server::EventServiceServer::new(EventHandlers { registry })
+                LineageServiceServer::new(LineageHandlers {
+                    registry: registry.clone(),
+                })
+                .max_decoding_message_size(limit),
+            )
+            .add_service(
+                EventServiceServer::new(EventHandlers {
+                    registry: registry.clone(),
+                })
+                .max_decoding_message_size(limit),
+            )
+            .add_service(
+                PolicyServiceServer::new(PolicyHandlers {
+                    registry: registry.clone(),
+                })
+                .max_decoding_message_size(limit),
+            )
+            .add_service(
+                AttestationServiceServer::new(AttestationHandlers { registry })
                     .max_decoding_message_size(limit),
             )
             .serve_with_incoming_shutdown(incoming, stop)

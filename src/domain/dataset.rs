@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::access::Caller;
+use super::attestation::ContaminationReport;
 use super::digest::ContentDigest;
 use crate::error::{Error, Result};
 
@@ -228,6 +229,9 @@ pub struct Dataset {
     pub creator_token_id: Uuid,
     /// That token's subject.
     pub creator_subject: String,
+    /// Contamination reports filed on it, oldest first. Not part of the registered record: reports
+    /// arrive later, and the record itself never changes.
+    pub contamination_reports: Vec<ContaminationReport>,
 }
 
 impl Dataset {
@@ -247,7 +251,13 @@ impl Dataset {
             create_time,
             creator_token_id: new.creator_token_id,
             creator_subject: new.creator_subject,
+            contamination_reports: Vec::new(),
         }
+    }
+
+    /// Whether its owner or the operator reported it contaminated.
+    pub fn contaminated(&self) -> bool {
+        self.contamination_reports.iter().any(|r| r.effective)
     }
 
     /// Parent datasets named by `Dataset` sources, in source order.
@@ -352,6 +362,7 @@ mod tests {
             create_time: Utc::now(),
             creator_token_id: Uuid::now_v7(),
             creator_subject: "t".into(),
+            contamination_reports: Vec::new(),
         };
         let reader = |org| Caller {
             token_id: Uuid::now_v7(),

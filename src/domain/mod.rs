@@ -1,10 +1,14 @@
 //! Domain rules, free of I/O and of wire types: validation, access, registration, lineage, events.
 
 pub mod access;
+pub mod attestation;
 pub mod dataset;
 pub mod digest;
+pub mod evaluation;
 pub mod event;
 pub mod lineage;
+pub mod model_name;
 pub mod paging;
+pub mod policy;
 pub mod registration;
 pub mod text;

@@ -2,12 +2,14 @@
 
 use tonic::{Request, Response, Status};
 
-use super::convert::{dataset_to_proto, new_dataset};
+use super::convert::{contamination_evidence, dataset_to_proto, new_dataset, report_to_proto};
 use crate::domain::access::Role;
+use crate::domain::attestation;
 use crate::domain::dataset::limits;
 use crate::domain::paging::page_size;
 use crate::domain::registration::Registration;
-use crate::domain::text::{optional_line, optional_uuid, required_uuid};
+use crate::domain::text::{optional_line, optional_text, optional_uuid, required_uuid};
+use crate::error::Error;
 use crate::proto::v1 as pb;
 use crate::registry::Registry;
 
@@ -68,5 +70,27 @@ impl pb::dataset_service_server::DatasetService for DatasetHandlers {
             datasets: datasets.into_iter().map(dataset_to_proto).collect(),
             next_page_token: next.unwrap_or_default(),
         }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn report_contamination(
+        &self,
+        request: Request<pb::ReportContaminationRequest>,
+    ) -> Result<Response<pb::ContaminationReport>, Status> {
+        let caller = self.registry.caller(request.metadata()).await?;
+        let request = request.into_inner();
+        let dataset_id = required_uuid("dataset_id", &request.dataset_id)?;
+        let statement = optional_text(
+            "statement",
+            &request.statement,
+            attestation::limits::STATEMENT,
+        )?
+        .ok_or_else(|| Error::invalid("statement", "is required"))?;
+        let evidence = contamination_evidence(request.evidence)?;
+        let report = self
+            .registry
+            .report_contamination(&caller, dataset_id, statement, evidence)
+            .await?;
+        Ok(Response::new(report_to_proto(report)))
     }
 }

@@ -1,11 +1,13 @@
 //! gRPC handlers, one file per service. Each handler authenticates the caller, converts the request
 //! into domain types (`convert`), calls the [`Registry`](crate::registry::Registry) and converts back.
 
+pub mod attestation;
 pub mod convert;
 pub mod dataset;
 pub mod event;
 pub mod lineage;
 pub mod organization;
+pub mod policy;
 pub mod status;
 
 use std::pin::Pin;

@@ -1,7 +1,7 @@
 //! The one place where registry errors become gRPC statuses.
 
 use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
+use tonic_types::{ErrorDetails, FieldViolation, PreconditionViolation, StatusExt};
 
 use crate::error::Error;
 
@@ -23,6 +23,18 @@ impl From<Error> for Status {
             Error::Unauthenticated(message) => Status::unauthenticated(message),
             Error::PermissionDenied(message) => Status::permission_denied(message),
             Error::FailedPrecondition(message) => Status::failed_precondition(message),
+            Error::PreconditionFailed {
+                message,
+                violations,
+            } => {
+                let details = ErrorDetails::with_precondition_failure(
+                    violations
+                        .into_iter()
+                        .map(|v| PreconditionViolation::new(v.kind, v.subject, v.description))
+                        .collect::<Vec<_>>(),
+                );
+                Status::with_error_details(Code::FailedPrecondition, message, details)
+            }
             Error::ResourceExhausted(message) => Status::resource_exhausted(message),
             Error::Unavailable(message) => Status::unavailable(message),
             Error::Internal(cause) => {

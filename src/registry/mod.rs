@@ -4,6 +4,7 @@
 pub mod closure_cache;
 pub mod feed;
 pub mod group_commit;
+pub mod policy;
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ use crate::domain::dataset::{Dataset, NewDataset};
 use crate::domain::event::{Event, NewEvent, truncate_to_micros};
 use crate::domain::lineage::{Direction, NextSteps, Walk};
 use crate::domain::paging::PageTokens;
+use crate::domain::policy::PolicySet;
 use crate::domain::registration::{Pending, Registration};
 use crate::error::{Error, Result};
 use crate::store::{DatasetQuery, Store, Viewer};
@@ -84,6 +86,7 @@ pub struct Registry {
     feed: EventFeed,
     tokens: TokenPolicy,
     upstream_closures: Arc<ClosureCache>,
+    policies: Arc<PolicySet>,
 }
 
 impl Registry {
@@ -93,6 +96,7 @@ impl Registry {
         auth: Authenticator,
         feed: EventFeed,
         tokens: TokenPolicy,
+        policies: PolicySet,
     ) -> Self {
         let notify = feed.clone();
         let registrations = GroupCommit::start(store.clone(), move || notify.notify());
@@ -103,6 +107,7 @@ impl Registry {
             feed,
             tokens,
             upstream_closures: Arc::new(ClosureCache::new(closure_cache::DEFAULT_BUDGET)),
+            policies: Arc::new(policies),
         }
     }
 

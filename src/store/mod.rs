@@ -11,7 +11,9 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::domain::access::{AccessTokenRecord, Organization};
+use crate::domain::attestation::{Attestation, ContaminationReport};
 use crate::domain::dataset::Dataset;
+use crate::domain::evaluation::ClosureGraph;
 use crate::domain::event::{ChainHead, Event, NewEvent};
 use crate::domain::lineage::{ClosureEntry, Direction};
 use crate::domain::registration::{Pending, Registration};
@@ -100,4 +102,62 @@ pub trait Store: Send + Sync + 'static {
 
     /// The last committed event's sequence and hash.
     async fn chain_head(&self) -> Result<ChainHead>;
+
+    /// Everything evaluation reads about `root`'s whole upstream closure: datasets, edges,
+    /// model-generated sources, effective contamination reports, and the attestations that count
+    /// under `policy_id` at `policy_version` at time `now`. A few set-based queries, however large.
+    async fn closure_graph(
+        &self,
+        root: Uuid,
+        policy_id: &str,
+        policy_version: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ClosureGraph>;
+
+    /// Records an attestation with its event, after `precondition` has accepted the dataset's
+    /// closure graph read in the same transaction (so that no contamination slips in between).
+    async fn record_attestation(
+        &self,
+        attestation: &Attestation,
+        event: NewEvent,
+        precondition: &(dyn for<'g> Fn(&'g ClosureGraph) -> Result<()> + Send + Sync),
+    ) -> Result<()>;
+
+    /// Reads one attestation.
+    async fn get_attestation(&self, id: Uuid) -> Result<Option<Attestation>>;
+
+    /// One page of attestations in id order.
+    async fn list_attestations(&self, query: &AttestationQuery) -> Result<Vec<Attestation>>;
+
+    /// Marks an attestation of `organization_id` revoked with `reason` at `time` and appends `event`,
+    /// unless it is already revoked (then nothing is written). Returns it as it now stands; `None`
+    /// when it does not exist or belongs to another organisation.
+    async fn revoke_attestation(
+        &self,
+        organization_id: Uuid,
+        id: Uuid,
+        time: DateTime<Utc>,
+        reason: &str,
+        event: NewEvent,
+    ) -> Result<Option<Attestation>>;
+
+    /// Files a contamination report with its event.
+    async fn report_contamination(
+        &self,
+        report: &ContaminationReport,
+        event: NewEvent,
+    ) -> Result<()>;
+}
+
+/// A page request over attestations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttestationQuery {
+    /// Only this dataset's.
+    pub dataset_id: Option<Uuid>,
+    /// Only this organisation's.
+    pub organization_id: Option<Uuid>,
+    /// Only ids greater than this.
+    pub after: Option<Uuid>,
+    /// At most this many.
+    pub limit: u32,
 }

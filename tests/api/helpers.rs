@@ -10,10 +10,12 @@ use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 
+pub use pb::attestation_service_client::AttestationServiceClient;
 pub use pb::dataset_service_client::DatasetServiceClient;
 pub use pb::event_service_client::EventServiceClient;
 pub use pb::lineage_service_client::LineageServiceClient;
 pub use pb::organization_service_client::OrganizationServiceClient;
+pub use pb::policy_service_client::PolicyServiceClient;
 
 /// A running server and the first organisation made on it.
 pub struct TestApp {
@@ -99,6 +101,12 @@ impl TestApp {
     }
     pub fn events(&self) -> EventServiceClient<Channel> {
         EventServiceClient::new(self.channel.clone())
+    }
+    pub fn policies(&self) -> PolicyServiceClient<Channel> {
+        PolicyServiceClient::new(self.channel.clone())
+    }
+    pub fn attestations(&self) -> AttestationServiceClient<Channel> {
+        AttestationServiceClient::new(self.channel.clone())
     }
 
     /// Stops the server gracefully and waits until it has stopped.

@@ -9,4 +9,5 @@ mod isolation;
 mod limits;
 mod lineage;
 mod organizations;
+mod policies;
 mod process;

@@ -9,6 +9,7 @@ use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 
 use crate::domain::access::{AccessTokenRecord, Role};
+use crate::domain::attestation::{ContaminationReport, Evidence};
 use crate::domain::dataset::{Dataset, ModelRef, Source, SourceKind, Visibility};
 use crate::domain::digest::ContentDigest;
 use crate::domain::event::Event;
@@ -29,7 +30,13 @@ pub const DATASET_JSON: &str = "json_object(\
         'model_id', s.model_id, 'model_version', s.model_version, 'model_provider', s.model_provider, \
         'uri', s.uri, 'license', s.license, 'collect_time', s.collect_time, \
         'content_digest', s.content_digest, 'description', s.description) ORDER BY s.position) \
-      FROM dataset_sources s WHERE s.dataset_id = d.id)))";
+      FROM dataset_sources s WHERE s.dataset_id = d.id)), \
+    'contamination_reports', json((SELECT json_group_array(json_object(\
+        'id', r.id, 'dataset_id', r.dataset_id, 'reporter_organization_id', r.reporter_organization_id, \
+        'reporter_token_id', r.reporter_token_id, 'reporter_subject', r.reporter_subject, \
+        'effective', r.effective, 'statement', r.statement, 'evidence', json(r.evidence), \
+        'create_time', r.create_time) ORDER BY r.create_time, r.id) \
+      FROM contamination_reports r WHERE r.dataset_id = d.id)))";
 
 #[derive(Deserialize)]
 struct DatasetJson {
@@ -46,6 +53,28 @@ struct DatasetJson {
     creator_token_id: String,
     creator_subject: String,
     sources: Vec<SourceJson>,
+    contamination_reports: Vec<ReportJson>,
+}
+
+#[derive(Deserialize)]
+struct ReportJson {
+    id: String,
+    dataset_id: String,
+    reporter_organization_id: Option<String>,
+    reporter_token_id: String,
+    reporter_subject: String,
+    effective: i64,
+    statement: String,
+    evidence: Vec<EvidenceJson>,
+    create_time: String,
+}
+
+/// Evidence as stored in the `evidence` JSON columns.
+#[derive(Deserialize)]
+pub struct EvidenceJson {
+    uri: String,
+    content_digest: Option<String>,
+    description: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -85,7 +114,43 @@ fn dataset(row: DatasetJson) -> Result<Dataset> {
         create_time: parse_time(&row.create_time)?,
         creator_token_id: parse_uuid(&row.creator_token_id)?,
         creator_subject: row.creator_subject,
+        contamination_reports: row
+            .contamination_reports
+            .into_iter()
+            .map(report)
+            .collect::<Result<_>>()?,
     })
+}
+
+fn report(row: ReportJson) -> Result<ContaminationReport> {
+    Ok(ContaminationReport {
+        id: parse_uuid(&row.id)?,
+        dataset_id: parse_uuid(&row.dataset_id)?,
+        reporter_organization_id: row
+            .reporter_organization_id
+            .as_deref()
+            .map(parse_uuid)
+            .transpose()?,
+        reporter_token_id: parse_uuid(&row.reporter_token_id)?,
+        reporter_subject: row.reporter_subject,
+        effective: row.effective == 1,
+        statement: row.statement,
+        evidence: evidence(row.evidence)?,
+        create_time: parse_time(&row.create_time)?,
+    })
+}
+
+/// Evidence items from their stored JSON.
+pub fn evidence(rows: Vec<EvidenceJson>) -> Result<Vec<Evidence>> {
+    rows.into_iter()
+        .map(|e| {
+            Ok(Evidence {
+                uri: e.uri,
+                content_digest: e.content_digest.as_deref().map(parse_digest).transpose()?,
+                description: e.description,
+            })
+        })
+        .collect()
 }
 
 fn source(row: SourceJson) -> Result<Source> {

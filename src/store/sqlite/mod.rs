@@ -18,10 +18,13 @@ use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use uuid::Uuid;
 
 mod decode;
+mod policy;
 
-use super::{DatasetQuery, Store, Viewer};
+use super::{AttestationQuery, DatasetQuery, Store, Viewer};
 use crate::domain::access::{AccessTokenRecord, Organization};
+use crate::domain::attestation::{Attestation, ContaminationReport};
 use crate::domain::dataset::{Dataset, Source, SourceKind};
+use crate::domain::evaluation::ClosureGraph;
 use crate::domain::event::{self, ChainHead, Event, NewEvent};
 use crate::domain::lineage::{ClosureEntry, Direction};
 use crate::domain::registration::{self, DatasetKey, ParentInfo, Pending, Registration};
@@ -425,6 +428,54 @@ impl Store for SqliteStore {
 
     async fn chain_head(&self) -> Result<ChainHead> {
         read_head(&self.readers).await
+    }
+
+    async fn closure_graph(
+        &self,
+        root: Uuid,
+        policy_id: &str,
+        policy_version: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ClosureGraph> {
+        policy::closure_graph(&self.readers, root, policy_id, policy_version, now).await
+    }
+
+    async fn record_attestation(
+        &self,
+        attestation: &Attestation,
+        event: NewEvent,
+        precondition: &(dyn for<'g> Fn(&'g ClosureGraph) -> Result<()> + Send + Sync),
+    ) -> Result<()> {
+        self.insert_attestation(attestation, event, precondition)
+            .await
+    }
+
+    async fn get_attestation(&self, id: Uuid) -> Result<Option<Attestation>> {
+        self.read_attestation(id).await
+    }
+
+    async fn list_attestations(&self, query: &AttestationQuery) -> Result<Vec<Attestation>> {
+        self.page_attestations(query).await
+    }
+
+    async fn revoke_attestation(
+        &self,
+        organization_id: Uuid,
+        id: Uuid,
+        time: DateTime<Utc>,
+        reason: &str,
+        event: NewEvent,
+    ) -> Result<Option<Attestation>> {
+        self.mark_attestation_revoked(organization_id, id, time, reason, event)
+            .await
+    }
+
+    async fn report_contamination(
+        &self,
+        report: &ContaminationReport,
+        event: NewEvent,
+    ) -> Result<()> {
+        self.insert_contamination_report(report, event).await
     }
 }
 

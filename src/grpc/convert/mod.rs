@@ -1,6 +1,13 @@
 //! Conversions between wire messages and domain types. Incoming messages are validated here, once,
 //! with errors that name the request field; past this point nothing is re-checked.
 
+mod policy;
+
+pub use policy::{
+    attestation_draft, attestation_to_proto, contamination_evidence, evaluation_to_proto,
+    policy_to_proto, report_to_proto,
+};
+
 use chrono::{DateTime, Utc};
 use prost_types::Timestamp;
 use uuid::Uuid;
@@ -197,6 +204,7 @@ fn source_from_proto(source: pb::Source) -> Result<Source> {
 
 /// A dataset on the wire.
 pub fn dataset_to_proto(d: Dataset) -> pb::Dataset {
+    let contaminated = d.contaminated();
     pb::Dataset {
         id: d.id.to_string(),
         organization_id: d.organization_id.to_string(),
@@ -212,6 +220,12 @@ pub fn dataset_to_proto(d: Dataset) -> pb::Dataset {
         } as i32,
         sources: d.sources.into_iter().map(source_to_proto).collect(),
         create_time: Some(time_to_proto(d.create_time)),
+        contaminated,
+        contamination_reports: d
+            .contamination_reports
+            .into_iter()
+            .map(report_to_proto)
+            .collect(),
         creator_token_id: d.creator_token_id.to_string(),
         creator_subject: d.creator_subject,
     }

@@ -1,0 +1,526 @@
+//! Judging a dataset's whole upstream lineage under a policy. Pure: the store loads the closure as
+//! a [`ClosureGraph`] (a few set-based queries, however large), and this module decides.
+//!
+//! The rules, in order:
+//! 1. a dataset its owner (or the operator) reported contaminated makes the verdict `Contaminated`,
+//!    whatever the target model: a report does not say which model's outputs it found;
+//! 2. otherwise a `MODEL_GENERATED` source naming a restricted model makes it `Contaminated`, or
+//!    `Exempt` when the target model belongs to the policy's exempt family;
+//! 3. otherwise a dataset without a valid attestation by its owner under this policy version makes it
+//!    `Incomplete`;
+//! 4. otherwise `Clean`.
+//!
+//! Each offender comes with one shortest path from the evaluated dataset, found breadth-first with
+//! parents taken in id order, so the same state always gives the same paths in the same order.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use uuid::Uuid;
+
+use super::access::Caller;
+use super::dataset::Visibility;
+use super::model_name::{FamilyMatch, MatchRule};
+use super::policy::Policy;
+
+/// Offenders and datasets without attestation listed in an answer at most; the rest are counted.
+pub const MAX_LISTED: usize = 100;
+
+/// A dataset of a closure, with what evaluation needs to know of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphNode {
+    /// Its id.
+    pub id: Uuid,
+    /// Its owner.
+    pub organization_id: Uuid,
+    /// Who may see it.
+    pub visibility: Visibility,
+    /// Its name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+}
+
+/// A `MODEL_GENERATED` source of a dataset in the closure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelSource {
+    /// The dataset declaring it.
+    pub dataset_id: Uuid,
+    /// Its position among the dataset's sources.
+    pub position: u32,
+    /// The model as the registrant named it.
+    pub model_id: String,
+}
+
+/// Everything evaluation reads about a dataset's upstream closure.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClosureGraph {
+    /// The evaluated dataset.
+    pub root: Uuid,
+    /// Every dataset of the closure, the root included.
+    pub nodes: Vec<GraphNode>,
+    /// `(child, parent)` lineage edges among them.
+    pub edges: Vec<(Uuid, Uuid)>,
+    /// Their model-generated sources.
+    pub model_sources: Vec<ModelSource>,
+    /// `(dataset, report)` for every effective contamination report (by owner or operator).
+    pub contaminations: Vec<(Uuid, Uuid)>,
+    /// `(dataset, attestation)` for every attestation that counts: by the dataset's owner, under the
+    /// policy version evaluated, neither expired nor revoked.
+    pub attestations: Vec<(Uuid, Uuid)>,
+}
+
+/// The outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Nothing restricted, nothing contaminated, everything attested.
+    Clean,
+    /// Restricted outputs (not exempt) or a reported contamination in the lineage.
+    Contaminated,
+    /// Nothing found, but not everything attested.
+    Incomplete,
+    /// Restricted outputs in the lineage, allowed for the target model.
+    Exempt,
+}
+
+/// A dataset on a path, as the caller may see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathStep {
+    /// A dataset the caller may see.
+    Shown {
+        /// Its id.
+        id: Uuid,
+        /// Its name.
+        name: String,
+        /// Its version.
+        version: String,
+    },
+    /// Another organisation's private dataset.
+    Hidden,
+}
+
+/// What makes a dataset offend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Offence {
+    /// A source names a restricted model.
+    RestrictedModelOutput {
+        /// The model as the source names it.
+        model_id: String,
+        /// The source's position.
+        source_index: u32,
+        /// How it matched the policy's family.
+        found: FamilyMatch,
+    },
+    /// Its owner or the operator reported it contaminated.
+    ReportedContaminated {
+        /// The report, unless the dataset is hidden from the caller.
+        report_id: Option<Uuid>,
+    },
+}
+
+/// One offending dataset and a shortest path to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offender {
+    /// From the evaluated dataset (first) to the offending one (last).
+    pub path: Vec<PathStep>,
+    /// Why it offends.
+    pub offence: Offence,
+}
+
+/// The judgement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluation {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Whether the target model is exempt, and the family entry it matched.
+    pub target_exemption: Option<FamilyMatch>,
+    /// Offenders, by path length, then the ids on the path; at most [`MAX_LISTED`].
+    pub offenders: Vec<Offender>,
+    /// Offenders in all.
+    pub offender_count: usize,
+    /// Datasets without a valid attestation, in walk order; at most [`MAX_LISTED`].
+    pub missing_attestations: Vec<PathStep>,
+    /// Datasets without one in all.
+    pub missing_attestation_count: usize,
+    /// The attestations that count, sorted; those of hidden datasets left out.
+    pub attestation_ids: Vec<Uuid>,
+    /// Datasets in the closure.
+    pub closure_size: usize,
+}
+
+/// Judges `graph` under `policy` for `target` (if any), as `caller` may see it.
+pub fn evaluate(
+    graph: &ClosureGraph,
+    policy: &Policy,
+    target: Option<&str>,
+    caller: &Caller,
+) -> Evaluation {
+    let nodes: HashMap<Uuid, &GraphNode> = graph.nodes.iter().map(|n| (n.id, n)).collect();
+    let walk = BreadthFirst::new(graph);
+    let visible = |id: &Uuid| {
+        nodes
+            .get(id)
+            .is_some_and(|n| caller.can_see(n.organization_id, n.visibility.is_public()))
+    };
+    let step = |id: &Uuid| match nodes.get(id) {
+        Some(n) if visible(id) => PathStep::Shown {
+            id: n.id,
+            name: n.name.clone(),
+            version: n.version.clone(),
+        },
+        _ => PathStep::Hidden,
+    };
+
+    // (path length, path ids, source index) orders offenders deterministically.
+    let mut reported = Vec::new();
+    for &(dataset, report) in &graph.contaminations {
+        if let Some(path) = walk.path_to(dataset) {
+            let report_id = visible(&dataset).then_some(report);
+            reported.push((path, u32::MAX, Offence::ReportedContaminated { report_id }));
+        }
+    }
+    let mut restricted = Vec::new();
+    for source in &graph.model_sources {
+        if let (Some(found), Some(path)) = (
+            policy.restricted_output(&source.model_id),
+            walk.path_to(source.dataset_id),
+        ) {
+            restricted.push((
+                path,
+                source.position,
+                Offence::RestrictedModelOutput {
+                    model_id: source.model_id.clone(),
+                    source_index: source.position,
+                    found,
+                },
+            ));
+        }
+    }
+
+    let target_exemption = target.and_then(|t| policy.exempt_target(t));
+    let verdict_before_attestations = if !reported.is_empty() {
+        Some(Verdict::Contaminated)
+    } else if !restricted.is_empty() {
+        Some(if target_exemption.is_some() {
+            Verdict::Exempt
+        } else {
+            Verdict::Contaminated
+        })
+    } else {
+        None
+    };
+
+    let mut offenders: Vec<_> = reported.into_iter().chain(restricted).collect();
+    offenders.sort_by(|a, b| (a.0.len(), &a.0, a.1).cmp(&(b.0.len(), &b.0, b.1)));
+    let offender_count = offenders.len();
+    let offenders = offenders
+        .into_iter()
+        .take(MAX_LISTED)
+        .map(|(path, _, offence)| Offender {
+            path: path.iter().map(step).collect(),
+            offence,
+        })
+        .collect();
+
+    let attested: HashSet<Uuid> = graph
+        .attestations
+        .iter()
+        .map(|&(dataset, _)| dataset)
+        .collect();
+    let missing: Vec<Uuid> = walk
+        .order
+        .iter()
+        .copied()
+        .filter(|id| !attested.contains(id))
+        .collect();
+    let mut attestation_ids: Vec<Uuid> = graph
+        .attestations
+        .iter()
+        .filter(|(dataset, _)| visible(dataset))
+        .map(|&(_, attestation)| attestation)
+        .collect();
+    attestation_ids.sort_unstable();
+    attestation_ids.dedup();
+
+    let verdict = verdict_before_attestations.unwrap_or(if missing.is_empty() {
+        Verdict::Clean
+    } else {
+        Verdict::Incomplete
+    });
+    Evaluation {
+        verdict,
+        target_exemption,
+        offenders,
+        offender_count,
+        missing_attestations: missing.iter().take(MAX_LISTED).map(step).collect(),
+        missing_attestation_count: missing.len(),
+        attestation_ids,
+        closure_size: walk.order.len(),
+    }
+}
+
+/// The API's name of a match rule: `canonical`, `alias` or `pattern`.
+pub fn rule_name(rule: MatchRule) -> &'static str {
+    match rule {
+        MatchRule::Canonical => "canonical",
+        MatchRule::Alias => "alias",
+        MatchRule::Pattern => "pattern",
+    }
+}
+
+/// Shortest paths from the root over parent edges, found breadth-first with parents in id order.
+struct BreadthFirst {
+    /// Each reached dataset's predecessor towards the root.
+    previous: HashMap<Uuid, Uuid>,
+    /// Datasets in the order reached: by depth, then as discovered.
+    order: Vec<Uuid>,
+    root: Uuid,
+}
+
+impl BreadthFirst {
+    fn new(graph: &ClosureGraph) -> Self {
+        let mut parents: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        for &(child, parent) in &graph.edges {
+            parents.entry(child).or_default().push(parent);
+        }
+        for list in parents.values_mut() {
+            list.sort_unstable();
+            list.dedup();
+        }
+        let mut previous = HashMap::new();
+        let mut order = vec![graph.root];
+        let mut seen = HashSet::from([graph.root]);
+        let mut queue = VecDeque::from([graph.root]);
+        while let Some(node) = queue.pop_front() {
+            for &parent in parents.get(&node).map(Vec::as_slice).unwrap_or_default() {
+                if seen.insert(parent) {
+                    previous.insert(parent, node);
+                    order.push(parent);
+                    queue.push_back(parent);
+                }
+            }
+        }
+        Self {
+            previous,
+            order,
+            root: graph.root,
+        }
+    }
+
+    /// The path from the root to `target`, both included; `None` if it was not reached.
+    fn path_to(&self, target: Uuid) -> Option<Vec<Uuid>> {
+        let mut path = vec![target];
+        let mut at = target;
+        while at != self.root {
+            at = *self.previous.get(&at)?;
+            path.push(at);
+        }
+        path.reverse();
+        Some(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::access::Role;
+    use crate::domain::policy::PolicySet;
+
+    fn policy() -> std::sync::Arc<Policy> {
+        PolicySet::builtin()
+            .unwrap()
+            .get(
+                "policy_id",
+                "deepseek-r1-anti-distillation",
+                "policy_version",
+                "",
+            )
+            .unwrap()
+    }
+
+    fn owner(org: Uuid) -> Caller {
+        Caller {
+            token_id: Uuid::now_v7(),
+            subject: "t".into(),
+            organization_id: Some(org),
+            role: Role::Auditor,
+        }
+    }
+
+    /// Builds a graph from `(name, parents)` in registration order; returns it with the ids by name.
+    fn graph(org: Uuid, shape: &[(&str, &[&str])]) -> (ClosureGraph, HashMap<String, Uuid>) {
+        let mut ids = HashMap::new();
+        let mut g = ClosureGraph::default();
+        for (name, parents) in shape {
+            let id = Uuid::now_v7();
+            ids.insert(name.to_string(), id);
+            g.nodes.push(GraphNode {
+                id,
+                organization_id: org,
+                visibility: Visibility::Private,
+                name: name.to_string(),
+                version: "1".into(),
+            });
+            for parent in *parents {
+                g.edges.push((id, ids[*parent]));
+            }
+            g.root = id;
+        }
+        (g, ids)
+    }
+
+    fn attest_all(g: &mut ClosureGraph) {
+        g.attestations = g.nodes.iter().map(|n| (n.id, Uuid::now_v7())).collect();
+    }
+
+    fn r1_source(dataset: Uuid) -> ModelSource {
+        ModelSource {
+            dataset_id: dataset,
+            position: 0,
+            model_id: "deepseek-ai/DeepSeek-R1".into(),
+        }
+    }
+
+    fn names(path: &[PathStep]) -> Vec<String> {
+        path.iter()
+            .map(|s| match s {
+                PathStep::Shown { name, .. } => name.clone(),
+                PathStep::Hidden => "?".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_attested_lineage_without_restricted_sources_is_clean() {
+        let org = Uuid::now_v7();
+        let (mut g, _) = graph(org, &[("a", &[]), ("b", &["a"])]);
+        attest_all(&mut g);
+        g.model_sources.push(ModelSource {
+            dataset_id: g.root,
+            position: 0,
+            model_id: "Qwen/Qwen2.5-72B-Instruct".into(),
+        });
+        let e = evaluate(&g, &policy(), None, &owner(org));
+        assert_eq!(e.verdict, Verdict::Clean);
+        assert_eq!(e.attestation_ids.len(), 2);
+        assert_eq!(e.closure_size, 2);
+    }
+
+    #[test]
+    fn a_restricted_grandparent_contaminates_with_a_shortest_path() {
+        let org = Uuid::now_v7();
+        let (mut g, ids) = graph(
+            org,
+            &[
+                ("r1-out", &[]),
+                ("long", &["r1-out"]),
+                ("longer", &["long"]),
+                ("top", &["longer", "r1-out"]),
+            ],
+        );
+        attest_all(&mut g);
+        g.model_sources.push(r1_source(ids["r1-out"]));
+        let e = evaluate(&g, &policy(), None, &owner(org));
+        assert_eq!(e.verdict, Verdict::Contaminated);
+        assert_eq!(e.offender_count, 1);
+        assert_eq!(names(&e.offenders[0].path), ["top", "r1-out"]);
+        let Offence::RestrictedModelOutput { found, .. } = &e.offenders[0].offence else {
+            panic!()
+        };
+        assert_eq!(found.matched, "deepseek-r1");
+    }
+
+    #[test]
+    fn an_exempt_target_turns_restricted_outputs_into_exempt_but_not_a_reported_contamination() {
+        let org = Uuid::now_v7();
+        let (mut g, ids) = graph(org, &[("a", &[]), ("b", &["a"])]);
+        g.model_sources.push(r1_source(ids["a"]));
+        let exempt = evaluate(
+            &g,
+            &policy(),
+            Some("DeepSeek-R1-Distill-Qwen-7B"),
+            &owner(org),
+        );
+        assert_eq!(exempt.verdict, Verdict::Exempt);
+        assert!(exempt.target_exemption.is_some());
+        let other = evaluate(&g, &policy(), Some("Llama-3.1-8B"), &owner(org));
+        assert_eq!(other.verdict, Verdict::Contaminated);
+
+        g.contaminations.push((ids["b"], Uuid::now_v7()));
+        let reported = evaluate(&g, &policy(), Some("DeepSeek-R1"), &owner(org));
+        assert_eq!(reported.verdict, Verdict::Contaminated);
+        assert_eq!(reported.offender_count, 2);
+        assert!(matches!(
+            reported.offenders[0].offence,
+            Offence::ReportedContaminated { .. }
+        ));
+    }
+
+    #[test]
+    fn missing_attestations_make_it_incomplete_and_are_listed_in_walk_order() {
+        let org = Uuid::now_v7();
+        let (mut g, ids) = graph(org, &[("a", &[]), ("b", &["a"]), ("c", &["b"])]);
+        g.attestations.push((ids["b"], Uuid::now_v7()));
+        let e = evaluate(&g, &policy(), None, &owner(org));
+        assert_eq!(e.verdict, Verdict::Incomplete);
+        assert_eq!(names(&e.missing_attestations), ["c", "a"]);
+        assert_eq!(e.missing_attestation_count, 2);
+    }
+
+    #[test]
+    fn paths_through_another_organisations_private_dataset_hide_it() {
+        let org = Uuid::now_v7();
+        let (mut g, ids) = graph(
+            org,
+            &[
+                ("theirs", &[]),
+                ("public", &["theirs"]),
+                ("mine", &["public"]),
+            ],
+        );
+        let them = Uuid::now_v7();
+        for n in &mut g.nodes {
+            if n.name != "mine" {
+                n.organization_id = them;
+            }
+            if n.name == "public" {
+                n.visibility = Visibility::Public;
+            }
+        }
+        g.model_sources.push(r1_source(ids["theirs"]));
+        g.contaminations.push((ids["theirs"], Uuid::now_v7()));
+        let e = evaluate(&g, &policy(), None, &owner(org));
+        assert_eq!(names(&e.offenders[0].path), ["mine", "public", "?"]);
+        // On the same path, a source's offence comes before the dataset's report.
+        assert_eq!(
+            e.offenders[1].offence,
+            Offence::ReportedContaminated { report_id: None }
+        );
+    }
+
+    #[test]
+    fn offenders_beyond_the_bound_are_counted_and_the_order_is_stable() {
+        let org = Uuid::now_v7();
+        let mut shape: Vec<(String, Vec<String>)> =
+            (0..150).map(|i| (format!("leaf{i:03}"), vec![])).collect();
+        shape.push((
+            "top".into(),
+            (0..150).map(|i| format!("leaf{i:03}")).collect(),
+        ));
+        let borrowed: Vec<(&str, Vec<&str>)> = shape
+            .iter()
+            .map(|(n, p)| (n.as_str(), p.iter().map(String::as_str).collect()))
+            .collect();
+        let shape: Vec<(&str, &[&str])> =
+            borrowed.iter().map(|(n, p)| (*n, p.as_slice())).collect();
+        let (mut g, ids) = graph(org, &shape);
+        for i in 0..150 {
+            g.model_sources.push(r1_source(ids[&format!("leaf{i:03}")]));
+        }
+        let first = evaluate(&g, &policy(), None, &owner(org));
+        assert_eq!(first.offender_count, 150);
+        assert_eq!(first.offenders.len(), MAX_LISTED);
+        g.model_sources.reverse();
+        g.edges.reverse();
+        assert_eq!(evaluate(&g, &policy(), None, &owner(org)), first);
+    }
+}

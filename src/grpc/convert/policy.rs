@@ -1,0 +1,309 @@
+//! Conversions of policies, evaluations, attestations and contamination reports.
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::{time_from_proto, time_to_proto};
+use crate::domain::attestation::{Attestation, ContaminationReport, Evidence, Method, limits};
+use crate::domain::digest::ContentDigest;
+use crate::domain::evaluation::{self, Evaluation, Offence, PathStep, Verdict};
+use crate::domain::model_name::ModelFamily;
+use crate::domain::policy::Policy;
+use crate::domain::text::{optional_text, required_line, required_uuid};
+use crate::error::{Error, Result};
+use crate::proto::v1 as pb;
+use crate::registry::policy::AttestationDraft;
+
+/// A policy on the wire.
+pub fn policy_to_proto(p: &Policy) -> pb::Policy {
+    pb::Policy {
+        id: p.id.clone(),
+        version: p.version.clone(),
+        title: p.title.clone(),
+        clause: p.clause.clone(),
+        clause_sha256: p.clause_sha256.clone(),
+        source: Some(pb::PolicySource {
+            publisher: p.source.publisher.clone(),
+            record_id: p.source.record_id.clone(),
+            document: p.source.document.clone(),
+            document_updated: p.source.document_updated.clone(),
+            url: p.source.url.clone(),
+            snapshot_sha256: p.source.snapshot_sha256.clone(),
+            note: p.source.note.clone(),
+        }),
+        restricted: Some(family_to_proto(&p.restricted)),
+        derivative_outputs_restricted: p.derivative_outputs_restricted,
+        exempt: Some(pb::Exemption {
+            description: p.exempt.description.clone(),
+            restricted_family: p.exempt.restricted_family,
+        }),
+        builtin: p.builtin,
+    }
+}
+
+fn family_to_proto(f: &ModelFamily) -> pb::ModelFamily {
+    pb::ModelFamily {
+        canonical_ids: f.canonical_ids.clone(),
+        aliases: f
+            .aliases
+            .iter()
+            .map(|a| pb::ModelAlias {
+                name: a.name.clone(),
+                derivative: a.derivative,
+                note: a.note.clone().unwrap_or_default(),
+            })
+            .collect(),
+        patterns: f
+            .patterns
+            .iter()
+            .map(|p| pb::ModelPattern {
+                pattern: p.pattern.clone(),
+                derivative: p.derivative,
+                note: p.note.clone().unwrap_or_default(),
+            })
+            .collect(),
+    }
+}
+
+fn step_to_proto(step: &PathStep) -> pb::PathStep {
+    match step {
+        PathStep::Shown { id, name, version } => pb::PathStep {
+            dataset_id: id.to_string(),
+            name: name.clone(),
+            version: version.clone(),
+            hidden: false,
+        },
+        PathStep::Hidden => pb::PathStep {
+            hidden: true,
+            ..Default::default()
+        },
+    }
+}
+
+/// An evaluation on the wire.
+pub fn evaluation_to_proto(
+    dataset_id: Uuid,
+    policy: &Policy,
+    target_model: String,
+    e: Evaluation,
+) -> pb::Evaluation {
+    let verdict = match e.verdict {
+        Verdict::Clean => pb::Verdict::Clean,
+        Verdict::Contaminated => pb::Verdict::Contaminated,
+        Verdict::Incomplete => pb::Verdict::Incomplete,
+        Verdict::Exempt => pb::Verdict::Exempt,
+    };
+    let exemption = e
+        .target_exemption
+        .as_ref()
+        .map(|m| {
+            format!(
+                "{}: the target model matches {} {:?} of the policy's family",
+                policy.exempt.description,
+                evaluation::rule_name(m.rule),
+                m.matched
+            )
+        })
+        .unwrap_or_default();
+    pb::Evaluation {
+        verdict: verdict as i32,
+        dataset_id: dataset_id.to_string(),
+        policy_id: policy.id.clone(),
+        policy_version: policy.version.clone(),
+        clause_sha256: policy.clause_sha256.clone(),
+        target_model,
+        target_exempt: e.target_exemption.is_some(),
+        exemption,
+        offenders: e
+            .offenders
+            .iter()
+            .map(|o| {
+                let path = o.path.iter().map(step_to_proto).collect();
+                match &o.offence {
+                    Offence::RestrictedModelOutput {
+                        model_id,
+                        source_index,
+                        found,
+                    } => pb::Offender {
+                        kind: pb::OffenceKind::RestrictedModelOutput as i32,
+                        path,
+                        model_id: model_id.clone(),
+                        source_index: *source_index as i32,
+                        match_rule: evaluation::rule_name(found.rule).to_owned(),
+                        matched: found.matched.clone(),
+                        derivative: found.derivative,
+                        report_id: String::new(),
+                    },
+                    Offence::ReportedContaminated { report_id } => pb::Offender {
+                        kind: pb::OffenceKind::ReportedContaminated as i32,
+                        path,
+                        report_id: report_id.map(|id| id.to_string()).unwrap_or_default(),
+                        ..Default::default()
+                    },
+                }
+            })
+            .collect(),
+        offender_count: e.offender_count as i32,
+        missing_attestations: e.missing_attestations.iter().map(step_to_proto).collect(),
+        missing_attestation_count: e.missing_attestation_count as i32,
+        attestation_ids: e.attestation_ids.iter().map(Uuid::to_string).collect(),
+        closure_size: e.closure_size as i32,
+        evaluate_time: Some(time_to_proto(Utc::now())),
+    }
+}
+
+fn method_from_proto(value: i32) -> Result<Method> {
+    match pb::AttestationMethod::try_from(value) {
+        Ok(pb::AttestationMethod::ManualReview) => Ok(Method::ManualReview),
+        Ok(pb::AttestationMethod::AutomatedScan) => Ok(Method::AutomatedScan),
+        Ok(pb::AttestationMethod::SupplierDeclaration) => Ok(Method::SupplierDeclaration),
+        Ok(pb::AttestationMethod::ProcessAudit) => Ok(Method::ProcessAudit),
+        Ok(pb::AttestationMethod::Unspecified) | Err(_) => Err(Error::invalid(
+            "method",
+            "must be one of the ATTESTATION_METHOD_ values",
+        )),
+    }
+}
+
+fn method_to_proto(method: Method) -> pb::AttestationMethod {
+    match method {
+        Method::ManualReview => pb::AttestationMethod::ManualReview,
+        Method::AutomatedScan => pb::AttestationMethod::AutomatedScan,
+        Method::SupplierDeclaration => pb::AttestationMethod::SupplierDeclaration,
+        Method::ProcessAudit => pb::AttestationMethod::ProcessAudit,
+    }
+}
+
+/// Validates a request to attest.
+pub fn attestation_draft(request: pb::RecordAttestationRequest) -> Result<AttestationDraft> {
+    if request.evidence.is_empty() || request.evidence.len() > limits::EVIDENCE {
+        return Err(Error::invalid(
+            "evidence",
+            format!("must hold 1 to {} items", limits::EVIDENCE),
+        ));
+    }
+    let evidence = request
+        .evidence
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let item = || -> Result<Evidence> {
+                Ok(Evidence {
+                    uri: required_line("uri", &e.uri, limits::URI)?,
+                    content_digest: Some(ContentDigest::parse(
+                        "content_digest",
+                        &e.content_digest,
+                    )?),
+                    description: optional_text(
+                        "description",
+                        &e.description,
+                        limits::EVIDENCE_DESCRIPTION,
+                    )?,
+                })
+            };
+            item().map_err(|err| err.within(&format!("evidence[{i}]")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(AttestationDraft {
+        dataset_id: required_uuid("dataset_id", &request.dataset_id)?,
+        policy_id: request.policy_id,
+        policy_version: request.policy_version,
+        method: method_from_proto(request.method)?,
+        evidence,
+        statement: optional_text("statement", &request.statement, limits::STATEMENT)?
+            .ok_or_else(|| Error::invalid("statement", "is required"))?,
+        expire_time: request
+            .expire_time
+            .as_ref()
+            .map(|t| time_from_proto("expire_time", t))
+            .transpose()?,
+    })
+}
+
+fn evidence_to_proto(e: &Evidence) -> pb::Evidence {
+    pb::Evidence {
+        uri: e.uri.clone(),
+        content_digest: e
+            .content_digest
+            .as_ref()
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        description: e.description.clone().unwrap_or_default(),
+    }
+}
+
+/// An attestation on the wire, with whether it counts now.
+pub fn attestation_to_proto(a: Attestation) -> pb::Attestation {
+    pb::Attestation {
+        valid: a.valid_at(Utc::now()),
+        id: a.id.to_string(),
+        dataset_id: a.dataset_id.to_string(),
+        organization_id: a.organization_id.to_string(),
+        policy_id: a.policy_id,
+        policy_version: a.policy_version,
+        method: method_to_proto(a.method) as i32,
+        evidence: a.evidence.iter().map(evidence_to_proto).collect(),
+        statement: a.statement,
+        create_time: Some(time_to_proto(a.create_time)),
+        expire_time: a.expire_time.map(time_to_proto),
+        attester_token_id: a.attester_token_id.to_string(),
+        attester_subject: a.attester_subject,
+        revoke_time: a.revoke_time.map(time_to_proto),
+        revoke_reason: a.revoke_reason.unwrap_or_default(),
+    }
+}
+
+/// Validates the evidence of a contamination report (digests optional).
+pub fn contamination_evidence(items: Vec<pb::ContaminationEvidence>) -> Result<Vec<Evidence>> {
+    if items.len() > limits::EVIDENCE {
+        return Err(Error::invalid(
+            "evidence",
+            format!("must hold at most {} items", limits::EVIDENCE),
+        ));
+    }
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let item = || -> Result<Evidence> {
+                Ok(Evidence {
+                    uri: required_line("uri", &e.uri, limits::URI)?,
+                    content_digest: match e.content_digest.as_str() {
+                        "" => None,
+                        digest => Some(ContentDigest::parse("content_digest", digest)?),
+                    },
+                    description: None,
+                })
+            };
+            item().map_err(|err| err.within(&format!("evidence[{i}]")))
+        })
+        .collect()
+}
+
+/// A contamination report on the wire.
+pub fn report_to_proto(r: ContaminationReport) -> pb::ContaminationReport {
+    pb::ContaminationReport {
+        id: r.id.to_string(),
+        dataset_id: r.dataset_id.to_string(),
+        reporter_organization_id: r
+            .reporter_organization_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+        reporter_subject: r.reporter_subject,
+        effective: r.effective,
+        statement: r.statement,
+        evidence: r
+            .evidence
+            .iter()
+            .map(|e| pb::ContaminationEvidence {
+                uri: e.uri.clone(),
+                content_digest: e
+                    .content_digest
+                    .as_ref()
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        create_time: Some(time_to_proto(r.create_time)),
+    }
+}

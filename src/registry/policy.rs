@@ -1,0 +1,313 @@
+//! Use cases of policies: reading them, evaluating datasets, attestations and contamination reports.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::Registry;
+use crate::domain::access::{Caller, Role};
+use crate::domain::attestation::{Attestation, ContaminationReport, Evidence, Method};
+use crate::domain::evaluation::{self, Evaluation, Offence, Offender, PathStep};
+use crate::domain::event::truncate_to_micros;
+use crate::domain::paging::PageTokens;
+use crate::domain::policy::Policy;
+use crate::error::{Error, PreconditionViolation, Result};
+use crate::store::AttestationQuery;
+
+/// What a caller asks to attest, validated.
+#[derive(Debug, Clone)]
+pub struct AttestationDraft {
+    /// The dataset.
+    pub dataset_id: Uuid,
+    /// Policy id.
+    pub policy_id: String,
+    /// Policy version, empty for the only one.
+    pub policy_version: String,
+    /// How.
+    pub method: Method,
+    /// What it relied on.
+    pub evidence: Vec<Evidence>,
+    /// The statement.
+    pub statement: String,
+    /// When it stops counting.
+    pub expire_time: Option<DateTime<Utc>>,
+}
+
+impl Registry {
+    /// Every loaded policy version (any authenticated caller).
+    pub fn list_policies(&self, _caller: &Caller) -> Vec<Arc<Policy>> {
+        self.policies.list().cloned().collect()
+    }
+
+    /// One policy version (any authenticated caller).
+    pub fn get_policy(&self, _caller: &Caller, id: &str, version: &str) -> Result<Arc<Policy>> {
+        self.policies.get("id", id, "version", version)
+    }
+
+    /// Judges a dataset the caller may see under a policy, for an optional target model.
+    pub async fn evaluate(
+        &self,
+        caller: &Caller,
+        dataset_id: Uuid,
+        policy_id: &str,
+        policy_version: &str,
+        target_model: Option<&str>,
+    ) -> Result<(Arc<Policy>, Evaluation)> {
+        let policy = self
+            .policies
+            .get("policy_id", policy_id, "policy_version", policy_version)?;
+        self.get_dataset(caller, dataset_id).await?;
+        let graph = self
+            .store
+            .closure_graph(dataset_id, &policy.id, &policy.version, Utc::now())
+            .await?;
+        let evaluation = evaluation::evaluate(&graph, &policy, target_model, caller);
+        Ok((policy, evaluation))
+    }
+
+    /// Records an attestation on one of the caller's organisation's datasets (registrars and
+    /// admins). Refused with the offending paths when the dataset's lineage is contaminated.
+    pub async fn record_attestation(
+        &self,
+        caller: &Caller,
+        draft: AttestationDraft,
+    ) -> Result<Attestation> {
+        let organization = caller.member_with(Role::Registrar)?;
+        let policy = self.policies.get(
+            "policy_id",
+            &draft.policy_id,
+            "policy_version",
+            &draft.policy_version,
+        )?;
+        let dataset = self.get_dataset(caller, draft.dataset_id).await?;
+        if dataset.organization_id != organization {
+            return Err(Error::PermissionDenied(format!(
+                "dataset {} belongs to another organisation: only its owner may attest it",
+                dataset.id
+            )));
+        }
+        let now = truncate_to_micros(Utc::now());
+        if draft.expire_time.is_some_and(|expiry| expiry <= now) {
+            return Err(Error::invalid("expire_time", "must be in the future"));
+        }
+        let attestation = Attestation {
+            id: Uuid::now_v7(),
+            dataset_id: dataset.id,
+            organization_id: organization,
+            policy_id: policy.id.clone(),
+            policy_version: policy.version.clone(),
+            method: draft.method,
+            evidence: draft.evidence,
+            statement: draft.statement,
+            create_time: now,
+            expire_time: draft.expire_time,
+            attester_token_id: caller.token_id,
+            attester_subject: caller.subject.clone(),
+            revoke_time: None,
+            revoke_reason: None,
+        };
+        let event = attestation.recorded_event(dataset.visibility.is_public());
+        let check_policy = policy.clone();
+        let check_caller = caller.clone();
+        let precondition = move |graph: &evaluation::ClosureGraph| {
+            let found = evaluation::evaluate(graph, &check_policy, None, &check_caller);
+            if found.offender_count == 0 {
+                return Ok(());
+            }
+            Err(contaminated_error(
+                format!(
+                    "dataset {} cannot be attested under policy {:?} version {:?}: its lineage holds {} offender(s)",
+                    graph.root, check_policy.id, check_policy.version, found.offender_count
+                ),
+                &found,
+            ))
+        };
+        self.store
+            .record_attestation(&attestation, event, &precondition)
+            .await?;
+        self.feed.notify();
+        Ok(attestation)
+    }
+
+    /// Reads an attestation whose dataset the caller may see.
+    pub async fn get_attestation(&self, caller: &Caller, id: Uuid) -> Result<Attestation> {
+        let not_found = || Error::NotFound(format!("attestation {id} not found"));
+        let attestation = self
+            .store
+            .get_attestation(id)
+            .await?
+            .ok_or_else(not_found)?;
+        self.get_dataset(caller, attestation.dataset_id)
+            .await
+            .map_err(|_| not_found())?;
+        Ok(attestation)
+    }
+
+    /// One page of attestations: of a dataset the caller may see, or of the caller's organisation.
+    pub async fn list_attestations(
+        &self,
+        caller: &Caller,
+        dataset_id: Option<Uuid>,
+        page_size: u32,
+        page_token: &str,
+    ) -> Result<(Vec<Attestation>, Option<String>)> {
+        let scope = dataset_id.map(|id| id.to_string()).unwrap_or_default();
+        let tokens = PageTokens::new("attestations", &[&scope]);
+        let after = tokens
+            .decode(page_token)?
+            .map(|cursor| Uuid::try_parse(&cursor))
+            .transpose()
+            .map_err(|_| Error::invalid("page_token", "is not a page token of this list"))?;
+        let organization_id = match dataset_id {
+            Some(id) => {
+                self.get_dataset(caller, id).await?;
+                None
+            }
+            None if caller.role == Role::Operator => None,
+            None => Some(caller.member_with(Role::Auditor)?),
+        };
+        let mut list = self
+            .store
+            .list_attestations(&AttestationQuery {
+                dataset_id,
+                organization_id,
+                after,
+                limit: page_size + 1,
+            })
+            .await?;
+        let next = if list.len() > page_size as usize {
+            list.truncate(page_size as usize);
+            list.last().map(|a| tokens.encode(&a.id.to_string()))
+        } else {
+            None
+        };
+        Ok((list, next))
+    }
+
+    /// Revokes one of the caller's organisation's attestations (registrars and admins).
+    pub async fn revoke_attestation(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        reason: String,
+    ) -> Result<Attestation> {
+        let organization = caller.member_with(Role::Registrar)?;
+        let not_found = || Error::NotFound(format!("attestation {id} not found"));
+        let attestation = self
+            .store
+            .get_attestation(id)
+            .await?
+            .filter(|a| a.organization_id == organization)
+            .ok_or_else(not_found)?;
+        let dataset = self.get_dataset(caller, attestation.dataset_id).await?;
+        let now = truncate_to_micros(Utc::now());
+        let event = attestation.revoked_event(
+            dataset.visibility.is_public(),
+            now,
+            &reason,
+            caller.token_id,
+        );
+        let revoked = self
+            .store
+            .revoke_attestation(organization, id, now, &reason, event)
+            .await?
+            .ok_or_else(not_found)?;
+        self.feed.notify();
+        Ok(revoked)
+    }
+
+    /// Files a contamination report on a dataset the caller may see (registrars, admins, operators).
+    /// It marks the dataset contaminated only when filed by the owner or the operator.
+    pub async fn report_contamination(
+        &self,
+        caller: &Caller,
+        dataset_id: Uuid,
+        statement: String,
+        evidence: Vec<Evidence>,
+    ) -> Result<ContaminationReport> {
+        let reporter = match caller.role {
+            Role::Operator => None,
+            _ => Some(caller.member_with(Role::Registrar)?),
+        };
+        let dataset = self.get_dataset(caller, dataset_id).await?;
+        let effective = caller.role == Role::Operator || reporter == Some(dataset.organization_id);
+        let report = ContaminationReport {
+            id: Uuid::now_v7(),
+            dataset_id,
+            reporter_organization_id: reporter,
+            reporter_token_id: caller.token_id,
+            reporter_subject: caller.subject.clone(),
+            effective,
+            statement,
+            evidence,
+            create_time: truncate_to_micros(Utc::now()),
+        };
+        let event = report.event(dataset.organization_id, dataset.visibility.is_public());
+        self.store.report_contamination(&report, event).await?;
+        self.feed.notify();
+        Ok(report)
+    }
+}
+
+/// A `FailedPrecondition` error listing each offender's path, in the message and as details.
+fn contaminated_error(summary: String, found: &Evaluation) -> Error {
+    let violations: Vec<PreconditionViolation> = found.offenders.iter().map(violation).collect();
+    let mut message = summary;
+    for v in &violations {
+        message.push_str(&format!("; {}: {}", v.subject, v.description));
+    }
+    if found.offender_count > found.offenders.len() {
+        message.push_str(&format!(
+            "; and {} more",
+            found.offender_count - found.offenders.len()
+        ));
+    }
+    Error::PreconditionFailed {
+        message,
+        violations,
+    }
+}
+
+fn violation(offender: &Offender) -> PreconditionViolation {
+    let path = path_text(&offender.path);
+    match &offender.offence {
+        Offence::RestrictedModelOutput {
+            model_id,
+            source_index,
+            found,
+        } => PreconditionViolation {
+            kind: "RESTRICTED_MODEL_OUTPUT".into(),
+            subject: path,
+            description: format!(
+                "source {source_index} was generated by {model_id:?}, which the policy restricts ({} {:?}{})",
+                evaluation::rule_name(found.rule),
+                found.matched,
+                if found.derivative {
+                    ", a derivative"
+                } else {
+                    ""
+                }
+            ),
+        },
+        Offence::ReportedContaminated { report_id } => PreconditionViolation {
+            kind: "REPORTED_CONTAMINATED".into(),
+            subject: path,
+            description: match report_id {
+                Some(id) => format!("its owner reported it contaminated (report {id})"),
+                None => "its owner reported it contaminated".into(),
+            },
+        },
+    }
+}
+
+/// `name@version (id) > ... > name@version (id)`, hidden datasets as `[hidden dataset]`.
+pub fn path_text(path: &[PathStep]) -> String {
+    path.iter()
+        .map(|step| match step {
+            PathStep::Shown { id, name, version } => format!("{name}@{version} ({id})"),
+            PathStep::Hidden => "[hidden dataset]".into(),
+        })
+        .collect::<Vec<_>>()
+        .join(" > ")
+}

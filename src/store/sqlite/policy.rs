@@ -1,0 +1,316 @@
+//! The SQLite side of policy work: closure graphs for evaluation, attestations, contamination reports.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use sqlx::{Sqlite, SqliteExecutor, Transaction};
+use uuid::Uuid;
+
+use super::decode::{self, EvidenceJson, parse_time, parse_uuid, parse_visibility};
+use super::{SqliteStore, append_events};
+use crate::domain::attestation::{Attestation, ContaminationReport, Evidence, Method};
+use crate::domain::evaluation::{ClosureGraph, GraphNode, ModelSource};
+use crate::domain::event::{NewEvent, format_time};
+use crate::error::{Error, Result};
+use crate::store::AttestationQuery;
+
+/// The whole upstream closure and what evaluation needs of it, as one JSON row. The walk is
+/// materialised once and joined five times; `UNION` on the id alone keeps the walk linear in the
+/// closure's size however many paths lead to a dataset.
+const CLOSURE_GRAPH: &str = "\
+WITH RECURSIVE walk (id) AS MATERIALIZED (\
+    SELECT $1 UNION \
+    SELECT s.parent_dataset_id FROM walk w JOIN dataset_sources s ON s.dataset_id = w.id \
+    WHERE s.parent_dataset_id IS NOT NULL) \
+SELECT json_object(\
+  'nodes', (SELECT json_group_array(json_array(d.id, d.organization_id, d.visibility, d.name, d.version)) \
+            FROM walk w JOIN datasets d ON d.id = w.id), \
+  'edges', (SELECT json_group_array(json_array(s.dataset_id, s.parent_dataset_id)) \
+            FROM walk w JOIN dataset_sources s ON s.dataset_id = w.id WHERE s.parent_dataset_id IS NOT NULL), \
+  'models', (SELECT json_group_array(json_array(s.dataset_id, s.position, s.model_id)) \
+            FROM walk w JOIN dataset_sources s ON s.dataset_id = w.id WHERE s.kind = 'model_generated'), \
+  'contaminations', (SELECT json_group_array(json_array(r.dataset_id, r.id)) \
+            FROM walk w JOIN contamination_reports r ON r.dataset_id = w.id WHERE r.effective = 1), \
+  'attestations', (SELECT json_group_array(json_array(a.dataset_id, a.id)) \
+            FROM walk w JOIN datasets d ON d.id = w.id \
+            JOIN attestations a ON a.dataset_id = w.id AND a.organization_id = d.organization_id \
+            WHERE a.policy_id = $2 AND a.policy_version = $3 AND a.revoke_time IS NULL \
+            AND (a.expire_time IS NULL OR a.expire_time > $4)))";
+
+#[derive(Deserialize)]
+struct GraphJson {
+    nodes: Vec<(String, String, String, String, String)>,
+    edges: Vec<(String, String)>,
+    models: Vec<(String, u32, String)>,
+    contaminations: Vec<(String, String)>,
+    attestations: Vec<(String, String)>,
+}
+
+pub(super) async fn closure_graph<'e>(
+    executor: impl SqliteExecutor<'e>,
+    root: Uuid,
+    policy_id: &str,
+    policy_version: &str,
+    now: DateTime<Utc>,
+) -> Result<ClosureGraph> {
+    let found: String = sqlx::query_scalar(CLOSURE_GRAPH)
+        .bind(root.to_string())
+        .bind(policy_id)
+        .bind(policy_version)
+        .bind(format_time(now))
+        .fetch_one(executor)
+        .await?;
+    let json: GraphJson =
+        serde_json::from_str(&found).context("the closure graph did not read back as JSON")?;
+    let pair = |(a, b): &(String, String)| -> Result<(Uuid, Uuid)> {
+        Ok((parse_uuid(a)?, parse_uuid(b)?))
+    };
+    Ok(ClosureGraph {
+        root,
+        nodes: json
+            .nodes
+            .iter()
+            .map(|(id, org, visibility, name, version)| {
+                Ok(GraphNode {
+                    id: parse_uuid(id)?,
+                    organization_id: parse_uuid(org)?,
+                    visibility: parse_visibility(visibility)?,
+                    name: name.clone(),
+                    version: version.clone(),
+                })
+            })
+            .collect::<Result<_>>()?,
+        edges: json.edges.iter().map(pair).collect::<Result<_>>()?,
+        model_sources: json
+            .models
+            .into_iter()
+            .map(|(dataset, position, model_id)| {
+                Ok(ModelSource {
+                    dataset_id: parse_uuid(&dataset)?,
+                    position,
+                    model_id,
+                })
+            })
+            .collect::<Result<_>>()?,
+        contaminations: json
+            .contaminations
+            .iter()
+            .map(pair)
+            .collect::<Result<_>>()?,
+        attestations: json.attestations.iter().map(pair).collect::<Result<_>>()?,
+    })
+}
+
+/// SQL for one attestation row `a` as a JSON object shaped like [`AttestationJson`].
+const ATTESTATION_JSON: &str = "json_object('id', a.id, 'dataset_id', a.dataset_id, \
+    'organization_id', a.organization_id, 'policy_id', a.policy_id, 'policy_version', a.policy_version, \
+    'method', a.method, 'evidence', json(a.evidence), 'statement', a.statement, \
+    'create_time', a.create_time, 'expire_time', a.expire_time, 'attester_token_id', a.attester_token_id, \
+    'attester_subject', a.attester_subject, 'revoke_time', a.revoke_time, 'revoke_reason', a.revoke_reason)";
+
+#[derive(Deserialize)]
+struct AttestationJson {
+    id: String,
+    dataset_id: String,
+    organization_id: String,
+    policy_id: String,
+    policy_version: String,
+    method: String,
+    evidence: Vec<EvidenceJson>,
+    statement: String,
+    create_time: String,
+    expire_time: Option<String>,
+    attester_token_id: String,
+    attester_subject: String,
+    revoke_time: Option<String>,
+    revoke_reason: Option<String>,
+}
+
+fn attestations(json: &str) -> Result<Vec<Attestation>> {
+    let rows: Vec<AttestationJson> =
+        serde_json::from_str(json).context("stored attestations did not read back as JSON")?;
+    rows.into_iter()
+        .map(|a| {
+            Ok(Attestation {
+                id: parse_uuid(&a.id)?,
+                dataset_id: parse_uuid(&a.dataset_id)?,
+                organization_id: parse_uuid(&a.organization_id)?,
+                policy_id: a.policy_id,
+                policy_version: a.policy_version,
+                method: Method::parse(&a.method)
+                    .with_context(|| format!("unknown stored attestation method {:?}", a.method))?,
+                evidence: decode::evidence(a.evidence)?,
+                statement: a.statement,
+                create_time: parse_time(&a.create_time)?,
+                expire_time: a.expire_time.as_deref().map(parse_time).transpose()?,
+                attester_token_id: parse_uuid(&a.attester_token_id)?,
+                attester_subject: a.attester_subject,
+                revoke_time: a.revoke_time.as_deref().map(parse_time).transpose()?,
+                revoke_reason: a.revoke_reason,
+            })
+        })
+        .collect()
+}
+
+fn evidence_json(evidence: &[Evidence]) -> String {
+    serde_json::Value::Array(evidence.iter().map(Evidence::to_json).collect()).to_string()
+}
+
+async fn fetch_attestation<'e>(
+    executor: impl SqliteExecutor<'e>,
+    id: Uuid,
+) -> Result<Option<Attestation>> {
+    let sql =
+        format!("SELECT json_group_array({ATTESTATION_JSON}) FROM attestations a WHERE a.id = $1");
+    let found: String = sqlx::query_scalar(&sql)
+        .bind(id.to_string())
+        .fetch_one(executor)
+        .await?;
+    Ok(attestations(&found)?.pop())
+}
+
+impl SqliteStore {
+    pub(super) async fn insert_attestation(
+        &self,
+        attestation: &Attestation,
+        event: NewEvent,
+        precondition: &(dyn for<'g> Fn(&'g ClosureGraph) -> Result<()> + Send + Sync),
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let graph = closure_graph(
+            &mut *tx,
+            attestation.dataset_id,
+            &attestation.policy_id,
+            &attestation.policy_version,
+            attestation.create_time,
+        )
+        .await?;
+        precondition(&graph)?;
+        sqlx::query(
+            "INSERT INTO attestations (id, dataset_id, organization_id, policy_id, policy_version, method, \
+             evidence, statement, create_time, expire_time, attester_token_id, attester_subject) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(attestation.id.to_string())
+        .bind(attestation.dataset_id.to_string())
+        .bind(attestation.organization_id.to_string())
+        .bind(&attestation.policy_id)
+        .bind(&attestation.policy_version)
+        .bind(attestation.method.as_str())
+        .bind(evidence_json(&attestation.evidence))
+        .bind(&attestation.statement)
+        .bind(format_time(attestation.create_time))
+        .bind(attestation.expire_time.map(format_time))
+        .bind(attestation.attester_token_id.to_string())
+        .bind(&attestation.attester_subject)
+        .execute(&mut *tx)
+        .await?;
+        append_events(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn read_attestation(&self, id: Uuid) -> Result<Option<Attestation>> {
+        fetch_attestation(&self.readers, id).await
+    }
+
+    pub(super) async fn page_attestations(
+        &self,
+        query: &AttestationQuery,
+    ) -> Result<Vec<Attestation>> {
+        let mut select = sqlx::QueryBuilder::<Sqlite>::new(format!(
+            "SELECT json_group_array(json(x)) FROM (SELECT {ATTESTATION_JSON} AS x FROM attestations a WHERE 1 = 1"
+        ));
+        if let Some(dataset) = query.dataset_id {
+            select
+                .push(" AND a.dataset_id = ")
+                .push_bind(dataset.to_string());
+        }
+        if let Some(org) = query.organization_id {
+            select
+                .push(" AND a.organization_id = ")
+                .push_bind(org.to_string());
+        }
+        if let Some(after) = query.after {
+            select.push(" AND a.id > ").push_bind(after.to_string());
+        }
+        select
+            .push(" ORDER BY a.id LIMIT ")
+            .push_bind(i64::from(query.limit))
+            .push(")");
+        let found: String = select.build_query_scalar().fetch_one(&self.readers).await?;
+        let mut list = attestations(&found)?;
+        list.sort_by_key(|a| a.id);
+        Ok(list)
+    }
+
+    pub(super) async fn mark_attestation_revoked(
+        &self,
+        organization_id: Uuid,
+        id: Uuid,
+        time: DateTime<Utc>,
+        reason: &str,
+        event: NewEvent,
+    ) -> Result<Option<Attestation>> {
+        let mut tx: Transaction<'static, Sqlite> = self.begin().await?;
+        let Some(mut attestation) = fetch_attestation(&mut *tx, id)
+            .await?
+            .filter(|a| a.organization_id == organization_id)
+        else {
+            return Ok(None);
+        };
+        if attestation.revoke_time.is_none() {
+            sqlx::query(
+                "UPDATE attestations SET revoke_time = $1, revoke_reason = $2 WHERE id = $3",
+            )
+            .bind(format_time(time))
+            .bind(reason)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+            append_events(&mut tx, vec![event]).await?;
+            tx.commit().await?;
+            attestation.revoke_time = Some(time);
+            attestation.revoke_reason = Some(reason.to_owned());
+        }
+        Ok(Some(attestation))
+    }
+
+    pub(super) async fn insert_contamination_report(
+        &self,
+        report: &ContaminationReport,
+        event: NewEvent,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO contamination_reports (id, dataset_id, reporter_organization_id, reporter_token_id, \
+             reporter_subject, effective, statement, evidence, create_time) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(report.id.to_string())
+        .bind(report.dataset_id.to_string())
+        .bind(report.reporter_organization_id.map(|id| id.to_string()))
+        .bind(report.reporter_token_id.to_string())
+        .bind(&report.reporter_subject)
+        .bind(report.effective)
+        .bind(&report.statement)
+        .bind(evidence_json(&report.evidence))
+        .bind(format_time(report.create_time))
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
+                return Err(Error::NotFound(format!(
+                    "dataset {} not found",
+                    report.dataset_id
+                )));
+            }
+            other => {
+                other?;
+            }
+        }
+        append_events(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

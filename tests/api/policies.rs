@@ -1,0 +1,912 @@
+//! Policies, evaluation, attestations and contamination reports.
+
+use provenance_registry::proto::v1 as pb;
+use tonic::Code;
+
+use crate::helpers::*;
+
+pub const POLICY: &str = "deepseek-r1-anti-distillation";
+
+/// A dataset whose one source is output of `model`.
+pub fn generated_by(name: &str, model: &str) -> pb::RegisterDatasetRequest {
+    pb::RegisterDatasetRequest {
+        sources: vec![pb::Source {
+            kind: pb::SourceKind::ModelGenerated as i32,
+            model: Some(pb::ModelRef {
+                model_id: model.into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }],
+        ..dataset(name)
+    }
+}
+
+pub fn attestation_request(dataset: &pb::Dataset) -> pb::RecordAttestationRequest {
+    pb::RecordAttestationRequest {
+        dataset_id: dataset.id.clone(),
+        policy_id: POLICY.into(),
+        method: pb::AttestationMethod::ManualReview as i32,
+        evidence: vec![pb::Evidence {
+            uri: "https://evidence.example/review.pdf".into(),
+            content_digest: digest("review"),
+            description: "the review".into(),
+        }],
+        statement: "No output of DeepSeek-R1 was used.".into(),
+        ..Default::default()
+    }
+}
+
+impl TestApp {
+    pub async fn attest(&self, token: &str, dataset: &pb::Dataset) -> pb::Attestation {
+        self.attestations()
+            .record_attestation(authed(token, attestation_request(dataset)))
+            .await
+            .expect("attestation recorded")
+            .into_inner()
+    }
+
+    pub async fn evaluate(
+        &self,
+        token: &str,
+        dataset: &pb::Dataset,
+        target: &str,
+    ) -> pb::Evaluation {
+        self.policies()
+            .evaluate_dataset(authed(
+                token,
+                pb::EvaluateDatasetRequest {
+                    dataset_id: dataset.id.clone(),
+                    policy_id: POLICY.into(),
+                    target_model: target.into(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .expect("evaluation")
+            .into_inner()
+    }
+}
+
+fn verdict(e: &pb::Evaluation) -> pb::Verdict {
+    pb::Verdict::try_from(e.verdict).unwrap()
+}
+
+fn path_names(path: &[pb::PathStep]) -> Vec<String> {
+    path.iter()
+        .map(|s| {
+            if s.hidden {
+                "?".to_owned()
+            } else {
+                s.name.clone()
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_builtin_policy_is_listed_with_its_clause_digest_and_source() {
+    let app = spawn_app().await;
+    let auditor = app.token(pb::Role::Auditor).await;
+    let list = app
+        .policies()
+        .list_policies(authed(&auditor, pb::ListPoliciesRequest {}))
+        .await
+        .unwrap()
+        .into_inner();
+    let policy = list
+        .policies
+        .iter()
+        .find(|p| p.id == POLICY)
+        .expect("built-in policy listed");
+    assert!(policy.builtin);
+    assert_eq!(
+        policy.clause,
+        "You will not use the Model or any output of the Model to improve any other large language model (excluding DeepSeek-R1 and its derivatives)."
+    );
+    use sha2::Digest;
+    assert_eq!(
+        policy.clause_sha256,
+        hex::encode(sha2::Sha256::digest(policy.clause.as_bytes()))
+    );
+    let source = policy.source.as_ref().unwrap();
+    assert_eq!(
+        (
+            source.record_id.as_str(),
+            source.document.as_str(),
+            source.document_updated.as_str()
+        ),
+        ("CA-P-012027", "DeepSeek Model License", "2026-05-12")
+    );
+    assert_eq!(
+        policy.exempt.as_ref().unwrap().description,
+        "DeepSeek-R1 and its derivatives"
+    );
+
+    let got = app
+        .policies()
+        .get_policy(authed(
+            &auditor,
+            pb::GetPolicyRequest {
+                id: POLICY.into(),
+                version: String::new(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(&got, policy);
+    assert_status(
+        app.policies()
+            .get_policy(authed(
+                &auditor,
+                pb::GetPolicyRequest {
+                    id: "nope".into(),
+                    version: String::new(),
+                },
+            ))
+            .await,
+        Code::NotFound,
+        "not found",
+    );
+    assert_status(
+        app.policies()
+            .get_policy(authed(
+                &auditor,
+                pb::GetPolicyRequest {
+                    id: POLICY.into(),
+                    version: "1999".into(),
+                },
+            ))
+            .await,
+        Code::NotFound,
+        "1999",
+    );
+}
+
+#[tokio::test]
+async fn every_spelling_of_the_name_table_is_judged_as_the_table_says() {
+    let app = spawn_app().await;
+    let table = include_str!("../data/model_names.tsv");
+    let mut failures = Vec::new();
+    let mut rows = 0;
+    for (line_number, line) in table.lines().enumerate() {
+        if line.trim().is_empty() || line.starts_with('#') || line == "spelling\texpected" {
+            continue;
+        }
+        let (spelling, expected) = line.split_once('\t').expect("two columns");
+        rows += 1;
+        let name = format!("row-{line_number}");
+        let request = generated_by(&name, spelling);
+        let registered = match app
+            .datasets()
+            .register_dataset(authed(&app.admin, request))
+            .await
+        {
+            Ok(answer) => answer.into_inner().dataset.unwrap(),
+            Err(status) => {
+                failures.push(format!(
+                    "{spelling:?}: refused at registration: {}",
+                    status.message()
+                ));
+                continue;
+            }
+        };
+        let e = app.evaluate(&app.admin, &registered, "").await;
+        let found = match e.offenders.first() {
+            None => "-".to_owned(),
+            Some(o) => format!(
+                "{}:{}:{}",
+                o.match_rule,
+                o.matched,
+                if o.derivative { "derivative" } else { "model" }
+            ),
+        };
+        let expected_verdict = if expected == "-" {
+            pb::Verdict::Incomplete
+        } else {
+            pb::Verdict::Contaminated
+        };
+        if found != expected || verdict(&e) != expected_verdict {
+            failures.push(format!(
+                "{spelling:?}: expected {expected}, got {found} ({:?})",
+                verdict(&e)
+            ));
+        }
+    }
+    assert!(rows >= 60, "the table has only {rows} rows");
+    assert!(
+        failures.is_empty(),
+        "{} of {rows} spellings misjudged:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn a_fully_attested_lineage_without_restricted_outputs_is_clean() {
+    let app = spawn_app().await;
+    let raw = app.register(&app.admin, dataset("raw")).await;
+    let qwen = app
+        .register(
+            &app.admin,
+            pb::RegisterDatasetRequest {
+                sources: vec![parent_source(&raw.id)],
+                ..generated_by("qwen-sft", "Qwen/Qwen2.5-72B-Instruct")
+            },
+        )
+        .await;
+    let mix = app
+        .register(&app.admin, derived("mix", &[&raw, &qwen]))
+        .await;
+    let incomplete = app.evaluate(&app.admin, &mix, "").await;
+    assert_eq!(verdict(&incomplete), pb::Verdict::Incomplete);
+    assert_eq!(incomplete.missing_attestation_count, 3);
+    assert_eq!(
+        path_names(&incomplete.missing_attestations),
+        ["mix", "raw", "qwen-sft"]
+    );
+
+    let mut ids = Vec::new();
+    for d in [&raw, &qwen, &mix] {
+        ids.push(app.attest(&app.admin, d).await.id);
+    }
+    let clean = app.evaluate(&app.admin, &mix, "").await;
+    assert_eq!(verdict(&clean), pb::Verdict::Clean, "{clean:?}");
+    ids.sort();
+    assert_eq!(clean.attestation_ids, ids);
+    assert_eq!(clean.closure_size, 3);
+    assert!(clean.offenders.is_empty() && clean.missing_attestations.is_empty());
+}
+
+#[tokio::test]
+async fn a_restricted_grandparent_contaminates_and_each_offender_has_a_shortest_path() {
+    let app = spawn_app().await;
+    let r1 = app
+        .register(
+            &app.admin,
+            generated_by("r1-traces", "deepseek-ai/DeepSeek-R1"),
+        )
+        .await;
+    let distill = app
+        .register(
+            &app.admin,
+            generated_by("distill-traces", "DeepSeek-R1-Distill-Qwen-7B"),
+        )
+        .await;
+    let clean = app.register(&app.admin, derived("clean", &[&r1])).await;
+    let longer = app.register(&app.admin, derived("longer", &[&clean])).await;
+    // Two routes to r1-traces: through `clean` (2 steps) and through `longer` (3 steps).
+    let mix = app
+        .register(&app.admin, derived("mix", &[&longer, &clean, &distill]))
+        .await;
+
+    let e = app.evaluate(&app.admin, &mix, "").await;
+    assert_eq!(verdict(&e), pb::Verdict::Contaminated);
+    assert_eq!(e.offender_count, 2);
+    let paths: Vec<Vec<String>> = e.offenders.iter().map(|o| path_names(&o.path)).collect();
+    assert!(paths.contains(&vec!["mix".into(), "distill-traces".into()]));
+    assert!(paths.contains(&vec!["mix".into(), "clean".into(), "r1-traces".into()]));
+    assert_eq!(paths[0].len(), 2, "shorter paths first");
+    let r1_offender = e
+        .offenders
+        .iter()
+        .find(|o| o.model_id == "deepseek-ai/DeepSeek-R1")
+        .unwrap();
+    assert_eq!(
+        (
+            r1_offender.match_rule.as_str(),
+            r1_offender.matched.as_str(),
+            r1_offender.derivative
+        ),
+        ("canonical", "deepseek-r1", false)
+    );
+    assert_eq!(
+        r1_offender.kind,
+        pb::OffenceKind::RestrictedModelOutput as i32
+    );
+    assert_eq!(r1_offender.path.last().unwrap().dataset_id, r1.id);
+    // The same state gives the same answer.
+    let again = app.evaluate(&app.admin, &mix, "").await;
+    assert_eq!(again.offenders, e.offenders);
+}
+
+#[tokio::test]
+async fn a_deep_chain_is_walked_to_its_root() {
+    let app = spawn_app().await;
+    let mut previous = app
+        .register(&app.admin, generated_by("bottom", "deepseek-r1:70b"))
+        .await;
+    for i in 0..60 {
+        previous = app
+            .register(&app.admin, derived(&format!("level-{i}"), &[&previous]))
+            .await;
+    }
+    let e = app.evaluate(&app.admin, &previous, "").await;
+    assert_eq!(verdict(&e), pb::Verdict::Contaminated);
+    assert_eq!(e.closure_size, 61);
+    assert_eq!(e.offenders[0].path.len(), 61);
+    assert_eq!(e.offenders[0].path.last().unwrap().name, "bottom");
+}
+
+#[tokio::test]
+async fn an_exempt_target_allows_restricted_outputs_and_says_why() {
+    let app = spawn_app().await;
+    let traces = app
+        .register(&app.admin, generated_by("traces", "DeepSeek R1"))
+        .await;
+    let exempt = app
+        .evaluate(
+            &app.admin,
+            &traces,
+            "deepseek-ai/DeepSeek-R1-Distill-Llama-70B",
+        )
+        .await;
+    assert_eq!(verdict(&exempt), pb::Verdict::Exempt);
+    assert!(exempt.target_exempt);
+    assert!(
+        exempt.exemption.contains("DeepSeek-R1 and its derivatives"),
+        "{}",
+        exempt.exemption
+    );
+    assert_eq!(exempt.offender_count, 1);
+    let other = app
+        .evaluate(&app.admin, &traces, "meta-llama/Llama-3.1-70B")
+        .await;
+    assert_eq!(verdict(&other), pb::Verdict::Contaminated);
+    assert!(!other.target_exempt);
+}
+
+#[tokio::test]
+async fn an_attestation_on_a_contaminated_lineage_is_refused_with_the_paths_and_nothing_is_stored()
+{
+    let app = spawn_app().await;
+    let r1 = app
+        .register(&app.admin, generated_by("r1-traces", "deepseek-reasoner"))
+        .await;
+    let child = app.register(&app.admin, derived("child", &[&r1])).await;
+    let before = app.snapshot().await;
+    let status = assert_status(
+        app.attestations()
+            .record_attestation(authed(&app.admin, attestation_request(&child)))
+            .await,
+        Code::FailedPrecondition,
+        &r1.id,
+    );
+    assert!(
+        status.message().contains(&child.id) && status.message().contains("deepseek-reasoner"),
+        "{}",
+        status.message()
+    );
+    use tonic_types::StatusExt;
+    let details = status
+        .get_details_precondition_failure()
+        .expect("PreconditionFailure details");
+    assert_eq!(details.violations.len(), 1);
+    assert_eq!(details.violations[0].r#type, "RESTRICTED_MODEL_OUTPUT");
+    assert!(
+        details.violations[0].subject.contains("child@1")
+            && details.violations[0].subject.contains("r1-traces@1")
+    );
+    assert_eq!(app.snapshot().await, before);
+}
+
+#[tokio::test]
+async fn revoked_and_expired_attestations_no_longer_count() {
+    let app = spawn_app().await;
+    let d = app.register(&app.admin, dataset("d")).await;
+    let attestation = app.attest(&app.admin, &d).await;
+    assert!(attestation.valid);
+    assert_eq!(
+        verdict(&app.evaluate(&app.admin, &d, "").await),
+        pb::Verdict::Clean
+    );
+
+    let revoked = app
+        .attestations()
+        .revoke_attestation(authed(
+            &app.admin,
+            pb::RevokeAttestationRequest {
+                id: attestation.id.clone(),
+                reason: "supplier withdrew its declaration".into(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!revoked.valid && revoked.revoke_time.is_some());
+    assert_eq!(revoked.revoke_reason, "supplier withdrew its declaration");
+    assert_eq!(
+        verdict(&app.evaluate(&app.admin, &d, "").await),
+        pb::Verdict::Incomplete
+    );
+    assert_status(
+        app.attestations()
+            .revoke_attestation(authed(
+                &app.admin,
+                pb::RevokeAttestationRequest {
+                    id: attestation.id.clone(),
+                    reason: String::new(),
+                },
+            ))
+            .await,
+        Code::InvalidArgument,
+        "reason",
+    );
+
+    // An attestation that expired yesterday, written straight into the database as time would have
+    // left it, counts no more than a revoked one.
+    let url = format!("sqlite://{}", app.dir.path().join("registry.db").display());
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    let day = chrono::Duration::days(1);
+    let at = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+    sqlx::query(
+        "INSERT INTO attestations (id, dataset_id, organization_id, policy_id, policy_version, method, evidence, \
+         statement, create_time, expire_time, attester_token_id, attester_subject) \
+         SELECT $1, dataset_id, organization_id, policy_id, policy_version, method, evidence, statement, $2, $3, \
+         attester_token_id, attester_subject FROM attestations WHERE id = $4",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(at(chrono::Utc::now() - day * 2))
+    .bind(at(chrono::Utc::now() - day))
+    .bind(&attestation.id)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let listed = app
+        .attestations()
+        .list_attestations(authed(
+            &app.admin,
+            pb::ListAttestationsRequest {
+                dataset_id: d.id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.attestations.len(), 2);
+    assert!(listed.attestations.iter().all(|a| !a.valid));
+    assert_eq!(
+        verdict(&app.evaluate(&app.admin, &d, "").await),
+        pb::Verdict::Incomplete
+    );
+
+    // A fresh one restores the verdict.
+    app.attest(&app.admin, &d).await;
+    assert_eq!(
+        verdict(&app.evaluate(&app.admin, &d, "").await),
+        pb::Verdict::Clean
+    );
+}
+
+#[tokio::test]
+async fn malformed_attestations_name_their_field_and_store_nothing() {
+    let app = spawn_app().await;
+    let d = app.register(&app.admin, dataset("d")).await;
+    let auditor = app.token(pb::Role::Auditor).await;
+    let before = app.snapshot().await;
+    let good = attestation_request(&d);
+    let past = prost_types::Timestamp {
+        seconds: 1_000_000_000,
+        nanos: 0,
+    };
+    let cases: Vec<(pb::RecordAttestationRequest, Code, &str)> = vec![
+        (
+            pb::RecordAttestationRequest {
+                dataset_id: "x".into(),
+                ..good.clone()
+            },
+            Code::InvalidArgument,
+            "dataset_id",
+        ),
+        (
+            pb::RecordAttestationRequest {
+                method: 0,
+                ..good.clone()
+            },
+            Code::InvalidArgument,
+            "method",
+        ),
+        (
+            pb::RecordAttestationRequest {
+                evidence: vec![],
+                ..good.clone()
+            },
+            Code::InvalidArgument,
+            "evidence: must hold 1 to 20",
+        ),
+        (
+            pb::RecordAttestationRequest {
+                evidence: vec![good.evidence[0].clone(); 21],
+                ..good.clone()
+            },
+            Code::InvalidArgument,
+            "evidence",
+        ),
+        (
+            pb::RecordAttestationRequest {
+                evidence: vec![pb::Evidence {
+                    content_digest: "sha256:1".into(),
+                    ..good.evidence[0].clone()
+                }],
+                ..good.clone()
+            },
+            Code::InvalidArgument,
+            "evidence[0].content_digest",
+        ),
+        (
+            pb::RecordAttestationRequest {
+                evidence: vec![pb::Evidence {
+                    uri: String::new(),
+                    ..good.evidence[0].clone()
+                }],
+                ..good.clone()
+            },
+            Code::InvalidArgument,
+            "evidence[0].uri",
+        ),
+        (
+            pb::RecordAttestationRequest {
+                statement: String::new(),
+                ..good.clone()
+            },
+            Code::InvalidArgument,
+            "statement",
+        ),
+        (
+            pb::RecordAttestationRequest {
+                expire_time: Some(past),
+                ..good.clone()
+            },
+            Code::InvalidArgument,
+            "expire_time",
+        ),
+        (
+            pb::RecordAttestationRequest {
+                policy_id: String::new(),
+                ..good.clone()
+            },
+            Code::InvalidArgument,
+            "policy_id",
+        ),
+        (
+            pb::RecordAttestationRequest {
+                policy_id: "unknown".into(),
+                ..good.clone()
+            },
+            Code::NotFound,
+            "policy",
+        ),
+        (
+            pb::RecordAttestationRequest {
+                dataset_id: uuid::Uuid::now_v7().to_string(),
+                ..good.clone()
+            },
+            Code::NotFound,
+            "not found",
+        ),
+    ];
+    for (request, code, needle) in cases {
+        assert_status(
+            app.attestations()
+                .record_attestation(authed(&app.admin, request))
+                .await,
+            code,
+            needle,
+        );
+    }
+    assert_status(
+        app.attestations()
+            .record_attestation(authed(&auditor, good))
+            .await,
+        Code::PermissionDenied,
+        "registrar",
+    );
+    assert_eq!(app.snapshot().await, before);
+}
+
+#[tokio::test]
+async fn only_the_owner_attests_and_outsiders_see_attestations_of_public_datasets_only() {
+    let app = spawn_app().await;
+    let (_, b_admin) = app.other_org("Globex").await;
+    let public = app
+        .register(
+            &app.admin,
+            pb::RegisterDatasetRequest {
+                visibility: pb::Visibility::Public as i32,
+                ..dataset("public")
+            },
+        )
+        .await;
+    let private = app.register(&app.admin, dataset("private")).await;
+    let before = app.snapshot().await;
+    assert_status(
+        app.attestations()
+            .record_attestation(authed(&b_admin, attestation_request(&public)))
+            .await,
+        Code::PermissionDenied,
+        "owner",
+    );
+    assert_status(
+        app.attestations()
+            .record_attestation(authed(&b_admin, attestation_request(&private)))
+            .await,
+        Code::NotFound,
+        "not found",
+    );
+    assert_eq!(app.snapshot().await, before);
+
+    let on_public = app.attest(&app.admin, &public).await;
+    let on_private = app.attest(&app.admin, &private).await;
+    let get = |id: &str| pb::GetAttestationRequest { id: id.into() };
+    app.attestations()
+        .get_attestation(authed(&b_admin, get(&on_public.id)))
+        .await
+        .unwrap();
+    assert_status(
+        app.attestations()
+            .get_attestation(authed(&b_admin, get(&on_private.id)))
+            .await,
+        Code::NotFound,
+        "not found",
+    );
+    assert_status(
+        app.attestations()
+            .revoke_attestation(authed(
+                &b_admin,
+                pb::RevokeAttestationRequest {
+                    id: on_public.id.clone(),
+                    reason: "r".into(),
+                },
+            ))
+            .await,
+        Code::NotFound,
+        "not found",
+    );
+    let own = app
+        .attestations()
+        .list_attestations(authed(&app.admin, pb::ListAttestationsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(own.attestations.len(), 2);
+    let theirs = app
+        .attestations()
+        .list_attestations(authed(&b_admin, pb::ListAttestationsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(theirs.attestations.is_empty());
+}
+
+#[tokio::test]
+async fn a_third_party_report_changes_no_verdict_while_the_owners_poisons_everything_downstream() {
+    let app = spawn_app().await;
+    let (_, b_admin) = app.other_org("Globex").await;
+    let public = app
+        .register(
+            &app.admin,
+            pb::RegisterDatasetRequest {
+                visibility: pb::Visibility::Public as i32,
+                ..dataset("public")
+            },
+        )
+        .await;
+    let downstream = app
+        .register(&b_admin, derived("built-by-b", &[&public]))
+        .await;
+    app.attest(&app.admin, &public).await;
+    app.attest(&b_admin, &downstream).await;
+    assert_eq!(
+        verdict(&app.evaluate(&b_admin, &downstream, "").await),
+        pb::Verdict::Clean
+    );
+
+    let report = |statement: &str| pb::ReportContaminationRequest {
+        dataset_id: public.id.clone(),
+        statement: statement.into(),
+        evidence: vec![pb::ContaminationEvidence {
+            uri: "https://evidence.example/scan".into(),
+            content_digest: digest("scan"),
+        }],
+    };
+    let complaint = app
+        .datasets()
+        .report_contamination(authed(&b_admin, report("we think so")))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!complaint.effective);
+    assert_eq!(
+        verdict(&app.evaluate(&b_admin, &downstream, "").await),
+        pb::Verdict::Clean,
+        "a complaint changes nothing"
+    );
+
+    let owned = app
+        .datasets()
+        .report_contamination(authed(&app.admin, report("confirmed: R1 traces")))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(owned.effective);
+    let e = app.evaluate(&b_admin, &downstream, "").await;
+    assert_eq!(verdict(&e), pb::Verdict::Contaminated);
+    assert_eq!(path_names(&e.offenders[0].path), ["built-by-b", "public"]);
+    assert_eq!(
+        e.offenders[0].kind,
+        pb::OffenceKind::ReportedContaminated as i32
+    );
+    assert_eq!(e.offenders[0].report_id, owned.id);
+    // An exempt target does not excuse a reported contamination: the report does not say whose outputs.
+    assert_eq!(
+        verdict(&app.evaluate(&b_admin, &downstream, "DeepSeek-R1").await),
+        pb::Verdict::Contaminated
+    );
+
+    let read = app
+        .datasets()
+        .get_dataset(authed(
+            &b_admin,
+            pb::GetDatasetRequest {
+                id: public.id.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(read.contaminated);
+    let listed: Vec<(bool, String)> = read
+        .contamination_reports
+        .iter()
+        .map(|r| (r.effective, r.statement.clone()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (false, "we think so".into()),
+            (true, "confirmed: R1 traces".into())
+        ]
+    );
+
+    let events = app.all_events(&b_admin).await;
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.r#type == "dataset.contamination_reported")
+            .count(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn an_outsider_sees_a_contaminated_public_ancestor_by_name_and_a_private_one_as_hidden() {
+    let app = spawn_app().await;
+    let (_, b_admin) = app.other_org("Globex").await;
+    let secret = app
+        .register(
+            &app.admin,
+            generated_by("secret-r1", "unsloth/DeepSeek-R1-GGUF"),
+        )
+        .await;
+    let public = app
+        .register(
+            &app.admin,
+            pb::RegisterDatasetRequest {
+                visibility: pb::Visibility::Public as i32,
+                ..derived("public-mix", &[&secret])
+            },
+        )
+        .await;
+    let theirs = app
+        .register(&b_admin, derived("b-product", &[&public]))
+        .await;
+    let e = app.evaluate(&b_admin, &theirs, "").await;
+    assert_eq!(verdict(&e), pb::Verdict::Contaminated);
+    assert_eq!(
+        path_names(&e.offenders[0].path),
+        ["b-product", "public-mix", "?"]
+    );
+    assert!(e.offenders[0].path[2].dataset_id.is_empty());
+    assert_eq!(e.offenders[0].model_id, "unsloth/DeepSeek-R1-GGUF");
+    assert!(
+        !format!("{e:?}").contains(&secret.id),
+        "the private dataset's id leaked"
+    );
+    // The owner sees the whole path.
+    let owner_view = app.evaluate(&app.admin, &public, "").await;
+    assert_eq!(
+        path_names(&owner_view.offenders[0].path),
+        ["public-mix", "secret-r1"]
+    );
+}
+
+#[tokio::test]
+async fn evaluation_requests_name_their_bad_fields() {
+    let app = spawn_app().await;
+    let d = app.register(&app.admin, dataset("d")).await;
+    let (_, b_admin) = app.other_org("Globex").await;
+    let request = |id: &str, policy: &str| pb::EvaluateDatasetRequest {
+        dataset_id: id.into(),
+        policy_id: policy.into(),
+        ..Default::default()
+    };
+    let evaluate = |token: String, r: pb::EvaluateDatasetRequest| {
+        let mut client = app.policies();
+        async move { client.evaluate_dataset(authed(&token, r)).await }
+    };
+    assert_status(
+        evaluate(app.admin.clone(), request("nope", POLICY)).await,
+        Code::InvalidArgument,
+        "dataset_id",
+    );
+    assert_status(
+        evaluate(app.admin.clone(), request(&d.id, "")).await,
+        Code::InvalidArgument,
+        "policy_id",
+    );
+    assert_status(
+        evaluate(app.admin.clone(), request(&d.id, "other")).await,
+        Code::NotFound,
+        "policy",
+    );
+    assert_status(
+        evaluate(b_admin, request(&d.id, POLICY)).await,
+        Code::NotFound,
+        "not found",
+    );
+    let long_target = pb::EvaluateDatasetRequest {
+        target_model: "m".repeat(201),
+        ..request(&d.id, POLICY)
+    };
+    assert_status(
+        evaluate(app.admin.clone(), long_target).await,
+        Code::InvalidArgument,
+        "target_model",
+    );
+}
+
+#[tokio::test]
+async fn attestation_and_contamination_events_are_appended_in_order() {
+    let app = spawn_app().await;
+    let d = app.register(&app.admin, dataset("d")).await;
+    let a = app.attest(&app.admin, &d).await;
+    app.attestations()
+        .revoke_attestation(authed(
+            &app.admin,
+            pb::RevokeAttestationRequest {
+                id: a.id.clone(),
+                reason: "wrong scan".into(),
+            },
+        ))
+        .await
+        .unwrap();
+    app.datasets()
+        .report_contamination(authed(
+            &app.admin,
+            pb::ReportContaminationRequest {
+                dataset_id: d.id.clone(),
+                statement: "found traces".into(),
+                evidence: vec![],
+            },
+        ))
+        .await
+        .unwrap();
+    let events = app.all_events(&app.operator).await;
+    let tail: Vec<&str> = events[events.len() - 3..]
+        .iter()
+        .map(|e| e.r#type.as_str())
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            "attestation.recorded",
+            "attestation.revoked",
+            "dataset.contamination_reported"
+        ]
+    );
+    crate::events::assert_chain_verifies(&events);
+}
