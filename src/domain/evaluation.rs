@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::access::Caller;
 use super::dataset::Visibility;
-use super::model_name::{FamilyMatch, MatchRule};
+use super::model_name::FamilyMatch;
 use super::policy::Policy;
 
 /// Offenders and datasets without attestation listed in an answer at most; the rest are counted.
@@ -255,15 +255,6 @@ pub fn evaluate(
         missing_attestation_count: missing.len(),
         attestation_ids,
         closure_size: walk.order.len(),
-    }
-}
-
-/// The API's name of a match rule: `canonical`, `alias` or `pattern`.
-pub fn rule_name(rule: MatchRule) -> &'static str {
-    match rule {
-        MatchRule::Canonical => "canonical",
-        MatchRule::Alias => "alias",
-        MatchRule::Pattern => "pattern",
     }
 }
 

@@ -39,8 +39,16 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server with the given bounds, with one organisation, "Acme", and an operator token.
 pub async fn spawn_app_with(settings: ServeSettings) -> TestApp {
+    spawn_app_configured(settings, None).await
+}
+
+/// Starts a server with the given bounds and policy directory.
+pub async fn spawn_app_configured(
+    settings: ServeSettings,
+    policy_dir: Option<std::path::PathBuf>,
+) -> TestApp {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let mut app = start(dir, settings).await;
+    let mut app = start(dir, settings, policy_dir).await;
     let (org, admin, _) = app
         .registry
         .bootstrap_organization("Acme".into(), None)
@@ -57,12 +65,19 @@ pub async fn spawn_app_with(settings: ServeSettings) -> TestApp {
     app
 }
 
-async fn start(dir: TempDir, mut settings: ServeSettings) -> TestApp {
+async fn start(
+    dir: TempDir,
+    mut settings: ServeSettings,
+    policy_dir: Option<std::path::PathBuf>,
+) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         provenance_registry::telemetry::init(provenance_registry::config::LogFormat::Pretty);
     }
     settings.listen = "127.0.0.1:0".parse().unwrap();
-    let common = CommonSettings::for_data_dir(dir.path().to_path_buf());
+    let common = CommonSettings {
+        policy_dir,
+        ..CommonSettings::for_data_dir(dir.path().to_path_buf())
+    };
     let app = Application::build(&common, &settings)
         .await
         .expect("server builds");
@@ -130,7 +145,7 @@ impl TestApp {
             self.admin.clone(),
             self.operator.clone(),
         );
-        let mut app = start(self.dir, ServeSettings::default()).await;
+        let mut app = start(self.dir, ServeSettings::default(), None).await;
         app.org_id = org_id;
         app.admin = admin;
         app.operator = operator;

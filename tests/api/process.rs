@@ -246,3 +246,76 @@ async fn a_new_data_directory_is_created_with_private_key_files() {
         "the data directory is private to the service's user"
     );
 }
+
+#[test]
+fn a_bad_policy_file_stops_the_server_at_start_naming_the_file_and_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let policies = dir.path().join("policies");
+    std::fs::create_dir(&policies).unwrap();
+    let builtin = include_str!("../../policies/deepseek-r1.toml");
+    let tampered = builtin
+        .replace(
+            "id = \"deepseek-r1-anti-distillation\"",
+            "id = \"tampered\"",
+        )
+        .replace(
+            "improve any other large language model",
+            "improve any large language model",
+        );
+    std::fs::write(policies.join("tampered.toml"), tampered).unwrap();
+    let output = Command::new(BINARY)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .arg("--policy-dir")
+        .arg(&policies)
+        .output()
+        .expect("run the server");
+    assert!(
+        !output.status.success(),
+        "the server started with a bad policy"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("tampered.toml") && stderr.contains("clause_sha256"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn a_policy_directory_adds_versions_that_requests_must_then_choose_between() {
+    let policies = tempfile::tempdir().unwrap();
+    let builtin = include_str!("../../policies/deepseek-r1.toml");
+    std::fs::write(
+        policies.path().join("next.toml"),
+        builtin.replace("version = \"2026-05-12\"", "version = \"2027-01-01\""),
+    )
+    .unwrap();
+    let app = spawn_app_configured(Default::default(), Some(policies.path().to_path_buf())).await;
+    let listed = app
+        .policies()
+        .list_policies(authed(&app.admin, pb::ListPoliciesRequest {}))
+        .await
+        .unwrap()
+        .into_inner();
+    let versions: Vec<(String, bool)> = listed
+        .policies
+        .iter()
+        .map(|p| (p.version.clone(), p.builtin))
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            ("2026-05-12".to_owned(), true),
+            ("2027-01-01".to_owned(), false)
+        ]
+    );
+    let request = pb::GetPolicyRequest {
+        id: crate::policies::POLICY.into(),
+        version: String::new(),
+    };
+    assert_status(
+        app.policies().get_policy(authed(&app.admin, request)).await,
+        tonic::Code::InvalidArgument,
+        "version: is required",
+    );
+}

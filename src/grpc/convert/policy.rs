@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::{time_from_proto, time_to_proto};
 use crate::domain::attestation::{Attestation, ContaminationReport, Evidence, Method, limits};
 use crate::domain::digest::ContentDigest;
-use crate::domain::evaluation::{self, Evaluation, Offence, PathStep, Verdict};
+use crate::domain::evaluation::{Evaluation, Offence, PathStep, Verdict};
 use crate::domain::model_name::ModelFamily;
 use crate::domain::policy::Policy;
 use crate::domain::text::{optional_text, required_line, required_uuid};
@@ -100,7 +100,7 @@ pub fn evaluation_to_proto(
             format!(
                 "{}: the target model matches {} {:?} of the policy's family",
                 policy.exempt.description,
-                evaluation::rule_name(m.rule),
+                m.rule.as_str(),
                 m.matched
             )
         })
@@ -129,7 +129,7 @@ pub fn evaluation_to_proto(
                         path,
                         model_id: model_id.clone(),
                         source_index: *source_index as i32,
-                        match_rule: evaluation::rule_name(found.rule).to_owned(),
+                        match_rule: found.rule.as_str().to_owned(),
                         matched: found.matched.clone(),
                         derivative: found.derivative,
                         report_id: String::new(),
