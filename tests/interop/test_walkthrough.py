@@ -141,3 +141,51 @@ def test_refusals_carry_the_documented_codes(server, pb):
                 metadata=auth(server.admin_token),
             )
     assert conflict.value.code() == grpc.StatusCode.ALREADY_EXISTS
+
+
+def test_policies_evaluation_and_attestations_from_generated_stubs(server, pb):
+    datasets = pb.dataset_pb2_grpc.DatasetServiceStub(server.channel)
+    policies = pb.policy_pb2_grpc.PolicyServiceStub(server.channel)
+    attestations = pb.attestation_pb2_grpc.AttestationServiceStub(server.channel)
+    admin = auth(server.admin_token)
+    kind = pb.dataset_pb2
+
+    listed = policies.ListPolicies(pb.policy_pb2.ListPoliciesRequest(), metadata=admin).policies
+    policy = next(p for p in listed if p.id == "deepseek-r1-anti-distillation")
+    assert hashlib.sha256(policy.clause.encode()).hexdigest() == policy.clause_sha256
+
+    def register(name, sources):
+        request = pb.dataset_pb2.RegisterDatasetRequest(name=name, version="1", content_digest=digest(name), sources=sources)
+        return datasets.RegisterDataset(request, metadata=admin).dataset
+
+    def evaluate(dataset, target=""):
+        request = pb.policy_pb2.EvaluateDatasetRequest(dataset_id=dataset.id, policy_id=policy.id, target_model=target)
+        return policies.EvaluateDataset(request, metadata=admin)
+
+    traces = register("traces", [pb.dataset_pb2.Source(kind=kind.SOURCE_KIND_MODEL_GENERATED, model=pb.dataset_pb2.ModelRef(model_id="deepseek-r1:671b"))])
+    child = register("child", [pb.dataset_pb2.Source(kind=kind.SOURCE_KIND_DATASET, dataset_id=traces.id)])
+    grandchild = register("grandchild", [pb.dataset_pb2.Source(kind=kind.SOURCE_KIND_DATASET, dataset_id=child.id)])
+
+    contaminated = evaluate(grandchild)
+    assert contaminated.verdict == pb.policy_pb2.VERDICT_CONTAMINATED
+    assert [step.name for step in contaminated.offenders[0].path] == ["grandchild", "child", "traces"]
+    assert evaluate(grandchild, "DeepSeek-R1-Distill-Qwen-7B").verdict == pb.policy_pb2.VERDICT_EXEMPT
+
+    evidence = [pb.attestation_pb2.Evidence(uri="https://evidence.example/review", content_digest=digest("review"))]
+
+    def attest(dataset):
+        request = pb.attestation_pb2.RecordAttestationRequest(
+            dataset_id=dataset.id, policy_id=policy.id, method=pb.attestation_pb2.ATTESTATION_METHOD_MANUAL_REVIEW,
+            evidence=evidence, statement="reviewed")
+        return attestations.RecordAttestation(request, metadata=admin)
+
+    with pytest.raises(grpc.RpcError) as refused:
+        attest(grandchild)
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert traces.id in refused.value.details()
+
+    clean = register("clean", [pb.dataset_pb2.Source(kind=kind.SOURCE_KIND_HUMAN_AUTHORED)])
+    assert evaluate(clean).verdict == pb.policy_pb2.VERDICT_INCOMPLETE
+    recorded = attest(clean)
+    assert recorded.valid
+    assert evaluate(clean).verdict == pb.policy_pb2.VERDICT_CLEAN
