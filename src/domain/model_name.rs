@@ -763,21 +763,12 @@ mod tests {
     /// Every spelling with the built-in family's answer; also driven through the gRPC API.
     const TABLE: &str = include_str!("../../tests/data/model_names.tsv");
 
-    /// The built-in DeepSeek-R1 family, in the JSON equivalent of the policy file's TOML.
-    const DEEPSEEK_R1: &str = r#"{
-        "canonical_ids": ["deepseek-r1"],
-        "aliases": [
-            { "name": "deepseek-reasoner", "note": "the DeepSeek API's name for DeepSeek-R1" },
-            { "name": "r1-1776", "derivative": true, "note": "Perplexity's post-trained DeepSeek-R1" }
-        ],
-        "patterns": [
-            { "pattern": "deepseek-r1-*", "derivative": true, "note": "releases named DeepSeek-R1-…: distilled models (Distill-Qwen, Distill-Llama, Qwen3), R1-Zero, R1-Lite" },
-            { "pattern": "r1-1776-*", "derivative": true, "note": "Perplexity's R1-1776 releases, e.g. its distills" }
-        ]
-    }"#;
-
+    /// The built-in DeepSeek-R1 family, read from the policy file itself so that the table holds the
+    /// policy the server ships, not a copy of it.
     fn deepseek_r1() -> ModelFamily {
-        serde_json::from_str(DEEPSEEK_R1).expect("the built-in family parses")
+        crate::domain::policy::Policy::from_toml(include_str!("../../policies/deepseek-r1.toml"))
+            .expect("the built-in policy parses")
+            .restricted
     }
 
     fn family(canonical: &[&str], aliases: &[&str], patterns: &[&str]) -> ModelFamily {
@@ -1384,9 +1375,9 @@ mod tests {
             .expect("minimal family");
         assert_eq!(minimal, family(&["deepseek-r1"], &[], &[]));
         let parsed = deepseek_r1();
-        assert!(!parsed.aliases[0].derivative);
-        assert!(parsed.aliases[1].derivative);
-        assert_eq!(parsed.patterns.len(), 2);
+        let alias = |name: &str| parsed.aliases.iter().find(|a| a.name == name).expect(name);
+        assert!(!alias("deepseek-reasoner").derivative);
+        assert!(alias("r1-1776").derivative);
         for bad in [
             r#"{ "aliases": [] }"#,
             r#"{ "canonical_ids": ["deepseek-r1"], "alias": [] }"#,
