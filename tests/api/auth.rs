@@ -148,6 +148,110 @@ async fn codes_of_every_rpc(app: &TestApp, token: Option<&str>) -> Vec<(&'static
                     .map(|_| Code::Ok),
             ),
         ),
+        (
+            "ReportContamination",
+            code(
+                app.datasets()
+                    .report_contamination(req(
+                        token,
+                        pb::ReportContaminationRequest {
+                            dataset_id: id.clone(),
+                            statement: "s".into(),
+                            evidence: vec![],
+                        },
+                    ))
+                    .await
+                    .map(|_| Code::Ok),
+            ),
+        ),
+        (
+            "ListPolicies",
+            code(
+                app.policies()
+                    .list_policies(req(token, pb::ListPoliciesRequest {}))
+                    .await
+                    .map(|_| Code::Ok),
+            ),
+        ),
+        (
+            "GetPolicy",
+            code(
+                app.policies()
+                    .get_policy(req(
+                        token,
+                        pb::GetPolicyRequest {
+                            id: "deepseek-r1-anti-distillation".into(),
+                            version: String::new(),
+                        },
+                    ))
+                    .await
+                    .map(|_| Code::Ok),
+            ),
+        ),
+        (
+            "EvaluateDataset",
+            code(
+                app.policies()
+                    .evaluate_dataset(req(
+                        token,
+                        pb::EvaluateDatasetRequest {
+                            dataset_id: id.clone(),
+                            policy_id: "deepseek-r1-anti-distillation".into(),
+                            ..Default::default()
+                        },
+                    ))
+                    .await
+                    .map(|_| Code::Ok),
+            ),
+        ),
+        (
+            "RecordAttestation",
+            code(
+                app.attestations()
+                    .record_attestation(req(
+                        token,
+                        pb::RecordAttestationRequest {
+                            dataset_id: id.clone(),
+                            ..Default::default()
+                        },
+                    ))
+                    .await
+                    .map(|_| Code::Ok),
+            ),
+        ),
+        (
+            "GetAttestation",
+            code(
+                app.attestations()
+                    .get_attestation(req(token, pb::GetAttestationRequest { id: id.clone() }))
+                    .await
+                    .map(|_| Code::Ok),
+            ),
+        ),
+        (
+            "ListAttestations",
+            code(
+                app.attestations()
+                    .list_attestations(req(token, pb::ListAttestationsRequest::default()))
+                    .await
+                    .map(|_| Code::Ok),
+            ),
+        ),
+        (
+            "RevokeAttestation",
+            code(
+                app.attestations()
+                    .revoke_attestation(req(
+                        token,
+                        pb::RevokeAttestationRequest {
+                            id: id.clone(),
+                            reason: "r".into(),
+                        },
+                    ))
+                    .await
+                    .map(|_| Code::Ok),
+            ),
+        ),
     ]
 }
 
