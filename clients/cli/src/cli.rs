@@ -2,9 +2,11 @@
 
 use std::fmt;
 
+use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use uuid::Uuid;
 
+use crate::evidence::{EvidenceArg, ReportEvidenceArg};
 use crate::source::SourceArg;
 
 /// Server address used when neither `--url` nor `PROVENANCE_URL` is given.
@@ -13,21 +15,28 @@ pub const DEFAULT_URL: &str = "http://127.0.0.1:50051";
 /// Heading of the options every command takes, so that they stand apart from a command's own.
 const GLOBAL: &str = "Global options";
 
+/// The policy a dataset is judged or attested under when `--policy` is not given.
+pub const DEFAULT_POLICY: &str = "deepseek-r1-anti-distillation";
+
 /// Shown at the end of `--help`, so that scripts can rely on the exit codes.
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  success
+  0  success; for `policy evaluate`: verdict CLEAN or EXEMPT
   1  any other error (e.g. INTERNAL, RESOURCE_EXHAUSTED)
   2  usage error: bad flags or arguments
   3  not found (NOT_FOUND)
   4  no token, or token refused (UNAUTHENTICATED, PERMISSION_DENIED)
-  5  request refused (INVALID_ARGUMENT, ALREADY_EXISTS, FAILED_PRECONDITION)
+  5  request refused (INVALID_ARGUMENT, ALREADY_EXISTS, FAILED_PRECONDITION), e.g. an attestation
+     refused because the dataset's lineage is contaminated
   6  cannot reach the server (UNAVAILABLE, connection failure)
+  7  `policy evaluate`: verdict CONTAMINATED
+  8  `policy evaluate`: verdict INCOMPLETE (some datasets lack an attestation)
 
 Prefer PROVENANCE_TOKEN to --token: command lines are visible to other users of the machine.";
 
 /// Command-line client of the provenance registry: register datasets, read lineage and events,
-/// manage organisations and access tokens.
+/// judge datasets against restricted-model policies, attest them, manage organisations and access
+/// tokens.
 #[derive(Debug, Parser)]
 #[command(name = "provctl", version, about, after_help = EXIT_CODES)]
 pub struct Cli {
@@ -105,6 +114,12 @@ pub enum Command {
     /// Issue and revoke access tokens of your organisation (admin role).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Read restricted-model policies and judge datasets against them.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Record, read and revoke attestations that your datasets hold no restricted output.
+    #[command(subcommand)]
+    Attest(AttestCommand),
 }
 
 /// `provctl dataset ...`
@@ -121,6 +136,25 @@ pub enum DatasetCommand {
     },
     /// List the datasets you may see, oldest first.
     List(ListDatasetsArgs),
+    /// Report a dataset contaminated (registrar role). Reported by its owner, the dataset and
+    /// everything made from it are judged CONTAMINATED; another organisation's report is recorded
+    /// and announced but changes no verdict until the owner acts.
+    Report(ReportArgs),
+}
+
+/// `provctl dataset report`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Id of the dataset.
+    #[arg(value_parser = parse_id)]
+    pub id: Uuid,
+    /// What you found (1 to 4096 characters).
+    #[arg(long, value_name = "TEXT")]
+    pub statement: String,
+    /// Where the evidence is, optionally with the SHA-256 of its bytes (repeatable, at most 20):
+    /// `URI` or `URI=sha256:HEX`.
+    #[arg(long = "evidence", value_name = "URI[=sha256:HEX]")]
+    pub evidence: Vec<ReportEvidenceArg>,
 }
 
 /// `provctl dataset register`
@@ -273,6 +307,142 @@ pub enum TokenCommand {
     },
 }
 
+/// `provctl policy ...`
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// List every loaded policy version.
+    List,
+    /// Show one policy: its clause, the clause's SHA-256, where it comes from, the restricted
+    /// model family and who is exempt.
+    Get {
+        /// Id of the policy, e.g. `deepseek-r1-anti-distillation`.
+        id: String,
+        /// Version; needed only when several versions of the policy are loaded.
+        #[arg(long)]
+        version: Option<String>,
+    },
+    /// Judge a dataset's whole upstream lineage under a policy. Prints the verdict first
+    /// (CLEAN, CONTAMINATED, INCOMPLETE or EXEMPT), then the offending paths, the datasets that
+    /// lack an attestation and the attestations the verdict rests on.
+    #[command(after_help = VERDICT_CODES)]
+    Evaluate(EvaluateArgs),
+}
+
+/// Shown at the end of `policy evaluate --help`: the exit codes CI pipelines gate on.
+const VERDICT_CODES: &str = "\
+Exit codes by verdict, for CI pipelines to gate on:
+  0  CLEAN: nothing restricted or contaminated, every dataset attested by its owner
+  0  EXEMPT: restricted outputs in the lineage, but --target is exempt under the policy
+  7  CONTAMINATED: restricted model outputs, or a dataset reported contaminated, in the lineage
+  8  INCOMPLETE: nothing restricted found, but some datasets lack a valid attestation
+Other failures exit as listed in `provctl --help` (e.g. 3 when the dataset is not found).";
+
+/// `provctl policy evaluate`
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Id of the dataset to judge.
+    #[arg(value_parser = parse_id)]
+    pub id: Uuid,
+    /// Id of the policy.
+    #[arg(long, value_name = "ID", default_value = DEFAULT_POLICY)]
+    pub policy: String,
+    /// Version of the policy; needed only when several versions are loaded.
+    #[arg(long, value_name = "V")]
+    pub policy_version: Option<String>,
+    /// The model the dataset will train, as its maker names it (e.g.
+    /// `DeepSeek-R1-Distill-Qwen-7B`): a target in the policy's exempt family turns restricted
+    /// outputs into EXEMPT.
+    #[arg(long, value_name = "MODEL")]
+    pub target: Option<String>,
+}
+
+/// `provctl attest ...`
+#[derive(Debug, Subcommand)]
+pub enum AttestCommand {
+    /// Attest that one of your organisation's datasets holds no restricted output under a policy
+    /// (registrar role). Refused, with the offending paths, when its lineage is contaminated.
+    Record(RecordAttestationArgs),
+    /// Show one attestation.
+    Get {
+        /// Id of the attestation.
+        #[arg(value_parser = parse_id)]
+        id: Uuid,
+    },
+    /// List attestations of one dataset, or (without --dataset) your organisation's, oldest first.
+    List(ListAttestationsArgs),
+    /// Revoke an attestation of your organisation (registrar role); it no longer counts.
+    Revoke {
+        /// Id of the attestation.
+        #[arg(value_parser = parse_id)]
+        id: Uuid,
+        /// Why (1 to 1000 characters).
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+}
+
+/// `provctl attest record`
+#[derive(Debug, Args)]
+pub struct RecordAttestationArgs {
+    /// Id of the dataset: one of your organisation's.
+    #[arg(value_parser = parse_id)]
+    pub id: Uuid,
+    /// How you convinced yourself.
+    #[arg(long, value_enum)]
+    pub method: MethodArg,
+    /// What you relied on (repeatable, 1 to 20): `URI=sha256:HEX`, the SHA-256 of the evidence's
+    /// bytes as `sha256sum` prints it.
+    #[arg(long = "evidence", value_name = "URI=sha256:HEX", required = true)]
+    pub evidence: Vec<EvidenceArg>,
+    /// The statement in your organisation's words (1 to 4096 characters).
+    #[arg(long, value_name = "TEXT")]
+    pub statement: String,
+    /// Id of the policy the attestation is made under.
+    #[arg(long, value_name = "ID", default_value = DEFAULT_POLICY)]
+    pub policy: String,
+    /// Version of the policy; needed only when several versions are loaded. An attestation counts
+    /// only for the version it names.
+    #[arg(long, value_name = "V")]
+    pub policy_version: Option<String>,
+    /// When the attestation stops counting, in RFC 3339 (e.g. `2027-01-01T00:00:00Z`); default:
+    /// never.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+    pub expires: Option<DateTime<Utc>>,
+    /// Print only the attestation's id, for scripts.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `provctl attest list`
+#[derive(Debug, Args)]
+pub struct ListAttestationsArgs {
+    /// Only this dataset's attestations (any dataset you may see); default: your organisation's.
+    #[arg(long, value_name = "DATASET_ID", value_parser = parse_id)]
+    pub dataset: Option<Uuid>,
+    /// Attestations per page (server default 50).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..=1000))]
+    pub page_size: Option<i32>,
+    /// Continue from the page token a previous listing printed.
+    #[arg(long)]
+    pub page_token: Option<String>,
+    /// Follow the pages to the end.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// How an organisation convinced itself that a dataset is clean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    /// People reviewed the data and its collection.
+    ManualReview,
+    /// A tool scanned the data.
+    AutomatedScan,
+    /// The supplier declared it, e.g. in a contract.
+    SupplierDeclaration,
+    /// The pipeline that produced the data is documented and audited.
+    ProcessAudit,
+}
+
 /// Roles a token can be issued with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RoleArg {
@@ -289,6 +459,13 @@ fn parse_id(text: &str) -> Result<Uuid, String> {
     Uuid::parse_str(text.trim()).map_err(|_| {
         "not an id: expected a UUID such as 0193a5b0-7e1f-7c3a-9d2e-5f6a7b8c9d0e".into()
     })
+}
+
+/// An RFC 3339 time such as `2027-01-01T00:00:00Z`, kept in UTC.
+fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("not an RFC 3339 time ({e}); expected e.g. 2027-01-01T00:00:00Z"))
 }
 
 /// Accepts `http://` URLs only: this build of tonic has no TLS, so `https://` could never connect.
@@ -366,5 +543,64 @@ mod tests {
         };
         assert_eq!(args.parents.len(), 2);
         assert_eq!(args.sources.len(), 2);
+    }
+    #[test]
+    fn times_are_rfc3339() {
+        let t = parse_time("2027-01-01T01:00:00+01:00").expect("a valid time");
+        assert_eq!(t.timestamp(), 1_798_761_600);
+        assert!(parse_time("2027-01-01").unwrap_err().contains("RFC 3339"));
+    }
+
+    #[test]
+    fn evaluate_defaults_to_the_deepseek_policy() {
+        let id = "0193a5b0-0000-7000-8000-000000000001";
+        let cli = Cli::try_parse_from(["provctl", "policy", "evaluate", id])
+            .expect("the command line is valid");
+        let Command::Policy(PolicyCommand::Evaluate(args)) = cli.command else {
+            panic!("parsed as another command");
+        };
+        assert_eq!(args.policy, DEFAULT_POLICY);
+        assert_eq!(args.policy_version, None);
+        assert_eq!(args.target, None);
+    }
+
+    #[test]
+    fn attest_record_needs_evidence_with_a_digest() {
+        let id = "0193a5b0-0000-7000-8000-000000000001";
+        let evidence = format!("https://x/r.pdf=sha256:{}", "a".repeat(64));
+        let base = [
+            "provctl",
+            "attest",
+            "record",
+            id,
+            "--method",
+            "process-audit",
+        ];
+        let mut args = base.to_vec();
+        args.extend([
+            "--statement",
+            "s",
+            "--evidence",
+            &evidence,
+            "--evidence",
+            &evidence,
+        ]);
+        let cli = Cli::try_parse_from(&args).expect("the command line is valid");
+        let Command::Attest(AttestCommand::Record(record)) = cli.command else {
+            panic!("parsed as another command");
+        };
+        assert_eq!(record.method, MethodArg::ProcessAudit);
+        assert_eq!(record.evidence.len(), 2);
+        assert_eq!(record.policy, DEFAULT_POLICY);
+
+        let mut no_evidence = base.to_vec();
+        no_evidence.extend(["--statement", "s"]);
+        assert!(Cli::try_parse_from(&no_evidence).is_err());
+        let mut no_digest = base.to_vec();
+        no_digest.extend(["--statement", "s", "--evidence", "https://x/r.pdf"]);
+        assert!(Cli::try_parse_from(&no_digest).is_err());
+        let mut bad_method = vec!["provctl", "attest", "record", id, "--method", "vibes"];
+        bad_method.extend(["--statement", "s", "--evidence", &evidence]);
+        assert!(Cli::try_parse_from(&bad_method).is_err());
     }
 }

@@ -107,6 +107,18 @@ impl Connection {
     ) -> pb::organization_service_client::OrganizationServiceClient<AuthChannel> {
         pb::organization_service_client::OrganizationServiceClient::new(self.channel.clone())
     }
+
+    /// `PolicyService`.
+    pub fn policies(&self) -> pb::policy_service_client::PolicyServiceClient<AuthChannel> {
+        pb::policy_service_client::PolicyServiceClient::new(self.channel.clone())
+    }
+
+    /// `AttestationService`.
+    pub fn attestations(
+        &self,
+    ) -> pb::attestation_service_client::AttestationServiceClient<AuthChannel> {
+        pb::attestation_service_client::AttestationServiceClient::new(self.channel.clone())
+    }
 }
 
 /// The error and its causes on one line: tonic's top-level transport error alone just says

@@ -21,6 +21,10 @@ pub mod exit {
     pub const REFUSED: u8 = 5;
     /// The server cannot be reached (`UNAVAILABLE`, connection failure).
     pub const UNAVAILABLE: u8 = 6;
+    /// `policy evaluate` judged the dataset `CONTAMINATED`.
+    pub const CONTAMINATED: u8 = 7;
+    /// `policy evaluate` judged the dataset `INCOMPLETE`: some datasets lack an attestation.
+    pub const INCOMPLETE: u8 = 8;
 }
 
 /// A failed command.

@@ -7,6 +7,7 @@ mod cli;
 mod client;
 mod commands;
 mod error;
+mod evidence;
 mod output;
 mod source;
 mod tree;
@@ -35,14 +36,19 @@ async fn main() -> ExitCode {
         }
     };
     let mut out = Printer::new(global.output, Box::new(io::stdout()));
+    // A command's own code (e.g. the verdict of `policy evaluate`) survives a closed stdout: a CI
+    // gate reading `provctl policy evaluate ... | head -1` must still see CONTAMINATED as 7.
     let result = match commands::run(&global, command, &mut out).await {
-        Ok(()) => out.flush().map_err(error::CliError::from),
-        Err(e) => Err(e),
+        Ok(code) => match out.flush() {
+            Ok(()) => Ok(code),
+            Err(e) => Err((error::CliError::from(e), code)),
+        },
+        Err(e) => Err((e, exit::SUCCESS)),
     };
     match result {
-        Ok(()) => ExitCode::from(exit::SUCCESS),
-        Err(e) if e.is_broken_pipe() => ExitCode::from(exit::SUCCESS),
-        Err(e) => {
+        Ok(code) => ExitCode::from(code),
+        Err((e, code)) if e.is_broken_pipe() => ExitCode::from(code),
+        Err((e, _)) => {
             eprintln!("provctl: {e}");
             ExitCode::from(e.exit_code())
         }

@@ -121,6 +121,12 @@ pub fn dataset_json(d: &pb::Dataset) -> Value {
         "create_time": time_json(d.create_time.as_ref()),
         "creator_token_id": d.creator_token_id,
         "creator_subject": d.creator_subject,
+        "contaminated": d.contaminated,
+        "contamination_reports": d
+            .contamination_reports
+            .iter()
+            .map(contamination_report_json)
+            .collect::<Vec<_>>(),
     })
 }
 
@@ -138,12 +144,16 @@ fn source_json(s: &pb::Source) -> Value {
         "collect_time": time_json(s.collect_time.as_ref()),
         "content_digest": s.content_digest,
         "description": s.description,
+        "parent_hidden": s.parent_hidden,
     })
 }
 
 /// One source on one line, spelled as `--source` takes it.
 pub fn source_text(s: &pb::Source) -> String {
     let mut text = match pb::SourceKind::try_from(s.kind) {
+        Ok(pb::SourceKind::Dataset) if s.parent_hidden || s.dataset_id.is_empty() => {
+            format!("dataset {HIDDEN_STEP}")
+        }
         Ok(pb::SourceKind::Dataset) => format!("dataset {}", s.dataset_id),
         Ok(pb::SourceKind::ExternalDataset) => format!("external {}", s.uri),
         Ok(pb::SourceKind::WebCrawl) => format!("web-crawl {}", s.uri),
@@ -202,6 +212,41 @@ pub fn dataset_lines(d: &pb::Dataset) -> Vec<String> {
         lines.push("sources:".into());
         lines.extend(d.sources.iter().map(|s| format!("  - {}", source_text(s))));
     }
+    // Shown only when there is something to say: `contaminated: no` on a dataset made from a
+    // contaminated one would read as a clean bill; `policy evaluate` judges the lineage.
+    if d.contaminated {
+        lines.push(
+            "contaminated: yes (reported by its owner or the operator; everything made from it is contaminated too)"
+                .into(),
+        );
+    } else if !d.contamination_reports.is_empty() {
+        lines.push(format!(
+            "contaminated: not by its owner ({} report(s) by other organisations, which change no verdict)",
+            d.contamination_reports.len()
+        ));
+    }
+    if !d.contamination_reports.is_empty() {
+        lines.push("contamination reports:".into());
+        for r in &d.contamination_reports {
+            lines.push(format!(
+                "  - {}  {}  by {}  {}",
+                r.id,
+                time_text(r.create_time.as_ref()),
+                reporter_text(r),
+                if r.effective {
+                    "effective"
+                } else {
+                    "not effective (third party)"
+                }
+            ));
+            lines.push(format!("    statement: {}", r.statement));
+            lines.extend(
+                r.evidence
+                    .iter()
+                    .map(|e| format!("    evidence:  {}", contamination_evidence_text(e))),
+            );
+        }
+    }
     lines
 }
 
@@ -225,6 +270,537 @@ pub fn lineage_node_json(n: &pb::LineageNode) -> Value {
         "next_ids": n.next_ids,
         "hidden_next_count": n.hidden_next_count,
     })
+}
+
+// ----- contamination reports ------------------------------------------------------------------
+
+/// A contamination report as JSON.
+pub fn contamination_report_json(r: &pb::ContaminationReport) -> Value {
+    json!({
+        "id": r.id,
+        "dataset_id": r.dataset_id,
+        "reporter_organization_id": r.reporter_organization_id,
+        "reporter_subject": r.reporter_subject,
+        "effective": r.effective,
+        "statement": r.statement,
+        "evidence": r.evidence.iter().map(|e| json!({
+            "uri": e.uri,
+            "content_digest": e.content_digest,
+        })).collect::<Vec<_>>(),
+        "create_time": time_json(r.create_time.as_ref()),
+    })
+}
+
+/// Who filed a report: the subject and the organisation, or the operator.
+fn reporter_text(r: &pb::ContaminationReport) -> String {
+    if r.reporter_organization_id.is_empty() {
+        format!("{} (operator)", r.reporter_subject)
+    } else {
+        format!(
+            "{} (organization {})",
+            r.reporter_subject, r.reporter_organization_id
+        )
+    }
+}
+
+fn contamination_evidence_text(e: &pb::ContaminationEvidence) -> String {
+    if e.content_digest.is_empty() {
+        e.uri.clone()
+    } else {
+        format!("{}  {}", e.uri, e.content_digest)
+    }
+}
+
+/// A contamination report as labelled lines.
+pub fn contamination_report_lines(r: &pb::ContaminationReport) -> Vec<String> {
+    let mut lines = vec![
+        format!("id:           {}", r.id),
+        format!("dataset:      {}", r.dataset_id),
+        format!("reporter:     {}", reporter_text(r)),
+        format!(
+            "effective:    {}",
+            if r.effective {
+                "yes: the dataset is marked contaminated, and so is everything made from it"
+            } else {
+                "no: another organisation's report is recorded and announced, but changes no verdict until the dataset's owner reports it"
+            }
+        ),
+        format!("statement:    {}", r.statement),
+    ];
+    if r.evidence.is_empty() {
+        lines.push("evidence:     none".into());
+    } else {
+        lines.push("evidence:".into());
+        lines.extend(
+            r.evidence
+                .iter()
+                .map(|e| format!("  - {}", contamination_evidence_text(e))),
+        );
+    }
+    lines.push(format!(
+        "created:      {}",
+        time_text(r.create_time.as_ref())
+    ));
+    lines
+}
+
+// ----- policies ----------------------------------------------------------------------------------
+
+/// A policy as JSON.
+pub fn policy_json(p: &pb::Policy) -> Value {
+    let restricted = p.restricted.clone().unwrap_or_default();
+    json!({
+        "id": p.id,
+        "version": p.version,
+        "title": p.title,
+        "clause": p.clause,
+        "clause_sha256": p.clause_sha256,
+        "source": p.source.as_ref().map(|s| json!({
+            "publisher": s.publisher,
+            "record_id": s.record_id,
+            "document": s.document,
+            "document_updated": s.document_updated,
+            "url": s.url,
+            "snapshot_sha256": s.snapshot_sha256,
+            "note": s.note,
+        })),
+        "restricted": {
+            "canonical_ids": restricted.canonical_ids,
+            "aliases": restricted.aliases.iter().map(|a| json!({
+                "name": a.name,
+                "derivative": a.derivative,
+                "note": a.note,
+            })).collect::<Vec<_>>(),
+            "patterns": restricted.patterns.iter().map(|a| json!({
+                "pattern": a.pattern,
+                "derivative": a.derivative,
+                "note": a.note,
+            })).collect::<Vec<_>>(),
+        },
+        "derivative_outputs_restricted": p.derivative_outputs_restricted,
+        "exempt": p.exempt.as_ref().map(|e| json!({
+            "description": e.description,
+            "restricted_family": e.restricted_family,
+        })),
+        "builtin": p.builtin,
+    })
+}
+
+fn yes_no(value: bool) -> &'static str {
+    if value { "yes" } else { "no" }
+}
+
+/// ` (note)`, or nothing for an empty note.
+fn note_suffix(note: &str) -> String {
+    if note.is_empty() {
+        String::new()
+    } else {
+        format!("  ({note})")
+    }
+}
+
+/// A policy as labelled lines: what it says, where that comes from, whom it restricts and exempts.
+pub fn policy_lines(p: &pb::Policy) -> Vec<String> {
+    let mut lines = vec![
+        format!("id:             {}", p.id),
+        format!("version:        {}", p.version),
+        format!("title:          {}", p.title),
+        format!("built in:       {}", yes_no(p.builtin)),
+        format!("clause:         {}", p.clause),
+        format!("clause sha256:  {}", p.clause_sha256),
+    ];
+    match &p.source {
+        Some(s) => {
+            lines.push("source:".into());
+            lines.push(format!("  publisher:    {}", s.publisher));
+            lines.push(format!("  record:       {}", s.record_id));
+            lines.push(format!("  document:     {}", s.document));
+            if !s.document_updated.is_empty() {
+                lines.push(format!("  updated:      {}", s.document_updated));
+            }
+            if !s.url.is_empty() {
+                lines.push(format!("  url:          {}", s.url));
+            }
+            if !s.snapshot_sha256.is_empty() {
+                lines.push(format!(
+                    "  snapshot:     sha256 {} (the publisher's, of the whole document)",
+                    s.snapshot_sha256
+                ));
+            }
+            if !s.note.is_empty() {
+                lines.push(format!("  note:         {}", s.note));
+            }
+        }
+        None => lines.push("source:         -".into()),
+    }
+    lines.push("restricted models (names compared after normalisation):".into());
+    let family = p.restricted.clone().unwrap_or_default();
+    for id in &family.canonical_ids {
+        lines.push(format!("  canonical:    {id}"));
+    }
+    for a in &family.aliases {
+        lines.push(format!(
+            "  alias:        {}{}{}",
+            a.name,
+            if a.derivative { ", a derivative" } else { "" },
+            note_suffix(&a.note)
+        ));
+    }
+    for pattern in &family.patterns {
+        lines.push(format!(
+            "  pattern:      {}{}{}",
+            pattern.pattern,
+            if pattern.derivative {
+                ", derivatives"
+            } else {
+                ""
+            },
+            note_suffix(&pattern.note)
+        ));
+    }
+    lines.push(format!(
+        "derivatives' outputs restricted: {}",
+        yes_no(p.derivative_outputs_restricted)
+    ));
+    match &p.exempt {
+        Some(e) => lines.push(format!(
+            "exempt:         {}{}",
+            if e.description.is_empty() {
+                "-"
+            } else {
+                &e.description
+            },
+            if e.restricted_family {
+                " (target models in the restricted family)"
+            } else {
+                ""
+            }
+        )),
+        None => lines.push("exempt:         nobody".into()),
+    }
+    lines
+}
+
+/// A policy as one row of a listing.
+pub fn policy_row(p: &pb::Policy) -> String {
+    format!(
+        "{}  {}  {}{}",
+        p.id,
+        p.version,
+        p.title,
+        if p.builtin { "  (built in)" } else { "" }
+    )
+}
+
+// ----- evaluations -------------------------------------------------------------------------------
+
+/// How a hidden dataset is shown on a path.
+pub const HIDDEN_STEP: &str = "[hidden dataset]";
+
+/// A verdict as the first line of `policy evaluate` prints it.
+pub fn verdict_text(value: i32) -> String {
+    match pb::Verdict::try_from(value) {
+        Ok(pb::Verdict::Clean) => "CLEAN".into(),
+        Ok(pb::Verdict::Contaminated) => "CONTAMINATED".into(),
+        Ok(pb::Verdict::Incomplete) => "INCOMPLETE".into(),
+        Ok(pb::Verdict::Exempt) => "EXEMPT".into(),
+        Ok(pb::Verdict::Unspecified) | Err(_) => format!("UNKNOWN VERDICT ({value})"),
+    }
+}
+
+/// One step of a path: `name@version`, or [`HIDDEN_STEP`].
+fn step_text(step: &pb::PathStep) -> String {
+    if step.hidden {
+        HIDDEN_STEP.into()
+    } else {
+        format!("{}@{}", step.name, step.version)
+    }
+}
+
+/// A path as `name@version > name@version > ...`, from the evaluated dataset to the offender.
+pub fn path_text(path: &[pb::PathStep]) -> String {
+    if path.is_empty() {
+        return "(empty path)".into();
+    }
+    path.iter().map(step_text).collect::<Vec<_>>().join(" > ")
+}
+
+/// Why an offender offends: the dataset, the model and the policy entry it matched, or the report.
+pub fn offence_text(o: &pb::Offender) -> String {
+    let place = match o.path.last() {
+        Some(step) if !step.hidden => format!("{} {}", step_text(step), step.dataset_id),
+        Some(_) => format!("a {HIDDEN_STEP}"),
+        None => "the dataset".into(),
+    };
+    match pb::OffenceKind::try_from(o.kind) {
+        Ok(pb::OffenceKind::RestrictedModelOutput) => {
+            let rule = match o.match_rule.as_str() {
+                "canonical" => "canonical id",
+                other => other,
+            };
+            format!(
+                "restricted output: source {} of {place} was generated by {}, matching the policy's {rule} {:?}{}",
+                o.source_index,
+                o.model_id,
+                o.matched,
+                if o.derivative {
+                    " (a derivative of the restricted model)"
+                } else {
+                    ""
+                }
+            )
+        }
+        Ok(pb::OffenceKind::ReportedContaminated) => {
+            if o.report_id.is_empty() {
+                format!("reported contaminated: {place}")
+            } else {
+                format!("reported contaminated: {place}, report {}", o.report_id)
+            }
+        }
+        Ok(pb::OffenceKind::Unspecified) | Err(_) => {
+            format!("offence of unknown kind {} at {place}", o.kind)
+        }
+    }
+}
+
+fn step_json(step: &pb::PathStep) -> Value {
+    json!({
+        "dataset_id": step.dataset_id,
+        "name": step.name,
+        "version": step.version,
+        "hidden": step.hidden,
+    })
+}
+
+/// An evaluation as JSON.
+pub fn evaluation_json(e: &pb::Evaluation) -> Value {
+    json!({
+        "verdict": enum_json(e.verdict, pb::Verdict::as_str_name),
+        "dataset_id": e.dataset_id,
+        "policy_id": e.policy_id,
+        "policy_version": e.policy_version,
+        "clause_sha256": e.clause_sha256,
+        "target_model": e.target_model,
+        "target_exempt": e.target_exempt,
+        "exemption": e.exemption,
+        "offenders": e.offenders.iter().map(|o| json!({
+            "kind": enum_json(o.kind, pb::OffenceKind::as_str_name),
+            "path": o.path.iter().map(step_json).collect::<Vec<_>>(),
+            "model_id": o.model_id,
+            "source_index": o.source_index,
+            "match_rule": o.match_rule,
+            "matched": o.matched,
+            "derivative": o.derivative,
+            "report_id": o.report_id,
+        })).collect::<Vec<_>>(),
+        "offender_count": e.offender_count,
+        "missing_attestations": e.missing_attestations.iter().map(step_json).collect::<Vec<_>>(),
+        "missing_attestation_count": e.missing_attestation_count,
+        "attestation_ids": e.attestation_ids,
+        "closure_size": e.closure_size,
+        "evaluate_time": time_json(e.evaluate_time.as_ref()),
+    })
+}
+
+/// How many of `count` were left out of a list of `listed`.
+fn not_listed(count: i32, listed: usize) -> Option<i64> {
+    let more = i64::from(count) - i64::try_from(listed).unwrap_or(i64::MAX);
+    (more > 0).then_some(more)
+}
+
+/// An evaluation as lines: the verdict alone on the first, for `| head -1`; then why.
+pub fn evaluation_lines(e: &pb::Evaluation) -> Vec<String> {
+    let mut lines = vec![
+        verdict_text(e.verdict),
+        format!("dataset:      {}", e.dataset_id),
+        format!(
+            "policy:       {} version {} (clause sha256 {})",
+            e.policy_id, e.policy_version, e.clause_sha256
+        ),
+    ];
+    if !e.target_model.is_empty() {
+        lines.push(format!(
+            "target:       {}{}",
+            e.target_model,
+            if e.target_exempt {
+                " (exempt)"
+            } else {
+                " (not exempt)"
+            }
+        ));
+    }
+    if !e.exemption.is_empty() {
+        lines.push(format!("exemption:    {}", e.exemption));
+    }
+
+    if e.offender_count == 0 && e.offenders.is_empty() {
+        lines.push("offenders:    none".into());
+    } else {
+        lines.push(format!(
+            "offenders:    {}{}",
+            e.offender_count,
+            if e.verdict == pb::Verdict::Exempt as i32 {
+                " (allowed: the target model is exempt)"
+            } else {
+                ""
+            }
+        ));
+        for o in &e.offenders {
+            lines.push(format!("  {}", path_text(&o.path)));
+            lines.push(format!("    {}", offence_text(o)));
+        }
+        if let Some(more) = not_listed(e.offender_count, e.offenders.len()) {
+            lines.push(format!("  {more} more offender(s) not listed"));
+        }
+    }
+
+    if e.missing_attestation_count == 0 && e.missing_attestations.is_empty() {
+        lines.push("missing attestations: none".into());
+    } else {
+        // Attesting helps only where nothing offends: the registry refuses the others.
+        lines.push(format!(
+            "missing attestations: {}{}",
+            e.missing_attestation_count,
+            if e.offender_count == 0 {
+                " (their owners attest them with `provctl attest record`)"
+            } else {
+                ""
+            }
+        ));
+        for step in &e.missing_attestations {
+            lines.push(if step.hidden {
+                format!("  {HIDDEN_STEP}")
+            } else {
+                format!("  {}  {}", step_text(step), step.dataset_id)
+            });
+        }
+        if let Some(more) = not_listed(e.missing_attestation_count, e.missing_attestations.len()) {
+            lines.push(format!(
+                "  {more} more dataset(s) without an attestation not listed"
+            ));
+        }
+    }
+
+    if e.attestation_ids.is_empty() {
+        lines.push("attestations: none".into());
+    } else {
+        lines.push(format!("attestations: {}", e.attestation_ids.len()));
+        lines.extend(e.attestation_ids.iter().map(|id| format!("  {id}")));
+    }
+    lines.push(format!(
+        "closure:      {} dataset(s), the evaluated one included",
+        e.closure_size
+    ));
+    lines.push(format!(
+        "evaluated:    {}",
+        time_text(e.evaluate_time.as_ref())
+    ));
+    lines
+}
+
+// ----- attestations ------------------------------------------------------------------------------
+
+/// A method as `attest record --method` spells it.
+pub fn method_text(value: i32) -> String {
+    match pb::AttestationMethod::try_from(value) {
+        Ok(pb::AttestationMethod::ManualReview) => "manual-review".into(),
+        Ok(pb::AttestationMethod::AutomatedScan) => "automated-scan".into(),
+        Ok(pb::AttestationMethod::SupplierDeclaration) => "supplier-declaration".into(),
+        Ok(pb::AttestationMethod::ProcessAudit) => "process-audit".into(),
+        Ok(pb::AttestationMethod::Unspecified) => "unspecified".into(),
+        Err(_) => format!("unknown ({value})"),
+    }
+}
+
+/// Whether an attestation counts, and if not why.
+fn standing_text(a: &pb::Attestation) -> &'static str {
+    if a.valid {
+        "valid"
+    } else if a.revoke_time.is_some() {
+        "revoked"
+    } else {
+        "expired"
+    }
+}
+
+/// An attestation as JSON.
+pub fn attestation_json(a: &pb::Attestation) -> Value {
+    json!({
+        "id": a.id,
+        "dataset_id": a.dataset_id,
+        "organization_id": a.organization_id,
+        "policy_id": a.policy_id,
+        "policy_version": a.policy_version,
+        "method": enum_json(a.method, pb::AttestationMethod::as_str_name),
+        "evidence": a.evidence.iter().map(|e| json!({
+            "uri": e.uri,
+            "content_digest": e.content_digest,
+            "description": e.description,
+        })).collect::<Vec<_>>(),
+        "statement": a.statement,
+        "create_time": time_json(a.create_time.as_ref()),
+        "expire_time": time_json(a.expire_time.as_ref()),
+        "attester_token_id": a.attester_token_id,
+        "attester_subject": a.attester_subject,
+        "revoke_time": time_json(a.revoke_time.as_ref()),
+        "revoke_reason": a.revoke_reason,
+        "valid": a.valid,
+    })
+}
+
+/// An attestation as labelled lines.
+pub fn attestation_lines(a: &pb::Attestation) -> Vec<String> {
+    let mut lines = vec![
+        format!("id:           {}", a.id),
+        format!("dataset:      {}", a.dataset_id),
+        format!("organization: {}", a.organization_id),
+        format!("policy:       {} version {}", a.policy_id, a.policy_version),
+        format!("method:       {}", method_text(a.method)),
+        format!("statement:    {}", a.statement),
+    ];
+    if a.evidence.is_empty() {
+        lines.push("evidence:     none".into());
+    } else {
+        lines.push("evidence:".into());
+        for e in &a.evidence {
+            let mut line = format!("  - {}  {}", e.uri, e.content_digest);
+            if !e.description.is_empty() {
+                line.push_str(&format!("  ({})", e.description));
+            }
+            lines.push(line);
+        }
+    }
+    lines.push(format!(
+        "created:      {} by {}",
+        time_text(a.create_time.as_ref()),
+        a.attester_subject
+    ));
+    lines.push(format!(
+        "expires:      {}",
+        a.expire_time
+            .as_ref()
+            .map_or_else(|| "never".to_owned(), format_time)
+    ));
+    lines.push(match &a.revoke_time {
+        Some(t) => format!("revoked:      {}: {}", format_time(t), a.revoke_reason),
+        None => "revoked:      no".into(),
+    });
+    lines.push(format!("valid:        {}", yes_no(a.valid)));
+    lines
+}
+
+/// An attestation as one row of a listing.
+pub fn attestation_row(a: &pb::Attestation) -> String {
+    format!(
+        "{}  dataset {}  {}@{}  {}  {}  {}",
+        a.id,
+        a.dataset_id,
+        a.policy_id,
+        a.policy_version,
+        method_text(a.method),
+        standing_text(a),
+        time_text(a.create_time.as_ref())
+    )
 }
 
 // ----- events ------------------------------------------------------------------------------------
@@ -369,5 +945,240 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(dataset_json(&unknown)["visibility"], 99);
+    }
+    fn step(name: &str) -> pb::PathStep {
+        pb::PathStep {
+            dataset_id: format!("id-{name}"),
+            name: name.into(),
+            version: "1".into(),
+            hidden: false,
+        }
+    }
+
+    fn hidden() -> pb::PathStep {
+        pb::PathStep {
+            hidden: true,
+            ..Default::default()
+        }
+    }
+
+    fn r1_offender(path: Vec<pb::PathStep>) -> pb::Offender {
+        pb::Offender {
+            kind: pb::OffenceKind::RestrictedModelOutput as i32,
+            path,
+            model_id: "deepseek-ai/DeepSeek-R1".into(),
+            source_index: 0,
+            match_rule: "canonical".into(),
+            matched: "deepseek-r1".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn paths_read_name_at_version_with_hidden_steps() {
+        assert_eq!(
+            path_text(&[step("top"), hidden(), step("r1-out")]),
+            "top@1 > [hidden dataset] > r1-out@1"
+        );
+        assert_eq!(path_text(&[step("only")]), "only@1");
+        assert_eq!(path_text(&[]), "(empty path)");
+    }
+
+    #[test]
+    fn offences_name_the_model_and_the_policy_entry() {
+        let restricted = offence_text(&r1_offender(vec![step("top"), step("r1-out")]));
+        assert_eq!(
+            restricted,
+            "restricted output: source 0 of r1-out@1 id-r1-out was generated by deepseek-ai/DeepSeek-R1, matching the policy's canonical id \"deepseek-r1\""
+        );
+        let derivative = offence_text(&pb::Offender {
+            match_rule: "pattern".into(),
+            matched: "deepseek-r1-*".into(),
+            derivative: true,
+            ..r1_offender(vec![step("top"), hidden()])
+        });
+        assert!(derivative.contains("of a [hidden dataset]"), "{derivative}");
+        assert!(derivative.contains("pattern \"deepseek-r1-*\" (a derivative"));
+        let reported = offence_text(&pb::Offender {
+            kind: pb::OffenceKind::ReportedContaminated as i32,
+            path: vec![step("top"), step("base")],
+            report_id: "rep-1".into(),
+            ..Default::default()
+        });
+        assert_eq!(
+            reported,
+            "reported contaminated: base@1 id-base, report rep-1"
+        );
+    }
+
+    #[test]
+    fn evaluation_text_starts_with_the_verdict_and_counts_what_is_left_out() {
+        let evaluation = pb::Evaluation {
+            verdict: pb::Verdict::Contaminated as i32,
+            dataset_id: "id-top".into(),
+            policy_id: "p".into(),
+            policy_version: "1".into(),
+            offenders: vec![r1_offender(vec![step("top"), step("mid"), step("r1-out")])],
+            offender_count: 3,
+            missing_attestations: vec![step("top"), hidden()],
+            missing_attestation_count: 5,
+            closure_size: 7,
+            ..Default::default()
+        };
+        let lines = evaluation_lines(&evaluation);
+        assert_eq!(lines[0], "CONTAMINATED");
+        let at = |text: &str| {
+            lines
+                .iter()
+                .position(|l| l == text)
+                .unwrap_or_else(|| panic!("no line {text:?} in {lines:#?}"))
+        };
+        let path = at("  top@1 > mid@1 > r1-out@1");
+        assert!(lines[path + 1].starts_with("    restricted output: source 0 of r1-out@1"));
+        assert!(at("  2 more offender(s) not listed") > path);
+        // Nothing to attest while the lineage offends: no hint to try.
+        let missing = at("missing attestations: 5");
+        assert_eq!(lines[missing + 1], "  top@1  id-top");
+        assert_eq!(lines[missing + 2], "  [hidden dataset]");
+        assert_eq!(
+            lines[missing + 3],
+            "  3 more dataset(s) without an attestation not listed"
+        );
+        at("attestations: none");
+        at("closure:      7 dataset(s), the evaluated one included");
+    }
+
+    #[test]
+    fn clean_and_exempt_evaluations() {
+        let clean = evaluation_lines(&pb::Evaluation {
+            verdict: pb::Verdict::Clean as i32,
+            attestation_ids: vec!["a1".into(), "a2".into()],
+            closure_size: 2,
+            ..Default::default()
+        });
+        assert_eq!(clean[0], "CLEAN");
+        assert!(clean.contains(&"offenders:    none".to_owned()));
+        assert!(clean.contains(&"missing attestations: none".to_owned()));
+        assert!(clean.contains(&"attestations: 2".to_owned()));
+        assert!(clean.contains(&"  a2".to_owned()));
+        assert!(!clean.iter().any(|l| l.starts_with("target:")));
+
+        let exempt = evaluation_lines(&pb::Evaluation {
+            verdict: pb::Verdict::Exempt as i32,
+            target_model: "DeepSeek-R1-Distill-Qwen-7B".into(),
+            target_exempt: true,
+            exemption: "DeepSeek-R1 and its derivatives".into(),
+            offenders: vec![r1_offender(vec![step("r1-out")])],
+            offender_count: 1,
+            ..Default::default()
+        });
+        assert_eq!(exempt[0], "EXEMPT");
+        assert!(exempt.contains(&"target:       DeepSeek-R1-Distill-Qwen-7B (exempt)".to_owned()));
+        assert!(
+            exempt
+                .iter()
+                .any(|l| l.starts_with("offenders:    1 (allowed"))
+        );
+        assert!(!exempt.iter().any(|l| l.contains("not listed")));
+        assert_eq!(verdict_text(42), "UNKNOWN VERDICT (42)");
+        assert_eq!(
+            evaluation_json(&pb::Evaluation {
+                verdict: pb::Verdict::Incomplete as i32,
+                ..Default::default()
+            })["verdict"],
+            "VERDICT_INCOMPLETE"
+        );
+    }
+
+    #[test]
+    fn contamination_shows_on_the_dataset() {
+        let report = pb::ContaminationReport {
+            id: "rep-1".into(),
+            reporter_subject: "auditor".into(),
+            effective: true,
+            statement: "R1 answers found".into(),
+            evidence: vec![pb::ContaminationEvidence {
+                uri: "https://x/audit".into(),
+                content_digest: String::new(),
+            }],
+            ..Default::default()
+        };
+        let lines = dataset_lines(&pb::Dataset {
+            contaminated: true,
+            contamination_reports: vec![report.clone()],
+            ..Default::default()
+        });
+        assert!(lines.iter().any(|l| l.starts_with("contaminated: yes")));
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("rep-1") && l.contains("effective"))
+        );
+        assert!(lines.contains(&"    evidence:  https://x/audit".to_owned()));
+
+        let clean = dataset_lines(&pb::Dataset::default());
+        assert!(!clean.iter().any(|l| l.contains("contaminat")));
+        let third_party = dataset_lines(&pb::Dataset {
+            contamination_reports: vec![pb::ContaminationReport {
+                effective: false,
+                reporter_organization_id: "org-2".into(),
+                ..report
+            }],
+            ..Default::default()
+        });
+        assert!(
+            third_party
+                .iter()
+                .any(|l| l.starts_with("contaminated: not by its owner (1 report(s)"))
+        );
+        assert!(
+            third_party
+                .iter()
+                .any(|l| l.contains("not effective (third party)"))
+        );
+    }
+
+    #[test]
+    fn attestations_say_whether_they_count() {
+        let valid = pb::Attestation {
+            id: "a1".into(),
+            method: pb::AttestationMethod::AutomatedScan as i32,
+            valid: true,
+            ..Default::default()
+        };
+        assert!(attestation_row(&valid).contains("automated-scan  valid"));
+        let lines = attestation_lines(&valid);
+        assert!(lines.contains(&"expires:      never".to_owned()));
+        assert!(lines.contains(&"revoked:      no".to_owned()));
+        let revoked = pb::Attestation {
+            valid: false,
+            revoke_time: Some(Timestamp::default()),
+            revoke_reason: "parent reported".into(),
+            ..valid.clone()
+        };
+        assert!(attestation_row(&revoked).contains("revoked"));
+        assert!(
+            attestation_lines(&revoked)
+                .contains(&"revoked:      1970-01-01T00:00:00.000000Z: parent reported".to_owned())
+        );
+        let expired = pb::Attestation {
+            valid: false,
+            ..valid
+        };
+        assert!(attestation_row(&expired).contains("expired"));
+        assert_eq!(
+            attestation_json(&expired)["method"],
+            "ATTESTATION_METHOD_AUTOMATED_SCAN"
+        );
+    }
+
+    #[test]
+    fn hidden_parents_are_not_shown_as_empty_ids() {
+        let source = pb::Source {
+            kind: pb::SourceKind::Dataset as i32,
+            parent_hidden: true,
+            ..Default::default()
+        };
+        assert_eq!(source_text(&source), "dataset [hidden dataset]");
     }
 }

@@ -485,3 +485,273 @@ async fn unreachable_server_exits_with_6() -> TestResult {
     assert!(run.stderr.contains("PROVENANCE_URL"), "{}", run.stderr);
     Ok(())
 }
+
+/// Registers a dataset and returns its id (`-q`).
+async fn register(registry: &Registry, name: &str, sources: &[&str]) -> TestResult<String> {
+    let digest = digest_of(name);
+    let mut args = vec![
+        "dataset",
+        "register",
+        "-q",
+        "--name",
+        name,
+        "--version",
+        "1",
+        "--digest",
+        &digest,
+    ];
+    for source in sources {
+        args.extend(["--source", source]);
+    }
+    let run = registry.run(&args).await?.ok();
+    Ok(run.stdout.trim().to_owned())
+}
+
+/// `--evidence` of a review report whose bytes are `text`.
+fn evidence_of(text: &str) -> String {
+    format!("https://example.org/reviews/{text}.pdf={}", digest_of(text))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_gate() -> TestResult {
+    let registry = Registry::start().await?;
+
+    // ----- the built-in policy -------------------------------------------------------------------
+    let policies = registry.run(&["policy", "list"]).await?.ok();
+    assert!(
+        policies
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("deepseek-r1-anti-distillation ") && l.contains("(built in)")),
+        "{}",
+        policies.stdout
+    );
+    let policy = registry
+        .run(&["policy", "get", "deepseek-r1-anti-distillation"])
+        .await?
+        .ok();
+    for expected in [
+        "clause:         You will not use the Model",
+        "clause sha256:  9c56576a2fdb18041d76077bb5fa3cc7544b14e2ae231eabbf233950f7c9cd8e",
+        "record:       CA-P-012027",
+        "canonical:    deepseek-r1",
+        "exempt:         DeepSeek-R1 and its derivatives",
+    ] {
+        assert!(
+            policy.stdout.contains(expected),
+            "{expected}\n{}",
+            policy.stdout
+        );
+    }
+    let unknown = registry
+        .run(&["policy", "get", "no-such-policy"])
+        .await?
+        .expect_code(3);
+    assert!(
+        unknown.stderr.contains("provctl policy list"),
+        "{}",
+        unknown.stderr
+    );
+
+    // ----- a chain reaching DeepSeek-R1's outputs: r1-out <- child <- grandchild ----------------
+    let r1 = register(&registry, "r1-out", &["model=deepseek-ai/DeepSeek-R1"]).await?;
+    let child = register(&registry, "child", &[&format!("dataset={r1}")]).await?;
+    let grandchild = register(&registry, "grandchild", &[&format!("dataset={child}")]).await?;
+
+    let verdict = registry
+        .run(&["policy", "evaluate", &grandchild])
+        .await?
+        .expect_code(7);
+    let lines: Vec<&str> = verdict.stdout.lines().collect();
+    assert_eq!(lines[0], "CONTAMINATED", "{}", verdict.stdout);
+    let path = lines
+        .iter()
+        .position(|l| l.trim() == "grandchild@1 > child@1 > r1-out@1")
+        .ok_or_else(|| format!("no path of three names:\n{}", verdict.stdout))?;
+    let reason = lines[path + 1];
+    assert!(
+        reason.contains("deepseek-ai/DeepSeek-R1")
+            && reason.contains("\"deepseek-r1\"")
+            && reason.contains(&r1),
+        "{reason}"
+    );
+    assert!(verdict.stdout.contains("closure:      3 dataset(s)"));
+
+    let json = registry
+        .run(&["--output", "json", "policy", "evaluate", &grandchild])
+        .await?
+        .expect_code(7)
+        .json()?;
+    assert_eq!(json["verdict"], "VERDICT_CONTAMINATED");
+    assert_eq!(json["offender_count"], 1);
+    assert_eq!(json["offenders"][0]["path"][2]["dataset_id"], r1.as_str());
+
+    // The owner cannot attest what its own lineage contradicts.
+    let refused = registry
+        .run(&[
+            "attest",
+            "record",
+            &grandchild,
+            "--method",
+            "manual-review",
+            "--evidence",
+            &evidence_of("grandchild"),
+            "--statement",
+            "no DeepSeek-R1 output",
+        ])
+        .await?
+        .expect_code(5);
+    assert!(refused.stderr.contains(&r1), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("provctl policy evaluate"),
+        "{}",
+        refused.stderr
+    );
+
+    // Training DeepSeek-R1's own derivative with its outputs is allowed.
+    let exempt = registry
+        .run(&[
+            "policy",
+            "evaluate",
+            &grandchild,
+            "--target",
+            "DeepSeek-R1-Distill-Qwen-7B",
+        ])
+        .await?
+        .ok();
+    assert!(exempt.stdout.starts_with("EXEMPT\n"), "{}", exempt.stdout);
+    assert!(exempt.stdout.contains("exemption:"), "{}", exempt.stdout);
+
+    // ----- a clean chain: base <- derived ---------------------------------------------------------
+    let base = register(&registry, "base", &["human"]).await?;
+    let derived = register(&registry, "derived", &[&format!("dataset={base}")]).await?;
+
+    let unattested = registry
+        .run(&["policy", "evaluate", &derived])
+        .await?
+        .expect_code(8);
+    assert!(unattested.stdout.starts_with("INCOMPLETE\n"));
+    assert!(unattested.stdout.contains("missing attestations: 2"));
+    assert!(unattested.stdout.contains(&format!("base@1  {base}")));
+
+    let mut attestations = Vec::new();
+    for (id, name) in [(&base, "base"), (&derived, "derived")] {
+        let recorded = registry
+            .run(&[
+                "attest",
+                "record",
+                id,
+                "-q",
+                "--method",
+                "process-audit",
+                "--evidence",
+                &evidence_of(name),
+                "--statement",
+                "written by our annotators; no model output",
+            ])
+            .await?
+            .ok();
+        attestations.push(recorded.stdout.trim().to_owned());
+    }
+    let clean = registry.run(&["policy", "evaluate", &derived]).await?.ok();
+    assert!(clean.stdout.starts_with("CLEAN\n"), "{}", clean.stdout);
+    for id in &attestations {
+        assert!(clean.stdout.contains(id.as_str()), "{}", clean.stdout);
+    }
+    assert!(clean.stdout.contains("closure:      2 dataset(s)"));
+
+    let shown = registry
+        .run(&["attest", "get", &attestations[0]])
+        .await?
+        .ok();
+    assert!(shown.stdout.contains("method:       process-audit"));
+    assert!(shown.stdout.contains("valid:        yes"));
+    let listed = registry
+        .run(&["attest", "list", "--dataset", &base, "--all"])
+        .await?
+        .ok();
+    assert_eq!(listed.stdout.lines().count(), 1, "{}", listed.stdout);
+    let ours = registry.run(&["attest", "list"]).await?.ok();
+    assert_eq!(ours.stdout.lines().count(), 2, "{}", ours.stdout);
+
+    // ----- the owner reports the clean parent contaminated ---------------------------------------
+    let report = registry
+        .run(&[
+            "dataset",
+            "report",
+            &base,
+            "--statement",
+            "annotators pasted DeepSeek-R1 answers",
+            "--evidence",
+            "https://example.org/audit/42",
+        ])
+        .await?
+        .ok();
+    assert!(
+        report.stdout.contains("effective:    yes"),
+        "{}",
+        report.stdout
+    );
+    let report_id = report
+        .stdout
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("id:")
+        .trim()
+        .to_owned();
+    let got = registry.run(&["dataset", "get", &base]).await?.ok();
+    assert!(got.stdout.contains("contaminated: yes"), "{}", got.stdout);
+    assert!(got.stdout.contains(&report_id), "{}", got.stdout);
+    assert!(got.stdout.contains("https://example.org/audit/42"));
+
+    let reported = registry
+        .run(&["policy", "evaluate", &derived])
+        .await?
+        .expect_code(7);
+    assert!(reported.stdout.starts_with("CONTAMINATED\n"));
+    assert!(
+        reported.stdout.contains("derived@1 > base@1"),
+        "{}",
+        reported.stdout
+    );
+    assert!(
+        reported.stdout.contains("reported contaminated"),
+        "{}",
+        reported.stdout
+    );
+
+    // ----- revoking, and flags refused before any call --------------------------------------------
+    let revoked = registry
+        .run(&[
+            "attest",
+            "revoke",
+            &attestations[1],
+            "--reason",
+            "its parent was reported contaminated",
+        ])
+        .await?
+        .ok();
+    assert!(
+        revoked.stdout.contains("valid:        no"),
+        "{}",
+        revoked.stdout
+    );
+    registry
+        .run(&[
+            "attest",
+            "record",
+            &base,
+            "--method",
+            "manual-review",
+            "--evidence",
+            "https://example.org/no-digest",
+            "--statement",
+            "x",
+        ])
+        .await?
+        .expect_code(2);
+
+    registry.stop().await?;
+    Ok(())
+}

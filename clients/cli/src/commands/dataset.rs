@@ -1,13 +1,16 @@
-//! `provctl dataset register|get|list`.
+//! `provctl dataset register|get|list|report`.
 
 use provenance_registry::proto::v1 as pb;
 use serde_json::json;
 
 use super::print_lines;
-use crate::cli::{DatasetCommand, ListDatasetsArgs, RegisterArgs};
+use crate::cli::{DatasetCommand, ListDatasetsArgs, RegisterArgs, ReportArgs};
 use crate::client::Connection;
 use crate::error::CliError;
-use crate::output::{Printer, dataset_json, dataset_lines, dataset_row};
+use crate::output::{
+    Printer, contamination_report_json, contamination_report_lines, dataset_json, dataset_lines,
+    dataset_row,
+};
 use crate::source::SourceArg;
 
 /// Runs one `dataset` subcommand.
@@ -33,7 +36,31 @@ pub async fn run(
             Ok(())
         }
         DatasetCommand::List(args) => list(conn, args, out).await,
+        DatasetCommand::Report(args) => report(conn, args, out).await,
     }
+}
+
+fn report_request(args: ReportArgs) -> pb::ReportContaminationRequest {
+    pb::ReportContaminationRequest {
+        dataset_id: args.id.to_string(),
+        statement: args.statement,
+        evidence: args.evidence.iter().map(|e| e.to_proto()).collect(),
+    }
+}
+
+async fn report(conn: &Connection, args: ReportArgs, out: &mut Printer) -> Result<(), CliError> {
+    let report = conn
+        .datasets()
+        .report_contamination(report_request(args))
+        .await
+        .map_err(|s| conn.fail(s))?
+        .into_inner();
+    if out.is_json() {
+        out.json(&contamination_report_json(&report))?;
+    } else {
+        print_lines(out, contamination_report_lines(&report))?;
+    }
+    Ok(())
 }
 
 /// The registration request for the flags: parents first, then the other sources, each group in
@@ -173,5 +200,28 @@ mod tests {
             ]
         );
         assert_eq!(request.sources[0].dataset_id, parent.to_string());
+    }
+
+    #[test]
+    fn report_request_carries_statement_and_evidence() {
+        let id = Uuid::now_v7();
+        let request = report_request(ReportArgs {
+            id,
+            statement: "R1 traces found".into(),
+            evidence: vec![
+                "https://x/scan.log".parse().expect("a bare URI"),
+                format!("https://x/b=sha256:{}", "0".repeat(64))
+                    .parse()
+                    .expect("a URI and a digest"),
+            ],
+        });
+        assert_eq!(request.dataset_id, id.to_string());
+        assert_eq!(request.statement, "R1 traces found");
+        assert_eq!(request.evidence.len(), 2);
+        assert_eq!(request.evidence[0].content_digest, "");
+        assert_eq!(
+            request.evidence[1].content_digest,
+            format!("sha256:{}", "0".repeat(64))
+        );
     }
 }

@@ -1,0 +1,195 @@
+//! `provctl attest record|get|list|revoke`.
+
+use chrono::{DateTime, Utc};
+use provenance_registry::proto::v1 as pb;
+use serde_json::json;
+use tonic::{Code, Status};
+
+use super::policy::with_policy_hint;
+use super::print_lines;
+use crate::cli::{AttestCommand, ListAttestationsArgs, MethodArg, RecordAttestationArgs};
+use crate::client::Connection;
+use crate::error::CliError;
+use crate::output::{Printer, attestation_json, attestation_lines, attestation_row};
+
+/// Runs one `attest` subcommand.
+pub async fn run(
+    conn: &Connection,
+    command: AttestCommand,
+    out: &mut Printer,
+) -> Result<(), CliError> {
+    let mut client = conn.attestations();
+    let attestation = match command {
+        AttestCommand::Record(args) => {
+            let quiet = args.quiet;
+            let dataset_id = args.id;
+            let attestation = client
+                .record_attestation(record_request(args))
+                .await
+                .map_err(|s| conn.fail(with_record_hint(with_policy_hint(s), dataset_id)))?
+                .into_inner();
+            if quiet {
+                out.line(&attestation.id)?;
+                return Ok(());
+            }
+            attestation
+        }
+        AttestCommand::Get { id } => client
+            .get_attestation(pb::GetAttestationRequest { id: id.to_string() })
+            .await
+            .map_err(|s| conn.fail(s))?
+            .into_inner(),
+        AttestCommand::List(args) => return list(conn, args, out).await,
+        AttestCommand::Revoke { id, reason } => client
+            .revoke_attestation(pb::RevokeAttestationRequest {
+                id: id.to_string(),
+                reason,
+            })
+            .await
+            .map_err(|s| conn.fail(s))?
+            .into_inner(),
+    };
+    if out.is_json() {
+        out.json(&attestation_json(&attestation))?;
+    } else {
+        print_lines(out, attestation_lines(&attestation))?;
+    }
+    Ok(())
+}
+
+fn record_request(args: RecordAttestationArgs) -> pb::RecordAttestationRequest {
+    pb::RecordAttestationRequest {
+        dataset_id: args.id.to_string(),
+        policy_id: args.policy,
+        policy_version: args.policy_version.unwrap_or_default(),
+        method: method_to_proto(args.method) as i32,
+        evidence: args.evidence.iter().map(|e| e.to_proto()).collect(),
+        statement: args.statement,
+        expire_time: args.expires.map(timestamp),
+    }
+}
+
+fn method_to_proto(method: MethodArg) -> pb::AttestationMethod {
+    match method {
+        MethodArg::ManualReview => pb::AttestationMethod::ManualReview,
+        MethodArg::AutomatedScan => pb::AttestationMethod::AutomatedScan,
+        MethodArg::SupplierDeclaration => pb::AttestationMethod::SupplierDeclaration,
+        MethodArg::ProcessAudit => pb::AttestationMethod::ProcessAudit,
+    }
+}
+
+fn timestamp(time: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: time.timestamp(),
+        // Below one second, so it fits.
+        nanos: time.timestamp_subsec_nanos() as i32,
+    }
+}
+
+/// A refused attestation keeps the server's message, which lists the offending paths, and says
+/// where to look further.
+fn with_record_hint(status: Status, dataset_id: uuid::Uuid) -> Status {
+    if status.code() == Code::FailedPrecondition {
+        return Status::new(
+            Code::FailedPrecondition,
+            format!(
+                "{}; `provctl policy evaluate {dataset_id}` shows the verdict and every offending path",
+                status.message()
+            ),
+        );
+    }
+    status
+}
+
+async fn list(
+    conn: &Connection,
+    args: ListAttestationsArgs,
+    out: &mut Printer,
+) -> Result<(), CliError> {
+    let mut client = conn.attestations();
+    let mut page_token = args.page_token.unwrap_or_default();
+    let mut all = Vec::new();
+    loop {
+        let page = client
+            .list_attestations(pb::ListAttestationsRequest {
+                dataset_id: args.dataset.map(|id| id.to_string()).unwrap_or_default(),
+                page_size: args.page_size.unwrap_or(0),
+                page_token: page_token.clone(),
+            })
+            .await
+            .map_err(|s| conn.fail(s))?
+            .into_inner();
+        if !out.is_json() {
+            for attestation in &page.attestations {
+                out.line(attestation_row(attestation))?;
+            }
+        }
+        all.extend(page.attestations);
+        page_token = page.next_page_token;
+        if !args.all || page_token.is_empty() {
+            break;
+        }
+    }
+    if out.is_json() {
+        out.json(&json!({
+            "attestations": all.iter().map(attestation_json).collect::<Vec<_>>(),
+            "next_page_token": page_token,
+        }))?;
+    } else if !page_token.is_empty() {
+        eprintln!("more attestations: pass --page-token {page_token}, or --all");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::EvidenceArg;
+    use uuid::Uuid;
+
+    #[test]
+    fn record_request_carries_the_flags() {
+        let id = Uuid::now_v7();
+        let digest = format!("sha256:{}", "ab".repeat(32));
+        let expires = DateTime::parse_from_rfc3339("2027-01-01T00:00:00.5Z")
+            .expect("a valid time")
+            .with_timezone(&Utc);
+        let request = record_request(RecordAttestationArgs {
+            id,
+            method: MethodArg::SupplierDeclaration,
+            evidence: vec![EvidenceArg {
+                uri: "https://x/contract.pdf".into(),
+                digest: digest.clone(),
+            }],
+            statement: "no R1 output".into(),
+            policy: "p".into(),
+            policy_version: Some("1".into()),
+            expires: Some(expires),
+            quiet: false,
+        });
+        assert_eq!(request.dataset_id, id.to_string());
+        assert_eq!(
+            request.method,
+            pb::AttestationMethod::SupplierDeclaration as i32
+        );
+        assert_eq!(request.evidence[0].content_digest, digest);
+        assert_eq!(request.policy_version, "1");
+        let expiry = request.expire_time.expect("an expiry");
+        assert_eq!((expiry.seconds, expiry.nanos), (1_798_761_600, 500_000_000));
+    }
+
+    #[test]
+    fn refusals_point_to_evaluate() {
+        let id = Uuid::now_v7();
+        let refused = with_record_hint(Status::failed_precondition("path a > b"), id);
+        assert_eq!(refused.code(), Code::FailedPrecondition);
+        assert!(refused.message().starts_with("path a > b"));
+        assert!(
+            refused
+                .message()
+                .contains(&format!("provctl policy evaluate {id}"))
+        );
+        let other = with_record_hint(Status::permission_denied("x"), id);
+        assert_eq!(other.message(), "x");
+    }
+}

@@ -1,0 +1,192 @@
+//! `provctl policy list|get|evaluate`.
+
+use provenance_registry::proto::v1 as pb;
+use serde_json::json;
+use tonic::{Code, Status};
+
+use super::print_lines;
+use crate::cli::{EvaluateArgs, PolicyCommand};
+use crate::client::Connection;
+use crate::error::{CliError, exit};
+use crate::output::{
+    Printer, evaluation_json, evaluation_lines, policy_json, policy_lines, policy_row,
+};
+
+/// Runs one `policy` subcommand; the exit code tells `evaluate`'s verdict.
+pub async fn run(
+    conn: &Connection,
+    command: PolicyCommand,
+    out: &mut Printer,
+) -> Result<u8, CliError> {
+    let mut client = conn.policies();
+    match command {
+        PolicyCommand::List => {
+            let policies = client
+                .list_policies(pb::ListPoliciesRequest {})
+                .await
+                .map_err(|s| conn.fail(s))?
+                .into_inner()
+                .policies;
+            if out.is_json() {
+                out.json(&json!({
+                    "policies": policies.iter().map(policy_json).collect::<Vec<_>>(),
+                }))?;
+            } else {
+                for policy in &policies {
+                    out.line(policy_row(policy))?;
+                }
+                if policies.is_empty() {
+                    eprintln!("no policies are loaded");
+                }
+            }
+        }
+        PolicyCommand::Get { id, version } => {
+            let policy = client
+                .get_policy(pb::GetPolicyRequest {
+                    id,
+                    version: version.unwrap_or_default(),
+                })
+                .await
+                .map_err(|s| conn.fail(with_policy_hint(s)))?
+                .into_inner();
+            if out.is_json() {
+                out.json(&policy_json(&policy))?;
+            } else {
+                print_lines(out, policy_lines(&policy))?;
+            }
+        }
+        PolicyCommand::Evaluate(args) => return evaluate(conn, args, out).await,
+    }
+    Ok(exit::SUCCESS)
+}
+
+async fn evaluate(
+    conn: &Connection,
+    args: EvaluateArgs,
+    out: &mut Printer,
+) -> Result<u8, CliError> {
+    let evaluation = conn
+        .policies()
+        .evaluate_dataset(evaluate_request(args))
+        .await
+        .map_err(|s| conn.fail(with_policy_hint(s)))?
+        .into_inner();
+    let code = verdict_exit_code(evaluation.verdict);
+    let printed = if out.is_json() {
+        out.json(&evaluation_json(&evaluation))
+            .map_err(CliError::from)
+    } else {
+        print_lines(out, evaluation_lines(&evaluation))
+    };
+    match printed {
+        // A reader that stopped after the verdict line has what it wanted; the code still counts.
+        Err(e) if e.is_broken_pipe() => {}
+        other => other?,
+    }
+    if code == exit::OTHER {
+        eprintln!(
+            "provctl: the server gave a verdict this provctl does not know ({}); upgrade provctl",
+            evaluation.verdict
+        );
+    }
+    Ok(code)
+}
+
+fn evaluate_request(args: EvaluateArgs) -> pb::EvaluateDatasetRequest {
+    pb::EvaluateDatasetRequest {
+        dataset_id: args.id.to_string(),
+        policy_id: args.policy,
+        policy_version: args.policy_version.unwrap_or_default(),
+        target_model: args.target.unwrap_or_default(),
+    }
+}
+
+/// The exit code of a verdict: 0 for CLEAN and EXEMPT, [`exit::CONTAMINATED`] and
+/// [`exit::INCOMPLETE`] for the others. A verdict this client does not know must not pass a gate:
+/// it is [`exit::OTHER`].
+pub fn verdict_exit_code(verdict: i32) -> u8 {
+    match pb::Verdict::try_from(verdict) {
+        Ok(pb::Verdict::Clean | pb::Verdict::Exempt) => exit::SUCCESS,
+        Ok(pb::Verdict::Contaminated) => exit::CONTAMINATED,
+        Ok(pb::Verdict::Incomplete) => exit::INCOMPLETE,
+        Ok(pb::Verdict::Unspecified) | Err(_) => exit::OTHER,
+    }
+}
+
+/// Adds to an unknown policy (or version) what to do about it; other statuses pass unchanged.
+pub fn with_policy_hint(status: Status) -> Status {
+    let message = status.message();
+    if status.code() == Code::NotFound && message.starts_with("policy ") {
+        return Status::new(
+            Code::NotFound,
+            format!("{message}; `provctl policy list` shows the loaded policies and versions"),
+        );
+    }
+    if status.code() == Code::InvalidArgument && message.starts_with("policy_version") {
+        return Status::new(
+            Code::InvalidArgument,
+            format!("{message}; pass --policy-version"),
+        );
+    }
+    status
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    #[test]
+    fn verdicts_have_exit_codes_for_ci_gates() {
+        assert_eq!(verdict_exit_code(pb::Verdict::Clean as i32), 0);
+        assert_eq!(verdict_exit_code(pb::Verdict::Exempt as i32), 0);
+        assert_eq!(verdict_exit_code(pb::Verdict::Contaminated as i32), 7);
+        assert_eq!(verdict_exit_code(pb::Verdict::Incomplete as i32), 8);
+        // Unknown verdicts fail closed.
+        assert_eq!(verdict_exit_code(pb::Verdict::Unspecified as i32), 1);
+        assert_eq!(verdict_exit_code(99), 1);
+    }
+
+    #[test]
+    fn verdict_codes_differ_from_error_codes() {
+        let errors = [
+            exit::OTHER,
+            exit::USAGE,
+            exit::NOT_FOUND,
+            exit::ACCESS,
+            exit::REFUSED,
+            exit::UNAVAILABLE,
+        ];
+        assert!(!errors.contains(&exit::CONTAMINATED));
+        assert!(!errors.contains(&exit::INCOMPLETE));
+        assert_ne!(exit::CONTAMINATED, exit::INCOMPLETE);
+    }
+
+    #[test]
+    fn request_carries_the_flags() {
+        let id = Uuid::now_v7();
+        let request = evaluate_request(EvaluateArgs {
+            id,
+            policy: "p".into(),
+            policy_version: None,
+            target: Some("DeepSeek-R1-Distill-Qwen-7B".into()),
+        });
+        assert_eq!(request.dataset_id, id.to_string());
+        assert_eq!(request.policy_id, "p");
+        assert_eq!(request.policy_version, "");
+        assert_eq!(request.target_model, "DeepSeek-R1-Distill-Qwen-7B");
+    }
+
+    #[test]
+    fn unknown_policies_get_a_hint() {
+        let hinted = with_policy_hint(Status::not_found("policy \"x\" not found"));
+        assert_eq!(hinted.code(), Code::NotFound);
+        assert!(hinted.message().contains("provctl policy list"));
+        let version = with_policy_hint(Status::invalid_argument(
+            "policy_version: is required: policy \"x\" has versions \"1\", \"2\"",
+        ));
+        assert!(version.message().contains("--policy-version"));
+        let other = with_policy_hint(Status::not_found("dataset 1 not found"));
+        assert_eq!(other.message(), "dataset 1 not found");
+    }
+}
