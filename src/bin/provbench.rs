@@ -1,6 +1,6 @@
 //! `provbench`: a load generator for provenance-registry. It measures, over gRPC and under a fixed
 //! number of concurrent callers, how many calls per second the registry answers and how long they
-//! take (p50, p99, max), for four scenarios:
+//! take (p50, p99, max), for five scenarios:
 //!
 //! - `health`: `grpc.health.v1.Health/Check`, which touches neither tokens nor the database. It is
 //!   the floor of the RPC stack, and every other figure is also given as a ratio of it.
@@ -9,6 +9,23 @@
 //! - `get`: `DatasetService.GetDataset` on random registered ids.
 //! - `lineage`: builds a layered graph of `--lineage-nodes` datasets through the API, then walks it
 //!   upstream from its last layer with `GetLineage` (pages of 1000); one call is one full walk.
+//! - `evaluate` (not in the default list: it builds 2 x `--evaluate-nodes` datasets, about a
+//!   minute here): `PolicyService.EvaluateDataset` under the built-in DeepSeek-R1 policy, on the
+//!   last registered dataset (a leaf) of two graphs registered through the API, each in waves of
+//!   256 so that every parent exists before its children:
+//!   - `evaluate-random`: each dataset names 1 to 3 parents drawn uniformly from every dataset of
+//!     the earlier waves. Its upstream closure is small (a few hundred datasets typically): most
+//!     random paths reach the roots within a few steps.
+//!   - `evaluate-deep`: each dataset names 1 to 3 parents among the 8 datasets that precede it by
+//!     one wave (indices `i-263..=i-256`), a narrow band sliding down the whole graph, so that the
+//!     leaf's closure holds most of the graph (about three quarters of it).
+//!
+//!   A few datasets of the first wave (the roots) declare a `MODEL_GENERATED` source naming
+//!   `deepseek-ai/DeepSeek-R1`, so that evaluation has offenders to find shortest paths to. After
+//!   3 warm-up calls, each leaf is evaluated sequentially for `--duration` seconds, then with
+//!   `--evaluate-concurrency` callers. The report gives build times, the `closure_size`, verdict
+//!   and `offender_count` the server answered (every answer must match the first), and whether the
+//!   sequential evaluations met the goal of under 1 s each (their maximum).
 //!
 //! By default it starts the real server in-process on a free loopback port with a fresh data
 //! directory (removed at the end) and bootstraps an organisation; the server then shares the
@@ -20,7 +37,13 @@
 //! ```text
 //! cargo run --release --bin provbench -- --concurrency 32
 //! cargo run --release --bin provbench -- --scenarios health,get --duration 10 --json
+//! cargo run --release --bin provbench -- --scenarios health,evaluate --duration 5
+//! cargo run --release --bin provbench -- --scenarios evaluate --evaluate-nodes 20000 --keep-data
 //! ```
+//!
+//! `--keep-data` leaves the in-process server's data directory in place (its path is printed), so
+//! that its `registry.db` can be examined afterwards, e.g. with the `sqlite3` command-line shell.
+//! `--seed` makes the random choices, and so the graphs' shapes, reproducible.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -35,6 +58,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 use pb::dataset_service_client::DatasetServiceClient;
 use pb::lineage_service_client::LineageServiceClient;
+use pb::policy_service_client::PolicyServiceClient;
 use provenance_registry::proto::v1 as pb;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -57,6 +81,21 @@ const LINEAGE_PAGE: i32 = 1000;
 const GET_SEED: usize = 1000;
 /// How long the in-process server gets to finish its calls and stop.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+/// Datasets per registration wave of the evaluation graphs. A constant, not a function of the
+/// concurrency, so that the graphs' shapes depend on `--seed` and `--evaluate-nodes` alone.
+const EVALUATE_WAVE: usize = 256;
+/// How many of the datasets one wave back the deep variant picks its parents from.
+const EVALUATE_DEEP_WINDOW: usize = 8;
+/// Roots of each evaluation graph that declare a restricted model's output.
+const EVALUATE_OFFENDERS: usize = 8;
+/// Evaluations before the measured ones: the first fills SQLite's page cache.
+const EVALUATE_WARMUP: usize = 3;
+/// The goal per evaluation (the issue's): under one second on SQLite.
+const EVALUATE_GOAL: Duration = Duration::from_secs(1);
+/// The built-in policy evaluated; its version is left empty (only one is loaded).
+const EVALUATE_POLICY: &str = "deepseek-r1-anti-distillation";
+/// The model named by the restricted sources, as Hugging Face spells it.
+const RESTRICTED_MODEL: &str = "deepseek-ai/DeepSeek-R1";
 
 /// Load generator for provenance-registry: calls/s and latency per scenario.
 #[derive(Debug, Parser)]
@@ -79,6 +118,10 @@ struct Args {
     /// walk is heavy.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
     lineage_concurrency: Option<u32>,
+    /// Callers of the `evaluate` scenario's second run (the first is sequential); default: the
+    /// smaller of `--concurrency` and 4 (the server's read pool). 1 skips the second run.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    evaluate_concurrency: Option<u32>,
     /// Callers sharing one HTTP/2 connection.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
     callers_per_connection: u32,
@@ -88,6 +131,16 @@ struct Args {
     /// Datasets in the lineage graph.
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
     lineage_nodes: u64,
+    /// Datasets in each of the two `evaluate` graphs.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
+    evaluate_nodes: u64,
+    /// Seed of the random choices (graph shapes, ids picked); default: drawn from the clock.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Keep the in-process server's data directory instead of removing it at the end (its path is
+    /// printed); no effect with `--target`.
+    #[arg(long)]
+    keep_data: bool,
     /// Scenarios to run, in this order.
     #[arg(
         long,
@@ -107,6 +160,7 @@ enum Scenario {
     Register,
     Get,
     Lineage,
+    Evaluate,
 }
 
 impl Scenario {
@@ -116,6 +170,7 @@ impl Scenario {
             Scenario::Register => "register",
             Scenario::Get => "get",
             Scenario::Lineage => "lineage",
+            Scenario::Evaluate => "evaluate",
         }
     }
 }
@@ -123,9 +178,11 @@ impl Scenario {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    // Warnings only: the server's per-call logging would otherwise be measured too.
+    // Warnings only: the server's per-call logging would otherwise be measured too. Not sqlx's
+    // slow-statement warnings either: each repeats a whole statement, and `evaluate` makes one per
+    // call on a deep graph; the table gives the latencies (`RUST_LOG=warn` shows them again).
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sqlx::query=error"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -167,7 +224,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     // Stop the server and remove its data before printing, and even when the benchmark failed, so
     // that neither an error nor a closed standard output leaves them behind.
     if let Some(server) = target.in_process {
-        server.stop().await;
+        server.stop(args.keep_data).await;
     }
     let report = outcome?;
     let mut stdout = std::io::stdout().lock();
@@ -215,7 +272,8 @@ struct InProcess {
 }
 
 impl InProcess {
-    async fn stop(self) {
+    /// Stops the server; removes its data directory unless `keep`.
+    async fn stop(self, keep: bool) {
         let _ = self.stop.send(());
         let mut server = self.server;
         match tokio::time::timeout(STOP_TIMEOUT, &mut server).await {
@@ -229,7 +287,15 @@ impl InProcess {
                 server.abort();
             }
         }
-        remove_dir(&self.dir);
+        if keep {
+            eprintln!(
+                "provbench: data kept in {} (database {})",
+                self.dir.display(),
+                self.dir.join("registry.db").display()
+            );
+        } else {
+            remove_dir(&self.dir);
+        }
     }
 }
 
@@ -380,8 +446,12 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
         .lineage_concurrency
         .map_or(concurrency.min(4), |n| n as usize);
     let callers_per_connection = args.callers_per_connection as usize;
+    let evaluate_concurrency = args
+        .evaluate_concurrency
+        .map_or(concurrency.min(4), |n| n as usize);
     let connections = concurrency
         .max(lineage_concurrency)
+        .max(evaluate_concurrency)
         .div_ceil(callers_per_connection);
     let auth: Auth = format!("Bearer {}", token.trim())
         .parse()
@@ -395,12 +465,14 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
         duration: Duration::from_secs(args.duration),
         // The tail of a v7 UUID is random, unlike its head (the time).
         tag: simple[simple.len() - 12..].to_owned(),
-        seed: run_id.as_u128() as u64,
+        seed: args.seed.unwrap_or(run_id.as_u128() as u64),
     };
+    eprintln!("provbench: seed {}", bench.seed);
 
     let mut results: Vec<Stats> = Vec::new();
     let mut registered: Vec<String> = Vec::new();
     let mut lineage_info: Option<Value> = None;
+    let mut evaluate_info: Vec<EvaluationReport> = Vec::new();
     for &scenario in &args.scenarios {
         let callers = if scenario == Scenario::Lineage {
             lineage_concurrency
@@ -496,6 +568,24 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
                 }));
                 stats
             }
+            Scenario::Evaluate => {
+                // Two rows per shape (one when sequential is all that was asked for), so they are
+                // added here rather than through the single `stats` below.
+                for shape in [Shape::Random, Shape::Deep] {
+                    let graph = build_evaluation_graph(
+                        &bench,
+                        shape,
+                        args.evaluate_nodes as usize,
+                        concurrency,
+                    )
+                    .await?;
+                    let (rows, report) =
+                        measure_evaluation(&bench, &graph, evaluate_concurrency).await?;
+                    results.extend(rows);
+                    evaluate_info.push(report);
+                }
+                continue;
+            }
         };
         results.push(stats);
     }
@@ -514,9 +604,11 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
             "duration_s": args.duration,
             "connections": bench.channels.len(),
             "callers_per_connection": callers_per_connection,
+            "seed": bench.seed,
             "note": "calls, calls_per_s and latencies count successful calls only; ratio_to_health is calls_per_s over that of health",
             "scenarios": results.iter().map(|s| s.to_json(health)).collect::<Vec<_>>(),
             "lineage": lineage_info,
+            "evaluate": evaluate_info.iter().map(EvaluationReport::to_json).collect::<Vec<_>>(),
         });
         return Ok(format!("{}\n", serde_json::to_string_pretty(&report)?));
     }
@@ -525,9 +617,10 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
     writeln!(out, "setup: {description}")?;
     writeln!(
         out,
-        "{} connection(s), {callers_per_connection} callers per connection; calls and \
+        "{} connection(s), {callers_per_connection} callers per connection, seed {}; calls and \
          latencies count successful calls only; `vs health` is calls/s over health's calls/s",
-        bench.channels.len()
+        bench.channels.len(),
+        bench.seed
     )?;
     if let Some(info) = &lineage_info {
         writeln!(
@@ -545,12 +638,15 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
             info["nodes_per_walk_max"],
         )?;
     }
+    for report in &evaluate_info {
+        writeln!(out, "{}", report.describe())?;
+    }
     for stats in &results {
         for (code, (count, message)) in &stats.errors {
             writeln!(
                 out,
                 "errors in {}: {count} x {code}, e.g. {message:?}",
-                stats.scenario.name()
+                stats.name
             )?;
         }
     }
@@ -597,6 +693,8 @@ trait Worker: Send + 'static {
 /// The measurements of one scenario.
 struct Stats {
     scenario: Scenario,
+    /// The row's name: the scenario's, or for `evaluate` the graph's (`evaluate-deep`).
+    name: String,
     concurrency: usize,
     elapsed: Duration,
     /// Latencies of the successful calls, microseconds, sorted.
@@ -630,7 +728,7 @@ impl Stats {
 
     fn to_json(&self, health: Option<f64>) -> Value {
         json!({
-            "scenario": self.scenario.name(),
+            "scenario": self.name,
             "concurrency": self.concurrency,
             "elapsed_s": round3(self.elapsed.as_secs_f64()),
             "calls": self.calls(),
@@ -692,6 +790,7 @@ async fn drive<W: Worker>(
         workers,
         Stats {
             scenario,
+            name: scenario.name().to_owned(),
             concurrency,
             elapsed,
             latencies_us,
@@ -874,6 +973,74 @@ impl Worker for LineageWorker {
     }
 }
 
+/// What an evaluation answered that must not change while the registry does not: the same state
+/// always gives the same answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Judgement {
+    closure_size: i32,
+    verdict: i32,
+    offender_count: i32,
+    missing_attestation_count: i32,
+}
+
+impl Judgement {
+    fn verdict_name(&self) -> &'static str {
+        pb::Verdict::try_from(self.verdict).map_or("unknown", |v| v.as_str_name())
+    }
+}
+
+struct EvaluateWorker {
+    client: PolicyServiceClient<Channel>,
+    auth: Auth,
+    dataset_id: String,
+    /// The first answer (from the warm-up); every later one must equal it.
+    expected: Option<Judgement>,
+}
+
+impl Worker for EvaluateWorker {
+    async fn call(&mut self) -> Result<(), Failure> {
+        let request = pb::EvaluateDatasetRequest {
+            dataset_id: self.dataset_id.clone(),
+            policy_id: EVALUATE_POLICY.into(),
+            policy_version: String::new(),
+            target_model: String::new(),
+        };
+        let answer = self
+            .client
+            .evaluate_dataset(authorized(request, &self.auth))
+            .await?
+            .into_inner();
+        if answer.dataset_id != self.dataset_id {
+            return Err(check_failed(format!(
+                "evaluated {}, got an evaluation of {}",
+                self.dataset_id, answer.dataset_id
+            )));
+        }
+        let seen = Judgement {
+            closure_size: answer.closure_size,
+            verdict: answer.verdict,
+            offender_count: answer.offender_count,
+            missing_attestation_count: answer.missing_attestation_count,
+        };
+        if seen.closure_size < 1 {
+            return Err(check_failed(format!(
+                "closure_size {} leaves out the evaluated dataset",
+                seen.closure_size
+            )));
+        }
+        match self.expected {
+            None => self.expected = Some(seen),
+            Some(first) if first != seen => {
+                return Err(check_failed(format!(
+                    "the answer changed on an unchanged registry: {first:?}, then {seen:?}"
+                )));
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    }
+}
+
 // ----- bulk registration ---------------------------------------------------------------------------
 
 /// Registers `requests` with `parallel` concurrent callers; returns the ids in request order.
@@ -983,6 +1150,292 @@ async fn build_lineage(
     })
 }
 
+// ----- evaluation graphs ---------------------------------------------------------------------------
+
+/// The two shapes of graph `evaluate` builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// Parents drawn from every earlier wave: a wide graph with shallow closures.
+    Random,
+    /// Parents from a narrow band one wave back: a deep graph whose leaf reaches most of it.
+    Deep,
+}
+
+impl Shape {
+    fn name(self) -> &'static str {
+        match self {
+            Shape::Random => "random",
+            Shape::Deep => "deep",
+        }
+    }
+
+    fn row(self) -> &'static str {
+        match self {
+            Shape::Random => "evaluate-random",
+            Shape::Deep => "evaluate-deep",
+        }
+    }
+}
+
+struct EvaluationGraph {
+    shape: Shape,
+    nodes: usize,
+    edges: usize,
+    /// Datasets with a restricted model's output among their sources.
+    restricted: usize,
+    build_time: Duration,
+    /// The last registered dataset: nothing derives from it.
+    leaf: String,
+}
+
+/// A `MODEL_GENERATED` source naming the restricted model.
+fn restricted_output() -> pb::Source {
+    pb::Source {
+        kind: pb::SourceKind::ModelGenerated as i32,
+        model: Some(pb::ModelRef {
+            model_id: RESTRICTED_MODEL.into(),
+            version: String::new(),
+            provider: "DeepSeek API".into(),
+        }),
+        ..Default::default()
+    }
+}
+
+/// Registers a graph of `nodes` datasets of `shape` in waves of [`EVALUATE_WAVE`], each wave with
+/// up to `parallel` concurrent callers and parents only in earlier waves (a parent must exist
+/// before its children). The first wave holds the roots, [`EVALUATE_OFFENDERS`] of them (spread
+/// over it) with a restricted source.
+async fn build_evaluation_graph(
+    bench: &Bench,
+    shape: Shape,
+    nodes: usize,
+    parallel: usize,
+) -> anyhow::Result<EvaluationGraph> {
+    eprintln!(
+        "provbench: building the {} evaluation graph of {nodes} datasets with {} callers",
+        shape.name(),
+        parallel.min(EVALUATE_WAVE)
+    );
+    // Its own stream per shape, so that each graph depends on the seed alone.
+    let mut rng = bench.rng(match shape {
+        Shape::Random => 4_000_000,
+        Shape::Deep => 5_000_000,
+    });
+    let offender_every = (EVALUATE_WAVE / EVALUATE_OFFENDERS).max(1);
+    let started = Instant::now();
+    let mut ids: Vec<String> = Vec::with_capacity(nodes);
+    let mut edges = 0;
+    let mut restricted = 0;
+    let mut reported = 0;
+    for start in (0..nodes).step_by(EVALUATE_WAVE) {
+        let end = (start + EVALUATE_WAVE).min(nodes);
+        let mut requests = Vec::with_capacity(end - start);
+        for i in start..end {
+            let mut request =
+                plain_request(format!("eval-{}-{}-{i}", bench.tag, shape.name()), i as u64);
+            if start == 0 {
+                if i % offender_every == 0 && restricted < EVALUATE_OFFENDERS {
+                    request.sources.push(restricted_output());
+                    restricted += 1;
+                }
+            } else {
+                // Candidates are `ids[low..low + count]`, all in earlier waves: `start` is a
+                // multiple of the wave and `i - EVALUATE_WAVE < start`.
+                let (low, count) = match shape {
+                    Shape::Random => (0, start),
+                    Shape::Deep => {
+                        let high = i - EVALUATE_WAVE;
+                        let low = high.saturating_sub(EVALUATE_DEEP_WINDOW - 1);
+                        (low, high - low + 1)
+                    }
+                };
+                let wanted = (1 + rng.below(3)).min(count);
+                request.sources.clear();
+                for pick in rng.distinct(count, wanted) {
+                    request.sources.push(parent_source(ids[low + pick].clone()));
+                }
+                edges += wanted;
+            }
+            requests.push(request);
+        }
+        ids.extend(register_many(bench, requests, parallel).await?);
+        // Progress every tenth, as a build takes tens of seconds.
+        let tenth = ids.len() * 10 / nodes;
+        if tenth > reported && tenth < 10 {
+            reported = tenth;
+            eprintln!(
+                "provbench:   {} of {nodes} registered in {:.1} s",
+                ids.len(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    let build_time = started.elapsed();
+    let leaf = ids.pop().context("the evaluation graph is empty")?;
+    Ok(EvaluationGraph {
+        shape,
+        nodes,
+        edges,
+        restricted,
+        build_time,
+        leaf,
+    })
+}
+
+/// What `evaluate` found about one graph, besides the rows of the table.
+struct EvaluationReport {
+    shape: Shape,
+    nodes: usize,
+    edges: usize,
+    restricted: usize,
+    build_time: Duration,
+    leaf: String,
+    judgement: Judgement,
+    /// Latencies of the warm-up calls, the first on a cold page cache.
+    warmup: Vec<Duration>,
+    /// Slowest sequential evaluation, if any succeeded.
+    sequential_max: Option<Duration>,
+    /// Every sequential evaluation succeeded, at least one did, and the slowest took under
+    /// [`EVALUATE_GOAL`].
+    goal_met: bool,
+}
+
+impl EvaluationReport {
+    fn closure_percent(&self) -> f64 {
+        100.0 * f64::from(self.judgement.closure_size) / self.nodes.max(1) as f64
+    }
+
+    fn describe(&self) -> String {
+        let warmup: Vec<String> = self
+            .warmup
+            .iter()
+            .map(|d| format!("{:.0}", d.as_secs_f64() * 1000.0))
+            .collect();
+        format!(
+            "{}: graph of {} datasets ({} parent edges, {} roots with a {RESTRICTED_MODEL} source) \
+             built in {:.1} s ({:.0} datasets/s); leaf closure_size {} ({:.1}% of the graph), \
+             verdict {}, offender_count {}, missing_attestation_count {}; warm-up ms {}; \
+             goal < {} ms per sequential evaluation: {} (max {})",
+            self.shape.row(),
+            self.nodes,
+            self.edges,
+            self.restricted,
+            self.build_time.as_secs_f64(),
+            self.nodes as f64 / self.build_time.as_secs_f64().max(1e-9),
+            self.judgement.closure_size,
+            self.closure_percent(),
+            self.judgement.verdict_name(),
+            self.judgement.offender_count,
+            self.judgement.missing_attestation_count,
+            warmup.join(", "),
+            EVALUATE_GOAL.as_millis(),
+            if self.goal_met { "met" } else { "NOT met" },
+            self.sequential_max.map_or("-".to_owned(), |d| format!(
+                "{:.1} ms",
+                d.as_secs_f64() * 1000.0
+            )),
+        )
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "scenario": self.shape.row(),
+            "nodes_built": self.nodes,
+            "parent_edges": self.edges,
+            "restricted_roots": self.restricted,
+            "build_s": round3(self.build_time.as_secs_f64()),
+            "build_datasets_per_s": round1(self.nodes as f64 / self.build_time.as_secs_f64().max(1e-9)),
+            "leaf": self.leaf,
+            "closure_size": self.judgement.closure_size,
+            "closure_percent": round1(self.closure_percent()),
+            "verdict": self.judgement.verdict_name(),
+            "offender_count": self.judgement.offender_count,
+            "missing_attestation_count": self.judgement.missing_attestation_count,
+            "warmup_ms": self.warmup.iter().map(|d| round3(d.as_secs_f64() * 1000.0)).collect::<Vec<_>>(),
+            "sequential_max_ms": self.sequential_max.map(|d| round3(d.as_secs_f64() * 1000.0)),
+            "goal_ms": EVALUATE_GOAL.as_millis() as u64,
+            "goal_met": self.goal_met,
+        })
+    }
+}
+
+/// Evaluates `graph`'s leaf: [`EVALUATE_WARMUP`] calls, then sequentially for the bench's
+/// duration, then (if `parallel > 1`) with `parallel` callers. Returns the rows and the report.
+async fn measure_evaluation(
+    bench: &Bench,
+    graph: &EvaluationGraph,
+    parallel: usize,
+) -> anyhow::Result<(Vec<Stats>, EvaluationReport)> {
+    let worker = |caller: usize, expected: Option<Judgement>| EvaluateWorker {
+        client: PolicyServiceClient::new(bench.channel(caller)),
+        auth: bench.auth.clone(),
+        dataset_id: graph.leaf.clone(),
+        expected,
+    };
+    eprintln!(
+        "provbench: {}: {EVALUATE_WARMUP} warm-up evaluations",
+        graph.shape.row()
+    );
+    let mut first = worker(0, None);
+    let mut warmup = Vec::with_capacity(EVALUATE_WARMUP);
+    for _ in 0..EVALUATE_WARMUP {
+        let began = Instant::now();
+        if let Err(failure) = first.call().await {
+            bail!(
+                "evaluating the leaf of the {} graph: {}: {}",
+                graph.shape.name(),
+                failure.code,
+                failure.message
+            );
+        }
+        warmup.push(began.elapsed());
+    }
+    let judgement = first
+        .expected
+        .context("the warm-up evaluations left no answer")?;
+
+    // Sequential first: its latencies are the evaluation's own, with no queueing behind others.
+    let runs = if parallel > 1 {
+        vec![1, parallel]
+    } else {
+        vec![1]
+    };
+    let mut rows = Vec::with_capacity(runs.len());
+    for callers in runs {
+        eprintln!(
+            "provbench: {} for {} s with {callers} callers",
+            graph.shape.row(),
+            bench.duration.as_secs()
+        );
+        let workers = (0..callers).map(|c| worker(c, Some(judgement))).collect();
+        let (_, mut stats) = drive(Scenario::Evaluate, workers, bench.duration).await?;
+        stats.name = graph.shape.row().to_owned();
+        rows.push(stats);
+    }
+    let sequential = rows
+        .first()
+        .context("no sequential evaluation was measured")?;
+    let sequential_max = sequential
+        .latencies_us
+        .last()
+        .map(|&us| Duration::from_micros(us));
+    let goal_met =
+        sequential.error_count() == 0 && sequential_max.is_some_and(|max| max < EVALUATE_GOAL);
+    let report = EvaluationReport {
+        shape: graph.shape,
+        nodes: graph.nodes,
+        edges: graph.edges,
+        restricted: graph.restricted,
+        build_time: graph.build_time,
+        leaf: graph.leaf.clone(),
+        judgement,
+        warmup,
+        sequential_max,
+        goal_met,
+    };
+    Ok((rows, report))
+}
+
 // ----- output --------------------------------------------------------------------------------------
 
 fn table(results: &[Stats], health: Option<f64>) -> String {
@@ -1002,7 +1455,7 @@ fn table(results: &[Stats], health: Option<f64>) -> String {
         .iter()
         .map(|s| {
             [
-                s.scenario.name().to_owned(),
+                s.name.clone(),
                 s.concurrency.to_string(),
                 s.calls().to_string(),
                 format!("{:.0}", s.calls_per_s()),

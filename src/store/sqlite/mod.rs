@@ -344,22 +344,23 @@ impl Store for SqliteStore {
         let step = match direction {
             Direction::Upstream => {
                 "SELECT s.parent_dataset_id, w.depth + 1 FROM walk w \
-                 JOIN dataset_sources s ON s.dataset_id = w.id \
+                 CROSS JOIN dataset_sources s ON s.dataset_id = w.id \
                  WHERE s.parent_dataset_id IS NOT NULL AND w.depth < $2"
             }
             Direction::Downstream => {
                 "SELECT s.dataset_id, w.depth + 1 FROM walk w \
-                 JOIN dataset_sources s ON s.parent_dataset_id = w.id \
+                 CROSS JOIN dataset_sources s ON s.parent_dataset_id = w.id \
                  WHERE w.depth < $2"
             }
         };
         // One row holding the whole closure as JSON: sqlx hands SQLite rows over from its worker
         // thread one at a time, which for thousands of rows costs far more than the walk itself.
+        // `CROSS JOIN` keeps the join order walk-first (see `policy::CLOSURE_GRAPH`).
         let sql = format!(
             "WITH RECURSIVE walk (id, depth) AS (SELECT $1, 0 UNION {step}) \
              SELECT json_group_array(json_array(d.id, m.depth, d.organization_id, d.visibility)) \
              FROM (SELECT id, MIN(depth) AS depth FROM walk GROUP BY id) m \
-             JOIN datasets d ON d.id = m.id"
+             CROSS JOIN datasets d ON d.id = m.id"
         );
         let closure: String = sqlx::query_scalar(&sql)
             .bind(root.to_string())

@@ -16,23 +16,26 @@ use crate::store::AttestationQuery;
 
 /// The whole upstream closure and what evaluation needs of it, as one JSON row. The walk is
 /// materialised once and joined five times; `UNION` on the id alone keeps the walk linear in the
-/// closure's size however many paths lead to a dataset.
+/// closure's size however many paths lead to a dataset. `CROSS JOIN` fixes the join order (SQLite
+/// never reorders it): the walk first, then index lookups. Left to itself, SQLite 3.46 scans whole
+/// tables against an automatic index on the walk, so the cost grew with the registry instead of the
+/// closure (a 300-dataset closure in a 200,000-dataset registry: 102 ms instead of 0.8 ms).
 const CLOSURE_GRAPH: &str = "\
 WITH RECURSIVE walk (id) AS MATERIALIZED (\
     SELECT $1 UNION \
-    SELECT s.parent_dataset_id FROM walk w JOIN dataset_sources s ON s.dataset_id = w.id \
+    SELECT s.parent_dataset_id FROM walk w CROSS JOIN dataset_sources s ON s.dataset_id = w.id \
     WHERE s.parent_dataset_id IS NOT NULL) \
 SELECT json_object(\
   'nodes', (SELECT json_group_array(json_array(d.id, d.organization_id, d.visibility, d.name, d.version)) \
-            FROM walk w JOIN datasets d ON d.id = w.id), \
+            FROM walk w CROSS JOIN datasets d ON d.id = w.id), \
   'edges', (SELECT json_group_array(json_array(s.dataset_id, s.parent_dataset_id)) \
-            FROM walk w JOIN dataset_sources s ON s.dataset_id = w.id WHERE s.parent_dataset_id IS NOT NULL), \
+            FROM walk w CROSS JOIN dataset_sources s ON s.dataset_id = w.id WHERE s.parent_dataset_id IS NOT NULL), \
   'models', (SELECT json_group_array(json_array(s.dataset_id, s.position, s.model_id)) \
-            FROM walk w JOIN dataset_sources s ON s.dataset_id = w.id WHERE s.kind = 'model_generated'), \
+            FROM walk w CROSS JOIN dataset_sources s ON s.dataset_id = w.id WHERE s.kind = 'model_generated'), \
   'contaminations', (SELECT json_group_array(json_array(r.dataset_id, r.id)) \
-            FROM walk w JOIN contamination_reports r ON r.dataset_id = w.id WHERE r.effective = 1), \
+            FROM walk w CROSS JOIN contamination_reports r ON r.dataset_id = w.id WHERE r.effective = 1), \
   'attestations', (SELECT json_group_array(json_array(a.dataset_id, a.id)) \
-            FROM walk w JOIN datasets d ON d.id = w.id \
+            FROM walk w CROSS JOIN datasets d ON d.id = w.id \
             JOIN attestations a ON a.dataset_id = w.id AND a.organization_id = d.organization_id \
             WHERE a.policy_id = $2 AND a.policy_version = $3 AND a.revoke_time IS NULL \
             AND (a.expire_time IS NULL OR a.expire_time > $4)))";
@@ -312,5 +315,45 @@ impl SqliteStore {
         append_events(&mut tx, vec![event]).await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plan of the closure query must start from the walk and look rows up by index; a full scan
+    /// of a table or an automatic index means the cost grows with the registry, not the closure.
+    #[tokio::test]
+    async fn the_closure_query_looks_rows_up_from_the_walk() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&SqliteStore::url_in(dir.path(), "registry.db"))
+            .await
+            .unwrap();
+        use sqlx::Row;
+        let details: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {CLOSURE_GRAPH}"))
+            .bind("root")
+            .bind("p")
+            .bind("v")
+            .bind("t")
+            .fetch_all(&store.readers)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.get::<String, _>("detail"))
+            .collect();
+        assert!(!details.is_empty());
+        for line in &details {
+            assert!(
+                !line.contains("AUTOMATIC"),
+                "automatic index in the plan: {details:#?}"
+            );
+            for table in ["d", "s", "r", "a"] {
+                assert!(
+                    !line.starts_with(&format!("SCAN {table}")),
+                    "full scan of {table} in the plan: {details:#?}"
+                );
+            }
+        }
     }
 }
