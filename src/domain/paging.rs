@@ -72,6 +72,32 @@ impl PageTokens {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(&body).unwrap_or_default())
     }
 
+    /// Cuts `items`, fetched with a limit of `size + 1`, to one page of `size`, with the token of
+    /// the next page (resuming after the page's last item) when there was more.
+    pub fn page<T>(
+        &self,
+        mut items: Vec<T>,
+        size: u32,
+        cursor_of: impl Fn(&T) -> String,
+    ) -> (Vec<T>, Option<String>) {
+        if items.len() <= size as usize {
+            return (items, None);
+        }
+        items.truncate(size as usize);
+        let next = items.last().map(|last| self.encode(&cursor_of(last)));
+        (items, next)
+    }
+
+    /// The id inside `token` of a list resumed by id; `None` for the first page.
+    pub fn decode_id(&self, token: &str) -> Result<Option<uuid::Uuid>> {
+        self.decode(token)?
+            .map(|cursor| {
+                uuid::Uuid::try_parse(&cursor)
+                    .map_err(|_| Error::invalid("page_token", "is not a page token of this list"))
+            })
+            .transpose()
+    }
+
     /// The cursor inside `token`; `None` for the empty token (first page).
     pub fn decode(&self, token: &str) -> Result<Option<String>> {
         if token.is_empty() {
@@ -115,6 +141,17 @@ mod tests {
                     .starts_with("page_size:")
             );
         }
+    }
+
+    #[test]
+    fn a_page_is_cut_to_size_and_knows_whether_more_follow() {
+        let tokens = PageTokens::new("numbers", &[]);
+        let (page, next) = tokens.page(vec![1, 2, 3], 2, |n| n.to_string());
+        assert_eq!(page, [1, 2]);
+        assert_eq!(tokens.decode(&next.unwrap()).unwrap().as_deref(), Some("2"));
+        let (page, next) = tokens.page(vec![1, 2], 2, |n| n.to_string());
+        assert_eq!((page, next), (vec![1, 2], None));
+        assert!(tokens.decode_id(&tokens.encode("not-a-uuid")).is_err());
     }
 
     #[test]

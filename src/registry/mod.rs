@@ -320,12 +320,8 @@ impl Registry {
     ) -> Result<(Vec<Dataset>, Option<String>)> {
         let owner = organization_id.map(|id| id.to_string()).unwrap_or_default();
         let tokens = PageTokens::new("datasets", &[name.as_deref().unwrap_or(""), &owner]);
-        let after = tokens
-            .decode(page_token)?
-            .map(|cursor| Uuid::try_parse(&cursor))
-            .transpose()
-            .map_err(|_| Error::invalid("page_token", "is not a page token of this list"))?;
-        let mut datasets = self
+        let after = tokens.decode_id(page_token)?;
+        let datasets = self
             .store
             .list_datasets(&DatasetQuery {
                 viewer: viewer_of(caller),
@@ -335,12 +331,7 @@ impl Registry {
                 limit: page_size + 1,
             })
             .await?;
-        let next = if datasets.len() > page_size as usize {
-            datasets.truncate(page_size as usize);
-            datasets.last().map(|d| tokens.encode(&d.id.to_string()))
-        } else {
-            None
-        };
+        let (datasets, next) = tokens.page(datasets, page_size, |d| d.id.to_string());
         let datasets = datasets.into_iter().map(|d| d.as_seen_by(caller)).collect();
         Ok((datasets, next))
     }
@@ -496,19 +487,11 @@ impl Registry {
                 .map_err(|_| Error::invalid("page_token", "is not a page token of this list"))?,
             None => after_sequence,
         };
-        let mut events = self
+        let events = self
             .store
             .list_events(viewer_of(caller), after, page_size + 1)
             .await?;
-        let next = if events.len() > page_size as usize {
-            events.truncate(page_size as usize);
-            events
-                .last()
-                .map(|e| tokens.encode(&e.sequence.to_string()))
-        } else {
-            None
-        };
-        Ok((events, next))
+        Ok(tokens.page(events, page_size, |e| e.sequence.to_string()))
     }
 
     /// Streams the events the caller may see after `after_sequence`, then live.

@@ -154,11 +154,7 @@ impl Registry {
     ) -> Result<(Vec<Attestation>, Option<String>)> {
         let scope = dataset_id.map(|id| id.to_string()).unwrap_or_default();
         let tokens = PageTokens::new("attestations", &[&scope]);
-        let after = tokens
-            .decode(page_token)?
-            .map(|cursor| Uuid::try_parse(&cursor))
-            .transpose()
-            .map_err(|_| Error::invalid("page_token", "is not a page token of this list"))?;
+        let after = tokens.decode_id(page_token)?;
         let organization_id = match dataset_id {
             Some(id) => {
                 self.get_dataset(caller, id).await?;
@@ -167,7 +163,7 @@ impl Registry {
             None if caller.role == Role::Operator => None,
             None => Some(caller.member_with(Role::Auditor)?),
         };
-        let mut list = self
+        let list = self
             .store
             .list_attestations(&AttestationQuery {
                 dataset_id,
@@ -176,13 +172,7 @@ impl Registry {
                 limit: page_size + 1,
             })
             .await?;
-        let next = if list.len() > page_size as usize {
-            list.truncate(page_size as usize);
-            list.last().map(|a| tokens.encode(&a.id.to_string()))
-        } else {
-            None
-        };
-        Ok((list, next))
+        Ok(tokens.page(list, page_size, |a| a.id.to_string()))
     }
 
     /// Revokes one of the caller's organisation's attestations (registrars and admins).
