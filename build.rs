@@ -17,6 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/provenance/v1/event.proto",
         "proto/provenance/v1/policy.proto",
         "proto/provenance/v1/attestation.proto",
+        "proto/provenance/v1/certificate.proto",
     ];
     tonic_prost_build::configure()
         .file_descriptor_set_path(out_dir.join("provenance_descriptor.bin"))

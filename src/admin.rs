@@ -2,8 +2,10 @@
 
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{AdminCommand, CommonSettings};
+use crate::config::{AdminCommand, CommonSettings, KeysCommand};
+use crate::domain::event::format_time;
 use crate::server::open_registry;
+use crate::signing_keys::KeyRing;
 
 /// Runs one admin command, printing its result to standard output.
 pub async fn run(settings: &CommonSettings, command: AdminCommand) -> anyhow::Result<()> {
@@ -40,6 +42,37 @@ pub async fn run(settings: &CommonSettings, command: AdminCommand) -> anyhow::Re
             );
             println!("{token}");
         }
+    }
+    Ok(())
+}
+
+/// Lists or rotates the certificate signing keys in the key file.
+pub fn keys(settings: &CommonSettings, command: KeysCommand) -> anyhow::Result<()> {
+    let path = settings.signing_key_file();
+    if let KeysCommand::Rotate = command {
+        // A fresh installation has no file yet: make its first key, then rotate as asked.
+        KeyRing::load_or_create(&path)?;
+        let fresh = KeyRing::rotate(&path)?;
+        eprintln!(
+            "new active signing key {}; the previous one is retired and kept for verification",
+            fresh.kid
+        );
+    }
+    let ring = KeyRing::load_or_create(&path)?;
+    for key in ring.keys().iter().rev() {
+        println!(
+            "{}  {}  valid from {}{}",
+            key.kid,
+            if key.is_active() {
+                "active "
+            } else {
+                "retired"
+            },
+            format_time(key.created),
+            key.retired
+                .map(|t| format!(" until {}", format_time(t)))
+                .unwrap_or_default()
+        );
     }
     Ok(())
 }

@@ -44,6 +44,9 @@ pub enum Command {
     /// Operator commands, run on the server machine against its data directory.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Certificate signing keys: list them, or rotate to a new one.
+    #[command(subcommand)]
+    Keys(KeysCommand),
 }
 
 /// Operator commands. Local access to the data directory is the operator's proof of authority.
@@ -63,6 +66,16 @@ pub enum AdminCommand {
         #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
         ttl: Duration,
     },
+}
+
+/// Signing-key commands, run on the server machine against the key file.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List the signing keys: id, status, validity window.
+    List,
+    /// Make a new key active; the current one is retired but kept to verify what it signed.
+    /// Running servers pick the new key up at their next use of the file, without a restart.
+    Rotate,
 }
 
 /// Where the registry keeps its state, and how it names and logs itself.
@@ -94,6 +107,10 @@ pub struct CommonSettings {
     /// of the built-in DeepSeek-R1 policy. A bad file stops the server, naming the file.
     #[arg(long, env = "PROVENANCE_POLICY_DIR", global = true)]
     pub policy_dir: Option<PathBuf>,
+    /// File of the Ed25519 keys that sign lineage certificates (JSON, mode 0600); default
+    /// `signing-keys.json` in the data directory, created with one key on first start. Replicas share it.
+    #[arg(long, env = "PROVENANCE_SIGNING_KEY_FILE", global = true)]
+    pub signing_key_file: Option<PathBuf>,
     /// Default lifetime of access tokens created over the API without a `ttl`.
     #[arg(long, env = "PROVENANCE_DEFAULT_TOKEN_TTL", default_value = "30d", value_parser = humantime::parse_duration, global = true)]
     pub default_token_ttl: Duration,
@@ -139,12 +156,20 @@ impl CommonSettings {
         })
     }
 
+    /// The signing key file in effect.
+    pub fn signing_key_file(&self) -> PathBuf {
+        self.signing_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("signing-keys.json"))
+    }
+
     /// Settings for tests and tools: everything default, state in `data_dir`.
     pub fn for_data_dir(data_dir: PathBuf) -> Self {
         Self {
             data_dir,
             database_url: None,
             policy_dir: None,
+            signing_key_file: None,
             issuer: "provenance-registry".into(),
             log_format: LogFormat::Pretty,
             default_token_ttl: Duration::from_secs(30 * 86_400),

@@ -24,5 +24,6 @@ pub mod policy_dir;
 pub mod proto;
 pub mod registry;
 pub mod server;
+pub mod signing_keys;
 pub mod store;
 pub mod telemetry;

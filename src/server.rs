@@ -15,6 +15,7 @@ use crate::auth::Authenticator;
 use crate::auth::token::TokenKeys;
 use crate::config::{CommonSettings, ServeSettings};
 use crate::grpc::attestation::AttestationHandlers;
+use crate::grpc::certificate::CertificateHandlers;
 use crate::grpc::dataset::DatasetHandlers;
 use crate::grpc::event::EventHandlers;
 use crate::grpc::lineage::LineageHandlers;
@@ -23,8 +24,23 @@ use crate::grpc::policy::PolicyHandlers;
 use crate::proto::v1 as pb;
 use crate::registry::feed::EventFeed;
 use crate::registry::{Registry, TokenPolicy};
+use crate::signing_keys::KeyRingFile;
 use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
+
+/// Where the server publishes the certificate signing keys over plain HTTP.
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
+/// The JWKS document, as `ListSigningKeys` returns it; verifiers may cache it for five minutes.
+async fn jwks(registry: Registry) -> impl axum::response::IntoResponse {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "application/jwk-set+json"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        registry.signing_keys().jwks().to_string(),
+    )
+}
 
 /// File in the data directory holding the access-token signing secret.
 pub const ACCESS_TOKEN_KEY_FILE: &str = "access-token.key";
@@ -73,6 +89,7 @@ pub async fn open_registry(
         EventFeed::new(max_watchers, shutdown),
         tokens,
         crate::policy_dir::load(settings.policy_dir.as_deref())?,
+        KeyRingFile::open(settings.signing_key_file())?,
     ))
 }
 
@@ -117,6 +134,7 @@ impl Application {
         let registry = self.registry;
 
         use pb::attestation_service_server::AttestationServiceServer;
+        use pb::certificate_service_server::CertificateServiceServer;
         use pb::dataset_service_server::DatasetServiceServer;
         use pb::event_service_server::EventServiceServer;
         use pb::lineage_service_server::LineageServiceServer;
@@ -132,6 +150,7 @@ impl Application {
             EventServiceServer::<EventHandlers>::NAME,
             PolicyServiceServer::<PolicyHandlers>::NAME,
             AttestationServiceServer::<AttestationHandlers>::NAME,
+            CertificateServiceServer::<CertificateHandlers>::NAME,
         ] {
             health_reporter
                 .set_service_status(name, tonic_health::ServingStatus::Serving)
@@ -156,12 +175,8 @@ impl Application {
             shutdown.cancel();
         };
 
-        Server::builder()
-            .concurrency_limit_per_connection(self.settings.max_calls_per_connection as usize)
-            .max_concurrent_streams(self.settings.max_calls_per_connection)
-            .layer(tower::ServiceBuilder::new().load_shed().layer(
-                tower::limit::GlobalConcurrencyLimitLayer::new(self.settings.max_concurrent_calls),
-            ))
+        let mut services = tonic::service::Routes::builder();
+        services
             .add_service(health_service)
             .add_service(reflection)
             .add_service(
@@ -195,9 +210,31 @@ impl Application {
                 .max_decoding_message_size(limit),
             )
             .add_service(
-                AttestationServiceServer::new(AttestationHandlers { registry })
-                    .max_decoding_message_size(limit),
+                AttestationServiceServer::new(AttestationHandlers {
+                    registry: registry.clone(),
+                })
+                .max_decoding_message_size(limit),
             )
+            .add_service(
+                CertificateServiceServer::new(CertificateHandlers {
+                    registry: registry.clone(),
+                })
+                .max_decoding_message_size(limit),
+            );
+        // Plain HTTP beside gRPC on the same port, for verifiers that fetch keys with any HTTP client.
+        let http = services.routes().into_axum_router().route(
+            JWKS_PATH,
+            axum::routing::get(move || jwks(registry.clone())),
+        );
+
+        Server::builder()
+            .accept_http1(true)
+            .concurrency_limit_per_connection(self.settings.max_calls_per_connection as usize)
+            .max_concurrent_streams(self.settings.max_calls_per_connection)
+            .layer(tower::ServiceBuilder::new().load_shed().layer(
+                tower::limit::GlobalConcurrencyLimitLayer::new(self.settings.max_concurrent_calls),
+            ))
+            .add_routes(tonic::service::Routes::from(http))
             .serve_with_incoming_shutdown(incoming, stop)
             .await
             .context("the gRPC server failed")?;

@@ -2,6 +2,7 @@
 //! into domain types (`convert`), calls the [`Registry`](crate::registry::Registry) and converts back.
 
 pub mod attestation;
+pub mod certificate;
 pub mod convert;
 pub mod dataset;
 pub mod event;

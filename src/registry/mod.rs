@@ -22,6 +22,7 @@ use crate::domain::paging::PageTokens;
 use crate::domain::policy::PolicySet;
 use crate::domain::registration::{Pending, Registration};
 use crate::error::{Error, Result};
+use crate::signing_keys::{KeyRing, KeyRingFile};
 use crate::store::{DatasetQuery, Store, Viewer};
 use closure_cache::ClosureCache;
 use feed::EventFeed;
@@ -87,6 +88,7 @@ pub struct Registry {
     tokens: TokenPolicy,
     upstream_closures: Arc<ClosureCache>,
     policies: Arc<PolicySet>,
+    signing_keys: Arc<KeyRingFile>,
 }
 
 impl Registry {
@@ -97,6 +99,7 @@ impl Registry {
         feed: EventFeed,
         tokens: TokenPolicy,
         policies: PolicySet,
+        signing_keys: KeyRingFile,
     ) -> Self {
         let notify = feed.clone();
         let registrations = GroupCommit::start(store.clone(), move || notify.notify());
@@ -108,7 +111,13 @@ impl Registry {
             tokens,
             upstream_closures: Arc::new(ClosureCache::new(closure_cache::DEFAULT_BUDGET)),
             policies: Arc::new(policies),
+            signing_keys: Arc::new(signing_keys),
         }
+    }
+
+    /// The certificate signing keys as their file holds them now.
+    pub fn signing_keys(&self) -> Arc<KeyRing> {
+        self.signing_keys.current()
     }
 
     /// The verified caller of a request.

@@ -19,6 +19,8 @@ pub use pb::policy_service_client::PolicyServiceClient;
 
 /// A running server and the first organisation made on it.
 pub struct TestApp {
+    /// Where the server listens.
+    pub addr: std::net::SocketAddr,
     pub dir: TempDir,
     pub registry: Registry,
     pub channel: Channel,
@@ -93,6 +95,7 @@ async fn start(
         .await
         .expect("connect to the test server");
     TestApp {
+        addr,
         dir,
         registry,
         channel,

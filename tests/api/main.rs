@@ -2,6 +2,7 @@
 //! data directory and talks to it over gRPC. Set `TEST_LOG=1` to see the server's log.
 
 mod auth;
+mod certificates;
 mod datasets;
 mod events;
 mod helpers;

@@ -40,7 +40,7 @@ def pb():
         pass
 
     modules = Modules()
-    for name in ["common", "organization", "dataset", "lineage", "event", "policy", "attestation"]:
+    for name in ["common", "organization", "dataset", "lineage", "event", "policy", "attestation", "certificate"]:
         setattr(modules, f"{name}_pb2", importlib.import_module(f"provenance.v1.{name}_pb2"))
         setattr(modules, f"{name}_pb2_grpc", importlib.import_module(f"provenance.v1.{name}_pb2_grpc"))
     return modules

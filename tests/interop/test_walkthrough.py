@@ -189,3 +189,23 @@ def test_policies_evaluation_and_attestations_from_generated_stubs(server, pb):
     recorded = attest(clean)
     assert recorded.valid
     assert evaluate(clean).verdict == pb.policy_pb2.VERDICT_CLEAN
+
+
+def test_signing_keys_over_grpc_and_plain_http_without_a_token(server, pb):
+    import base64
+    import urllib.request
+
+    keys = pb.certificate_pb2_grpc.CertificateServiceStub(server.channel)
+    answer = keys.ListSigningKeys(pb.certificate_pb2.ListSigningKeysRequest())
+    assert [k.status for k in answer.keys] == [pb.certificate_pb2.SIGNING_KEY_STATUS_ACTIVE]
+    key = answer.keys[0]
+    thumbprint = base64.urlsafe_b64encode(
+        hashlib.sha256(canonical({"crv": "Ed25519", "kty": "OKP", "x": key.x}).encode()).digest()
+    ).rstrip(b"=").decode()
+    assert key.kid == thumbprint
+
+    with urllib.request.urlopen(f"http://{server.address}/.well-known/jwks.json", timeout=10) as response:
+        assert response.headers["Content-Type"] == "application/jwk-set+json"
+        served = json.load(response)
+    assert served == json.loads(answer.jwks_json)
+    assert served["keys"][0]["kid"] == key.kid

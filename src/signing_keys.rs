@@ -1,0 +1,436 @@
+//! Certificate signing keys: Ed25519, never the access-token key, kept in one JSON file (mode 0600)
+//! so that every replica can read the same keys. Rotation adds a new active key and retires the old
+//! one, which stays in the file (and in the published JWKS) to verify what it signed.
+//!
+//! The file: `{"keys": [{"kid", "created", "retired", "private_key"}]}`, where `private_key` is the
+//! 32-byte Ed25519 seed in hex, `created`/`retired` are RFC 3339 times, and `kid` is the key's RFC
+//! 7638 JWK thumbprint, so that anyone holding the public key can recompute it.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use anyhow::{Context, bail};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use ed25519_dalek::SigningKey;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::domain::event::{format_time, truncate_to_micros};
+
+/// One signing key.
+#[derive(Clone)]
+pub struct KeyEntry {
+    /// Key id: the RFC 7638 thumbprint of the public key.
+    pub kid: String,
+    /// When it was made (and became active).
+    pub created: DateTime<Utc>,
+    /// When a newer key replaced it; `None` for the active key.
+    pub retired: Option<DateTime<Utc>>,
+    signing: SigningKey,
+}
+
+impl std::fmt::Debug for KeyEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the private key.
+        f.debug_struct("KeyEntry")
+            .field("kid", &self.kid)
+            .field("created", &self.created)
+            .field("retired", &self.retired)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyEntry {
+    fn generate(now: DateTime<Utc>) -> anyhow::Result<Self> {
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed)
+            .map_err(|e| anyhow::anyhow!("the operating system gave no random bytes: {e}"))?;
+        Ok(Self::from_seed(seed, truncate_to_micros(now), None))
+    }
+
+    fn from_seed(seed: [u8; 32], created: DateTime<Utc>, retired: Option<DateTime<Utc>>) -> Self {
+        let signing = SigningKey::from_bytes(&seed);
+        let kid = thumbprint(&public_x(&signing));
+        Self {
+            kid,
+            created,
+            retired,
+            signing,
+        }
+    }
+
+    /// The public key, base64url without padding (the JWK's `x`).
+    pub fn x(&self) -> String {
+        public_x(&self.signing)
+    }
+
+    /// The private key as PKCS#8 DER, the form JWT libraries take for EdDSA.
+    pub fn pkcs8_der(&self) -> Vec<u8> {
+        // RFC 8410: SEQUENCE { version 0, AlgorithmIdentifier { id-Ed25519 }, OCTET STRING { OCTET STRING seed } }
+        const PREFIX: [u8; 16] = [
+            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
+            0x04, 0x20,
+        ];
+        let mut der = PREFIX.to_vec();
+        der.extend_from_slice(&self.signing.to_bytes());
+        der
+    }
+
+    /// Whether this key is the one that signs now.
+    pub fn is_active(&self) -> bool {
+        self.retired.is_none()
+    }
+
+    /// The public JWK (RFC 7517, OKP per RFC 8037), with the registry's `status`, `valid_from` and
+    /// `valid_until` members.
+    pub fn jwk(&self) -> Value {
+        json!({
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "x": self.x(),
+            "kid": self.kid,
+            "use": "sig",
+            "alg": "EdDSA",
+            "status": if self.is_active() { "active" } else { "retired" },
+            "valid_from": format_time(self.created),
+            "valid_until": self.retired.map(format_time),
+        })
+    }
+}
+
+fn public_x(signing: &SigningKey) -> String {
+    URL_SAFE_NO_PAD.encode(signing.verifying_key().to_bytes())
+}
+
+/// RFC 7638 thumbprint of an Ed25519 public key: SHA-256 of the JWK's required members in
+/// lexicographic order, without whitespace, base64url.
+pub fn thumbprint(x: &str) -> String {
+    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
+    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyFile {
+    keys: Vec<StoredKey>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredKey {
+    kid: String,
+    created: String,
+    retired: Option<String>,
+    private_key: String,
+}
+
+/// The signing keys, newest last.
+#[derive(Debug, Clone)]
+pub struct KeyRing {
+    keys: Vec<KeyEntry>,
+}
+
+impl KeyRing {
+    /// Reads the key file at `path`, creating it with one fresh key if it does not exist. Refuses a
+    /// file other users can read, and a file whose keys do not match their ids.
+    pub fn load_or_create(path: &Path) -> anyhow::Result<Self> {
+        if !path.exists() {
+            let ring = KeyRing {
+                keys: vec![KeyEntry::generate(Utc::now())?],
+            };
+            ring.write(path, true)?;
+            return Ok(ring);
+        }
+        Self::load(path)
+    }
+
+    /// Reads the key file at `path`.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let mode = fs::metadata(path)
+            .with_context(|| format!("cannot read signing key file {}", path.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            bail!(
+                "signing key file {} is readable by other users (mode {:o}); run `chmod 600 {}`",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            );
+        }
+        let text = fs::read_to_string(path)
+            .with_context(|| format!("cannot read signing key file {}", path.display()))?;
+        let file: KeyFile = serde_json::from_str(&text)
+            .with_context(|| format!("signing key file {} is not a key file", path.display()))?;
+        let problem = |what: String| anyhow::anyhow!("signing key file {}: {what}", path.display());
+        let mut keys = Vec::with_capacity(file.keys.len());
+        for stored in file.keys {
+            let mut seed = [0u8; 32];
+            hex::decode_to_slice(&stored.private_key, &mut seed)
+                .map_err(|_| problem(format!("key {} is not 64 hex digits", stored.kid)))?;
+            let time = |t: &str| {
+                DateTime::parse_from_rfc3339(t)
+                    .map(|t| t.to_utc())
+                    .map_err(|_| problem(format!("key {} has a malformed time {t:?}", stored.kid)))
+            };
+            let entry = KeyEntry::from_seed(
+                seed,
+                time(&stored.created)?,
+                stored.retired.as_deref().map(time).transpose()?,
+            );
+            if entry.kid != stored.kid {
+                return Err(problem(format!("key {} does not match its id", stored.kid)));
+            }
+            keys.push(entry);
+        }
+        let active = keys.iter().filter(|k| k.is_active()).count();
+        if active != 1 {
+            return Err(problem(format!(
+                "{active} active keys; exactly one must be active"
+            )));
+        }
+        if keys.last().is_some_and(|k| !k.is_active()) {
+            return Err(problem("the active key must be the newest".into()));
+        }
+        Ok(Self { keys })
+    }
+
+    /// Makes a new key active and retires the current one; writes the file atomically.
+    pub fn rotate(path: &Path) -> anyhow::Result<KeyEntry> {
+        let mut ring = Self::load(path)?;
+        let now = truncate_to_micros(Utc::now());
+        for key in &mut ring.keys {
+            if key.retired.is_none() {
+                key.retired = Some(now);
+            }
+        }
+        let fresh = KeyEntry::generate(now)?;
+        ring.keys.push(fresh.clone());
+        ring.write(path, false)?;
+        Ok(fresh)
+    }
+
+    fn write(&self, path: &Path, create_new: bool) -> anyhow::Result<()> {
+        let file = KeyFile {
+            keys: self
+                .keys
+                .iter()
+                .map(|k| StoredKey {
+                    kid: k.kid.clone(),
+                    created: format_time(k.created),
+                    retired: k.retired.map(format_time),
+                    private_key: hex::encode(k.signing.to_bytes()),
+                })
+                .collect(),
+        };
+        let text = serde_json::to_string_pretty(&file)?;
+        // Written beside the target and renamed over it, so a reader never sees half a file.
+        let temporary = path.with_extension("json.tmp");
+        let _ = fs::remove_file(&temporary);
+        let mut out = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temporary)
+            .with_context(|| format!("cannot write {}", temporary.display()))?;
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.sync_all())
+            .with_context(|| format!("cannot write {}", temporary.display()))?;
+        if create_new && path.exists() {
+            bail!(
+                "signing key file {} appeared while it was being created",
+                path.display()
+            );
+        }
+        fs::rename(&temporary, path)
+            .with_context(|| format!("cannot replace {}", path.display()))?;
+        Ok(())
+    }
+
+    /// The key that signs now.
+    pub fn active(&self) -> &KeyEntry {
+        // `load` and `load_or_create` guarantee exactly one active key, the newest.
+        self.keys
+            .iter()
+            .rev()
+            .find(|k| k.is_active())
+            .unwrap_or(&self.keys[self.keys.len() - 1])
+    }
+
+    /// The key with id `kid`.
+    pub fn find(&self, kid: &str) -> Option<&KeyEntry> {
+        self.keys.iter().find(|k| k.kid == kid)
+    }
+
+    /// Every key, oldest first.
+    pub fn keys(&self) -> &[KeyEntry] {
+        &self.keys
+    }
+
+    /// The public keys as a JWKS document (RFC 7517), newest first.
+    pub fn jwks(&self) -> Value {
+        json!({ "keys": self.keys.iter().rev().map(KeyEntry::jwk).collect::<Vec<_>>() })
+    }
+}
+
+/// The key ring of a running server: re-read when the file changes, so that `keys rotate` takes
+/// effect without a restart (and on every replica that reads the same file).
+pub struct KeyRingFile {
+    path: PathBuf,
+    current: RwLock<(Option<FileStamp>, Arc<KeyRing>)>,
+}
+
+/// What tells a changed file: rotation renames a new file over the old one, so its inode changes
+/// even within one tick of the clock.
+type FileStamp = (u64, i64, i64, u64);
+
+fn stamp(path: &Path) -> Option<FileStamp> {
+    fs::metadata(path)
+        .ok()
+        .map(|m| (m.ino(), m.mtime(), m.mtime_nsec(), m.len()))
+}
+
+impl KeyRingFile {
+    /// Loads (creating if needed) the key file at `path`.
+    pub fn open(path: PathBuf) -> anyhow::Result<Self> {
+        let ring = KeyRing::load_or_create(&path)?;
+        let modified = stamp(&path);
+        Ok(Self {
+            path,
+            current: RwLock::new((modified, Arc::new(ring))),
+        })
+    }
+
+    /// The keys as the file holds them now. A file that became unreadable keeps the last good keys
+    /// in use and logs why.
+    pub fn current(&self) -> Arc<KeyRing> {
+        let modified = stamp(&self.path);
+        {
+            let cached = self.current.read().unwrap_or_else(|p| p.into_inner());
+            if cached.0 == modified {
+                return cached.1.clone();
+            }
+        }
+        match KeyRing::load(&self.path) {
+            Ok(ring) => {
+                let ring = Arc::new(ring);
+                *self.current.write().unwrap_or_else(|p| p.into_inner()) = (modified, ring.clone());
+                ring
+            }
+            Err(error) => {
+                tracing::error!(
+                    error = format!("{error:#}"),
+                    "cannot reload the signing keys; keeping the last good ones"
+                );
+                self.current
+                    .read()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .1
+                    .clone()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_file_holds_one_private_active_key_that_reads_back_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("signing-keys.json");
+        let ring = KeyRing::load_or_create(&path).unwrap();
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(ring.keys().len(), 1);
+        let again = KeyRing::load_or_create(&path).unwrap();
+        assert_eq!(again.active().kid, ring.active().kid);
+        assert_eq!(again.active().pkcs8_der(), ring.active().pkcs8_der());
+    }
+
+    #[test]
+    fn rotation_retires_the_old_key_and_keeps_it_for_verification() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("signing-keys.json");
+        let first = KeyRing::load_or_create(&path).unwrap().active().clone();
+        let second = KeyRing::rotate(&path).unwrap();
+        let ring = KeyRing::load(&path).unwrap();
+        assert_eq!(ring.active().kid, second.kid);
+        let old = ring.find(&first.kid).unwrap();
+        assert!(!old.is_active() && old.retired.is_some());
+        let jwks = ring.jwks();
+        assert_eq!(jwks["keys"][0]["kid"], second.kid.as_str());
+        assert_eq!(jwks["keys"][1]["status"], "retired");
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+
+    #[test]
+    fn the_jwk_has_the_rfc_8037_members_and_its_kid_is_the_rfc_7638_thumbprint() {
+        // RFC 8037, appendix A.1 and A.3: this key's thumbprint is known.
+        let seed: [u8; 32] =
+            hex::decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+                .unwrap()
+                .try_into()
+                .unwrap();
+        let key = KeyEntry::from_seed(seed, Utc::now(), None);
+        assert_eq!(key.x(), "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo");
+        assert_eq!(key.kid, "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+        let jwk = key.jwk();
+        for (member, value) in [
+            ("kty", "OKP"),
+            ("crv", "Ed25519"),
+            ("use", "sig"),
+            ("alg", "EdDSA"),
+            ("status", "active"),
+        ] {
+            assert_eq!(jwk[member], value);
+        }
+    }
+
+    #[test]
+    fn a_file_others_can_read_or_whose_ids_lie_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("signing-keys.json");
+        KeyRing::load_or_create(&path).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(
+            KeyRing::load(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("chmod 600")
+        );
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        let kid = KeyRing::load(&path).unwrap().active().kid.clone();
+        fs::write(&path, text.replace(&kid, "forged-kid")).unwrap();
+        assert!(
+            KeyRing::load(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("does not match its id")
+        );
+    }
+
+    #[test]
+    fn a_running_server_sees_a_rotation_without_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("signing-keys.json");
+        let file = KeyRingFile::open(path.clone()).unwrap();
+        let before = file.current().active().kid.clone();
+        let rotated = KeyRing::rotate(&path).unwrap();
+        assert_ne!(before, rotated.kid);
+        assert_eq!(file.current().active().kid, rotated.kid);
+    }
+}
