@@ -61,6 +61,47 @@ pub struct ClosureEntry {
 /// A visible node of a walk: `(depth, id)`, ordered by depth and then id.
 pub type WalkEntry = (u32, Uuid);
 
+/// Each node's shortest depth from `root`, walking `edges` (node to next step) breadth-first;
+/// `nodes` are the datasets the walk reached, with their owner and visibility. Nodes deeper than
+/// `max_depth` are left out. The store finds the nodes and edges with a walk that visits each dataset
+/// once, so that depths cost no more than the closure's edges however many paths lead to a node.
+pub fn closure_with_depths(
+    root: Uuid,
+    nodes: &[(Uuid, Uuid, Visibility)],
+    edges: &[(Uuid, Uuid)],
+    max_depth: u32,
+) -> Vec<ClosureEntry> {
+    let mut next: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for &(from, to) in edges {
+        next.entry(from).or_default().push(to);
+    }
+    let mut depth_of: HashMap<Uuid, u32> = HashMap::from([(root, 0)]);
+    let mut queue = std::collections::VecDeque::from([root]);
+    while let Some(node) = queue.pop_front() {
+        let depth = depth_of[&node];
+        if depth == max_depth {
+            continue;
+        }
+        for &neighbour in next.get(&node).map(Vec::as_slice).unwrap_or_default() {
+            if let std::collections::hash_map::Entry::Vacant(slot) = depth_of.entry(neighbour) {
+                slot.insert(depth + 1);
+                queue.push_back(neighbour);
+            }
+        }
+    }
+    nodes
+        .iter()
+        .filter_map(|&(id, organization_id, visibility)| {
+            depth_of.get(&id).map(|&depth| ClosureEntry {
+                id,
+                depth,
+                organization_id,
+                visibility,
+            })
+        })
+        .collect()
+}
+
 /// A closure split into what the caller sees (in walk order) and what it does not.
 #[derive(Debug, Clone)]
 pub struct Walk {
@@ -248,6 +289,37 @@ mod tests {
         let steps = walk.next_steps(&[(a, b), (a, b), (b, outside)]);
         assert_eq!(steps[&a].visible, vec![b]);
         assert!(!steps.contains_key(&b));
+    }
+
+    #[test]
+    fn depths_are_shortest_and_bounded() {
+        let org = Uuid::now_v7();
+        let ids: Vec<Uuid> = (0..4).map(|_| Uuid::now_v7()).collect();
+        let nodes: Vec<_> = ids
+            .iter()
+            .map(|&id| (id, org, Visibility::Private))
+            .collect();
+        // 0 -> 1 -> 2 -> 3 and a shortcut 0 -> 3.
+        let edges = [
+            (ids[0], ids[1]),
+            (ids[1], ids[2]),
+            (ids[2], ids[3]),
+            (ids[0], ids[3]),
+        ];
+        let depths = |max| {
+            let mut found: Vec<(Uuid, u32)> = closure_with_depths(ids[0], &nodes, &edges, max)
+                .iter()
+                .map(|e| (e.id, e.depth))
+                .collect();
+            found.sort();
+            found
+        };
+        let mut all = vec![(ids[0], 0), (ids[1], 1), (ids[2], 2), (ids[3], 1)];
+        all.sort();
+        assert_eq!(depths(MAX_DEPTH), all);
+        let mut one = vec![(ids[0], 0), (ids[1], 1), (ids[3], 1)];
+        one.sort();
+        assert_eq!(depths(1), one);
     }
 
     #[test]

@@ -256,3 +256,55 @@ async fn bad_lineage_requests_name_their_field() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_dataset_made_from_every_earlier_one_has_them_all_at_depth_one() {
+    // Paths of every length lead to each dataset here (n^2/2 of them by depth); the walk must still
+    // visit each dataset once and report its shortest depth.
+    let app = spawn_app().await;
+    let mut all: Vec<pb::Dataset> = Vec::new();
+    for i in 0..120 {
+        let parents: Vec<&pb::Dataset> = all.iter().collect();
+        all.push(
+            app.register(&app.admin, derived(&format!("n{i:03}"), &parents))
+                .await,
+        );
+    }
+    let top = all.last().unwrap();
+    for direction in [
+        pb::LineageDirection::Upstream,
+        pb::LineageDirection::Downstream,
+    ] {
+        let root = if direction == pb::LineageDirection::Upstream {
+            top
+        } else {
+            &all[0]
+        };
+        let request = pb::GetLineageRequest {
+            page_size: 1000,
+            ..walk(root, direction, 0)
+        };
+        let page = app
+            .lineage()
+            .get_lineage(authed(&app.admin, request))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(page.total_count, 120);
+        assert!(
+            page.nodes[1..].iter().all(|n| n.depth == 1),
+            "{direction:?}"
+        );
+        assert_eq!(page.nodes[0].next_ids.len(), 119);
+    }
+    let shallow = app
+        .lineage()
+        .get_lineage(authed(
+            &app.admin,
+            walk(top, pb::LineageDirection::Upstream, 1),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(shallow.total_count, 120);
+}

@@ -339,46 +339,64 @@ impl Store for SqliteStore {
         direction: Direction,
         max_depth: u32,
     ) -> Result<Vec<ClosureEntry>> {
-        // UNION (not UNION ALL) keeps each (node, depth) pair once, so diamonds do not multiply rows;
-        // the outer query keeps each node's shortest depth.
-        let step = match direction {
-            Direction::Upstream => {
-                "SELECT s.parent_dataset_id, w.depth + 1 FROM walk w \
-                 CROSS JOIN dataset_sources s ON s.dataset_id = w.id \
-                 WHERE s.parent_dataset_id IS NOT NULL AND w.depth < $2"
-            }
-            Direction::Downstream => {
-                "SELECT s.dataset_id, w.depth + 1 FROM walk w \
-                 CROSS JOIN dataset_sources s ON s.parent_dataset_id = w.id \
-                 WHERE w.depth < $2"
-            }
+        // The walk keeps each dataset once (UNION on the id alone), so it costs the closure's edges
+        // however many paths of however many lengths lead to a dataset; depths are computed from the
+        // edges afterwards. One JSON row holds it all: sqlx hands SQLite rows over from its worker
+        // thread one at a time. `CROSS JOIN` keeps the join order walk-first (see
+        // `policy::CLOSURE_GRAPH`).
+        let (step, node, neighbour) = match direction {
+            Direction::Upstream => (
+                "SELECT s.parent_dataset_id FROM walk w CROSS JOIN dataset_sources s \
+                 ON s.dataset_id = w.id WHERE s.parent_dataset_id IS NOT NULL",
+                "s.dataset_id",
+                "s.parent_dataset_id",
+            ),
+            Direction::Downstream => (
+                "SELECT s.dataset_id FROM walk w CROSS JOIN dataset_sources s \
+                 ON s.parent_dataset_id = w.id",
+                "s.parent_dataset_id",
+                "s.dataset_id",
+            ),
         };
-        // One row holding the whole closure as JSON: sqlx hands SQLite rows over from its worker
-        // thread one at a time, which for thousands of rows costs far more than the walk itself.
-        // `CROSS JOIN` keeps the join order walk-first (see `policy::CLOSURE_GRAPH`).
         let sql = format!(
-            "WITH RECURSIVE walk (id, depth) AS (SELECT $1, 0 UNION {step}) \
-             SELECT json_group_array(json_array(d.id, m.depth, d.organization_id, d.visibility)) \
-             FROM (SELECT id, MIN(depth) AS depth FROM walk GROUP BY id) m \
-             CROSS JOIN datasets d ON d.id = m.id"
+            "WITH RECURSIVE walk (id) AS MATERIALIZED (SELECT $1 UNION {step}) \
+             SELECT json_object(\
+               'nodes', (SELECT json_group_array(json_array(d.id, d.organization_id, d.visibility)) \
+                         FROM walk w CROSS JOIN datasets d ON d.id = w.id), \
+               'edges', (SELECT json_group_array(json_array({node}, {neighbour})) \
+                         FROM walk w CROSS JOIN dataset_sources s ON {node} = w.id \
+                         WHERE s.parent_dataset_id IS NOT NULL))"
         );
-        let closure: String = sqlx::query_scalar(&sql)
+        let found: String = sqlx::query_scalar(&sql)
             .bind(root.to_string())
-            .bind(i64::from(max_depth))
             .fetch_one(&self.readers)
             .await?;
-        let rows: Vec<(String, u32, String, String)> =
-            serde_json::from_str(&closure).context("the closure query returned malformed JSON")?;
-        rows.iter()
-            .map(|(id, depth, organization_id, visibility)| {
-                Ok(ClosureEntry {
-                    id: parse_uuid(id)?,
-                    depth: *depth,
-                    organization_id: parse_uuid(organization_id)?,
-                    visibility: parse_visibility(visibility)?,
-                })
+        #[derive(serde::Deserialize)]
+        struct Walked {
+            nodes: Vec<(String, String, String)>,
+            edges: Vec<(String, String)>,
+        }
+        let walked: Walked =
+            serde_json::from_str(&found).context("the closure query returned malformed JSON")?;
+        let nodes = walked
+            .nodes
+            .iter()
+            .map(|(id, org, visibility)| {
+                Ok((
+                    parse_uuid(id)?,
+                    parse_uuid(org)?,
+                    parse_visibility(visibility)?,
+                ))
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        let edges = walked
+            .edges
+            .iter()
+            .map(|(from, to)| Ok((parse_uuid(from)?, parse_uuid(to)?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(crate::domain::lineage::closure_with_depths(
+            root, &nodes, &edges, max_depth,
+        ))
     }
 
     async fn lineage_edges(
