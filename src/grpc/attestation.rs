@@ -23,6 +23,7 @@ impl pb::attestation_service_server::AttestationService for AttestationHandlers 
         request: Request<pb::RecordAttestationRequest>,
     ) -> Result<Response<pb::Attestation>, Status> {
         let caller = self.registry.caller(request.metadata()).await?;
+        // Rights before validation, so that a caller without them learns nothing from the answers.
         caller.member_with(crate::domain::access::Role::Registrar)?;
         let draft = attestation_draft(request.into_inner())?;
         let attestation = self.registry.record_attestation(&caller, draft).await?;

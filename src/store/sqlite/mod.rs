@@ -87,6 +87,19 @@ impl SqliteStore {
     }
 }
 
+/// Passes `outcome` through, except that the constraint violation `violated` recognises becomes the
+/// client-facing `refusal` (other database errors stay internal).
+fn refuse_violation(
+    outcome: std::result::Result<sqlx::sqlite::SqliteQueryResult, sqlx::Error>,
+    violated: fn(&dyn sqlx::error::DatabaseError) -> bool,
+    refusal: impl FnOnce() -> Error,
+) -> Result<()> {
+    match outcome {
+        Err(sqlx::Error::Database(e)) if violated(e.as_ref()) => Err(refusal()),
+        other => other.map(|_| ()).map_err(Error::from),
+    }
+}
+
 /// Appends `events` after the current head inside `tx`.
 async fn append_events(tx: &mut Transaction<'_, Sqlite>, events: Vec<NewEvent>) -> Result<()> {
     if events.is_empty() {
@@ -138,17 +151,16 @@ impl Store for SqliteStore {
                 .bind(event::format_time(org.create_time))
                 .execute(&mut *tx)
                 .await;
-        match inserted {
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(Error::AlreadyExists(format!(
+        refuse_violation(
+            inserted,
+            |e| e.is_unique_violation(),
+            || {
+                Error::AlreadyExists(format!(
                     "an organisation named {:?} already exists",
                     org.name
-                )));
-            }
-            other => {
-                other?;
-            }
-        }
+                ))
+            },
+        )?;
         append_events(&mut tx, vec![event]).await?;
         tx.commit().await?;
         Ok(())

@@ -7,7 +7,7 @@ use sqlx::{Sqlite, SqliteExecutor, Transaction};
 use uuid::Uuid;
 
 use super::decode::{self, EvidenceJson, parse_time, parse_uuid, parse_visibility};
-use super::{SqliteStore, append_events};
+use super::{SqliteStore, append_events, refuse_violation};
 use crate::domain::attestation::{Attestation, ContaminationReport, Evidence, Method};
 use crate::domain::evaluation::{ClosureGraph, GraphNode, ModelSource};
 use crate::domain::event::{NewEvent, format_time};
@@ -301,17 +301,11 @@ impl SqliteStore {
         .bind(format_time(report.create_time))
         .execute(&mut *tx)
         .await;
-        match inserted {
-            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
-                return Err(Error::NotFound(format!(
-                    "dataset {} not found",
-                    report.dataset_id
-                )));
-            }
-            other => {
-                other?;
-            }
-        }
+        refuse_violation(
+            inserted,
+            |e| e.is_foreign_key_violation(),
+            || Error::NotFound(format!("dataset {} not found", report.dataset_id)),
+        )?;
         append_events(&mut tx, vec![event]).await?;
         tx.commit().await?;
         Ok(())
