@@ -3,9 +3,12 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use serde_json::{Value, json};
+
 use super::access::Caller;
 use super::attestation::ContaminationReport;
 use super::digest::ContentDigest;
+use super::event::format_time;
 use crate::error::{Error, Result};
 
 /// Bounds of dataset fields, shared by validation and documentation.
@@ -162,6 +165,34 @@ impl Source {
             content_digest,
             description,
         })
+    }
+
+    /// The canonical JSON form of the source, as the `dataset.registered` event and the lineage
+    /// digest of certificates carry it (keys: `kind`, `uri`, `license`, `collect_time`,
+    /// `content_digest`, `description`, plus `dataset_id` or `model` for those kinds).
+    pub fn to_json(&self) -> Value {
+        let mut value = json!({
+            "kind": self.kind.name(),
+            "uri": self.uri,
+            "license": self.license,
+            "collect_time": self.collect_time.map(format_time),
+            "content_digest": self.content_digest.as_ref().map(|d| d.as_str()),
+            "description": self.description,
+        });
+        match &self.kind {
+            SourceKind::Dataset { dataset_id, .. } => {
+                value["dataset_id"] = json!(dataset_id.to_string());
+            }
+            SourceKind::ModelGenerated { model } => {
+                value["model"] = json!({
+                    "model_id": model.model_id,
+                    "version": model.version,
+                    "provider": model.provider,
+                });
+            }
+            _ => {}
+        }
+        value
     }
 
     /// The parent dataset, for a `Dataset` source.

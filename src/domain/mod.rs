@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod attestation;
+pub mod certificate;
 pub mod dataset;
 pub mod digest;
 pub mod evaluation;

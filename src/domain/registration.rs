@@ -177,37 +177,12 @@ fn dataset_payload(d: &Dataset) -> Value {
             d.sources.clone()
         }
         .iter()
-        .map(source_payload)
+        .map(Source::to_json)
         .collect::<Vec<_>>(),
         "create_time": format_time(d.create_time),
         "creator_token_id": d.creator_token_id.to_string(),
         "creator_subject": d.creator_subject,
     })
-}
-
-fn source_payload(s: &Source) -> Value {
-    let mut value = json!({
-        "kind": s.kind.name(),
-        "uri": s.uri,
-        "license": s.license,
-        "collect_time": s.collect_time.map(format_time),
-        "content_digest": s.content_digest.as_ref().map(|d| d.as_str()),
-        "description": s.description,
-    });
-    match &s.kind {
-        SourceKind::Dataset { dataset_id, .. } => {
-            value["dataset_id"] = json!(dataset_id.to_string());
-        }
-        SourceKind::ModelGenerated { model } => {
-            value["model"] = json!({
-                "model_id": model.model_id,
-                "version": model.version,
-                "provider": model.provider,
-            });
-        }
-        _ => {}
-    }
-    value
 }
 
 #[cfg(test)]

@@ -1,0 +1,267 @@
+//! Lineage certificates: the claims a certificate carries and the lineage digest that binds it to
+//! the registry's state. Pure; signing and storage live elsewhere.
+//!
+//! The lineage digest, so that anyone holding the closure's records can recompute it:
+//!
+//! ```text
+//! digest = "sha256:" + hex(SHA-256(canonical JSON of
+//!            {"datasets": [ {"id", "content_digest", "sources"} for each dataset of the upstream
+//!                           closure, the certified one included, ordered by id ]}))
+//! ```
+//!
+//! where `sources` is the dataset's sources in registration order, each as [`Source::to_json`]
+//! writes it (the same form as the `dataset.registered` event's payload), and canonical JSON is
+//! [`canonical_json`]: keys sorted, no whitespace.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::dataset::{Dataset, Source};
+use super::event::canonical_json;
+
+/// The `typ` header of lineage certificates: never `JWT` or the access tokens' `at+jwt`.
+pub const CERTIFICATE_TYPE: &str = "lineage-cert+jwt";
+
+/// Closure members listed in a certificate at most; the digest and size always cover all of them.
+pub const MAX_LISTED_MEMBERS: usize = 1000;
+
+/// The lineage digest of a closure (see the module documentation). `closure` holds every dataset
+/// of the upstream closure with its sources, in any order.
+pub fn lineage_digest(closure: &[Dataset]) -> String {
+    let mut members: Vec<&Dataset> = closure.iter().collect();
+    members.sort_by_key(|d| d.id);
+    let datasets: Vec<Value> = members
+        .iter()
+        .map(|d| {
+            json!({
+                "id": d.id.to_string(),
+                "content_digest": d.content_digest.as_str(),
+                "sources": d.sources.iter().map(Source::to_json).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let document = canonical_json(&json!({ "datasets": datasets }));
+    format!(
+        "sha256:{}",
+        hex::encode(Sha256::digest(document.as_bytes()))
+    )
+}
+
+/// The certified dataset, as the certificate names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatasetClaim {
+    /// Its id.
+    pub id: String,
+    /// Its owner.
+    pub organization_id: String,
+    /// Its name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// Its content digest.
+    pub content_digest: String,
+}
+
+/// The lineage the certificate covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineageClaim {
+    /// The lineage digest of the whole upstream closure.
+    pub digest: String,
+    /// Datasets in the closure, the certified one included.
+    pub size: usize,
+    /// Their ids, sorted, at most [`MAX_LISTED_MEMBERS`].
+    pub members: Vec<String>,
+    /// Whether `members` lists them all.
+    pub members_complete: bool,
+}
+
+/// The policy the lineage was judged under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyClaim {
+    /// Policy id.
+    pub id: String,
+    /// Policy version.
+    pub version: String,
+    /// SHA-256 of its clause.
+    pub clause_sha256: String,
+}
+
+/// Everything a lineage certificate states.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateClaims {
+    /// The issuing registry.
+    pub iss: String,
+    /// `datasets/<id>` of the certified dataset.
+    pub sub: String,
+    /// The buyer's organisation id, when the certificate was issued for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    /// Issued at, seconds since the epoch.
+    pub iat: i64,
+    /// Not valid before.
+    pub nbf: i64,
+    /// Not valid after.
+    pub exp: i64,
+    /// The certificate's id.
+    pub jti: String,
+    /// The certified dataset.
+    pub dataset: DatasetClaim,
+    /// Its lineage.
+    pub lineage: LineageClaim,
+    /// The policy.
+    pub policy: PolicyClaim,
+    /// `CLEAN`, or `EXEMPT` for the named target model.
+    pub verdict: String,
+    /// The target model an `EXEMPT` verdict holds for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_model: Option<String>,
+    /// The attestations the verdict rests on, sorted.
+    pub attestations: Vec<String>,
+    /// The contract the certificate is attached to, as the vendor names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_reference: Option<String>,
+}
+
+/// The lineage claim of a closure.
+pub fn lineage_claim(closure: &[Dataset]) -> LineageClaim {
+    let mut members: Vec<String> = closure.iter().map(|d| d.id.to_string()).collect();
+    members.sort();
+    let members_complete = members.len() <= MAX_LISTED_MEMBERS;
+    members.truncate(MAX_LISTED_MEMBERS);
+    LineageClaim {
+        digest: lineage_digest(closure),
+        size: closure.len(),
+        members,
+        members_complete,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::dataset::{SourceKind, Visibility};
+    use crate::domain::digest::ContentDigest;
+    use chrono::Utc;
+    use uuid::Uuid;
+
+    fn dataset(name: &str, sources: Vec<Source>) -> Dataset {
+        Dataset {
+            id: Uuid::now_v7(),
+            organization_id: Uuid::nil(),
+            name: name.into(),
+            version: "1".into(),
+            content_digest: ContentDigest::of(name.as_bytes()),
+            size_bytes: None,
+            description: None,
+            license: None,
+            visibility: Visibility::Private,
+            sources,
+            create_time: Utc::now(),
+            creator_token_id: Uuid::nil(),
+            creator_subject: "t".into(),
+            contamination_reports: vec![],
+        }
+    }
+
+    fn parent(id: Uuid) -> Source {
+        Source {
+            kind: SourceKind::Dataset {
+                dataset_id: id,
+                parent_public: false,
+            },
+            uri: None,
+            license: None,
+            collect_time: None,
+            content_digest: None,
+            description: None,
+        }
+    }
+
+    #[test]
+    fn the_digest_ignores_order_and_changes_with_any_digest_or_source() {
+        let a = dataset("a", vec![]);
+        let b = dataset("b", vec![parent(a.id)]);
+        let digest = lineage_digest(&[a.clone(), b.clone()]);
+        assert_eq!(digest, lineage_digest(&[b.clone(), a.clone()]));
+        assert!(digest.starts_with("sha256:") && digest.len() == 71);
+
+        let mut other_bytes = a.clone();
+        other_bytes.content_digest = ContentDigest::of(b"changed");
+        assert_ne!(digest, lineage_digest(&[other_bytes, b.clone()]));
+        let mut other_sources = b.clone();
+        other_sources.sources.push(parent(Uuid::nil()));
+        assert_ne!(digest, lineage_digest(&[a, other_sources]));
+    }
+
+    #[test]
+    fn the_digest_follows_the_documented_recipe() {
+        let a = dataset("a", vec![]);
+        let document = format!(
+            r#"{{"datasets":[{{"content_digest":"{}","id":"{}","sources":[]}}]}}"#,
+            a.content_digest, a.id
+        );
+        assert_eq!(
+            lineage_digest(&[a]),
+            format!(
+                "sha256:{}",
+                hex::encode(Sha256::digest(document.as_bytes()))
+            )
+        );
+    }
+
+    #[test]
+    fn members_are_listed_up_to_the_bound_and_the_size_counts_them_all() {
+        let closure: Vec<Dataset> = (0..MAX_LISTED_MEMBERS + 5)
+            .map(|i| dataset(&i.to_string(), vec![]))
+            .collect();
+        let claim = lineage_claim(&closure);
+        assert_eq!(claim.size, MAX_LISTED_MEMBERS + 5);
+        assert_eq!(claim.members.len(), MAX_LISTED_MEMBERS);
+        assert!(!claim.members_complete);
+        let mut sorted = claim.members.clone();
+        sorted.sort();
+        assert_eq!(sorted, claim.members);
+    }
+
+    #[test]
+    fn claims_round_trip_through_json_and_omit_what_is_absent() {
+        let claims = CertificateClaims {
+            iss: "registry".into(),
+            sub: "datasets/x".into(),
+            aud: None,
+            iat: 1,
+            nbf: 1,
+            exp: 2,
+            jti: "j".into(),
+            dataset: DatasetClaim {
+                id: "x".into(),
+                organization_id: "o".into(),
+                name: "n".into(),
+                version: "1".into(),
+                content_digest: "sha256:00".into(),
+            },
+            lineage: LineageClaim {
+                digest: "sha256:11".into(),
+                size: 1,
+                members: vec!["x".into()],
+                members_complete: true,
+            },
+            policy: PolicyClaim {
+                id: "p".into(),
+                version: "v".into(),
+                clause_sha256: "22".into(),
+            },
+            verdict: "CLEAN".into(),
+            target_model: None,
+            attestations: vec![],
+            contract_reference: None,
+        };
+        let text = serde_json::to_string(&claims).unwrap();
+        assert!(!text.contains("\"aud\"") && !text.contains("target_model"));
+        assert_eq!(
+            serde_json::from_str::<CertificateClaims>(&text).unwrap(),
+            claims
+        );
+    }
+}
