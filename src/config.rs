@@ -114,6 +114,9 @@ pub struct CommonSettings {
     /// Default lifetime of access tokens created over the API without a `ttl`.
     #[arg(long, env = "PROVENANCE_DEFAULT_TOKEN_TTL", default_value = "30d", value_parser = humantime::parse_duration, global = true)]
     pub default_token_ttl: Duration,
+    /// Longest validity a lineage certificate may be issued with (the default is 90 days).
+    #[arg(long, env = "PROVENANCE_MAX_CERTIFICATE_VALIDITY", default_value = "365d", value_parser = humantime::parse_duration, global = true)]
+    pub max_certificate_validity: Duration,
     /// Longest lifetime an access token may be given.
     #[arg(long, env = "PROVENANCE_MAX_TOKEN_TTL", default_value = "365d", value_parser = humantime::parse_duration, global = true)]
     pub max_token_ttl: Duration,
@@ -174,6 +177,7 @@ impl CommonSettings {
             log_format: LogFormat::Pretty,
             default_token_ttl: Duration::from_secs(30 * 86_400),
             max_token_ttl: Duration::from_secs(365 * 86_400),
+            max_certificate_validity: Duration::from_secs(365 * 86_400),
         }
     }
 }

@@ -22,6 +22,7 @@ use crate::grpc::lineage::LineageHandlers;
 use crate::grpc::organization::OrganizationHandlers;
 use crate::grpc::policy::PolicyHandlers;
 use crate::proto::v1 as pb;
+use crate::registry::certificates::CertificatePolicy;
 use crate::registry::feed::EventFeed;
 use crate::registry::{Registry, TokenPolicy};
 use crate::signing_keys::KeyRingFile;
@@ -80,6 +81,15 @@ pub async fn open_registry(
         max_ttl: chrono::Duration::from_std(settings.max_token_ttl)
             .context("maximum token lifetime is too long")?,
     };
+    let certificates = CertificatePolicy {
+        issuer: settings.issuer.clone(),
+        default_validity: chrono::Duration::days(90),
+        max_validity: chrono::Duration::from_std(settings.max_certificate_validity)
+            .context("maximum certificate validity is too long")?,
+    };
+    if certificates.max_validity < certificates.default_validity {
+        bail!("--max-certificate-validity must be at least the default validity of 90 days");
+    }
     if tokens.default_ttl > tokens.max_ttl {
         bail!("the default token lifetime is longer than the maximum (--max-token-ttl)");
     }
@@ -90,6 +100,7 @@ pub async fn open_registry(
         tokens,
         crate::policy_dir::load(settings.policy_dir.as_deref())?,
         KeyRingFile::open(settings.signing_key_file())?,
+        certificates,
     ))
 }
 

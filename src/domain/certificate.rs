@@ -17,8 +17,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
 use super::dataset::{Dataset, Source};
-use super::event::canonical_json;
+use super::evaluation::Verdict;
+use super::event::{NewEvent, canonical_json, format_time};
 
 /// The `typ` header of lineage certificates: never `JWT` or the access tokens' `at+jwt`.
 pub const CERTIFICATE_TYPE: &str = "lineage-cert+jwt";
@@ -137,13 +141,145 @@ pub fn lineage_claim(closure: &[Dataset]) -> LineageClaim {
     }
 }
 
+/// Where a certificate stands at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificateStatus {
+    /// Within its window and not revoked.
+    Valid,
+    /// Revoked.
+    Revoked,
+    /// Past its expiry.
+    Expired,
+}
+
+/// A certificate as the registry keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateRecord {
+    /// The `jti`.
+    pub id: Uuid,
+    /// The certified dataset.
+    pub dataset_id: Uuid,
+    /// Its owner.
+    pub organization_id: Uuid,
+    /// The buyer's organisation (`aud`).
+    pub audience: Option<Uuid>,
+    /// Policy id.
+    pub policy_id: String,
+    /// Policy version.
+    pub policy_version: String,
+    /// `Clean`, or `Exempt` for `target_model`.
+    pub verdict: Verdict,
+    /// The target model of an exempt verdict.
+    pub target_model: Option<String>,
+    /// The contract reference.
+    pub contract_reference: Option<String>,
+    /// Lineage digest of the closure.
+    pub lineage_digest: String,
+    /// Datasets in the closure.
+    pub closure_size: usize,
+    /// The signing key.
+    pub kid: String,
+    /// The compact JWS.
+    pub token: String,
+    /// `iat`.
+    pub issue_time: DateTime<Utc>,
+    /// `nbf`.
+    pub not_before: DateTime<Utc>,
+    /// `exp`.
+    pub expire_time: DateTime<Utc>,
+    /// When revoked.
+    pub revoke_time: Option<DateTime<Utc>>,
+    /// Why.
+    pub revoke_reason: Option<String>,
+    /// What caused it: `certificates/<id>`, `attestations/<id>` or `contamination_reports/<id>`.
+    pub revoke_cause: Option<String>,
+}
+
+impl CertificateRecord {
+    /// Where it stands at `time`.
+    pub fn status_at(&self, time: DateTime<Utc>) -> CertificateStatus {
+        if self.revoke_time.is_some_and(|revoked| revoked <= time) {
+            CertificateStatus::Revoked
+        } else if time >= self.expire_time {
+            CertificateStatus::Expired
+        } else {
+            CertificateStatus::Valid
+        }
+    }
+
+    /// The `certificate.issued` event, owned by the certificate's organisation.
+    pub fn issued_event(&self) -> NewEvent {
+        NewEvent {
+            event_type: "certificate.issued",
+            subject: format!("certificates/{}", self.id),
+            organization_id: Some(self.organization_id),
+            public: false,
+            payload: json!({
+                "id": self.id.to_string(),
+                "dataset_id": self.dataset_id.to_string(),
+                "audience_organization_id": self.audience.map(|a| a.to_string()),
+                "policy_id": self.policy_id,
+                "policy_version": self.policy_version,
+                "verdict": verdict_name(self.verdict),
+                "target_model": self.target_model,
+                "contract_reference": self.contract_reference,
+                "lineage_digest": self.lineage_digest,
+                "closure_size": self.closure_size,
+                "kid": self.kid,
+                "token_sha256": hex::encode(Sha256::digest(self.token.as_bytes())),
+                "issue_time": format_time(self.issue_time),
+                "not_before": format_time(self.not_before),
+                "expire_time": format_time(self.expire_time),
+            }),
+        }
+    }
+
+    /// The `certificate.revoked` event.
+    pub fn revoked_event(&self, time: DateTime<Utc>, reason: &str, cause: &str) -> NewEvent {
+        NewEvent {
+            event_type: "certificate.revoked",
+            subject: format!("certificates/{}", self.id),
+            organization_id: Some(self.organization_id),
+            public: false,
+            payload: json!({
+                "id": self.id.to_string(),
+                "dataset_id": self.dataset_id.to_string(),
+                "audience_organization_id": self.audience.map(|a| a.to_string()),
+                "revoke_time": format_time(time),
+                "reason": reason,
+                "cause": cause,
+            }),
+        }
+    }
+}
+
+/// The claim spelling of a verdict.
+pub fn verdict_name(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Clean => "CLEAN",
+        Verdict::Contaminated => "CONTAMINATED",
+        Verdict::Incomplete => "INCOMPLETE",
+        Verdict::Exempt => "EXEMPT",
+    }
+}
+
+/// Inverse of [`verdict_name`].
+pub fn parse_verdict(name: &str) -> Option<Verdict> {
+    [
+        Verdict::Clean,
+        Verdict::Contaminated,
+        Verdict::Incomplete,
+        Verdict::Exempt,
+    ]
+    .into_iter()
+    .find(|v| verdict_name(*v) == name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::dataset::{SourceKind, Visibility};
     use crate::domain::digest::ContentDigest;
-    use chrono::Utc;
-    use uuid::Uuid;
 
     fn dataset(name: &str, sources: Vec<Source>) -> Dataset {
         Dataset {

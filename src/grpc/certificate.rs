@@ -1,10 +1,19 @@
 //! `provenance.v1.CertificateService`.
 
+use chrono::Utc;
 use tonic::{Request, Response, Status};
 
 use super::convert::time_to_proto;
+use crate::domain::access::Role;
+use crate::domain::attestation::limits as attestation_limits;
+use crate::domain::certificate::{CertificateRecord, CertificateStatus};
+use crate::domain::dataset::limits;
+use crate::domain::evaluation::Verdict;
+use crate::domain::text::{optional_line, optional_uuid, required_line, required_uuid};
+use crate::error::Error;
 use crate::proto::v1 as pb;
 use crate::registry::Registry;
+use crate::registry::certificates::{CertificateRequest, MAX_TOKEN_LEN};
 use crate::signing_keys::KeyEntry;
 
 /// Handlers of the certificate service.
@@ -31,8 +40,176 @@ fn signing_key_to_proto(key: &KeyEntry) -> pb::SigningKey {
     }
 }
 
+fn status_to_proto(status: CertificateStatus) -> pb::CertificateStatus {
+    match status {
+        CertificateStatus::Valid => pb::CertificateStatus::Valid,
+        CertificateStatus::Revoked => pb::CertificateStatus::Revoked,
+        CertificateStatus::Expired => pb::CertificateStatus::Expired,
+    }
+}
+
+fn certificate_to_proto(c: CertificateRecord) -> pb::Certificate {
+    pb::Certificate {
+        status: status_to_proto(c.status_at(Utc::now())) as i32,
+        id: c.id.to_string(),
+        dataset_id: c.dataset_id.to_string(),
+        organization_id: c.organization_id.to_string(),
+        audience_organization_id: c.audience.map(|a| a.to_string()).unwrap_or_default(),
+        policy_id: c.policy_id,
+        policy_version: c.policy_version,
+        verdict: match c.verdict {
+            Verdict::Clean => pb::Verdict::Clean,
+            Verdict::Exempt => pb::Verdict::Exempt,
+            Verdict::Contaminated => pb::Verdict::Contaminated,
+            Verdict::Incomplete => pb::Verdict::Incomplete,
+        } as i32,
+        target_model: c.target_model.unwrap_or_default(),
+        contract_reference: c.contract_reference.unwrap_or_default(),
+        lineage_digest: c.lineage_digest,
+        closure_size: c.closure_size as i32,
+        kid: c.kid,
+        token: c.token,
+        issue_time: Some(time_to_proto(c.issue_time)),
+        not_before: Some(time_to_proto(c.not_before)),
+        expire_time: Some(time_to_proto(c.expire_time)),
+        revoke_time: c.revoke_time.map(time_to_proto),
+        revoke_reason: c.revoke_reason.unwrap_or_default(),
+        revoke_cause: c.revoke_cause.unwrap_or_default(),
+    }
+}
+
 #[tonic::async_trait]
 impl pb::certificate_service_server::CertificateService for CertificateHandlers {
+    #[tracing::instrument(skip_all)]
+    async fn issue_certificate(
+        &self,
+        request: Request<pb::IssueCertificateRequest>,
+    ) -> Result<Response<pb::Certificate>, Status> {
+        let caller = self.registry.caller(request.metadata()).await?;
+        // Rights before validation, so that a caller without them learns nothing from the answers.
+        caller.member_with(Role::Registrar)?;
+        let request = request.into_inner();
+        let validity = request
+            .validity
+            .map(|d| {
+                if d.nanos != 0 || d.seconds <= 0 {
+                    Err(Error::invalid(
+                        "validity",
+                        "must be a positive number of whole seconds",
+                    ))
+                } else {
+                    chrono::Duration::try_seconds(d.seconds)
+                        .ok_or_else(|| Error::invalid("validity", "is out of range"))
+                }
+            })
+            .transpose()?;
+        let certificate = self
+            .registry
+            .issue_certificate(
+                &caller,
+                CertificateRequest {
+                    dataset_id: required_uuid("dataset_id", &request.dataset_id)?,
+                    policy_id: request.policy_id,
+                    policy_version: request.policy_version,
+                    audience: optional_uuid(
+                        "audience_organization_id",
+                        &request.audience_organization_id,
+                    )?,
+                    contract_reference: optional_line(
+                        "contract_reference",
+                        &request.contract_reference,
+                        limits::NAME,
+                    )?,
+                    target_model: optional_line(
+                        "target_model",
+                        &request.target_model,
+                        limits::MODEL_FIELD,
+                    )?,
+                    validity,
+                },
+            )
+            .await?;
+        Ok(Response::new(certificate_to_proto(certificate)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_certificate(
+        &self,
+        request: Request<pb::GetCertificateRequest>,
+    ) -> Result<Response<pb::Certificate>, Status> {
+        let caller = self.registry.caller(request.metadata()).await?;
+        let id = required_uuid("id", &request.get_ref().id)?;
+        let certificate = self.registry.get_certificate(&caller, id).await?;
+        Ok(Response::new(certificate_to_proto(certificate)))
+    }
+
+    /// Public: buyers verify without an account, so no token is asked for.
+    #[tracing::instrument(skip_all)]
+    async fn verify_certificate(
+        &self,
+        request: Request<pb::VerifyCertificateRequest>,
+    ) -> Result<Response<pb::VerifyCertificateResponse>, Status> {
+        let request = request.into_inner();
+        if request.token.is_empty() {
+            return Err(Error::invalid("token", "is required").into());
+        }
+        if request.token.len() > MAX_TOKEN_LEN {
+            return Err(
+                Error::invalid("token", format!("must be at most {MAX_TOKEN_LEN} bytes")).into(),
+            );
+        }
+        let audience = optional_uuid(
+            "audience_organization_id",
+            &request.audience_organization_id,
+        )?;
+        let verification = self
+            .registry
+            .verify_certificate(request.token.trim(), audience)
+            .await?;
+        Ok(Response::new(pb::VerifyCertificateResponse {
+            valid: verification.valid,
+            status: verification
+                .status
+                .map(|s| status_to_proto(s) as i32)
+                .unwrap_or_default(),
+            certificate_id: verification
+                .claims
+                .as_ref()
+                .map(|c| c.jti.clone())
+                .unwrap_or_default(),
+            claims_json: verification
+                .claims
+                .as_ref()
+                .and_then(|c| serde_json::to_string(c).ok())
+                .unwrap_or_default(),
+            checks: verification
+                .checks
+                .into_iter()
+                .map(|c| pb::VerificationCheck {
+                    name: c.name.to_owned(),
+                    passed: c.passed,
+                    detail: c.detail,
+                })
+                .collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn revoke_certificate(
+        &self,
+        request: Request<pb::RevokeCertificateRequest>,
+    ) -> Result<Response<pb::Certificate>, Status> {
+        let caller = self.registry.caller(request.metadata()).await?;
+        let request = request.into_inner();
+        let id = required_uuid("id", &request.id)?;
+        let reason = required_line("reason", &request.reason, attestation_limits::REASON)?;
+        let certificate = self
+            .registry
+            .revoke_certificate(&caller, id, reason)
+            .await?;
+        Ok(Response::new(certificate_to_proto(certificate)))
+    }
+
     /// Public: verifiers fetch keys without an account, so no token is asked for.
     #[tracing::instrument(skip_all)]
     async fn list_signing_keys(

@@ -1,6 +1,7 @@
 //! The registry's use cases: each method checks the caller's rights, applies the domain rules and
 //! calls the store. gRPC handlers and the admin command both go through here.
 
+pub mod certificates;
 pub mod closure_cache;
 pub mod datasets;
 pub mod events;
@@ -23,6 +24,7 @@ use crate::domain::policy::PolicySet;
 use crate::error::Result;
 use crate::signing_keys::{KeyRing, KeyRingFile};
 use crate::store::{Store, Viewer};
+use certificates::CertificatePolicy;
 use closure_cache::ClosureCache;
 use feed::EventFeed;
 use group_commit::GroupCommit;
@@ -50,6 +52,7 @@ pub struct Registry {
     upstream_closures: Arc<ClosureCache>,
     policies: Arc<PolicySet>,
     signing_keys: Arc<KeyRingFile>,
+    certificates: CertificatePolicy,
 }
 
 impl Registry {
@@ -61,6 +64,7 @@ impl Registry {
         tokens: TokenPolicy,
         policies: PolicySet,
         signing_keys: KeyRingFile,
+        certificates: CertificatePolicy,
     ) -> Self {
         let notify = feed.clone();
         let registrations = GroupCommit::start(store.clone(), move || notify.notify());
@@ -73,6 +77,7 @@ impl Registry {
             upstream_closures: Arc::new(ClosureCache::new(closure_cache::DEFAULT_BUDGET)),
             policies: Arc::new(policies),
             signing_keys: Arc::new(signing_keys),
+            certificates,
         }
     }
 

@@ -241,7 +241,7 @@ impl Registry {
 }
 
 /// A `FailedPrecondition` error listing each offender's path, in the message and as details.
-fn contaminated_error(summary: String, found: &Evaluation) -> Error {
+pub(super) fn contaminated_error(summary: String, found: &Evaluation) -> Error {
     let violations: Vec<PreconditionViolation> = found.offenders.iter().map(violation).collect();
     let mut message = summary;
     for v in &violations {

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::domain::access::{AccessTokenRecord, Organization};
 use crate::domain::attestation::{Attestation, ContaminationReport};
+use crate::domain::certificate::CertificateRecord;
 use crate::domain::dataset::Dataset;
 use crate::domain::evaluation::ClosureGraph;
 use crate::domain::event::{ChainHead, Event, NewEvent};
@@ -131,7 +132,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Marks an attestation of `organization_id` revoked with `reason` at `time` and appends `event`,
     /// unless it is already revoked (then nothing is written). Returns it as it now stands; `None`
-    /// when it does not exist or belongs to another organisation.
+    /// when it does not exist or belongs to another organisation. In the same transaction it revokes
+    /// every valid certificate judged under the attestation's policy version whose closure holds the
+    /// attested dataset, each with a `certificate.revoked` event.
     async fn revoke_attestation(
         &self,
         organization_id: Uuid,
@@ -141,12 +144,39 @@ pub trait Store: Send + Sync + 'static {
         event: NewEvent,
     ) -> Result<Option<Attestation>>;
 
-    /// Files a contamination report with its event.
+    /// Files a contamination report with its event. An effective report (by the owner or the
+    /// operator) revokes, in the same transaction, every valid certificate whose closure holds the
+    /// dataset, each with a `certificate.revoked` event.
     async fn report_contamination(
         &self,
         report: &ContaminationReport,
         event: NewEvent,
     ) -> Result<()>;
+
+    /// Stores an issued certificate, its closure's members (the reverse index the cascade follows)
+    /// and its event, after `precondition` has accepted the closure graph read in the same
+    /// transaction (so that no contamination or revocation slips in between).
+    async fn insert_certificate(
+        &self,
+        certificate: &CertificateRecord,
+        members: &[Uuid],
+        event: NewEvent,
+        precondition: &(dyn for<'g> Fn(&'g ClosureGraph) -> Result<()> + Send + Sync),
+    ) -> Result<()>;
+
+    /// Reads one certificate.
+    async fn get_certificate(&self, id: Uuid) -> Result<Option<CertificateRecord>>;
+
+    /// Revokes a certificate of `organization_id` with its event, unless it is already revoked (then
+    /// nothing is written). `None` when it does not exist or belongs to another organisation.
+    async fn revoke_certificate(
+        &self,
+        organization_id: Uuid,
+        id: Uuid,
+        time: DateTime<Utc>,
+        reason: &str,
+        event: NewEvent,
+    ) -> Result<Option<CertificateRecord>>;
 }
 
 /// A page request over attestations.

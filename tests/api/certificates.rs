@@ -125,3 +125,559 @@ async fn the_signing_key_file_is_private_and_apart_from_the_access_token_key() {
         "certificates must not be signed with the access-token key"
     );
 }
+
+// ----- issuance, verification, revocation ---------------------------------------------------------
+
+use crate::policies::{POLICY, generated_by};
+use tonic::Code;
+
+fn certificates(
+    app: &TestApp,
+) -> pb::certificate_service_client::CertificateServiceClient<tonic::transport::Channel> {
+    pb::certificate_service_client::CertificateServiceClient::new(app.channel.clone())
+}
+
+fn issue_request(dataset: &pb::Dataset) -> pb::IssueCertificateRequest {
+    pb::IssueCertificateRequest {
+        dataset_id: dataset.id.clone(),
+        policy_id: POLICY.into(),
+        ..Default::default()
+    }
+}
+
+/// A clean, attested chain `raw <- mix`; returns the mix.
+async fn certifiable(app: &TestApp) -> (pb::Dataset, pb::Dataset) {
+    let raw = app.register(&app.admin, dataset("raw")).await;
+    let mix = app.register(&app.admin, derived("mix", &[&raw])).await;
+    app.attest(&app.admin, &raw).await;
+    app.attest(&app.admin, &mix).await;
+    (raw, mix)
+}
+
+async fn issue(app: &TestApp, request: pb::IssueCertificateRequest) -> pb::Certificate {
+    certificates(app)
+        .issue_certificate(authed(&app.admin, request))
+        .await
+        .expect("certificate issued")
+        .into_inner()
+}
+
+async fn verify(app: &TestApp, token: &str, audience: &str) -> pb::VerifyCertificateResponse {
+    certificates(app)
+        .verify_certificate(pb::VerifyCertificateRequest {
+            token: token.into(),
+            audience_organization_id: audience.into(),
+        })
+        .await
+        .expect("verification answers")
+        .into_inner()
+}
+
+fn failed_check(answer: &pb::VerifyCertificateResponse) -> (String, String) {
+    let check = answer
+        .checks
+        .iter()
+        .find(|c| !c.passed)
+        .expect("a failed check");
+    (check.name.clone(), check.detail.clone())
+}
+
+fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn decode_part(part: &str) -> serde_json::Value {
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn a_clean_dataset_gets_a_certificate_whose_claims_state_its_lineage() {
+    let app = spawn_app().await;
+    let (raw, mix) = certifiable(&app).await;
+    let (buyer, _) = app.other_org("Buyer").await;
+    let request = pb::IssueCertificateRequest {
+        audience_organization_id: buyer.clone(),
+        contract_reference: "PO-2026-117".into(),
+        ..issue_request(&mix)
+    };
+    let certificate = issue(&app, request).await;
+    assert_eq!(certificate.status, pb::CertificateStatus::Valid as i32);
+    assert_eq!(certificate.verdict, pb::Verdict::Clean as i32);
+    assert_eq!(certificate.closure_size, 2);
+    let lifetime =
+        certificate.expire_time.unwrap().seconds - certificate.issue_time.unwrap().seconds;
+    assert_eq!(lifetime, 90 * 86_400);
+
+    let parts: Vec<&str> = certificate.token.split('.').collect();
+    assert_eq!(parts.len(), 3);
+    let header = decode_part(parts[0]);
+    assert_eq!(header["alg"], "EdDSA");
+    assert_eq!(header["typ"], "lineage-cert+jwt");
+    let keys = signing_keys(&app).await;
+    assert_eq!(header["kid"], keys.keys[0].kid.as_str());
+    let claims = decode_part(parts[1]);
+    assert_eq!(claims["sub"], format!("datasets/{}", mix.id));
+    assert_eq!(claims["aud"], buyer.as_str());
+    assert_eq!(claims["jti"], certificate.id.as_str());
+    assert_eq!(
+        claims["dataset"]["content_digest"],
+        mix.content_digest.as_str()
+    );
+    assert_eq!(claims["policy"]["id"], POLICY);
+    assert_eq!(claims["verdict"], "CLEAN");
+    assert_eq!(claims["contract_reference"], "PO-2026-117");
+    assert_eq!(claims["attestations"].as_array().unwrap().len(), 2);
+    let mut members = vec![raw.id.clone(), mix.id.clone()];
+    members.sort();
+    assert_eq!(claims["lineage"]["members"], serde_json::json!(members));
+
+    // The lineage digest recomputed from the records, as README documents it.
+    let source = |s: &pb::Source| {
+        serde_json::json!({"kind": "dataset", "dataset_id": s.dataset_id, "uri": null, "license": null,
+            "collect_time": null, "content_digest": null, "description": null})
+    };
+    let mut closure = [raw.clone(), mix.clone()];
+    closure.sort_by(|a, b| a.id.cmp(&b.id));
+    let document = serde_json::json!({"datasets": closure.iter().map(|d| serde_json::json!({
+        "id": d.id, "content_digest": d.content_digest, "sources": d.sources.iter().map(source).collect::<Vec<_>>()
+    })).collect::<Vec<_>>()});
+    let expected = format!(
+        "sha256:{}",
+        hex::encode(Sha256::digest(
+            serde_json::to_string(&document).unwrap().as_bytes()
+        ))
+    );
+    assert_eq!(claims["lineage"]["digest"], expected.as_str());
+    assert_eq!(certificate.lineage_digest, expected);
+
+    // Verification needs no token, and every check passes.
+    let answer = verify(&app, &certificate.token, &buyer).await;
+    assert!(answer.valid, "{:?}", answer.checks);
+    assert_eq!(answer.status, pb::CertificateStatus::Valid as i32);
+    assert_eq!(answer.checks.len(), 10);
+    assert_eq!(answer.certificate_id, certificate.id);
+    let read = certificates(&app)
+        .get_certificate(authed(
+            &app.admin,
+            pb::GetCertificateRequest {
+                id: certificate.id.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(read, certificate);
+}
+
+#[tokio::test]
+async fn certificates_are_refused_unless_the_lineage_is_clean_or_exempt_and_nothing_is_stored() {
+    let app = spawn_app().await;
+    let traces = app
+        .register(
+            &app.admin,
+            generated_by("traces", "deepseek-ai/DeepSeek-R1"),
+        )
+        .await;
+    let child = app.register(&app.admin, derived("child", &[&traces])).await;
+    let unattested = app.register(&app.admin, dataset("unattested")).await;
+    let (_, mix) = certifiable(&app).await;
+    let auditor = app.token(pb::Role::Auditor).await;
+    let (_, other_admin) = app.other_org("Globex").await;
+    let before = app.snapshot().await;
+
+    let status = assert_status(
+        certificates(&app)
+            .issue_certificate(authed(&app.admin, issue_request(&child)))
+            .await,
+        Code::FailedPrecondition,
+        &traces.id,
+    );
+    assert!(status.message().contains("contaminated"));
+    assert_status(
+        certificates(&app)
+            .issue_certificate(authed(&app.admin, issue_request(&unattested)))
+            .await,
+        Code::FailedPrecondition,
+        "lack a valid attestation",
+    );
+    assert_status(
+        certificates(&app)
+            .issue_certificate(authed(&auditor, issue_request(&mix)))
+            .await,
+        Code::PermissionDenied,
+        "registrar",
+    );
+    assert_status(
+        certificates(&app)
+            .issue_certificate(authed(&other_admin, issue_request(&mix)))
+            .await,
+        Code::NotFound,
+        "not found",
+    );
+    let too_long = pb::IssueCertificateRequest {
+        validity: Some(prost_types::Duration {
+            seconds: 400 * 86_400,
+            nanos: 0,
+        }),
+        ..issue_request(&mix)
+    };
+    assert_status(
+        certificates(&app)
+            .issue_certificate(authed(&app.admin, too_long))
+            .await,
+        Code::InvalidArgument,
+        "validity",
+    );
+    let unknown_buyer = pb::IssueCertificateRequest {
+        audience_organization_id: uuid::Uuid::now_v7().to_string(),
+        ..issue_request(&mix)
+    };
+    assert_status(
+        certificates(&app)
+            .issue_certificate(authed(&app.admin, unknown_buyer))
+            .await,
+        Code::NotFound,
+        "audience_organization_id",
+    );
+    assert_eq!(app.snapshot().await, before);
+
+    // The exempt target is certified, and says so.
+    let exempt = issue(
+        &app,
+        pb::IssueCertificateRequest {
+            target_model: "DeepSeek-R1-Distill-Qwen-7B".into(),
+            ..issue_request(&traces)
+        },
+    )
+    .await;
+    assert_eq!(exempt.verdict, pb::Verdict::Exempt as i32);
+    assert_eq!(
+        decode_part(exempt.token.split('.').nth(1).unwrap())["target_model"],
+        "DeepSeek-R1-Distill-Qwen-7B"
+    );
+}
+
+#[tokio::test]
+async fn forged_altered_and_misused_tokens_fail_verification_with_the_reason() {
+    let app = spawn_app().await;
+    let (_, mix) = certifiable(&app).await;
+    let (buyer, _) = app.other_org("Buyer").await;
+    let certificate = issue(
+        &app,
+        pb::IssueCertificateRequest {
+            audience_organization_id: buyer.clone(),
+            ..issue_request(&mix)
+        },
+    )
+    .await;
+    let parts: Vec<&str> = certificate.token.split('.').collect();
+    let mut claims = decode_part(parts[1]);
+    let header = decode_part(parts[0]);
+
+    let mut cases: Vec<(&str, String, &str, &str)> = Vec::new();
+    claims["dataset"]["name"] = serde_json::json!("something else");
+    let tampered_payload = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64(claims.to_string().as_bytes()),
+        parts[2]
+    );
+    cases.push(("tampered payload", tampered_payload, "signature", ""));
+    let mut other_header = header.clone();
+    other_header["x"] = serde_json::json!("y");
+    cases.push((
+        "tampered header",
+        format!(
+            "{}.{}.{}",
+            b64(other_header.to_string().as_bytes()),
+            parts[1],
+            parts[2]
+        ),
+        "signature",
+        "",
+    ));
+    let none_header =
+        serde_json::json!({"alg": "none", "typ": "lineage-cert+jwt", "kid": header["kid"]});
+    cases.push((
+        "alg none",
+        format!("{}.{}.", b64(none_header.to_string().as_bytes()), parts[1]),
+        "format",
+        "",
+    ));
+    // HS256 keyed with the public key, the classic algorithm-confusion forgery.
+    let public_x = signing_keys(&app).await.keys[0].x.clone();
+    let hs_header =
+        serde_json::json!({"alg": "HS256", "typ": "lineage-cert+jwt", "kid": header["kid"]});
+    let hs_signing_input = format!("{}.{}", b64(hs_header.to_string().as_bytes()), parts[1]);
+    let hs_key = jsonwebtoken::EncodingKey::from_secret(public_x.as_bytes()).unwrap();
+    let hs_signature = jsonwebtoken::crypto::sign(
+        hs_signing_input.as_bytes(),
+        &hs_key,
+        jsonwebtoken::Algorithm::HS256,
+    )
+    .unwrap();
+    cases.push((
+        "HS256 with the public key",
+        format!("{hs_signing_input}.{hs_signature}"),
+        "algorithm",
+        "HS256",
+    ));
+    let unknown_kid =
+        serde_json::json!({"alg": "EdDSA", "typ": "lineage-cert+jwt", "kid": "no-such-key"});
+    cases.push((
+        "unknown kid",
+        format!(
+            "{}.{}.{}",
+            b64(unknown_kid.to_string().as_bytes()),
+            parts[1],
+            parts[2]
+        ),
+        "key",
+        "no-such-key",
+    ));
+    let access_kid =
+        serde_json::json!({"alg": "EdDSA", "typ": "lineage-cert+jwt", "kid": "access-token.key"});
+    cases.push((
+        "kid naming the access-token key",
+        format!(
+            "{}.{}.{}",
+            b64(access_kid.to_string().as_bytes()),
+            parts[1],
+            parts[2]
+        ),
+        "key",
+        "",
+    ));
+    cases.push((
+        "truncated",
+        certificate.token[..certificate.token.len() - 10].to_owned(),
+        "signature",
+        "",
+    ));
+    cases.push((
+        "an access token presented as a certificate",
+        app.admin.clone(),
+        "algorithm",
+        "",
+    ));
+
+    for (case, token, check, needle) in cases {
+        let answer = verify(&app, &token, "").await;
+        assert!(!answer.valid, "{case} verified");
+        let (name, detail) = failed_check(&answer);
+        assert_eq!(name, check, "{case}: {detail}");
+        assert!(detail.contains(needle), "{case}: {detail}");
+    }
+
+    let wrong_audience = verify(&app, &certificate.token, &uuid::Uuid::now_v7().to_string()).await;
+    assert_eq!(failed_check(&wrong_audience).0, "audience");
+
+    // A certificate is not an access token.
+    let status = app
+        .datasets()
+        .list_datasets(authed(
+            &certificate.token,
+            pb::ListDatasetsRequest::default(),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+
+    assert_status(
+        certificates(&app)
+            .verify_certificate(pb::VerifyCertificateRequest {
+                token: String::new(),
+                audience_organization_id: String::new(),
+            })
+            .await,
+        Code::InvalidArgument,
+        "token",
+    );
+}
+
+#[tokio::test]
+async fn an_expired_or_not_yet_valid_certificate_fails_the_validity_check() {
+    let app = spawn_app().await;
+    let (_, mix) = certifiable(&app).await;
+    let certificate = issue(&app, issue_request(&mix)).await;
+    let parts: Vec<&str> = certificate.token.split('.').collect();
+    let header = decode_part(parts[0]);
+    // Signed with the registry's own key, read from the key file as an operator could.
+    let file: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(app.dir.path().join("signing-keys.json")).unwrap(),
+    )
+    .unwrap();
+    let seed = hex::decode(file["keys"][0]["private_key"].as_str().unwrap()).unwrap();
+    let mut der = hex::decode("302e020100300506032b657004220420").unwrap();
+    der.extend_from_slice(&seed);
+    let key = jsonwebtoken::EncodingKey::from_ed_der(&der);
+    let mut jwt_header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+    jwt_header.typ = Some("lineage-cert+jwt".into());
+    jwt_header.kid = header["kid"].as_str().map(String::from);
+    let now = chrono::Utc::now().timestamp();
+    for (case, nbf, exp, needle) in [
+        ("expired", now - 7200, now - 3600, "expired"),
+        ("not yet valid", now + 3600, now + 7200, "not valid yet"),
+    ] {
+        let mut claims = decode_part(parts[1]);
+        claims["nbf"] = serde_json::json!(nbf);
+        claims["exp"] = serde_json::json!(exp);
+        let token = jsonwebtoken::encode(&jwt_header, &claims, &key).unwrap();
+        let answer = verify(&app, &token, "").await;
+        let validity = answer.checks.iter().find(|c| c.name == "validity").unwrap();
+        assert!(
+            !validity.passed && validity.detail.contains(needle),
+            "{case}: {validity:?}"
+        );
+        assert!(
+            answer
+                .checks
+                .iter()
+                .find(|c| c.name == "signature")
+                .unwrap()
+                .passed,
+            "{case}"
+        );
+        assert!(!answer.valid);
+    }
+}
+
+#[tokio::test]
+async fn revocation_by_the_owner_by_a_revoked_attestation_or_by_a_contamination_report_shows_in_verification()
+ {
+    let app = spawn_app().await;
+    let (raw, mix) = certifiable(&app).await;
+    let by_owner = issue(&app, issue_request(&mix)).await;
+    let revoked = certificates(&app)
+        .revoke_certificate(authed(
+            &app.admin,
+            pb::RevokeCertificateRequest {
+                id: by_owner.id.clone(),
+                reason: "contract ended".into(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(revoked.status, pb::CertificateStatus::Revoked as i32);
+    assert_eq!(
+        revoked.revoke_cause,
+        format!("certificates/{}", by_owner.id)
+    );
+    let answer = verify(&app, &by_owner.token, "").await;
+    assert!(!answer.valid);
+    assert_eq!(answer.status, pb::CertificateStatus::Revoked as i32);
+    assert!(failed_check(&answer).1.contains("contract ended"));
+
+    // Revoking an attestation the certificate rests on revokes it in the same transaction.
+    let second = issue(&app, issue_request(&mix)).await;
+    let attestations = app
+        .attestations()
+        .list_attestations(authed(
+            &app.admin,
+            pb::ListAttestationsRequest {
+                dataset_id: raw.id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .attestations;
+    app.attestations()
+        .revoke_attestation(authed(
+            &app.admin,
+            pb::RevokeAttestationRequest {
+                id: attestations[0].id.clone(),
+                reason: "scan was wrong".into(),
+            },
+        ))
+        .await
+        .unwrap();
+    let read = certificates(&app)
+        .get_certificate(authed(
+            &app.admin,
+            pb::GetCertificateRequest {
+                id: second.id.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(read.status, pb::CertificateStatus::Revoked as i32);
+    assert_eq!(
+        read.revoke_cause,
+        format!("attestations/{}", attestations[0].id)
+    );
+    assert!(!verify(&app, &second.token, "").await.valid);
+
+    // The owner's contamination report revokes too; a third party's does not.
+    app.attest(&app.admin, &raw).await;
+    let third = issue(&app, issue_request(&mix)).await;
+    let (_, outsider) = app.other_org("Globex").await;
+    // The outsider cannot see the private dataset, so its report is refused as not found.
+    let complaint = pb::ReportContaminationRequest {
+        dataset_id: raw.id.clone(),
+        statement: "we think so".into(),
+        evidence: vec![],
+    };
+    assert_status(
+        app.datasets()
+            .report_contamination(authed(&outsider, complaint.clone()))
+            .await,
+        Code::NotFound,
+        "not found",
+    );
+    assert!(verify(&app, &third.token, "").await.valid);
+    app.datasets()
+        .report_contamination(authed(&app.admin, complaint))
+        .await
+        .unwrap();
+    let read = certificates(&app)
+        .get_certificate(authed(
+            &app.admin,
+            pb::GetCertificateRequest {
+                id: third.id.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(read.status, pb::CertificateStatus::Revoked as i32);
+    assert!(read.revoke_cause.starts_with("contamination_reports/"));
+
+    let events = app.all_events(&app.admin).await;
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.r#type == "certificate.revoked")
+            .count(),
+        3
+    );
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.r#type == "certificate.issued")
+            .count(),
+        3
+    );
+    crate::events::assert_chain_verifies(&app.all_events(&app.operator).await);
+}
+
+#[tokio::test]
+async fn a_certificate_signed_before_a_rotation_still_verifies() {
+    let app = spawn_app().await;
+    let (_, mix) = certifiable(&app).await;
+    let certificate = issue(&app, issue_request(&mix)).await;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_provenance-registry"))
+        .arg("--data-dir")
+        .arg(app.dir.path())
+        .args(["keys", "rotate"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(verify(&app, &certificate.token, "").await.valid);
+    let newer = issue(&app, issue_request(&mix)).await;
+    assert_ne!(newer.kid, certificate.kid);
+    assert!(verify(&app, &newer.token, "").await.valid);
+}

@@ -17,12 +17,14 @@ use sqlx::sqlite::{
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use uuid::Uuid;
 
+mod certificates;
 mod decode;
 mod policy;
 
 use super::{AttestationQuery, DatasetQuery, Store, Viewer};
 use crate::domain::access::{AccessTokenRecord, Organization};
 use crate::domain::attestation::{Attestation, ContaminationReport};
+use crate::domain::certificate::CertificateRecord;
 use crate::domain::dataset::{Dataset, Source, SourceKind};
 use crate::domain::evaluation::ClosureGraph;
 use crate::domain::event::{self, ChainHead, Event, NewEvent};
@@ -507,6 +509,33 @@ impl Store for SqliteStore {
         event: NewEvent,
     ) -> Result<()> {
         self.insert_contamination_report(report, event).await
+    }
+
+    async fn insert_certificate(
+        &self,
+        certificate: &CertificateRecord,
+        members: &[Uuid],
+        event: NewEvent,
+        precondition: &(dyn for<'g> Fn(&'g ClosureGraph) -> Result<()> + Send + Sync),
+    ) -> Result<()> {
+        self.insert_certificate_row(certificate, members, event, precondition)
+            .await
+    }
+
+    async fn get_certificate(&self, id: Uuid) -> Result<Option<CertificateRecord>> {
+        self.read_certificate(id).await
+    }
+
+    async fn revoke_certificate(
+        &self,
+        organization_id: Uuid,
+        id: Uuid,
+        time: DateTime<Utc>,
+        reason: &str,
+        event: NewEvent,
+    ) -> Result<Option<CertificateRecord>> {
+        self.mark_certificate_revoked(organization_id, id, time, reason, event)
+            .await
     }
 }
 

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use sqlx::{Sqlite, SqliteExecutor, Transaction};
 use uuid::Uuid;
 
+use super::certificates::revoke_covering;
 use super::decode::{self, EvidenceJson, parse_time, parse_uuid, parse_visibility};
 use super::{SqliteStore, append_events, refuse_violation};
 use crate::domain::attestation::{Attestation, ContaminationReport, Evidence, Method};
@@ -272,6 +273,15 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await?;
             append_events(&mut tx, vec![event]).await?;
+            revoke_covering(
+                &mut tx,
+                attestation.dataset_id,
+                Some((&attestation.policy_id, &attestation.policy_version)),
+                time,
+                &format!("attestation {id} was revoked: {reason}"),
+                &format!("attestations/{id}"),
+            )
+            .await?;
             tx.commit().await?;
             attestation.revoke_time = Some(time);
             attestation.revoke_reason = Some(reason.to_owned());
@@ -307,6 +317,20 @@ impl SqliteStore {
             || Error::NotFound(format!("dataset {} not found", report.dataset_id)),
         )?;
         append_events(&mut tx, vec![event]).await?;
+        if report.effective {
+            revoke_covering(
+                &mut tx,
+                report.dataset_id,
+                None,
+                report.create_time,
+                &format!(
+                    "dataset {} was reported contaminated: {}",
+                    report.dataset_id, report.statement
+                ),
+                &format!("contamination_reports/{}", report.id),
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -1,0 +1,533 @@
+//! Use cases of lineage certificates: issuance (only on a clean or exempt verdict), reading,
+//! verification (no account needed) and revocation.
+
+use chrono::{DateTime, Duration, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use uuid::Uuid;
+
+use super::Registry;
+use super::policy::contaminated_error;
+use crate::domain::access::{Caller, Role};
+use crate::domain::certificate::{
+    CERTIFICATE_TYPE, CertificateClaims, CertificateRecord, CertificateStatus, DatasetClaim,
+    PolicyClaim, lineage_claim, verdict_name,
+};
+use crate::domain::evaluation::{self, ClosureGraph, Evaluation, PathStep, Verdict};
+use crate::domain::event::truncate_to_micros;
+use crate::error::{Error, Result};
+
+/// Lifetimes of certificates and the name they are issued under.
+#[derive(Debug, Clone)]
+pub struct CertificatePolicy {
+    /// The `iss` claim.
+    pub issuer: String,
+    /// Validity when a request does not say.
+    pub default_validity: Duration,
+    /// Longest validity a request may ask for.
+    pub max_validity: Duration,
+}
+
+/// Shortest validity a request may ask for.
+pub const MIN_VALIDITY: Duration = Duration::hours(1);
+
+/// Longest token `VerifyCertificate` reads.
+pub const MAX_TOKEN_LEN: usize = 64 * 1024;
+
+/// A request for a certificate, validated.
+#[derive(Debug, Clone)]
+pub struct CertificateRequest {
+    /// The dataset.
+    pub dataset_id: Uuid,
+    /// Policy id.
+    pub policy_id: String,
+    /// Policy version (empty for the only one).
+    pub policy_version: String,
+    /// The buyer's organisation.
+    pub audience: Option<Uuid>,
+    /// The contract reference.
+    pub contract_reference: Option<String>,
+    /// The target model, for an exempt verdict.
+    pub target_model: Option<String>,
+    /// How long it is valid.
+    pub validity: Option<Duration>,
+}
+
+/// One check of a verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// Its name.
+    pub name: &'static str,
+    /// Whether it passed.
+    pub passed: bool,
+    /// What was found.
+    pub detail: String,
+}
+
+/// The outcome of a verification.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    /// Every check passed.
+    pub valid: bool,
+    /// The stored certificate's status, when the registry knows it.
+    pub status: Option<CertificateStatus>,
+    /// The checks, in order.
+    pub checks: Vec<Check>,
+    /// The claims, when the signature verified.
+    pub claims: Option<CertificateClaims>,
+}
+
+/// The checks of a verification, in the order they run.
+const CHECKS: [&str; 10] = [
+    "format",
+    "algorithm",
+    "type",
+    "key",
+    "signature",
+    "key_window",
+    "validity",
+    "audience",
+    "status",
+    "lineage",
+];
+
+impl Registry {
+    /// Issues a certificate for one of the caller's organisation's datasets (registrars, admins).
+    pub async fn issue_certificate(
+        &self,
+        caller: &Caller,
+        request: CertificateRequest,
+    ) -> Result<CertificateRecord> {
+        let organization = caller.member_with(Role::Registrar)?;
+        let policy = self.policies.get(
+            "policy_id",
+            &request.policy_id,
+            "policy_version",
+            &request.policy_version,
+        )?;
+        let dataset = self.get_dataset(caller, request.dataset_id).await?;
+        if dataset.organization_id != organization {
+            return Err(Error::PermissionDenied(format!(
+                "dataset {} belongs to another organisation: only its owner may certify it",
+                dataset.id
+            )));
+        }
+        let validity = request
+            .validity
+            .unwrap_or(self.certificates.default_validity);
+        if validity < MIN_VALIDITY || validity > self.certificates.max_validity {
+            return Err(Error::invalid(
+                "validity",
+                format!(
+                    "must be between {} and {} seconds",
+                    MIN_VALIDITY.num_seconds(),
+                    self.certificates.max_validity.num_seconds()
+                ),
+            ));
+        }
+        if let Some(audience) = request.audience {
+            self.store
+                .get_organization(audience)
+                .await?
+                .ok_or_else(|| {
+                    Error::NotFound(format!(
+                        "audience_organization_id: organisation {audience} not found"
+                    ))
+                })?;
+        }
+
+        let now = truncate_to_micros(Utc::now());
+        let graph = self
+            .store
+            .closure_graph(dataset.id, &policy.id, &policy.version, now)
+            .await?;
+        let target = request.target_model.as_deref();
+        let found = evaluation::evaluate(&graph, &policy, target, caller);
+        refuse_unless_certifiable(&found, dataset.id)?;
+
+        let members: Vec<Uuid> = graph.nodes.iter().map(|n| n.id).collect();
+        let closure = self.store.get_datasets(&members).await?;
+        let lineage = lineage_claim(&closure);
+        let id = Uuid::now_v7();
+        let expire_time = now + validity;
+        let claims = CertificateClaims {
+            iss: self.certificates.issuer.clone(),
+            sub: format!("datasets/{}", dataset.id),
+            aud: request.audience.map(|a| a.to_string()),
+            iat: now.timestamp(),
+            nbf: now.timestamp(),
+            exp: expire_time.timestamp(),
+            jti: id.to_string(),
+            dataset: DatasetClaim {
+                id: dataset.id.to_string(),
+                organization_id: dataset.organization_id.to_string(),
+                name: dataset.name.clone(),
+                version: dataset.version.clone(),
+                content_digest: dataset.content_digest.to_string(),
+            },
+            lineage: lineage.clone(),
+            policy: PolicyClaim {
+                id: policy.id.clone(),
+                version: policy.version.clone(),
+                clause_sha256: policy.clause_sha256.clone(),
+            },
+            verdict: verdict_name(found.verdict).to_owned(),
+            target_model: request
+                .target_model
+                .clone()
+                .filter(|_| found.verdict == Verdict::Exempt),
+            attestations: found.attestation_ids.iter().map(Uuid::to_string).collect(),
+            contract_reference: request.contract_reference.clone(),
+        };
+        let keys = self.signing_keys();
+        let key = keys.active();
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.typ = Some(CERTIFICATE_TYPE.to_owned());
+        header.kid = Some(key.kid.clone());
+        let token = jsonwebtoken::encode(
+            &header,
+            &claims,
+            &EncodingKey::from_ed_der(&key.pkcs8_der()),
+        )
+        .map_err(|e| Error::internal(anyhow::anyhow!("cannot sign a certificate: {e}")))?;
+
+        let record = CertificateRecord {
+            id,
+            dataset_id: dataset.id,
+            organization_id: organization,
+            audience: request.audience,
+            policy_id: policy.id.clone(),
+            policy_version: policy.version.clone(),
+            verdict: found.verdict,
+            target_model: claims.target_model.clone(),
+            contract_reference: request.contract_reference,
+            lineage_digest: lineage.digest,
+            closure_size: lineage.size,
+            kid: key.kid.clone(),
+            token,
+            issue_time: now,
+            not_before: now,
+            expire_time,
+            revoke_time: None,
+            revoke_reason: None,
+            revoke_cause: None,
+        };
+        let event = record.issued_event();
+        let check_caller = caller.clone();
+        let check_target = request.target_model.clone();
+        let dataset_id = dataset.id;
+        let precondition = move |graph: &ClosureGraph| {
+            let again =
+                evaluation::evaluate(graph, &policy, check_target.as_deref(), &check_caller);
+            refuse_unless_certifiable(&again, dataset_id)
+        };
+        self.store
+            .insert_certificate(&record, &members, event, &precondition)
+            .await?;
+        self.feed.notify();
+        Ok(record)
+    }
+
+    /// Reads a certificate: its owner's and its audience's members, and operators, may.
+    pub async fn get_certificate(&self, caller: &Caller, id: Uuid) -> Result<CertificateRecord> {
+        self.store
+            .get_certificate(id)
+            .await?
+            .filter(|c| {
+                caller.role == Role::Operator
+                    || caller.organization_id == Some(c.organization_id)
+                    || (c.audience.is_some() && caller.organization_id == c.audience)
+            })
+            .ok_or_else(|| Error::NotFound(format!("certificate {id} not found")))
+    }
+
+    /// Revokes one of the caller's organisation's certificates (registrars and admins).
+    pub async fn revoke_certificate(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        reason: String,
+    ) -> Result<CertificateRecord> {
+        let organization = caller.member_with(Role::Registrar)?;
+        let not_found = || Error::NotFound(format!("certificate {id} not found"));
+        let certificate = self
+            .store
+            .get_certificate(id)
+            .await?
+            .filter(|c| c.organization_id == organization)
+            .ok_or_else(not_found)?;
+        let now = truncate_to_micros(Utc::now());
+        let event = certificate.revoked_event(now, &reason, &format!("certificates/{id}"));
+        let revoked = self
+            .store
+            .revoke_certificate(organization, id, now, &reason, event)
+            .await?
+            .ok_or_else(not_found)?;
+        self.feed.notify();
+        Ok(revoked)
+    }
+
+    /// Checks a certificate token, reporting every check. Needs no caller.
+    pub async fn verify_certificate(
+        &self,
+        token: &str,
+        expected_audience: Option<Uuid>,
+    ) -> Result<Verification> {
+        let mut checks = Checks::default();
+        let claims = self.verify_signature(token, &mut checks);
+        let Some(claims) = claims else {
+            return Ok(checks.finish(None, None));
+        };
+        let now = Utc::now();
+        let keys = self.signing_keys();
+        let issued = DateTime::from_timestamp(claims.iat, 0);
+        let key = keys.find(checks.kid.as_deref().unwrap_or_default());
+        match (key, issued) {
+            (Some(key), Some(issued)) => {
+                let within = key.created <= issued + Duration::seconds(1)
+                    && key.retired.is_none_or(|retired| issued < retired);
+                checks.record(
+                    "key_window",
+                    within,
+                    if within {
+                        format!("key {} was active when the certificate was issued", key.kid)
+                    } else {
+                        format!(
+                            "key {} was not active at the certificate's issue time",
+                            key.kid
+                        )
+                    },
+                );
+            }
+            _ => checks.record(
+                "key_window",
+                false,
+                "the issue time or the key is unknown".into(),
+            ),
+        }
+        let in_window = claims.nbf <= now.timestamp() && now.timestamp() < claims.exp;
+        checks.record(
+            "validity",
+            in_window,
+            if in_window {
+                "within its validity window".into()
+            } else if now.timestamp() >= claims.exp {
+                "expired".into()
+            } else {
+                "not valid yet".into()
+            },
+        );
+        match expected_audience {
+            None => checks.record("audience", true, "no audience expected".into()),
+            Some(expected) => {
+                let matches = claims.aud.as_deref() == Some(expected.to_string().as_str());
+                checks.record(
+                    "audience",
+                    matches,
+                    if matches {
+                        "issued for the expected organisation".into()
+                    } else {
+                        format!(
+                            "issued for {}, not for {expected}",
+                            claims.aud.as_deref().unwrap_or("no audience")
+                        )
+                    },
+                );
+            }
+        }
+        let stored = match Uuid::try_parse(&claims.jti) {
+            Ok(id) => self.store.get_certificate(id).await?,
+            Err(_) => None,
+        };
+        let status = stored.as_ref().map(|c| c.status_at(now));
+        match &stored {
+            None => checks.record(
+                "status",
+                false,
+                "the registry has no certificate with this id".into(),
+            ),
+            Some(record) if record.token != token => checks.record(
+                "status",
+                false,
+                "the registry holds a different token under this id".into(),
+            ),
+            Some(record) => match record.status_at(now) {
+                CertificateStatus::Valid => checks.record("status", true, "valid".into()),
+                CertificateStatus::Expired => checks.record("status", false, "expired".into()),
+                CertificateStatus::Revoked => checks.record(
+                    "status",
+                    false,
+                    format!(
+                        "revoked: {} ({})",
+                        record.revoke_reason.as_deref().unwrap_or(""),
+                        record.revoke_cause.as_deref().unwrap_or("")
+                    ),
+                ),
+            },
+        }
+        // A dataset's upstream closure never changes, so the digest stored at issuance is the
+        // registry's; a mismatch means the token or the store was altered.
+        let lineage_matches = stored.as_ref().is_some_and(|record| {
+            record.lineage_digest == claims.lineage.digest
+                && record.dataset_id.to_string() == claims.dataset.id
+        });
+        checks.record(
+            "lineage",
+            lineage_matches,
+            if lineage_matches {
+                format!(
+                    "lineage digest {} matches the registry",
+                    claims.lineage.digest
+                )
+            } else {
+                "the lineage digest or dataset does not match the registry".into()
+            },
+        );
+        Ok(checks.finish(status, Some(claims)))
+    }
+
+    /// The format, algorithm, type, key and signature checks; the claims if they all pass.
+    fn verify_signature(&self, token: &str, checks: &mut Checks) -> Option<CertificateClaims> {
+        let header = match jsonwebtoken::decode_header(token) {
+            Ok(header) => header,
+            Err(e) => {
+                checks.record(
+                    "format",
+                    false,
+                    format!("not a compact JWS with a readable header: {e}"),
+                );
+                return None;
+            }
+        };
+        checks.record("format", true, "a compact JWS".into());
+        if header.alg != Algorithm::EdDSA {
+            checks.record(
+                "algorithm",
+                false,
+                format!("{:?} is not allowed; certificates use EdDSA", header.alg),
+            );
+            return None;
+        }
+        checks.record("algorithm", true, "EdDSA".into());
+        if header.typ.as_deref() != Some(CERTIFICATE_TYPE) {
+            checks.record(
+                "type",
+                false,
+                format!(
+                    "typ {:?} is not {CERTIFICATE_TYPE:?}: not a lineage certificate",
+                    header.typ.as_deref().unwrap_or("")
+                ),
+            );
+            return None;
+        }
+        checks.record("type", true, CERTIFICATE_TYPE.into());
+        let keys = self.signing_keys();
+        let Some(key) = header.kid.as_deref().and_then(|kid| keys.find(kid)) else {
+            checks.record(
+                "key",
+                false,
+                format!(
+                    "kid {:?} is not a signing key of this registry",
+                    header.kid.as_deref().unwrap_or("")
+                ),
+            );
+            return None;
+        };
+        checks.record("key", true, format!("signed with key {}", key.kid));
+        checks.kid = Some(key.kid.clone());
+        let decoding = match DecodingKey::from_ed_components(&key.x()) {
+            Ok(decoding) => decoding,
+            Err(e) => {
+                checks.record("signature", false, format!("the key cannot verify: {e}"));
+                return None;
+            }
+        };
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        // Time and audience are checked (and reported) separately below.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        match jsonwebtoken::decode::<CertificateClaims>(token, &decoding, &validation) {
+            Ok(data) => {
+                checks.record("signature", true, "the signature verifies".into());
+                Some(data.claims)
+            }
+            Err(e) => {
+                let detail = match e.kind() {
+                    jsonwebtoken::errors::ErrorKind::InvalidSignature => {
+                        "the signature does not verify: the token was altered".to_owned()
+                    }
+                    _ => format!("the signed claims are not a lineage certificate's: {e}"),
+                };
+                checks.record("signature", false, detail);
+                None
+            }
+        }
+    }
+}
+
+/// The checks run so far; those not reached are reported as skipped.
+#[derive(Default)]
+struct Checks {
+    done: Vec<Check>,
+    kid: Option<String>,
+}
+
+impl Checks {
+    fn record(&mut self, name: &'static str, passed: bool, detail: String) {
+        self.done.push(Check {
+            name,
+            passed,
+            detail,
+        });
+    }
+
+    fn finish(
+        mut self,
+        status: Option<CertificateStatus>,
+        claims: Option<CertificateClaims>,
+    ) -> Verification {
+        for name in CHECKS.iter().skip(self.done.len()) {
+            self.done.push(Check {
+                name,
+                passed: false,
+                detail: "not checked: an earlier check failed".into(),
+            });
+        }
+        Verification {
+            valid: self.done.iter().all(|c| c.passed),
+            status,
+            checks: self.done,
+            claims,
+        }
+    }
+}
+
+/// `FailedPrecondition` unless the evaluation allows a certificate: clean, or exempt for the target.
+fn refuse_unless_certifiable(found: &Evaluation, dataset: Uuid) -> Result<()> {
+    match found.verdict {
+        Verdict::Clean | Verdict::Exempt => Ok(()),
+        Verdict::Contaminated => Err(contaminated_error(
+            format!(
+                "dataset {dataset} cannot be certified: its lineage is contaminated ({} offender(s))",
+                found.offender_count
+            ),
+            found,
+        )),
+        Verdict::Incomplete => {
+            let missing: Vec<String> = found
+                .missing_attestations
+                .iter()
+                .map(|step| match step {
+                    PathStep::Shown { id, name, version } => format!("{name}@{version} ({id})"),
+                    PathStep::Hidden => "[hidden dataset]".into(),
+                })
+                .collect();
+            Err(Error::FailedPrecondition(format!(
+                "dataset {dataset} cannot be certified: {} dataset(s) of its lineage lack a valid attestation by their owner under this policy: {}",
+                found.missing_attestation_count,
+                missing.join(", ")
+            )))
+        }
+    }
+}
