@@ -209,3 +209,47 @@ def test_signing_keys_over_grpc_and_plain_http_without_a_token(server, pb):
         served = json.load(response)
     assert served == json.loads(answer.jwks_json)
     assert served["keys"][0]["kid"] == key.kid
+
+
+def test_a_certificate_verifies_offline_with_pyjwt_and_the_published_jwks(server, pb):
+    import urllib.request
+
+    import jwt
+
+    datasets = pb.dataset_pb2_grpc.DatasetServiceStub(server.channel)
+    attestations = pb.attestation_pb2_grpc.AttestationServiceStub(server.channel)
+    certificates = pb.certificate_pb2_grpc.CertificateServiceStub(server.channel)
+    admin = auth(server.admin_token)
+    request = pb.dataset_pb2.RegisterDatasetRequest(name="corpus", version="1", content_digest=digest("corpus"))
+    dataset = datasets.RegisterDataset(request, metadata=admin).dataset
+    attestations.RecordAttestation(
+        pb.attestation_pb2.RecordAttestationRequest(
+            dataset_id=dataset.id, policy_id="deepseek-r1-anti-distillation",
+            method=pb.attestation_pb2.ATTESTATION_METHOD_MANUAL_REVIEW, statement="reviewed",
+            evidence=[pb.attestation_pb2.Evidence(uri="https://evidence.example/r", content_digest=digest("r"))]),
+        metadata=admin)
+    issued = certificates.IssueCertificate(
+        pb.certificate_pb2.IssueCertificateRequest(
+            dataset_id=dataset.id, policy_id="deepseek-r1-anti-distillation", audience_organization_id=server.org_id),
+        metadata=admin)
+
+    # Offline: only the JWKS fetched once over plain HTTP and a standard JWT library.
+    with urllib.request.urlopen(f"http://{server.address}/.well-known/jwks.json", timeout=10) as response:
+        jwks = jwt.PyJWKSet.from_json(response.read().decode())
+    header = jwt.get_unverified_header(issued.token)
+    assert header["typ"] == "lineage-cert+jwt" and header["alg"] == "EdDSA"
+    key = jwks[header["kid"]]
+    claims = jwt.decode(issued.token, key=key, algorithms=["EdDSA"], audience=server.org_id, issuer="provenance-registry")
+    assert claims["jti"] == issued.id
+    assert claims["dataset"]["content_digest"] == dataset.content_digest
+    assert claims["verdict"] == "CLEAN"
+
+    # A tampered token fails the same library.
+    header_part, payload_part, signature = issued.token.split(".")
+    tampered = f"{header_part}.{payload_part[:-4]}AAAA.{signature}"
+    with pytest.raises(jwt.InvalidTokenError):
+        jwt.decode(tampered, key=key, algorithms=["EdDSA"], audience=server.org_id)
+
+    # And the registry's own verification agrees, without an access token.
+    answer = certificates.VerifyCertificate(pb.certificate_pb2.VerifyCertificateRequest(token=issued.token))
+    assert answer.valid and answer.status == pb.certificate_pb2.CERTIFICATE_STATUS_VALID
