@@ -234,14 +234,33 @@ impl CertificateRecord {
         }
     }
 
-    /// The `certificate.revoked` event.
-    pub fn revoked_event(&self, time: DateTime<Utc>, reason: &str, cause: &str) -> NewEvent {
+    /// The `certificate.revoked` events: one for the certificate's organisation and, when it was
+    /// issued for a buyer, one for the buyer's organisation, so that each learns of it from its own
+    /// event stream.
+    pub fn revoked_events(&self, time: DateTime<Utc>, reason: &str, cause: &str) -> Vec<NewEvent> {
+        let recipients = std::iter::once(self.organization_id).chain(
+            self.audience
+                .filter(|audience| *audience != self.organization_id),
+        );
+        recipients
+            .map(|recipient| self.revoked_event_for(recipient, time, reason, cause))
+            .collect()
+    }
+
+    fn revoked_event_for(
+        &self,
+        recipient: Uuid,
+        time: DateTime<Utc>,
+        reason: &str,
+        cause: &str,
+    ) -> NewEvent {
         NewEvent {
             event_type: "certificate.revoked",
             subject: format!("certificates/{}", self.id),
-            organization_id: Some(self.organization_id),
+            organization_id: Some(recipient),
             public: false,
             payload: json!({
+                "organization_id": self.organization_id.to_string(),
                 "id": self.id.to_string(),
                 "dataset_id": self.dataset_id.to_string(),
                 "audience_organization_id": self.audience.map(|a| a.to_string()),
@@ -250,6 +269,30 @@ impl CertificateRecord {
                 "cause": cause,
             }),
         }
+    }
+}
+
+/// The certificate's status changes up to `now`, oldest first: valid from `nbf`, then revoked or
+/// expired (or both, when an expired certificate was revoked), each with when and why.
+impl CertificateRecord {
+    /// The history of its status as of `now`.
+    pub fn history(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Vec<(CertificateStatus, DateTime<Utc>, Option<String>)> {
+        let mut changes = vec![(CertificateStatus::Valid, self.not_before, None)];
+        if let Some(revoked) = self.revoke_time.filter(|t| *t <= now) {
+            changes.push((
+                CertificateStatus::Revoked,
+                revoked,
+                self.revoke_reason.clone(),
+            ));
+        }
+        if self.expire_time <= now {
+            changes.push((CertificateStatus::Expired, self.expire_time, None));
+        }
+        changes.sort_by_key(|(_, time, _)| *time);
+        changes
     }
 }
 
@@ -358,6 +401,68 @@ mod tests {
         let mut sorted = claim.members.clone();
         sorted.sort();
         assert_eq!(sorted, claim.members);
+    }
+
+    fn record(audience: Option<Uuid>) -> CertificateRecord {
+        let now = Utc::now();
+        CertificateRecord {
+            id: Uuid::now_v7(),
+            dataset_id: Uuid::now_v7(),
+            organization_id: Uuid::now_v7(),
+            audience,
+            policy_id: "p".into(),
+            policy_version: "v".into(),
+            verdict: Verdict::Clean,
+            target_model: None,
+            contract_reference: None,
+            lineage_digest: "sha256:00".into(),
+            closure_size: 1,
+            kid: "k".into(),
+            token: "t".into(),
+            issue_time: now,
+            not_before: now,
+            expire_time: now + chrono::Duration::days(1),
+            revoke_time: None,
+            revoke_reason: None,
+            revoke_cause: None,
+        }
+    }
+
+    #[test]
+    fn status_follows_the_window_and_revocation_at_any_moment() {
+        let mut c = record(None);
+        let (start, end) = (c.not_before, c.expire_time);
+        assert_eq!(c.status_at(start), CertificateStatus::Valid);
+        assert_eq!(c.status_at(end), CertificateStatus::Expired);
+        let revoked = start + chrono::Duration::hours(1);
+        c.revoke_time = Some(revoked);
+        c.revoke_reason = Some("r".into());
+        assert_eq!(
+            c.status_at(revoked - chrono::Duration::seconds(1)),
+            CertificateStatus::Valid
+        );
+        assert_eq!(c.status_at(revoked), CertificateStatus::Revoked);
+        let history = c.history(end);
+        let statuses: Vec<_> = history.iter().map(|(s, _, _)| *s).collect();
+        assert_eq!(
+            statuses,
+            [
+                CertificateStatus::Valid,
+                CertificateStatus::Revoked,
+                CertificateStatus::Expired
+            ]
+        );
+        assert_eq!(c.history(start).len(), 1);
+    }
+
+    #[test]
+    fn a_revocation_is_announced_to_the_owner_and_to_the_buyer() {
+        let buyer = Uuid::now_v7();
+        let events = record(Some(buyer)).revoked_events(Utc::now(), "r", "c");
+        let recipients: Vec<_> = events.iter().map(|e| e.organization_id).collect();
+        assert_eq!(recipients.len(), 2);
+        assert_eq!(recipients[1], Some(buyer));
+        assert_eq!(record(None).revoked_events(Utc::now(), "r", "c").len(), 1);
     }
 
     #[test]

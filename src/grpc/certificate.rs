@@ -1,9 +1,9 @@
 //! `provenance.v1.CertificateService`.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tonic::{Request, Response, Status};
 
-use super::convert::time_to_proto;
+use super::convert::{time_from_proto, time_to_proto};
 use crate::domain::access::Role;
 use crate::domain::attestation::limits as attestation_limits;
 use crate::domain::certificate::{CertificateRecord, CertificateStatus};
@@ -48,9 +48,18 @@ fn status_to_proto(status: CertificateStatus) -> pb::CertificateStatus {
     }
 }
 
-fn certificate_to_proto(c: CertificateRecord) -> pb::Certificate {
+fn certificate_to_proto(c: CertificateRecord, as_of: DateTime<Utc>) -> pb::Certificate {
     pb::Certificate {
-        status: status_to_proto(c.status_at(Utc::now())) as i32,
+        status: status_to_proto(c.status_at(as_of)) as i32,
+        status_history: c
+            .history(as_of)
+            .into_iter()
+            .map(|(status, time, reason)| pb::CertificateStatusChange {
+                status: status_to_proto(status) as i32,
+                time: Some(time_to_proto(time)),
+                reason: reason.unwrap_or_default(),
+            })
+            .collect(),
         id: c.id.to_string(),
         dataset_id: c.dataset_id.to_string(),
         organization_id: c.organization_id.to_string(),
@@ -129,7 +138,7 @@ impl pb::certificate_service_server::CertificateService for CertificateHandlers 
                 },
             )
             .await?;
-        Ok(Response::new(certificate_to_proto(certificate)))
+        Ok(Response::new(certificate_to_proto(certificate, Utc::now())))
     }
 
     #[tracing::instrument(skip_all)]
@@ -139,8 +148,15 @@ impl pb::certificate_service_server::CertificateService for CertificateHandlers 
     ) -> Result<Response<pb::Certificate>, Status> {
         let caller = self.registry.caller(request.metadata()).await?;
         let id = required_uuid("id", &request.get_ref().id)?;
+        let as_of = request
+            .get_ref()
+            .as_of
+            .as_ref()
+            .map(|t| time_from_proto("as_of", t))
+            .transpose()?
+            .unwrap_or_else(Utc::now);
         let certificate = self.registry.get_certificate(&caller, id).await?;
-        Ok(Response::new(certificate_to_proto(certificate)))
+        Ok(Response::new(certificate_to_proto(certificate, as_of)))
     }
 
     /// Public: buyers verify without an account, so no token is asked for.
@@ -162,9 +178,14 @@ impl pb::certificate_service_server::CertificateService for CertificateHandlers 
             "audience_organization_id",
             &request.audience_organization_id,
         )?;
+        let as_of = request
+            .as_of
+            .as_ref()
+            .map(|t| time_from_proto("as_of", t))
+            .transpose()?;
         let verification = self
             .registry
-            .verify_certificate(request.token.trim(), audience)
+            .verify_certificate(request.token.trim(), audience, as_of)
             .await?;
         Ok(Response::new(pb::VerifyCertificateResponse {
             valid: verification.valid,
@@ -207,7 +228,7 @@ impl pb::certificate_service_server::CertificateService for CertificateHandlers 
             .registry
             .revoke_certificate(&caller, id, reason)
             .await?;
-        Ok(Response::new(certificate_to_proto(certificate)))
+        Ok(Response::new(certificate_to_proto(certificate, Utc::now())))
     }
 
     /// Public: verifiers fetch keys without an account, so no token is asked for.

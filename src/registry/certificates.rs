@@ -256,10 +256,10 @@ impl Registry {
             .filter(|c| c.organization_id == organization)
             .ok_or_else(not_found)?;
         let now = truncate_to_micros(Utc::now());
-        let event = certificate.revoked_event(now, &reason, &format!("certificates/{id}"));
+        let events = certificate.revoked_events(now, &reason, &format!("certificates/{id}"));
         let revoked = self
             .store
-            .revoke_certificate(organization, id, now, &reason, event)
+            .revoke_certificate(organization, id, now, &reason, events)
             .await?
             .ok_or_else(not_found)?;
         self.feed.notify();
@@ -271,13 +271,14 @@ impl Registry {
         &self,
         token: &str,
         expected_audience: Option<Uuid>,
+        as_of: Option<DateTime<Utc>>,
     ) -> Result<Verification> {
         let mut checks = Checks::default();
         let claims = self.verify_signature(token, &mut checks);
         let Some(claims) = claims else {
             return Ok(checks.finish(None, None));
         };
-        let now = Utc::now();
+        let now = as_of.unwrap_or_else(Utc::now);
         let keys = self.signing_keys();
         let issued = DateTime::from_timestamp(claims.iat, 0);
         let key = keys.find(checks.kid.as_deref().unwrap_or_default());

@@ -167,7 +167,7 @@ pub trait Store: Send + Sync + 'static {
     /// Reads one certificate.
     async fn get_certificate(&self, id: Uuid) -> Result<Option<CertificateRecord>>;
 
-    /// Revokes a certificate of `organization_id` with its event, unless it is already revoked (then
+    /// Revokes a certificate of `organization_id` with its events, unless it is already revoked (then
     /// nothing is written). `None` when it does not exist or belongs to another organisation.
     async fn revoke_certificate(
         &self,
@@ -175,7 +175,7 @@ pub trait Store: Send + Sync + 'static {
         id: Uuid,
         time: DateTime<Utc>,
         reason: &str,
-        event: NewEvent,
+        events: Vec<NewEvent>,
     ) -> Result<Option<CertificateRecord>>;
 }
 

@@ -167,6 +167,7 @@ async fn verify(app: &TestApp, token: &str, audience: &str) -> pb::VerifyCertifi
         .verify_certificate(pb::VerifyCertificateRequest {
             token: token.into(),
             audience_organization_id: audience.into(),
+            as_of: None,
         })
         .await
         .expect("verification answers")
@@ -261,6 +262,7 @@ async fn a_clean_dataset_gets_a_certificate_whose_claims_state_its_lineage() {
             &app.admin,
             pb::GetCertificateRequest {
                 id: certificate.id.clone(),
+                as_of: None,
             },
         ))
         .await
@@ -488,6 +490,7 @@ async fn forged_altered_and_misused_tokens_fail_verification_with_the_reason() {
             .verify_certificate(pb::VerifyCertificateRequest {
                 token: String::new(),
                 audience_organization_id: String::new(),
+                as_of: None,
             })
             .await,
         Code::InvalidArgument,
@@ -599,6 +602,7 @@ async fn revocation_by_the_owner_by_a_revoked_attestation_or_by_a_contamination_
             &app.admin,
             pb::GetCertificateRequest {
                 id: second.id.clone(),
+                as_of: None,
             },
         ))
         .await
@@ -638,6 +642,7 @@ async fn revocation_by_the_owner_by_a_revoked_attestation_or_by_a_contamination_
             &app.admin,
             pb::GetCertificateRequest {
                 id: third.id.clone(),
+                as_of: None,
             },
         ))
         .await
@@ -680,4 +685,118 @@ async fn a_certificate_signed_before_a_rotation_still_verifies() {
     let newer = issue(&app, issue_request(&mix)).await;
     assert_ne!(newer.kid, certificate.kid);
     assert!(verify(&app, &newer.token, "").await.valid);
+}
+
+#[tokio::test]
+async fn a_buyer_learns_of_a_revocation_and_can_ask_whether_it_was_valid_on_the_contract_date() {
+    let app = spawn_app().await;
+    let (_, mix) = certifiable(&app).await;
+    let (buyer, buyer_admin) = app.other_org("Buyer").await;
+    let certificate = issue(
+        &app,
+        pb::IssueCertificateRequest {
+            audience_organization_id: buyer.clone(),
+            ..issue_request(&mix)
+        },
+    )
+    .await;
+    // The contract was signed the moment the certificate was issued, before the revocation.
+    let contract_date = certificate.issue_time.unwrap();
+
+    // The buyer reads the certificate issued for it.
+    let read = certificates(&app)
+        .get_certificate(authed(
+            &buyer_admin,
+            pb::GetCertificateRequest {
+                id: certificate.id.clone(),
+                as_of: None,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(read.status, pb::CertificateStatus::Valid as i32);
+
+    certificates(&app)
+        .revoke_certificate(authed(
+            &app.admin,
+            pb::RevokeCertificateRequest {
+                id: certificate.id.clone(),
+                reason: "supplier breach".into(),
+            },
+        ))
+        .await
+        .unwrap();
+    let buyer_events = app.all_events(&buyer_admin).await;
+    let revocation = buyer_events
+        .iter()
+        .find(|e| e.r#type == "certificate.revoked")
+        .expect("the buyer sees the revocation");
+    assert_eq!(
+        revocation.subject,
+        format!("certificates/{}", certificate.id)
+    );
+    assert!(revocation.payload_json.contains("supplier breach"));
+
+    let now = certificates(&app)
+        .get_certificate(authed(
+            &buyer_admin,
+            pb::GetCertificateRequest {
+                id: certificate.id.clone(),
+                as_of: None,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(now.status, pb::CertificateStatus::Revoked as i32);
+    let statuses: Vec<i32> = now.status_history.iter().map(|c| c.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            pb::CertificateStatus::Valid as i32,
+            pb::CertificateStatus::Revoked as i32
+        ]
+    );
+    assert_eq!(now.status_history[1].reason, "supplier breach");
+    let then = certificates(&app)
+        .get_certificate(authed(
+            &buyer_admin,
+            pb::GetCertificateRequest {
+                id: certificate.id.clone(),
+                as_of: Some(contract_date),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(then.status, pb::CertificateStatus::Valid as i32);
+
+    let on_contract_date = certificates(&app)
+        .verify_certificate(pb::VerifyCertificateRequest {
+            token: certificate.token.clone(),
+            audience_organization_id: buyer.clone(),
+            as_of: Some(contract_date),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(on_contract_date.valid, "{:?}", on_contract_date.checks);
+    assert!(!verify(&app, &certificate.token, &buyer).await.valid);
+
+    // A stranger cannot read it.
+    let (_, stranger) = app.other_org("Stranger").await;
+    assert_status(
+        certificates(&app)
+            .get_certificate(authed(
+                &stranger,
+                pb::GetCertificateRequest {
+                    id: certificate.id.clone(),
+                    as_of: None,
+                },
+            ))
+            .await,
+        Code::NotFound,
+        "not found",
+    );
 }

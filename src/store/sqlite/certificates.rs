@@ -119,7 +119,7 @@ pub(super) async fn revoke_covering(
     let mut events = Vec::with_capacity(covering.len());
     for certificate in &covering {
         mark_revoked(tx, certificate, time, reason, cause).await?;
-        events.push(certificate.revoked_event(time, reason, cause));
+        events.extend(certificate.revoked_events(time, reason, cause));
     }
     append_events(tx, events).await
 }
@@ -191,7 +191,7 @@ impl SqliteStore {
         id: Uuid,
         time: DateTime<Utc>,
         reason: &str,
-        event: NewEvent,
+        events: Vec<NewEvent>,
     ) -> Result<Option<CertificateRecord>> {
         let mut tx = self.begin().await?;
         let Some(mut certificate) = fetch_certificate(&mut *tx, id)
@@ -203,7 +203,7 @@ impl SqliteStore {
         if certificate.revoke_time.is_none() {
             let cause = format!("certificates/{id}");
             mark_revoked(&mut tx, &certificate, time, reason, &cause).await?;
-            append_events(&mut tx, vec![event]).await?;
+            append_events(&mut tx, events).await?;
             tx.commit().await?;
             certificate.revoke_time = Some(time);
             certificate.revoke_reason = Some(reason.to_owned());

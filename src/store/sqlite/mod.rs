@@ -532,9 +532,9 @@ impl Store for SqliteStore {
         id: Uuid,
         time: DateTime<Utc>,
         reason: &str,
-        event: NewEvent,
+        events: Vec<NewEvent>,
     ) -> Result<Option<CertificateRecord>> {
-        self.mark_certificate_revoked(organization_id, id, time, reason, event)
+        self.mark_certificate_revoked(organization_id, id, time, reason, events)
             .await
     }
 }
