@@ -1,6 +1,6 @@
 //! `provbench`: a load generator for provenance-registry. It measures, over gRPC and under a fixed
 //! number of concurrent callers, how many calls per second the registry answers and how long they
-//! take (p50, p99, max), for five scenarios:
+//! take (p50, p99, max), for seven scenarios:
 //!
 //! - `health`: `grpc.health.v1.Health/Check`, which touches neither tokens nor the database. It is
 //!   the floor of the RPC stack, and every other figure is also given as a ratio of it.
@@ -26,6 +26,18 @@
 //!   `--evaluate-concurrency` callers. The report gives build times, the `closure_size`, verdict
 //!   and `offender_count` the server answered (every answer must match the first), and whether the
 //!   sequential evaluations met the goal of under 1 s each (their maximum).
+//! - `issue`: `CertificateService.IssueCertificate` under the built-in DeepSeek-R1 policy, cycling
+//!   over a few hundred certifiable datasets (each may be certified many times). They are set up
+//!   once, before the first of `issue` and `verify` that runs, through the API: 200 roots with a
+//!   web-crawl source and 100 datasets deriving from one root each (chains of 2), every one then
+//!   attested by its owner (`RecordAttestation`, manual review), so that each lineage is CLEAN.
+//!   Every answer must be a valid, clean certificate of the dataset asked for. Goal (the issue's):
+//!   at least 1,000 issuances per second, without errors.
+//! - `verify`: `CertificateService.VerifyCertificate`, without an access token (verifiers need
+//!   none), cycling over 2048 distinct tokens (those `issue` kept, topped up by issuing the rest
+//!   first), each caller starting at its own place in the cycle. Every answer must say `valid:
+//!   true` for the certificate id asked about. Goal: at least 0.4 x the calls/s of `health` in
+//!   the same run (0.5 x as a stretch); not judged when `health` did not run.
 //!
 //! By default it starts the real server in-process on a free loopback port with a fresh data
 //! directory (removed at the end) and bootstraps an organisation; the server then shares the
@@ -38,6 +50,7 @@
 //! cargo run --release --bin provbench -- --concurrency 32
 //! cargo run --release --bin provbench -- --scenarios health,get --duration 10 --json
 //! cargo run --release --bin provbench -- --scenarios health,evaluate --duration 5
+//! cargo run --release --bin provbench -- --scenarios health,issue,verify --duration 5
 //! cargo run --release --bin provbench -- --scenarios evaluate --evaluate-nodes 20000 --keep-data
 //! ```
 //!
@@ -56,6 +69,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
+use pb::attestation_service_client::AttestationServiceClient;
+use pb::certificate_service_client::CertificateServiceClient;
 use pb::dataset_service_client::DatasetServiceClient;
 use pb::lineage_service_client::LineageServiceClient;
 use pb::policy_service_client::PolicyServiceClient;
@@ -96,6 +111,21 @@ const EVALUATE_GOAL: Duration = Duration::from_secs(1);
 const EVALUATE_POLICY: &str = "deepseek-r1-anti-distillation";
 /// The model named by the restricted sources, as Hugging Face spells it.
 const RESTRICTED_MODEL: &str = "deepseek-ai/DeepSeek-R1";
+/// Certifiable roots of `issue` and `verify`: one web-crawl source each, no parent dataset.
+const CERTIFY_ROOTS: usize = 200;
+/// Certifiable datasets deriving from one root each (a chain of 2): issuing for them also reads a
+/// closure of two, as a real lineage would.
+const CERTIFY_CHILDREN: usize = 100;
+/// Distinct tokens `verify` cycles through: more than a small cache of recent tokens would hold,
+/// so that each verification does the whole work, yet few enough to issue in seconds when `issue`
+/// did not run first.
+const VERIFY_TOKENS: usize = 2048;
+/// The issuance goal (the issue's): at least this many certificates per second on SQLite.
+const ISSUE_GOAL_PER_S: f64 = 1000.0;
+/// The verification goal: at least this fraction of `health`'s calls/s in the same run.
+const VERIFY_GOAL_RATIO: f64 = 0.4;
+/// The verification stretch goal, as the same fraction.
+const VERIFY_STRETCH_RATIO: f64 = 0.5;
 
 /// Load generator for provenance-registry: calls/s and latency per scenario.
 #[derive(Debug, Parser)]
@@ -146,7 +176,7 @@ struct Args {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "health,register,get,lineage"
+        default_value = "health,register,get,lineage,issue,verify"
     )]
     scenarios: Vec<Scenario>,
     /// Print one JSON object instead of a table (progress still goes to standard error).
@@ -161,6 +191,8 @@ enum Scenario {
     Get,
     Lineage,
     Evaluate,
+    Issue,
+    Verify,
 }
 
 impl Scenario {
@@ -171,6 +203,8 @@ impl Scenario {
             Scenario::Get => "get",
             Scenario::Lineage => "lineage",
             Scenario::Evaluate => "evaluate",
+            Scenario::Issue => "issue",
+            Scenario::Verify => "verify",
         }
     }
 }
@@ -473,6 +507,12 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
     let mut registered: Vec<String> = Vec::new();
     let mut lineage_info: Option<Value> = None;
     let mut evaluate_info: Vec<EvaluationReport> = Vec::new();
+    // Set up once, by the first of `issue` and `verify` to run, and shared by both.
+    let mut certifiable: Option<Certifiable> = None;
+    // Tokens `issue` kept (at most `VERIFY_TOKENS`), for `verify` to check.
+    let mut tokens: Vec<IssuedToken> = Vec::new();
+    // How many certificates `verify` had to issue first, and how many distinct tokens it cycled.
+    let mut verify_info: Option<(usize, usize)> = None;
     for &scenario in &args.scenarios {
         let callers = if scenario == Scenario::Lineage {
             lineage_concurrency
@@ -586,6 +626,44 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
                 }
                 continue;
             }
+            Scenario::Issue => {
+                if certifiable.is_none() {
+                    certifiable = Some(prepare_certifiable(&bench, concurrency).await?);
+                }
+                let pool = certifiable.as_ref().context("no certifiable datasets")?;
+                announce(scenario, callers, &bench);
+                let keep = VERIFY_TOKENS.div_ceil(callers);
+                let workers = issue_workers(&bench, pool, callers, keep);
+                let (workers, stats) = drive(scenario, workers, bench.duration).await?;
+                tokens.extend(workers.into_iter().flat_map(|w| w.issued));
+                // Bounded even when `issue` is listed more than once.
+                tokens.truncate(VERIFY_TOKENS);
+                stats
+            }
+            Scenario::Verify => {
+                let missing = VERIFY_TOKENS.saturating_sub(tokens.len());
+                if missing > 0 {
+                    if certifiable.is_none() {
+                        certifiable = Some(prepare_certifiable(&bench, concurrency).await?);
+                    }
+                    let pool = certifiable.as_ref().context("no certifiable datasets")?;
+                    eprintln!("provbench: issuing {missing} certificates to verify");
+                    tokens.extend(issue_many(&bench, pool, missing, concurrency).await?);
+                }
+                verify_info = Some((missing, tokens.len()));
+                announce(scenario, callers, &bench);
+                let shared = Arc::new(tokens.clone());
+                let workers = (0..callers)
+                    .map(|c| VerifyWorker {
+                        client: CertificateServiceClient::new(bench.channel(c)),
+                        tokens: shared.clone(),
+                        // Spread over the cycle, so that concurrent callers verify different
+                        // tokens rather than the same one at once.
+                        next: c * shared.len() / callers,
+                    })
+                    .collect();
+                drive(scenario, workers, bench.duration).await?.1
+            }
         };
         results.push(stats);
     }
@@ -595,6 +673,7 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
         .find(|s| s.scenario == Scenario::Health)
         .map(Stats::calls_per_s)
         .filter(|&r| r > 0.0);
+    let goals = certificate_goals(&results, health);
     if args.json {
         let report = json!({
             "target": url,
@@ -609,6 +688,16 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
             "scenarios": results.iter().map(|s| s.to_json(health)).collect::<Vec<_>>(),
             "lineage": lineage_info,
             "evaluate": evaluate_info.iter().map(EvaluationReport::to_json).collect::<Vec<_>>(),
+            "certificates": certifiable.as_ref().map(|pool| json!({
+                "certifiable_roots": pool.roots,
+                "certifiable_children": pool.children,
+                "register_s": round3(pool.register_time.as_secs_f64()),
+                "attest_s": round3(pool.attest_time.as_secs_f64()),
+                "attestations_per_s": round1(pool.ids.len() as f64 / pool.attest_time.as_secs_f64().max(1e-9)),
+                "issued_before_verify": verify_info.map(|(issued, _)| issued),
+                "distinct_tokens_verified": verify_info.map(|(_, distinct)| distinct),
+                "goals": goals.iter().map(Goal::to_json).collect::<Vec<_>>(),
+            })),
         });
         return Ok(format!("{}\n", serde_json::to_string_pretty(&report)?));
     }
@@ -640,6 +729,30 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
     }
     for report in &evaluate_info {
         writeln!(out, "{}", report.describe())?;
+    }
+    if let Some(pool) = &certifiable {
+        writeln!(
+            out,
+            "certificates: {} certifiable datasets ({} roots with a web-crawl source, {} deriving \
+             from one root each) registered in {:.2} s and attested in {:.2} s ({:.0} \
+             attestations/s); policy {EVALUATE_POLICY}",
+            pool.ids.len(),
+            pool.roots,
+            pool.children,
+            pool.register_time.as_secs_f64(),
+            pool.attest_time.as_secs_f64(),
+            pool.ids.len() as f64 / pool.attest_time.as_secs_f64().max(1e-9),
+        )?;
+    }
+    if let Some((issued, distinct)) = verify_info {
+        writeln!(
+            out,
+            "verify: cycled through {distinct} distinct tokens ({issued} issued for it before \
+             measuring, the rest kept from `issue`), without an access token"
+        )?;
+    }
+    for goal in &goals {
+        writeln!(out, "{}", goal.describe())?;
     }
     for stats in &results {
         for (code, (count, message)) in &stats.errors {
@@ -1434,6 +1547,378 @@ async fn measure_evaluation(
         goal_met,
     };
     Ok((rows, report))
+}
+
+// ----- certificates --------------------------------------------------------------------------------
+
+/// The datasets `issue` certifies: each attested by its owner, so that its lineage is CLEAN.
+struct Certifiable {
+    /// Roots first, then the datasets deriving from them.
+    ids: Arc<Vec<String>>,
+    roots: usize,
+    children: usize,
+    register_time: Duration,
+    attest_time: Duration,
+}
+
+/// A certificate `issue` got, to verify later.
+#[derive(Clone)]
+struct IssuedToken {
+    /// Its id (the token's `jti`), which the verification must name.
+    id: String,
+    token: String,
+}
+
+/// Registers [`CERTIFY_ROOTS`] roots and [`CERTIFY_CHILDREN`] datasets deriving from one root each,
+/// then attests every one, each step with up to `parallel` concurrent callers.
+async fn prepare_certifiable(bench: &Bench, parallel: usize) -> anyhow::Result<Certifiable> {
+    eprintln!(
+        "provbench: registering and attesting {} certifiable datasets with {parallel} callers",
+        CERTIFY_ROOTS + CERTIFY_CHILDREN
+    );
+    let started = Instant::now();
+    let requests = (0..CERTIFY_ROOTS)
+        .map(|i| plain_request(format!("cert-{}-root-{i}", bench.tag), i as u64))
+        .collect();
+    let mut ids = register_many(bench, requests, parallel).await?;
+    if ids.is_empty() {
+        bail!("no certifiable root was registered");
+    }
+    // Parents must exist first: the children are registered once every root is.
+    let requests = (0..CERTIFY_CHILDREN)
+        .map(|i| {
+            let mut request = plain_request(
+                format!("cert-{}-child-{i}", bench.tag),
+                (CERTIFY_ROOTS + i) as u64,
+            );
+            request
+                .sources
+                .push(parent_source(ids[i % ids.len()].clone()));
+            request
+        })
+        .collect();
+    ids.extend(register_many(bench, requests, parallel).await?);
+    let register_time = started.elapsed();
+
+    let started = Instant::now();
+    let parallel = parallel.clamp(1, ids.len());
+    let mut shares: Vec<Vec<String>> = (0..parallel).map(|_| Vec::new()).collect();
+    for (i, id) in ids.iter().enumerate() {
+        shares[i % parallel].push(id.clone());
+    }
+    let workers = shares
+        .into_iter()
+        .enumerate()
+        .map(|(caller, share)| {
+            let calls = share.len();
+            let worker = AttestWorker {
+                client: AttestationServiceClient::new(bench.channel(caller)),
+                auth: bench.auth.clone(),
+                ids: share,
+                next: 0,
+            };
+            (worker, calls)
+        })
+        .collect();
+    run_counted("attesting the certifiable datasets", workers).await?;
+    Ok(Certifiable {
+        roots: CERTIFY_ROOTS,
+        children: ids.len().saturating_sub(CERTIFY_ROOTS),
+        ids: Arc::new(ids),
+        register_time,
+        attest_time: started.elapsed(),
+    })
+}
+
+/// `callers` issuing workers spread over the pool's cycle, each keeping up to `keep` tokens.
+fn issue_workers(
+    bench: &Bench,
+    pool: &Certifiable,
+    callers: usize,
+    keep: usize,
+) -> Vec<IssueWorker> {
+    (0..callers)
+        .map(|c| IssueWorker {
+            client: CertificateServiceClient::new(bench.channel(c)),
+            auth: bench.auth.clone(),
+            datasets: pool.ids.clone(),
+            // Each caller starts at its own place, so that concurrent issuances are mostly for
+            // different datasets.
+            next: c * pool.ids.len() / callers.max(1),
+            keep,
+            issued: Vec::new(),
+        })
+        .collect()
+}
+
+/// Issues `count` certificates with up to `parallel` callers; returns their tokens. Any failure
+/// fails the whole: `verify` needs valid tokens.
+async fn issue_many(
+    bench: &Bench,
+    pool: &Certifiable,
+    count: usize,
+    parallel: usize,
+) -> anyhow::Result<Vec<IssuedToken>> {
+    let parallel = parallel.clamp(1, count.max(1));
+    let calls = |caller: usize| count / parallel + usize::from(caller < count % parallel);
+    let workers = issue_workers(bench, pool, parallel, count.div_ceil(parallel))
+        .into_iter()
+        .enumerate()
+        .map(|(caller, worker)| (worker, calls(caller)))
+        .collect();
+    let workers = run_counted("issuing certificates to verify", workers).await?;
+    Ok(workers.into_iter().flat_map(|w| w.issued).collect())
+}
+
+/// Runs each worker, in its own task, for its number of calls; returns the workers (for what they
+/// gathered). The first failure fails the whole, as this builds what later calls rely on.
+async fn run_counted<W: Worker>(what: &str, workers: Vec<(W, usize)>) -> anyhow::Result<Vec<W>> {
+    let tasks: Vec<_> = workers
+        .into_iter()
+        .map(|(mut worker, calls)| {
+            tokio::spawn(async move {
+                for _ in 0..calls {
+                    worker.call().await?;
+                }
+                Ok::<_, Failure>(worker)
+            })
+        })
+        .collect();
+    let mut done = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        match task
+            .await
+            .with_context(|| format!("{what}: a task failed"))?
+        {
+            Ok(worker) => done.push(worker),
+            Err(failure) => bail!("{what}: {}: {}", failure.code, failure.message),
+        }
+    }
+    Ok(done)
+}
+
+struct AttestWorker {
+    client: AttestationServiceClient<Channel>,
+    auth: Auth,
+    /// The datasets this caller attests, one per call.
+    ids: Vec<String>,
+    next: usize,
+}
+
+impl Worker for AttestWorker {
+    async fn call(&mut self) -> Result<(), Failure> {
+        let id = self
+            .ids
+            .get(self.next)
+            .cloned()
+            .ok_or_else(|| check_failed("no dataset left to attest"))?;
+        self.next += 1;
+        let request = pb::RecordAttestationRequest {
+            dataset_id: id.clone(),
+            policy_id: EVALUATE_POLICY.into(),
+            policy_version: String::new(),
+            method: pb::AttestationMethod::ManualReview as i32,
+            evidence: vec![pb::Evidence {
+                uri: format!("https://reviews.example.org/bench/{id}"),
+                content_digest: digest_of(&format!("review of {id}")),
+                description: "bench review".into(),
+            }],
+            statement: "Reviewed: no output of a restricted model in this dataset.".into(),
+            // Never expires, so it counts for the whole run.
+            ..Default::default()
+        };
+        let answer = self
+            .client
+            .record_attestation(authorized(request, &self.auth))
+            .await?
+            .into_inner();
+        if answer.dataset_id != id || !answer.valid {
+            return Err(check_failed(format!(
+                "attested {id}, got an attestation of {} with valid {}",
+                answer.dataset_id, answer.valid
+            )));
+        }
+        Ok(())
+    }
+}
+
+struct IssueWorker {
+    client: CertificateServiceClient<Channel>,
+    auth: Auth,
+    datasets: Arc<Vec<String>>,
+    /// Index of the next dataset to certify, cycling.
+    next: usize,
+    /// Most tokens to keep, so that a long run does not hoard them.
+    keep: usize,
+    issued: Vec<IssuedToken>,
+}
+
+impl Worker for IssueWorker {
+    async fn call(&mut self) -> Result<(), Failure> {
+        let count = self.datasets.len();
+        let dataset_id = self
+            .datasets
+            .get(self.next % count.max(1))
+            .cloned()
+            .ok_or_else(|| check_failed("no dataset to certify"))?;
+        self.next = (self.next + 1) % count.max(1);
+        let request = pb::IssueCertificateRequest {
+            dataset_id: dataset_id.clone(),
+            policy_id: EVALUATE_POLICY.into(),
+            ..Default::default()
+        };
+        let answer = self
+            .client
+            .issue_certificate(authorized(request, &self.auth))
+            .await?
+            .into_inner();
+        if answer.dataset_id != dataset_id {
+            return Err(check_failed(format!(
+                "certified {dataset_id}, got a certificate of {}",
+                answer.dataset_id
+            )));
+        }
+        if answer.verdict != pb::Verdict::Clean as i32
+            || answer.status != pb::CertificateStatus::Valid as i32
+            || answer.token.is_empty()
+            || answer.id.is_empty()
+        {
+            return Err(check_failed(format!(
+                "certificate {:?} of {dataset_id}: verdict {}, status {}, token of {} bytes",
+                answer.id,
+                answer.verdict,
+                answer.status,
+                answer.token.len()
+            )));
+        }
+        if self.issued.len() < self.keep {
+            self.issued.push(IssuedToken {
+                id: answer.id,
+                token: answer.token,
+            });
+        }
+        Ok(())
+    }
+}
+
+struct VerifyWorker {
+    client: CertificateServiceClient<Channel>,
+    tokens: Arc<Vec<IssuedToken>>,
+    /// Index of the next token to verify, cycling.
+    next: usize,
+}
+
+impl Worker for VerifyWorker {
+    async fn call(&mut self) -> Result<(), Failure> {
+        let count = self.tokens.len();
+        let issued = self
+            .tokens
+            .get(self.next % count.max(1))
+            .cloned()
+            .ok_or_else(|| check_failed("no token to verify"))?;
+        self.next = (self.next + 1) % count.max(1);
+        // No access token: verifiers need no account.
+        let request = pb::VerifyCertificateRequest {
+            token: issued.token,
+            // No audience expected, and the other fields left at their defaults: "now".
+            ..Default::default()
+        };
+        let answer = self
+            .client
+            .verify_certificate(Request::new(request))
+            .await?
+            .into_inner();
+        if !answer.valid {
+            let failed = answer.checks.iter().find(|c| !c.passed);
+            return Err(check_failed(format!(
+                "certificate {} is not valid: check {:?} failed: {:?}",
+                issued.id,
+                failed.map_or("(none reported)", |c| c.name.as_str()),
+                failed.map_or("", |c| c.detail.as_str())
+            )));
+        }
+        if answer.certificate_id != issued.id {
+            return Err(check_failed(format!(
+                "verified {}, the answer names {}",
+                issued.id, answer.certificate_id
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A goal of `issue` or `verify`, judged on this run's figures.
+struct Goal {
+    scenario: &'static str,
+    /// What is asked.
+    wanted: String,
+    /// What was measured.
+    measured: String,
+    /// `None` when it cannot be judged: `verify` without `health` in the same run.
+    met: Option<bool>,
+}
+
+impl Goal {
+    fn describe(&self) -> String {
+        let verdict = match self.met {
+            Some(true) => "met",
+            Some(false) => "NOT met",
+            None => "not judged",
+        };
+        format!(
+            "{}: goal {}: {verdict} ({})",
+            self.scenario, self.wanted, self.measured
+        )
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "scenario": self.scenario,
+            "goal": self.wanted,
+            "measured": self.measured,
+            "met": self.met,
+        })
+    }
+}
+
+/// The goals of the `issue` and `verify` rows of `results`; any error misses the goal.
+fn certificate_goals(results: &[Stats], health: Option<f64>) -> Vec<Goal> {
+    let mut goals = Vec::new();
+    for stats in results {
+        let rate = stats.calls_per_s();
+        let errors = stats.error_count();
+        match stats.scenario {
+            Scenario::Issue => goals.push(Goal {
+                scenario: "issue",
+                wanted: format!(">= {ISSUE_GOAL_PER_S:.0} issuances/s without errors"),
+                measured: format!("{rate:.0} calls/s, {errors} errors"),
+                met: Some(errors == 0 && rate >= ISSUE_GOAL_PER_S),
+            }),
+            Scenario::Verify => {
+                for (ratio, name) in [
+                    (VERIFY_GOAL_RATIO, "verify"),
+                    (VERIFY_STRETCH_RATIO, "verify (stretch)"),
+                ] {
+                    goals.push(Goal {
+                        scenario: name,
+                        wanted: format!(">= {ratio:.1} x health's calls/s, every answer valid"),
+                        measured: match health {
+                            Some(h) => format!(
+                                "{rate:.0} calls/s = {:.3} x health's {h:.0}, {errors} errors",
+                                rate / h
+                            ),
+                            None => format!(
+                                "{rate:.0} calls/s, {errors} errors; health did not run in this run"
+                            ),
+                        },
+                        met: health.map(|h| errors == 0 && rate >= ratio * h),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    goals
 }
 
 // ----- output --------------------------------------------------------------------------------------

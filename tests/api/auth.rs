@@ -238,6 +238,52 @@ async fn codes_of_every_rpc(app: &TestApp, token: Option<&str>) -> Vec<(&'static
             ),
         ),
         (
+            "IssueCertificate",
+            code(
+                app.certificates()
+                    .issue_certificate(req(
+                        token,
+                        pb::IssueCertificateRequest {
+                            dataset_id: id.clone(),
+                            policy_id: "deepseek-r1-anti-distillation".into(),
+                            ..Default::default()
+                        },
+                    ))
+                    .await
+                    .map(|_| Code::Ok),
+            ),
+        ),
+        (
+            "GetCertificate",
+            code(
+                app.certificates()
+                    .get_certificate(req(
+                        token,
+                        pb::GetCertificateRequest {
+                            id: id.clone(),
+                            as_of: None,
+                        },
+                    ))
+                    .await
+                    .map(|_| Code::Ok),
+            ),
+        ),
+        (
+            "RevokeCertificate",
+            code(
+                app.certificates()
+                    .revoke_certificate(req(
+                        token,
+                        pb::RevokeCertificateRequest {
+                            id: id.clone(),
+                            reason: "r".into(),
+                        },
+                    ))
+                    .await
+                    .map(|_| Code::Ok),
+            ),
+        ),
+        (
             "RevokeAttestation",
             code(
                 app.attestations()

@@ -131,12 +131,6 @@ async fn the_signing_key_file_is_private_and_apart_from_the_access_token_key() {
 use crate::policies::{POLICY, generated_by};
 use tonic::Code;
 
-fn certificates(
-    app: &TestApp,
-) -> pb::certificate_service_client::CertificateServiceClient<tonic::transport::Channel> {
-    pb::certificate_service_client::CertificateServiceClient::new(app.channel.clone())
-}
-
 fn issue_request(dataset: &pb::Dataset) -> pb::IssueCertificateRequest {
     pb::IssueCertificateRequest {
         dataset_id: dataset.id.clone(),
@@ -155,7 +149,7 @@ async fn certifiable(app: &TestApp) -> (pb::Dataset, pb::Dataset) {
 }
 
 async fn issue(app: &TestApp, request: pb::IssueCertificateRequest) -> pb::Certificate {
-    certificates(app)
+    app.certificates()
         .issue_certificate(authed(&app.admin, request))
         .await
         .expect("certificate issued")
@@ -163,7 +157,7 @@ async fn issue(app: &TestApp, request: pb::IssueCertificateRequest) -> pb::Certi
 }
 
 async fn verify(app: &TestApp, token: &str, audience: &str) -> pb::VerifyCertificateResponse {
-    certificates(app)
+    app.certificates()
         .verify_certificate(pb::VerifyCertificateRequest {
             token: token.into(),
             audience_organization_id: audience.into(),
@@ -257,7 +251,8 @@ async fn a_clean_dataset_gets_a_certificate_whose_claims_state_its_lineage() {
     assert_eq!(answer.status, pb::CertificateStatus::Valid as i32);
     assert_eq!(answer.checks.len(), 10);
     assert_eq!(answer.certificate_id, certificate.id);
-    let read = certificates(&app)
+    let read = app
+        .certificates()
         .get_certificate(authed(
             &app.admin,
             pb::GetCertificateRequest {
@@ -288,7 +283,7 @@ async fn certificates_are_refused_unless_the_lineage_is_clean_or_exempt_and_noth
     let before = app.snapshot().await;
 
     let status = assert_status(
-        certificates(&app)
+        app.certificates()
             .issue_certificate(authed(&app.admin, issue_request(&child)))
             .await,
         Code::FailedPrecondition,
@@ -296,21 +291,21 @@ async fn certificates_are_refused_unless_the_lineage_is_clean_or_exempt_and_noth
     );
     assert!(status.message().contains("contaminated"));
     assert_status(
-        certificates(&app)
+        app.certificates()
             .issue_certificate(authed(&app.admin, issue_request(&unattested)))
             .await,
         Code::FailedPrecondition,
         "lack a valid attestation",
     );
     assert_status(
-        certificates(&app)
+        app.certificates()
             .issue_certificate(authed(&auditor, issue_request(&mix)))
             .await,
         Code::PermissionDenied,
         "registrar",
     );
     assert_status(
-        certificates(&app)
+        app.certificates()
             .issue_certificate(authed(&other_admin, issue_request(&mix)))
             .await,
         Code::NotFound,
@@ -324,7 +319,7 @@ async fn certificates_are_refused_unless_the_lineage_is_clean_or_exempt_and_noth
         ..issue_request(&mix)
     };
     assert_status(
-        certificates(&app)
+        app.certificates()
             .issue_certificate(authed(&app.admin, too_long))
             .await,
         Code::InvalidArgument,
@@ -335,7 +330,7 @@ async fn certificates_are_refused_unless_the_lineage_is_clean_or_exempt_and_noth
         ..issue_request(&mix)
     };
     assert_status(
-        certificates(&app)
+        app.certificates()
             .issue_certificate(authed(&app.admin, unknown_buyer))
             .await,
         Code::NotFound,
@@ -486,7 +481,7 @@ async fn forged_altered_and_misused_tokens_fail_verification_with_the_reason() {
     assert_eq!(status.code(), Code::Unauthenticated);
 
     assert_status(
-        certificates(&app)
+        app.certificates()
             .verify_certificate(pb::VerifyCertificateRequest {
                 token: String::new(),
                 audience_organization_id: String::new(),
@@ -551,7 +546,8 @@ async fn revocation_by_the_owner_by_a_revoked_attestation_or_by_a_contamination_
     let app = spawn_app().await;
     let (raw, mix) = certifiable(&app).await;
     let by_owner = issue(&app, issue_request(&mix)).await;
-    let revoked = certificates(&app)
+    let revoked = app
+        .certificates()
         .revoke_certificate(authed(
             &app.admin,
             pb::RevokeCertificateRequest {
@@ -597,7 +593,8 @@ async fn revocation_by_the_owner_by_a_revoked_attestation_or_by_a_contamination_
         ))
         .await
         .unwrap();
-    let read = certificates(&app)
+    let read = app
+        .certificates()
         .get_certificate(authed(
             &app.admin,
             pb::GetCertificateRequest {
@@ -637,7 +634,8 @@ async fn revocation_by_the_owner_by_a_revoked_attestation_or_by_a_contamination_
         .report_contamination(authed(&app.admin, complaint))
         .await
         .unwrap();
-    let read = certificates(&app)
+    let read = app
+        .certificates()
         .get_certificate(authed(
             &app.admin,
             pb::GetCertificateRequest {
@@ -704,7 +702,8 @@ async fn a_buyer_learns_of_a_revocation_and_can_ask_whether_it_was_valid_on_the_
     let contract_date = certificate.issue_time.unwrap();
 
     // The buyer reads the certificate issued for it.
-    let read = certificates(&app)
+    let read = app
+        .certificates()
         .get_certificate(authed(
             &buyer_admin,
             pb::GetCertificateRequest {
@@ -717,7 +716,7 @@ async fn a_buyer_learns_of_a_revocation_and_can_ask_whether_it_was_valid_on_the_
         .into_inner();
     assert_eq!(read.status, pb::CertificateStatus::Valid as i32);
 
-    certificates(&app)
+    app.certificates()
         .revoke_certificate(authed(
             &app.admin,
             pb::RevokeCertificateRequest {
@@ -738,7 +737,8 @@ async fn a_buyer_learns_of_a_revocation_and_can_ask_whether_it_was_valid_on_the_
     );
     assert!(revocation.payload_json.contains("supplier breach"));
 
-    let now = certificates(&app)
+    let now = app
+        .certificates()
         .get_certificate(authed(
             &buyer_admin,
             pb::GetCertificateRequest {
@@ -759,7 +759,8 @@ async fn a_buyer_learns_of_a_revocation_and_can_ask_whether_it_was_valid_on_the_
         ]
     );
     assert_eq!(now.status_history[1].reason, "supplier breach");
-    let then = certificates(&app)
+    let then = app
+        .certificates()
         .get_certificate(authed(
             &buyer_admin,
             pb::GetCertificateRequest {
@@ -772,7 +773,8 @@ async fn a_buyer_learns_of_a_revocation_and_can_ask_whether_it_was_valid_on_the_
         .into_inner();
     assert_eq!(then.status, pb::CertificateStatus::Valid as i32);
 
-    let on_contract_date = certificates(&app)
+    let on_contract_date = app
+        .certificates()
         .verify_certificate(pb::VerifyCertificateRequest {
             token: certificate.token.clone(),
             audience_organization_id: buyer.clone(),
@@ -787,7 +789,7 @@ async fn a_buyer_learns_of_a_revocation_and_can_ask_whether_it_was_valid_on_the_
     // A stranger cannot read it.
     let (_, stranger) = app.other_org("Stranger").await;
     assert_status(
-        certificates(&app)
+        app.certificates()
             .get_certificate(authed(
                 &stranger,
                 pb::GetCertificateRequest {

@@ -126,6 +126,11 @@ impl TestApp {
     pub fn attestations(&self) -> AttestationServiceClient<Channel> {
         AttestationServiceClient::new(self.channel.clone())
     }
+    pub fn certificates(
+        &self,
+    ) -> pb::certificate_service_client::CertificateServiceClient<Channel> {
+        pb::certificate_service_client::CertificateServiceClient::new(self.channel.clone())
+    }
 
     /// Stops the server gracefully and waits until it has stopped.
     pub async fn stop(&mut self) {
