@@ -33,6 +33,9 @@ pub struct KeyEntry {
     /// When a newer key replaced it; `None` for the active key.
     pub retired: Option<DateTime<Utc>>,
     signing: SigningKey,
+    /// Built once: JWT libraries otherwise parse the key again for every token.
+    encoding: jsonwebtoken::EncodingKey,
+    decoding: jsonwebtoken::DecodingKey,
 }
 
 impl std::fmt::Debug for KeyEntry {
@@ -57,11 +60,15 @@ impl KeyEntry {
     fn from_seed(seed: [u8; 32], created: DateTime<Utc>, retired: Option<DateTime<Utc>>) -> Self {
         let signing = SigningKey::from_bytes(&seed);
         let kid = thumbprint(&public_x(&signing));
+        let encoding = jsonwebtoken::EncodingKey::from_ed_der(&pkcs8_der(&signing));
+        let decoding = jsonwebtoken::DecodingKey::from_ed_der(&signing.verifying_key().to_bytes());
         Self {
             kid,
             created,
             retired,
             signing,
+            encoding,
+            decoding,
         }
     }
 
@@ -70,18 +77,15 @@ impl KeyEntry {
         public_x(&self.signing)
     }
 
-    /// The private key as PKCS#8 DER, the form JWT libraries take for EdDSA.
-    pub fn pkcs8_der(&self) -> Vec<u8> {
-        // RFC 8410: SEQUENCE { version 0, AlgorithmIdentifier { id-Ed25519 }, OCTET STRING { OCTET STRING seed } }
-        const PREFIX: [u8; 16] = [
-            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
-            0x04, 0x20,
-        ];
-        let mut der = PREFIX.to_vec();
-        der.extend_from_slice(&self.signing.to_bytes());
-        der
+    /// The key that signs JWTs.
+    pub fn encoding_key(&self) -> &jsonwebtoken::EncodingKey {
+        &self.encoding
     }
 
+    /// The key that verifies JWTs.
+    pub fn decoding_key(&self) -> &jsonwebtoken::DecodingKey {
+        &self.decoding
+    }
     /// Whether this key is the one that signs now.
     pub fn is_active(&self) -> bool {
         self.retired.is_none()
@@ -102,6 +106,18 @@ impl KeyEntry {
             "valid_until": self.retired.map(format_time),
         })
     }
+}
+
+/// The private key as PKCS#8 DER (RFC 8410), the form JWT libraries take for EdDSA:
+/// SEQUENCE { version 0, AlgorithmIdentifier { id-Ed25519 }, OCTET STRING { OCTET STRING seed } }.
+fn pkcs8_der(signing: &SigningKey) -> Vec<u8> {
+    const PREFIX: [u8; 16] = [
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    let mut der = PREFIX.to_vec();
+    der.extend_from_slice(&signing.to_bytes());
+    der
 }
 
 fn public_x(signing: &SigningKey) -> String {
@@ -354,7 +370,7 @@ mod tests {
         assert_eq!(ring.keys().len(), 1);
         let again = KeyRing::load_or_create(&path).unwrap();
         assert_eq!(again.active().kid, ring.active().kid);
-        assert_eq!(again.active().pkcs8_der(), ring.active().pkcs8_der());
+        assert_eq!(again.active().x(), ring.active().x());
     }
 
     #[test]

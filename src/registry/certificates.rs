@@ -2,7 +2,7 @@
 //! verification (no account needed) and revocation.
 
 use chrono::{DateTime, Duration, Utc};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, Header, Validation};
 use uuid::Uuid;
 
 use super::Registry;
@@ -15,6 +15,7 @@ use crate::domain::certificate::{
 use crate::domain::evaluation::{self, ClosureGraph, Evaluation, PathStep, Verdict};
 use crate::domain::event::truncate_to_micros;
 use crate::error::{Error, Result};
+use crate::signing_keys::KeyRing;
 
 /// Lifetimes of certificates and the name they are issued under.
 #[derive(Debug, Clone)]
@@ -183,12 +184,8 @@ impl Registry {
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some(CERTIFICATE_TYPE.to_owned());
         header.kid = Some(key.kid.clone());
-        let token = jsonwebtoken::encode(
-            &header,
-            &claims,
-            &EncodingKey::from_ed_der(&key.pkcs8_der()),
-        )
-        .map_err(|e| Error::internal(anyhow::anyhow!("cannot sign a certificate: {e}")))?;
+        let token = jsonwebtoken::encode(&header, &claims, key.encoding_key())
+            .map_err(|e| Error::internal(anyhow::anyhow!("cannot sign a certificate: {e}")))?;
 
         let record = CertificateRecord {
             id,
@@ -274,12 +271,12 @@ impl Registry {
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Verification> {
         let mut checks = Checks::default();
-        let claims = self.verify_signature(token, &mut checks);
+        let keys = self.signing_keys();
+        let claims = verify_signature(&keys, token, &mut checks);
         let Some(claims) = claims else {
             return Ok(checks.finish(None, None));
         };
         let now = as_of.unwrap_or_else(Utc::now);
-        let keys = self.signing_keys();
         let issued = DateTime::from_timestamp(claims.iat, 0);
         let key = keys.find(checks.kid.as_deref().unwrap_or_default());
         match (key, issued) {
@@ -385,84 +382,76 @@ impl Registry {
         );
         Ok(checks.finish(status, Some(claims)))
     }
+}
 
-    /// The format, algorithm, type, key and signature checks; the claims if they all pass.
-    fn verify_signature(&self, token: &str, checks: &mut Checks) -> Option<CertificateClaims> {
-        let header = match jsonwebtoken::decode_header(token) {
-            Ok(header) => header,
-            Err(e) => {
-                checks.record(
-                    "format",
-                    false,
-                    format!("not a compact JWS with a readable header: {e}"),
-                );
-                return None;
-            }
-        };
-        checks.record("format", true, "a compact JWS".into());
-        if header.alg != Algorithm::EdDSA {
+/// The format, algorithm, type, key and signature checks; the claims if they all pass.
+fn verify_signature(keys: &KeyRing, token: &str, checks: &mut Checks) -> Option<CertificateClaims> {
+    let header = match jsonwebtoken::decode_header(token) {
+        Ok(header) => header,
+        Err(e) => {
             checks.record(
-                "algorithm",
+                "format",
                 false,
-                format!("{:?} is not allowed; certificates use EdDSA", header.alg),
+                format!("not a compact JWS with a readable header: {e}"),
             );
             return None;
         }
-        checks.record("algorithm", true, "EdDSA".into());
-        if header.typ.as_deref() != Some(CERTIFICATE_TYPE) {
-            checks.record(
-                "type",
-                false,
-                format!(
-                    "typ {:?} is not {CERTIFICATE_TYPE:?}: not a lineage certificate",
-                    header.typ.as_deref().unwrap_or("")
-                ),
-            );
-            return None;
+    };
+    checks.record("format", true, "a compact JWS".into());
+    if header.alg != Algorithm::EdDSA {
+        checks.record(
+            "algorithm",
+            false,
+            format!("{:?} is not allowed; certificates use EdDSA", header.alg),
+        );
+        return None;
+    }
+    checks.record("algorithm", true, "EdDSA".into());
+    if header.typ.as_deref() != Some(CERTIFICATE_TYPE) {
+        checks.record(
+            "type",
+            false,
+            format!(
+                "typ {:?} is not {CERTIFICATE_TYPE:?}: not a lineage certificate",
+                header.typ.as_deref().unwrap_or("")
+            ),
+        );
+        return None;
+    }
+    checks.record("type", true, CERTIFICATE_TYPE.into());
+    let Some(key) = header.kid.as_deref().and_then(|kid| keys.find(kid)) else {
+        checks.record(
+            "key",
+            false,
+            format!(
+                "kid {:?} is not a signing key of this registry",
+                header.kid.as_deref().unwrap_or("")
+            ),
+        );
+        return None;
+    };
+    checks.record("key", true, format!("signed with key {}", key.kid));
+    checks.kid = Some(key.kid.clone());
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    // Time and audience are checked (and reported) separately below.
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    match jsonwebtoken::decode::<CertificateClaims>(token, key.decoding_key(), &validation) {
+        Ok(data) => {
+            checks.record("signature", true, "the signature verifies".into());
+            Some(data.claims)
         }
-        checks.record("type", true, CERTIFICATE_TYPE.into());
-        let keys = self.signing_keys();
-        let Some(key) = header.kid.as_deref().and_then(|kid| keys.find(kid)) else {
-            checks.record(
-                "key",
-                false,
-                format!(
-                    "kid {:?} is not a signing key of this registry",
-                    header.kid.as_deref().unwrap_or("")
-                ),
-            );
-            return None;
-        };
-        checks.record("key", true, format!("signed with key {}", key.kid));
-        checks.kid = Some(key.kid.clone());
-        let decoding = match DecodingKey::from_ed_components(&key.x()) {
-            Ok(decoding) => decoding,
-            Err(e) => {
-                checks.record("signature", false, format!("the key cannot verify: {e}"));
-                return None;
-            }
-        };
-        let mut validation = Validation::new(Algorithm::EdDSA);
-        // Time and audience are checked (and reported) separately below.
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.validate_aud = false;
-        validation.required_spec_claims.clear();
-        match jsonwebtoken::decode::<CertificateClaims>(token, &decoding, &validation) {
-            Ok(data) => {
-                checks.record("signature", true, "the signature verifies".into());
-                Some(data.claims)
-            }
-            Err(e) => {
-                let detail = match e.kind() {
-                    jsonwebtoken::errors::ErrorKind::InvalidSignature => {
-                        "the signature does not verify: the token was altered".to_owned()
-                    }
-                    _ => format!("the signed claims are not a lineage certificate's: {e}"),
-                };
-                checks.record("signature", false, detail);
-                None
-            }
+        Err(e) => {
+            let detail = match e.kind() {
+                jsonwebtoken::errors::ErrorKind::InvalidSignature => {
+                    "the signature does not verify: the token was altered".to_owned()
+                }
+                _ => format!("the signed claims are not a lineage certificate's: {e}"),
+            };
+            checks.record("signature", false, detail);
+            None
         }
     }
 }
