@@ -102,6 +102,28 @@ fn refuse_violation(
     }
 }
 
+/// Finishes a page query opened as `SELECT json_group_array(json(x)) FROM (SELECT ... AS x FROM
+/// <table> <alias> WHERE ...`: resumes after the id `after`, orders by id, takes `limit` rows, and
+/// returns the page as the one JSON row.
+async fn fetch_id_page(
+    mut select: QueryBuilder<'_, Sqlite>,
+    alias: &str,
+    after: Option<Uuid>,
+    limit: u32,
+    readers: &SqlitePool,
+) -> Result<String> {
+    if let Some(after) = after {
+        select
+            .push(format!(" AND {alias}.id > "))
+            .push_bind(after.to_string());
+    }
+    select
+        .push(format!(" ORDER BY {alias}.id LIMIT "))
+        .push_bind(i64::from(limit))
+        .push(")");
+    Ok(select.build_query_scalar().fetch_one(readers).await?)
+}
+
 /// Appends `events` after the current head inside `tx`.
 async fn append_events(tx: &mut Transaction<'_, Sqlite>, events: Vec<NewEvent>) -> Result<()> {
     if events.is_empty() {
@@ -334,14 +356,7 @@ impl Store for SqliteStore {
                 .push(" AND d.organization_id = ")
                 .push_bind(owner.to_string());
         }
-        if let Some(after) = query.after {
-            select.push(" AND d.id > ").push_bind(after.to_string());
-        }
-        select
-            .push(" ORDER BY d.id LIMIT ")
-            .push_bind(i64::from(query.limit))
-            .push(")");
-        let found: String = select.build_query_scalar().fetch_one(&self.readers).await?;
+        let found = fetch_id_page(select, "d", query.after, query.limit, &self.readers).await?;
         let mut datasets = decode::datasets(&found)?;
         datasets.sort_by_key(|d| d.id);
         Ok(datasets)

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::certificates::revoke_covering;
 use super::decode::{self, EvidenceJson, parse_time, parse_uuid, parse_visibility};
-use super::{SqliteStore, append_events, refuse_violation};
+use super::{SqliteStore, append_events, fetch_id_page, refuse_violation};
 use crate::domain::attestation::{Attestation, ContaminationReport, Evidence, Method};
 use crate::domain::evaluation::{ClosureGraph, GraphNode, ModelSource};
 use crate::domain::event::{NewEvent, format_time};
@@ -235,14 +235,7 @@ impl SqliteStore {
                 .push(" AND a.organization_id = ")
                 .push_bind(org.to_string());
         }
-        if let Some(after) = query.after {
-            select.push(" AND a.id > ").push_bind(after.to_string());
-        }
-        select
-            .push(" ORDER BY a.id LIMIT ")
-            .push_bind(i64::from(query.limit))
-            .push(")");
-        let found: String = select.build_query_scalar().fetch_one(&self.readers).await?;
+        let found = fetch_id_page(select, "a", query.after, query.limit, &self.readers).await?;
         let mut list = attestations(&found)?;
         list.sort_by_key(|a| a.id);
         Ok(list)
