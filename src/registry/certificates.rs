@@ -281,6 +281,8 @@ impl Registry {
         let key = keys.find(checks.kid.as_deref().unwrap_or_default());
         match (key, issued) {
             (Some(key), Some(issued)) => {
+                // `iat` is in whole seconds, the key's start in microseconds: a certificate signed
+                // in the key's first second has an `iat` up to a second before it.
                 let within = key.created <= issued + Duration::seconds(1)
                     && key.retired.is_none_or(|retired| issued < retired);
                 checks.record(
