@@ -31,6 +31,16 @@ pub fn load_or_create_secret(path: &Path) -> anyhow::Result<[u8; 32]> {
 }
 
 fn read_secret(path: &Path) -> anyhow::Result<[u8; 32]> {
+    let text = read_private(path)?;
+    let mut secret = [0u8; 32];
+    hex::decode_to_slice(text.trim(), &mut secret)
+        .with_context(|| format!("key file {} does not hold 64 hex digits", path.display()))?;
+    Ok(secret)
+}
+
+/// Reads a file that holds secrets, refusing it when other users may read it: a leaked key lets
+/// anyone mint tokens or sign certificates in the registry's name.
+pub fn read_private(path: &Path) -> anyhow::Result<String> {
     let mode = fs::metadata(path)
         .with_context(|| format!("cannot read key file {}", path.display()))?
         .permissions()
@@ -43,12 +53,7 @@ fn read_secret(path: &Path) -> anyhow::Result<[u8; 32]> {
             path.display()
         );
     }
-    let text = fs::read_to_string(path)
-        .with_context(|| format!("cannot read key file {}", path.display()))?;
-    let mut secret = [0u8; 32];
-    hex::decode_to_slice(text.trim(), &mut secret)
-        .with_context(|| format!("key file {} does not hold 64 hex digits", path.display()))?;
-    Ok(secret)
+    fs::read_to_string(path).with_context(|| format!("cannot read key file {}", path.display()))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
@@ -168,20 +168,7 @@ impl KeyRing {
 
     /// Reads the key file at `path`.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let mode = fs::metadata(path)
-            .with_context(|| format!("cannot read signing key file {}", path.display()))?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            bail!(
-                "signing key file {} is readable by other users (mode {:o}); run `chmod 600 {}`",
-                path.display(),
-                mode & 0o777,
-                path.display()
-            );
-        }
-        let text = fs::read_to_string(path)
-            .with_context(|| format!("cannot read signing key file {}", path.display()))?;
+        let text = crate::key_file::read_private(path)?;
         let file: KeyFile = serde_json::from_str(&text)
             .with_context(|| format!("signing key file {} is not a key file", path.display()))?;
         let problem = |what: String| anyhow::anyhow!("signing key file {}: {what}", path.display());
@@ -357,6 +344,7 @@ impl KeyRingFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn a_new_file_holds_one_private_active_key_that_reads_back_the_same() {
