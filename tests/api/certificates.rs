@@ -156,6 +156,21 @@ async fn issue(app: &TestApp, request: pb::IssueCertificateRequest) -> pb::Certi
         .into_inner()
 }
 
+/// A certificate as `token` may read it now.
+async fn read_certificate(app: &TestApp, token: &str, id: &str) -> pb::Certificate {
+    app.certificates()
+        .get_certificate(authed(
+            token,
+            pb::GetCertificateRequest {
+                id: id.into(),
+                as_of: None,
+            },
+        ))
+        .await
+        .expect("certificate readable")
+        .into_inner()
+}
+
 async fn verify(app: &TestApp, token: &str, audience: &str) -> pb::VerifyCertificateResponse {
     app.certificates()
         .verify_certificate(pb::VerifyCertificateRequest {
@@ -251,18 +266,7 @@ async fn a_clean_dataset_gets_a_certificate_whose_claims_state_its_lineage() {
     assert_eq!(answer.status, pb::CertificateStatus::Valid as i32);
     assert_eq!(answer.checks.len(), 10);
     assert_eq!(answer.certificate_id, certificate.id);
-    let read = app
-        .certificates()
-        .get_certificate(authed(
-            &app.admin,
-            pb::GetCertificateRequest {
-                id: certificate.id.clone(),
-                as_of: None,
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let read = read_certificate(&app, &app.admin, &certificate.id).await;
     assert_eq!(read, certificate);
 }
 
@@ -593,18 +597,7 @@ async fn revocation_by_the_owner_by_a_revoked_attestation_or_by_a_contamination_
         ))
         .await
         .unwrap();
-    let read = app
-        .certificates()
-        .get_certificate(authed(
-            &app.admin,
-            pb::GetCertificateRequest {
-                id: second.id.clone(),
-                as_of: None,
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let read = read_certificate(&app, &app.admin, &second.id).await;
     assert_eq!(read.status, pb::CertificateStatus::Revoked as i32);
     assert_eq!(
         read.revoke_cause,
@@ -612,7 +605,8 @@ async fn revocation_by_the_owner_by_a_revoked_attestation_or_by_a_contamination_
     );
     assert!(!verify(&app, &second.token, "").await.valid);
 
-    // The owner's contamination report revokes too; a third party's does not.
+    // The owner's contamination report revokes too; an outsider cannot even file one on a private
+    // dataset (a third party's report on a public one is the next test).
     app.attest(&app.admin, &raw).await;
     let third = issue(&app, issue_request(&mix)).await;
     let (_, outsider) = app.other_org("Globex").await;
@@ -634,18 +628,7 @@ async fn revocation_by_the_owner_by_a_revoked_attestation_or_by_a_contamination_
         .report_contamination(authed(&app.admin, complaint))
         .await
         .unwrap();
-    let read = app
-        .certificates()
-        .get_certificate(authed(
-            &app.admin,
-            pb::GetCertificateRequest {
-                id: third.id.clone(),
-                as_of: None,
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let read = read_certificate(&app, &app.admin, &third.id).await;
     assert_eq!(read.status, pb::CertificateStatus::Revoked as i32);
     assert!(read.revoke_cause.starts_with("contamination_reports/"));
 
@@ -702,18 +685,7 @@ async fn a_buyer_learns_of_a_revocation_and_can_ask_whether_it_was_valid_on_the_
     let contract_date = certificate.issue_time.unwrap();
 
     // The buyer reads the certificate issued for it.
-    let read = app
-        .certificates()
-        .get_certificate(authed(
-            &buyer_admin,
-            pb::GetCertificateRequest {
-                id: certificate.id.clone(),
-                as_of: None,
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let read = read_certificate(&app, &buyer_admin, &certificate.id).await;
     assert_eq!(read.status, pb::CertificateStatus::Valid as i32);
 
     app.certificates()
@@ -737,18 +709,7 @@ async fn a_buyer_learns_of_a_revocation_and_can_ask_whether_it_was_valid_on_the_
     );
     assert!(revocation.payload_json.contains("supplier breach"));
 
-    let now = app
-        .certificates()
-        .get_certificate(authed(
-            &buyer_admin,
-            pb::GetCertificateRequest {
-                id: certificate.id.clone(),
-                as_of: None,
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let now = read_certificate(&app, &buyer_admin, &certificate.id).await;
     assert_eq!(now.status, pb::CertificateStatus::Revoked as i32);
     let statuses: Vec<i32> = now.status_history.iter().map(|c| c.status).collect();
     assert_eq!(
@@ -801,4 +762,40 @@ async fn a_buyer_learns_of_a_revocation_and_can_ask_whether_it_was_valid_on_the_
         Code::NotFound,
         "not found",
     );
+}
+
+#[tokio::test]
+async fn a_third_party_report_on_a_public_dataset_revokes_nothing() {
+    let app = spawn_app().await;
+    let public = app
+        .register(
+            &app.admin,
+            pb::RegisterDatasetRequest {
+                visibility: pb::Visibility::Public as i32,
+                ..dataset("public")
+            },
+        )
+        .await;
+    app.attest(&app.admin, &public).await;
+    let certificate = issue(&app, issue_request(&public)).await;
+    let (_, outsider) = app.other_org("Globex").await;
+    let complaint = pb::ReportContaminationRequest {
+        dataset_id: public.id.clone(),
+        statement: "we think so".into(),
+        evidence: vec![],
+    };
+    let report = app
+        .datasets()
+        .report_contamination(authed(&outsider, complaint))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!report.effective);
+    assert_eq!(
+        read_certificate(&app, &app.admin, &certificate.id)
+            .await
+            .status,
+        pb::CertificateStatus::Valid as i32
+    );
+    assert!(verify(&app, &certificate.token, "").await.valid);
 }
