@@ -105,13 +105,9 @@ impl Registry {
             "policy_version",
             &request.policy_version,
         )?;
-        let dataset = self.get_dataset(caller, request.dataset_id).await?;
-        if dataset.organization_id != organization {
-            return Err(Error::PermissionDenied(format!(
-                "dataset {} belongs to another organisation: only its owner may certify it",
-                dataset.id
-            )));
-        }
+        let dataset = self
+            .own_dataset(caller, organization, request.dataset_id, "certify")
+            .await?;
         let validity = request
             .validity
             .unwrap_or(self.certificates.default_validity);

@@ -63,4 +63,23 @@ impl Registry {
         let datasets = datasets.into_iter().map(|d| d.as_seen_by(caller)).collect();
         Ok((datasets, next))
     }
+
+    /// A dataset of `organization` that the caller wants to `act` on (`attest`, `certify`): others'
+    /// datasets it may see are `PermissionDenied`, those it may not are `NotFound`.
+    pub(super) async fn own_dataset(
+        &self,
+        caller: &Caller,
+        organization: Uuid,
+        id: Uuid,
+        act: &str,
+    ) -> Result<Dataset> {
+        let dataset = self.get_dataset(caller, id).await?;
+        if dataset.organization_id != organization {
+            return Err(Error::PermissionDenied(format!(
+                "dataset {} belongs to another organisation: only its owner may {act} it",
+                dataset.id
+            )));
+        }
+        Ok(dataset)
+    }
 }

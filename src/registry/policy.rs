@@ -80,13 +80,9 @@ impl Registry {
             "policy_version",
             &draft.policy_version,
         )?;
-        let dataset = self.get_dataset(caller, draft.dataset_id).await?;
-        if dataset.organization_id != organization {
-            return Err(Error::PermissionDenied(format!(
-                "dataset {} belongs to another organisation: only its owner may attest it",
-                dataset.id
-            )));
-        }
+        let dataset = self
+            .own_dataset(caller, organization, draft.dataset_id, "attest")
+            .await?;
         let now = truncate_to_micros(Utc::now());
         if draft.expire_time.is_some_and(|expiry| expiry <= now) {
             return Err(Error::invalid("expire_time", "must be in the future"));
