@@ -1,0 +1,5 @@
+//! Tests of the whole crate: Merkle proofs against a reference written
+//! straight from the RFC definitions, and signed notes against known answers.
+
+mod merkle;
+mod notes;
