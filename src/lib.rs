@@ -24,6 +24,7 @@ pub mod policy_dir;
 pub mod proto;
 pub mod registry;
 pub mod server;
+pub mod signature_batch;
 pub mod signing_keys;
 pub mod store;
 pub mod telemetry;

@@ -93,7 +93,7 @@ pub async fn open_registry(
     if tokens.default_ttl > tokens.max_ttl {
         bail!("the default token lifetime is longer than the maximum (--max-token-ttl)");
     }
-    Ok(Registry::new(
+    Registry::new(
         store.clone(),
         Authenticator::new(keys, store),
         EventFeed::new(max_watchers, shutdown),
@@ -101,7 +101,8 @@ pub async fn open_registry(
         crate::policy_dir::load(settings.policy_dir.as_deref())?,
         KeyRingFile::open(settings.signing_key_file())?,
         certificates,
-    ))
+    )
+    .context("cannot start the signature-checking thread")
 }
 
 /// A server bound to its port, ready to run.

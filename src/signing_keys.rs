@@ -16,7 +16,7 @@ use anyhow::{Context, bail};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use ed25519_dalek::SigningKey;
+use ed25519_dalek::{SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -35,7 +35,8 @@ pub struct KeyEntry {
     signing: SigningKey,
     /// Built once: JWT libraries otherwise parse the key again for every token.
     encoding: jsonwebtoken::EncodingKey,
-    decoding: jsonwebtoken::DecodingKey,
+    /// Decompressed once, for the same reason.
+    verifying: VerifyingKey,
 }
 
 impl std::fmt::Debug for KeyEntry {
@@ -61,14 +62,14 @@ impl KeyEntry {
         let signing = SigningKey::from_bytes(&seed);
         let kid = thumbprint(&public_x(&signing));
         let encoding = jsonwebtoken::EncodingKey::from_ed_der(&pkcs8_der(&signing));
-        let decoding = jsonwebtoken::DecodingKey::from_ed_der(&signing.verifying_key().to_bytes());
+        let verifying = signing.verifying_key();
         Self {
             kid,
             created,
             retired,
             signing,
             encoding,
-            decoding,
+            verifying,
         }
     }
 
@@ -82,10 +83,11 @@ impl KeyEntry {
         &self.encoding
     }
 
-    /// The key that verifies JWTs.
-    pub fn decoding_key(&self) -> &jsonwebtoken::DecodingKey {
-        &self.decoding
+    /// The public key, decoded.
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.verifying
     }
+
     /// Whether this key is the one that signs now.
     pub fn is_active(&self) -> bool {
         self.retired.is_none()

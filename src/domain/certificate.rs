@@ -198,13 +198,7 @@ pub struct CertificateRecord {
 impl CertificateRecord {
     /// Where it stands at `time`.
     pub fn status_at(&self, time: DateTime<Utc>) -> CertificateStatus {
-        if self.revoke_time.is_some_and(|revoked| revoked <= time) {
-            CertificateStatus::Revoked
-        } else if time >= self.expire_time {
-            CertificateStatus::Expired
-        } else {
-            CertificateStatus::Valid
-        }
+        status_at(self.revoke_time, self.expire_time, time)
     }
 
     /// The `certificate.issued` event, owned by the certificate's organisation.
@@ -293,6 +287,21 @@ impl CertificateRecord {
         }
         changes.sort_by_key(|(_, time, _)| *time);
         changes
+    }
+}
+
+/// A certificate's status at `time`: revoked from its revocation on, else expired from `exp` on.
+pub fn status_at(
+    revoke_time: Option<DateTime<Utc>>,
+    expire_time: DateTime<Utc>,
+    time: DateTime<Utc>,
+) -> CertificateStatus {
+    if revoke_time.is_some_and(|revoked| revoked <= time) {
+        CertificateStatus::Revoked
+    } else if time >= expire_time {
+        CertificateStatus::Expired
+    } else {
+        CertificateStatus::Valid
     }
 }
 

@@ -198,11 +198,7 @@ impl pb::certificate_service_server::CertificateService for CertificateHandlers 
                 .as_ref()
                 .map(|c| c.jti.clone())
                 .unwrap_or_default(),
-            claims_json: verification
-                .claims
-                .as_ref()
-                .and_then(|c| serde_json::to_string(c).ok())
-                .unwrap_or_default(),
+            claims_json: verification.claims_json.unwrap_or_default(),
             checks: verification
                 .checks
                 .into_iter()

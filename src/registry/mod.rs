@@ -1,6 +1,7 @@
 //! The registry's use cases: each method checks the caller's rights, applies the domain rules and
 //! calls the store. gRPC handlers and the admin command both go through here.
 
+pub mod certificate_cache;
 pub mod certificates;
 pub mod closure_cache;
 pub mod datasets;
@@ -22,8 +23,10 @@ use crate::auth::Authenticator;
 use crate::domain::access::{Caller, Role};
 use crate::domain::policy::PolicySet;
 use crate::error::Result;
+use crate::signature_batch::BatchVerifier;
 use crate::signing_keys::{KeyRing, KeyRingFile};
 use crate::store::{Store, Viewer};
+use certificate_cache::CertificateCache;
 use certificates::CertificatePolicy;
 use closure_cache::ClosureCache;
 use feed::EventFeed;
@@ -50,13 +53,16 @@ pub struct Registry {
     feed: EventFeed,
     tokens: TokenPolicy,
     upstream_closures: Arc<ClosureCache>,
+    certificate_cache: Arc<CertificateCache>,
     policies: Arc<PolicySet>,
     signing_keys: Arc<KeyRingFile>,
     certificates: CertificatePolicy,
+    signatures: BatchVerifier,
 }
 
 impl Registry {
-    /// Assembles the registry; starts the group-commit task (so call it inside a Tokio runtime).
+    /// Assembles the registry; starts the group-commit task (so call it inside a Tokio runtime) and
+    /// the signature-checking thread.
     pub fn new(
         store: Arc<dyn Store>,
         auth: Authenticator,
@@ -65,20 +71,22 @@ impl Registry {
         policies: PolicySet,
         signing_keys: KeyRingFile,
         certificates: CertificatePolicy,
-    ) -> Self {
+    ) -> std::io::Result<Self> {
         let notify = feed.clone();
         let registrations = GroupCommit::start(store.clone(), move || notify.notify());
-        Self {
+        Ok(Self {
             store,
             auth,
             registrations,
             feed,
             tokens,
             upstream_closures: Arc::new(ClosureCache::new(closure_cache::DEFAULT_BUDGET)),
+            certificate_cache: Arc::new(CertificateCache::new(certificate_cache::DEFAULT_CAPACITY)),
             policies: Arc::new(policies),
             signing_keys: Arc::new(signing_keys),
             certificates,
-        }
+            signatures: BatchVerifier::start()?,
+        })
     }
 
     /// The certificate signing keys as their file holds them now.

@@ -197,8 +197,9 @@ impl Registry {
         let revoked = self
             .store
             .revoke_attestation(organization, id, now, &reason, event)
-            .await?
-            .ok_or_else(not_found)?;
+            .await;
+        self.certificate_cache.invalidate_all();
+        let revoked = revoked?.ok_or_else(not_found)?;
         self.feed.notify();
         Ok(revoked)
     }
@@ -230,7 +231,9 @@ impl Registry {
             create_time: truncate_to_micros(Utc::now()),
         };
         let event = report.event(dataset.organization_id, dataset.visibility.is_public());
-        self.store.report_contamination(&report, event).await?;
+        let stored = self.store.report_contamination(&report, event).await;
+        self.certificate_cache.invalidate_all();
+        stored?;
         self.feed.notify();
         Ok(report)
     }

@@ -550,6 +550,9 @@ async fn revocation_by_the_owner_by_a_revoked_attestation_or_by_a_contamination_
     let app = spawn_app().await;
     let (raw, mix) = certifiable(&app).await;
     let by_owner = issue(&app, issue_request(&mix)).await;
+    // Each is verified while valid first, so that a verification remembered from before the
+    // revocation would show.
+    assert!(verify(&app, &by_owner.token, "").await.valid);
     let revoked = app
         .certificates()
         .revoke_certificate(authed(
@@ -574,6 +577,7 @@ async fn revocation_by_the_owner_by_a_revoked_attestation_or_by_a_contamination_
 
     // Revoking an attestation the certificate rests on revokes it in the same transaction.
     let second = issue(&app, issue_request(&mix)).await;
+    assert!(verify(&app, &second.token, "").await.valid);
     let attestations = app
         .attestations()
         .list_attestations(authed(
@@ -631,6 +635,7 @@ async fn revocation_by_the_owner_by_a_revoked_attestation_or_by_a_contamination_
     let read = read_certificate(&app, &app.admin, &third.id).await;
     assert_eq!(read.status, pb::CertificateStatus::Revoked as i32);
     assert!(read.revoke_cause.starts_with("contamination_reports/"));
+    assert!(!verify(&app, &third.token, "").await.valid);
 
     let events = app.all_events(&app.admin).await;
     assert_eq!(
