@@ -1,0 +1,85 @@
+"""Online verification and status, now and as of a moment, before and after a revocation."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+from provenance_client import CertificateStatus, Registry, Verdict
+
+
+def test_verify_and_status_now_and_as_of_around_a_revocation(server, vendor, buyer):
+    dataset, _, issued = vendor.certified_dataset("online", contract="PO-7")
+
+    # Verification needs no account at all.
+    with Registry(server.url) as anonymous:
+        answer = anonymous.verify(issued.token, audience=server.buyer_org)
+    assert answer.valid, answer.reasons
+    assert answer.status is CertificateStatus.VALID
+    assert answer.certificate_id == issued.id
+    assert [c.name for c in answer.checks] == [
+        "format",
+        "algorithm",
+        "type",
+        "key",
+        "signature",
+        "key_window",
+        "validity",
+        "audience",
+        "status",
+        "lineage",
+    ]
+    assert answer.claims["dataset"]["id"] == dataset.id
+
+    # The buyer (the certificate's audience) reads it with its status history.
+    record = buyer.certificate(issued.id)
+    assert record.status is CertificateStatus.VALID and record.verdict is Verdict.CLEAN
+    assert record.audience_organization_id == server.buyer_org
+    assert record.contract_reference == "PO-7"
+    assert [h.status for h in record.status_history] == [CertificateStatus.VALID]
+    assert record.token == issued.token
+
+    # The contract was signed while it was valid; then the vendor revokes it.
+    time.sleep(1.1)  # the registry judges validity in whole seconds: keep the moments apart
+    contract_date = datetime.now(timezone.utc)
+    time.sleep(1.1)
+    vendor.revoke(issued.id, "supplier withdrew the dataset")
+
+    now = buyer.verify(issued.token, audience=server.buyer_org)
+    assert not now.valid
+    assert now.status is CertificateStatus.REVOKED
+    assert [c.name for c in now.failed_checks] == ["status"]
+    assert "supplier withdrew the dataset" in now.check("status").detail
+    assert f"certificates/{issued.id}" in now.check("status").detail
+
+    then = buyer.verify(issued.token, audience=server.buyer_org, as_of=contract_date)
+    assert then.valid, then.reasons
+    assert then.status is CertificateStatus.VALID
+
+    revoked = buyer.certificate(issued.id)
+    assert revoked.status is CertificateStatus.REVOKED
+    assert revoked.revoke_reason == "supplier withdrew the dataset"
+    assert revoked.revoke_cause == f"certificates/{issued.id}"
+    assert [h.status for h in revoked.status_history] == [CertificateStatus.VALID, CertificateStatus.REVOKED]
+    assert revoked.status_history[1].reason == "supplier withdrew the dataset"
+    assert contract_date < revoked.revoke_time <= datetime.now(timezone.utc)
+
+    as_of_contract = buyer.certificate(issued.id, as_of=contract_date)
+    assert as_of_contract.status is CertificateStatus.VALID
+    assert [h.status for h in as_of_contract.status_history] == [CertificateStatus.VALID]
+
+    # Past its expiry, as of a later date, it is expired (and was revoked before).
+    later = buyer.verify(issued.token, as_of=issued.expire_time + timedelta(days=1))
+    assert not later.valid and {c.name for c in later.failed_checks} == {"validity", "status"}
+
+
+def test_online_verification_reports_a_wrong_audience_and_a_forged_token(server, vendor, buyer):
+    _, _, issued = vendor.certified_dataset("online-aud")
+    wrong = buyer.verify(issued.token, audience=vendor.org)
+    assert not wrong.valid and [c.name for c in wrong.failed_checks] == ["audience"]
+    assert wrong.status is CertificateStatus.VALID  # the certificate itself stands
+
+    forged = buyer.verify(issued.token[:-3] + "AAA")
+    assert not forged.valid and forged.claims is None
+    assert forged.status is CertificateStatus.UNSPECIFIED
+    assert forged.failed_checks[0].name == "signature"
