@@ -20,6 +20,7 @@ use crate::domain::event::truncate_to_micros;
 use crate::error::{Error, Result};
 use crate::signature_batch::BatchVerifier;
 use crate::signing_keys::KeyRing;
+use crate::store::CertificateInsert;
 
 /// Lifetimes of certificates and the name they are issued under.
 #[derive(Debug, Clone)]
@@ -220,12 +221,16 @@ impl Registry {
             refuse_unless_certifiable(&again, dataset_id)
         };
         let read_at = self.certificate_cache.generation();
-        self.store
-            .insert_certificate(&record, &members, event, &precondition)
+        self.issuances
+            .submit(CertificateInsert {
+                certificate: record.clone(),
+                members,
+                event,
+                precondition: Box::new(precondition),
+            })
             .await?;
         self.certificate_cache
             .insert(record.id, StoredFacts::of(&record), read_at);
-        self.feed.notify();
         Ok(record)
     }
 

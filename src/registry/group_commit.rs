@@ -1,48 +1,54 @@
-//! Group commit of registrations: concurrent `RegisterDataset` calls are gathered into one database
-//! transaction with multi-row statements, so the write rate is set by transactions, not by calls.
+//! Group commit: concurrent writes of one kind (registrations, certificate issuances) are gathered
+//! into one database transaction, so the write rate is set by transactions (and their `fsync`), not
+//! by calls.
 //!
 //! One task takes whatever requests are waiting (up to a bound), writes them as one batch, answers
 //! each, and repeats. While a batch commits, the next one gathers; a lone request is written at once.
 
-use std::sync::Arc;
+use std::future::Future;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::domain::registration::{Pending, Registration};
 use crate::error::{Error, Result};
-use crate::store::Store;
 
 /// Requests gathered into one transaction at most.
 pub const MAX_BATCH: usize = 256;
 
-struct Job {
-    pending: Pending,
-    reply: oneshot::Sender<Result<Registration>>,
+struct Job<Request, Outcome> {
+    request: Request,
+    reply: oneshot::Sender<Result<Outcome>>,
 }
 
-/// Handle for submitting registrations to the committing task.
-#[derive(Clone)]
-pub struct GroupCommit {
-    jobs: mpsc::Sender<Job>,
+/// Handle for submitting requests to the committing task.
+pub struct GroupCommit<Request, Outcome> {
+    jobs: mpsc::Sender<Job<Request, Outcome>>,
 }
 
-impl GroupCommit {
-    /// Starts the committing task; `committed` runs after each batch that wrote something.
-    pub fn start(store: Arc<dyn Store>, committed: impl Fn() + Send + 'static) -> Self {
-        let (jobs, mut queue) = mpsc::channel::<Job>(MAX_BATCH * 4);
+impl<Request, Outcome> Clone for GroupCommit<Request, Outcome> {
+    fn clone(&self) -> Self {
+        Self {
+            jobs: self.jobs.clone(),
+        }
+    }
+}
+
+impl<Request: Send + 'static, Outcome: Send + 'static> GroupCommit<Request, Outcome> {
+    /// Starts the committing task. `write` stores a batch in one transaction and answers each
+    /// request in order; when it fails as a whole, nothing of the batch was written. `what` names
+    /// the requests in the log.
+    pub fn start<Write, Written>(what: &'static str, write: Write) -> Self
+    where
+        Write: Fn(Vec<Request>) -> Written + Send + 'static,
+        Written: Future<Output = Result<Vec<Result<Outcome>>>> + Send,
+    {
+        let (jobs, mut queue) = mpsc::channel::<Job<Request, Outcome>>(MAX_BATCH * 4);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                let (pending, replies): (Vec<_>, Vec<_>) =
-                    batch.drain(..).map(|job| (job.pending, job.reply)).unzip();
-                match store.register_datasets(pending).await {
+                let (requests, replies): (Vec<_>, Vec<_>) =
+                    batch.drain(..).map(|job| (job.request, job.reply)).unzip();
+                match write(requests).await {
                     Ok(outcomes) => {
-                        if outcomes
-                            .iter()
-                            .any(|o| matches!(o, Ok(Registration::Created(_))))
-                        {
-                            committed();
-                        }
                         for (reply, outcome) in replies.into_iter().zip(outcomes) {
                             // A caller that went away no longer needs its answer.
                             let _ = reply.send(outcome);
@@ -51,11 +57,11 @@ impl GroupCommit {
                     Err(error) => {
                         tracing::error!(
                             error = format!("{error:#}"),
-                            "a registration batch failed; nothing of it was written"
+                            "a batch of {what}s failed; nothing of it was written"
                         );
                         for reply in replies {
                             let _ = reply.send(Err(Error::internal(anyhow::anyhow!(
-                                "the registration batch failed"
+                                "the {what} batch failed"
                             ))));
                         }
                     }
@@ -65,12 +71,12 @@ impl GroupCommit {
         Self { jobs }
     }
 
-    /// Registers one dataset as part of the next batch and waits until that batch is committed.
-    pub async fn submit(&self, pending: Pending) -> Result<Registration> {
+    /// Submits one request to the next batch and waits until that batch is committed.
+    pub async fn submit(&self, request: Request) -> Result<Outcome> {
         let (reply, answer) = oneshot::channel();
         let unavailable = || Error::Unavailable("the registry is shutting down".into());
         self.jobs
-            .send(Job { pending, reply })
+            .send(Job { request, reply })
             .await
             .map_err(|_| unavailable())?;
         answer.await.map_err(|_| unavailable())?

@@ -22,10 +22,11 @@ use uuid::Uuid;
 use crate::auth::Authenticator;
 use crate::domain::access::{Caller, Role};
 use crate::domain::policy::PolicySet;
+use crate::domain::registration::{Pending, Registration};
 use crate::error::Result;
 use crate::signature_batch::BatchVerifier;
 use crate::signing_keys::{KeyRing, KeyRingFile};
-use crate::store::{Store, Viewer};
+use crate::store::{CertificateInsert, Store, Viewer};
 use certificate_cache::CertificateCache;
 use certificates::CertificatePolicy;
 use closure_cache::ClosureCache;
@@ -49,7 +50,8 @@ pub const MIN_TOKEN_TTL: Duration = Duration::minutes(1);
 pub struct Registry {
     store: Arc<dyn Store>,
     auth: Authenticator,
-    registrations: GroupCommit,
+    registrations: GroupCommit<Pending, Registration>,
+    issuances: GroupCommit<CertificateInsert, ()>,
     feed: EventFeed,
     tokens: TokenPolicy,
     upstream_closures: Arc<ClosureCache>,
@@ -72,12 +74,40 @@ impl Registry {
         signing_keys: KeyRingFile,
         certificates: CertificatePolicy,
     ) -> std::io::Result<Self> {
-        let notify = feed.clone();
-        let registrations = GroupCommit::start(store.clone(), move || notify.notify());
+        let registrations = GroupCommit::start("registration", {
+            let (store, feed) = (store.clone(), feed.clone());
+            move |batch| {
+                let (store, feed) = (store.clone(), feed.clone());
+                async move {
+                    let outcomes = store.register_datasets(batch).await?;
+                    if outcomes
+                        .iter()
+                        .any(|o| matches!(o, Ok(Registration::Created(_))))
+                    {
+                        feed.notify();
+                    }
+                    Ok(outcomes)
+                }
+            }
+        });
+        let issuances = GroupCommit::start("certificate issuance", {
+            let (store, feed) = (store.clone(), feed.clone());
+            move |batch| {
+                let (store, feed) = (store.clone(), feed.clone());
+                async move {
+                    let outcomes = store.insert_certificates(batch).await?;
+                    if outcomes.iter().any(Result::is_ok) {
+                        feed.notify();
+                    }
+                    Ok(outcomes)
+                }
+            }
+        });
         Ok(Self {
             store,
             auth,
             registrations,
+            issuances,
             feed,
             tokens,
             upstream_closures: Arc::new(ClosureCache::new(closure_cache::DEFAULT_BUDGET)),

@@ -20,6 +20,22 @@ use crate::domain::lineage::{ClosureEntry, Direction};
 use crate::domain::registration::{Pending, Registration};
 use crate::error::Result;
 
+/// What must hold of the closure graph, read in the storing transaction, for a certificate to be
+/// stored.
+pub type Precondition = Box<dyn Fn(&ClosureGraph) -> Result<()> + Send + Sync>;
+
+/// One certificate to store.
+pub struct CertificateInsert {
+    /// The certificate.
+    pub certificate: CertificateRecord,
+    /// Every dataset of its closure.
+    pub members: Vec<Uuid>,
+    /// Its `certificate.issued` event.
+    pub event: NewEvent,
+    /// Checked on the closure graph inside the transaction.
+    pub precondition: Precondition,
+}
+
 /// Whose view a read takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Viewer {
@@ -153,16 +169,12 @@ pub trait Store: Send + Sync + 'static {
         event: NewEvent,
     ) -> Result<()>;
 
-    /// Stores an issued certificate, its closure's members (the reverse index the cascade follows)
-    /// and its event, after `precondition` has accepted the closure graph read in the same
-    /// transaction (so that no contamination or revocation slips in between).
-    async fn insert_certificate(
-        &self,
-        certificate: &CertificateRecord,
-        members: &[Uuid],
-        event: NewEvent,
-        precondition: &(dyn for<'g> Fn(&'g ClosureGraph) -> Result<()> + Send + Sync),
-    ) -> Result<()>;
+    /// Stores issued certificates in one transaction: each with its closure's members (the
+    /// reverse index the cascade follows) and its event, once its `precondition` has accepted the
+    /// closure graph read in that transaction (so that no contamination or revocation slips in
+    /// between). One outcome per certificate, in order: a refused precondition refuses that
+    /// certificate alone. An `Err` of the whole means nothing was written.
+    async fn insert_certificates(&self, batch: Vec<CertificateInsert>) -> Result<Vec<Result<()>>>;
 
     /// Reads one certificate.
     async fn get_certificate(&self, id: Uuid) -> Result<Option<CertificateRecord>>;

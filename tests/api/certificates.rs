@@ -804,3 +804,46 @@ async fn a_third_party_report_on_a_public_dataset_revokes_nothing() {
     );
     assert!(verify(&app, &certificate.token, "").await.valid);
 }
+
+#[tokio::test]
+async fn concurrent_issuances_are_each_decided_on_their_own_and_stored_once() {
+    let app = spawn_app().await;
+    let (_, clean) = certifiable(&app).await;
+    // Registered but never attested: INCOMPLETE, so every request for it is refused, also when
+    // it shares a transaction with accepted ones.
+    let unattested = app.register(&app.admin, dataset("unattested")).await;
+    let mut calls = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let mut client = app.certificates();
+        let request = issue_request(if i % 4 == 0 { &unattested } else { &clean });
+        let token = app.admin.clone();
+        calls.spawn(async move {
+            let dataset_id = request.dataset_id.clone();
+            let answer = client.issue_certificate(authed(&token, request)).await;
+            (dataset_id, answer)
+        });
+    }
+    let mut issued = std::collections::HashSet::new();
+    while let Some(call) = calls.join_next().await {
+        let (dataset_id, answer) = call.unwrap();
+        if dataset_id == unattested.id {
+            assert_status(answer, Code::FailedPrecondition, "cannot be certified");
+        } else {
+            let certificate = answer.expect("a clean dataset is certified").into_inner();
+            assert!(issued.insert(certificate.id.clone()), "ids are unique");
+            assert!(verify(&app, &certificate.token, "").await.valid);
+        }
+    }
+    assert_eq!(issued.len(), 30);
+    let events = app.all_events(&app.operator).await;
+    let stored: std::collections::HashSet<String> = events
+        .iter()
+        .filter(|e| e.r#type == "certificate.issued")
+        .map(|e| e.subject.trim_start_matches("certificates/").to_owned())
+        .collect();
+    assert_eq!(
+        stored, issued,
+        "one event per issued certificate, none for refusals"
+    );
+    crate::events::assert_chain_verifies(&events);
+}

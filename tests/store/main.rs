@@ -43,6 +43,7 @@ conformance!(
         edges_leave_the_given_nodes_in_the_walk_direction,
         events_are_filtered_by_viewer_and_chain_from_the_head,
         a_revocation_is_recorded_once_and_only_for_the_owning_organisation,
+        an_issuance_batch_stores_each_accepted_certificate_and_only_those,
     ]
 );
 

@@ -4,13 +4,15 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use provenance_registry::domain::access::{AccessTokenRecord, Organization, Role};
+use provenance_registry::domain::certificate::CertificateRecord;
 use provenance_registry::domain::dataset::{ModelRef, NewDataset, Source, SourceKind, Visibility};
 use provenance_registry::domain::digest::ContentDigest;
+use provenance_registry::domain::evaluation::{ClosureGraph, Verdict};
 use provenance_registry::domain::event::{ChainHead, NewEvent, truncate_to_micros, verify_chain};
 use provenance_registry::domain::lineage::Direction;
 use provenance_registry::domain::registration::{Pending, Registration};
 use provenance_registry::error::Error;
-use provenance_registry::store::{DatasetQuery, Store, Viewer};
+use provenance_registry::store::{CertificateInsert, DatasetQuery, Store, Viewer};
 use uuid::Uuid;
 
 fn event(kind: &'static str, org: Option<Uuid>) -> NewEvent {
@@ -471,4 +473,72 @@ pub async fn a_revocation_is_recorded_once_and_only_for_the_owning_organisation(
         "the first revocation time stands"
     );
     assert_eq!(store.chain_head().await.unwrap(), head);
+}
+
+fn certificate_of(dataset: &provenance_registry::domain::dataset::Dataset) -> CertificateRecord {
+    let now = truncate_to_micros(Utc::now());
+    CertificateRecord {
+        id: Uuid::now_v7(),
+        dataset_id: dataset.id,
+        organization_id: dataset.organization_id,
+        audience: None,
+        policy_id: "p".into(),
+        policy_version: "1".into(),
+        verdict: Verdict::Clean,
+        target_model: None,
+        contract_reference: None,
+        lineage_digest: "sha256:00".into(),
+        closure_size: 1,
+        kid: "k".into(),
+        token: format!("token-{}", Uuid::now_v7()),
+        issue_time: now,
+        not_before: now,
+        expire_time: now + chrono::Duration::days(1),
+        revoke_time: None,
+        revoke_reason: None,
+        revoke_cause: None,
+    }
+}
+
+pub async fn an_issuance_batch_stores_each_accepted_certificate_and_only_those(
+    store: Arc<dyn Store>,
+) {
+    let org = organization(&store, "Acme").await;
+    let dataset = register(&store, new_dataset(org, "crawl", Visibility::Private, &[])).await;
+    let accepted = certificate_of(&dataset);
+    let refused = certificate_of(&dataset);
+    let head = store.chain_head().await.unwrap();
+    let graph_root = dataset.id;
+    let insert = |certificate: &CertificateRecord, accept: bool| CertificateInsert {
+        certificate: certificate.clone(),
+        members: vec![dataset.id],
+        event: certificate.issued_event(),
+        precondition: Box::new(move |graph: &ClosureGraph| {
+            // The graph read in the transaction holds the certified dataset.
+            assert_eq!(graph.root, graph_root);
+            if accept {
+                Ok(())
+            } else {
+                Err(Error::FailedPrecondition("contaminated".into()))
+            }
+        }),
+    };
+    let outcomes = store
+        .insert_certificates(vec![insert(&refused, false), insert(&accepted, true)])
+        .await
+        .unwrap();
+    assert!(matches!(outcomes[0], Err(Error::FailedPrecondition(_))));
+    assert!(outcomes[1].is_ok());
+    assert_eq!(outcomes.len(), 2);
+    assert_eq!(
+        store.get_certificate(accepted.id).await.unwrap().unwrap(),
+        accepted
+    );
+    assert_eq!(store.get_certificate(refused.id).await.unwrap(), None);
+    let events = store
+        .list_events(Viewer::All, head.sequence, 10)
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1, "one event, for the stored certificate");
+    assert_eq!(events[0].subject, format!("certificates/{}", accepted.id));
 }

@@ -12,9 +12,9 @@ use super::decode::{parse_time, parse_uuid};
 use super::policy::closure_graph;
 use super::{SqliteStore, append_events};
 use crate::domain::certificate::{CertificateRecord, parse_verdict};
-use crate::domain::evaluation::ClosureGraph;
 use crate::domain::event::{NewEvent, format_time};
 use crate::error::Result;
+use crate::store::CertificateInsert;
 
 /// SQLite allows 32,766 bound parameters per statement; chunks stay well below.
 const MEMBERS_PER_INSERT: usize = 10_000;
@@ -124,25 +124,13 @@ pub(super) async fn revoke_covering(
     append_events(tx, events).await
 }
 
-impl SqliteStore {
-    pub(super) async fn insert_certificate_row(
-        &self,
-        certificate: &CertificateRecord,
-        members: &[Uuid],
-        event: NewEvent,
-        precondition: &(dyn for<'g> Fn(&'g ClosureGraph) -> Result<()> + Send + Sync),
-    ) -> Result<()> {
-        let mut tx = self.begin().await?;
-        let graph = closure_graph(
-            &mut *tx,
-            certificate.dataset_id,
-            &certificate.policy_id,
-            &certificate.policy_version,
-            certificate.issue_time,
-        )
-        .await?;
-        precondition(&graph)?;
-        sqlx::query(
+/// Writes one certificate row and its members inside `tx`.
+async fn insert_certificate_row(
+    tx: &mut Transaction<'_, Sqlite>,
+    certificate: &CertificateRecord,
+    members: &[Uuid],
+) -> Result<()> {
+    sqlx::query(
             "INSERT INTO certificates (id, dataset_id, organization_id, audience_organization_id, policy_id, \
              policy_version, verdict, target_model, contract_reference, lineage_digest, closure_size, kid, token, \
              issue_time, not_before, expire_time) \
@@ -164,21 +152,48 @@ impl SqliteStore {
         .bind(format_time(certificate.issue_time))
         .bind(format_time(certificate.not_before))
         .bind(format_time(certificate.expire_time))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-        for chunk in members.chunks(MEMBERS_PER_INSERT) {
-            let mut insert = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO certificate_members (dataset_id, certificate_id) ",
-            );
-            insert.push_values(chunk, |mut row, member| {
-                row.push_bind(member.to_string())
-                    .push_bind(certificate.id.to_string());
-            });
-            insert.build().execute(&mut *tx).await?;
+    for chunk in members.chunks(MEMBERS_PER_INSERT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO certificate_members (dataset_id, certificate_id) ",
+        );
+        insert.push_values(chunk, |mut row, member| {
+            row.push_bind(member.to_string())
+                .push_bind(certificate.id.to_string());
+        });
+        insert.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    pub(super) async fn insert_certificate_rows(
+        &self,
+        batch: Vec<CertificateInsert>,
+    ) -> Result<Vec<Result<()>>> {
+        let mut tx = self.begin().await?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        let mut events = Vec::with_capacity(batch.len());
+        for insert in batch {
+            let graph = closure_graph(
+                &mut *tx,
+                insert.certificate.dataset_id,
+                &insert.certificate.policy_id,
+                &insert.certificate.policy_version,
+                insert.certificate.issue_time,
+            )
+            .await?;
+            let accepted = (insert.precondition)(&graph);
+            if accepted.is_ok() {
+                insert_certificate_row(&mut tx, &insert.certificate, &insert.members).await?;
+                events.push(insert.event);
+            }
+            outcomes.push(accepted);
         }
-        append_events(&mut tx, vec![event]).await?;
+        append_events(&mut tx, events).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(outcomes)
     }
 
     pub(super) async fn read_certificate(&self, id: Uuid) -> Result<Option<CertificateRecord>> {

@@ -21,7 +21,7 @@ mod certificates;
 mod decode;
 mod policy;
 
-use super::{AttestationQuery, DatasetQuery, Store, Viewer};
+use super::{AttestationQuery, CertificateInsert, DatasetQuery, Store, Viewer};
 use crate::domain::access::{AccessTokenRecord, Organization};
 use crate::domain::attestation::{Attestation, ContaminationReport};
 use crate::domain::certificate::CertificateRecord;
@@ -526,15 +526,8 @@ impl Store for SqliteStore {
         self.insert_contamination_report(report, event).await
     }
 
-    async fn insert_certificate(
-        &self,
-        certificate: &CertificateRecord,
-        members: &[Uuid],
-        event: NewEvent,
-        precondition: &(dyn for<'g> Fn(&'g ClosureGraph) -> Result<()> + Send + Sync),
-    ) -> Result<()> {
-        self.insert_certificate_row(certificate, members, event, precondition)
-            .await
+    async fn insert_certificates(&self, batch: Vec<CertificateInsert>) -> Result<Vec<Result<()>>> {
+        self.insert_certificate_rows(batch).await
     }
 
     async fn get_certificate(&self, id: Uuid) -> Result<Option<CertificateRecord>> {
