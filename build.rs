@@ -18,6 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/provenance/v1/policy.proto",
         "proto/provenance/v1/attestation.proto",
         "proto/provenance/v1/certificate.proto",
+        "proto/provenance/v1/log.proto",
     ];
     tonic_prost_build::configure()
         .file_descriptor_set_path(out_dir.join("provenance_descriptor.bin"))

@@ -20,6 +20,7 @@ pub mod domain;
 pub mod error;
 pub mod grpc;
 pub mod key_file;
+pub mod log_key;
 pub mod policy_dir;
 pub mod proto;
 pub mod registry;

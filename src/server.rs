@@ -19,12 +19,14 @@ use crate::grpc::certificate::CertificateHandlers;
 use crate::grpc::dataset::DatasetHandlers;
 use crate::grpc::event::EventHandlers;
 use crate::grpc::lineage::LineageHandlers;
+use crate::grpc::log::LogHandlers;
 use crate::grpc::organization::OrganizationHandlers;
 use crate::grpc::policy::PolicyHandlers;
+use crate::log_key::LogKey;
 use crate::proto::v1 as pb;
 use crate::registry::certificates::CertificatePolicy;
 use crate::registry::feed::EventFeed;
-use crate::registry::{Registry, TokenPolicy};
+use crate::registry::{Registry, RegistryKeys, TokenPolicy};
 use crate::signing_keys::KeyRingFile;
 use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
@@ -39,12 +41,15 @@ async fn jwks(registry: Registry) -> impl axum::response::IntoResponse {
             (axum::http::header::CONTENT_TYPE, "application/jwk-set+json"),
             (axum::http::header::CACHE_CONTROL, "public, max-age=300"),
         ],
-        registry.signing_keys().jwks().to_string(),
+        registry.jwks().to_string(),
     )
 }
 
 /// File in the data directory holding the access-token signing secret.
 pub const ACCESS_TOKEN_KEY_FILE: &str = "access-token.key";
+
+/// The transparency log's checkpoint key, in the data directory.
+pub const LOG_KEY_FILE: &str = "log-signing.key";
 
 /// Opens the state in `settings` (creating the data directory, database and key files as needed)
 /// and assembles the registry. Used by the server and by the admin commands alike.
@@ -99,7 +104,13 @@ pub async fn open_registry(
         EventFeed::new(max_watchers, shutdown),
         tokens,
         crate::policy_dir::load(settings.policy_dir.as_deref())?,
-        KeyRingFile::open(settings.signing_key_file())?,
+        RegistryKeys {
+            certificates: KeyRingFile::open(settings.signing_key_file())?,
+            log: LogKey::load_or_create(
+                &settings.data_dir.join(LOG_KEY_FILE),
+                &format!("{}/log", settings.issuer),
+            )?,
+        },
         certificates,
     )
     .context("cannot start the signature-checking thread")
@@ -118,6 +129,12 @@ impl Application {
     pub async fn build(common: &CommonSettings, settings: &ServeSettings) -> anyhow::Result<Self> {
         let shutdown = CancellationToken::new();
         let registry = open_registry(common, settings.max_watchers, shutdown.clone()).await?;
+        let covered = registry
+            .check_log()
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:#}"))
+            .context("refusing to serve")?;
+        tracing::info!(events = covered, "transparency log checked");
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -152,6 +169,7 @@ impl Application {
         use pb::lineage_service_server::LineageServiceServer;
         use pb::organization_service_server::OrganizationServiceServer;
         use pb::policy_service_server::PolicyServiceServer;
+        use pb::transparency_log_service_server::TransparencyLogServiceServer;
         use tonic::server::NamedService;
 
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
@@ -163,6 +181,7 @@ impl Application {
             PolicyServiceServer::<PolicyHandlers>::NAME,
             AttestationServiceServer::<AttestationHandlers>::NAME,
             CertificateServiceServer::<CertificateHandlers>::NAME,
+            TransparencyLogServiceServer::<LogHandlers>::NAME,
         ] {
             health_reporter
                 .set_service_status(name, tonic_health::ServingStatus::Serving)
@@ -229,6 +248,12 @@ impl Application {
             )
             .add_service(
                 CertificateServiceServer::new(CertificateHandlers {
+                    registry: registry.clone(),
+                })
+                .max_decoding_message_size(limit),
+            )
+            .add_service(
+                TransparencyLogServiceServer::new(LogHandlers {
                     registry: registry.clone(),
                 })
                 .max_decoding_message_size(limit),

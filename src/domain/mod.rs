@@ -13,3 +13,4 @@ pub mod paging;
 pub mod policy;
 pub mod registration;
 pub mod text;
+pub mod transparency;

@@ -236,7 +236,7 @@ impl pb::certificate_service_server::CertificateService for CertificateHandlers 
         let ring = self.registry.signing_keys();
         Ok(Response::new(pb::ListSigningKeysResponse {
             keys: ring.keys().iter().rev().map(signing_key_to_proto).collect(),
-            jwks_json: ring.jwks().to_string(),
+            jwks_json: self.registry.jwks().to_string(),
         }))
     }
 }

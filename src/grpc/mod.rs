@@ -7,6 +7,7 @@ pub mod convert;
 pub mod dataset;
 pub mod event;
 pub mod lineage;
+pub mod log;
 pub mod organization;
 pub mod policy;
 pub mod status;

@@ -11,6 +11,7 @@ pub mod group_commit;
 pub mod lineage;
 pub mod organizations;
 pub mod policy;
+pub mod transparency;
 
 pub use lineage::{LineageNode, LineagePage, LineageQuery};
 
@@ -24,6 +25,7 @@ use crate::domain::access::{Caller, Role};
 use crate::domain::policy::PolicySet;
 use crate::domain::registration::{Pending, Registration};
 use crate::error::Result;
+use crate::log_key::LogKey;
 use crate::signature_batch::BatchVerifier;
 use crate::signing_keys::{KeyRing, KeyRingFile};
 use crate::store::{CertificateInsert, Store, Viewer};
@@ -45,6 +47,14 @@ pub struct TokenPolicy {
 /// Shortest token lifetime a request may ask for: shorter ones expire before they are used.
 pub const MIN_TOKEN_TTL: Duration = Duration::minutes(1);
 
+/// The registry's own keys.
+pub struct RegistryKeys {
+    /// The keys that sign certificates.
+    pub certificates: KeyRingFile,
+    /// The key that signs the transparency log's checkpoints.
+    pub log: LogKey,
+}
+
 /// The registry: state, rules and rights in one place.
 #[derive(Clone)]
 pub struct Registry {
@@ -58,6 +68,7 @@ pub struct Registry {
     certificate_cache: Arc<CertificateCache>,
     policies: Arc<PolicySet>,
     signing_keys: Arc<KeyRingFile>,
+    log_key: Arc<LogKey>,
     certificates: CertificatePolicy,
     signatures: BatchVerifier,
 }
@@ -71,7 +82,7 @@ impl Registry {
         feed: EventFeed,
         tokens: TokenPolicy,
         policies: PolicySet,
-        signing_keys: KeyRingFile,
+        keys: RegistryKeys,
         certificates: CertificatePolicy,
     ) -> std::io::Result<Self> {
         let registrations = GroupCommit::start("registration", {
@@ -113,7 +124,8 @@ impl Registry {
             upstream_closures: Arc::new(ClosureCache::new(closure_cache::DEFAULT_BUDGET)),
             certificate_cache: Arc::new(CertificateCache::new(certificate_cache::DEFAULT_CAPACITY)),
             policies: Arc::new(policies),
-            signing_keys: Arc::new(signing_keys),
+            signing_keys: Arc::new(keys.certificates),
+            log_key: Arc::new(keys.log),
             certificates,
             signatures: BatchVerifier::start()?,
         })
@@ -122,6 +134,16 @@ impl Registry {
     /// The certificate signing keys as their file holds them now.
     pub fn signing_keys(&self) -> Arc<KeyRing> {
         self.signing_keys.current()
+    }
+
+    /// Every public key of the registry as a JWKS: the certificate keys (`"use": "sig"`) and the
+    /// transparency log's key (`"use": "log"`).
+    pub fn jwks(&self) -> serde_json::Value {
+        let mut jwks = self.signing_keys().jwks();
+        if let Some(keys) = jwks["keys"].as_array_mut() {
+            keys.push(self.log_key.jwk());
+        }
+        jwks
     }
 
     /// The verified caller of a request.

@@ -18,6 +18,7 @@ use crate::domain::evaluation::ClosureGraph;
 use crate::domain::event::{ChainHead, Event, NewEvent};
 use crate::domain::lineage::{ClosureEntry, Direction};
 use crate::domain::registration::{Pending, Registration};
+use crate::domain::transparency::{FetchedNodes, Hash, NodeId, SignedCheckpoint};
 use crate::error::Result;
 
 /// What must hold of the closure graph, read in the storing transaction, for a certificate to be
@@ -178,6 +179,27 @@ pub trait Store: Send + Sync + 'static {
 
     /// Reads one certificate.
     async fn get_certificate(&self, id: Uuid) -> Result<Option<CertificateRecord>>;
+
+    /// The stored transparency-log nodes among `ids` (those not stored are left out). Nodes are
+    /// written in the transaction that appends their events: `append_events` of every backend
+    /// extends the tree, and opening a store extends it over events written before it existed.
+    async fn log_nodes(&self, ids: &[NodeId]) -> Result<FetchedNodes>;
+
+    /// The stored nodes of one level of the tree, from `start`, at most `count`, in index order.
+    async fn log_level(&self, level: u8, start: u64, count: u32) -> Result<Vec<Hash>>;
+
+    /// Leaves in the transparency log's tree (the number of events it covers).
+    async fn log_size(&self) -> Result<u64>;
+
+    /// Leaf data (event chain hashes) of up to `count` leaves from index `start`.
+    async fn log_leaves(&self, start: u64, count: u32) -> Result<Vec<[u8; 32]>>;
+
+    /// The checkpoint of the largest tree signed so far.
+    async fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>>;
+
+    /// Keeps `checkpoint` unless one of its tree size is kept already; returns the one kept, so
+    /// that a tree size is only ever answered with one note.
+    async fn keep_checkpoint(&self, checkpoint: SignedCheckpoint) -> Result<SignedCheckpoint>;
 
     /// Revokes a certificate of `organization_id` with its events, unless it is already revoked (then
     /// nothing is written). `None` when it does not exist or belongs to another organisation.

@@ -449,6 +449,34 @@ async fn forged_altered_and_misused_tokens_fail_verification_with_the_reason() {
         "key",
         "",
     ));
+    let jwks: serde_json::Value = serde_json::from_str(
+        &app.certificates()
+            .list_signing_keys(pb::ListSigningKeysRequest {})
+            .await
+            .unwrap()
+            .into_inner()
+            .jwks_json,
+    )
+    .unwrap();
+    let log_kid = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["use"] == "log")
+        .expect("the log key is listed")["kid"]
+        .clone();
+    let log_header = serde_json::json!({"alg": "EdDSA", "typ": "lineage-cert+jwt", "kid": log_kid});
+    cases.push((
+        "kid naming the transparency log's key",
+        format!(
+            "{}.{}.{}",
+            b64(log_header.to_string().as_bytes()),
+            parts[1],
+            parts[2]
+        ),
+        "key",
+        "not a signing key",
+    ));
     cases.push((
         "truncated",
         certificate.token[..certificate.token.len() - 10].to_owned(),

@@ -9,6 +9,7 @@ mod helpers;
 mod isolation;
 mod limits;
 mod lineage;
+mod log;
 mod organizations;
 mod policies;
 mod process;

@@ -49,8 +49,11 @@ def jwks(vendor):
 def test_the_jwks_over_grpc_and_over_http_are_the_same(server, jwks):
     assert fetch_jwks_http(server.url) == jwks
     assert fetch_jwks_http(server.url + "/.well-known/jwks.json") == jwks
-    [key] = jwks["keys"]
+    [key] = [k for k in jwks["keys"] if k["use"] == "sig"]
     assert (key["kty"], key["crv"], key["alg"], key["status"]) == ("OKP", "Ed25519", "EdDSA", "active")
+    # The transparency log's checkpoint key is listed too, for another use.
+    [log_key] = [k for k in jwks["keys"] if k["use"] == "log"]
+    assert log_key["kid"] != key["kid"]
 
 
 def test_a_valid_certificate_verifies_with_its_claims(server, issued, jwks):
@@ -132,6 +135,12 @@ def test_an_unknown_key_is_refused_before_the_signature(issued, jwks):
     # Claiming the registry's kid with another key fails the signature instead.
     impostor = jwt.encode(claims, stranger, algorithm="EdDSA", headers={"typ": CERTIFICATE_TYPE, "kid": header["kid"]})
     assert failed(verify_offline(impostor, jwks)) == ["signature"]
+    # The transparency log's key is in the JWKS but never signs certificates.
+    [log_key] = [k for k in jwks["keys"] if k["use"] == "log"]
+    as_log = jwt.encode(claims, stranger, algorithm="EdDSA", headers={"typ": CERTIFICATE_TYPE, "kid": log_key["kid"]})
+    result = verify_offline(as_log, jwks)
+    assert failed(result) == ["key"]
+    assert "not a certificate signing key" in result.check("key").detail
 
 
 def test_alg_none_and_other_algorithms_are_refused(server, issued, jwks):

@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 mod certificates;
 mod decode;
+mod log;
 mod policy;
 
 use super::{AttestationQuery, CertificateInsert, DatasetQuery, Store, Viewer};
@@ -30,6 +31,7 @@ use crate::domain::evaluation::ClosureGraph;
 use crate::domain::event::{self, ChainHead, Event, NewEvent};
 use crate::domain::lineage::{ClosureEntry, Direction};
 use crate::domain::registration::{self, DatasetKey, ParentInfo, Pending, Registration};
+use crate::domain::transparency::{self, FetchedNodes, Hash, NodeId, SignedCheckpoint};
 use crate::error::{Error, Result};
 use decode::{
     DATASET_JSON, event_from_row, parse_hash, parse_time, parse_uuid, parse_visibility,
@@ -74,7 +76,13 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await
             .with_context(|| format!("cannot open SQLite database {url:?} for reading"))?;
-        Ok(Self { writer, readers })
+        let store = Self { writer, readers };
+        // A database written before the transparency log existed gets its tree now.
+        let added = store.extend_log_over_events().await?;
+        if added > 0 {
+            tracing::info!(events = added, "added older events to the transparency log");
+        }
+        Ok(store)
     }
 
     /// The URL of the database file `name` inside `dir`.
@@ -131,6 +139,12 @@ async fn append_events(tx: &mut Transaction<'_, Sqlite>, events: Vec<NewEvent>) 
     }
     let head = read_head(&mut **tx).await?;
     let (sealed, _) = event::seal(head, events, Utc::now());
+    log::append_leaves(
+        tx,
+        head.sequence,
+        sealed.iter().map(|e| transparency::leaf_hash(&e.hash)),
+    )
+    .await?;
     for chunk in sealed.chunks(MAX_ROWS_PER_INSERT) {
         let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO events (sequence, type, subject, organization_id, public, payload, time, prev_hash, hash) ",
@@ -532,6 +546,30 @@ impl Store for SqliteStore {
 
     async fn get_certificate(&self, id: Uuid) -> Result<Option<CertificateRecord>> {
         self.read_certificate(id).await
+    }
+
+    async fn log_nodes(&self, ids: &[NodeId]) -> Result<FetchedNodes> {
+        self.read_log_nodes(ids).await
+    }
+
+    async fn log_level(&self, level: u8, start: u64, count: u32) -> Result<Vec<Hash>> {
+        self.read_log_level(level, start, count).await
+    }
+
+    async fn log_size(&self) -> Result<u64> {
+        self.read_log_size().await
+    }
+
+    async fn log_leaves(&self, start: u64, count: u32) -> Result<Vec<[u8; 32]>> {
+        self.read_log_leaves(start, count).await
+    }
+
+    async fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>> {
+        self.read_latest_checkpoint().await
+    }
+
+    async fn keep_checkpoint(&self, checkpoint: SignedCheckpoint) -> Result<SignedCheckpoint> {
+        self.keep_checkpoint_row(checkpoint).await
     }
 
     async fn revoke_certificate(

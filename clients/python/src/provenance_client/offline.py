@@ -172,6 +172,11 @@ def verify_offline(
     if jwk is None:
         checks.record("key", False, f"kid {kid!r} is not a key of the JWKS")
         return checks.finish(header, None, later)
+    if jwk.get("use", "sig") != "sig":
+        # The registry's JWKS also lists its transparency log's checkpoint key ("use": "log"),
+        # which never signs certificates.
+        checks.record("key", False, f"key {kid} is not a certificate signing key (use {jwk.get('use')!r})")
+        return checks.finish(header, None, later)
     if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
         checks.record("key", False, f"key {kid} is not an Ed25519 key (kty {jwk.get('kty')!r}, crv {jwk.get('crv')!r})")
         return checks.finish(header, None, later)

@@ -1,0 +1,204 @@
+//! The SQLite side of the transparency log: tree nodes written with their events, read by id, and
+//! the checkpoints the registry signed.
+
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteExecutor, Transaction};
+
+use super::decode::{parse_hash, parse_time};
+use super::{MAX_ROWS_PER_INSERT, SqliteStore};
+use crate::domain::event::format_time;
+use crate::domain::transparency::{
+    FetchedNodes, Frontier, Hash, NodeId, SignedCheckpoint, leaf_hash, nodes_read_by,
+};
+use crate::error::{Error, Result};
+
+/// Leaves read per query when extending the tree over older events.
+const LEAVES_PER_READ: i64 = 10_000;
+
+/// Reads the stored nodes among `ids`.
+pub(super) async fn fetch_nodes<'e>(
+    executor: impl SqliteExecutor<'e>,
+    ids: &[NodeId],
+) -> Result<FetchedNodes> {
+    let mut fetched = FetchedNodes::default();
+    if ids.is_empty() {
+        return Ok(fetched);
+    }
+    let mut select = QueryBuilder::<Sqlite>::new("SELECT level, idx, hash FROM log_nodes WHERE ");
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            select.push(" OR ");
+        }
+        select
+            .push("(level = ")
+            .push_bind(i64::from(id.level))
+            .push(" AND idx = ")
+            .push_bind(id.index as i64)
+            .push(")");
+    }
+    for row in select.build().fetch_all(executor).await? {
+        let level: i64 = row.try_get("level")?;
+        let index: i64 = row.try_get("idx")?;
+        let hash: Vec<u8> = row.try_get("hash")?;
+        let hash: Hash = hash
+            .try_into()
+            .map_err(|_| Error::internal(anyhow::anyhow!("a stored log node is not 32 bytes")))?;
+        fetched
+            .0
+            .insert(NodeId::new(level as u8, index as u64), hash);
+    }
+    Ok(fetched)
+}
+
+/// Appends `leaves` to the tree of `size` leaves inside `tx`, writing every node they complete.
+pub(super) async fn append_leaves(
+    tx: &mut Transaction<'_, Sqlite>,
+    size: u64,
+    leaves: impl IntoIterator<Item = Hash>,
+) -> Result<()> {
+    let needed = nodes_read_by(|source| Frontier::restore(size, source).map(|_| ()));
+    let stored = fetch_nodes(&mut **tx, &needed).await?;
+    let mut frontier = Frontier::restore(size, &stored).map_err(|e| {
+        Error::internal(anyhow::anyhow!(
+            "the transparency log does not hold the tree of {size} events: {e:#}"
+        ))
+    })?;
+    let mut written = Vec::new();
+    for leaf in leaves {
+        written.extend(
+            frontier
+                .append(leaf)
+                .map_err(|_| Error::internal(anyhow::anyhow!("the transparency log is full")))?,
+        );
+    }
+    for chunk in written.chunks(MAX_ROWS_PER_INSERT) {
+        let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO log_nodes (level, idx, hash) ");
+        insert.push_values(chunk, |mut row, (id, hash)| {
+            row.push_bind(i64::from(id.level))
+                .push_bind(id.index as i64)
+                .push_bind(hash.to_vec());
+        });
+        insert.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+async fn tree_size<'e>(executor: impl SqliteExecutor<'e>) -> Result<u64> {
+    let size: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_nodes WHERE level = 0")
+            .fetch_one(executor)
+            .await?;
+    Ok(size as u64)
+}
+
+fn checkpoint_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<SignedCheckpoint> {
+    let root: Vec<u8> = row.try_get("root_hash")?;
+    Ok(SignedCheckpoint {
+        tree_size: row.try_get::<i64, _>("tree_size")? as u64,
+        root: root
+            .try_into()
+            .map_err(|_| Error::internal(anyhow::anyhow!("a stored root is not 32 bytes")))?,
+        time: parse_time(&row.try_get::<String, _>("time")?)?,
+        note: row.try_get("note")?,
+    })
+}
+
+impl SqliteStore {
+    pub(super) async fn read_log_nodes(&self, ids: &[NodeId]) -> Result<FetchedNodes> {
+        fetch_nodes(&self.readers, ids).await
+    }
+
+    pub(super) async fn read_log_level(
+        &self,
+        level: u8,
+        start: u64,
+        count: u32,
+    ) -> Result<Vec<Hash>> {
+        let rows = sqlx::query(
+            "SELECT hash FROM log_nodes WHERE level = $1 AND idx >= $2 ORDER BY idx LIMIT $3",
+        )
+        .bind(i64::from(level))
+        .bind(start as i64)
+        .bind(i64::from(count))
+        .fetch_all(&self.readers)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                row.try_get::<Vec<u8>, _>("hash")?.try_into().map_err(|_| {
+                    Error::internal(anyhow::anyhow!("a stored log node is not 32 bytes"))
+                })
+            })
+            .collect()
+    }
+
+    pub(super) async fn read_log_size(&self) -> Result<u64> {
+        tree_size(&self.readers).await
+    }
+
+    pub(super) async fn read_log_leaves(&self, start: u64, count: u32) -> Result<Vec<[u8; 32]>> {
+        let rows =
+            sqlx::query("SELECT hash FROM events WHERE sequence > $1 ORDER BY sequence LIMIT $2")
+                .bind(start as i64)
+                .bind(i64::from(count))
+                .fetch_all(&self.readers)
+                .await?;
+        rows.iter()
+            .map(|row| parse_hash(&row.try_get::<String, _>("hash")?))
+            .collect()
+    }
+
+    pub(super) async fn extend_log_over_events(&self) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let start = tree_size(&mut *tx).await?;
+        let mut size = start;
+        loop {
+            let rows = sqlx::query(
+                "SELECT hash FROM events WHERE sequence > $1 ORDER BY sequence LIMIT $2",
+            )
+            .bind(size as i64)
+            .bind(LEAVES_PER_READ)
+            .fetch_all(&mut *tx)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            let leaves = rows
+                .iter()
+                .map(|row| Ok(leaf_hash(&parse_hash(&row.try_get::<String, _>("hash")?)?)))
+                .collect::<Result<Vec<_>>>()?;
+            append_leaves(&mut tx, size, leaves.iter().copied()).await?;
+            size += leaves.len() as u64;
+        }
+        tx.commit().await?;
+        Ok(size - start)
+    }
+
+    pub(super) async fn read_latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>> {
+        let row = sqlx::query("SELECT * FROM log_checkpoints ORDER BY tree_size DESC LIMIT 1")
+            .fetch_optional(&self.readers)
+            .await?;
+        row.as_ref().map(checkpoint_from_row).transpose()
+    }
+
+    pub(super) async fn keep_checkpoint_row(
+        &self,
+        checkpoint: SignedCheckpoint,
+    ) -> Result<SignedCheckpoint> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO log_checkpoints (tree_size, root_hash, time, note) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tree_size) DO NOTHING",
+        )
+        .bind(checkpoint.tree_size as i64)
+        .bind(checkpoint.root.to_vec())
+        .bind(format_time(checkpoint.time))
+        .bind(&checkpoint.note)
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query("SELECT * FROM log_checkpoints WHERE tree_size = $1")
+            .bind(checkpoint.tree_size as i64)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        checkpoint_from_row(&row)
+    }
+}
