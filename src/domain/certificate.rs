@@ -193,6 +193,8 @@ pub struct CertificateRecord {
     pub revoke_reason: Option<String>,
     /// What caused it: `certificates/<id>`, `attestations/<id>` or `contamination_reports/<id>`.
     pub revoke_cause: Option<String>,
+    /// Sequence of its `certificate.issued` event; `None` until stored.
+    pub issued_event_sequence: Option<u64>,
 }
 
 impl CertificateRecord {
@@ -434,6 +436,7 @@ mod tests {
             revoke_time: None,
             revoke_reason: None,
             revoke_cause: None,
+            issued_event_sequence: None,
         }
     }
 

@@ -84,6 +84,11 @@ fn certificate_to_proto(c: CertificateRecord, as_of: DateTime<Utc>) -> pb::Certi
         revoke_time: c.revoke_time.map(time_to_proto),
         revoke_reason: c.revoke_reason.unwrap_or_default(),
         revoke_cause: c.revoke_cause.unwrap_or_default(),
+        // Only certificates stored before the log existed lack it, and the migration fills those.
+        log_index: c
+            .issued_event_sequence
+            .map(|sequence| sequence.saturating_sub(1))
+            .unwrap_or_default(),
     }
 }
 

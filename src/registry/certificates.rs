@@ -210,6 +210,7 @@ impl Registry {
             revoke_time: None,
             revoke_reason: None,
             revoke_cause: None,
+            issued_event_sequence: None,
         };
         let event = record.issued_event();
         let check_caller = caller.clone();
@@ -221,7 +222,8 @@ impl Registry {
             refuse_unless_certifiable(&again, dataset_id)
         };
         let read_at = self.certificate_cache.generation();
-        self.issuances
+        let sequence = self
+            .issuances
             .submit(CertificateInsert {
                 certificate: record.clone(),
                 members,
@@ -229,6 +231,10 @@ impl Registry {
                 precondition: Box::new(precondition),
             })
             .await?;
+        let record = CertificateRecord {
+            issued_event_sequence: Some(sequence),
+            ..record
+        };
         self.certificate_cache
             .insert(record.id, StoredFacts::of(&record), read_at);
         Ok(record)

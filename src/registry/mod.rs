@@ -61,7 +61,7 @@ pub struct Registry {
     store: Arc<dyn Store>,
     auth: Authenticator,
     registrations: GroupCommit<Pending, Registration>,
-    issuances: GroupCommit<CertificateInsert, ()>,
+    issuances: GroupCommit<CertificateInsert, u64>,
     feed: EventFeed,
     tokens: TokenPolicy,
     upstream_closures: Arc<ClosureCache>,

@@ -173,9 +173,10 @@ pub trait Store: Send + Sync + 'static {
     /// Stores issued certificates in one transaction: each with its closure's members (the
     /// reverse index the cascade follows) and its event, once its `precondition` has accepted the
     /// closure graph read in that transaction (so that no contamination or revocation slips in
-    /// between). One outcome per certificate, in order: a refused precondition refuses that
-    /// certificate alone. An `Err` of the whole means nothing was written.
-    async fn insert_certificates(&self, batch: Vec<CertificateInsert>) -> Result<Vec<Result<()>>>;
+    /// between). One outcome per certificate, in order: the sequence of its `certificate.issued`
+    /// event, or why its precondition refused it (refusing that certificate alone). An `Err` of the
+    /// whole means nothing was written.
+    async fn insert_certificates(&self, batch: Vec<CertificateInsert>) -> Result<Vec<Result<u64>>>;
 
     /// Reads one certificate.
     async fn get_certificate(&self, id: Uuid) -> Result<Option<CertificateRecord>>;

@@ -245,3 +245,72 @@ async fn a_restart_keeps_the_root_and_a_tampered_tree_is_refused_at_start() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn a_certificate_names_its_issuance_leaf_which_a_checkpoint_proves_included() {
+    let app = spawn_app().await;
+    let raw = app.register(&app.admin, dataset("raw")).await;
+    app.attest(&app.admin, &raw).await;
+    let certificate = app
+        .certificates()
+        .issue_certificate(authed(
+            &app.admin,
+            pb::IssueCertificateRequest {
+                dataset_id: raw.id.clone(),
+                policy_id: crate::policies::POLICY.into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    some_events(&app, &["later"]).await;
+    let events = app.all_events(&app.operator).await;
+    let issued = events
+        .iter()
+        .find(|e| e.subject == format!("certificates/{}", certificate.id))
+        .expect("the issuance event");
+    assert_eq!(certificate.log_index, issued.sequence - 1);
+    let payload: serde_json::Value = serde_json::from_str(&issued.payload_json).unwrap();
+    assert_eq!(
+        payload["token_sha256"],
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+            certificate.token.as_bytes()
+        ))
+    );
+    let read = app
+        .certificates()
+        .get_certificate(authed(
+            &app.admin,
+            pb::GetCertificateRequest {
+                id: certificate.id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(read.log_index, certificate.log_index);
+
+    let signed = checkpoint(&app).await;
+    let proof = log(&app)
+        .get_inclusion_proof(pb::GetInclusionProofRequest {
+            leaf: Some(pb::get_inclusion_proof_request::Leaf::LeafIndex(
+                certificate.log_index,
+            )),
+            tree_size: signed.tree_size,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(hex::encode(&proof.leaf_data), issued.hash);
+    let path: Vec<[u8; 32]> = proof.hashes.iter().map(|h| hash32(h)).collect();
+    verify_inclusion(
+        &hash_leaf(&proof.leaf_data),
+        certificate.log_index,
+        signed.tree_size,
+        &path,
+        &hash32(&signed.root_hash),
+    )
+    .expect("the issuance is in the signed tree");
+}

@@ -497,6 +497,7 @@ fn certificate_of(dataset: &provenance_registry::domain::dataset::Dataset) -> Ce
         revoke_time: None,
         revoke_reason: None,
         revoke_cause: None,
+        issued_event_sequence: None,
     }
 }
 
@@ -531,7 +532,10 @@ pub async fn an_issuance_batch_stores_each_accepted_certificate_and_only_those(
     assert!(outcomes[1].is_ok());
     assert_eq!(outcomes.len(), 2);
     assert_eq!(
-        store.get_certificate(accepted.id).await.unwrap().unwrap(),
+        CertificateRecord {
+            issued_event_sequence: None,
+            ..store.get_certificate(accepted.id).await.unwrap().unwrap()
+        },
         accepted
     );
     assert_eq!(store.get_certificate(refused.id).await.unwrap(), None);
@@ -541,4 +545,10 @@ pub async fn an_issuance_batch_stores_each_accepted_certificate_and_only_those(
         .unwrap();
     assert_eq!(events.len(), 1, "one event, for the stored certificate");
     assert_eq!(events[0].subject, format!("certificates/{}", accepted.id));
+    assert!(
+        matches!(outcomes[1], Ok(sequence) if sequence == events[0].sequence),
+        "the outcome is the sequence of the certificate's event"
+    );
+    let stored = store.get_certificate(accepted.id).await.unwrap().unwrap();
+    assert_eq!(stored.issued_event_sequence, Some(events[0].sequence));
 }

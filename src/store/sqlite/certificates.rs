@@ -10,10 +10,10 @@ use uuid::Uuid;
 
 use super::decode::{parse_time, parse_uuid};
 use super::policy::closure_graph;
-use super::{SqliteStore, append_events};
+use super::{SqliteStore, append_events, read_head};
 use crate::domain::certificate::{CertificateRecord, parse_verdict};
 use crate::domain::event::{NewEvent, format_time};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::CertificateInsert;
 
 /// SQLite allows 32,766 bound parameters per statement; chunks stay well below.
@@ -54,6 +54,9 @@ fn record_from_row(row: &SqliteRow) -> Result<CertificateRecord> {
         revoke_time: optional_time("revoke_time")?,
         revoke_reason: row.try_get("revoke_reason")?,
         revoke_cause: row.try_get("revoke_cause")?,
+        issued_event_sequence: row
+            .try_get::<Option<i64>, _>("issued_event_sequence")?
+            .map(|s| s as u64),
     })
 }
 
@@ -121,7 +124,8 @@ pub(super) async fn revoke_covering(
         mark_revoked(tx, certificate, time, reason, cause).await?;
         events.extend(certificate.revoked_events(time, reason, cause));
     }
-    append_events(tx, events).await
+    append_events(tx, events).await?;
+    Ok(())
 }
 
 /// Writes one certificate row and its members inside `tx`.
@@ -129,12 +133,13 @@ async fn insert_certificate_row(
     tx: &mut Transaction<'_, Sqlite>,
     certificate: &CertificateRecord,
     members: &[Uuid],
+    issued_event_sequence: u64,
 ) -> Result<()> {
     sqlx::query(
             "INSERT INTO certificates (id, dataset_id, organization_id, audience_organization_id, policy_id, \
              policy_version, verdict, target_model, contract_reference, lineage_digest, closure_size, kid, token, \
-             issue_time, not_before, expire_time) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             issue_time, not_before, expire_time, issued_event_sequence) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(certificate.id.to_string())
         .bind(certificate.dataset_id.to_string())
@@ -152,6 +157,7 @@ async fn insert_certificate_row(
         .bind(format_time(certificate.issue_time))
         .bind(format_time(certificate.not_before))
         .bind(format_time(certificate.expire_time))
+        .bind(issued_event_sequence as i64)
         .execute(&mut **tx)
         .await?;
     for chunk in members.chunks(MEMBERS_PER_INSERT) {
@@ -171,8 +177,10 @@ impl SqliteStore {
     pub(super) async fn insert_certificate_rows(
         &self,
         batch: Vec<CertificateInsert>,
-    ) -> Result<Vec<Result<()>>> {
+    ) -> Result<Vec<Result<u64>>> {
         let mut tx = self.begin().await?;
+        // The write lock is held: the events below follow this head, in this order.
+        let head = read_head(&mut *tx).await?;
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut events = Vec::with_capacity(batch.len());
         for insert in batch {
@@ -184,14 +192,26 @@ impl SqliteStore {
                 insert.certificate.issue_time,
             )
             .await?;
-            let accepted = (insert.precondition)(&graph);
-            if accepted.is_ok() {
-                insert_certificate_row(&mut tx, &insert.certificate, &insert.members).await?;
-                events.push(insert.event);
-            }
+            let accepted = match (insert.precondition)(&graph) {
+                Ok(()) => {
+                    let sequence = head.sequence + 1 + events.len() as u64;
+                    insert_certificate_row(&mut tx, &insert.certificate, &insert.members, sequence)
+                        .await?;
+                    events.push(insert.event);
+                    Ok(sequence)
+                }
+                Err(refused) => Err(refused),
+            };
             outcomes.push(accepted);
         }
-        append_events(&mut tx, events).await?;
+        let appended = events.len() as u64;
+        let new_head = append_events(&mut tx, events).await?;
+        if new_head.sequence != head.sequence + appended {
+            return Err(Error::internal(anyhow::anyhow!(
+                "certificate events were not appended after head {}",
+                head.sequence
+            )));
+        }
         tx.commit().await?;
         Ok(outcomes)
     }

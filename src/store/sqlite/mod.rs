@@ -132,13 +132,17 @@ async fn fetch_id_page(
     Ok(select.build_query_scalar().fetch_one(readers).await?)
 }
 
-/// Appends `events` after the current head inside `tx`.
-async fn append_events(tx: &mut Transaction<'_, Sqlite>, events: Vec<NewEvent>) -> Result<()> {
-    if events.is_empty() {
-        return Ok(());
-    }
+/// Appends `events` after the current head inside `tx`, with their leaves in the transparency log;
+/// returns the new head.
+async fn append_events(
+    tx: &mut Transaction<'_, Sqlite>,
+    events: Vec<NewEvent>,
+) -> Result<ChainHead> {
     let head = read_head(&mut **tx).await?;
-    let (sealed, _) = event::seal(head, events, Utc::now());
+    if events.is_empty() {
+        return Ok(head);
+    }
+    let (sealed, new_head) = event::seal(head, events, Utc::now());
     log::append_leaves(
         tx,
         head.sequence,
@@ -162,7 +166,7 @@ async fn append_events(tx: &mut Transaction<'_, Sqlite>, events: Vec<NewEvent>) 
         });
         insert.build().execute(&mut **tx).await?;
     }
-    Ok(())
+    Ok(new_head)
 }
 
 async fn read_head<'e, E: sqlx::SqliteExecutor<'e>>(executor: E) -> Result<ChainHead> {
@@ -540,7 +544,7 @@ impl Store for SqliteStore {
         self.insert_contamination_report(report, event).await
     }
 
-    async fn insert_certificates(&self, batch: Vec<CertificateInsert>) -> Result<Vec<Result<()>>> {
+    async fn insert_certificates(&self, batch: Vec<CertificateInsert>) -> Result<Vec<Result<u64>>> {
         self.insert_certificate_rows(batch).await
     }
 
