@@ -292,6 +292,20 @@ impl CertificateRecord {
     }
 }
 
+/// The claims of a token whose signature verified: its signing input (`header.payload`) decoded,
+/// both as claims and as the JSON text exactly as signed. Says why when they are not a
+/// certificate's.
+pub fn signed_claims(signing_input: &str) -> Result<(CertificateClaims, String), String> {
+    use base64::Engine;
+    let payload = signing_input.split_once('.').map_or("", |(_, p)| p);
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|e| e.to_string())?;
+    let json = String::from_utf8(json).map_err(|e| e.to_string())?;
+    let claims = serde_json::from_str::<CertificateClaims>(&json).map_err(|e| e.to_string())?;
+    Ok((claims, json))
+}
+
 /// A certificate's status at `time`: revoked from its revocation on, else expired from `exp` on.
 pub fn status_at(
     revoke_time: Option<DateTime<Utc>>,

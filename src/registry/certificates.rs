@@ -13,7 +13,7 @@ use super::policy::contaminated_error;
 use crate::domain::access::{Caller, Role};
 use crate::domain::certificate::{
     CERTIFICATE_TYPE, CertificateClaims, CertificateRecord, CertificateStatus, DatasetClaim,
-    PolicyClaim, lineage_claim, verdict_name,
+    PolicyClaim, lineage_claim, signed_claims, verdict_name,
 };
 use crate::domain::evaluation::{self, ClosureGraph, Evaluation, PathStep, Verdict};
 use crate::domain::event::truncate_to_micros;
@@ -492,17 +492,7 @@ async fn verify_signature(
         );
         return None;
     }
-    let payload = signed.split_once('.').map_or("", |(_, payload)| payload);
-    let claims = URL_SAFE_NO_PAD
-        .decode(payload)
-        .map_err(|e| e.to_string())
-        .and_then(|json| String::from_utf8(json).map_err(|e| e.to_string()))
-        .and_then(|json| {
-            serde_json::from_str::<CertificateClaims>(&json)
-                .map(|claims| (claims, json))
-                .map_err(|e| e.to_string())
-        });
-    match claims {
+    match signed_claims(signed) {
         Ok(claims) => {
             checks.record("signature", true, "the signature verifies".into());
             Some(claims)

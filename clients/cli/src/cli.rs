@@ -1,6 +1,7 @@
 //! The command line: one `clap` definition gives flags, `PROVENANCE_*` variables and `--help` alike.
 
 use std::fmt;
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -31,12 +32,13 @@ Exit codes:
   6  cannot reach the server (UNAVAILABLE, connection failure)
   7  `policy evaluate`: verdict CONTAMINATED
   8  `policy evaluate`: verdict INCOMPLETE (some datasets lack an attestation)
+  9  `cert verify` (and `cert bundle`): the certificate is not valid; every check is printed
 
 Prefer PROVENANCE_TOKEN to --token: command lines are visible to other users of the machine.";
 
 /// Command-line client of the provenance registry: register datasets, read lineage and events,
-/// judge datasets against restricted-model policies, attest them, manage organisations and access
-/// tokens.
+/// judge datasets against restricted-model policies, attest them, issue and verify lineage
+/// certificates, manage organisations and access tokens.
 #[derive(Debug, Parser)]
 #[command(name = "provctl", version, about, after_help = EXIT_CODES)]
 pub struct Cli {
@@ -120,6 +122,9 @@ pub enum Command {
     /// Record, read and revoke attestations that your datasets hold no restricted output.
     #[command(subcommand)]
     Attest(AttestCommand),
+    /// Issue, read, verify (online or offline), bundle and revoke signed lineage certificates.
+    #[command(subcommand)]
+    Cert(CertCommand),
 }
 
 /// `provctl dataset ...`
@@ -232,9 +237,17 @@ pub struct LineageShowArgs {
     /// How many edges deep to walk (default: no limit).
     #[arg(long, value_parser = clap::value_parser!(i32).range(1..=10_000))]
     pub max_depth: Option<i32>,
-    /// `tree` or `json`; default: `tree`, or `json` with `--output json`.
+    /// `tree`, `dot` (Graphviz), `mermaid` (flowchart) or `json`; default: `tree`, or `json`
+    /// with `--output json`. `dot` and `mermaid` mark contaminated and unattested datasets, as
+    /// the policy judges the starting dataset.
     #[arg(long, value_enum)]
     pub format: Option<LineageFormat>,
+    /// Id of the policy that marks the graph (`dot` and `mermaid` only).
+    #[arg(long, value_name = "ID", default_value = DEFAULT_POLICY)]
+    pub policy: String,
+    /// Version of the policy; needed only when several versions are loaded.
+    #[arg(long, value_name = "V")]
+    pub policy_version: Option<String>,
 }
 
 /// How `lineage show` prints the walk.
@@ -242,6 +255,10 @@ pub struct LineageShowArgs {
 pub enum LineageFormat {
     /// An indented tree.
     Tree,
+    /// A Graphviz digraph (`dot -Tsvg`), contaminated and unattested datasets marked.
+    Dot,
+    /// A Mermaid flowchart, contaminated and unattested datasets marked.
+    Mermaid,
     /// The nodes as JSON.
     Json,
 }
@@ -430,6 +447,125 @@ pub struct ListAttestationsArgs {
     pub all: bool,
 }
 
+/// `provctl cert ...`
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Issue a lineage certificate for one of your organisation's datasets (registrar role). The
+    /// registry issues one only when the dataset's lineage is CLEAN under the policy, or EXEMPT
+    /// for `--target-model`.
+    Issue(IssueCertificateArgs),
+    /// Show a certificate: its status (now or at `--as-of`), status history, revocation and
+    /// what it states.
+    Get {
+        /// Id of the certificate (the token's `jti`).
+        #[arg(value_parser = parse_id)]
+        id: Uuid,
+        /// Give the status as it stood at this moment, in RFC 3339 (e.g. a contract's date).
+        #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+        as_of: Option<DateTime<Utc>>,
+    },
+    /// Verify a certificate and print every check. Online (the default) the registry checks
+    /// everything, revocation included; with `--offline` nothing goes over the network and
+    /// revocation cannot be known.
+    #[command(after_help = VERIFY_CODES)]
+    Verify(VerifyCertificateArgs),
+    /// Revoke one of your organisation's certificates (registrar role).
+    Revoke {
+        /// Id of the certificate.
+        #[arg(value_parser = parse_id)]
+        id: Uuid,
+        /// Why (1 to 1000 characters).
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+    /// Print the registry's public signing keys as a JWKS, to pin for offline verification.
+    /// Needs no access token.
+    Keys {
+        /// Write the JWKS to this file.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Write one JSON file holding the certificate, the signing keys and a summary of its
+    /// lineage, which anyone can verify offline years later: `provctl cert verify FILE
+    /// --offline`. Only a certificate that verifies now is bundled.
+    Bundle {
+        /// Id of the certificate, or a file holding its token (as `cert issue --out` writes it).
+        #[arg(value_name = "ID_OR_FILE")]
+        certificate: String,
+        /// Where to write the bundle.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+/// Shown at the end of `cert verify --help`.
+const VERIFY_CODES: &str = "\
+Input: a token, a file holding one (`cert issue --out`), a bundle (`cert bundle`), or `-` for
+standard input.
+
+Exit codes:
+  0  the certificate is valid (offline: the signature, key and validity window hold; revocation
+     is known only online)
+  9  the certificate is not valid: the failed checks are printed
+Other failures exit as listed in `provctl --help` (e.g. 2 for an unreadable file).";
+
+/// `provctl cert issue`
+#[derive(Debug, Args)]
+pub struct IssueCertificateArgs {
+    /// Id of the dataset: one of your organisation's.
+    #[arg(value_parser = parse_id)]
+    pub dataset: Uuid,
+    /// Id of the policy the lineage is judged under.
+    #[arg(long, value_name = "ID", default_value = DEFAULT_POLICY)]
+    pub policy: String,
+    /// Version of the policy; needed only when several versions are loaded.
+    #[arg(long, value_name = "V")]
+    pub policy_version: Option<String>,
+    /// The buyer's organisation the certificate is for (its `aud`); verifiers that expect
+    /// another organisation refuse it.
+    #[arg(long, value_name = "ORG_ID", value_parser = parse_id)]
+    pub audience: Option<Uuid>,
+    /// The contract the certificate is attached to, as you name it (at most 200 characters).
+    #[arg(long, value_name = "REF")]
+    pub contract: Option<String>,
+    /// The model the dataset will train: needed for an EXEMPT verdict (e.g.
+    /// `DeepSeek-R1-Distill-Qwen-7B`).
+    #[arg(long, value_name = "MODEL")]
+    pub target_model: Option<String>,
+    /// How long it is valid, e.g. `90d`, `12h`, `1y` (server default 90 days; at least 1h, at
+    /// most the server's maximum).
+    #[arg(long, value_name = "DURATION", value_parser = parse_validity)]
+    pub validity: Option<i64>,
+    /// Also write the token (the compact JWS, one line) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// `provctl cert verify`
+#[derive(Debug, Args)]
+pub struct VerifyCertificateArgs {
+    /// The token, a file holding it, a bundle file, or `-` to read standard input.
+    #[arg(value_name = "FILE_OR_TOKEN")]
+    pub input: String,
+    /// The organisation (UUID) you expect the certificate to be issued for; a certificate for
+    /// another organisation, or for none, fails the `audience` check.
+    #[arg(long, value_name = "ORG_ID", value_parser = parse_id)]
+    pub audience: Option<Uuid>,
+    /// Judge the validity window (and, online, the status) as it stood at this moment, in RFC
+    /// 3339: "was it valid on the contract date?".
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+    pub as_of: Option<DateTime<Utc>>,
+    /// Verify against this JWKS (`provctl cert keys --out FILE`, or the registry's
+    /// `/.well-known/jwks.json`) instead of a bundle's own keys. Needs `--offline`.
+    #[arg(long, value_name = "FILE", requires = "offline")]
+    pub jwks: Option<PathBuf>,
+    /// Verify without the network, with `--jwks` or a bundle's keys: signature, key, type,
+    /// validity window and audience only. Whether the certificate was revoked needs the online
+    /// check.
+    #[arg(long)]
+    pub offline: bool,
+}
+
 /// How an organisation convinced itself that a dataset is clean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MethodArg {
@@ -466,6 +602,16 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(text.trim())
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| format!("not an RFC 3339 time ({e}); expected e.g. 2027-01-01T00:00:00Z"))
+}
+
+/// A certificate's validity as `90d`, `12h` or `1y`, in whole seconds.
+fn parse_validity(text: &str) -> Result<i64, String> {
+    let duration = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("not a duration ({e}); expected e.g. 90d, 12h or 1y"))?;
+    if duration.subsec_nanos() != 0 || duration.as_secs() == 0 {
+        return Err("must be a positive number of whole seconds, e.g. 90d".into());
+    }
+    i64::try_from(duration.as_secs()).map_err(|_| "is too long".into())
 }
 
 /// Accepts `http://` URLs only: this build of tonic has no TLS, so `https://` could never connect.
@@ -562,6 +708,45 @@ mod tests {
         assert_eq!(args.policy, DEFAULT_POLICY);
         assert_eq!(args.policy_version, None);
         assert_eq!(args.target, None);
+    }
+
+    #[test]
+    fn cert_issue_reads_durations_and_defaults_to_the_deepseek_policy() {
+        let id = "0193a5b0-0000-7000-8000-000000000001";
+        let cli = Cli::try_parse_from(["provctl", "cert", "issue", id, "--validity", "90d"])
+            .expect("the command line is valid");
+        let Command::Cert(CertCommand::Issue(args)) = cli.command else {
+            panic!("parsed as another command");
+        };
+        assert_eq!(args.validity, Some(90 * 86_400));
+        assert_eq!(args.policy, DEFAULT_POLICY);
+        assert!(parse_validity("12h").is_ok_and(|s| s == 43_200));
+        assert!(parse_validity("soon").unwrap_err().contains("90d"));
+        assert!(parse_validity("0s").is_err());
+        assert!(parse_validity("1500ms").is_err());
+    }
+
+    #[test]
+    fn cert_verify_pins_keys_only_offline() {
+        let base = ["provctl", "cert", "verify", "cert.jws"];
+        let mut offline = base.to_vec();
+        offline.extend(["--offline", "--jwks", "jwks.json"]);
+        assert!(Cli::try_parse_from(&offline).is_ok());
+        let mut online_with_keys = base.to_vec();
+        online_with_keys.extend(["--jwks", "jwks.json"]);
+        assert!(Cli::try_parse_from(&online_with_keys).is_err());
+    }
+
+    #[test]
+    fn lineage_show_takes_graph_formats() {
+        let id = "0193a5b0-0000-7000-8000-000000000001";
+        let cli = Cli::try_parse_from(["provctl", "lineage", "show", id, "--format", "mermaid"])
+            .expect("the command line is valid");
+        let Command::Lineage(LineageCommand::Show(args)) = cli.command else {
+            panic!("parsed as another command");
+        };
+        assert_eq!(args.format, Some(LineageFormat::Mermaid));
+        assert_eq!(args.policy, DEFAULT_POLICY);
     }
 
     #[test]

@@ -18,10 +18,10 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A channel whose calls carry `authorization: Bearer <token>`.
 pub type AuthChannel = InterceptedService<Channel, BearerAuth>;
 
-/// Adds the `authorization` entry to every outgoing call.
+/// Adds the `authorization` entry to every outgoing call, when there is a token to send.
 #[derive(Clone)]
 pub struct BearerAuth {
-    header: MetadataValue<Ascii>,
+    header: Option<MetadataValue<Ascii>>,
 }
 
 impl BearerAuth {
@@ -36,15 +36,25 @@ impl BearerAuth {
             .map_err(|_| CliError::MalformedToken)?;
         // Keeps the value out of the `Debug` output of requests and out of HPACK's index.
         header.set_sensitive(true);
-        Ok(Self { header })
+        Ok(Self {
+            header: Some(header),
+        })
+    }
+
+    /// Sends no `authorization` entry: for the calls anyone may make (verifying a certificate,
+    /// reading the signing keys).
+    pub fn none() -> Self {
+        Self { header: None }
     }
 }
 
 impl Interceptor for BearerAuth {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        request
-            .metadata_mut()
-            .insert("authorization", self.header.clone());
+        if let Some(header) = &self.header {
+            request
+                .metadata_mut()
+                .insert("authorization", header.clone());
+        }
         Ok(request)
     }
 }
@@ -60,7 +70,20 @@ impl Connection {
     /// round trip and an unreachable server is reported as such rather than as a failed call.
     pub async fn open(global: &GlobalArgs) -> Result<Self, CliError> {
         let token = global.token.as_ref().ok_or(CliError::NoToken)?;
-        let auth = BearerAuth::new(token.expose())?;
+        Self::connect(global, BearerAuth::new(token.expose())?).await
+    }
+
+    /// Connects for the calls that need no token (`VerifyCertificate`, `ListSigningKeys`): the
+    /// token is sent if one is given, and its absence is no error.
+    pub async fn open_public(global: &GlobalArgs) -> Result<Self, CliError> {
+        let auth = match &global.token {
+            Some(token) if !token.expose().trim().is_empty() => BearerAuth::new(token.expose())?,
+            _ => BearerAuth::none(),
+        };
+        Self::connect(global, auth).await
+    }
+
+    async fn connect(global: &GlobalArgs, auth: BearerAuth) -> Result<Self, CliError> {
         let connect_error = |reason: String| CliError::Connect {
             url: global.url.clone(),
             reason,
@@ -84,6 +107,11 @@ impl Connection {
             status,
             url: self.url.clone(),
         }
+    }
+
+    /// The server's address.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// `DatasetService`.
@@ -119,6 +147,13 @@ impl Connection {
     ) -> pb::attestation_service_client::AttestationServiceClient<AuthChannel> {
         pb::attestation_service_client::AttestationServiceClient::new(self.channel.clone())
     }
+
+    /// `CertificateService`.
+    pub fn certificates(
+        &self,
+    ) -> pb::certificate_service_client::CertificateServiceClient<AuthChannel> {
+        pb::certificate_service_client::CertificateServiceClient::new(self.channel.clone())
+    }
 }
 
 /// The error and its causes on one line: tonic's top-level transport error alone just says
@@ -152,6 +187,14 @@ mod tests {
             .get("authorization")
             .and_then(|v| v.to_str().ok());
         assert_eq!(value, Some("Bearer abc.def"));
+    }
+
+    #[test]
+    fn public_calls_carry_no_header() {
+        let request = BearerAuth::none()
+            .call(Request::new(()))
+            .expect("the interceptor never fails");
+        assert!(request.metadata().get("authorization").is_none());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Why a command failed, the message a person reads on stderr, and the exit code a script reads.
 
 use std::io;
+use std::path::PathBuf;
 
 use tonic::{Code, Status};
 
@@ -25,6 +26,8 @@ pub mod exit {
     pub const CONTAMINATED: u8 = 7;
     /// `policy evaluate` judged the dataset `INCOMPLETE`: some datasets lack an attestation.
     pub const INCOMPLETE: u8 = 8;
+    /// `cert verify` (or `cert bundle`) found the certificate not valid.
+    pub const INVALID_CERTIFICATE: u8 = 9;
 }
 
 /// A failed command.
@@ -62,6 +65,18 @@ pub enum CliError {
     /// The server answered something this client cannot use.
     #[error("unexpected answer from the server: {0}")]
     BadAnswer(String),
+    /// An argument that names a file or a value this client reads itself (a token, a JWKS, a
+    /// bundle) cannot be used. The message says what to pass instead.
+    #[error("{0}")]
+    Input(String),
+    /// A file asked for with `--out` could not be written.
+    #[error("cannot write {}: {source}; check the directory exists and is writable", path.display())]
+    WriteFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
 }
 
 impl CliError {
@@ -71,7 +86,8 @@ impl CliError {
             Self::NoToken | Self::MalformedToken => exit::ACCESS,
             Self::Connect { .. } => exit::UNAVAILABLE,
             Self::Rpc { status, .. } => exit_code_for(status.code()),
-            Self::Output(_) | Self::BadAnswer(_) => exit::OTHER,
+            Self::Input(_) => exit::USAGE,
+            Self::Output(_) | Self::BadAnswer(_) | Self::WriteFile { .. } => exit::OTHER,
         }
     }
 
@@ -159,6 +175,29 @@ mod tests {
         };
         assert_eq!(rpc.exit_code(), 5);
         assert!(rpc.to_string().contains("content_digest"));
+        assert_eq!(CliError::Input("no such file".into()).exit_code(), 2);
+        let write = CliError::WriteFile {
+            path: "/nowhere/cert.jws".into(),
+            source: io::Error::from(io::ErrorKind::NotFound),
+        };
+        assert_eq!(write.exit_code(), 1);
+        assert!(write.to_string().contains("/nowhere/cert.jws"));
+    }
+
+    #[test]
+    fn an_invalid_certificate_has_a_code_of_its_own() {
+        let others = [
+            exit::SUCCESS,
+            exit::OTHER,
+            exit::USAGE,
+            exit::NOT_FOUND,
+            exit::ACCESS,
+            exit::REFUSED,
+            exit::UNAVAILABLE,
+            exit::CONTAMINATED,
+            exit::INCOMPLETE,
+        ];
+        assert!(!others.contains(&exit::INVALID_CERTIFICATE));
     }
 
     #[test]

@@ -1,13 +1,17 @@
 //! `provctl`: command-line client of the provenance registry.
 //!
 //! `main` only parses, runs and turns the outcome into an exit code; the commands live in
-//! [`commands`], the flags in [`cli`], printing in [`output`] and [`tree`].
+//! [`commands`], the flags in [`cli`], printing in [`output`], [`tree`] and [`graph`]; offline
+//! certificate verification in [`offline`] and bundles in [`bundle`].
 
+mod bundle;
 mod cli;
 mod client;
 mod commands;
 mod error;
 mod evidence;
+mod graph;
+mod offline;
 mod output;
 mod source;
 mod tree;

@@ -803,6 +803,156 @@ pub fn attestation_row(a: &pb::Attestation) -> String {
     )
 }
 
+// ----- certificates ------------------------------------------------------------------------------
+
+/// A certificate status as people read it.
+pub fn certificate_status_text(value: i32) -> String {
+    match pb::CertificateStatus::try_from(value) {
+        Ok(pb::CertificateStatus::Valid) => "VALID".into(),
+        Ok(pb::CertificateStatus::Revoked) => "REVOKED".into(),
+        Ok(pb::CertificateStatus::Expired) => "EXPIRED".into(),
+        Ok(pb::CertificateStatus::Unspecified) => {
+            "UNKNOWN (the registry has no such certificate)".into()
+        }
+        Err(_) => format!("UNKNOWN STATUS ({value})"),
+    }
+}
+
+/// A certificate status as JSON: its proto name, or null when the registry does not know it.
+pub fn certificate_status_json(value: i32) -> Value {
+    if value == pb::CertificateStatus::Unspecified as i32 {
+        Value::Null
+    } else {
+        enum_json(value, pb::CertificateStatus::as_str_name)
+    }
+}
+
+/// A certificate as JSON; `claims` are the token's claims as the registry sent them (read, not
+/// verified: `cert verify` verifies).
+pub fn certificate_json(c: &pb::Certificate, claims: Option<Value>) -> Value {
+    json!({
+        "id": c.id,
+        "dataset_id": c.dataset_id,
+        "organization_id": c.organization_id,
+        "audience_organization_id": c.audience_organization_id,
+        "policy_id": c.policy_id,
+        "policy_version": c.policy_version,
+        "verdict": enum_json(c.verdict, pb::Verdict::as_str_name),
+        "target_model": c.target_model,
+        "contract_reference": c.contract_reference,
+        "lineage_digest": c.lineage_digest,
+        "closure_size": c.closure_size,
+        "kid": c.kid,
+        "token": c.token,
+        "issue_time": time_json(c.issue_time.as_ref()),
+        "not_before": time_json(c.not_before.as_ref()),
+        "expire_time": time_json(c.expire_time.as_ref()),
+        "status": enum_json(c.status, pb::CertificateStatus::as_str_name),
+        "revoke_time": time_json(c.revoke_time.as_ref()),
+        "revoke_reason": c.revoke_reason,
+        "revoke_cause": c.revoke_cause,
+        "status_history": c.status_history.iter().map(|h| json!({
+            "status": enum_json(h.status, pb::CertificateStatus::as_str_name),
+            "time": time_json(h.time.as_ref()),
+            "reason": h.reason,
+        })).collect::<Vec<_>>(),
+        "claims": claims.unwrap_or(Value::Null),
+    })
+}
+
+/// The verdict a certificate states: `CLEAN`, or `EXEMPT for MODEL`.
+fn certificate_verdict_text(c: &pb::Certificate) -> String {
+    let verdict = verdict_text(c.verdict);
+    if c.target_model.is_empty() {
+        verdict
+    } else {
+        format!("{verdict} for {}", c.target_model)
+    }
+}
+
+/// A certificate as labelled lines: status first, then what it states, its history and the token.
+/// `claims` (the token's, as the registry sent them) add the dataset's name and the attestations.
+pub fn certificate_lines(c: &pb::Certificate, claims: Option<&Value>) -> Vec<String> {
+    let claim = |path: &[&str]| {
+        claims
+            .and_then(|v| path.iter().try_fold(v, |v, key| v.get(key)))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let dataset = match (claim(&["dataset", "name"]), claim(&["dataset", "version"])) {
+        (Some(name), Some(version)) => format!("{}  {name}@{version}", c.dataset_id),
+        _ => c.dataset_id.clone(),
+    };
+    let mut lines = vec![
+        format!("id:           {}", c.id),
+        format!("status:       {}", certificate_status_text(c.status)),
+        format!("dataset:      {dataset}"),
+        format!("organization: {}", c.organization_id),
+        format!(
+            "audience:     {}",
+            if c.audience_organization_id.is_empty() {
+                "none (any holder may rely on it)"
+            } else {
+                &c.audience_organization_id
+            }
+        ),
+        format!("policy:       {} version {}", c.policy_id, c.policy_version),
+        format!("verdict:      {}", certificate_verdict_text(c)),
+    ];
+    if !c.contract_reference.is_empty() {
+        lines.push(format!("contract:     {}", c.contract_reference));
+    }
+    lines.push(format!(
+        "lineage:      {} over {} dataset(s)",
+        c.lineage_digest, c.closure_size
+    ));
+    if let Some(attestations) = claims
+        .and_then(|v| v.get("attestations"))
+        .and_then(Value::as_array)
+    {
+        lines.push(format!("attestations: {}", attestations.len()));
+        lines.extend(
+            attestations
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|id| format!("  {id}")),
+        );
+    }
+    lines.push(format!(
+        "issued:       {}",
+        time_text(c.issue_time.as_ref())
+    ));
+    lines.push(format!(
+        "valid:        from {} until {}",
+        time_text(c.not_before.as_ref()),
+        time_text(c.expire_time.as_ref())
+    ));
+    lines.push(format!("key:          {}", c.kid));
+    lines.push(match &c.revoke_time {
+        Some(t) => format!(
+            "revoked:      {}: {} ({})",
+            format_time(t),
+            c.revoke_reason,
+            c.revoke_cause
+        ),
+        None => "revoked:      no".into(),
+    });
+    lines.push("history:".into());
+    for change in &c.status_history {
+        let mut line = format!(
+            "  {}  {}",
+            time_text(change.time.as_ref()),
+            certificate_status_text(change.status)
+        );
+        if !change.reason.is_empty() {
+            line.push_str(&format!("  {}", change.reason));
+        }
+        lines.push(line);
+    }
+    lines.push(format!("token:        {}", c.token));
+    lines
+}
+
 // ----- events ------------------------------------------------------------------------------------
 
 /// An event as JSON; the payload is parsed, so that `jq` can reach into it.
@@ -1170,6 +1320,62 @@ mod tests {
             attestation_json(&expired)["method"],
             "ATTESTATION_METHOD_AUTOMATED_SCAN"
         );
+    }
+
+    #[test]
+    fn certificates_show_status_history_and_claims() {
+        let time = |seconds| Some(Timestamp { seconds, nanos: 0 });
+        let certificate = pb::Certificate {
+            id: "c1".into(),
+            dataset_id: "d1".into(),
+            policy_id: "p".into(),
+            policy_version: "1".into(),
+            verdict: pb::Verdict::Exempt as i32,
+            target_model: "DeepSeek-R1-Distill-Qwen-7B".into(),
+            status: pb::CertificateStatus::Revoked as i32,
+            revoke_time: time(100),
+            revoke_reason: "wrong contract".into(),
+            revoke_cause: "certificates/c1".into(),
+            status_history: vec![
+                pb::CertificateStatusChange {
+                    status: pb::CertificateStatus::Valid as i32,
+                    time: time(0),
+                    reason: String::new(),
+                },
+                pb::CertificateStatusChange {
+                    status: pb::CertificateStatus::Revoked as i32,
+                    time: time(100),
+                    reason: "wrong contract".into(),
+                },
+            ],
+            token: "h.p.s".into(),
+            ..Default::default()
+        };
+        let claims = json!({"dataset": {"name": "sft", "version": "2"}, "attestations": ["a1"]});
+        let lines = certificate_lines(&certificate, Some(&claims));
+        assert_eq!(lines[1], "status:       REVOKED");
+        assert!(lines.contains(&"dataset:      d1  sft@2".to_owned()));
+        assert!(lines.contains(&"verdict:      EXEMPT for DeepSeek-R1-Distill-Qwen-7B".to_owned()));
+        assert!(lines.contains(&"audience:     none (any holder may rely on it)".to_owned()));
+        assert!(lines.contains(&"  a1".to_owned()));
+        assert!(
+            lines.contains(
+                &"revoked:      1970-01-01T00:01:40.000000Z: wrong contract (certificates/c1)"
+                    .to_owned()
+            )
+        );
+        assert!(
+            lines.contains(&"  1970-01-01T00:01:40.000000Z  REVOKED  wrong contract".to_owned())
+        );
+        assert_eq!(
+            lines.last().map(String::as_str),
+            Some("token:        h.p.s")
+        );
+        let value = certificate_json(&certificate, Some(claims));
+        assert_eq!(value["status"], "CERTIFICATE_STATUS_REVOKED");
+        assert_eq!(value["status_history"][1]["reason"], "wrong contract");
+        assert_eq!(value["claims"]["dataset"]["name"], "sft");
+        assert_eq!(certificate_status_json(0), Value::Null);
     }
 
     #[test]

@@ -1,143 +1,14 @@
 //! End to end: the real server in-process on a free port, driven through the real `provctl`
 //! binary as a user or a script would drive it, exit codes included.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 
-use provenance_registry::config::{CommonSettings, ServeSettings};
-use provenance_registry::server::Application;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
-type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
-
-/// A running registry with one organisation and its admin token.
-struct Registry {
-    url: String,
-    admin_token: String,
-    stop: oneshot::Sender<()>,
-    server: JoinHandle<anyhow::Result<()>>,
-    _dir: tempfile::TempDir,
-}
-
-impl Registry {
-    async fn start() -> TestResult<Self> {
-        let dir = tempfile::tempdir()?;
-        let common = CommonSettings::for_data_dir(dir.path().to_path_buf());
-        let serve = ServeSettings {
-            listen: "127.0.0.1:0".parse()?,
-            ..ServeSettings::default()
-        };
-        let app = Application::build(&common, &serve).await?;
-        let addr = app.local_addr()?;
-        let (_org, admin_token, _record) = app
-            .registry()
-            .bootstrap_organization("Acme".into(), None)
-            .await?;
-        let (stop, stop_rx) = oneshot::channel::<()>();
-        // Bound before `run_until` starts, so provctl may connect at once.
-        let server = tokio::spawn(app.run_until(async {
-            let _ = stop_rx.await;
-        }));
-        Ok(Self {
-            url: format!("http://{addr}"),
-            admin_token,
-            stop,
-            server,
-            _dir: dir,
-        })
-    }
-
-    /// Runs provctl with the admin token.
-    async fn run(&self, args: &[&str]) -> TestResult<Run> {
-        self.run_with(Some(&self.admin_token), args).await
-    }
-
-    /// Runs provctl with `token` (or none) in its environment.
-    async fn run_with(&self, token: Option<&str>, args: &[&str]) -> TestResult<Run> {
-        let command = provctl(&self.url, token, args);
-        // A blocking wait must not hold a runtime worker the server may need.
-        let output = tokio::task::spawn_blocking(move || run_to_end(command)).await??;
-        let run = Run::from(output);
-        // Whatever happens, the caller's token must never be echoed back.
-        if let Some(token) = token {
-            assert!(
-                !run.stdout.contains(token) && !run.stderr.contains(token),
-                "provctl {args:?} printed the token"
-            );
-        }
-        Ok(run)
-    }
-
-    async fn stop(self) -> TestResult {
-        let _ = self.stop.send(());
-        self.server.await??;
-        Ok(())
-    }
-}
-
-/// The command line of a provctl run, with an environment of its own.
-fn provctl(url: &str, token: Option<&str>, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_provctl"));
-    command
-        .args(args)
-        .env_remove("PROVENANCE_TOKEN")
-        .env("PROVENANCE_URL", url)
-        .stdin(Stdio::null());
-    if let Some(token) = token {
-        command.env("PROVENANCE_TOKEN", token);
-    }
-    command
-}
-
-fn run_to_end(mut command: Command) -> std::io::Result<Output> {
-    command.output()
-}
-
-/// What a run printed and how it exited.
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl From<Output> for Run {
-    fn from(output: Output) -> Self {
-        Self {
-            code: output.status.code(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    }
-}
-
-impl Run {
-    /// Asserts the exit code, showing everything printed if it differs.
-    fn expect_code(self, code: i32) -> Self {
-        assert_eq!(
-            self.code,
-            Some(code),
-            "unexpected exit code\n--- stdout\n{}\n--- stderr\n{}",
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
-
-    fn ok(self) -> Self {
-        self.expect_code(0)
-    }
-
-    fn json(&self) -> TestResult<Value> {
-        Ok(serde_json::from_str(&self.stdout)?)
-    }
-}
-
-fn digest_of(text: &str) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(text.as_bytes())))
-}
+use common::{Registry, Run, TestResult, digest_of, evidence_of, provctl, register, run_to_end};
 
 /// Leading spaces of a line.
 fn indentation(line: &str) -> usize {
@@ -484,32 +355,6 @@ async fn unreachable_server_exits_with_6() -> TestResult {
     assert!(run.stderr.contains("cannot connect"), "{}", run.stderr);
     assert!(run.stderr.contains("PROVENANCE_URL"), "{}", run.stderr);
     Ok(())
-}
-
-/// Registers a dataset and returns its id (`-q`).
-async fn register(registry: &Registry, name: &str, sources: &[&str]) -> TestResult<String> {
-    let digest = digest_of(name);
-    let mut args = vec![
-        "dataset",
-        "register",
-        "-q",
-        "--name",
-        name,
-        "--version",
-        "1",
-        "--digest",
-        &digest,
-    ];
-    for source in sources {
-        args.extend(["--source", source]);
-    }
-    let run = registry.run(&args).await?.ok();
-    Ok(run.stdout.trim().to_owned())
-}
-
-/// `--evidence` of a review report whose bytes are `text`.
-fn evidence_of(text: &str) -> String {
-    format!("https://example.org/reviews/{text}.pdf={}", digest_of(text))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,12 +1,11 @@
 //! `provctl attest record|get|list|revoke`.
 
-use chrono::{DateTime, Utc};
 use provenance_registry::proto::v1 as pb;
 use serde_json::json;
 use tonic::{Code, Status};
 
 use super::policy::with_policy_hint;
-use super::print_lines;
+use super::{print_lines, timestamp};
 use crate::cli::{AttestCommand, ListAttestationsArgs, MethodArg, RecordAttestationArgs};
 use crate::client::Connection;
 use crate::error::CliError;
@@ -78,14 +77,6 @@ fn method_to_proto(method: MethodArg) -> pb::AttestationMethod {
     }
 }
 
-fn timestamp(time: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: time.timestamp(),
-        // Below one second, so it fits.
-        nanos: time.timestamp_subsec_nanos() as i32,
-    }
-}
-
 /// A refused attestation keeps the server's message, which lists the offending paths, and says
 /// where to look further.
 fn with_record_hint(status: Status, dataset_id: uuid::Uuid) -> Status {
@@ -145,6 +136,7 @@ async fn list(
 mod tests {
     use super::*;
     use crate::evidence::EvidenceArg;
+    use chrono::{DateTime, Utc};
     use uuid::Uuid;
 
     #[test]

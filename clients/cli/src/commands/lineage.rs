@@ -3,9 +3,11 @@
 use provenance_registry::proto::v1 as pb;
 use serde_json::json;
 
+use super::policy::with_policy_hint;
 use crate::cli::{LineageCommand, LineageFormat, LineageShowArgs};
 use crate::client::Connection;
 use crate::error::CliError;
+use crate::graph::{self, Marks};
 use crate::output::{Printer, lineage_node_json};
 use crate::tree;
 
@@ -68,6 +70,29 @@ async fn show(conn: &Connection, args: LineageShowArgs, out: &mut Printer) -> Re
                 "{} dataset(s) in the {direction_name} lineage, the starting one included",
                 nodes.len()
             ))?;
+        }
+        LineageFormat::Dot | LineageFormat::Mermaid => {
+            // The graph marks what the policy finds: one evaluation of the starting dataset
+            // judges its whole upstream lineage.
+            let evaluation = conn
+                .policies()
+                .evaluate_dataset(pb::EvaluateDatasetRequest {
+                    dataset_id: root.clone(),
+                    policy_id: args.policy,
+                    policy_version: args.policy_version.unwrap_or_default(),
+                    target_model: String::new(),
+                })
+                .await
+                .map_err(|s| conn.fail(with_policy_hint(s)))?
+                .into_inner();
+            let marks = Marks::from_evaluation(&evaluation, &nodes, args.downstream);
+            let text = if format == LineageFormat::Dot {
+                graph::render_dot(&root, &nodes, &marks, args.downstream)
+            } else {
+                graph::render_mermaid(&root, &nodes, &marks, args.downstream)
+            };
+            // Written whole: the text is a document, not lines to read one by one.
+            out.line(text.trim_end())?;
         }
     }
     Ok(())

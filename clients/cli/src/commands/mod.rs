@@ -2,6 +2,7 @@
 //! [`Printer`]; failures come back as [`CliError`] for `main` to report.
 
 mod attest;
+mod cert;
 mod dataset;
 mod events;
 mod lineage;
@@ -9,23 +10,27 @@ mod org;
 mod policy;
 mod token;
 
+use chrono::{DateTime, Utc};
+
 use crate::cli::{Command, GlobalArgs};
 use crate::client::Connection;
 use crate::error::{CliError, exit};
 use crate::output::Printer;
 
-/// Connects and runs `command`. On success, the exit code: 0, except for `policy evaluate`,
-/// whose code tells the verdict.
+/// Runs `command`. On success, the exit code: 0, except for `policy evaluate`, whose code tells
+/// the verdict, and `cert verify`, whose code tells whether the certificate is valid.
 pub async fn run(global: &GlobalArgs, command: Command, out: &mut Printer) -> Result<u8, CliError> {
-    let conn = Connection::open(global).await?;
+    // Each command connects as it needs: the certificate commands may need no token (verifying,
+    // reading the keys) or no network at all (verifying offline).
     let done = match command {
-        Command::Dataset(c) => dataset::run(&conn, c, out).await,
-        Command::Lineage(c) => lineage::run(&conn, c, out).await,
-        Command::Events(c) => events::run(&conn, c, out).await,
-        Command::Org(c) => org::run(&conn, c, out).await,
-        Command::Token(c) => token::run(&conn, c, out).await,
-        Command::Attest(c) => attest::run(&conn, c, out).await,
-        Command::Policy(c) => return policy::run(&conn, c, out).await,
+        Command::Cert(c) => return cert::run(global, c, out).await,
+        Command::Policy(c) => return policy::run(&Connection::open(global).await?, c, out).await,
+        Command::Dataset(c) => dataset::run(&Connection::open(global).await?, c, out).await,
+        Command::Lineage(c) => lineage::run(&Connection::open(global).await?, c, out).await,
+        Command::Events(c) => events::run(&Connection::open(global).await?, c, out).await,
+        Command::Org(c) => org::run(&Connection::open(global).await?, c, out).await,
+        Command::Token(c) => token::run(&Connection::open(global).await?, c, out).await,
+        Command::Attest(c) => attest::run(&Connection::open(global).await?, c, out).await,
     };
     done.map(|()| exit::SUCCESS)
 }
@@ -36,4 +41,13 @@ fn print_lines(out: &mut Printer, lines: Vec<String>) -> Result<(), CliError> {
         out.line(line)?;
     }
     Ok(())
+}
+
+/// A time as the wire carries it.
+fn timestamp(time: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: time.timestamp(),
+        // Below one second, so it fits.
+        nanos: time.timestamp_subsec_nanos() as i32,
+    }
 }

@@ -1,0 +1,869 @@
+//! `provctl cert issue|get|verify|revoke|keys|bundle`.
+//!
+//! Unlike the other command groups, each subcommand connects as it needs: `verify` and `keys` call
+//! the registry's public methods (no token), `verify --offline` does not connect at all.
+
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+use provenance_registry::domain::certificate::CertificateClaims;
+use provenance_registry::proto::v1 as pb;
+use serde_json::{Value, json};
+use tonic::{Code, Status};
+use uuid::Uuid;
+
+use super::policy::with_policy_hint;
+use super::{print_lines, timestamp};
+use crate::bundle::{self, Bundle, Standing};
+use crate::cli::{CertCommand, GlobalArgs, IssueCertificateArgs, VerifyCertificateArgs};
+use crate::client::Connection;
+use crate::error::{CliError, exit};
+use crate::offline::{self, Check, ONLINE_ONLY};
+use crate::output::{
+    Printer, certificate_json, certificate_lines, certificate_status_json, certificate_status_text,
+    format_time,
+};
+
+/// The largest file `cert verify` and `cert bundle` read: a bundle lists its lineage, so it may be
+/// large, but not without bound.
+const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Runs one `cert` subcommand; the exit code tells `verify`'s (and `bundle`'s) outcome.
+pub async fn run(
+    global: &GlobalArgs,
+    command: CertCommand,
+    out: &mut Printer,
+) -> Result<u8, CliError> {
+    match command {
+        CertCommand::Issue(args) => issue(&Connection::open(global).await?, args, out).await?,
+        CertCommand::Get { id, as_of } => {
+            let conn = Connection::open(global).await?;
+            let certificate = conn
+                .certificates()
+                .get_certificate(pb::GetCertificateRequest {
+                    id: id.to_string(),
+                    as_of: as_of.map(timestamp),
+                })
+                .await
+                .map_err(|s| conn.fail(s))?
+                .into_inner();
+            print_certificate(out, &certificate)?;
+        }
+        CertCommand::Verify(args) => return verify(global, args, out).await,
+        CertCommand::Revoke { id, reason } => {
+            let conn = Connection::open(global).await?;
+            let certificate = conn
+                .certificates()
+                .revoke_certificate(pb::RevokeCertificateRequest {
+                    id: id.to_string(),
+                    reason,
+                })
+                .await
+                .map_err(|s| conn.fail(s))?
+                .into_inner();
+            print_certificate(out, &certificate)?;
+        }
+        CertCommand::Keys { out: file } => keys(global, file.as_deref(), out).await?,
+        CertCommand::Bundle {
+            certificate,
+            out: file,
+        } => return make_bundle(global, &certificate, &file, out).await,
+    }
+    Ok(exit::SUCCESS)
+}
+
+fn print_certificate(out: &mut Printer, certificate: &pb::Certificate) -> Result<(), CliError> {
+    // The registry sent it over an authenticated channel; `cert verify` is for checking it.
+    let claims = offline::unverified_claims(&certificate.token);
+    if out.is_json() {
+        out.json(&certificate_json(certificate, claims))?;
+        Ok(())
+    } else {
+        print_lines(out, certificate_lines(certificate, claims.as_ref()))
+    }
+}
+
+// ----- issue -------------------------------------------------------------------------------------
+
+fn issue_request(args: &IssueCertificateArgs) -> pb::IssueCertificateRequest {
+    pb::IssueCertificateRequest {
+        dataset_id: args.dataset.to_string(),
+        policy_id: args.policy.clone(),
+        policy_version: args.policy_version.clone().unwrap_or_default(),
+        audience_organization_id: args.audience.map(|a| a.to_string()).unwrap_or_default(),
+        contract_reference: args.contract.clone().unwrap_or_default(),
+        target_model: args.target_model.clone().unwrap_or_default(),
+        validity: args
+            .validity
+            .map(|seconds| prost_types::Duration { seconds, nanos: 0 }),
+    }
+}
+
+async fn issue(
+    conn: &Connection,
+    args: IssueCertificateArgs,
+    out: &mut Printer,
+) -> Result<(), CliError> {
+    let certificate = conn
+        .certificates()
+        .issue_certificate(issue_request(&args))
+        .await
+        .map_err(|s| conn.fail(with_issue_hint(with_policy_hint(s), args.dataset)))?
+        .into_inner();
+    // Printed first: should the file not be writable, the token is still on the screen.
+    print_certificate(out, &certificate)?;
+    if let Some(path) = &args.out {
+        write_file(path, &format!("{}\n", certificate.token))?;
+        if !out.is_json() {
+            eprintln!(
+                "wrote the token to {}; verify it with `provctl cert verify {}`",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A refused issuance keeps the server's reasons and says where to see them in full.
+fn with_issue_hint(status: Status, dataset_id: Uuid) -> Status {
+    if status.code() == Code::FailedPrecondition {
+        return Status::new(
+            Code::FailedPrecondition,
+            format!(
+                "{}; `provctl policy evaluate {dataset_id}` shows the verdict: a certificate needs CLEAN (attest the datasets it lists), or EXEMPT for --target-model",
+                status.message()
+            ),
+        );
+    }
+    status
+}
+
+// ----- verify ------------------------------------------------------------------------------------
+
+/// What `cert verify` and `cert bundle` were given.
+#[derive(Debug)]
+enum Input {
+    /// A token.
+    Token(String),
+    /// A bundle.
+    Bundle(Box<Bundle>),
+}
+
+impl Input {
+    fn token(&self) -> &str {
+        match self {
+            Self::Token(token) => token,
+            Self::Bundle(bundle) => &bundle.token,
+        }
+    }
+
+    fn bundle(&self) -> Option<&Bundle> {
+        match self {
+            Self::Token(_) => None,
+            Self::Bundle(bundle) => Some(bundle),
+        }
+    }
+}
+
+/// Reads a token, a file holding one, a bundle, or standard input (`-`).
+fn read_input(arg: &str) -> Result<Input, CliError> {
+    if arg == "-" {
+        let text = read_limited(io::stdin().lock(), "standard input")?;
+        return parse_input(&text, "standard input");
+    }
+    let path = Path::new(arg);
+    if path.exists() {
+        let file =
+            File::open(path).map_err(|e| CliError::Input(format!("cannot read {arg}: {e}")))?;
+        let text = read_limited(file, arg)?;
+        return parse_input(&text, arg);
+    }
+    if looks_like_token(arg) {
+        return Ok(Input::Token(arg.trim().to_owned()));
+    }
+    Err(CliError::Input(format!(
+        "{arg:?} is neither a file nor a certificate token: pass the file `provctl cert issue --out` or `provctl cert bundle --out` wrote, the token itself, or - to read standard input"
+    )))
+}
+
+/// Up to [`MAX_INPUT_BYTES`] of text.
+fn read_limited(reader: impl Read, name: &str) -> Result<String, CliError> {
+    let mut text = String::new();
+    reader
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| CliError::Input(format!("cannot read {name}: {e}")))?;
+    if text.len() as u64 > MAX_INPUT_BYTES {
+        return Err(CliError::Input(format!(
+            "{name} is larger than {MAX_INPUT_BYTES} bytes: not a token or a bundle"
+        )));
+    }
+    Ok(text)
+}
+
+/// Three base64url parts separated by dots.
+fn looks_like_token(text: &str) -> bool {
+    let text = text.trim();
+    text.split('.').count() == 3
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// A bundle when the text is JSON, otherwise a token alone on its line.
+fn parse_input(text: &str, name: &str) -> Result<Input, CliError> {
+    let text = text.trim();
+    if text.starts_with('{') {
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            CliError::Input(format!(
+                "{name} is not valid JSON ({e}): expected a certificate bundle or a token"
+            ))
+        })?;
+        if value.get("keys").is_some() && value.get("format").is_none() {
+            return Err(CliError::Input(format!(
+                "{name} is a JWKS, not a certificate: pass it with --jwks, and the certificate as the argument"
+            )));
+        }
+        return Bundle::from_json(&value)
+            .map(|b| Input::Bundle(Box::new(b)))
+            .map_err(|e| CliError::Input(format!("{name}: {e}")));
+    }
+    if text.is_empty() {
+        return Err(CliError::Input(format!(
+            "{name} is empty: expected a certificate token or a bundle"
+        )));
+    }
+    if text.lines().count() != 1 {
+        return Err(CliError::Input(format!(
+            "{name} holds several lines: expected one certificate token (as `provctl cert issue --out` writes it) or a bundle"
+        )));
+    }
+    Ok(Input::Token(text.to_owned()))
+}
+
+/// Reads a JWKS file.
+fn read_jwks(path: &Path) -> Result<Value, CliError> {
+    let name = path.display().to_string();
+    let file =
+        File::open(path).map_err(|e| CliError::Input(format!("cannot read --jwks {name}: {e}")))?;
+    let text = read_limited(file, &name)?;
+    let jwks: Value = serde_json::from_str(&text).map_err(|e| {
+        CliError::Input(format!(
+            "--jwks {name} is not JSON ({e}); write one with `provctl cert keys --out FILE`"
+        ))
+    })?;
+    offline::check_jwks(&jwks).map_err(|e| {
+        CliError::Input(format!(
+            "--jwks {name}: {e}; write one with `provctl cert keys --out FILE`"
+        ))
+    })?;
+    Ok(jwks)
+}
+
+/// Which keys an offline verification trusted.
+#[derive(Debug, Clone)]
+enum Keys {
+    /// The registry checked, online.
+    Registry(String),
+    /// A JWKS file given with `--jwks`; `over_bundle` when the input was a bundle whose own keys
+    /// were therefore not used.
+    Pinned { path: PathBuf, over_bundle: bool },
+    /// The keys packed in the bundle.
+    Bundle,
+}
+
+/// The outcome of a verification, online or offline, ready to print.
+struct Report {
+    valid: bool,
+    keys: Keys,
+    checks: Vec<Check>,
+    /// The registry's status (online only).
+    status: Option<i32>,
+    certificate_id: String,
+    claims: Option<CertificateClaims>,
+    claims_json: Option<String>,
+    bundle: bool,
+}
+
+impl Report {
+    fn offline(&self) -> bool {
+        !matches!(self.keys, Keys::Registry(_))
+    }
+}
+
+async fn verify(
+    global: &GlobalArgs,
+    args: VerifyCertificateArgs,
+    out: &mut Printer,
+) -> Result<u8, CliError> {
+    let input = read_input(&args.input)?;
+    let report = if args.offline {
+        verify_offline(&args, &input)?
+    } else {
+        let conn = Connection::open_public(global).await?;
+        verify_online(&conn, &input, args.audience, args.as_of.map(timestamp)).await?
+    };
+    print_report(out, &report)
+}
+
+fn verify_offline(args: &VerifyCertificateArgs, input: &Input) -> Result<Report, CliError> {
+    let (jwks, keys) = match (&args.jwks, input.bundle()) {
+        (Some(path), bundle) => (
+            read_jwks(path)?,
+            Keys::Pinned {
+                path: path.clone(),
+                over_bundle: bundle.is_some(),
+            },
+        ),
+        (None, Some(bundle)) => (bundle.jwks.clone(), Keys::Bundle),
+        (None, None) => {
+            return Err(CliError::Input(
+                "offline verification needs the registry's public keys: pass --jwks FILE (written by `provctl cert keys --out FILE`), or verify a bundle (`provctl cert bundle`)"
+                    .into(),
+            ));
+        }
+    };
+    let at = args.as_of.unwrap_or_else(Utc::now);
+    let verification = offline::verify(input.token(), &jwks, args.audience, at);
+    let mut valid = verification.valid;
+    let mut checks = verification.checks;
+    if let Some(bundle) = input.bundle() {
+        let check = bundle.check(verification.claims.as_ref());
+        valid &= check.passed;
+        checks.push(check);
+    }
+    Ok(Report {
+        valid,
+        keys,
+        checks,
+        status: None,
+        certificate_id: verification
+            .claims
+            .as_ref()
+            .map(|c| c.jti.clone())
+            .unwrap_or_default(),
+        claims: verification.claims,
+        claims_json: verification.claims_json,
+        bundle: input.bundle().is_some(),
+    })
+}
+
+async fn verify_online(
+    conn: &Connection,
+    input: &Input,
+    audience: Option<Uuid>,
+    as_of: Option<prost_types::Timestamp>,
+) -> Result<Report, CliError> {
+    let response = conn
+        .certificates()
+        .verify_certificate(pb::VerifyCertificateRequest {
+            token: input.token().to_owned(),
+            audience_organization_id: audience.map(|a| a.to_string()).unwrap_or_default(),
+            as_of,
+        })
+        .await
+        .map_err(|s| conn.fail(s))?
+        .into_inner();
+    let claims_json = Some(response.claims_json).filter(|c| !c.is_empty());
+    let claims = claims_json
+        .as_deref()
+        .and_then(|c| serde_json::from_str::<CertificateClaims>(c).ok());
+    let mut checks: Vec<Check> = response
+        .checks
+        .into_iter()
+        .map(|c| Check {
+            name: c.name,
+            passed: c.passed,
+            detail: c.detail,
+        })
+        .collect();
+    if checks.is_empty() {
+        return Err(CliError::BadAnswer(
+            "the verification lists no checks".into(),
+        ));
+    }
+    let mut valid = response.valid;
+    if let Some(bundle) = input.bundle() {
+        let check = bundle.check(claims.as_ref());
+        valid &= check.passed;
+        checks.push(check);
+    }
+    Ok(Report {
+        valid,
+        keys: Keys::Registry(conn.url().to_owned()),
+        checks,
+        status: Some(response.status),
+        certificate_id: response.certificate_id,
+        claims,
+        claims_json,
+        bundle: input.bundle().is_some(),
+    })
+}
+
+/// Prints the report; the exit code says whether the certificate is valid.
+fn print_report(out: &mut Printer, report: &Report) -> Result<u8, CliError> {
+    let printed = if out.is_json() {
+        out.json(&report_json(report)).map_err(CliError::from)
+    } else {
+        print_lines(out, report_lines(report))
+    };
+    match printed {
+        // A reader that stopped after the first line has what it wanted; the code still counts.
+        Err(e) if e.is_broken_pipe() => {}
+        other => other?,
+    }
+    Ok(if report.valid {
+        exit::SUCCESS
+    } else {
+        exit::INVALID_CERTIFICATE
+    })
+}
+
+fn report_json(report: &Report) -> Value {
+    let keys = match &report.keys {
+        Keys::Registry(url) => json!({"source": "registry", "url": url}),
+        Keys::Pinned { path, over_bundle } => json!({
+            "source": "jwks_file",
+            "path": path.display().to_string(),
+            "bundle_keys_ignored": over_bundle,
+        }),
+        Keys::Bundle => json!({"source": "bundle"}),
+    };
+    let not_checked: Vec<Value> = if report.offline() {
+        ONLINE_ONLY
+            .iter()
+            .map(|(name, detail)| json!({"name": name, "detail": detail}))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    json!({
+        "valid": report.valid,
+        "mode": if report.offline() { "offline" } else { "online" },
+        "revocation_checked": !report.offline(),
+        "keys": keys,
+        "input": if report.bundle { "bundle" } else { "token" },
+        "certificate_id": report.certificate_id,
+        "status": report.status.map_or(Value::Null, certificate_status_json),
+        "checks": report.checks.iter().map(|c| json!({
+            "name": c.name,
+            "passed": c.passed,
+            "detail": c.detail,
+        })).collect::<Vec<_>>(),
+        "not_checked": not_checked,
+        "claims": report
+            .claims_json
+            .as_deref()
+            .and_then(|c| serde_json::from_str::<Value>(c).ok())
+            .unwrap_or(Value::Null),
+    })
+}
+
+fn report_lines(report: &Report) -> Vec<String> {
+    let mut lines = vec![match (report.valid, report.offline()) {
+        (true, false) => "VALID".to_owned(),
+        (true, true) => "VALID (offline: revocation not checked)".to_owned(),
+        (false, _) => "NOT VALID".to_owned(),
+    }];
+    lines.push(match &report.keys {
+        Keys::Registry(url) => format!("checked:      online, by the registry at {url}"),
+        Keys::Pinned { path, over_bundle } => format!(
+            "checked:      offline, with the pinned keys of {}{}",
+            path.display(),
+            if *over_bundle {
+                " (the bundle's own keys were not used)"
+            } else {
+                ""
+            }
+        ),
+        Keys::Bundle => "checked:      offline, with the bundle's own keys: they show the token matches the keys packed with it; to trust the issuer, pass the registry's keys you pinned with --jwks".to_owned(),
+    });
+    if !report.certificate_id.is_empty() {
+        lines.push(format!("certificate:  {}", report.certificate_id));
+    }
+    if let Some(status) = report.status {
+        lines.push(format!("status:       {}", certificate_status_text(status)));
+    }
+    if let Some(c) = &report.claims {
+        lines.push(format!(
+            "dataset:      {}  {}@{}",
+            c.dataset.id, c.dataset.name, c.dataset.version
+        ));
+        lines.push(format!(
+            "policy:       {} version {}",
+            c.policy.id, c.policy.version
+        ));
+        lines.push(format!(
+            "verdict:      {}{}",
+            c.verdict,
+            c.target_model
+                .as_deref()
+                .map(|m| format!(" for {m}"))
+                .unwrap_or_default()
+        ));
+        lines.push(format!(
+            "audience:     {}",
+            c.aud
+                .as_deref()
+                .unwrap_or("none (any holder may rely on it)")
+        ));
+        if let Some(contract) = &c.contract_reference {
+            lines.push(format!("contract:     {contract}"));
+        }
+        lines.push(format!(
+            "valid:        from {} until {}",
+            epoch_text(c.nbf),
+            epoch_text(c.exp)
+        ));
+        lines.push(format!("issuer:       {}", c.iss));
+    }
+    lines.push("checks:".into());
+    for check in &report.checks {
+        lines.push(format!(
+            "  {:<4}  {:<10}  {}",
+            if check.passed { "pass" } else { "FAIL" },
+            check.name,
+            check.detail
+        ));
+    }
+    if report.offline() {
+        for (name, detail) in ONLINE_ONLY {
+            lines.push(format!("  {:<4}  {name:<10}  {detail}", "--"));
+        }
+        lines.push(
+            "revocation:   unknown: offline verification cannot tell whether the certificate was revoked; that needs the online check (`provctl cert verify` without --offline)"
+                .into(),
+        );
+    }
+    lines
+}
+
+/// Seconds since the epoch as the other times are printed.
+fn epoch_text(seconds: i64) -> String {
+    format_time(&prost_types::Timestamp { seconds, nanos: 0 })
+}
+
+// ----- keys --------------------------------------------------------------------------------------
+
+/// The registry's JWKS, checked.
+async fn signing_keys(conn: &Connection) -> Result<(Value, Vec<pb::SigningKey>), CliError> {
+    let response = conn
+        .certificates()
+        .list_signing_keys(pb::ListSigningKeysRequest {})
+        .await
+        .map_err(|s| conn.fail(s))?
+        .into_inner();
+    let jwks: Value = serde_json::from_str(&response.jwks_json)
+        .map_err(|e| CliError::BadAnswer(format!("the JWKS is not JSON: {e}")))?;
+    offline::check_jwks(&jwks).map_err(|e| CliError::BadAnswer(format!("the JWKS: {e}")))?;
+    Ok((jwks, response.keys))
+}
+
+async fn keys(global: &GlobalArgs, file: Option<&Path>, out: &mut Printer) -> Result<(), CliError> {
+    let conn = Connection::open_public(global).await?;
+    let (jwks, keys) = signing_keys(&conn).await?;
+    if let Some(path) = file {
+        write_file(path, &pretty(&jwks))?;
+    }
+    match (out.is_json(), file) {
+        // The JWKS itself: `provctl cert keys > jwks.json` pins the keys too.
+        (true, _) | (false, None) => out.json(&jwks)?,
+        (false, Some(path)) => {
+            for key in &keys {
+                out.line(key_row(key))?;
+            }
+            eprintln!(
+                "wrote {} key(s) to {}; verify offline with `provctl cert verify TOKEN_FILE --offline --jwks {}`",
+                keys.len(),
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// One key on one line: id, status, when it signed.
+fn key_row(key: &pb::SigningKey) -> String {
+    let status = match pb::SigningKeyStatus::try_from(key.status) {
+        Ok(pb::SigningKeyStatus::Active) => "active",
+        Ok(pb::SigningKeyStatus::Retired) => "retired",
+        _ => "unknown",
+    };
+    let from = key
+        .valid_from
+        .as_ref()
+        .map_or_else(|| "-".into(), format_time);
+    match &key.valid_until {
+        Some(until) => format!("{}  {status}  {from} to {}", key.kid, format_time(until)),
+        None => format!("{}  {status}  since {from}", key.kid),
+    }
+}
+
+// ----- bundle ------------------------------------------------------------------------------------
+
+async fn make_bundle(
+    global: &GlobalArgs,
+    certificate: &str,
+    path: &Path,
+    out: &mut Printer,
+) -> Result<u8, CliError> {
+    let conn = Connection::open(global).await?;
+    let mut client = conn.certificates();
+    // An id, unless a file of that name exists.
+    let by_id = Uuid::try_parse(certificate.trim())
+        .ok()
+        .filter(|_| !Path::new(certificate).exists());
+    let (input, mut record) = match by_id {
+        Some(id) => {
+            let record = client
+                .get_certificate(pb::GetCertificateRequest {
+                    id: id.to_string(),
+                    as_of: None,
+                })
+                .await
+                .map_err(|s| conn.fail(s))?
+                .into_inner();
+            (Input::Token(record.token.clone()), Some(record))
+        }
+        None => (read_input(certificate)?, None),
+    };
+    let report = verify_online(&conn, &input, None, None).await?;
+    let claims = match (&report.claims, report.valid) {
+        (Some(claims), true) => claims.clone(),
+        _ => {
+            print_report(out, &report)?;
+            eprintln!(
+                "provctl: not bundled: the certificate does not verify now (see the checks above); only a valid certificate is bundled"
+            );
+            return Ok(exit::INVALID_CERTIFICATE);
+        }
+    };
+    let token = input.token();
+    if record.is_none() {
+        // Its owner's and its audience's members may read it; anyone else bundles without the
+        // history.
+        record = match client
+            .get_certificate(pb::GetCertificateRequest {
+                id: claims.jti.clone(),
+                as_of: None,
+            })
+            .await
+        {
+            Ok(found) => Some(found.into_inner()),
+            Err(s) if matches!(s.code(), Code::NotFound | Code::PermissionDenied) => None,
+            Err(s) => return Err(conn.fail(s)),
+        };
+    }
+    let (jwks, keys) = signing_keys(&conn).await?;
+    // Whoever opens the bundle years from now has only these keys: check now that they suffice.
+    let checked_at = Utc::now();
+    let offline_check = offline::verify(token, &jwks, None, checked_at);
+    if !offline_check.valid {
+        let failed: Vec<String> = offline_check
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| format!("{}: {}", c.name, c.detail))
+            .collect();
+        return Err(CliError::BadAnswer(format!(
+            "the registry's published keys do not verify the certificate offline ({}); not bundled",
+            failed.join("; ")
+        )));
+    }
+    let lineage = lineage_summary(&conn, &claims.dataset.id).await?;
+    let listed = lineage.len();
+    let history = record.as_ref().map_or(Value::Null, |r| {
+        certificate_json(r, None)["status_history"].clone()
+    });
+    let status = report.status.unwrap_or_default();
+    let value = bundle::build(
+        token,
+        jwks,
+        &claims,
+        Standing {
+            status: certificate_status_json(status),
+            checked_at,
+            history,
+            kid: offline_check.kid,
+        },
+        lineage,
+    );
+    write_file(path, &pretty(&value))?;
+
+    let verify_hint = format!("provctl cert verify {} --offline", path.display());
+    if out.is_json() {
+        out.json(&json!({
+            "bundle": path.display().to_string(),
+            "certificate_id": claims.jti,
+            "status": certificate_status_json(status),
+            "status_checked_at": value["certificate"]["status_checked_at"],
+            "keys": keys.len(),
+            "lineage_listed": listed,
+            "closure_size": claims.lineage.size,
+        }))?;
+    } else {
+        print_lines(
+            out,
+            vec![
+                format!("wrote:        {}", path.display()),
+                format!(
+                    "certificate:  {}  {} at {}",
+                    claims.jti,
+                    certificate_status_text(status),
+                    format_time(&timestamp(checked_at))
+                ),
+                format!("keys:         {} signing key(s)", keys.len()),
+                format!(
+                    "lineage:      {listed} of {} dataset(s) listed{}",
+                    claims.lineage.size,
+                    if listed < claims.lineage.size {
+                        " (the others are hidden from you; the signed lineage digest covers them all)"
+                    } else {
+                        ""
+                    }
+                ),
+                format!("verify with:  {verify_hint}"),
+            ],
+        )?;
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// The upstream closure as far as the caller may see it: id, name, version, digest, depth. A
+/// dataset the caller may not see at all gives an empty list.
+async fn lineage_summary(conn: &Connection, dataset_id: &str) -> Result<Vec<Value>, CliError> {
+    let stream = conn
+        .lineage()
+        .stream_lineage(pb::GetLineageRequest {
+            dataset_id: dataset_id.to_owned(),
+            direction: pb::LineageDirection::Upstream as i32,
+            ..Default::default()
+        })
+        .await;
+    let mut stream = match stream {
+        Ok(stream) => stream.into_inner(),
+        Err(s) if s.code() == Code::NotFound => return Ok(Vec::new()),
+        Err(s) => return Err(conn.fail(s)),
+    };
+    let mut members = Vec::new();
+    while let Some(node) = stream.message().await.map_err(|s| conn.fail(s))? {
+        if let Some(d) = &node.dataset {
+            members.push(json!({
+                "id": d.id,
+                "name": d.name,
+                "version": d.version,
+                "content_digest": d.content_digest,
+                "depth": node.depth,
+            }));
+        }
+    }
+    Ok(members)
+}
+
+// ----- files -------------------------------------------------------------------------------------
+
+fn pretty(value: &Value) -> String {
+    // Serialising a `Value` cannot fail; the fallback keeps this free of `unwrap`.
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+    text.push('\n');
+    text
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
+    fs::write(path, text).map_err(|source| CliError::WriteFile {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue_request_carries_the_flags() {
+        let dataset = Uuid::now_v7();
+        let audience = Uuid::now_v7();
+        let request = issue_request(&IssueCertificateArgs {
+            dataset,
+            policy: "p".into(),
+            policy_version: None,
+            audience: Some(audience),
+            contract: Some("MSA-2027-001".into()),
+            target_model: None,
+            validity: Some(3_600),
+            out: None,
+        });
+        assert_eq!(request.dataset_id, dataset.to_string());
+        assert_eq!(request.audience_organization_id, audience.to_string());
+        assert_eq!(request.contract_reference, "MSA-2027-001");
+        assert_eq!(request.target_model, "");
+        assert_eq!(
+            request.validity.map(|d| (d.seconds, d.nanos)),
+            Some((3_600, 0))
+        );
+    }
+
+    #[test]
+    fn refused_issuance_points_to_evaluate() {
+        let id = Uuid::now_v7();
+        let hinted = with_issue_hint(Status::failed_precondition("contaminated"), id);
+        assert!(hinted.message().starts_with("contaminated; "));
+        assert!(
+            hinted
+                .message()
+                .contains(&format!("provctl policy evaluate {id}"))
+        );
+        assert_eq!(with_issue_hint(Status::not_found("x"), id).message(), "x");
+    }
+
+    #[test]
+    fn inputs_are_told_apart() {
+        assert!(looks_like_token("eyJh.eyJi.c2ln"));
+        assert!(!looks_like_token("cert.jws"));
+        assert!(!looks_like_token("/tmp/a.b.c"));
+        assert!(matches!(
+            parse_input("eyJh.eyJi.c2ln\n", "f"),
+            Ok(Input::Token(t)) if t == "eyJh.eyJi.c2ln"
+        ));
+        let jwks = parse_input(r#"{"keys": []}"#, "f").expect_err("a JWKS is no certificate");
+        assert!(jwks.to_string().contains("--jwks"));
+        assert!(parse_input("", "f").is_err());
+        assert!(parse_input("a.b.c\nd.e.f", "f").is_err());
+        assert!(parse_input("{not json", "f").is_err());
+        let missing = read_input("/nonexistent/cert.jws").expect_err("no such file");
+        assert_eq!(missing.exit_code(), exit::USAGE);
+        assert!(
+            missing
+                .to_string()
+                .contains("neither a file nor a certificate token")
+        );
+    }
+
+    #[test]
+    fn offline_reports_say_what_they_cannot_know() {
+        let report = Report {
+            valid: true,
+            keys: Keys::Bundle,
+            checks: vec![Check::new("signature", true, "the signature verifies")],
+            status: None,
+            certificate_id: "c1".into(),
+            claims: None,
+            claims_json: None,
+            bundle: true,
+        };
+        let lines = report_lines(&report);
+        assert_eq!(lines[0], "VALID (offline: revocation not checked)");
+        assert!(lines.iter().any(|l| l.starts_with("revocation:   unknown")));
+        assert!(lines.iter().any(|l| l.contains("--    status")));
+        let value = report_json(&report);
+        assert_eq!(value["mode"], "offline");
+        assert_eq!(value["revocation_checked"], false);
+        assert_eq!(value["not_checked"][0]["name"], "status");
+        assert_eq!(value["keys"]["source"], "bundle");
+    }
+}

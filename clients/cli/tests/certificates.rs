@@ -1,0 +1,505 @@
+//! `provctl cert`, end to end against the real server: issue, verify online and offline, tamper,
+//! revoke, bundle, and the exit codes scripts rely on.
+
+mod common;
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use common::{Registry, Run, TestResult, evidence_of, provctl, register, run_to_end};
+
+/// Exit code of `cert verify` for a certificate that is not valid.
+const NOT_VALID: i32 = 9;
+
+/// Registers `base` (written by people) and `derived` (made from it), attests both, and returns
+/// the id of `derived`, whose lineage is then CLEAN.
+async fn clean_dataset(registry: &Registry) -> TestResult<String> {
+    let base = register(registry, "base", &["human"]).await?;
+    let derived = register(registry, "derived", &[&format!("dataset={base}")]).await?;
+    for (id, name) in [(&base, "base"), (&derived, "derived")] {
+        registry
+            .run(&[
+                "attest",
+                "record",
+                id,
+                "-q",
+                "--method",
+                "process-audit",
+                "--evidence",
+                &evidence_of(name),
+                "--statement",
+                "written by our annotators; no model output",
+            ])
+            .await?
+            .ok();
+    }
+    registry.run(&["policy", "evaluate", &derived]).await?.ok();
+    Ok(derived)
+}
+
+/// The value of the `label:` line of a text answer.
+fn field(run: &Run, label: &str) -> TestResult<String> {
+    let prefix = format!("{label}:");
+    run.stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map(|v| v.trim().to_owned())
+        .ok_or_else(|| format!("no {label}: line in\n{}", run.stdout).into())
+}
+
+/// Runs provctl where no server listens, with no token: what works must work without the network.
+async fn run_without_network(args: &[&str]) -> TestResult<Run> {
+    // Bind, then drop, to find a port where nothing listens.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let command = provctl(&format!("http://127.0.0.1:{port}"), None, args);
+    Ok(Run::from(
+        tokio::task::spawn_blocking(move || run_to_end(command)).await??,
+    ))
+}
+
+/// The token with one character of its payload changed.
+fn tampered(token: &str) -> TestResult<String> {
+    let parts: Vec<&str> = token.split('.').collect();
+    let [header, payload, signature] = parts.as_slice() else {
+        return Err(format!("not three parts: {token}").into());
+    };
+    let mut chars: Vec<char> = payload.chars().collect();
+    let middle = chars.len() / 2;
+    chars[middle] = if chars[middle] == 'A' { 'B' } else { 'A' };
+    Ok(format!(
+        "{header}.{}.{signature}",
+        chars.into_iter().collect::<String>()
+    ))
+}
+
+fn path_str(path: &Path) -> TestResult<&str> {
+    path.to_str()
+        .ok_or_else(|| format!("not UTF-8: {}", path.display()).into())
+}
+
+/// The names of the checks a JSON verification lists, and whether each passed.
+fn checks(value: &Value) -> Vec<(String, bool)> {
+    value["checks"]
+        .as_array()
+        .map(|checks| {
+            checks
+                .iter()
+                .map(|c| {
+                    (
+                        c["name"].as_str().unwrap_or_default().to_owned(),
+                        c["passed"].as_bool().unwrap_or(false),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_verify_tamper_revoke_and_bundle() -> TestResult {
+    let registry = Registry::start().await?;
+    let dir = tempfile::tempdir()?;
+    let cert_file = dir.path().join("cert.jws");
+    let jwks_file = dir.path().join("jwks.json");
+    let bundle_file = dir.path().join("bundle.json");
+    let cert = path_str(&cert_file)?;
+    let jwks = path_str(&jwks_file)?;
+    let bundle = path_str(&bundle_file)?;
+    let derived = clean_dataset(&registry).await?;
+
+    // ----- issue, with the token written to a file ------------------------------------------------
+    let issued = registry
+        .run(&[
+            "cert",
+            "issue",
+            &derived,
+            "--validity",
+            "30d",
+            "--contract",
+            "MSA-2027-001",
+            "--out",
+            cert,
+        ])
+        .await?
+        .ok();
+    let id = field(&issued, "id")?;
+    assert_eq!(field(&issued, "status")?, "VALID");
+    assert!(field(&issued, "dataset")?.ends_with("derived@1"));
+    assert_eq!(field(&issued, "contract")?, "MSA-2027-001");
+    assert!(field(&issued, "valid")?.starts_with("from "));
+    let token = field(&issued, "token")?;
+    let written = std::fs::read_to_string(&cert_file)?;
+    assert_eq!(written, format!("{token}\n"), "one line: the token");
+
+    // ----- online: no access token needed ---------------------------------------------------------
+    let online = registry
+        .run_with(None, &["cert", "verify", cert])
+        .await?
+        .ok();
+    assert!(online.stdout.starts_with("VALID\n"), "{}", online.stdout);
+    assert_eq!(field(&online, "certificate")?, id);
+    for name in ["signature", "key_window", "status", "lineage"] {
+        assert!(
+            online
+                .stdout
+                .lines()
+                .any(|l| l.starts_with(&format!("  pass  {name}"))),
+            "{name}: {}",
+            online.stdout
+        );
+    }
+    // The token itself works as well as the file.
+    registry
+        .run_with(None, &["cert", "verify", &token])
+        .await?
+        .ok();
+
+    // ----- the keys, pinned; then offline, where no server listens --------------------------------
+    registry
+        .run_with(None, &["cert", "keys", "--out", jwks])
+        .await?
+        .ok();
+    let pinned: Value = serde_json::from_str(&std::fs::read_to_string(&jwks_file)?)?;
+    assert!(
+        pinned["keys"]
+            .as_array()
+            .is_some_and(|keys| keys.iter().any(|k| k["use"] == "sig")),
+        "{pinned}"
+    );
+    let offline = run_without_network(&["cert", "verify", cert, "--offline", "--jwks", jwks])
+        .await?
+        .ok();
+    assert!(
+        offline
+            .stdout
+            .starts_with("VALID (offline: revocation not checked)\n"),
+        "{}",
+        offline.stdout
+    );
+    assert!(
+        offline.stdout.contains("pinned keys of"),
+        "{}",
+        offline.stdout
+    );
+    assert!(offline.stdout.contains("  pass  signature"));
+    assert!(offline.stdout.contains("  --    status"));
+
+    let offline_json = run_without_network(&[
+        "--output",
+        "json",
+        "cert",
+        "verify",
+        cert,
+        "--offline",
+        "--jwks",
+        jwks,
+    ])
+    .await?
+    .ok()
+    .json()?;
+    assert_eq!(offline_json["valid"], true);
+    assert_eq!(offline_json["mode"], "offline");
+    assert_eq!(offline_json["revocation_checked"], false);
+    assert_eq!(offline_json["certificate_id"], id.as_str());
+    assert_eq!(offline_json["claims"]["contract_reference"], "MSA-2027-001");
+    let names: Vec<String> = checks(&offline_json).into_iter().map(|c| c.0).collect();
+    assert_eq!(
+        names,
+        [
+            "format",
+            "algorithm",
+            "type",
+            "key",
+            "signature",
+            "key_window",
+            "validity",
+            "audience"
+        ]
+    );
+    assert_eq!(offline_json["not_checked"][0]["name"], "status");
+
+    let online_json = registry
+        .run_with(None, &["--output", "json", "cert", "verify", cert])
+        .await?
+        .ok()
+        .json()?;
+    assert_eq!(online_json["mode"], "online");
+    assert_eq!(online_json["status"], "CERTIFICATE_STATUS_VALID");
+    assert!(checks(&online_json).iter().all(|(_, passed)| *passed));
+    assert_eq!(checks(&online_json).len(), 10);
+
+    // ----- one character of the payload changed ---------------------------------------------------
+    let bad_file = dir.path().join("tampered.jws");
+    std::fs::write(&bad_file, tampered(&token)?)?;
+    let bad = path_str(&bad_file)?;
+    let rejected = run_without_network(&["cert", "verify", bad, "--offline", "--jwks", jwks])
+        .await?
+        .expect_code(NOT_VALID);
+    assert!(
+        rejected.stdout.starts_with("NOT VALID\n"),
+        "{}",
+        rejected.stdout
+    );
+    assert!(
+        rejected
+            .stdout
+            .contains("  FAIL  signature   the signature does not verify"),
+        "{}",
+        rejected.stdout
+    );
+    let rejected_online = registry
+        .run_with(None, &["--output", "json", "cert", "verify", bad])
+        .await?
+        .expect_code(NOT_VALID)
+        .json()?;
+    assert_eq!(rejected_online["valid"], false);
+    assert!(checks(&rejected_online).contains(&("signature".to_owned(), false)));
+
+    // ----- an expected audience the certificate was not issued for --------------------------------
+    let (other_org, _) = registry.another_organization("Globex").await?;
+    let wrong_audience = run_without_network(&[
+        "cert",
+        "verify",
+        cert,
+        "--offline",
+        "--jwks",
+        jwks,
+        "--audience",
+        &other_org,
+    ])
+    .await?
+    .expect_code(NOT_VALID);
+    assert!(
+        wrong_audience.stdout.contains("  FAIL  audience"),
+        "{}",
+        wrong_audience.stdout
+    );
+
+    // ----- a second certificate, for the buyer, bundled -------------------------------------------
+    let for_buyer = registry
+        .run(&[
+            "--output",
+            "json",
+            "cert",
+            "issue",
+            &derived,
+            "--audience",
+            &other_org,
+        ])
+        .await?
+        .ok()
+        .json()?;
+    let buyer_id = for_buyer["id"].as_str().ok_or("no id")?.to_owned();
+    assert_eq!(for_buyer["status"], "CERTIFICATE_STATUS_VALID");
+    assert_eq!(for_buyer["claims"]["aud"], other_org.as_str());
+    let bundled = registry
+        .run(&["cert", "bundle", &buyer_id, "--out", bundle])
+        .await?
+        .ok();
+    assert!(
+        bundled
+            .stdout
+            .contains("lineage:      2 of 2 dataset(s) listed")
+    );
+    let contents: Value = serde_json::from_str(&std::fs::read_to_string(&bundle_file)?)?;
+    assert_eq!(contents["format"], "provenance-certificate-bundle/v1");
+    assert_eq!(contents["log"], Value::Null);
+    assert_eq!(contents["certificate"]["id"], buyer_id.as_str());
+    assert_eq!(
+        contents["certificate"]["status"],
+        "CERTIFICATE_STATUS_VALID"
+    );
+    assert_eq!(contents["certificate"]["closure_size"], 2);
+    assert_eq!(contents["certificate"]["verdict"], "CLEAN");
+    assert_eq!(
+        contents["certificate"]["status_history"][0]["status"],
+        "CERTIFICATE_STATUS_VALID"
+    );
+    let mut names: Vec<&str> = contents["lineage"]
+        .as_array()
+        .ok_or("no lineage")?
+        .iter()
+        .filter_map(|m| m["name"].as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["base", "derived"]);
+
+    // Anyone verifies it years later, without the registry: with its own keys, or pinned ones.
+    let from_bundle = run_without_network(&[
+        "cert",
+        "verify",
+        bundle,
+        "--offline",
+        "--audience",
+        &other_org,
+    ])
+    .await?
+    .ok();
+    assert!(from_bundle.stdout.contains("with the bundle's own keys"));
+    assert!(
+        from_bundle.stdout.contains("  pass  bundle"),
+        "{}",
+        from_bundle.stdout
+    );
+    let pinned_bundle =
+        run_without_network(&["cert", "verify", bundle, "--offline", "--jwks", jwks])
+            .await?
+            .ok();
+    assert!(
+        pinned_bundle
+            .stdout
+            .contains("(the bundle's own keys were not used)"),
+        "{}",
+        pinned_bundle.stdout
+    );
+    let bundle_json =
+        run_without_network(&["--output", "json", "cert", "verify", bundle, "--offline"])
+            .await?
+            .ok()
+            .json()?;
+    assert_eq!(bundle_json["input"], "bundle");
+    assert_eq!(bundle_json["keys"]["source"], "bundle");
+    // Online, the registry checks the bundle's token too.
+    registry
+        .run_with(None, &["cert", "verify", bundle])
+        .await?
+        .ok();
+
+    // An edited summary no longer agrees with the signed claims.
+    let mut edited = contents.clone();
+    edited["certificate"]["closure_size"] = Value::from(1);
+    let edited_file = dir.path().join("edited.json");
+    std::fs::write(&edited_file, edited.to_string())?;
+    let edited_run = run_without_network(&["cert", "verify", path_str(&edited_file)?, "--offline"])
+        .await?
+        .expect_code(NOT_VALID);
+    assert!(
+        edited_run.stdout.contains("  FAIL  bundle"),
+        "{}",
+        edited_run.stdout
+    );
+
+    // ----- revoked: the registry knows, offline verification cannot -------------------------------
+    let revoked = registry
+        .run(&["cert", "revoke", &id, "--reason", "wrong contract"])
+        .await?
+        .ok();
+    assert_eq!(field(&revoked, "status")?, "REVOKED");
+    assert!(field(&revoked, "revoked")?.contains("wrong contract"));
+    let online_revoked = registry
+        .run_with(None, &["cert", "verify", cert])
+        .await?
+        .expect_code(NOT_VALID);
+    assert_eq!(field(&online_revoked, "status")?, "REVOKED");
+    assert!(
+        online_revoked
+            .stdout
+            .contains("  FAIL  status      revoked"),
+        "{}",
+        online_revoked.stdout
+    );
+    let offline_revoked =
+        run_without_network(&["cert", "verify", cert, "--offline", "--jwks", jwks])
+            .await?
+            .ok();
+    assert!(
+        offline_revoked
+            .stdout
+            .contains("revocation:   unknown: offline verification cannot tell"),
+        "{}",
+        offline_revoked.stdout
+    );
+    let shown = registry.run(&["cert", "get", &id]).await?.ok();
+    assert_eq!(field(&shown, "status")?, "REVOKED");
+    assert!(
+        shown
+            .stdout
+            .lines()
+            .any(|l| l.contains("  REVOKED  wrong contract")),
+        "{}",
+        shown.stdout
+    );
+    // A revoked certificate is not bundled.
+    let refused = registry
+        .run(&[
+            "cert",
+            "bundle",
+            cert,
+            "--out",
+            path_str(&dir.path().join("revoked.json"))?,
+        ])
+        .await?
+        .expect_code(NOT_VALID);
+    assert!(refused.stderr.contains("not bundled"), "{}", refused.stderr);
+    assert!(!dir.path().join("revoked.json").exists());
+
+    registry.stop().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_and_usage_errors_have_their_codes() -> TestResult {
+    let registry = Registry::start().await?;
+    let dir = tempfile::tempdir()?;
+
+    // A contaminated lineage is not certified; the message says where to look.
+    let r1 = register(&registry, "r1-out", &["model=deepseek-ai/DeepSeek-R1"]).await?;
+    let refused = registry.run(&["cert", "issue", &r1]).await?.expect_code(5);
+    assert!(
+        refused.stderr.contains("provctl policy evaluate"),
+        "{}",
+        refused.stderr
+    );
+    // Issuing needs a token; verifying offline needs keys; a file must exist.
+    registry
+        .run_with(None, &["cert", "issue", &r1])
+        .await?
+        .expect_code(4);
+    let no_keys = run_without_network(&["cert", "verify", "a.b.c", "--offline"])
+        .await?
+        .expect_code(2);
+    assert!(no_keys.stderr.contains("--jwks"), "{}", no_keys.stderr);
+    let missing = run_without_network(&["cert", "verify", "no-such-file.jws"])
+        .await?
+        .expect_code(2);
+    assert!(
+        missing
+            .stderr
+            .contains("neither a file nor a certificate token"),
+        "{}",
+        missing.stderr
+    );
+    let jwks_file = dir.path().join("jwks.json");
+    registry
+        .run_with(None, &["cert", "keys", "--out", path_str(&jwks_file)?])
+        .await?
+        .ok();
+    let swapped = run_without_network(&["cert", "verify", path_str(&jwks_file)?, "--offline"])
+        .await?
+        .expect_code(2);
+    assert!(swapped.stderr.contains("is a JWKS"), "{}", swapped.stderr);
+    registry
+        .run(&["cert", "get", "0193a5b0-7e1f-7c3a-9d2e-5f6a7b8c9d0e"])
+        .await?
+        .expect_code(3);
+    registry
+        .run(&["cert", "issue", &r1, "--validity", "soon"])
+        .await?
+        .expect_code(2);
+    // The online check of a token the registry never issued.
+    let garbage = registry
+        .run_with(None, &["cert", "verify", "a.b.c"])
+        .await?
+        .expect_code(NOT_VALID);
+    assert!(
+        garbage.stdout.contains("  FAIL  format"),
+        "{}",
+        garbage.stdout
+    );
+
+    registry.stop().await?;
+    Ok(())
+}

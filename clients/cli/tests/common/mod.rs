@@ -1,0 +1,181 @@
+//! The test harness of the provctl suites: the real server in-process on a free port, and the
+//! real `provctl` binary run as a user or a script would run it, exit codes included.
+
+// Each suite is its own crate and uses only part of the harness.
+#![allow(dead_code)]
+
+use std::process::{Command, Output, Stdio};
+
+use provenance_registry::config::{CommonSettings, ServeSettings};
+use provenance_registry::server::Application;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// A running registry with one organisation and its admin token.
+pub struct Registry {
+    pub url: String,
+    pub admin_token: String,
+    /// The organisation the admin token belongs to.
+    pub org_id: String,
+    registry: provenance_registry::registry::Registry,
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<anyhow::Result<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Registry {
+    pub async fn start() -> TestResult<Self> {
+        let dir = tempfile::tempdir()?;
+        let common = CommonSettings::for_data_dir(dir.path().to_path_buf());
+        let serve = ServeSettings {
+            listen: "127.0.0.1:0".parse()?,
+            ..ServeSettings::default()
+        };
+        let app = Application::build(&common, &serve).await?;
+        let addr = app.local_addr()?;
+        let registry = app.registry().clone();
+        let (org, admin_token, _record) =
+            registry.bootstrap_organization("Acme".into(), None).await?;
+        let (stop, stop_rx) = oneshot::channel::<()>();
+        // Bound before `run_until` starts, so provctl may connect at once.
+        let server = tokio::spawn(app.run_until(async {
+            let _ = stop_rx.await;
+        }));
+        Ok(Self {
+            url: format!("http://{addr}"),
+            admin_token,
+            org_id: org.id.to_string(),
+            registry,
+            stop,
+            server,
+            _dir: dir,
+        })
+    }
+
+    /// Bootstraps another organisation, as its operator would; returns its id and admin token.
+    pub async fn another_organization(&self, name: &str) -> TestResult<(String, String)> {
+        let (org, token, _record) = self
+            .registry
+            .bootstrap_organization(name.into(), None)
+            .await?;
+        Ok((org.id.to_string(), token))
+    }
+
+    /// Runs provctl with the admin token.
+    pub async fn run(&self, args: &[&str]) -> TestResult<Run> {
+        self.run_with(Some(&self.admin_token), args).await
+    }
+
+    /// Runs provctl with `token` (or none) in its environment.
+    pub async fn run_with(&self, token: Option<&str>, args: &[&str]) -> TestResult<Run> {
+        let command = provctl(&self.url, token, args);
+        // A blocking wait must not hold a runtime worker the server may need.
+        let output = tokio::task::spawn_blocking(move || run_to_end(command)).await??;
+        let run = Run::from(output);
+        // Whatever happens, the caller's token must never be echoed back.
+        if let Some(token) = token {
+            assert!(
+                !run.stdout.contains(token) && !run.stderr.contains(token),
+                "provctl {args:?} printed the token"
+            );
+        }
+        Ok(run)
+    }
+
+    pub async fn stop(self) -> TestResult {
+        let _ = self.stop.send(());
+        self.server.await??;
+        Ok(())
+    }
+}
+
+/// The command line of a provctl run, with an environment of its own.
+pub fn provctl(url: &str, token: Option<&str>, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_provctl"));
+    command
+        .args(args)
+        .env_remove("PROVENANCE_TOKEN")
+        .env("PROVENANCE_URL", url)
+        .stdin(Stdio::null());
+    if let Some(token) = token {
+        command.env("PROVENANCE_TOKEN", token);
+    }
+    command
+}
+
+pub fn run_to_end(mut command: Command) -> std::io::Result<Output> {
+    command.output()
+}
+
+/// What a run printed and how it exited.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Self {
+        Self {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    /// Asserts the exit code, showing everything printed if it differs.
+    pub fn expect_code(self, code: i32) -> Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "unexpected exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    pub fn ok(self) -> Self {
+        self.expect_code(0)
+    }
+
+    pub fn json(&self) -> TestResult<Value> {
+        Ok(serde_json::from_str(&self.stdout)?)
+    }
+}
+
+pub fn digest_of(text: &str) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(text.as_bytes())))
+}
+
+/// Registers a dataset and returns its id (`-q`).
+pub async fn register(registry: &Registry, name: &str, sources: &[&str]) -> TestResult<String> {
+    let digest = digest_of(name);
+    let mut args = vec![
+        "dataset",
+        "register",
+        "-q",
+        "--name",
+        name,
+        "--version",
+        "1",
+        "--digest",
+        &digest,
+    ];
+    for source in sources {
+        args.extend(["--source", source]);
+    }
+    let run = registry.run(&args).await?.ok();
+    Ok(run.stdout.trim().to_owned())
+}
+
+/// `--evidence` of a review report whose bytes are `text`.
+pub fn evidence_of(text: &str) -> String {
+    format!("https://example.org/reviews/{text}.pdf={}", digest_of(text))
+}
