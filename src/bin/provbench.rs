@@ -1,6 +1,6 @@
 //! `provbench`: a load generator for provenance-registry. It measures, over gRPC and under a fixed
 //! number of concurrent callers, how many calls per second the registry answers and how long they
-//! take (p50, p99, max), for seven scenarios:
+//! take (p50, p99, max), for eight scenarios:
 //!
 //! - `health`: `grpc.health.v1.Health/Check`, which touches neither tokens nor the database. It is
 //!   the floor of the RPC stack, and every other figure is also given as a ratio of it.
@@ -39,6 +39,12 @@
 //!   true` for the certificate id asked about. Goal: at least 0.4 x the calls/s of `health` in
 //!   the same run (0.5 x as a stretch); not judged when `health` did not run.
 //!
+//! - `log` (not in the default list): fills the transparency log to `--log-leaves` events through
+//!   `RegisterDataset` (one event each), reporting the append rate of the first and the last chunk
+//!   of 20,000 (appends must not slow as the log grows), then measures `GetInclusionProof` (random
+//!   leaf) and `GetConsistencyProof` (random older size) against the whole tree, alternately, each
+//!   answer verified with the `transparency-log` crate.
+//!
 //! By default it starts the real server in-process on a free loopback port with a fresh data
 //! directory (removed at the end) and bootstraps an organisation; the server then shares the
 //! process, and the machine's cores, with the load generator. `--target URL` measures a running
@@ -52,6 +58,7 @@
 //! cargo run --release --bin provbench -- --scenarios health,evaluate --duration 5
 //! cargo run --release --bin provbench -- --scenarios health,issue,verify --duration 5
 //! cargo run --release --bin provbench -- --scenarios evaluate --evaluate-nodes 20000 --keep-data
+//! cargo run --release --bin provbench -- --scenarios log --log-leaves 1000000 --duration 10
 //! ```
 //!
 //! `--keep-data` leaves the in-process server's data directory in place (its path is printed), so
@@ -74,6 +81,7 @@ use pb::certificate_service_client::CertificateServiceClient;
 use pb::dataset_service_client::DatasetServiceClient;
 use pb::lineage_service_client::LineageServiceClient;
 use pb::policy_service_client::PolicyServiceClient;
+use pb::transparency_log_service_client::TransparencyLogServiceClient;
 use provenance_registry::proto::v1 as pb;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -161,6 +169,9 @@ struct Args {
     /// Datasets in the lineage graph.
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
     lineage_nodes: u64,
+    /// Events the `log` scenario fills the log to before measuring proofs.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    log_leaves: u64,
     /// Datasets in each of the two `evaluate` graphs.
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
     evaluate_nodes: u64,
@@ -193,6 +204,7 @@ enum Scenario {
     Evaluate,
     Issue,
     Verify,
+    Log,
 }
 
 impl Scenario {
@@ -205,6 +217,7 @@ impl Scenario {
             Scenario::Evaluate => "evaluate",
             Scenario::Issue => "issue",
             Scenario::Verify => "verify",
+            Scenario::Log => "log",
         }
     }
 }
@@ -506,6 +519,7 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
     let mut results: Vec<Stats> = Vec::new();
     let mut registered: Vec<String> = Vec::new();
     let mut lineage_info: Option<Value> = None;
+    let mut log_info: Option<Value> = None;
     let mut evaluate_info: Vec<EvaluationReport> = Vec::new();
     // Set up once, by the first of `issue` and `verify` to run, and shared by both.
     let mut certifiable: Option<Certifiable> = None;
@@ -608,6 +622,21 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
                 }));
                 stats
             }
+            Scenario::Log => {
+                let fill = fill_log(&bench, args.log_leaves, concurrency).await?;
+                announce(scenario, callers, &bench);
+                let workers = (0..callers)
+                    .map(|c| LogProofWorker {
+                        client: TransparencyLogServiceClient::new(bench.channel(c)),
+                        tree_size: fill.leaves,
+                        rng: bench.rng(3_000_000 + c as u64),
+                        n: 0,
+                    })
+                    .collect();
+                let stats = drive(scenario, workers, bench.duration).await?.1;
+                log_info = Some(fill.to_json());
+                stats
+            }
             Scenario::Evaluate => {
                 // Two rows per shape (one when sequential is all that was asked for), so they are
                 // added here rather than through the single `stats` below.
@@ -687,6 +716,7 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
             "note": "calls, calls_per_s and latencies count successful calls only; ratio_to_health is calls_per_s over that of health",
             "scenarios": results.iter().map(|s| s.to_json(health)).collect::<Vec<_>>(),
             "lineage": lineage_info,
+            "log": log_info,
             "evaluate": evaluate_info.iter().map(EvaluationReport::to_json).collect::<Vec<_>>(),
             "certificates": certifiable.as_ref().map(|pool| json!({
                 "certifiable_roots": pool.roots,
@@ -725,6 +755,20 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
             info["pages"],
             info["nodes_per_walk_min"],
             info["nodes_per_walk_max"],
+        )?;
+    }
+    if let Some(info) = &log_info {
+        writeln!(
+            out,
+            "log: {} leaves; appended with the tree maintained, through RegisterDataset: {} \
+             events/s over the first {} appended, {} events/s over the last {}; one call = one \
+             inclusion proof (random leaf) or one consistency proof (random older size), \
+             alternately, against the full tree, each checked with the transparency-log crate",
+            info["leaves"],
+            info["first_chunk_events_per_s"],
+            info["chunk"],
+            info["last_chunk_events_per_s"],
+            info["chunk"],
         )?;
     }
     for report in &evaluate_info {
@@ -2020,5 +2064,134 @@ impl Rng {
             }
         }
         picked
+    }
+}
+
+/// Events registered per measured chunk while filling the log.
+const LOG_FILL_CHUNK: u64 = 20_000;
+
+/// How the `log` scenario filled the log.
+struct LogFill {
+    leaves: u64,
+    /// Events per second over the first and the last chunk appended (`None` when none was).
+    first_rate: Option<f64>,
+    last_rate: Option<f64>,
+}
+
+impl LogFill {
+    fn to_json(&self) -> Value {
+        json!({
+            "leaves": self.leaves,
+            "chunk": LOG_FILL_CHUNK,
+            "first_chunk_events_per_s": self.first_rate.map(round1),
+            "last_chunk_events_per_s": self.last_rate.map(round1),
+        })
+    }
+}
+
+async fn log_size(bench: &Bench) -> anyhow::Result<u64> {
+    Ok(TransparencyLogServiceClient::new(bench.channel(0))
+        .get_checkpoint(pb::GetCheckpointRequest {})
+        .await
+        .map_err(|s| anyhow::anyhow!("GetCheckpoint: {:?}: {}", s.code(), s.message()))?
+        .into_inner()
+        .tree_size)
+}
+
+/// Registers datasets until the log holds at least `leaves` events (each registration appends
+/// one), timing each chunk so that the first and last rates show whether appends slow down.
+async fn fill_log(bench: &Bench, leaves: u64, concurrency: usize) -> anyhow::Result<LogFill> {
+    let mut size = log_size(bench).await?;
+    let (mut first_rate, mut last_rate) = (None, None);
+    if size < leaves {
+        eprintln!("provbench: filling the log from {size} to {leaves} events");
+    }
+    let mut n = 0u64;
+    while size < leaves {
+        let chunk = (leaves - size).min(LOG_FILL_CHUNK);
+        let requests = (0..chunk)
+            .map(|i| plain_request(format!("bench-{}-log-{}", bench.tag, n + i), n + i))
+            .collect();
+        let started = Instant::now();
+        register_many(bench, requests, concurrency).await?;
+        let rate = chunk as f64 / started.elapsed().as_secs_f64().max(1e-9);
+        first_rate.get_or_insert(rate);
+        last_rate = Some(rate);
+        n += chunk;
+        size = log_size(bench).await?;
+        eprintln!("provbench: log at {size} events ({rate:.0} events/s)");
+    }
+    Ok(LogFill {
+        leaves: size,
+        first_rate,
+        last_rate,
+    })
+}
+
+struct LogProofWorker {
+    client: TransparencyLogServiceClient<Channel>,
+    tree_size: u64,
+    rng: Rng,
+    n: u64,
+}
+
+fn proof_hashes(hashes: &[Vec<u8>]) -> Result<Vec<[u8; 32]>, Failure> {
+    hashes
+        .iter()
+        .map(|h| {
+            h.as_slice()
+                .try_into()
+                .map_err(|_| check_failed("a proof hash is not 32 bytes"))
+        })
+        .collect()
+}
+
+fn hash32(bytes: &[u8]) -> Result<[u8; 32], Failure> {
+    bytes
+        .try_into()
+        .map_err(|_| check_failed("a hash is not 32 bytes"))
+}
+
+impl Worker for LogProofWorker {
+    async fn call(&mut self) -> Result<(), Failure> {
+        self.n += 1;
+        let size = self.tree_size;
+        if self.n.is_multiple_of(2) {
+            let index = self.rng.below(size as usize) as u64;
+            let proof = self
+                .client
+                .get_inclusion_proof(pb::GetInclusionProofRequest {
+                    leaf: Some(pb::get_inclusion_proof_request::Leaf::LeafIndex(index)),
+                    tree_size: size,
+                })
+                .await?
+                .into_inner();
+            transparency_log::verify_inclusion(
+                &hash32(&proof.leaf_hash)?,
+                index,
+                size,
+                &proof_hashes(&proof.hashes)?,
+                &hash32(&proof.root_hash)?,
+            )
+            .map_err(|e| check_failed(format!("inclusion proof of leaf {index}: {e}")))
+        } else {
+            let first = 1 + self.rng.below(size as usize) as u64;
+            let proof = self
+                .client
+                .get_consistency_proof(pb::GetConsistencyProofRequest {
+                    first_tree_size: first,
+                    second_tree_size: size,
+                })
+                .await?
+                .into_inner();
+            transparency_log::verify_consistency(
+                first,
+                size,
+                &proof_hashes(&proof.hashes)?,
+                &hash32(&proof.first_root_hash)?,
+                &hash32(&proof.second_root_hash)?,
+            )
+            .map_err(|e| check_failed(format!("consistency proof from {first}: {e}")))
+        }
     }
 }
