@@ -49,6 +49,13 @@ fn status_to_proto(status: CertificateStatus) -> pb::CertificateStatus {
 }
 
 fn certificate_to_proto(c: CertificateRecord, as_of: DateTime<Utc>) -> pb::Certificate {
+    // Asked about a time before the revocation, the certificate is shown as it stood then.
+    let revoked_by_then = c.revoke_time.is_some_and(|revoked| revoked <= as_of);
+    let (revoke_time, revoke_reason, revoke_cause) = if revoked_by_then {
+        (c.revoke_time, c.revoke_reason.clone(), c.revoke_cause.clone())
+    } else {
+        (None, None, None)
+    };
     pb::Certificate {
         status: status_to_proto(c.status_at(as_of)) as i32,
         status_history: c
@@ -81,9 +88,9 @@ fn certificate_to_proto(c: CertificateRecord, as_of: DateTime<Utc>) -> pb::Certi
         issue_time: Some(time_to_proto(c.issue_time)),
         not_before: Some(time_to_proto(c.not_before)),
         expire_time: Some(time_to_proto(c.expire_time)),
-        revoke_time: c.revoke_time.map(time_to_proto),
-        revoke_reason: c.revoke_reason.unwrap_or_default(),
-        revoke_cause: c.revoke_cause.unwrap_or_default(),
+        revoke_time: revoke_time.map(time_to_proto),
+        revoke_reason: revoke_reason.unwrap_or_default(),
+        revoke_cause: revoke_cause.unwrap_or_default(),
         // Only certificates stored before the log existed lack it, and the migration fills those.
         log_index: c
             .issued_event_sequence

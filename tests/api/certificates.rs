@@ -766,6 +766,13 @@ async fn a_buyer_learns_of_a_revocation_and_can_ask_whether_it_was_valid_on_the_
         .unwrap()
         .into_inner();
     assert_eq!(then.status, pb::CertificateStatus::Valid as i32);
+    // As it stood then: no revocation yet.
+    assert_eq!(then.revoke_time, None);
+    assert_eq!(
+        (then.revoke_reason.as_str(), then.revoke_cause.as_str()),
+        ("", "")
+    );
+    assert_eq!(now.revoke_reason, "supplier breach");
 
     let on_contract_date = app
         .certificates()
