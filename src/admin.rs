@@ -2,6 +2,7 @@
 
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::client_certificates::ClientIdentities;
 use crate::config::{AdminCommand, CommonSettings, KeysCommand};
 use crate::domain::event::format_time;
 use crate::server::open_registry;
@@ -9,7 +10,13 @@ use crate::signing_keys::KeyRing;
 
 /// Runs one admin command, printing its result to standard output.
 pub async fn run(settings: &CommonSettings, command: AdminCommand) -> anyhow::Result<()> {
-    let registry = open_registry(settings, 1, CancellationToken::new()).await?;
+    let registry = open_registry(
+        settings,
+        1,
+        ClientIdentities::default(),
+        CancellationToken::new(),
+    )
+    .await?;
     match command {
         AdminCommand::CreateOrg { name, admin_ttl } => {
             let name = crate::domain::text::required_line(

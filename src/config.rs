@@ -140,6 +140,29 @@ pub struct ServeSettings {
     /// `WatchEvents` streams open at once.
     #[arg(long, env = "PROVENANCE_MAX_WATCHERS", default_value_t = defaults::MAX_WATCHERS)]
     pub max_watchers: usize,
+    /// PEM certificate chain (server certificate first): serve gRPC and HTTP over TLS. Re-read
+    /// when the file changes or on SIGHUP.
+    #[arg(long, env = "PROVENANCE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `--tls-cert`.
+    #[arg(long, env = "PROVENANCE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM certificate(s) of the CA that signs client certificates: turns on mutual TLS, so every
+    /// client must present a certificate it signed.
+    #[arg(long, env = "PROVENANCE_TLS_CLIENT_CA", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// TOML file mapping client certificates (by SHA-256) to an organisation and role, so that
+    /// they authenticate without a bearer token (see the README).
+    #[arg(
+        long,
+        env = "PROVENANCE_TLS_CLIENT_IDENTITIES",
+        requires = "tls_client_ca"
+    )]
+    pub tls_client_identities: Option<PathBuf>,
+    /// Serve without TLS on an address other than loopback. Access tokens would then cross the
+    /// network in clear text; without this flag such a start is refused.
+    #[arg(long, env = "PROVENANCE_INSECURE_PLAINTEXT")]
+    pub insecure_plaintext: bool,
 }
 
 /// Log output format.
@@ -190,6 +213,11 @@ impl Default for ServeSettings {
             max_calls_per_connection: defaults::MAX_CALLS_PER_CONNECTION,
             max_message_bytes: defaults::MAX_MESSAGE_BYTES,
             max_watchers: defaults::MAX_WATCHERS,
+            tls_cert: None,
+            tls_key: None,
+            tls_client_ca: None,
+            tls_client_identities: None,
+            insecure_plaintext: false,
         }
     }
 }

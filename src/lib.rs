@@ -29,3 +29,4 @@ pub mod signature_batch;
 pub mod signing_keys;
 pub mod store;
 pub mod telemetry;
+pub mod tls;

@@ -12,6 +12,7 @@ use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 
 use crate::auth::Authenticator;
+use crate::auth::client_certificates::ClientIdentities;
 use crate::auth::token::TokenKeys;
 use crate::config::{CommonSettings, ServeSettings};
 use crate::grpc::attestation::AttestationHandlers;
@@ -30,6 +31,7 @@ use crate::registry::{Registry, RegistryKeys, TokenPolicy};
 use crate::signing_keys::KeyRingFile;
 use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
+use crate::tls::{ReloadingTls, TlsFiles};
 
 /// Where the server publishes the certificate signing keys over plain HTTP.
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
@@ -56,6 +58,7 @@ pub const LOG_KEY_FILE: &str = "log-signing.key";
 pub async fn open_registry(
     settings: &CommonSettings,
     max_watchers: usize,
+    clients: ClientIdentities,
     shutdown: CancellationToken,
 ) -> anyhow::Result<Registry> {
     // Private to the service's user: the directory holds the database and secret keys.
@@ -100,7 +103,7 @@ pub async fn open_registry(
     }
     Registry::new(
         store.clone(),
-        Authenticator::new(keys, store),
+        Authenticator::new(keys, store, clients),
         EventFeed::new(max_watchers, shutdown),
         tokens,
         crate::policy_dir::load(settings.policy_dir.as_deref())?,
@@ -119,6 +122,7 @@ pub async fn open_registry(
 /// A server bound to its port, ready to run.
 pub struct Application {
     listener: TcpListener,
+    tls: Option<Arc<ReloadingTls>>,
     registry: Registry,
     settings: ServeSettings,
     shutdown: CancellationToken,
@@ -127,8 +131,36 @@ pub struct Application {
 impl Application {
     /// Opens the state and binds the listen address (port 0 picks a free port).
     pub async fn build(common: &CommonSettings, settings: &ServeSettings) -> anyhow::Result<Self> {
+        let tls = match (&settings.tls_cert, &settings.tls_key) {
+            (Some(cert), Some(key)) => Some(Arc::new(ReloadingTls::load(TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_ca: settings.tls_client_ca.clone(),
+            })?)),
+            (None, None) => None,
+            _ => bail!("--tls-cert and --tls-key go together"),
+        };
+        if tls.is_none() && !settings.listen.ip().is_loopback() {
+            if !settings.insecure_plaintext {
+                bail!(
+                    "refusing to listen on {} without TLS: access tokens would cross the network \
+                     in clear text. Give --tls-cert and --tls-key, listen on a loopback address, \
+                     or pass --insecure-plaintext if something in front terminates TLS",
+                    settings.listen
+                );
+            }
+            tracing::warn!(
+                listen = %settings.listen,
+                "serving plaintext on a non-loopback address (--insecure-plaintext)"
+            );
+        }
         let shutdown = CancellationToken::new();
-        let registry = open_registry(common, settings.max_watchers, shutdown.clone()).await?;
+        let clients = match &settings.tls_client_identities {
+            Some(path) => ClientIdentities::load(path)?,
+            None => ClientIdentities::default(),
+        };
+        let registry =
+            open_registry(common, settings.max_watchers, clients, shutdown.clone()).await?;
         let covered = registry
             .check_log()
             .await
@@ -140,6 +172,7 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         Ok(Self {
             listener,
+            tls,
             registry,
             settings: settings.clone(),
             shutdown,
@@ -193,11 +226,6 @@ impl Application {
             .build_v1()
             .context("cannot build the reflection service")?;
 
-        // Without TCP_NODELAY, Nagle holds back the small trailers frame of each answer until the
-        // client's delayed ACK, about 40 ms per call. Keepalive finds dead peers of long streams.
-        let incoming = TcpIncoming::from(self.listener)
-            .with_nodelay(Some(true))
-            .with_keepalive(Some(std::time::Duration::from_secs(60)));
         let shutdown = self.shutdown.clone();
         let stop = async move {
             signal.await;
@@ -264,17 +292,35 @@ impl Application {
             axum::routing::get(move || jwks(registry.clone())),
         );
 
-        Server::builder()
+        let server = Server::builder()
             .accept_http1(true)
             .concurrency_limit_per_connection(self.settings.max_calls_per_connection as usize)
             .max_concurrent_streams(self.settings.max_calls_per_connection)
             .layer(tower::ServiceBuilder::new().load_shed().layer(
                 tower::limit::GlobalConcurrencyLimitLayer::new(self.settings.max_concurrent_calls),
             ))
-            .add_routes(tonic::service::Routes::from(http))
-            .serve_with_incoming_shutdown(incoming, stop)
-            .await
-            .context("the gRPC server failed")?;
+            .add_routes(tonic::service::Routes::from(http));
+        match self.tls {
+            Some(tls) => server
+                .serve_with_incoming_shutdown(
+                    crate::tls::incoming(self.listener, tls, self.shutdown.clone()),
+                    stop,
+                )
+                .await
+                .context("the gRPC server failed")?,
+            None => {
+                // Without TCP_NODELAY, Nagle holds back the small trailers frame of each answer
+                // until the client's delayed ACK, about 40 ms per call. Keepalive finds dead peers
+                // of long streams.
+                let incoming = TcpIncoming::from(self.listener)
+                    .with_nodelay(Some(true))
+                    .with_keepalive(Some(std::time::Duration::from_secs(60)));
+                server
+                    .serve_with_incoming_shutdown(incoming, stop)
+                    .await
+                    .context("the gRPC server failed")?
+            }
+        }
         tracing::info!("stopped");
         Ok(())
     }

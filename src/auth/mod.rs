@@ -1,5 +1,6 @@
 //! Authentication: from the `authorization` metadata of a call to a verified [`Caller`].
 
+pub mod client_certificates;
 pub mod token;
 
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use uuid::Uuid;
 use crate::domain::access::{Caller, Role};
 use crate::error::{Error, Result};
 use crate::store::Store;
+use client_certificates::ClientIdentities;
 use token::TokenKeys;
 
 /// Longest `authorization` value read; real tokens are well under 1 KiB.
@@ -22,12 +24,18 @@ const MAX_AUTHORIZATION_LEN: usize = 8 * 1024;
 pub struct Authenticator {
     keys: TokenKeys,
     store: Arc<dyn Store>,
+    clients: Arc<ClientIdentities>,
 }
 
 impl Authenticator {
-    /// An authenticator over `keys`, looking token records up in `store`.
-    pub fn new(keys: TokenKeys, store: Arc<dyn Store>) -> Self {
-        Self { keys, store }
+    /// An authenticator over `keys`, looking token records up in `store`, and taking the client
+    /// certificates `clients` lists for the callers they stand for.
+    pub fn new(keys: TokenKeys, store: Arc<dyn Store>, clients: ClientIdentities) -> Self {
+        Self {
+            keys,
+            store,
+            clients: Arc::new(clients),
+        }
     }
 
     /// The keys, for issuing tokens.
@@ -36,13 +44,24 @@ impl Authenticator {
     }
 
     /// The caller behind `metadata`, or `Unauthenticated` saying what is wrong.
-    pub async fn authenticate(&self, metadata: &MetadataMap) -> Result<Caller> {
+    /// A bearer token wins over a client certificate: a token names exactly one grant.
+    pub async fn authenticate(
+        &self,
+        metadata: &MetadataMap,
+        client_certificate: Option<&[u8]>,
+    ) -> Result<Caller> {
         let unauthenticated = |reason: &str| Error::Unauthenticated(reason.to_owned());
-        let value = metadata.get("authorization").ok_or_else(|| {
-            unauthenticated(
-                "missing access token: send the metadata entry `authorization: Bearer <token>`",
-            )
-        })?;
+        let Some(value) = metadata.get("authorization") else {
+            return match client_certificate {
+                Some(certificate) => self
+                    .clients
+                    .identify(certificate)
+                    .map_err(Error::Unauthenticated),
+                None => Err(unauthenticated(
+                    "missing access token: send the metadata entry `authorization: Bearer <token>`",
+                )),
+            };
+        };
         let value = value
             .to_str()
             .ok()

@@ -44,7 +44,8 @@ impl Role {
     }
 }
 
-/// The verified identity behind a call, taken from its access token and nothing else.
+/// The verified identity behind a call, taken from its access token, or from a client certificate
+/// the operator mapped to an organisation (mutual TLS), and nothing else.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     /// The token's id (`jti`), recorded as the creator of what the call writes.

@@ -22,7 +22,7 @@ impl pb::attestation_service_server::AttestationService for AttestationHandlers 
         &self,
         request: Request<pb::RecordAttestationRequest>,
     ) -> Result<Response<pb::Attestation>, Status> {
-        let caller = self.registry.caller(request.metadata()).await?;
+        let caller = self.registry.caller(&request).await?;
         // Rights before validation, so that a caller without them learns nothing from the answers.
         caller.member_with(crate::domain::access::Role::Registrar)?;
         let draft = attestation_draft(request.into_inner())?;
@@ -35,7 +35,7 @@ impl pb::attestation_service_server::AttestationService for AttestationHandlers 
         &self,
         request: Request<pb::GetAttestationRequest>,
     ) -> Result<Response<pb::Attestation>, Status> {
-        let caller = self.registry.caller(request.metadata()).await?;
+        let caller = self.registry.caller(&request).await?;
         let id = required_uuid("id", &request.get_ref().id)?;
         let attestation = self.registry.get_attestation(&caller, id).await?;
         Ok(Response::new(attestation_to_proto(attestation)))
@@ -46,7 +46,7 @@ impl pb::attestation_service_server::AttestationService for AttestationHandlers 
         &self,
         request: Request<pb::ListAttestationsRequest>,
     ) -> Result<Response<pb::ListAttestationsResponse>, Status> {
-        let caller = self.registry.caller(request.metadata()).await?;
+        let caller = self.registry.caller(&request).await?;
         let request = request.into_inner();
         let size = page_size(request.page_size)?;
         let dataset_id = optional_uuid("dataset_id", &request.dataset_id)?;
@@ -65,7 +65,7 @@ impl pb::attestation_service_server::AttestationService for AttestationHandlers 
         &self,
         request: Request<pb::RevokeAttestationRequest>,
     ) -> Result<Response<pb::Attestation>, Status> {
-        let caller = self.registry.caller(request.metadata()).await?;
+        let caller = self.registry.caller(&request).await?;
         let request = request.into_inner();
         let id = required_uuid("id", &request.id)?;
         let reason = required_line("reason", &request.reason, limits::REASON)?;

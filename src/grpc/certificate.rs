@@ -52,7 +52,11 @@ fn certificate_to_proto(c: CertificateRecord, as_of: DateTime<Utc>) -> pb::Certi
     // Asked about a time before the revocation, the certificate is shown as it stood then.
     let revoked_by_then = c.revoke_time.is_some_and(|revoked| revoked <= as_of);
     let (revoke_time, revoke_reason, revoke_cause) = if revoked_by_then {
-        (c.revoke_time, c.revoke_reason.clone(), c.revoke_cause.clone())
+        (
+            c.revoke_time,
+            c.revoke_reason.clone(),
+            c.revoke_cause.clone(),
+        )
     } else {
         (None, None, None)
     };
@@ -106,7 +110,7 @@ impl pb::certificate_service_server::CertificateService for CertificateHandlers 
         &self,
         request: Request<pb::IssueCertificateRequest>,
     ) -> Result<Response<pb::Certificate>, Status> {
-        let caller = self.registry.caller(request.metadata()).await?;
+        let caller = self.registry.caller(&request).await?;
         // Rights before validation, so that a caller without them learns nothing from the answers.
         caller.member_with(Role::Registrar)?;
         let request = request.into_inner();
@@ -158,7 +162,7 @@ impl pb::certificate_service_server::CertificateService for CertificateHandlers 
         &self,
         request: Request<pb::GetCertificateRequest>,
     ) -> Result<Response<pb::Certificate>, Status> {
-        let caller = self.registry.caller(request.metadata()).await?;
+        let caller = self.registry.caller(&request).await?;
         let id = required_uuid("id", &request.get_ref().id)?;
         let as_of = request
             .get_ref()
@@ -228,7 +232,7 @@ impl pb::certificate_service_server::CertificateService for CertificateHandlers 
         &self,
         request: Request<pb::RevokeCertificateRequest>,
     ) -> Result<Response<pb::Certificate>, Status> {
-        let caller = self.registry.caller(request.metadata()).await?;
+        let caller = self.registry.caller(&request).await?;
         let request = request.into_inner();
         let id = required_uuid("id", &request.id)?;
         let reason = required_line("reason", &request.reason, attestation_limits::REASON)?;

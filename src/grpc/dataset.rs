@@ -26,7 +26,7 @@ impl pb::dataset_service_server::DatasetService for DatasetHandlers {
         &self,
         request: Request<pb::RegisterDatasetRequest>,
     ) -> Result<Response<pb::RegisterDatasetResponse>, Status> {
-        let caller = self.registry.caller(request.metadata()).await?;
+        let caller = self.registry.caller(&request).await?;
         // Rights before validation, so that a caller without them learns nothing from the answers.
         let organization = caller.member_with(Role::Registrar)?;
         let new = new_dataset(request.into_inner(), organization, &caller)?;
@@ -46,7 +46,7 @@ impl pb::dataset_service_server::DatasetService for DatasetHandlers {
         &self,
         request: Request<pb::GetDatasetRequest>,
     ) -> Result<Response<pb::Dataset>, Status> {
-        let caller = self.registry.caller(request.metadata()).await?;
+        let caller = self.registry.caller(&request).await?;
         let id = required_uuid("id", &request.get_ref().id)?;
         let dataset = self.registry.get_dataset(&caller, id).await?;
         Ok(Response::new(dataset_to_proto(dataset)))
@@ -57,7 +57,7 @@ impl pb::dataset_service_server::DatasetService for DatasetHandlers {
         &self,
         request: Request<pb::ListDatasetsRequest>,
     ) -> Result<Response<pb::ListDatasetsResponse>, Status> {
-        let caller = self.registry.caller(request.metadata()).await?;
+        let caller = self.registry.caller(&request).await?;
         let request = request.into_inner();
         let size = page_size(request.page_size)?;
         let name = optional_line("name", &request.name, limits::NAME)?;
@@ -77,7 +77,7 @@ impl pb::dataset_service_server::DatasetService for DatasetHandlers {
         &self,
         request: Request<pb::ReportContaminationRequest>,
     ) -> Result<Response<pb::ContaminationReport>, Status> {
-        let caller = self.registry.caller(request.metadata()).await?;
+        let caller = self.registry.caller(&request).await?;
         let request = request.into_inner();
         let dataset_id = required_uuid("dataset_id", &request.dataset_id)?;
         let statement = optional_text(

@@ -21,7 +21,7 @@ impl pb::event_service_server::EventService for EventHandlers {
         &self,
         request: Request<pb::ListEventsRequest>,
     ) -> Result<Response<pb::ListEventsResponse>, Status> {
-        let caller = self.registry.caller(request.metadata()).await?;
+        let caller = self.registry.caller(&request).await?;
         let request = request.into_inner();
         let size = page_size(request.page_size)?;
         let (events, next) = self
@@ -41,7 +41,7 @@ impl pb::event_service_server::EventService for EventHandlers {
         &self,
         request: Request<pb::WatchEventsRequest>,
     ) -> Result<Response<Self::WatchEventsStream>, Status> {
-        let caller = self.registry.caller(request.metadata()).await?;
+        let caller = self.registry.caller(&request).await?;
         let events = self
             .registry
             .watch_events(&caller, request.get_ref().after_sequence)?;

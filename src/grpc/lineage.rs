@@ -44,7 +44,7 @@ impl pb::lineage_service_server::LineageService for LineageHandlers {
         &self,
         request: Request<pb::GetLineageRequest>,
     ) -> Result<Response<pb::GetLineageResponse>, Status> {
-        let caller = self.registry.caller(request.metadata()).await?;
+        let caller = self.registry.caller(&request).await?;
         let request = request.into_inner();
         let query = query_from_proto(&request)?;
         let size = page_size(request.page_size)?;
@@ -67,7 +67,7 @@ impl pb::lineage_service_server::LineageService for LineageHandlers {
         &self,
         request: Request<pb::GetLineageRequest>,
     ) -> Result<Response<Self::StreamLineageStream>, Status> {
-        let caller = self.registry.caller(request.metadata()).await?;
+        let caller = self.registry.caller(&request).await?;
         let query = query_from_proto(request.get_ref())?;
         let nodes = self.registry.lineage_stream(&caller, query).await?;
         Ok(Response::new(stream_of(nodes, lineage_node_to_proto)))

@@ -22,7 +22,7 @@ impl pb::organization_service_server::OrganizationService for OrganizationHandle
         &self,
         request: Request<pb::CreateOrganizationRequest>,
     ) -> Result<Response<pb::Organization>, Status> {
-        let caller = self.registry.caller(request.metadata()).await?;
+        let caller = self.registry.caller(&request).await?;
         let name = required_line("name", &request.get_ref().name, limits::NAME)?;
         let organization = self.registry.create_organization(&caller, name).await?;
         Ok(Response::new(organization_to_proto(organization)))
@@ -33,7 +33,7 @@ impl pb::organization_service_server::OrganizationService for OrganizationHandle
         &self,
         request: Request<pb::GetOrganizationRequest>,
     ) -> Result<Response<pb::Organization>, Status> {
-        let caller = self.registry.caller(request.metadata()).await?;
+        let caller = self.registry.caller(&request).await?;
         let id = optional_uuid("id", &request.get_ref().id)?;
         let organization = self.registry.get_organization(&caller, id).await?;
         Ok(Response::new(organization_to_proto(organization)))
@@ -44,7 +44,7 @@ impl pb::organization_service_server::OrganizationService for OrganizationHandle
         &self,
         request: Request<pb::CreateAccessTokenRequest>,
     ) -> Result<Response<pb::CreateAccessTokenResponse>, Status> {
-        let caller = self.registry.caller(request.metadata()).await?;
+        let caller = self.registry.caller(&request).await?;
         let request = request.into_inner();
         let role = role_from_proto(request.role)?;
         let subject = required_line("subject", &request.subject, limits::NAME)?;
@@ -80,7 +80,7 @@ impl pb::organization_service_server::OrganizationService for OrganizationHandle
         &self,
         request: Request<pb::RevokeAccessTokenRequest>,
     ) -> Result<Response<pb::AccessTokenInfo>, Status> {
-        let caller = self.registry.caller(request.metadata()).await?;
+        let caller = self.registry.caller(&request).await?;
         let id = crate::domain::text::required_uuid("id", &request.get_ref().id)?;
         let record = self.registry.revoke_access_token(&caller, id).await?;
         Ok(Response::new(token_to_proto(record)))

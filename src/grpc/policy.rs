@@ -21,7 +21,7 @@ impl pb::policy_service_server::PolicyService for PolicyHandlers {
         &self,
         request: Request<pb::ListPoliciesRequest>,
     ) -> Result<Response<pb::ListPoliciesResponse>, Status> {
-        let caller = self.registry.caller(request.metadata()).await?;
+        let caller = self.registry.caller(&request).await?;
         let policies = self.registry.list_policies(&caller);
         Ok(Response::new(pb::ListPoliciesResponse {
             policies: policies.iter().map(|p| policy_to_proto(p)).collect(),
@@ -33,7 +33,7 @@ impl pb::policy_service_server::PolicyService for PolicyHandlers {
         &self,
         request: Request<pb::GetPolicyRequest>,
     ) -> Result<Response<pb::Policy>, Status> {
-        let caller = self.registry.caller(request.metadata()).await?;
+        let caller = self.registry.caller(&request).await?;
         let request = request.get_ref();
         let policy = self
             .registry
@@ -46,7 +46,7 @@ impl pb::policy_service_server::PolicyService for PolicyHandlers {
         &self,
         request: Request<pb::EvaluateDatasetRequest>,
     ) -> Result<Response<pb::Evaluation>, Status> {
-        let caller = self.registry.caller(request.metadata()).await?;
+        let caller = self.registry.caller(&request).await?;
         let request = request.into_inner();
         let dataset_id = required_uuid("dataset_id", &request.dataset_id)?;
         let target = optional_line("target_model", &request.target_model, limits::MODEL_FIELD)?;

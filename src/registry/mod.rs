@@ -146,9 +146,19 @@ impl Registry {
         jwks
     }
 
-    /// The verified caller of a request.
-    pub async fn caller(&self, metadata: &tonic::metadata::MetadataMap) -> Result<Caller> {
-        self.auth.authenticate(metadata).await
+    /// The verified caller of a request: its bearer token, or else the client certificate it
+    /// presented over mutual TLS (verified by the TLS layer against the client CA).
+    pub async fn caller<T>(&self, request: &tonic::Request<T>) -> Result<Caller> {
+        use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+        let certificates = request
+            .extensions()
+            .get::<TlsConnectInfo<TcpConnectInfo>>()
+            .and_then(TlsConnectInfo::peer_certs);
+        let leaf = certificates
+            .as_ref()
+            .and_then(|chain| chain.first())
+            .map(|certificate| certificate.as_ref());
+        self.auth.authenticate(request.metadata(), leaf).await
     }
 }
 

@@ -13,3 +13,4 @@ mod log;
 mod organizations;
 mod policies;
 mod process;
+mod tls;

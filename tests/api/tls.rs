@@ -1,0 +1,362 @@
+//! Transport security: certificates made at run time with `rcgen`; a TLS server answers gRPC and the
+//! JWKS over TLS only, reloads a replaced certificate for new connections while old ones go on, and
+//! a plaintext start on a non-loopback address is refused unless asked for explicitly.
+
+use std::path::Path;
+
+use provenance_registry::config::{CommonSettings, ServeSettings};
+use provenance_registry::proto::v1 as pb;
+use provenance_registry::server::Application;
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use tokio::sync::oneshot;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+
+/// A throwaway certificate authority.
+struct Authority {
+    issuer: CertifiedIssuer<'static, KeyPair>,
+}
+
+impl Authority {
+    fn new(name: &str) -> Self {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        Self {
+            issuer: CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap(),
+        }
+    }
+
+    fn pem(&self) -> String {
+        self.issuer.pem()
+    }
+
+    /// A client certificate: its PEM, its key's PEM, and the SHA-256 of its DER bytes.
+    fn issue_client(&self, name: &str) -> ((String, String), String) {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        let fingerprint = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(cert.der()));
+        ((cert.pem(), key.serialize_pem()), fingerprint)
+    }
+
+    /// A server certificate for `localhost` and 127.0.0.1, written as `cert.pem` and `key.pem`
+    /// into `dir` by renaming over the old files, as operators rotate them.
+    fn issue_server_files(&self, dir: &Path) {
+        let key = KeyPair::generate().unwrap();
+        let params =
+            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        for (name, text) in [("cert.pem", cert.pem()), ("key.pem", key.serialize_pem())] {
+            let staged = dir.join(format!("{name}.new"));
+            std::fs::write(&staged, text).unwrap();
+            std::fs::rename(&staged, dir.join(name)).unwrap();
+        }
+    }
+}
+
+struct TlsServer {
+    addr: std::net::SocketAddr,
+    dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TlsServer {
+    async fn start(authority: &Authority) -> Self {
+        Self::start_in(tempfile::tempdir().unwrap(), authority, |_| {}).await
+    }
+
+    /// Starts on `dir` (its `data` subdirectory holds the registry), letting `configure` add to
+    /// the TLS settings.
+    async fn start_in(
+        dir: tempfile::TempDir,
+        authority: &Authority,
+        configure: impl FnOnce(&mut ServeSettings),
+    ) -> Self {
+        authority.issue_server_files(dir.path());
+        let mut settings = ServeSettings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            tls_cert: Some(dir.path().join("cert.pem")),
+            tls_key: Some(dir.path().join("key.pem")),
+            ..ServeSettings::default()
+        };
+        configure(&mut settings);
+        let common = CommonSettings::for_data_dir(dir.path().join("data"));
+        let app = Application::build(&common, &settings)
+            .await
+            .expect("TLS server builds");
+        let addr = app.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        Self {
+            addr,
+            dir,
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+
+    async fn connect(&self, trusting: &Authority) -> Result<Channel, tonic::transport::Error> {
+        self.connect_as(trusting, None).await
+    }
+
+    /// Connects presenting `identity` (certificate and key PEM), if any.
+    async fn connect_as(
+        &self,
+        trusting: &Authority,
+        identity: Option<&(String, String)>,
+    ) -> Result<Channel, tonic::transport::Error> {
+        let mut tls = ClientTlsConfig::new()
+            .ca_certificate(Certificate::from_pem(trusting.pem()))
+            .domain_name("localhost");
+        if let Some((cert, key)) = identity {
+            tls = tls.identity(Identity::from_pem(cert, key));
+        }
+        Channel::from_shared(format!("https://localhost:{}", self.addr.port()))
+            .unwrap()
+            .tls_config(tls)?
+            .connect()
+            .await
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+    }
+}
+
+async fn list_keys(channel: Channel) -> Result<pb::ListSigningKeysResponse, tonic::Status> {
+    pb::certificate_service_client::CertificateServiceClient::new(channel)
+        .list_signing_keys(pb::ListSigningKeysRequest {})
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+#[tokio::test]
+async fn grpc_is_served_over_tls_and_plaintext_to_the_tls_port_fails_cleanly() {
+    let authority = Authority::new("Test CA");
+    let server = TlsServer::start(&authority).await;
+    let channel = server.connect(&authority).await.expect("TLS connects");
+    let keys = list_keys(channel).await.expect("a call over TLS");
+    assert!(!keys.keys.is_empty());
+
+    // A client that does not trust the server's CA does not get through.
+    let stranger = Authority::new("Other CA");
+    assert!(
+        server.connect(&stranger).await.is_err(),
+        "an untrusted certificate was accepted"
+    );
+
+    // Plaintext gRPC to the TLS port: refused, as an error, not a hang.
+    let plaintext = Channel::from_shared(format!("http://{}", server.addr))
+        .unwrap()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(std::time::Duration::from_secs(5))
+        .connect_lazy();
+    let refused = list_keys(plaintext)
+        .await
+        .expect_err("plaintext was answered");
+    assert!(
+        matches!(
+            refused.code(),
+            tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Internal
+        ),
+        "{refused:?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_replaced_certificate_serves_new_connections_and_old_ones_go_on() {
+    let first = Authority::new("First CA");
+    let server = TlsServer::start(&first).await;
+    let established = server.connect(&first).await.unwrap();
+    list_keys(established.clone()).await.unwrap();
+
+    let second = Authority::new("Second CA");
+    second.issue_server_files(server.dir.path());
+    let renewed = server
+        .connect(&second)
+        .await
+        .expect("a new connection gets the new certificate");
+    list_keys(renewed).await.unwrap();
+    assert!(
+        server.connect(&first).await.is_err(),
+        "new connections still got the old certificate"
+    );
+    list_keys(established)
+        .await
+        .expect("the connection made before the rotation still works");
+
+    // A replacement that does not load (a key that does not fit) keeps the last good one.
+    std::fs::write(
+        server.dir.path().join("key.pem"),
+        KeyPair::generate().unwrap().serialize_pem(),
+    )
+    .unwrap();
+    list_keys(server.connect(&second).await.unwrap())
+        .await
+        .expect("the last good certificate stays in use");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_plaintext_start_off_loopback_needs_the_explicit_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let common = CommonSettings::for_data_dir(dir.path().to_path_buf());
+    let open = ServeSettings {
+        listen: "0.0.0.0:0".parse().unwrap(),
+        ..ServeSettings::default()
+    };
+    let refused = Application::build(&common, &open).await;
+    let message = format!("{:#}", refused.err().expect("refused without TLS"));
+    assert!(message.contains("refusing to listen"), "{message}");
+    assert!(message.contains("--tls-cert"), "{message}");
+
+    let insecure = ServeSettings {
+        insecure_plaintext: true,
+        ..open
+    };
+    Application::build(&common, &insecure)
+        .await
+        .expect("--insecure-plaintext allows it");
+}
+
+#[tokio::test]
+async fn unreadable_or_mismatched_certificate_files_stop_the_start_naming_the_file() {
+    let authority = Authority::new("Test CA");
+    let dir = tempfile::tempdir().unwrap();
+    authority.issue_server_files(dir.path());
+    let common = CommonSettings::for_data_dir(dir.path().join("data"));
+    let with = |cert: &str, key: &str| ServeSettings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        tls_cert: Some(dir.path().join(cert)),
+        tls_key: Some(dir.path().join(key)),
+        ..ServeSettings::default()
+    };
+    let missing = Application::build(&common, &with("absent.pem", "key.pem")).await;
+    let message = format!("{:#}", missing.err().expect("a missing certificate"));
+    assert!(message.contains("absent.pem"), "{message}");
+
+    std::fs::write(
+        dir.path().join("other-key.pem"),
+        KeyPair::generate().unwrap().serialize_pem(),
+    )
+    .unwrap();
+    let mismatched = Application::build(&common, &with("cert.pem", "other-key.pem")).await;
+    let message = format!(
+        "{:#}",
+        mismatched.err().expect("a key of another certificate")
+    );
+    assert!(message.contains("does not fit"), "{message}");
+}
+
+#[tokio::test]
+async fn a_mapped_client_certificate_acts_for_its_organisation_without_a_token() {
+    let server_ca = Authority::new("Server CA");
+    let client_ca = Authority::new("Client CA");
+    let dir = tempfile::tempdir().unwrap();
+
+    // The organisation exists first; the operator then maps the procurement system's certificate.
+    let common = CommonSettings::for_data_dir(dir.path().join("data"));
+    let (org, admin) = {
+        let registry = provenance_registry::server::open_registry(
+            &common,
+            1,
+            Default::default(),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+        let (org, admin, _) = registry
+            .bootstrap_organization("Acme".into(), None)
+            .await
+            .unwrap();
+        (org.id.to_string(), admin)
+    };
+    let (procurement, procurement_sha256) = client_ca.issue_client("procurement");
+    let (unlisted, _) = client_ca.issue_client("unlisted");
+    let (foreign, _) = Authority::new("Foreign CA").issue_client("intruder");
+    std::fs::write(dir.path().join("client-ca.pem"), client_ca.pem()).unwrap();
+    std::fs::write(
+        dir.path().join("clients.toml"),
+        format!(
+            "[[client]]\nname = \"procurement\"\nsha256 = \"{procurement_sha256}\"\n\
+             organization = \"{org}\"\nrole = \"auditor\"\n"
+        ),
+    )
+    .unwrap();
+    let ca_file = dir.path().join("client-ca.pem");
+    let identities = dir.path().join("clients.toml");
+    let server = TlsServer::start_in(dir, &server_ca, |settings| {
+        settings.tls_client_ca = Some(ca_file);
+        settings.tls_client_identities = Some(identities);
+    })
+    .await;
+
+    let channel = server
+        .connect_as(&server_ca, Some(&procurement))
+        .await
+        .expect("a client certificate of the client CA connects");
+    let mut orgs = pb::organization_service_client::OrganizationServiceClient::new(channel.clone());
+    let read = orgs
+        .get_organization(pb::GetOrganizationRequest { id: org.clone() })
+        .await
+        .expect("the certificate stands for Acme's auditor")
+        .into_inner();
+    assert_eq!(read.name, "Acme");
+    let mut datasets = pb::dataset_service_client::DatasetServiceClient::new(channel.clone());
+    let refused = datasets
+        .register_dataset(crate::helpers::dataset("by-auditor"))
+        .await
+        .expect_err("an auditor cannot register");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied, "{refused:?}");
+    // A bearer token still works over mutual TLS, and wins over the certificate.
+    let mut request = tonic::Request::new(crate::helpers::dataset("by-admin"));
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {admin}").parse().unwrap());
+    datasets
+        .register_dataset(request)
+        .await
+        .expect("the admin token registers");
+
+    // A certificate of the client CA that the operator did not list: connected, not authenticated.
+    let unlisted = server
+        .connect_as(&server_ca, Some(&unlisted))
+        .await
+        .unwrap();
+    let refused = pb::organization_service_client::OrganizationServiceClient::new(unlisted)
+        .get_organization(pb::GetOrganizationRequest { id: org.clone() })
+        .await
+        .expect_err("an unlisted certificate is no one");
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+    assert!(refused.message().contains("not mapped"), "{refused:?}");
+
+    // A certificate from another CA, or none at all, does not get a connection that answers.
+    for identity in [Some(&foreign), None] {
+        let outcome = match server.connect_as(&server_ca, identity).await {
+            Err(_) => Ok(()),
+            Ok(channel) => pb::certificate_service_client::CertificateServiceClient::new(channel)
+                .list_signing_keys(pb::ListSigningKeysRequest {})
+                .await
+                .map(|_| ()),
+        };
+        assert!(
+            outcome.is_err(),
+            "a client without a certificate of the client CA was answered"
+        );
+    }
+    server.stop().await;
+}
