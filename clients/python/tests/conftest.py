@@ -53,7 +53,9 @@ def _create_org(data_dir: pathlib.Path, name: str) -> tuple[str, str]:
 class Server:
     """A `provenance-registry serve` process on 127.0.0.1:0 with a fresh data directory."""
 
-    def __init__(self) -> None:
+    def __init__(self, configure=None) -> None:
+        """`configure(server)`, if given, returns more `serve` arguments; it runs once the data
+        directory and the two organisations exist, before the process starts."""
         if not BINARY.is_file():
             pytest.exit(
                 f"the server binary {BINARY} is missing: build it (cargo build --bin provenance-registry) "
@@ -63,8 +65,9 @@ class Server:
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="provenance-client-data-"))
         self.vendor_org, self.vendor_admin = _create_org(self.dir, "Vendor Data Ltd")
         self.buyer_org, self.buyer_admin = _create_org(self.dir, "Buyer Models Inc")
+        extra = list(configure(self)) if configure else []
         self.process = subprocess.Popen(
-            [str(BINARY), "serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--data-dir", str(self.dir)],
+            [str(BINARY), "serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--data-dir", str(self.dir), *extra],
             stderr=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             text=True,

@@ -61,7 +61,8 @@ class Registry:
         timeout: seconds allowed for each unary call (streams have no deadline).
         root_certificates: TLS only: PEM file of the CAs to trust (default: the system's).
         client_cert, client_key: TLS only: PEM files of a client certificate and its key, for
-            servers that ask for mutual TLS.
+            servers that ask for mutual TLS. A certificate the registry's operator mapped to an
+            organisation and role stands in for ``token``.
         options: extra gRPC channel options, e.g. ``[("grpc.max_receive_message_length", 8 << 20)]``.
 
     Use it as a context manager, or call :meth:`close`, to close the channel::
@@ -95,6 +96,9 @@ class Registry:
         self.target = parts.netloc
         self.timeout = timeout
         self._token = token
+        # Over mutual TLS a client certificate the operator mapped to an organisation stands in
+        # for the token.
+        self._client_certificate = client_cert is not None
         if parts.scheme == "https":
             credentials = grpc.ssl_channel_credentials(
                 root_certificates=_read(root_certificates),
@@ -145,7 +149,12 @@ class Registry:
         if not authenticated:
             return ()
         if not self._token:
-            raise ValueError("this call needs an access token: Registry(url, token=...)")
+            if self._client_certificate:
+                return ()
+            raise ValueError(
+                "this call needs an access token (Registry(url, token=...)) or a client certificate "
+                "the registry maps to an organisation (Registry(https_url, client_cert=..., client_key=...))"
+            )
         return (("authorization", f"Bearer {self._token}"),)
 
     def call(
