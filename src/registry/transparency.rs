@@ -62,8 +62,11 @@ impl Registry {
 
     /// The newest checkpoint: the tree over every committed event, signed once per tree size.
     pub async fn checkpoint(&self) -> Result<SignedCheckpoint> {
-        let size = self.store.log_size().await?;
+        // The newest checkpoint first: the tree only grows, so a size read afterwards is at least
+        // its size unless the store lost events (read the other way round, a checkpoint signed
+        // in between by a concurrent call would look like a shrunken log).
         let latest = self.store.latest_checkpoint().await?;
+        let size = self.store.log_size().await?;
         match latest {
             Some(latest) if latest.tree_size == size => return Ok(latest),
             Some(latest) if latest.tree_size > size => {

@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use uuid::Uuid;
 
 use crate::evidence::{EvidenceArg, ReportEvidenceArg};
@@ -33,12 +33,14 @@ Exit codes:
   7  `policy evaluate`: verdict CONTAMINATED
   8  `policy evaluate`: verdict INCOMPLETE (some datasets lack an attestation)
   9  `cert verify` (and `cert bundle`): the certificate is not valid; every check is printed
+ 10  `log verify`, `log monitor`: log verification failed: a proof or checkpoint does not verify
+     (a fork, a bad signature, a tampered proof); every check, or both checkpoints, are printed
 
 Prefer PROVENANCE_TOKEN to --token: command lines are visible to other users of the machine.";
 
 /// Command-line client of the provenance registry: register datasets, read lineage and events,
 /// judge datasets against restricted-model policies, attest them, issue and verify lineage
-/// certificates, manage organisations and access tokens.
+/// certificates, audit the transparency log, manage organisations and access tokens.
 #[derive(Debug, Parser)]
 #[command(name = "provctl", version, about, after_help = EXIT_CODES)]
 pub struct Cli {
@@ -125,6 +127,11 @@ pub enum Command {
     /// Issue, read, verify (online or offline), bundle and revoke signed lineage certificates.
     #[command(subcommand)]
     Cert(CertCommand),
+    /// Audit the transparency log: fetch checkpoints, the log key and proofs, verify them offline
+    /// against a pinned key, and monitor the log for forks. Needs no access token (except `prove
+    /// --certificate`).
+    #[command(subcommand)]
+    Log(LogCommand),
 }
 
 /// `provctl dataset ...`
@@ -566,6 +573,141 @@ pub struct VerifyCertificateArgs {
     pub offline: bool,
 }
 
+/// `provctl log ...`
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Fetch the log's newest signed checkpoint: print its size, root hash and time, and keep the
+    /// signed note with `--out` for `log verify`.
+    Checkpoint {
+        /// Write the signed note, exactly as the registry signed it, to this file.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Print the log's public key in the signed-note verifier form `<name>+<key id>+<key>`, to
+    /// pin out of band: `log verify` and `log monitor` trust no other key. It is read from the
+    /// JWKS entry with `"use": "log"`, and checked against the newest checkpoint.
+    Key {
+        /// Write the key (one line) to this file.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Fetch an inclusion proof (of a leaf, an event or a certificate's issuance) or a
+    /// consistency proof (between two tree sizes), as a JSON file `log verify` checks offline.
+    /// Without `--out` the proof is printed.
+    #[command(after_help = PROVE_HELP)]
+    Prove(ProveArgs),
+    /// Verify a checkpoint, an inclusion proof and a consistency proof against a pinned log key,
+    /// without the network, and print every check.
+    #[command(after_help = LOG_VERIFY_CODES)]
+    Verify(LogVerifyArgs),
+    /// Follow the log's checkpoints: check each new one's signature with the pinned key and its
+    /// consistency with the last one verified, and fail loudly on a fork. Runs until interrupted
+    /// (Ctrl-C), or one round with `--once`.
+    #[command(after_help = MONITOR_CODES)]
+    Monitor(MonitorArgs),
+}
+
+/// Shown at the end of `log prove --help`.
+const PROVE_HELP: &str = "\
+Leaf i of the log is the event with sequence i + 1; its data is the event's chain hash.
+An inclusion proof is against the newest checkpoint unless --tree-size says otherwise; the file
+carries that checkpoint's signed note when the registry's newest checkpoint is of that size.";
+
+/// Shown at the end of `log verify --help`.
+const LOG_VERIFY_CODES: &str = "\
+Nothing goes over the network. The inclusion proof is checked against the checkpoint of its tree
+size among those given: --checkpoint, --old-checkpoint, or the one the proof file carries.
+
+Exit codes:
+  0  every check passed
+ 10  a checkpoint or a proof does not verify: the failed checks are printed
+Other failures exit as listed in `provctl --help` (e.g. 2 for an unreadable file or key).";
+
+/// Shown at the end of `log monitor --help`.
+const MONITOR_CODES: &str = "\
+Without --state, the first checkpoint is trusted on first use (its signature is still checked).
+The state file holds the last verified checkpoint's signed note; keep it between runs.
+
+Exit codes:
+  0  every checkpoint seen verified (and, with --once, the round is done), or Ctrl-C
+ 10  FORK DETECTED or CHECKPOINT REJECTED: both checkpoints are printed; keep them as evidence
+Other failures exit as listed in `provctl --help` (e.g. 6 when the registry cannot be reached at
+start or with --once; later, an unreachable registry is reported and retried).";
+
+/// `provctl log prove`
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("what").required(true).args(["leaf", "event_sequence", "certificate", "consistency"])))]
+pub struct ProveArgs {
+    /// Prove that this leaf (0-based index) is in the tree.
+    #[arg(long, value_name = "N")]
+    pub leaf: Option<u64>,
+    /// Prove that the event with this sequence number (1-based; its leaf is the sequence minus
+    /// one) is in the tree.
+    #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(1..))]
+    pub event_sequence: Option<u64>,
+    /// Prove that this certificate's issuance (its `certificate.issued` event, the certificate's
+    /// `log_index`) is in the tree. Needs an access token that may read the certificate.
+    #[arg(long, value_name = "ID", value_parser = parse_id)]
+    pub certificate: Option<Uuid>,
+    /// Prove that the tree of this many leaves is a prefix of the tree of `--to` leaves.
+    #[arg(long, value_name = "FIRST", value_parser = clap::value_parser!(u64).range(1..))]
+    pub consistency: Option<u64>,
+    /// With `--consistency`: the larger tree size; default: the newest checkpoint's.
+    // `requires` alone lets `--leaf N --to M` through: clap waives a requirement that conflicts
+    // with an argument given, as `--consistency` does with the other members of its group.
+    #[arg(long, value_name = "SECOND", requires = "consistency", conflicts_with_all = ["leaf", "event_sequence", "certificate"], value_parser = clap::value_parser!(u64).range(1..))]
+    pub to: Option<u64>,
+    /// With an inclusion proof: the size of the tree to prove it in; default: the newest
+    /// checkpoint's.
+    #[arg(long, value_name = "N", conflicts_with = "consistency", value_parser = clap::value_parser!(u64).range(1..))]
+    pub tree_size: Option<u64>,
+    /// Write the proof to this file (JSON) instead of printing it.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// `provctl log verify`
+#[derive(Debug, Args)]
+pub struct LogVerifyArgs {
+    /// The pinned log key (`<name>+<key id>+<key>`, as `provctl log key` prints it), or a file
+    /// holding it.
+    #[arg(long, value_name = "VKEY_OR_FILE")]
+    pub key: String,
+    /// A checkpoint's signed note (`provctl log checkpoint --out FILE`). Optional when the
+    /// `--inclusion` proof carries its own checkpoint.
+    #[arg(long, value_name = "NOTE_FILE", required_unless_present = "inclusion")]
+    pub checkpoint: Option<PathBuf>,
+    /// An inclusion proof file (`provctl log prove --out FILE`).
+    #[arg(long, value_name = "PROOF_FILE")]
+    pub inclusion: Option<PathBuf>,
+    /// A consistency proof file (`provctl log prove --consistency FIRST --out FILE`) from
+    /// `--old-checkpoint` to `--checkpoint`.
+    #[arg(long, value_name = "PROOF_FILE", requires_all = ["old_checkpoint", "checkpoint"])]
+    pub consistency: Option<PathBuf>,
+    /// The older checkpoint's signed note, which `--consistency` links to `--checkpoint`.
+    #[arg(long, value_name = "NOTE_FILE", requires = "consistency")]
+    pub old_checkpoint: Option<PathBuf>,
+}
+
+/// `provctl log monitor`
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    /// The pinned log key (`<name>+<key id>+<key>`, as `provctl log key` prints it), or a file
+    /// holding it.
+    #[arg(long, value_name = "VKEY_OR_FILE")]
+    pub key: String,
+    /// Keep the last verified checkpoint's note in this file, and start from it: a restarted
+    /// monitor goes on checking consistency from where it stopped.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// How long to wait between rounds, e.g. `10s`, `5m` (at least 1s).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_interval)]
+    pub interval: std::time::Duration,
+    /// Do one round and exit (for cron jobs and tests).
+    #[arg(long)]
+    pub once: bool,
+}
+
 /// How an organisation convinced itself that a dataset is clean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MethodArg {
@@ -612,6 +754,16 @@ fn parse_validity(text: &str) -> Result<i64, String> {
         return Err("must be a positive number of whole seconds, e.g. 90d".into());
     }
     i64::try_from(duration.as_secs()).map_err(|_| "is too long".into())
+}
+
+/// The monitor's interval, e.g. `10s` or `5m`: at least a second.
+fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let duration = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("not a duration ({e}); expected e.g. 10s or 5m"))?;
+    if duration < std::time::Duration::from_secs(1) {
+        return Err("must be at least 1s".into());
+    }
+    Ok(duration)
 }
 
 /// Accepts `http://` URLs only: this build of tonic has no TLS, so `https://` could never connect.
@@ -787,5 +939,63 @@ mod tests {
         let mut bad_method = vec!["provctl", "attest", "record", id, "--method", "vibes"];
         bad_method.extend(["--statement", "s", "--evidence", &evidence]);
         assert!(Cli::try_parse_from(&bad_method).is_err());
+    }
+
+    #[test]
+    fn log_prove_asks_for_exactly_one_thing() {
+        let prove = |extra: &[&str]| {
+            let mut args = vec!["provctl", "log", "prove"];
+            args.extend(extra);
+            Cli::try_parse_from(args)
+        };
+        let cli = prove(&["--event-sequence", "2", "--tree-size", "9"]).expect("valid");
+        let Command::Log(LogCommand::Prove(args)) = cli.command else {
+            panic!("parsed as another command");
+        };
+        assert_eq!((args.event_sequence, args.tree_size), (Some(2), Some(9)));
+        assert!(prove(&["--consistency", "3", "--to", "7"]).is_ok());
+        assert!(prove(&[]).is_err());
+        assert!(prove(&["--leaf", "1", "--event-sequence", "2"]).is_err());
+        assert!(prove(&["--event-sequence", "0"]).is_err());
+        assert!(prove(&["--consistency", "3", "--tree-size", "7"]).is_err());
+        assert!(prove(&["--leaf", "1", "--to", "7"]).is_err());
+        assert!(prove(&["--certificate", "42"]).is_err());
+    }
+
+    #[test]
+    fn log_verify_needs_a_checkpoint_and_pairs_consistency_with_the_old_one() {
+        let verify = |extra: &[&str]| {
+            let mut args = vec!["provctl", "log", "verify", "--key", "k"];
+            args.extend(extra);
+            Cli::try_parse_from(args)
+        };
+        assert!(verify(&["--checkpoint", "cp"]).is_ok());
+        assert!(verify(&["--inclusion", "p.json"]).is_ok());
+        assert!(verify(&[]).is_err());
+        let all = [
+            "--checkpoint",
+            "cp",
+            "--consistency",
+            "c.json",
+            "--old-checkpoint",
+            "old",
+        ];
+        assert!(verify(&all).is_ok());
+        assert!(verify(&all[..4]).is_err());
+        assert!(verify(&["--checkpoint", "cp", "--old-checkpoint", "old"]).is_err());
+    }
+
+    #[test]
+    fn log_monitor_reads_intervals() {
+        let cli = Cli::try_parse_from(["provctl", "log", "monitor", "--key", "k", "--once"])
+            .expect("valid");
+        let Command::Log(LogCommand::Monitor(args)) = cli.command else {
+            panic!("parsed as another command");
+        };
+        assert_eq!(args.interval, std::time::Duration::from_secs(10));
+        assert!(args.once);
+        assert!(parse_interval("5m").is_ok_and(|d| d.as_secs() == 300));
+        assert!(parse_interval("500ms").is_err());
+        assert!(parse_interval("often").is_err());
     }
 }

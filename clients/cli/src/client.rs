@@ -73,8 +73,8 @@ impl Connection {
         Self::connect(global, BearerAuth::new(token.expose())?).await
     }
 
-    /// Connects for the calls that need no token (`VerifyCertificate`, `ListSigningKeys`): the
-    /// token is sent if one is given, and its absence is no error.
+    /// Connects for the calls that need no token (`VerifyCertificate`, `ListSigningKeys`, the
+    /// transparency log's): the token is sent if one is given, and its absence is no error.
     pub async fn open_public(global: &GlobalArgs) -> Result<Self, CliError> {
         let auth = match &global.token {
             Some(token) if !token.expose().trim().is_empty() => BearerAuth::new(token.expose())?,
@@ -153,6 +153,13 @@ impl Connection {
         &self,
     ) -> pb::certificate_service_client::CertificateServiceClient<AuthChannel> {
         pb::certificate_service_client::CertificateServiceClient::new(self.channel.clone())
+    }
+
+    /// `TransparencyLogService`.
+    pub fn log(
+        &self,
+    ) -> pb::transparency_log_service_client::TransparencyLogServiceClient<AuthChannel> {
+        pb::transparency_log_service_client::TransparencyLogServiceClient::new(self.channel.clone())
     }
 }
 

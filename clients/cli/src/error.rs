@@ -28,6 +28,9 @@ pub mod exit {
     pub const INCOMPLETE: u8 = 8;
     /// `cert verify` (or `cert bundle`) found the certificate not valid.
     pub const INVALID_CERTIFICATE: u8 = 9;
+    /// `log verify` or `log monitor`: a checkpoint or a proof does not verify (a fork, a bad
+    /// signature, a tampered proof).
+    pub const LOG_VERIFICATION_FAILED: u8 = 10;
 }
 
 /// A failed command.
@@ -198,6 +201,24 @@ mod tests {
             exit::INCOMPLETE,
         ];
         assert!(!others.contains(&exit::INVALID_CERTIFICATE));
+    }
+
+    #[test]
+    fn a_failed_log_verification_has_a_code_of_its_own() {
+        let others = [
+            exit::SUCCESS,
+            exit::OTHER,
+            exit::USAGE,
+            exit::NOT_FOUND,
+            exit::ACCESS,
+            exit::REFUSED,
+            exit::UNAVAILABLE,
+            exit::CONTAMINATED,
+            exit::INCOMPLETE,
+            exit::INVALID_CERTIFICATE,
+        ];
+        assert!(!others.contains(&exit::LOG_VERIFICATION_FAILED));
+        assert_eq!(exit::LOG_VERIFICATION_FAILED, 10);
     }
 
     #[test]

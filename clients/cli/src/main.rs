@@ -2,7 +2,8 @@
 //!
 //! `main` only parses, runs and turns the outcome into an exit code; the commands live in
 //! [`commands`], the flags in [`cli`], printing in [`output`], [`tree`] and [`graph`]; offline
-//! certificate verification in [`offline`] and bundles in [`bundle`].
+//! certificate verification in [`offline`] and bundles in [`bundle`]; the transparency log's proof
+//! files and their offline verification in [`logproof`].
 
 mod bundle;
 mod cli;
@@ -11,6 +12,7 @@ mod commands;
 mod error;
 mod evidence;
 mod graph;
+mod logproof;
 mod offline;
 mod output;
 mod source;

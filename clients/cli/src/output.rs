@@ -856,6 +856,7 @@ pub fn certificate_json(c: &pb::Certificate, claims: Option<Value>) -> Value {
             "time": time_json(h.time.as_ref()),
             "reason": h.reason,
         })).collect::<Vec<_>>(),
+        "log_index": c.log_index,
         "claims": claims.unwrap_or(Value::Null),
     })
 }
@@ -928,6 +929,12 @@ pub fn certificate_lines(c: &pb::Certificate, claims: Option<&Value>) -> Vec<Str
         time_text(c.expire_time.as_ref())
     ));
     lines.push(format!("key:          {}", c.kid));
+    lines.push(format!(
+        "log:          leaf {} (event {}): `provctl log prove --certificate {}` proves it was logged",
+        c.log_index,
+        c.log_index.saturating_add(1),
+        c.id
+    ));
     lines.push(match &c.revoke_time {
         Some(t) => format!(
             "revoked:      {}: {} ({})",

@@ -3,62 +3,12 @@
 
 mod common;
 
-use std::path::Path;
-
 use serde_json::Value;
 
-use common::{Registry, Run, TestResult, evidence_of, provctl, register, run_to_end};
+use common::{Registry, TestResult, clean_dataset, field, path_str, register, run_without_network};
 
 /// Exit code of `cert verify` for a certificate that is not valid.
 const NOT_VALID: i32 = 9;
-
-/// Registers `base` (written by people) and `derived` (made from it), attests both, and returns
-/// the id of `derived`, whose lineage is then CLEAN.
-async fn clean_dataset(registry: &Registry) -> TestResult<String> {
-    let base = register(registry, "base", &["human"]).await?;
-    let derived = register(registry, "derived", &[&format!("dataset={base}")]).await?;
-    for (id, name) in [(&base, "base"), (&derived, "derived")] {
-        registry
-            .run(&[
-                "attest",
-                "record",
-                id,
-                "-q",
-                "--method",
-                "process-audit",
-                "--evidence",
-                &evidence_of(name),
-                "--statement",
-                "written by our annotators; no model output",
-            ])
-            .await?
-            .ok();
-    }
-    registry.run(&["policy", "evaluate", &derived]).await?.ok();
-    Ok(derived)
-}
-
-/// The value of the `label:` line of a text answer.
-fn field(run: &Run, label: &str) -> TestResult<String> {
-    let prefix = format!("{label}:");
-    run.stdout
-        .lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .map(|v| v.trim().to_owned())
-        .ok_or_else(|| format!("no {label}: line in\n{}", run.stdout).into())
-}
-
-/// Runs provctl where no server listens, with no token: what works must work without the network.
-async fn run_without_network(args: &[&str]) -> TestResult<Run> {
-    // Bind, then drop, to find a port where nothing listens.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let command = provctl(&format!("http://127.0.0.1:{port}"), None, args);
-    Ok(Run::from(
-        tokio::task::spawn_blocking(move || run_to_end(command)).await??,
-    ))
-}
 
 /// The token with one character of its payload changed.
 fn tampered(token: &str) -> TestResult<String> {
@@ -73,11 +23,6 @@ fn tampered(token: &str) -> TestResult<String> {
         "{header}.{}.{signature}",
         chars.into_iter().collect::<String>()
     ))
-}
-
-fn path_str(path: &Path) -> TestResult<&str> {
-    path.to_str()
-        .ok_or_else(|| format!("not UTF-8: {}", path.display()).into())
 }
 
 /// The names of the checks a JSON verification lists, and whether each passed.

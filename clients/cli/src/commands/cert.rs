@@ -3,7 +3,7 @@
 //! Unlike the other command groups, each subcommand connects as it needs: `verify` and `keys` call
 //! the registry's public methods (no token), `verify --offline` does not connect at all.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
@@ -15,7 +15,7 @@ use tonic::{Code, Status};
 use uuid::Uuid;
 
 use super::policy::with_policy_hint;
-use super::{print_lines, timestamp};
+use super::{pretty, print_lines, timestamp, write_file};
 use crate::bundle::{self, Bundle, Standing};
 use crate::cli::{CertCommand, GlobalArgs, IssueCertificateArgs, VerifyCertificateArgs};
 use crate::client::Connection;
@@ -762,22 +762,6 @@ async fn lineage_summary(conn: &Connection, dataset_id: &str) -> Result<Vec<Valu
         }
     }
     Ok(members)
-}
-
-// ----- files -------------------------------------------------------------------------------------
-
-fn pretty(value: &Value) -> String {
-    // Serialising a `Value` cannot fail; the fallback keeps this free of `unwrap`.
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
-    text.push('\n');
-    text
-}
-
-fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
-    fs::write(path, text).map_err(|source| CliError::WriteFile {
-        path: path.to_owned(),
-        source,
-    })
 }
 
 #[cfg(test)]

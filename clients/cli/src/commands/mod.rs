@@ -6,11 +6,16 @@ mod cert;
 mod dataset;
 mod events;
 mod lineage;
+mod log;
 mod org;
 mod policy;
 mod token;
 
+use std::fs;
+use std::path::Path;
+
 use chrono::{DateTime, Utc};
+use serde_json::Value;
 
 use crate::cli::{Command, GlobalArgs};
 use crate::client::Connection;
@@ -18,12 +23,14 @@ use crate::error::{CliError, exit};
 use crate::output::Printer;
 
 /// Runs `command`. On success, the exit code: 0, except for `policy evaluate`, whose code tells
-/// the verdict, and `cert verify`, whose code tells whether the certificate is valid.
+/// the verdict, `cert verify`, whose code tells whether the certificate is valid, and `log verify`
+/// and `log monitor`, whose code tells whether the log verified.
 pub async fn run(global: &GlobalArgs, command: Command, out: &mut Printer) -> Result<u8, CliError> {
-    // Each command connects as it needs: the certificate commands may need no token (verifying,
-    // reading the keys) or no network at all (verifying offline).
+    // Each command connects as it needs: the certificate and log commands may need no token
+    // (verifying, reading the keys, fetching proofs) or no network at all (verifying offline).
     let done = match command {
         Command::Cert(c) => return cert::run(global, c, out).await,
+        Command::Log(c) => return log::run(global, c, out).await,
         Command::Policy(c) => return policy::run(&Connection::open(global).await?, c, out).await,
         Command::Dataset(c) => dataset::run(&Connection::open(global).await?, c, out).await,
         Command::Lineage(c) => lineage::run(&Connection::open(global).await?, c, out).await,
@@ -50,4 +57,20 @@ fn timestamp(time: DateTime<Utc>) -> prost_types::Timestamp {
         // Below one second, so it fits.
         nanos: time.timestamp_subsec_nanos() as i32,
     }
+}
+
+/// JSON as written to files: indented, with a final newline.
+fn pretty(value: &Value) -> String {
+    // Serialising a `Value` cannot fail; the fallback keeps this free of `unwrap`.
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+    text.push('\n');
+    text
+}
+
+/// Writes a file asked for with `--out`.
+fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
+    fs::write(path, text).map_err(|source| CliError::WriteFile {
+        path: path.to_owned(),
+        source,
+    })
 }

@@ -4,6 +4,7 @@
 // Each suite is its own crate and uses only part of the harness.
 #![allow(dead_code)]
 
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use provenance_registry::config::{CommonSettings, ServeSettings};
@@ -178,4 +179,58 @@ pub async fn register(registry: &Registry, name: &str, sources: &[&str]) -> Test
 /// `--evidence` of a review report whose bytes are `text`.
 pub fn evidence_of(text: &str) -> String {
     format!("https://example.org/reviews/{text}.pdf={}", digest_of(text))
+}
+
+/// Registers `base` (written by people) and `derived` (made from it), attests both, and returns
+/// the id of `derived`, whose lineage is then CLEAN.
+pub async fn clean_dataset(registry: &Registry) -> TestResult<String> {
+    let base = register(registry, "base", &["human"]).await?;
+    let derived = register(registry, "derived", &[&format!("dataset={base}")]).await?;
+    for (id, name) in [(&base, "base"), (&derived, "derived")] {
+        registry
+            .run(&[
+                "attest",
+                "record",
+                id,
+                "-q",
+                "--method",
+                "process-audit",
+                "--evidence",
+                &evidence_of(name),
+                "--statement",
+                "written by our annotators; no model output",
+            ])
+            .await?
+            .ok();
+    }
+    registry.run(&["policy", "evaluate", &derived]).await?.ok();
+    Ok(derived)
+}
+
+/// The value of the `label:` line of a text answer.
+pub fn field(run: &Run, label: &str) -> TestResult<String> {
+    let prefix = format!("{label}:");
+    run.stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map(|v| v.trim().to_owned())
+        .ok_or_else(|| format!("no {label}: line in\n{}", run.stdout).into())
+}
+
+/// Runs provctl where no server listens, with no token: what works must work without the network.
+pub async fn run_without_network(args: &[&str]) -> TestResult<Run> {
+    // Bind, then drop, to find a port where nothing listens.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let command = provctl(&format!("http://127.0.0.1:{port}"), None, args);
+    Ok(Run::from(
+        tokio::task::spawn_blocking(move || run_to_end(command)).await??,
+    ))
+}
+
+/// A temporary file's path as a command-line argument.
+pub fn path_str(path: &Path) -> TestResult<&str> {
+    path.to_str()
+        .ok_or_else(|| format!("not UTF-8: {}", path.display()).into())
 }

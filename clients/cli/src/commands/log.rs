@@ -1,0 +1,961 @@
+//! `provctl log checkpoint|key|prove|verify|monitor`.
+//!
+//! The log's calls need no token (`prove --certificate` reads the certificate, which does), and
+//! `verify` does not connect at all. What the registry answers is checked before it is printed or
+//! written, against the key the registry names for itself: that catches a broken answer, not a
+//! lying registry. Trust comes only from a pinned key, in `verify` and `monitor`.
+
+use std::fs::{self, File};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use provenance_registry::proto::v1 as pb;
+use provenance_registry::proto::v1::get_inclusion_proof_request::Leaf;
+use serde_json::{Value, json};
+use tonic::Code;
+use transparency_log::{
+    Checkpoint, MAX_NOTE_BYTES, NoteVerifier, VerifyingKey, hash_leaf, open_checkpoint,
+    verify_consistency, verify_inclusion,
+};
+
+use super::{pretty, print_lines, write_file};
+use crate::cli::{GlobalArgs, LogCommand, LogVerifyArgs, MonitorArgs, ProveArgs};
+use crate::client::Connection;
+use crate::error::{CliError, exit};
+use crate::logproof::{
+    self, Alarm, CONSISTENCY_FORMAT, ConsistencyProof, INCLUSION_FORMAT, InclusionProof,
+    LogVerification, Step, VerifyInput, base64, describe, key_label, to_hash,
+};
+use crate::output::{Printer, format_time};
+
+/// The largest proof or key file read: a proof holds at most 64 hashes of 32 bytes.
+const MAX_PROOF_BYTES: u64 = 1 << 20;
+
+/// Runs one `log` subcommand; the exit code tells `verify`'s and `monitor`'s outcome.
+pub async fn run(
+    global: &GlobalArgs,
+    command: LogCommand,
+    out: &mut Printer,
+) -> Result<u8, CliError> {
+    match command {
+        LogCommand::Checkpoint { out: file } => {
+            checkpoint(
+                &Connection::open_public(global).await?,
+                file.as_deref(),
+                out,
+            )
+            .await?;
+        }
+        LogCommand::Key { out: file } => {
+            key(
+                &Connection::open_public(global).await?,
+                file.as_deref(),
+                out,
+            )
+            .await?;
+        }
+        LogCommand::Prove(args) => prove(global, args, out).await?,
+        LogCommand::Verify(args) => return verify(&args, out),
+        LogCommand::Monitor(args) => return monitor(global, args, out).await,
+    }
+    Ok(exit::SUCCESS)
+}
+
+// ----- checkpoint --------------------------------------------------------------------------------
+
+/// The registry's newest checkpoint, opened with the key the registry names in the same answer.
+struct Newest {
+    note: String,
+    checkpoint: Checkpoint,
+}
+
+async fn newest_checkpoint(conn: &Connection) -> Result<Newest, CliError> {
+    let answer = conn
+        .log()
+        .get_checkpoint(pb::GetCheckpointRequest {})
+        .await
+        .map_err(|s| conn.fail(s))?
+        .into_inner();
+    let verifier = NoteVerifier::from_vkey(&answer.verifier_key).map_err(|e| {
+        CliError::BadAnswer(format!("the checkpoint's verifier_key is not a key: {e}"))
+    })?;
+    let checkpoint = open_checkpoint(&answer.note, &verifier).map_err(|e| {
+        CliError::BadAnswer(format!(
+            "the checkpoint does not verify with the key the registry names ({}): {e}",
+            key_label(&verifier)
+        ))
+    })?;
+    if checkpoint.size != answer.tree_size
+        || checkpoint.root.as_slice() != answer.root_hash.as_slice()
+        || checkpoint.origin != answer.origin
+    {
+        return Err(CliError::BadAnswer(
+            "the checkpoint's fields disagree with its signed note".into(),
+        ));
+    }
+    Ok(Newest {
+        note: answer.note,
+        checkpoint,
+    })
+}
+
+/// The `time` line of a checkpoint, as the other times are printed.
+fn checkpoint_time(checkpoint: &Checkpoint) -> Option<String> {
+    let seconds = i64::try_from(checkpoint.time()?).ok()?;
+    Some(format_time(&prost_types::Timestamp { seconds, nanos: 0 }))
+}
+
+fn checkpoint_json(checkpoint: &Checkpoint) -> Value {
+    json!({
+        "origin": checkpoint.origin,
+        "tree_size": checkpoint.size,
+        "root_hash": hex::encode(checkpoint.root),
+        "root_hash_base64": base64(&checkpoint.root),
+        "time": checkpoint_time(checkpoint),
+    })
+}
+
+async fn checkpoint(
+    conn: &Connection,
+    file: Option<&Path>,
+    out: &mut Printer,
+) -> Result<(), CliError> {
+    let Newest { note, checkpoint } = newest_checkpoint(conn).await?;
+    if let Some(path) = file {
+        // Exactly as signed: one changed byte and the signature no longer verifies.
+        write_file(path, &note)?;
+    }
+    if out.is_json() {
+        let mut value = checkpoint_json(&checkpoint);
+        value["note"] = json!(note);
+        out.json(&value)?;
+    } else {
+        print_lines(
+            out,
+            vec![
+                format!("origin:       {}", checkpoint.origin),
+                format!("size:         {} leaves", checkpoint.size),
+                format!("root:         {}", hex::encode(checkpoint.root)),
+                format!("root base64:  {}", base64(&checkpoint.root)),
+                format!(
+                    "time:         {}",
+                    checkpoint_time(&checkpoint).unwrap_or_else(|| "-".into())
+                ),
+            ],
+        )?;
+        if let Some(path) = file {
+            eprintln!(
+                "wrote the signed checkpoint to {}; verify it offline with `provctl log verify --key LOG_KEY --checkpoint {}` (pin LOG_KEY with `provctl log key --out FILE`)",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+// ----- key ---------------------------------------------------------------------------------------
+
+/// The log key from the JWKS entry with `"use": "log"`, named by the checkpoints' origin, and
+/// checked against the newest checkpoint.
+async fn log_key(conn: &Connection) -> Result<(NoteVerifier, Value), CliError> {
+    let response = conn
+        .certificates()
+        .list_signing_keys(pb::ListSigningKeysRequest {})
+        .await
+        .map_err(|s| conn.fail(s))?
+        .into_inner();
+    let jwks: Value = serde_json::from_str(&response.jwks_json)
+        .map_err(|e| CliError::BadAnswer(format!("the JWKS is not JSON: {e}")))?;
+    let candidates: Vec<&Value> = jwks["keys"]
+        .as_array()
+        .map(|keys| keys.iter().filter(|k| k["use"] == "log").collect())
+        .unwrap_or_default();
+    if candidates.is_empty() {
+        return Err(CliError::BadAnswer(
+            "the registry's JWKS lists no key with \"use\": \"log\"".into(),
+        ));
+    }
+    let newest = newest_checkpoint(conn).await?;
+    let origin = &newest.checkpoint.origin;
+    for jwk in candidates {
+        let Some(key) = jwk["x"]
+            .as_str()
+            .and_then(|x| URL_SAFE_NO_PAD.decode(x).ok())
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+            .and_then(|bytes| VerifyingKey::from_bytes(&bytes).ok())
+        else {
+            continue;
+        };
+        let Ok(verifier) = NoteVerifier::new(origin, key) else {
+            continue;
+        };
+        if open_checkpoint(&newest.note, &verifier).is_ok() {
+            return Ok((verifier, jwk.clone()));
+        }
+    }
+    Err(CliError::BadAnswer(
+        "the newest checkpoint does not verify with the JWKS's log key: do not pin it; tell the registry's operator".into(),
+    ))
+}
+
+async fn key(conn: &Connection, file: Option<&Path>, out: &mut Printer) -> Result<(), CliError> {
+    let (verifier, jwk) = log_key(conn).await?;
+    let vkey = verifier.vkey();
+    if let Some(path) = file {
+        write_file(path, &format!("{vkey}\n"))?;
+    }
+    match (out.is_json(), file) {
+        (true, _) => out.json(&json!({
+            "verifier_key": vkey,
+            "name": verifier.name(),
+            "key_id": format!("{:08x}", verifier.key_id()),
+            "kid": jwk["kid"],
+            "public_key": jwk["x"],
+        }))?,
+        // The key alone: `provctl log key > log.vkey` pins it too.
+        (false, None) => out.line(&vkey)?,
+        (false, Some(path)) => {
+            print_lines(
+                out,
+                vec![
+                    format!("key:          {vkey}"),
+                    format!("name:         {}", verifier.name()),
+                    format!("key id:       {:08x}", verifier.key_id()),
+                    format!("jwk kid:      {}", jwk["kid"].as_str().unwrap_or("-")),
+                ],
+            )?;
+            eprintln!(
+                "wrote the log key to {}; compare it with one obtained out of band, then verify with `provctl log verify --key {} --checkpoint NOTE_FILE`",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+// ----- prove -------------------------------------------------------------------------------------
+
+async fn prove(global: &GlobalArgs, args: ProveArgs, out: &mut Printer) -> Result<(), CliError> {
+    // Only reading a certificate needs a token.
+    let conn = if args.certificate.is_some() {
+        Connection::open(global).await?
+    } else {
+        Connection::open_public(global).await?
+    };
+    let (value, summary) = match args.consistency {
+        Some(first) => prove_consistency(&conn, first, args.to).await?,
+        None => prove_inclusion(&conn, &args).await?,
+    };
+    match &args.out {
+        None => out.json(&value)?,
+        Some(path) => {
+            write_file(path, &pretty(&value))?;
+            if out.is_json() {
+                out.json(&value)?;
+            } else {
+                let mut lines = vec![format!("wrote:        {}", path.display())];
+                lines.extend(summary.lines);
+                lines.push(format!(
+                    "verify with:  {}",
+                    summary
+                        .verify_hint
+                        .replace("PROOF_FILE", &path.display().to_string())
+                ));
+                print_lines(out, lines)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What `prove --out` prints besides the file.
+struct Summary {
+    lines: Vec<String>,
+    /// The `log verify` command line, with `PROOF_FILE` for the file written.
+    verify_hint: String,
+}
+
+async fn prove_inclusion(
+    conn: &Connection,
+    args: &ProveArgs,
+) -> Result<(Value, Summary), CliError> {
+    let mut lines = Vec::new();
+    let leaf_index = match (args.leaf, args.event_sequence, args.certificate) {
+        (Some(index), _, _) => index,
+        (_, Some(sequence), _) => sequence.saturating_sub(1),
+        (_, _, Some(id)) => {
+            let certificate = conn
+                .certificates()
+                .get_certificate(pb::GetCertificateRequest {
+                    id: id.to_string(),
+                    as_of: None,
+                })
+                .await
+                .map_err(|s| conn.fail(s))?
+                .into_inner();
+            lines.push(format!(
+                "certificate:  {}  issued at leaf {}",
+                certificate.id, certificate.log_index
+            ));
+            certificate.log_index
+        }
+        (None, None, None) => {
+            return Err(CliError::Input(
+                "say what to prove: --leaf, --event-sequence, --certificate or --consistency"
+                    .into(),
+            ));
+        }
+    };
+    let newest = newest_checkpoint(conn).await?;
+    let tree_size = args.tree_size.unwrap_or(newest.checkpoint.size);
+    let answer = conn
+        .log()
+        .get_inclusion_proof(pb::GetInclusionProofRequest {
+            leaf: Some(Leaf::LeafIndex(leaf_index)),
+            // Explicit, so that a checkpoint signed meanwhile does not change the tree.
+            tree_size,
+        })
+        .await
+        .map_err(|s| conn.fail(s))?
+        .into_inner();
+    if (answer.leaf_index, answer.tree_size) != (leaf_index, tree_size) {
+        return Err(CliError::BadAnswer(format!(
+            "asked to prove leaf {leaf_index} in the tree of {tree_size} leaves, the registry answered leaf {} in {}",
+            answer.leaf_index, answer.tree_size
+        )));
+    }
+    let hashes = proof_hashes(&answer.hashes)?;
+    let root = to_hash(&answer.root_hash)
+        .ok_or_else(|| CliError::BadAnswer("the proof's root is not 32 bytes".into()))?;
+    let leaf_hash = hash_leaf(&answer.leaf_data);
+    if answer.leaf_hash != leaf_hash {
+        return Err(CliError::BadAnswer(
+            "the proof's leaf hash is not the hash of its leaf data".into(),
+        ));
+    }
+    verify_inclusion(&leaf_hash, leaf_index, tree_size, &hashes, &root).map_err(|e| {
+        CliError::BadAnswer(format!(
+            "the registry's inclusion proof does not lead to the root it names: {e}"
+        ))
+    })?;
+    let checkpoint = if newest.checkpoint.size == tree_size {
+        if newest.checkpoint.root != root {
+            return Err(CliError::BadAnswer(format!(
+                "the proof's root differs from the registry's signed checkpoint of {tree_size} leaves"
+            )));
+        }
+        Some(newest.note)
+    } else {
+        None
+    };
+    lines.push(format!(
+        "leaf:         {leaf_index} (event {})",
+        leaf_index + 1
+    ));
+    lines.push(format!("leaf data:    {}", hex::encode(&answer.leaf_data)));
+    lines.push(format!("tree size:    {tree_size} leaves"));
+    lines.push(format!("root:         {}", hex::encode(root)));
+    lines.push(match &checkpoint {
+        Some(_) => format!("checkpoint:   included: the signed checkpoint of {tree_size} leaves"),
+        None => format!(
+            "checkpoint:   not included: the registry's newest checkpoint is of {} leaves; verify with a checkpoint of {tree_size} leaves you hold",
+            newest.checkpoint.size
+        ),
+    });
+    let verify_hint = match &checkpoint {
+        Some(_) => "provctl log verify --key LOG_KEY --inclusion PROOF_FILE".to_owned(),
+        None => "provctl log verify --key LOG_KEY --checkpoint NOTE_FILE --inclusion PROOF_FILE"
+            .to_owned(),
+    };
+    let proof = InclusionProof {
+        leaf_index,
+        tree_size,
+        leaf_data: answer.leaf_data,
+        hashes,
+        checkpoint,
+    };
+    Ok((proof.to_json(), Summary { lines, verify_hint }))
+}
+
+async fn prove_consistency(
+    conn: &Connection,
+    first: u64,
+    to: Option<u64>,
+) -> Result<(Value, Summary), CliError> {
+    let second = match to {
+        Some(second) => second,
+        None => newest_checkpoint(conn).await?.checkpoint.size,
+    };
+    let answer = conn
+        .log()
+        .get_consistency_proof(pb::GetConsistencyProofRequest {
+            first_tree_size: first,
+            second_tree_size: second,
+        })
+        .await
+        .map_err(|s| conn.fail(s))?
+        .into_inner();
+    if (answer.first_tree_size, answer.second_tree_size) != (first, second) {
+        return Err(CliError::BadAnswer(format!(
+            "asked for a proof from {first} to {second} leaves, the registry answered one from {} to {}",
+            answer.first_tree_size, answer.second_tree_size
+        )));
+    }
+    let hashes = proof_hashes(&answer.hashes)?;
+    let (Some(first_root), Some(second_root)) = (
+        to_hash(&answer.first_root_hash),
+        to_hash(&answer.second_root_hash),
+    ) else {
+        return Err(CliError::BadAnswer(
+            "the proof's roots are not 32 bytes".into(),
+        ));
+    };
+    verify_consistency(first, second, &hashes, &first_root, &second_root).map_err(|e| {
+        CliError::BadAnswer(format!(
+            "the registry's consistency proof does not link the roots it names: {e}"
+        ))
+    })?;
+    let proof = ConsistencyProof {
+        first_tree_size: first,
+        second_tree_size: second,
+        hashes,
+    };
+    let summary = Summary {
+        lines: vec![
+            format!("from:         {first} leaves, root {}", hex::encode(first_root)),
+            format!("to:           {second} leaves, root {}", hex::encode(second_root)),
+        ],
+        verify_hint: "provctl log verify --key LOG_KEY --old-checkpoint OLD_NOTE --checkpoint NOTE_FILE --consistency PROOF_FILE".into(),
+    };
+    Ok((proof.to_json(), summary))
+}
+
+// ----- reading files -----------------------------------------------------------------------------
+
+/// Where the pinned key came from.
+enum KeySource {
+    File(PathBuf),
+    Argument,
+}
+
+/// The pinned key: a verifier key, or a file holding one (`log key --out`).
+fn read_key(arg: &str) -> Result<(NoteVerifier, KeySource), CliError> {
+    let path = Path::new(arg);
+    let (text, source) = if path.is_file() {
+        (
+            read_text(path, "--key", MAX_PROOF_BYTES)?,
+            KeySource::File(path.to_owned()),
+        )
+    } else {
+        (arg.to_owned(), KeySource::Argument)
+    };
+    let verifier = NoteVerifier::from_vkey(text.trim()).map_err(|e| {
+        CliError::Input(format!(
+            "--key {arg}: not a log key ({e}); pass the key `provctl log key` prints (<name>+<key id>+<key>), or a file holding it (`provctl log key --out FILE`)"
+        ))
+    })?;
+    Ok((verifier, source))
+}
+
+/// A file as text, up to `limit` bytes (one more is read, so that a larger file is seen).
+fn read_text(path: &Path, flag: &str, limit: u64) -> Result<String, CliError> {
+    let name = path.display();
+    let file =
+        File::open(path).map_err(|e| CliError::Input(format!("cannot read {flag} {name}: {e}")))?;
+    let mut text = String::new();
+    file.take(limit + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| CliError::Input(format!("cannot read {flag} {name}: {e}")))?;
+    Ok(text)
+}
+
+/// A checkpoint's signed note, byte for byte: the signature covers it exactly.
+fn read_note(path: &Path, flag: &str) -> Result<String, CliError> {
+    let note = read_text(path, flag, MAX_NOTE_BYTES as u64)?;
+    if note.is_empty() {
+        return Err(CliError::Input(format!(
+            "{flag} {} is empty: expected a checkpoint (`provctl log checkpoint --out FILE`)",
+            path.display()
+        )));
+    }
+    Ok(note)
+}
+
+/// A proof file of the given format. A file of another kind is a usage error; what its fields
+/// hold is judged by the checks.
+fn read_proof(path: &Path, flag: &str, format: &str) -> Result<Value, CliError> {
+    let name = path.display();
+    let text = read_text(path, flag, MAX_PROOF_BYTES)?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| {
+        CliError::Input(format!(
+            "{flag} {name} is not JSON ({e}): expected a proof file (`provctl log prove --out FILE`)"
+        ))
+    })?;
+    let found = value["format"].as_str().unwrap_or_default();
+    if found == format {
+        return Ok(value);
+    }
+    let hint = match found {
+        INCLUSION_FORMAT => "it is an inclusion proof: pass it with --inclusion".to_owned(),
+        CONSISTENCY_FORMAT => "it is a consistency proof: pass it with --consistency".to_owned(),
+        _ => format!("its format is {found:?}, not {format:?}"),
+    };
+    Err(CliError::Input(format!(
+        "{flag} {name}: {hint} (`provctl log prove --out FILE` writes proof files)"
+    )))
+}
+
+// ----- verify ------------------------------------------------------------------------------------
+
+fn verify(args: &LogVerifyArgs, out: &mut Printer) -> Result<u8, CliError> {
+    let (verifier, source) = read_key(&args.key)?;
+    let note = |path: &Option<PathBuf>, flag| path.as_deref().map(|p| read_note(p, flag));
+    let checkpoint = note(&args.checkpoint, "--checkpoint").transpose()?;
+    let old_checkpoint = note(&args.old_checkpoint, "--old-checkpoint").transpose()?;
+    let inclusion = args
+        .inclusion
+        .as_deref()
+        .map(|p| read_proof(p, "--inclusion", INCLUSION_FORMAT))
+        .transpose()?;
+    let consistency = args
+        .consistency
+        .as_deref()
+        .map(|p| read_proof(p, "--consistency", CONSISTENCY_FORMAT))
+        .transpose()?;
+    if let (None, Some(proof)) = (&checkpoint, &inclusion)
+        && !proof["checkpoint"].is_string()
+    {
+        return Err(CliError::Input(format!(
+            "the inclusion proof carries no checkpoint (the registry's newest was of another size when it was fetched): pass --checkpoint NOTE_FILE, a checkpoint of {} leaves",
+            proof["tree_size"]
+        )));
+    }
+    let verification = logproof::verify(
+        &verifier,
+        &VerifyInput {
+            checkpoint: checkpoint.as_deref(),
+            inclusion: inclusion.as_ref(),
+            consistency: consistency.as_ref(),
+            old_checkpoint: old_checkpoint.as_deref(),
+        },
+    );
+    let printed = if out.is_json() {
+        out.json(&verification_json(&verification, &verifier, &source))
+            .map_err(CliError::from)
+    } else {
+        print_lines(out, verification_lines(&verification, &verifier, &source))
+    };
+    match printed {
+        // A reader that stopped after the first line has what it wanted; the code still counts.
+        Err(e) if e.is_broken_pipe() => {}
+        other => other?,
+    }
+    Ok(if verification.verified {
+        exit::SUCCESS
+    } else {
+        exit::LOG_VERIFICATION_FAILED
+    })
+}
+
+fn key_source_text(source: &KeySource) -> String {
+    match source {
+        KeySource::File(path) => format!("pinned, from {}", path.display()),
+        KeySource::Argument => "pinned, given on the command line".into(),
+    }
+}
+
+fn verification_json(v: &LogVerification, verifier: &NoteVerifier, source: &KeySource) -> Value {
+    let check =
+        |c: &crate::offline::Check| json!({"name": c.name, "passed": c.passed, "detail": c.detail});
+    json!({
+        "verified": v.verified,
+        "mode": "offline",
+        "key": {
+            "verifier_key": verifier.vkey(),
+            "source": match source {
+                KeySource::File(_) => "file",
+                KeySource::Argument => "argument",
+            },
+            "path": match source {
+                KeySource::File(path) => json!(path.display().to_string()),
+                KeySource::Argument => Value::Null,
+            },
+        },
+        "checkpoint": v.checkpoint.as_ref().map_or(Value::Null, checkpoint_json),
+        "checks": v.checks.iter().map(check).collect::<Vec<_>>(),
+        "not_checked": v
+            .not_checked
+            .iter()
+            .map(|c| json!({"name": c.name, "detail": c.detail}))
+            .collect::<Vec<_>>(),
+    })
+}
+
+fn verification_lines(
+    v: &LogVerification,
+    verifier: &NoteVerifier,
+    source: &KeySource,
+) -> Vec<String> {
+    let mut lines = vec![
+        if v.verified {
+            "VERIFIED (offline)"
+        } else {
+            "NOT VERIFIED"
+        }
+        .to_owned(),
+        format!(
+            "key:          {} ({})",
+            key_label(verifier),
+            key_source_text(source)
+        ),
+    ];
+    if let Some(c) = &v.checkpoint {
+        lines.push(format!(
+            "checkpoint:   {}, time {}",
+            describe(c),
+            checkpoint_time(c).unwrap_or_else(|| "-".into())
+        ));
+    }
+    lines.push("checks:".into());
+    for check in &v.checks {
+        lines.push(format!(
+            "  {:<4}  {:<16}  {}",
+            if check.passed { "pass" } else { "FAIL" },
+            check.name,
+            check.detail
+        ));
+    }
+    for check in &v.not_checked {
+        lines.push(format!(
+            "  {:<4}  {:<16}  {}",
+            "--", check.name, check.detail
+        ));
+    }
+    lines
+}
+
+// ----- monitor -----------------------------------------------------------------------------------
+
+/// A checkpoint opened with the pinned key, and its note.
+struct Verified {
+    note: String,
+    checkpoint: Checkpoint,
+}
+
+/// How a round's checkpoint stands to the last one verified.
+enum Seen {
+    /// No earlier checkpoint: trusted on first use.
+    First,
+    /// The same tree, the same note.
+    Unchanged,
+    /// The same tree under another note.
+    Resigned,
+    /// A larger tree, consistent with the last one.
+    Grown { from: u64 },
+}
+
+async fn monitor(
+    global: &GlobalArgs,
+    args: MonitorArgs,
+    out: &mut Printer,
+) -> Result<u8, CliError> {
+    let (verifier, _) = read_key(&args.key)?;
+    let state = args.state.as_deref();
+    let last = match state {
+        Some(path) if path.exists() => {
+            let note = read_note(path, "--state")?;
+            match logproof::open_trusted(&note, &verifier) {
+                Ok(checkpoint) => Some(Verified { note, checkpoint }),
+                Err(why) => {
+                    let alarm = Alarm::rejected(format!(
+                        "the state file's checkpoint {why}; was it written with another --key, or altered?"
+                    ));
+                    return raise(out, &alarm, Notes::State(&note), state);
+                }
+            }
+        }
+        _ => None,
+    };
+    let conn = Connection::open_public(global).await?;
+    tokio::select! {
+        code = follow(&conn, &args, &verifier, last, out) => code,
+        // Ctrl-C is how a monitor is meant to end. Should the handler fail to install, the
+        // pattern disables this branch and the monitor goes on.
+        Ok(()) = tokio::signal::ctrl_c() => {
+            match state {
+                Some(path) => eprintln!(
+                    "stopped; the last verified checkpoint is kept in {}",
+                    path.display()
+                ),
+                None => eprintln!("stopped"),
+            }
+            Ok(exit::SUCCESS)
+        }
+    }
+}
+
+async fn follow(
+    conn: &Connection,
+    args: &MonitorArgs,
+    verifier: &NoteVerifier,
+    mut last: Option<Verified>,
+    out: &mut Printer,
+) -> Result<u8, CliError> {
+    let state = args.state.as_deref();
+    let mut first_round = true;
+    loop {
+        match round(conn, verifier, last.as_ref()).await {
+            Ok(Err((alarm, received))) => {
+                let notes = Notes::Received {
+                    last_verified: last.as_ref().map(|l| l.note.as_str()),
+                    received: &received,
+                };
+                return raise(out, &alarm, notes, state);
+            }
+            Ok(Ok((new, seen))) => {
+                // Kept before it is printed: a line on the screen means the state holds it. A
+                // re-signed note of the same tree replaces the last one too, so that the warning
+                // comes once.
+                let changed = !matches!(seen, Seen::Unchanged);
+                if let (true, Some(path)) = (changed, state) {
+                    save_state(path, &new.note)?;
+                }
+                if first_round || changed {
+                    print_round(out, &new, &seen)?;
+                }
+                if let Seen::Resigned = seen {
+                    eprintln!(
+                        "provctl: warning: the registry signed the tree of {} leaves again under another note; it promises one note per size (same root, so no fork)",
+                        new.checkpoint.size
+                    );
+                }
+                if changed {
+                    last = Some(new);
+                }
+            }
+            Err(e) if !args.once && is_transient(&e) => {
+                eprintln!(
+                    "provctl: {e}; retrying in {}",
+                    humantime::format_duration(args.interval)
+                );
+            }
+            Err(e) => return Err(e),
+        }
+        if args.once {
+            return Ok(exit::SUCCESS);
+        }
+        first_round = false;
+        tokio::time::sleep(args.interval).await;
+    }
+}
+
+/// One round: the newest checkpoint, opened with the pinned key and, when the tree grew, linked to
+/// the last one by a consistency proof. An alarm comes with the note that raised it.
+async fn round(
+    conn: &Connection,
+    verifier: &NoteVerifier,
+    last: Option<&Verified>,
+) -> Result<Result<(Verified, Seen), (Alarm, String)>, CliError> {
+    let answer = conn
+        .log()
+        .get_checkpoint(pb::GetCheckpointRequest {})
+        .await
+        .map_err(|s| conn.fail(s))?
+        .into_inner();
+    let checkpoint = match logproof::open_new(&answer.note, verifier) {
+        Ok(checkpoint) => checkpoint,
+        Err(alarm) => return Ok(Err((alarm, answer.note))),
+    };
+    let new = Verified {
+        note: answer.note,
+        checkpoint,
+    };
+    let Some(last) = last else {
+        return Ok(Ok((new, Seen::First)));
+    };
+    let step = logproof::step((&last.checkpoint, &last.note), (&new.checkpoint, &new.note));
+    let seen = match step {
+        Err(alarm) => return Ok(Err((alarm, new.note))),
+        Ok(Step::Same { resigned: false }) => Seen::Unchanged,
+        Ok(Step::Same { resigned: true }) => Seen::Resigned,
+        Ok(Step::Grown) => {
+            let (from, to) = (last.checkpoint.size, new.checkpoint.size);
+            // Every tree extends the empty one; the registry proves only from size 1.
+            let (sizes, hashes) = if from == 0 {
+                ((0, to), Vec::new())
+            } else {
+                let proof = conn
+                    .log()
+                    .get_consistency_proof(pb::GetConsistencyProofRequest {
+                        first_tree_size: from,
+                        second_tree_size: to,
+                    })
+                    .await
+                    .map_err(|s| conn.fail(s))?
+                    .into_inner();
+                (
+                    (proof.first_tree_size, proof.second_tree_size),
+                    proof.hashes,
+                )
+            };
+            if let Err(alarm) =
+                logproof::check_growth(&last.checkpoint, &new.checkpoint, sizes, &hashes)
+            {
+                return Ok(Err((alarm, new.note)));
+            }
+            Seen::Grown { from }
+        }
+    };
+    Ok(Ok((new, seen)))
+}
+
+fn print_round(out: &mut Printer, new: &Verified, seen: &Seen) -> Result<(), CliError> {
+    let c = &new.checkpoint;
+    let (status, previous) = match seen {
+        Seen::First => ("first", None),
+        Seen::Unchanged => ("unchanged", None),
+        Seen::Resigned => ("resigned", None),
+        Seen::Grown { from } => ("consistent", Some(*from)),
+    };
+    if out.is_json() {
+        let mut value = checkpoint_json(c);
+        value["status"] = json!(status);
+        value["previous_tree_size"] = json!(previous);
+        value["note"] = json!(new.note);
+        out.json_line(&value)?;
+        return Ok(());
+    }
+    let what = match seen {
+        Seen::First => "trusted on first use: its signature verifies, and there is no earlier checkpoint to compare it with".to_owned(),
+        Seen::Unchanged => "unchanged since the last verified checkpoint".to_owned(),
+        Seen::Resigned => "unchanged tree, re-signed under another note".to_owned(),
+        Seen::Grown { from } => format!("consistent with the last verified checkpoint of {from} leaves"),
+    };
+    out.line(format!(
+        "{}  size {}  root {}  {what}",
+        checkpoint_time(c).unwrap_or_else(|| "-".into()),
+        c.size,
+        hex::encode(c.root)
+    ))?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The notes an alarm is about.
+enum Notes<'a> {
+    /// The state file's note does not verify with the pinned key.
+    State(&'a str),
+    /// The registry answered a note that does not verify, or does not extend the last verified
+    /// one (if any).
+    Received {
+        last_verified: Option<&'a str>,
+        received: &'a str,
+    },
+}
+
+/// Prints the alarm with the notes it is about (on stdout; its reason also on stderr), keeps the
+/// note that raised it next to the state file, and exits 10. The state file is left as it was.
+fn raise(
+    out: &mut Printer,
+    alarm: &Alarm,
+    notes: Notes,
+    state: Option<&Path>,
+) -> Result<u8, CliError> {
+    let evidence = match (state, &notes) {
+        (Some(path), Notes::Received { received, .. }) => {
+            let mut name = path.as_os_str().to_owned();
+            name.push(".rejected");
+            let evidence = PathBuf::from(name);
+            write_file(&evidence, received)?;
+            Some(evidence)
+        }
+        _ => None,
+    };
+    let shown: Vec<(&str, &str, Option<&str>)> = match notes {
+        Notes::State(note) => vec![("state_note", "the state file's checkpoint", Some(note))],
+        Notes::Received {
+            last_verified,
+            received,
+        } => vec![
+            (
+                "last_verified_note",
+                "the last verified checkpoint",
+                last_verified,
+            ),
+            (
+                "received_note",
+                "the checkpoint the registry answers",
+                Some(received),
+            ),
+        ],
+    };
+    if out.is_json() {
+        let mut value = json!({
+            "alarm": alarm.kind.to_string(),
+            "reason": alarm.reason,
+            "received_note_file": evidence.as_ref().map(|p| p.display().to_string()),
+        });
+        for (key, _, note) in &shown {
+            value[*key] = json!(note);
+        }
+        out.json_line(&value)?;
+    } else {
+        let mut lines = vec![format!("!!! {}: {}", alarm.kind, alarm.reason)];
+        for (_, title, note) in &shown {
+            lines.push(format!("----- {title} -----"));
+            lines.push(note.map_or_else(|| "(none)".to_owned(), |n| n.trim_end().to_owned()));
+        }
+        lines.push("-----".to_owned());
+        lines.push(
+            "Keep these notes: signed by the log key, they are the evidence. Compare checkpoints with other auditors before trusting this registry again."
+                .to_owned(),
+        );
+        print_lines(out, lines)?;
+    }
+    out.flush()?;
+    eprintln!("provctl: {}: {}", alarm.kind, alarm.reason);
+    if let Some(path) = evidence {
+        eprintln!(
+            "provctl: the checkpoint that raised the alarm is kept in {}; the state file still holds the last verified one",
+            path.display()
+        );
+    }
+    Ok(exit::LOG_VERIFICATION_FAILED)
+}
+
+/// Replaces the state file in one step, so that an interrupted write never leaves half a note.
+fn save_state(path: &Path, note: &str) -> Result<(), CliError> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".tmp");
+    let temporary = PathBuf::from(name);
+    write_file(&temporary, note)?;
+    fs::rename(&temporary, path).map_err(|source| CliError::WriteFile {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Failures a long-running monitor waits out: the registry is down or busy.
+fn is_transient(error: &CliError) -> bool {
+    match error {
+        CliError::Connect { .. } => true,
+        CliError::Rpc { status, .. } => matches!(
+            status.code(),
+            Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted | Code::Cancelled
+        ),
+        _ => false,
+    }
+}
+
+/// The hashes of a proof the registry answered, each of which must be 32 bytes.
+fn proof_hashes(hashes: &[Vec<u8>]) -> Result<Vec<transparency_log::Hash>, CliError> {
+    hashes
+        .iter()
+        .map(|h| to_hash(h))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| CliError::BadAnswer("a proof hash is not 32 bytes".into()))
+}
