@@ -151,6 +151,11 @@ async fn grpc_is_served_over_tls_and_plaintext_to_the_tls_port_fails_cleanly() {
     let keys = list_keys(channel).await.expect("a call over TLS");
     assert!(!keys.keys.is_empty());
 
+    // The JWKS over HTTPS (HTTP/1.1 on the same port), for verifiers that fetch keys that way.
+    let jwks = https_get(&authority, server.addr, "/.well-known/jwks.json").await;
+    assert!(jwks.starts_with("HTTP/1.1 200"), "{jwks}");
+    assert!(jwks.contains("\"keys\""), "{jwks}");
+
     // A client that does not trust the server's CA does not get through.
     let stranger = Authority::new("Other CA");
     assert!(
@@ -359,4 +364,35 @@ async fn a_mapped_client_certificate_acts_for_its_organisation_without_a_token()
         );
     }
     server.stop().await;
+}
+
+/// A plain HTTP/1.1 GET over TLS, trusting `authority`; the whole answer as text.
+async fn https_get(authority: &Authority, addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_rustls::rustls::{ClientConfig, RootCertStore, pki_types::ServerName};
+    let mut roots = RootCertStore::empty();
+    roots.add(authority.issuer.der().clone()).unwrap();
+    let mut config = ClientConfig::builder_with_provider(std::sync::Arc::new(
+        tokio_rustls::rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut tls = connector
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .expect("TLS handshake");
+    tls.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut answer = Vec::new();
+    // The server may close without a TLS close_notify; what was read is the answer.
+    let _ = tls.read_to_end(&mut answer).await;
+    String::from_utf8_lossy(&answer).into_owned()
 }

@@ -66,6 +66,17 @@ pub struct GlobalArgs {
     /// Output format: `text` for people, `json` for programs.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text, global = true, help_heading = GLOBAL)]
     pub output: OutputFormat,
+    /// For https:// URLs: PEM file of the CA(s) that signed the registry's certificate. Without
+    /// it, the system's trusted CAs.
+    #[arg(long, env = "PROVENANCE_CA_FILE", global = true, help_heading = GLOBAL)]
+    pub ca_file: Option<PathBuf>,
+    /// For mutual TLS: PEM client certificate. One the registry maps to an organisation stands in
+    /// for the token.
+    #[arg(long, env = "PROVENANCE_CLIENT_CERT", global = true, requires = "client_key", help_heading = GLOBAL)]
+    pub client_cert: Option<PathBuf>,
+    /// For mutual TLS: PEM key of `--client-cert`.
+    #[arg(long, env = "PROVENANCE_CLIENT_KEY", global = true, requires = "client_cert", help_heading = GLOBAL)]
+    pub client_key: Option<PathBuf>,
 }
 
 /// A value that must not be shown, e.g. in `Debug` output of the parsed command line.
@@ -772,12 +783,9 @@ fn parse_url(text: &str) -> Result<String, String> {
         .parse()
         .map_err(|e| format!("not a valid URL ({e}); expected e.g. {DEFAULT_URL}"))?;
     match uri.scheme_str() {
-        Some("http") if uri.host().is_some() => Ok(text.to_owned()),
-        Some("https") => {
-            Err("https is not supported by this build of provctl yet; use http://".into())
-        }
+        Some("http" | "https") if uri.host().is_some() => Ok(text.to_owned()),
         _ => Err(format!(
-            "expected an http:// URL with a host, e.g. {DEFAULT_URL}"
+            "expected an http:// or https:// URL with a host, e.g. {DEFAULT_URL}"
         )),
     }
 }

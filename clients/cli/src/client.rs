@@ -6,7 +6,7 @@ use provenance_registry::proto::v1 as pb;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::{Request, Status};
 
 use crate::cli::GlobalArgs;
@@ -69,8 +69,12 @@ impl Connection {
     /// Checks the token, then connects, so that a missing token is reported without a network
     /// round trip and an unreachable server is reported as such rather than as a failed call.
     pub async fn open(global: &GlobalArgs) -> Result<Self, CliError> {
-        let token = global.token.as_ref().ok_or(CliError::NoToken)?;
-        Self::connect(global, BearerAuth::new(token.expose())?).await
+        match (&global.token, &global.client_cert) {
+            (Some(token), _) => Self::connect(global, BearerAuth::new(token.expose())?).await,
+            // Over mutual TLS, a client certificate the registry maps to an organisation.
+            (None, Some(_)) => Self::connect(global, BearerAuth::none()).await,
+            (None, None) => Err(CliError::NoToken),
+        }
     }
 
     /// Connects for the calls that need no token (`VerifyCertificate`, `ListSigningKeys`, the
@@ -88,13 +92,30 @@ impl Connection {
             url: global.url.clone(),
             reason,
         };
-        let endpoint = Endpoint::from_shared(global.url.clone())
+        let mut endpoint = Endpoint::from_shared(global.url.clone())
             .map_err(|e| connect_error(e.to_string()))?
             .connect_timeout(CONNECT_TIMEOUT);
-        let channel = endpoint
-            .connect()
-            .await
-            .map_err(|e| connect_error(error_chain(&e)))?;
+        let tls = global.url.starts_with("https://");
+        if tls {
+            endpoint = endpoint
+                .tls_config(tls_config(global)?)
+                .map_err(|e| connect_error(error_chain(&e)))?;
+        } else if global.ca_file.is_some() || global.client_cert.is_some() {
+            return Err(CliError::Input(
+                "--ca-file and --client-cert are for https:// URLs".into(),
+            ));
+        }
+        let channel = endpoint.connect().await.map_err(|e| {
+            let chain = error_chain(&e);
+            if tls && chain.contains("certificate") {
+                connect_error(format!(
+                    "{chain}; the registry's TLS certificate was not accepted: give the CA that \
+                     signed it with --ca-file (PROVENANCE_CA_FILE) and check the URL's host name"
+                ))
+            } else {
+                connect_error(chain)
+            }
+        })?;
         Ok(Self {
             channel: InterceptedService::new(channel, auth),
             url: global.url.clone(),
@@ -165,6 +186,27 @@ impl Connection {
 
 /// The error and its causes on one line: tonic's top-level transport error alone just says
 /// "transport error", while the cause says "Connection refused".
+/// Trust and identity for an https:// URL: the CA file if given, else the system's CAs; the
+/// client certificate for mutual TLS if given.
+fn tls_config(global: &GlobalArgs) -> Result<ClientTlsConfig, CliError> {
+    let read = |path: &std::path::Path, what: &str| {
+        std::fs::read(path)
+            .map_err(|e| CliError::Input(format!("cannot read the {what} {}: {e}", path.display())))
+    };
+    let mut config = ClientTlsConfig::new();
+    config = match &global.ca_file {
+        Some(path) => config.ca_certificate(Certificate::from_pem(read(path, "CA file")?)),
+        None => config.with_native_roots(),
+    };
+    if let (Some(cert), Some(key)) = (&global.client_cert, &global.client_key) {
+        config = config.identity(Identity::from_pem(
+            read(cert, "client certificate")?,
+            read(key, "client key")?,
+        ));
+    }
+    Ok(config)
+}
+
 fn error_chain(error: &dyn std::error::Error) -> String {
     let mut parts = vec![error.to_string()];
     let mut source = error.source();
