@@ -801,9 +801,10 @@ mod tests {
     }
 
     #[test]
-    fn urls_must_be_plain_http_with_a_host() {
+    fn urls_must_be_http_or_https_with_a_host() {
         assert!(parse_url("http://127.0.0.1:50051").is_ok());
-        assert!(parse_url("https://registry.example").is_err());
+        assert!(parse_url("https://registry.example").is_ok());
+        assert!(parse_url("ftp://registry.example").is_err());
         assert!(parse_url("127.0.0.1:50051").is_err());
         assert!(parse_url("not a url").is_err());
     }
