@@ -38,15 +38,36 @@ pub(super) async fn fetch_nodes<'e>(
     for row in select.build().fetch_all(executor).await? {
         let level: i64 = row.try_get("level")?;
         let index: i64 = row.try_get("idx")?;
-        let hash: Vec<u8> = row.try_get("hash")?;
-        let hash: Hash = hash
-            .try_into()
-            .map_err(|_| Error::internal(anyhow::anyhow!("a stored log node is not 32 bytes")))?;
+        let hash = stored_hash(row.try_get("hash")?, "log node")?;
         fetched
             .0
             .insert(NodeId::new(level as u8, index as u64), hash);
     }
     Ok(fetched)
+}
+
+/// A hash column's bytes, which must be 32.
+fn stored_hash(bytes: Vec<u8>, what: &str) -> Result<Hash> {
+    bytes
+        .try_into()
+        .map_err(|_| Error::internal(anyhow::anyhow!("a stored {what} is not 32 bytes")))
+}
+
+/// The chain hashes (the leaf data) of up to `count` events after sequence `start`, in order.
+async fn event_hashes<'e>(
+    executor: impl SqliteExecutor<'e>,
+    start: u64,
+    count: i64,
+) -> Result<Vec<[u8; 32]>> {
+    let rows =
+        sqlx::query("SELECT hash FROM events WHERE sequence > $1 ORDER BY sequence LIMIT $2")
+            .bind(start as i64)
+            .bind(count)
+            .fetch_all(executor)
+            .await?;
+    rows.iter()
+        .map(|row| parse_hash(&row.try_get::<String, _>("hash")?))
+        .collect()
 }
 
 /// Appends `leaves` to the tree of `size` leaves inside `tx`, writing every node they complete.
@@ -94,9 +115,7 @@ fn checkpoint_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<SignedCheckpoint
     let root: Vec<u8> = row.try_get("root_hash")?;
     Ok(SignedCheckpoint {
         tree_size: row.try_get::<i64, _>("tree_size")? as u64,
-        root: root
-            .try_into()
-            .map_err(|_| Error::internal(anyhow::anyhow!("a stored root is not 32 bytes")))?,
+        root: stored_hash(root, "root")?,
         time: parse_time(&row.try_get::<String, _>("time")?)?,
         note: row.try_get("note")?,
     })
@@ -122,11 +141,7 @@ impl SqliteStore {
         .fetch_all(&self.readers)
         .await?;
         rows.iter()
-            .map(|row| {
-                row.try_get::<Vec<u8>, _>("hash")?.try_into().map_err(|_| {
-                    Error::internal(anyhow::anyhow!("a stored log node is not 32 bytes"))
-                })
-            })
+            .map(|row| stored_hash(row.try_get("hash")?, "log node"))
             .collect()
     }
 
@@ -135,15 +150,7 @@ impl SqliteStore {
     }
 
     pub(super) async fn read_log_leaves(&self, start: u64, count: u32) -> Result<Vec<[u8; 32]>> {
-        let rows =
-            sqlx::query("SELECT hash FROM events WHERE sequence > $1 ORDER BY sequence LIMIT $2")
-                .bind(start as i64)
-                .bind(i64::from(count))
-                .fetch_all(&self.readers)
-                .await?;
-        rows.iter()
-            .map(|row| parse_hash(&row.try_get::<String, _>("hash")?))
-            .collect()
+        event_hashes(&self.readers, start, i64::from(count)).await
     }
 
     pub(super) async fn extend_log_over_events(&self) -> Result<u64> {
@@ -151,22 +158,12 @@ impl SqliteStore {
         let start = tree_size(&mut *tx).await?;
         let mut size = start;
         loop {
-            let rows = sqlx::query(
-                "SELECT hash FROM events WHERE sequence > $1 ORDER BY sequence LIMIT $2",
-            )
-            .bind(size as i64)
-            .bind(LEAVES_PER_READ)
-            .fetch_all(&mut *tx)
-            .await?;
-            if rows.is_empty() {
+            let hashes = event_hashes(&mut *tx, size, LEAVES_PER_READ).await?;
+            if hashes.is_empty() {
                 break;
             }
-            let leaves = rows
-                .iter()
-                .map(|row| Ok(leaf_hash(&parse_hash(&row.try_get::<String, _>("hash")?)?)))
-                .collect::<Result<Vec<_>>>()?;
-            append_leaves(&mut tx, size, leaves.iter().copied()).await?;
-            size += leaves.len() as u64;
+            append_leaves(&mut tx, size, hashes.iter().map(leaf_hash)).await?;
+            size += hashes.len() as u64;
         }
         tx.commit().await?;
         Ok(size - start)
