@@ -89,9 +89,14 @@ pub struct CommonSettings {
         global = true
     )]
     pub data_dir: PathBuf,
-    /// Database URL; default: the SQLite file `registry.db` in the data directory.
+    /// Database URL: `sqlite://PATH`, or `postgres://USER@HOST:PORT/DATABASE` for PostgreSQL (any
+    /// number of replicas may share one); default: the SQLite file `registry.db` in the data
+    /// directory.
     #[arg(long, env = "PROVENANCE_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    /// PostgreSQL only: connections for reads per process (writes use one more).
+    #[arg(long, env = "PROVENANCE_DATABASE_POOL_SIZE", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
+    pub database_pool_size: u32,
     /// The `iss` claim of the tokens this registry issues, and the name it gives itself.
     #[arg(
         long,
@@ -194,6 +199,7 @@ impl CommonSettings {
         Self {
             data_dir,
             database_url: None,
+            database_pool_size: 16,
             policy_dir: None,
             signing_key_file: None,
             issuer: "provenance-registry".into(),

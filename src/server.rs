@@ -30,6 +30,7 @@ use crate::registry::feed::EventFeed;
 use crate::registry::{Registry, RegistryKeys, TokenPolicy};
 use crate::signing_keys::KeyRingFile;
 use crate::store::Store;
+use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
 use crate::tls::{ReloadingTls, TlsFiles};
 
@@ -77,8 +78,14 @@ pub async fn open_registry(
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:#}"))?,
         )
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Arc::new(
+            PostgresStore::open(&url, settings.database_pool_size)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:#}"))?,
+        )
     } else {
-        bail!("unsupported database URL {url:?}: this build serves `sqlite:` URLs");
+        bail!("unsupported database URL: expected `sqlite:` or `postgres:`");
     };
     let secret =
         crate::key_file::load_or_create_secret(&settings.data_dir.join(ACCESS_TOKEN_KEY_FILE))?;

@@ -4,7 +4,8 @@
 //! often), and without this cache each call reads the certificate row. What a certificate was
 //! issued as never changes; only its revocation does, and every revocation in this process goes
 //! through the registry, which empties the cache in the same step. A generation counter keeps a
-//! read that raced a revocation from putting a stale entry back.
+//! read that raced a revocation from putting a stale entry back. On a database shared by replicas
+//! another process may revoke at any moment, so there the registry makes the cache hold nothing.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;

@@ -114,6 +114,12 @@ impl Registry {
                 }
             }
         });
+        // Replicas revoke behind each other's backs: only the database knows the status then.
+        let cached_certificates = if store.is_shared() {
+            0
+        } else {
+            certificate_cache::DEFAULT_CAPACITY
+        };
         Ok(Self {
             store,
             auth,
@@ -122,7 +128,7 @@ impl Registry {
             feed,
             tokens,
             upstream_closures: Arc::new(ClosureCache::new(closure_cache::DEFAULT_BUDGET)),
-            certificate_cache: Arc::new(CertificateCache::new(certificate_cache::DEFAULT_CAPACITY)),
+            certificate_cache: Arc::new(CertificateCache::new(cached_certificates)),
             policies: Arc::new(policies),
             signing_keys: Arc::new(keys.certificates),
             log_key: Arc::new(keys.log),

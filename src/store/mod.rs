@@ -4,6 +4,8 @@
 //! [`crate::domain::event::seal`], so that the log and the state never disagree. Implementations
 //! decide nothing themselves: the rules live in `domain` and both backends call the same functions.
 
+pub mod decode;
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -64,6 +66,12 @@ pub struct DatasetQuery {
 /// The registry's persistent state.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// Whether other processes (replicas) may write to the same database at any moment. Caches of
+    /// mutable state (such as certificate statuses) are then off: only the database knows.
+    fn is_shared(&self) -> bool {
+        false
+    }
+
     /// Stores a new organisation with its event. `AlreadyExists` when the name is taken.
     async fn create_organization(&self, organization: &Organization, event: NewEvent)
     -> Result<()>;

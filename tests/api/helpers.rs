@@ -4,6 +4,9 @@ use provenance_registry::config::{CommonSettings, ServeSettings};
 use provenance_registry::proto::v1 as pb;
 use provenance_registry::registry::Registry;
 use provenance_registry::server::Application;
+use std::io::Write;
+
+use crate::support_postgres::{self, TestDatabase};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -30,6 +33,8 @@ pub struct TestApp {
     pub admin: String,
     /// An operator token.
     pub operator: String,
+    /// The PostgreSQL database it serves, when the suite runs on PostgreSQL.
+    pub database: Option<TestDatabase>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -50,7 +55,7 @@ pub async fn spawn_app_configured(
     policy_dir: Option<std::path::PathBuf>,
 ) -> TestApp {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let mut app = start(dir, settings, policy_dir).await;
+    let mut app = start(dir, settings, policy_dir, fresh_database().await).await;
     let (org, admin, _) = app
         .registry
         .bootstrap_organization("Acme".into(), None)
@@ -67,10 +72,25 @@ pub async fn spawn_app_configured(
     app
 }
 
+/// The database of a new test app: `None` for SQLite in the data directory, or a fresh PostgreSQL
+/// database when `TEST_API_BACKEND=postgres`.
+async fn fresh_database() -> Option<TestDatabase> {
+    match std::env::var("TEST_API_BACKEND").as_deref() {
+        Err(_) | Ok("sqlite") => None,
+        Ok("postgres") => {
+            let server = support_postgres::server_url()
+                .expect("TEST_API_BACKEND=postgres needs TEST_POSTGRES_URL");
+            Some(TestDatabase::create(&server).await)
+        }
+        Ok(other) => panic!("unknown TEST_API_BACKEND {other:?}: expected sqlite or postgres"),
+    }
+}
+
 async fn start(
     dir: TempDir,
     mut settings: ServeSettings,
     policy_dir: Option<std::path::PathBuf>,
+    database: Option<TestDatabase>,
 ) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         provenance_registry::telemetry::init(provenance_registry::config::LogFormat::Pretty);
@@ -78,6 +98,7 @@ async fn start(
     settings.listen = "127.0.0.1:0".parse().unwrap();
     let common = CommonSettings {
         policy_dir,
+        database_url: database.as_ref().map(|d| d.url.clone()),
         ..CommonSettings::for_data_dir(dir.path().to_path_buf())
     };
     let app = Application::build(&common, &settings)
@@ -102,6 +123,7 @@ async fn start(
         org_id: String::new(),
         admin: String::new(),
         operator: String::new(),
+        database,
         stop: Some(stop),
         server: Some(server),
     }
@@ -153,11 +175,28 @@ impl TestApp {
             self.admin.clone(),
             self.operator.clone(),
         );
-        let mut app = start(self.dir, ServeSettings::default(), None).await;
+        let database = self.database.take();
+        let mut app = start(self.dir, ServeSettings::default(), None, database).await;
         app.org_id = org_id;
         app.admin = admin;
         app.operator = operator;
         app
+    }
+
+    /// The URL of its SQLite database, for tests that reach into the file; `None` (saying the test
+    /// is skipped) when the suite runs on PostgreSQL.
+    pub fn sqlite_url(&self) -> Option<String> {
+        if self.database.is_some() {
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped on PostgreSQL: this test reaches into the SQLite file"
+            );
+            return None;
+        }
+        Some(format!(
+            "sqlite://{}",
+            self.dir.path().join("registry.db").display()
+        ))
     }
 
     /// A token of `role` for the bootstrapped organisation.

@@ -16,7 +16,9 @@ async fn calls_beyond_the_concurrency_limit_are_refused_and_the_call_in_flight_c
     .await;
     // Hold SQLite's write lock from outside, so that a registration waits inside the server,
     // keeping the one permitted call busy for as long as the test needs.
-    let url = format!("sqlite://{}", app.dir.path().join("registry.db").display());
+    let Some(url) = app.sqlite_url() else {
+        return;
+    };
     let mut blocker = sqlx::SqliteConnection::connect(&url).await.unwrap();
     sqlx::query("BEGIN IMMEDIATE")
         .execute(&mut blocker)

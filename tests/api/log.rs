@@ -222,7 +222,9 @@ async fn a_restart_keeps_the_root_and_a_tampered_tree_is_refused_at_start() {
     app.stop().await;
 
     // Someone with write access to the database replaces a leaf of the tree.
-    let url = format!("sqlite://{}", app.dir.path().join("registry.db").display());
+    let Some(url) = app.sqlite_url() else {
+        return;
+    };
     let db = sqlx::SqlitePool::connect(&url).await.unwrap();
     sqlx::query("DROP TRIGGER log_nodes_immutable")
         .execute(&db)

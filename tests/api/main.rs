@@ -1,5 +1,8 @@
 //! Black-box tests of the gRPC API: each test starts the real server on a free port with its own
 //! data directory and talks to it over gRPC. Set `TEST_LOG=1` to see the server's log.
+//!
+//! The suite runs on SQLite by default; `TEST_API_BACKEND=postgres` with `TEST_POSTGRES_URL` set runs
+//! it on PostgreSQL, each test in a fresh database of its own.
 
 mod auth;
 mod certificates;
@@ -13,4 +16,6 @@ mod log;
 mod organizations;
 mod policies;
 mod process;
+#[path = "../support/postgres.rs"]
+mod support_postgres;
 mod tls;

@@ -436,7 +436,9 @@ async fn revoked_and_expired_attestations_no_longer_count() {
 
     // An attestation that expired yesterday, written straight into the database as time would have
     // left it, counts no more than a revoked one.
-    let url = format!("sqlite://{}", app.dir.path().join("registry.db").display());
+    let Some(url) = app.sqlite_url() else {
+        return;
+    };
     let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
         .await
         .unwrap();

@@ -8,13 +8,13 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteExecutor, Transaction};
 use uuid::Uuid;
 
-use super::decode::{parse_time, parse_uuid};
 use super::policy::closure_graph;
 use super::{SqliteStore, append_events, read_head};
 use crate::domain::certificate::{CertificateRecord, parse_verdict};
 use crate::domain::event::{NewEvent, format_time};
 use crate::error::{Error, Result};
 use crate::store::CertificateInsert;
+use crate::store::decode::{parse_time, parse_uuid};
 
 /// SQLite allows 32,766 bound parameters per statement; chunks stay well below.
 const MEMBERS_PER_INSERT: usize = 10_000;

@@ -3,13 +3,13 @@
 
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteExecutor, Transaction};
 
-use super::decode::{parse_hash, parse_time};
 use super::{MAX_ROWS_PER_INSERT, SqliteStore};
 use crate::domain::event::format_time;
 use crate::domain::transparency::{
     FetchedNodes, Frontier, Hash, NodeId, SignedCheckpoint, leaf_hash, nodes_read_by,
 };
 use crate::error::{Error, Result};
+use crate::store::decode::{hash_bytes, parse_hash, parse_time};
 
 /// Leaves read per query when extending the tree over older events.
 const LEAVES_PER_READ: i64 = 10_000;
@@ -38,19 +38,12 @@ pub(super) async fn fetch_nodes<'e>(
     for row in select.build().fetch_all(executor).await? {
         let level: i64 = row.try_get("level")?;
         let index: i64 = row.try_get("idx")?;
-        let hash = stored_hash(row.try_get("hash")?, "log node")?;
+        let hash = hash_bytes(row.try_get("hash")?, "log node")?;
         fetched
             .0
             .insert(NodeId::new(level as u8, index as u64), hash);
     }
     Ok(fetched)
-}
-
-/// A hash column's bytes, which must be 32.
-fn stored_hash(bytes: Vec<u8>, what: &str) -> Result<Hash> {
-    bytes
-        .try_into()
-        .map_err(|_| Error::internal(anyhow::anyhow!("a stored {what} is not 32 bytes")))
 }
 
 /// The chain hashes (the leaf data) of up to `count` events after sequence `start`, in order.
@@ -115,7 +108,7 @@ fn checkpoint_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<SignedCheckpoint
     let root: Vec<u8> = row.try_get("root_hash")?;
     Ok(SignedCheckpoint {
         tree_size: row.try_get::<i64, _>("tree_size")? as u64,
-        root: stored_hash(root, "root")?,
+        root: hash_bytes(root, "root")?,
         time: parse_time(&row.try_get::<String, _>("time")?)?,
         note: row.try_get("note")?,
     })
@@ -141,7 +134,7 @@ impl SqliteStore {
         .fetch_all(&self.readers)
         .await?;
         rows.iter()
-            .map(|row| stored_hash(row.try_get("hash")?, "log node"))
+            .map(|row| hash_bytes(row.try_get("hash")?, "log node"))
             .collect()
     }
 

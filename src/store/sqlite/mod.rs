@@ -18,7 +18,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use uuid::Uuid;
 
 mod certificates;
-mod decode;
+mod decode_rows;
 mod log;
 mod policy;
 
@@ -33,10 +33,8 @@ use crate::domain::lineage::{ClosureEntry, Direction};
 use crate::domain::registration::{self, DatasetKey, ParentInfo, Pending, Registration};
 use crate::domain::transparency::{self, FetchedNodes, Hash, NodeId, SignedCheckpoint};
 use crate::error::{Error, Result};
-use decode::{
-    DATASET_JSON, event_from_row, parse_hash, parse_time, parse_uuid, parse_visibility,
-    token_from_row,
-};
+use crate::store::decode::{self, parse_hash, parse_time, parse_uuid, parse_visibility};
+use decode_rows::{DATASET_JSON, event_from_row, token_from_row};
 
 /// SQLite allows 32,766 bound parameters per statement; chunks stay well below.
 const MAX_ROWS_PER_INSERT: usize = 400;
@@ -418,29 +416,7 @@ impl Store for SqliteStore {
             .bind(root.to_string())
             .fetch_one(&self.readers)
             .await?;
-        #[derive(serde::Deserialize)]
-        struct Walked {
-            nodes: Vec<(String, String, String)>,
-            edges: Vec<(String, String)>,
-        }
-        let walked: Walked =
-            serde_json::from_str(&found).context("the closure query returned malformed JSON")?;
-        let nodes = walked
-            .nodes
-            .iter()
-            .map(|(id, org, visibility)| {
-                Ok((
-                    parse_uuid(id)?,
-                    parse_uuid(org)?,
-                    parse_visibility(visibility)?,
-                ))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let edges = walked
-            .edges
-            .iter()
-            .map(|(from, to)| Ok((parse_uuid(from)?, parse_uuid(to)?)))
-            .collect::<Result<Vec<_>>>()?;
+        let (nodes, edges) = decode::walk(&found)?;
         Ok(crate::domain::lineage::closure_with_depths(
             root, &nodes, &edges, max_depth,
         ))
@@ -470,10 +446,7 @@ impl Store for SqliteStore {
             .await?;
         let pairs: Vec<(String, String)> =
             serde_json::from_str(&found).context("stored edges did not read back as JSON")?;
-        pairs
-            .iter()
-            .map(|(node, neighbour)| Ok((parse_uuid(node)?, parse_uuid(neighbour)?)))
-            .collect()
+        decode::uuid_pairs(&pairs)
     }
 
     async fn list_events(&self, viewer: Viewer, after: u64, limit: u32) -> Result<Vec<Event>> {

@@ -1,19 +1,16 @@
 //! The SQLite side of policy work: closure graphs for evaluation, attestations, contamination reports.
 
-use anyhow::Context;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use sqlx::{Sqlite, SqliteExecutor, Transaction};
 use uuid::Uuid;
 
 use super::certificates::revoke_covering;
-use super::decode::{self, EvidenceJson, parse_time, parse_uuid, parse_visibility};
 use super::{SqliteStore, append_events, fetch_id_page, refuse_violation};
-use crate::domain::attestation::{Attestation, ContaminationReport, Evidence, Method};
-use crate::domain::evaluation::{ClosureGraph, GraphNode, ModelSource};
+use crate::domain::attestation::{Attestation, ContaminationReport};
+use crate::domain::evaluation::ClosureGraph;
 use crate::domain::event::{NewEvent, format_time};
 use crate::error::{Error, Result};
-use crate::store::AttestationQuery;
+use crate::store::{AttestationQuery, decode};
 
 /// The whole upstream closure and what evaluation needs of it, as one JSON row. The walk is
 /// materialised once and joined five times; `UNION` on the id alone keeps the walk linear in the
@@ -41,15 +38,6 @@ SELECT json_object(\
             WHERE a.policy_id = $2 AND a.policy_version = $3 AND a.revoke_time IS NULL \
             AND (a.expire_time IS NULL OR a.expire_time > $4)))";
 
-#[derive(Deserialize)]
-struct GraphJson {
-    nodes: Vec<(String, String, String, String, String)>,
-    edges: Vec<(String, String)>,
-    models: Vec<(String, u32, String)>,
-    contaminations: Vec<(String, String)>,
-    attestations: Vec<(String, String)>,
-}
-
 pub(super) async fn closure_graph<'e>(
     executor: impl SqliteExecutor<'e>,
     root: Uuid,
@@ -64,101 +52,15 @@ pub(super) async fn closure_graph<'e>(
         .bind(format_time(now))
         .fetch_one(executor)
         .await?;
-    let json: GraphJson =
-        serde_json::from_str(&found).context("the closure graph did not read back as JSON")?;
-    let pair = |(a, b): &(String, String)| -> Result<(Uuid, Uuid)> {
-        Ok((parse_uuid(a)?, parse_uuid(b)?))
-    };
-    Ok(ClosureGraph {
-        root,
-        nodes: json
-            .nodes
-            .iter()
-            .map(|(id, org, visibility, name, version)| {
-                Ok(GraphNode {
-                    id: parse_uuid(id)?,
-                    organization_id: parse_uuid(org)?,
-                    visibility: parse_visibility(visibility)?,
-                    name: name.clone(),
-                    version: version.clone(),
-                })
-            })
-            .collect::<Result<_>>()?,
-        edges: json.edges.iter().map(pair).collect::<Result<_>>()?,
-        model_sources: json
-            .models
-            .into_iter()
-            .map(|(dataset, position, model_id)| {
-                Ok(ModelSource {
-                    dataset_id: parse_uuid(&dataset)?,
-                    position,
-                    model_id,
-                })
-            })
-            .collect::<Result<_>>()?,
-        contaminations: json
-            .contaminations
-            .iter()
-            .map(pair)
-            .collect::<Result<_>>()?,
-        attestations: json.attestations.iter().map(pair).collect::<Result<_>>()?,
-    })
+    decode::closure_graph(root, &found)
 }
 
-/// SQL for one attestation row `a` as a JSON object shaped like [`AttestationJson`].
+/// SQL for one attestation row `a` as the JSON object [`decode::attestations`] reads.
 const ATTESTATION_JSON: &str = "json_object('id', a.id, 'dataset_id', a.dataset_id, \
     'organization_id', a.organization_id, 'policy_id', a.policy_id, 'policy_version', a.policy_version, \
     'method', a.method, 'evidence', json(a.evidence), 'statement', a.statement, \
     'create_time', a.create_time, 'expire_time', a.expire_time, 'attester_token_id', a.attester_token_id, \
     'attester_subject', a.attester_subject, 'revoke_time', a.revoke_time, 'revoke_reason', a.revoke_reason)";
-
-#[derive(Deserialize)]
-struct AttestationJson {
-    id: String,
-    dataset_id: String,
-    organization_id: String,
-    policy_id: String,
-    policy_version: String,
-    method: String,
-    evidence: Vec<EvidenceJson>,
-    statement: String,
-    create_time: String,
-    expire_time: Option<String>,
-    attester_token_id: String,
-    attester_subject: String,
-    revoke_time: Option<String>,
-    revoke_reason: Option<String>,
-}
-
-fn attestations(json: &str) -> Result<Vec<Attestation>> {
-    let rows: Vec<AttestationJson> =
-        serde_json::from_str(json).context("stored attestations did not read back as JSON")?;
-    rows.into_iter()
-        .map(|a| {
-            Ok(Attestation {
-                id: parse_uuid(&a.id)?,
-                dataset_id: parse_uuid(&a.dataset_id)?,
-                organization_id: parse_uuid(&a.organization_id)?,
-                policy_id: a.policy_id,
-                policy_version: a.policy_version,
-                method: Method::parse(&a.method)
-                    .with_context(|| format!("unknown stored attestation method {:?}", a.method))?,
-                evidence: decode::evidence(a.evidence)?,
-                statement: a.statement,
-                create_time: parse_time(&a.create_time)?,
-                expire_time: a.expire_time.as_deref().map(parse_time).transpose()?,
-                attester_token_id: parse_uuid(&a.attester_token_id)?,
-                attester_subject: a.attester_subject,
-                revoke_time: a.revoke_time.as_deref().map(parse_time).transpose()?,
-                revoke_reason: a.revoke_reason,
-            })
-        })
-        .collect()
-}
-
-fn evidence_json(evidence: &[Evidence]) -> String {
-    serde_json::Value::Array(evidence.iter().map(Evidence::to_json).collect()).to_string()
-}
 
 async fn fetch_attestation<'e>(
     executor: impl SqliteExecutor<'e>,
@@ -170,7 +72,7 @@ async fn fetch_attestation<'e>(
         .bind(id.to_string())
         .fetch_one(executor)
         .await?;
-    Ok(attestations(&found)?.pop())
+    Ok(decode::attestations(&found)?.pop())
 }
 
 impl SqliteStore {
@@ -201,7 +103,7 @@ impl SqliteStore {
         .bind(&attestation.policy_id)
         .bind(&attestation.policy_version)
         .bind(attestation.method.as_str())
-        .bind(evidence_json(&attestation.evidence))
+        .bind(decode::evidence_json(&attestation.evidence))
         .bind(&attestation.statement)
         .bind(format_time(attestation.create_time))
         .bind(attestation.expire_time.map(format_time))
@@ -236,7 +138,7 @@ impl SqliteStore {
                 .push_bind(org.to_string());
         }
         let found = fetch_id_page(select, "a", query.after, query.limit, &self.readers).await?;
-        let mut list = attestations(&found)?;
+        let mut list = decode::attestations(&found)?;
         list.sort_by_key(|a| a.id);
         Ok(list)
     }
@@ -300,7 +202,7 @@ impl SqliteStore {
         .bind(&report.reporter_subject)
         .bind(report.effective)
         .bind(&report.statement)
-        .bind(evidence_json(&report.evidence))
+        .bind(decode::evidence_json(&report.evidence))
         .bind(format_time(report.create_time))
         .execute(&mut *tx)
         .await;

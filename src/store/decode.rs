@@ -1,43 +1,21 @@
-//! Reading stored rows back into domain types. Values were written by this store, so failing to
+//! Reading stored values back into domain types, shared by the backends: both fold query results
+//! into JSON of the same shapes (one row per query however many records), and both store ids,
+//! times, digests and hashes that must parse back. Values were written by the store, so failing to
 //! read one back is an internal fault, reported with what was found.
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 
-use crate::domain::access::{AccessTokenRecord, Role};
-use crate::domain::attestation::{ContaminationReport, Evidence};
+use crate::domain::attestation::{Attestation, ContaminationReport, Evidence, Method};
 use crate::domain::dataset::{Dataset, ModelRef, Source, SourceKind, Visibility};
 use crate::domain::digest::ContentDigest;
-use crate::domain::event::Event;
+use crate::domain::evaluation::{ClosureGraph, GraphNode, ModelSource};
 use crate::error::{Error, Result};
 
-/// SQL for one dataset row `d` with all its sources, as one JSON object shaped like
-/// [`DatasetJson`]. Reading datasets as JSON means one row per query however many datasets and
-/// sources it finds: sqlx passes SQLite rows from its worker thread one by one, which for pages of
-/// hundreds of datasets costs far more than the query itself. `json(...)` keeps the nested array an
-/// array once it has passed through the scalar subquery.
-pub const DATASET_JSON: &str = "json_object(\
-    'id', d.id, 'organization_id', d.organization_id, 'name', d.name, 'version', d.version, \
-    'content_digest', d.content_digest, 'size_bytes', d.size_bytes, 'description', d.description, \
-    'license', d.license, 'visibility', d.visibility, 'create_time', d.create_time, \
-    'creator_token_id', d.creator_token_id, 'creator_subject', d.creator_subject, \
-    'sources', json((SELECT json_group_array(json_object(\
-        'kind', s.kind, 'parent_dataset_id', s.parent_dataset_id, 'parent_public', s.parent_public, \
-        'model_id', s.model_id, 'model_version', s.model_version, 'model_provider', s.model_provider, \
-        'uri', s.uri, 'license', s.license, 'collect_time', s.collect_time, \
-        'content_digest', s.content_digest, 'description', s.description) ORDER BY s.position) \
-      FROM dataset_sources s WHERE s.dataset_id = d.id)), \
-    'contamination_reports', json((SELECT json_group_array(json_object(\
-        'id', r.id, 'dataset_id', r.dataset_id, 'reporter_organization_id', r.reporter_organization_id, \
-        'reporter_token_id', r.reporter_token_id, 'reporter_subject', r.reporter_subject, \
-        'effective', r.effective, 'statement', r.statement, 'evidence', json(r.evidence), \
-        'create_time', r.create_time) ORDER BY r.create_time, r.id) \
-      FROM contamination_reports r WHERE r.dataset_id = d.id)))";
-
+/// One dataset with its sources and contamination reports, as both backends' dataset queries
+/// shape it.
 #[derive(Deserialize)]
 struct DatasetJson {
     id: String,
@@ -92,7 +70,7 @@ struct SourceJson {
     description: Option<String>,
 }
 
-/// Datasets from a JSON array of [`DATASET_JSON`] objects.
+/// Datasets from a JSON array of dataset objects (`DATASET_JSON` of each backend).
 pub fn datasets(json: &str) -> Result<Vec<Dataset>> {
     let rows: Vec<DatasetJson> =
         serde_json::from_str(json).context("stored datasets did not read back as JSON")?;
@@ -196,48 +174,14 @@ fn source(row: SourceJson) -> Result<Source> {
     })
 }
 
-pub fn token_from_row(row: &SqliteRow) -> Result<AccessTokenRecord> {
-    let role: String = row.try_get("role")?;
-    Ok(AccessTokenRecord {
-        id: parse_uuid(&row.try_get::<String, _>("id")?)?,
-        organization_id: row
-            .try_get::<Option<String>, _>("organization_id")?
-            .map(|id| parse_uuid(&id))
-            .transpose()?,
-        role: Role::parse(&role).with_context(|| format!("unknown stored role {role:?}"))?,
-        subject: row.try_get("subject")?,
-        create_time: parse_time(&row.try_get::<String, _>("create_time")?)?,
-        expire_time: parse_time(&row.try_get::<String, _>("expire_time")?)?,
-        revoke_time: row
-            .try_get::<Option<String>, _>("revoke_time")?
-            .map(|t| parse_time(&t))
-            .transpose()?,
-    })
-}
-
-pub fn event_from_row(row: &SqliteRow) -> Result<Event> {
-    Ok(Event {
-        sequence: row.try_get::<i64, _>("sequence")? as u64,
-        event_type: row.try_get("type")?,
-        subject: row.try_get("subject")?,
-        organization_id: row
-            .try_get::<Option<String>, _>("organization_id")?
-            .map(|id| parse_uuid(&id))
-            .transpose()?,
-        public: row.try_get("public")?,
-        payload_json: row.try_get("payload")?,
-        time: parse_time(&row.try_get::<String, _>("time")?)?,
-        prev_hash: parse_hash(&row.try_get::<String, _>("prev_hash")?)?,
-        hash: parse_hash(&row.try_get::<String, _>("hash")?)?,
-    })
-}
-
+/// An id as stored.
 pub fn parse_uuid(text: &str) -> Result<Uuid> {
     Uuid::try_parse(text)
         .with_context(|| format!("stored id {text:?} is not a UUID"))
         .map_err(Error::from)
 }
 
+/// A time as stored or as JSON renders it (RFC 3339).
 pub fn parse_time(text: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.to_utc())
@@ -245,20 +189,163 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>> {
         .map_err(Error::from)
 }
 
+/// A visibility as stored.
 pub fn parse_visibility(text: &str) -> Result<Visibility> {
     Visibility::parse(text)
         .with_context(|| format!("unknown stored visibility {text:?}"))
         .map_err(Error::from)
 }
 
+/// A content digest as stored.
 pub fn parse_digest(text: &str) -> Result<ContentDigest> {
     ContentDigest::parse("stored digest", text)
         .map_err(|_| Error::internal(anyhow::anyhow!("stored digest {text:?} is malformed")))
 }
 
+/// A 32-byte hash stored as hex.
 pub fn parse_hash(text: &str) -> Result<[u8; 32]> {
     let mut hash = [0u8; 32];
     hex::decode_to_slice(text, &mut hash)
         .with_context(|| format!("stored hash {text:?} is not 32 bytes of hex"))?;
     Ok(hash)
+}
+
+/// The walked closure of `lineage_closure`: `(id, organization, visibility)` nodes and
+/// `(node, neighbour)` edges.
+#[derive(Deserialize)]
+struct WalkJson {
+    nodes: Vec<(String, String, String)>,
+    edges: Vec<(String, String)>,
+}
+
+/// Nodes and edges of a walked closure.
+pub type Walk = (Vec<(Uuid, Uuid, Visibility)>, Vec<(Uuid, Uuid)>);
+
+/// A walked closure from its JSON object `{"nodes": [[id, org, visibility]...], "edges": [[a, b]...]}`.
+pub fn walk(json: &str) -> Result<Walk> {
+    let walked: WalkJson =
+        serde_json::from_str(json).context("the closure query returned malformed JSON")?;
+    let nodes = walked
+        .nodes
+        .iter()
+        .map(|(id, org, visibility)| {
+            Ok((
+                parse_uuid(id)?,
+                parse_uuid(org)?,
+                parse_visibility(visibility)?,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((nodes, uuid_pairs(&walked.edges)?))
+}
+
+/// Pairs of ids, such as edges, from their stored text.
+pub fn uuid_pairs(pairs: &[(String, String)]) -> Result<Vec<(Uuid, Uuid)>> {
+    pairs
+        .iter()
+        .map(|(a, b)| Ok((parse_uuid(a)?, parse_uuid(b)?)))
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct GraphJson {
+    nodes: Vec<(String, String, String, String, String)>,
+    edges: Vec<(String, String)>,
+    models: Vec<(String, u32, String)>,
+    contaminations: Vec<(String, String)>,
+    attestations: Vec<(String, String)>,
+}
+
+/// The closure graph of `root` from the JSON object both backends' closure-graph queries return.
+pub fn closure_graph(root: Uuid, json: &str) -> Result<ClosureGraph> {
+    let json: GraphJson =
+        serde_json::from_str(json).context("the closure graph did not read back as JSON")?;
+    Ok(ClosureGraph {
+        root,
+        nodes: json
+            .nodes
+            .iter()
+            .map(|(id, org, visibility, name, version)| {
+                Ok(GraphNode {
+                    id: parse_uuid(id)?,
+                    organization_id: parse_uuid(org)?,
+                    visibility: parse_visibility(visibility)?,
+                    name: name.clone(),
+                    version: version.clone(),
+                })
+            })
+            .collect::<Result<_>>()?,
+        edges: uuid_pairs(&json.edges)?,
+        model_sources: json
+            .models
+            .into_iter()
+            .map(|(dataset, position, model_id)| {
+                Ok(ModelSource {
+                    dataset_id: parse_uuid(&dataset)?,
+                    position,
+                    model_id,
+                })
+            })
+            .collect::<Result<_>>()?,
+        contaminations: uuid_pairs(&json.contaminations)?,
+        attestations: uuid_pairs(&json.attestations)?,
+    })
+}
+
+/// One attestation as both backends' attestation queries shape it.
+#[derive(Deserialize)]
+struct AttestationJson {
+    id: String,
+    dataset_id: String,
+    organization_id: String,
+    policy_id: String,
+    policy_version: String,
+    method: String,
+    evidence: Vec<EvidenceJson>,
+    statement: String,
+    create_time: String,
+    expire_time: Option<String>,
+    attester_token_id: String,
+    attester_subject: String,
+    revoke_time: Option<String>,
+    revoke_reason: Option<String>,
+}
+
+/// Attestations from a JSON array of attestation objects.
+pub fn attestations(json: &str) -> Result<Vec<Attestation>> {
+    let rows: Vec<AttestationJson> =
+        serde_json::from_str(json).context("stored attestations did not read back as JSON")?;
+    rows.into_iter()
+        .map(|a| {
+            Ok(Attestation {
+                id: parse_uuid(&a.id)?,
+                dataset_id: parse_uuid(&a.dataset_id)?,
+                organization_id: parse_uuid(&a.organization_id)?,
+                policy_id: a.policy_id,
+                policy_version: a.policy_version,
+                method: Method::parse(&a.method)
+                    .with_context(|| format!("unknown stored attestation method {:?}", a.method))?,
+                evidence: evidence(a.evidence)?,
+                statement: a.statement,
+                create_time: parse_time(&a.create_time)?,
+                expire_time: a.expire_time.as_deref().map(parse_time).transpose()?,
+                attester_token_id: parse_uuid(&a.attester_token_id)?,
+                attester_subject: a.attester_subject,
+                revoke_time: a.revoke_time.as_deref().map(parse_time).transpose()?,
+                revoke_reason: a.revoke_reason,
+            })
+        })
+        .collect()
+}
+
+/// Evidence items as the `evidence` JSON columns hold them.
+pub fn evidence_json(evidence: &[Evidence]) -> String {
+    serde_json::Value::Array(evidence.iter().map(Evidence::to_json).collect()).to_string()
+}
+
+/// A 32-byte hash stored as bytes; `what` names it in the error.
+pub fn hash_bytes(bytes: Vec<u8>, what: &str) -> Result<[u8; 32]> {
+    bytes
+        .try_into()
+        .map_err(|_| Error::internal(anyhow::anyhow!("a stored {what} is not 32 bytes")))
 }

@@ -1,0 +1,233 @@
+//! The PostgreSQL side of certificates: storing them with their reverse index, reading, revoking, and
+//! the revocation cascade that runs inside the transactions of attestation revocations and
+//! contamination reports.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::{PgExecutor, Postgres, QueryBuilder, Row, Transaction};
+use uuid::Uuid;
+
+use super::policy::closure_graph;
+use super::{PostgresStore, append_events, read_head};
+use crate::domain::certificate::{CertificateRecord, parse_verdict};
+use crate::domain::event::NewEvent;
+use crate::error::{Error, Result};
+use crate::store::CertificateInsert;
+
+/// PostgreSQL allows 65,535 bound parameters per statement; chunks stay well below.
+const MEMBERS_PER_INSERT: usize = 10_000;
+
+fn record_from_row(row: &PgRow) -> Result<CertificateRecord> {
+    let verdict: String = row.try_get("verdict")?;
+    Ok(CertificateRecord {
+        id: row.try_get("id")?,
+        dataset_id: row.try_get("dataset_id")?,
+        organization_id: row.try_get("organization_id")?,
+        audience: row.try_get("audience_organization_id")?,
+        policy_id: row.try_get("policy_id")?,
+        policy_version: row.try_get("policy_version")?,
+        verdict: parse_verdict(&verdict)
+            .with_context(|| format!("unknown stored verdict {verdict:?}"))?,
+        target_model: row.try_get("target_model")?,
+        contract_reference: row.try_get("contract_reference")?,
+        lineage_digest: row.try_get("lineage_digest")?,
+        closure_size: row.try_get::<i64, _>("closure_size")? as usize,
+        kid: row.try_get("kid")?,
+        token: row.try_get("token")?,
+        issue_time: row.try_get("issue_time")?,
+        not_before: row.try_get("not_before")?,
+        expire_time: row.try_get("expire_time")?,
+        revoke_time: row.try_get("revoke_time")?,
+        revoke_reason: row.try_get("revoke_reason")?,
+        revoke_cause: row.try_get("revoke_cause")?,
+        issued_event_sequence: Some(row.try_get::<i64, _>("issued_event_sequence")? as u64),
+    })
+}
+
+async fn fetch_certificate<'e>(
+    executor: impl PgExecutor<'e>,
+    id: Uuid,
+) -> Result<Option<CertificateRecord>> {
+    let row = sqlx::query("SELECT * FROM certificates WHERE id = $1")
+        .bind(id)
+        .fetch_optional(executor)
+        .await?;
+    row.as_ref().map(record_from_row).transpose()
+}
+
+async fn mark_revoked(
+    tx: &mut Transaction<'_, Postgres>,
+    certificate: &CertificateRecord,
+    time: DateTime<Utc>,
+    reason: &str,
+    cause: &str,
+) -> Result<()> {
+    sqlx::query("UPDATE certificates SET revoke_time = $1, revoke_reason = $2, revoke_cause = $3 WHERE id = $4")
+        .bind(time)
+        .bind(reason)
+        .bind(cause)
+        .bind(certificate.id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Revokes, inside `tx`, every certificate still valid at `time` whose closure holds `dataset` (and,
+/// when `policy` is given, that was judged under that policy id and version), each with its event.
+pub(super) async fn revoke_covering(
+    tx: &mut Transaction<'_, Postgres>,
+    dataset: Uuid,
+    policy: Option<(&str, &str)>,
+    time: DateTime<Utc>,
+    reason: &str,
+    cause: &str,
+) -> Result<()> {
+    let mut select = QueryBuilder::<Postgres>::new(
+        "SELECT c.* FROM certificate_members m JOIN certificates c ON c.id = m.certificate_id \
+         WHERE m.dataset_id = ",
+    );
+    select
+        .push_bind(dataset)
+        .push(" AND c.revoke_time IS NULL AND c.expire_time > ")
+        .push_bind(time);
+    if let Some((policy_id, policy_version)) = policy {
+        select
+            .push(" AND c.policy_id = ")
+            .push_bind(policy_id.to_owned())
+            .push(" AND c.policy_version = ")
+            .push_bind(policy_version.to_owned());
+    }
+    select.push(" ORDER BY c.id");
+    let rows = select.build().fetch_all(&mut **tx).await?;
+    let covering = rows
+        .iter()
+        .map(record_from_row)
+        .collect::<Result<Vec<_>>>()?;
+    let mut events = Vec::with_capacity(covering.len());
+    for certificate in &covering {
+        mark_revoked(tx, certificate, time, reason, cause).await?;
+        events.extend(certificate.revoked_events(time, reason, cause));
+    }
+    append_events(tx, events).await?;
+    Ok(())
+}
+
+/// Writes one certificate row and its members inside `tx`.
+async fn insert_certificate_row(
+    tx: &mut Transaction<'_, Postgres>,
+    certificate: &CertificateRecord,
+    members: &[Uuid],
+    issued_event_sequence: u64,
+) -> Result<()> {
+    sqlx::query(
+            "INSERT INTO certificates (id, dataset_id, organization_id, audience_organization_id, policy_id, \
+             policy_version, verdict, target_model, contract_reference, lineage_digest, closure_size, kid, token, \
+             issue_time, not_before, expire_time, issued_event_sequence) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        )
+        .bind(certificate.id)
+        .bind(certificate.dataset_id)
+        .bind(certificate.organization_id)
+        .bind(certificate.audience)
+        .bind(&certificate.policy_id)
+        .bind(&certificate.policy_version)
+        .bind(crate::domain::certificate::verdict_name(certificate.verdict))
+        .bind(&certificate.target_model)
+        .bind(&certificate.contract_reference)
+        .bind(&certificate.lineage_digest)
+        .bind(certificate.closure_size as i64)
+        .bind(&certificate.kid)
+        .bind(&certificate.token)
+        .bind(certificate.issue_time)
+        .bind(certificate.not_before)
+        .bind(certificate.expire_time)
+        .bind(issued_event_sequence as i64)
+        .execute(&mut **tx)
+        .await?;
+    for chunk in members.chunks(MEMBERS_PER_INSERT) {
+        let mut insert = QueryBuilder::<Postgres>::new(
+            "INSERT INTO certificate_members (dataset_id, certificate_id) ",
+        );
+        insert.push_values(chunk, |mut row, member| {
+            row.push_bind(*member).push_bind(certificate.id);
+        });
+        insert.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+impl PostgresStore {
+    pub(super) async fn insert_certificate_rows(
+        &self,
+        batch: Vec<CertificateInsert>,
+    ) -> Result<Vec<Result<u64>>> {
+        let mut tx = self.begin().await?;
+        // The write lock is held: the events below follow this head, in this order.
+        let head = read_head(&mut *tx).await?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        let mut events = Vec::with_capacity(batch.len());
+        for insert in batch {
+            let graph = closure_graph(
+                &mut *tx,
+                insert.certificate.dataset_id,
+                &insert.certificate.policy_id,
+                &insert.certificate.policy_version,
+                insert.certificate.issue_time,
+            )
+            .await?;
+            let accepted = match (insert.precondition)(&graph) {
+                Ok(()) => {
+                    let sequence = head.sequence + 1 + events.len() as u64;
+                    insert_certificate_row(&mut tx, &insert.certificate, &insert.members, sequence)
+                        .await?;
+                    events.push(insert.event);
+                    Ok(sequence)
+                }
+                Err(refused) => Err(refused),
+            };
+            outcomes.push(accepted);
+        }
+        let appended = events.len() as u64;
+        let new_head = append_events(&mut tx, events).await?;
+        if new_head.sequence != head.sequence + appended {
+            return Err(Error::internal(anyhow::anyhow!(
+                "certificate events were not appended after head {}",
+                head.sequence
+            )));
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    pub(super) async fn read_certificate(&self, id: Uuid) -> Result<Option<CertificateRecord>> {
+        fetch_certificate(&self.readers, id).await
+    }
+
+    pub(super) async fn mark_certificate_revoked(
+        &self,
+        organization_id: Uuid,
+        id: Uuid,
+        time: DateTime<Utc>,
+        reason: &str,
+        events: Vec<NewEvent>,
+    ) -> Result<Option<CertificateRecord>> {
+        let mut tx = self.begin().await?;
+        let Some(mut certificate) = fetch_certificate(&mut *tx, id)
+            .await?
+            .filter(|c| c.organization_id == organization_id)
+        else {
+            return Ok(None);
+        };
+        if certificate.revoke_time.is_none() {
+            let cause = format!("certificates/{id}");
+            mark_revoked(&mut tx, &certificate, time, reason, &cause).await?;
+            append_events(&mut tx, events).await?;
+            tx.commit().await?;
+            certificate.revoke_time = Some(time);
+            certificate.revoke_reason = Some(reason.to_owned());
+            certificate.revoke_cause = Some(cause);
+        }
+        Ok(Some(certificate))
+    }
+}

@@ -1,0 +1,153 @@
+//! The PostgreSQL side of the transparency log: tree nodes written with their events, read by id, and
+//! the checkpoints the registry signed.
+
+use sqlx::{PgExecutor, Postgres, QueryBuilder, Row, Transaction};
+
+use super::{MAX_ROWS_PER_INSERT, PostgresStore};
+use crate::domain::transparency::{
+    FetchedNodes, Frontier, Hash, NodeId, SignedCheckpoint, nodes_read_by,
+};
+use crate::error::{Error, Result};
+use crate::store::decode::hash_bytes;
+
+/// Reads the stored nodes among `ids`.
+pub(super) async fn fetch_nodes<'e>(
+    executor: impl PgExecutor<'e>,
+    ids: &[NodeId],
+) -> Result<FetchedNodes> {
+    let mut fetched = FetchedNodes::default();
+    if ids.is_empty() {
+        return Ok(fetched);
+    }
+    let rows = sqlx::query(
+        "SELECT n.level, n.idx, n.hash FROM unnest($1::smallint[], $2::bigint[]) AS k (level, idx) \
+         JOIN log_nodes n ON n.level = k.level AND n.idx = k.idx",
+    )
+    .bind(ids.iter().map(|id| i16::from(id.level)).collect::<Vec<_>>())
+    .bind(ids.iter().map(|id| id.index as i64).collect::<Vec<_>>())
+    .fetch_all(executor)
+    .await?;
+    for row in rows {
+        let level: i16 = row.try_get("level")?;
+        let index: i64 = row.try_get("idx")?;
+        let hash = hash_bytes(row.try_get("hash")?, "log node")?;
+        fetched
+            .0
+            .insert(NodeId::new(level as u8, index as u64), hash);
+    }
+    Ok(fetched)
+}
+
+/// Appends `leaves` to the tree of `size` leaves inside `tx`, writing every node they complete.
+pub(super) async fn append_leaves(
+    tx: &mut Transaction<'_, Postgres>,
+    size: u64,
+    leaves: impl IntoIterator<Item = Hash>,
+) -> Result<()> {
+    let needed = nodes_read_by(|source| Frontier::restore(size, source).map(|_| ()));
+    let stored = fetch_nodes(&mut **tx, &needed).await?;
+    let mut frontier = Frontier::restore(size, &stored).map_err(|e| {
+        Error::internal(anyhow::anyhow!(
+            "the transparency log does not hold the tree of {size} events: {e:#}"
+        ))
+    })?;
+    let mut written = Vec::new();
+    for leaf in leaves {
+        written.extend(
+            frontier
+                .append(leaf)
+                .map_err(|_| Error::internal(anyhow::anyhow!("the transparency log is full")))?,
+        );
+    }
+    for chunk in written.chunks(MAX_ROWS_PER_INSERT) {
+        let mut insert = QueryBuilder::<Postgres>::new("INSERT INTO log_nodes (level, idx, hash) ");
+        insert.push_values(chunk, |mut row, (id, hash)| {
+            row.push_bind(i16::from(id.level))
+                .push_bind(id.index as i64)
+                .push_bind(hash.to_vec());
+        });
+        insert.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Leaves in the tree.
+pub(super) async fn tree_size<'e>(executor: impl PgExecutor<'e>) -> Result<u64> {
+    let size: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_nodes WHERE level = 0")
+            .fetch_one(executor)
+            .await?;
+    Ok(size as u64)
+}
+
+fn checkpoint_from_row(row: &sqlx::postgres::PgRow) -> Result<SignedCheckpoint> {
+    Ok(SignedCheckpoint {
+        tree_size: row.try_get::<i64, _>("tree_size")? as u64,
+        root: hash_bytes(row.try_get("root_hash")?, "root")?,
+        time: row.try_get("time")?,
+        note: row.try_get("note")?,
+    })
+}
+
+impl PostgresStore {
+    pub(super) async fn read_log_level(
+        &self,
+        level: u8,
+        start: u64,
+        count: u32,
+    ) -> Result<Vec<Hash>> {
+        let rows = sqlx::query(
+            "SELECT hash FROM log_nodes WHERE level = $1 AND idx >= $2 ORDER BY idx LIMIT $3",
+        )
+        .bind(i16::from(level))
+        .bind(start as i64)
+        .bind(i64::from(count))
+        .fetch_all(&self.readers)
+        .await?;
+        rows.iter()
+            .map(|row| hash_bytes(row.try_get("hash")?, "log node"))
+            .collect()
+    }
+
+    pub(super) async fn read_log_leaves(&self, start: u64, count: u32) -> Result<Vec<[u8; 32]>> {
+        let rows =
+            sqlx::query("SELECT hash FROM events WHERE sequence > $1 ORDER BY sequence LIMIT $2")
+                .bind(start.min(i64::MAX as u64) as i64)
+                .bind(i64::from(count))
+                .fetch_all(&self.readers)
+                .await?;
+        rows.iter()
+            .map(|row| hash_bytes(row.try_get("hash")?, "event hash"))
+            .collect()
+    }
+
+    pub(super) async fn read_latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>> {
+        let row = sqlx::query("SELECT * FROM log_checkpoints ORDER BY tree_size DESC LIMIT 1")
+            .fetch_optional(&self.readers)
+            .await?;
+        row.as_ref().map(checkpoint_from_row).transpose()
+    }
+
+    pub(super) async fn keep_checkpoint_row(
+        &self,
+        checkpoint: SignedCheckpoint,
+    ) -> Result<SignedCheckpoint> {
+        // No write lock: a checkpoint does not extend the chain, and the primary key decides
+        // between replicas signing the same size at once.
+        sqlx::query(
+            "INSERT INTO log_checkpoints (tree_size, root_hash, time, note) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tree_size) DO NOTHING",
+        )
+        .bind(checkpoint.tree_size as i64)
+        .bind(checkpoint.root.to_vec())
+        .bind(checkpoint.time)
+        .bind(&checkpoint.note)
+        .execute(&self.readers)
+        .await?;
+        let row = sqlx::query("SELECT * FROM log_checkpoints WHERE tree_size = $1")
+            .bind(checkpoint.tree_size as i64)
+            .fetch_one(&self.readers)
+            .await?;
+        checkpoint_from_row(&row)
+    }
+}

@@ -1,0 +1,227 @@
+//! The PostgreSQL side of policy work: closure graphs for evaluation, attestations, contamination
+//! reports.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgExecutor, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use super::certificates::revoke_covering;
+use super::{PostgresStore, append_events, fetch_id_page, refuse_violation};
+use crate::domain::attestation::{Attestation, ContaminationReport};
+use crate::domain::evaluation::ClosureGraph;
+use crate::domain::event::NewEvent;
+use crate::error::{Error, Result};
+use crate::store::{AttestationQuery, decode};
+
+/// The whole upstream closure and what evaluation needs of it, as one JSON row of the shape
+/// [`decode::closure_graph`] reads. The walk (a recursive CTE, materialised once) is joined five
+/// times; `UNION` keeps it linear in the closure's size however many paths lead to a dataset.
+const CLOSURE_GRAPH: &str = "\
+WITH RECURSIVE walk (id) AS (\
+    SELECT $1::uuid UNION \
+    SELECT s.parent_dataset_id FROM walk w JOIN dataset_sources s ON s.dataset_id = w.id \
+    WHERE s.parent_dataset_id IS NOT NULL) \
+SELECT json_build_object(\
+  'nodes', (SELECT coalesce(json_agg(json_build_array(d.id, d.organization_id, d.visibility, d.name, d.version)), '[]') \
+            FROM walk w JOIN datasets d ON d.id = w.id), \
+  'edges', (SELECT coalesce(json_agg(json_build_array(s.dataset_id, s.parent_dataset_id)), '[]') \
+            FROM walk w JOIN dataset_sources s ON s.dataset_id = w.id WHERE s.parent_dataset_id IS NOT NULL), \
+  'models', (SELECT coalesce(json_agg(json_build_array(s.dataset_id, s.position, s.model_id)), '[]') \
+            FROM walk w JOIN dataset_sources s ON s.dataset_id = w.id WHERE s.kind = 'model_generated'), \
+  'contaminations', (SELECT coalesce(json_agg(json_build_array(r.dataset_id, r.id)), '[]') \
+            FROM walk w JOIN contamination_reports r ON r.dataset_id = w.id WHERE r.effective), \
+  'attestations', (SELECT coalesce(json_agg(json_build_array(a.dataset_id, a.id)), '[]') \
+            FROM walk w JOIN datasets d ON d.id = w.id \
+            JOIN attestations a ON a.dataset_id = w.id AND a.organization_id = d.organization_id \
+            WHERE a.policy_id = $2 AND a.policy_version = $3 AND a.revoke_time IS NULL \
+            AND (a.expire_time IS NULL OR a.expire_time > $4)))::text";
+
+pub(super) async fn closure_graph<'e>(
+    executor: impl PgExecutor<'e>,
+    root: Uuid,
+    policy_id: &str,
+    policy_version: &str,
+    now: DateTime<Utc>,
+) -> Result<ClosureGraph> {
+    let found: String = sqlx::query_scalar(CLOSURE_GRAPH)
+        .bind(root)
+        .bind(policy_id)
+        .bind(policy_version)
+        .bind(now)
+        .fetch_one(executor)
+        .await?;
+    decode::closure_graph(root, &found)
+}
+
+/// SQL for one attestation row `a` as the JSON object [`decode::attestations`] reads.
+const ATTESTATION_JSON: &str = "json_build_object('id', a.id, 'dataset_id', a.dataset_id, \
+    'organization_id', a.organization_id, 'policy_id', a.policy_id, 'policy_version', a.policy_version, \
+    'method', a.method, 'evidence', a.evidence, 'statement', a.statement, \
+    'create_time', a.create_time, 'expire_time', a.expire_time, 'attester_token_id', a.attester_token_id, \
+    'attester_subject', a.attester_subject, 'revoke_time', a.revoke_time, 'revoke_reason', a.revoke_reason)";
+
+async fn fetch_attestation<'e>(
+    executor: impl PgExecutor<'e>,
+    id: Uuid,
+) -> Result<Option<Attestation>> {
+    let sql = format!(
+        "SELECT coalesce(json_agg({ATTESTATION_JSON}), '[]')::text FROM attestations a WHERE a.id = $1"
+    );
+    let found: String = sqlx::query_scalar(&sql)
+        .bind(id)
+        .fetch_one(executor)
+        .await?;
+    Ok(decode::attestations(&found)?.pop())
+}
+
+impl PostgresStore {
+    pub(super) async fn insert_attestation(
+        &self,
+        attestation: &Attestation,
+        event: NewEvent,
+        precondition: &(dyn for<'g> Fn(&'g ClosureGraph) -> Result<()> + Send + Sync),
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let graph = closure_graph(
+            &mut *tx,
+            attestation.dataset_id,
+            &attestation.policy_id,
+            &attestation.policy_version,
+            attestation.create_time,
+        )
+        .await?;
+        precondition(&graph)?;
+        sqlx::query(
+            "INSERT INTO attestations (id, dataset_id, organization_id, policy_id, policy_version, method, \
+             evidence, statement, create_time, expire_time, attester_token_id, attester_subject) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12)",
+        )
+        .bind(attestation.id)
+        .bind(attestation.dataset_id)
+        .bind(attestation.organization_id)
+        .bind(&attestation.policy_id)
+        .bind(&attestation.policy_version)
+        .bind(attestation.method.as_str())
+        .bind(decode::evidence_json(&attestation.evidence))
+        .bind(&attestation.statement)
+        .bind(attestation.create_time)
+        .bind(attestation.expire_time)
+        .bind(attestation.attester_token_id)
+        .bind(&attestation.attester_subject)
+        .execute(&mut *tx)
+        .await?;
+        append_events(&mut tx, vec![event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn read_attestation(&self, id: Uuid) -> Result<Option<Attestation>> {
+        fetch_attestation(&self.readers, id).await
+    }
+
+    pub(super) async fn page_attestations(
+        &self,
+        query: &AttestationQuery,
+    ) -> Result<Vec<Attestation>> {
+        let mut select = QueryBuilder::<Postgres>::new(format!(
+            "SELECT coalesce(json_agg(x), '[]')::text FROM (SELECT {ATTESTATION_JSON} AS x FROM attestations a WHERE true"
+        ));
+        if let Some(dataset) = query.dataset_id {
+            select.push(" AND a.dataset_id = ").push_bind(dataset);
+        }
+        if let Some(org) = query.organization_id {
+            select.push(" AND a.organization_id = ").push_bind(org);
+        }
+        let found = fetch_id_page(select, "a", query.after, query.limit, &self.readers).await?;
+        let mut list = decode::attestations(&found)?;
+        list.sort_by_key(|a| a.id);
+        Ok(list)
+    }
+
+    pub(super) async fn mark_attestation_revoked(
+        &self,
+        organization_id: Uuid,
+        id: Uuid,
+        time: DateTime<Utc>,
+        reason: &str,
+        event: NewEvent,
+    ) -> Result<Option<Attestation>> {
+        let mut tx = self.begin().await?;
+        let Some(mut attestation) = fetch_attestation(&mut *tx, id)
+            .await?
+            .filter(|a| a.organization_id == organization_id)
+        else {
+            return Ok(None);
+        };
+        if attestation.revoke_time.is_none() {
+            sqlx::query(
+                "UPDATE attestations SET revoke_time = $1, revoke_reason = $2 WHERE id = $3",
+            )
+            .bind(time)
+            .bind(reason)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            append_events(&mut tx, vec![event]).await?;
+            revoke_covering(
+                &mut tx,
+                attestation.dataset_id,
+                Some((&attestation.policy_id, &attestation.policy_version)),
+                time,
+                &format!("attestation {id} was revoked: {reason}"),
+                &format!("attestations/{id}"),
+            )
+            .await?;
+            tx.commit().await?;
+            attestation.revoke_time = Some(time);
+            attestation.revoke_reason = Some(reason.to_owned());
+        }
+        Ok(Some(attestation))
+    }
+
+    pub(super) async fn insert_contamination_report(
+        &self,
+        report: &ContaminationReport,
+        event: NewEvent,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO contamination_reports (id, dataset_id, reporter_organization_id, reporter_token_id, \
+             reporter_subject, effective, statement, evidence, create_time) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)",
+        )
+        .bind(report.id)
+        .bind(report.dataset_id)
+        .bind(report.reporter_organization_id)
+        .bind(report.reporter_token_id)
+        .bind(&report.reporter_subject)
+        .bind(report.effective)
+        .bind(&report.statement)
+        .bind(decode::evidence_json(&report.evidence))
+        .bind(report.create_time)
+        .execute(&mut *tx)
+        .await;
+        refuse_violation(
+            inserted,
+            |e| e.is_foreign_key_violation(),
+            || Error::NotFound(format!("dataset {} not found", report.dataset_id)),
+        )?;
+        append_events(&mut tx, vec![event]).await?;
+        if report.effective {
+            revoke_covering(
+                &mut tx,
+                report.dataset_id,
+                None,
+                report.create_time,
+                &format!(
+                    "dataset {} was reported contaminated: {}",
+                    report.dataset_id, report.statement
+                ),
+                &format!("contamination_reports/{}", report.id),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
