@@ -87,8 +87,13 @@ pub async fn open_registry(
     } else {
         bail!("unsupported database URL: expected `sqlite:` or `postgres:`");
     };
-    let secret =
-        crate::key_file::load_or_create_secret(&settings.data_dir.join(ACCESS_TOKEN_KEY_FILE))?;
+    let key_files = [
+        settings.data_dir.join(ACCESS_TOKEN_KEY_FILE),
+        settings.signing_key_file(),
+        settings.data_dir.join(LOG_KEY_FILE),
+    ];
+    refuse_new_keys_for_a_shared_registry(store.as_ref(), &key_files).await?;
+    let secret = crate::key_file::load_or_create_secret(&key_files[0])?;
     let keys = TokenKeys::new(&settings.issuer, &secret)?;
     let tokens = TokenPolicy {
         default_ttl: chrono::Duration::from_std(settings.default_token_ttl)
@@ -115,15 +120,37 @@ pub async fn open_registry(
         tokens,
         crate::policy_dir::load(settings.policy_dir.as_deref())?,
         RegistryKeys {
-            certificates: KeyRingFile::open(settings.signing_key_file())?,
-            log: LogKey::load_or_create(
-                &settings.data_dir.join(LOG_KEY_FILE),
-                &format!("{}/log", settings.issuer),
-            )?,
+            certificates: KeyRingFile::open(key_files[1].clone())?,
+            log: LogKey::load_or_create(&key_files[2], &format!("{}/log", settings.issuer))?,
         },
         certificates,
     )
     .context("cannot start the signature-checking thread")
+}
+
+/// A replica joining a registry that other replicas already serve must use their keys: keys of its
+/// own would sign tokens, certificates and checkpoints nobody else accepts. So on a shared database
+/// that already holds events, a missing key file is an error rather than a file to create.
+async fn refuse_new_keys_for_a_shared_registry(
+    store: &dyn Store,
+    key_files: &[std::path::PathBuf],
+) -> anyhow::Result<()> {
+    if !store.is_shared() {
+        return Ok(());
+    }
+    let missing: Vec<String> = key_files
+        .iter()
+        .filter(|path| !path.exists())
+        .map(|path| path.display().to_string())
+        .collect();
+    if missing.is_empty() || store.chain_head().await?.sequence == 0 {
+        return Ok(());
+    }
+    bail!(
+        "the database already holds a registry, but these key files are missing: {}. Copy them from \
+         an existing replica (README: PostgreSQL and replicas) instead of making new ones",
+        missing.join(", ")
+    )
 }
 
 /// A server bound to its port, ready to run.

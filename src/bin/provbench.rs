@@ -178,6 +178,11 @@ struct Args {
     /// Seed of the random choices (graph shapes, ids picked); default: drawn from the clock.
     #[arg(long)]
     seed: Option<u64>,
+    /// Database of the in-process server: default SQLite in its temporary data directory; a
+    /// `postgres://` URL of an empty database (e.g. made with `createdb`) benchmarks PostgreSQL.
+    /// No effect with `--target`.
+    #[arg(long)]
+    database_url: Option<String>,
     /// Keep the in-process server's data directory instead of removing it at the end (its path is
     /// printed); no effect with `--target`.
     #[arg(long)]
@@ -262,7 +267,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                     "provbench: note: --token is ignored; the in-process server gets its own"
                 );
             }
-            start_in_process().await?
+            start_in_process(args.database_url.clone()).await?
         }
     };
     let description = target.describe();
@@ -355,7 +360,7 @@ fn remove_dir(dir: &Path) {
     }
 }
 
-async fn start_in_process() -> anyhow::Result<Target> {
+async fn start_in_process(database_url: Option<String>) -> anyhow::Result<Target> {
     let dir = std::env::temp_dir().join(format!(
         "provbench-{}-{}",
         std::process::id(),
@@ -364,7 +369,7 @@ async fn start_in_process() -> anyhow::Result<Target> {
     // `create_dir`, not `create_dir_all`: a directory that already exists is not ours to delete.
     std::fs::create_dir(&dir)
         .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
-    match start_in(&dir).await {
+    match start_in(&dir, database_url).await {
         Ok((url, token, stop, server)) => Ok(Target {
             url,
             token,
@@ -379,13 +384,17 @@ async fn start_in_process() -> anyhow::Result<Target> {
 
 async fn start_in(
     dir: &Path,
+    database_url: Option<String>,
 ) -> anyhow::Result<(
     String,
     String,
     oneshot::Sender<()>,
     JoinHandle<anyhow::Result<()>>,
 )> {
-    let common = provenance_registry::config::CommonSettings::for_data_dir(dir.to_path_buf());
+    let common = provenance_registry::config::CommonSettings {
+        database_url,
+        ..provenance_registry::config::CommonSettings::for_data_dir(dir.to_path_buf())
+    };
     let serve = provenance_registry::config::ServeSettings {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         ..Default::default()

@@ -16,6 +16,7 @@ mod log;
 mod organizations;
 mod policies;
 mod process;
+mod replicas;
 #[path = "../support/postgres.rs"]
 mod support_postgres;
 mod tls;

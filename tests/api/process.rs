@@ -16,9 +16,16 @@ const BINARY: &str = env!("CARGO_BIN_EXE_provenance-registry");
 
 /// Runs `provenance-registry admin create-org NAME` on `dir`; returns the org id and admin token.
 fn create_org(dir: &Path, name: &str) -> (String, String) {
+    create_org_with(dir, &[], name)
+}
+
+/// Runs `provenance-registry [OPTIONS] admin create-org NAME` on `dir`; returns the org id and admin
+/// token.
+pub fn create_org_with(dir: &Path, options: &[&str], name: &str) -> (String, String) {
     let output = Command::new(BINARY)
         .args(["--data-dir"])
         .arg(dir)
+        .args(options)
         .args(["admin", "create-org", name])
         .output()
         .expect("run the admin command");
@@ -38,13 +45,18 @@ fn create_org(dir: &Path, name: &str) -> (String, String) {
 }
 
 /// A server process on `dir`, listening on a free port, with the address it logged.
-struct ServerProcess {
+pub struct ServerProcess {
     child: Child,
     addr: String,
 }
 
 impl ServerProcess {
     fn start(dir: &Path) -> Self {
+        Self::start_with(dir, &[])
+    }
+
+    /// Starts `provenance-registry serve` on `dir` with further `options`.
+    pub fn start_with(dir: &Path, options: &[&str]) -> Self {
         let mut child = Command::new(BINARY)
             .args([
                 "serve",
@@ -55,6 +67,7 @@ impl ServerProcess {
                 "--data-dir",
             ])
             .arg(dir)
+            .args(options)
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
@@ -78,7 +91,8 @@ impl ServerProcess {
         Self { child, addr }
     }
 
-    async fn channel(&self) -> Channel {
+    /// A channel to it.
+    pub async fn channel(&self) -> Channel {
         Channel::from_shared(format!("http://{}", self.addr))
             .unwrap()
             .connect()
@@ -107,6 +121,14 @@ impl ServerProcess {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+}
+
+impl Drop for ServerProcess {
+    /// A failing test must not leave its server running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

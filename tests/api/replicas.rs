@@ -1,0 +1,227 @@
+//! Two server processes on one PostgreSQL database serve one registry: writes through both at once
+//! never fork the event chain or the transparency log, nothing acknowledged goes missing, and what
+//! one replica issues, revokes or records the other sees. Runs when `TEST_POSTGRES_URL` is set.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use provenance_registry::proto::v1 as pb;
+use tokio::task::JoinSet;
+use tokio_stream::StreamExt;
+use tonic::transport::Channel;
+
+use crate::events::assert_chain_verifies;
+use crate::helpers::*;
+use crate::policies::{POLICY, attestation_request};
+use crate::process::{ServerProcess, create_org_with};
+use crate::support_postgres::{self, TestDatabase};
+
+/// Concurrent writers; each registers, attests and certifies one dataset across both replicas.
+const WRITERS: usize = 120;
+
+/// Key files every replica must share: access tokens, certificate keys, the log's key.
+const SHARED_KEY_FILES: [&str; 3] = ["access-token.key", "signing-keys.json", "log-signing.key"];
+
+/// What one writer saw acknowledged.
+struct Acknowledged {
+    dataset: pb::Dataset,
+    attestation: pb::Attestation,
+    certificate: pb::Certificate,
+}
+
+fn operator_token(dir: &Path, database_url: &str) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_provenance-registry"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["--database-url", database_url, "admin", "operator-token"])
+        .output()
+        .expect("run the admin command");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+/// Registers, attests (through the other replica) and certifies one dataset; verifies the
+/// certificate on the other replica.
+async fn write_one(
+    n: usize,
+    mine: Channel,
+    other: Channel,
+    admin: String,
+) -> Result<Acknowledged, tonic::Status> {
+    let dataset = DatasetServiceClient::new(mine.clone())
+        .register_dataset(authed(&admin, dataset(&format!("replicated-{n}"))))
+        .await?
+        .into_inner()
+        .dataset
+        .ok_or_else(|| tonic::Status::internal("no dataset in the answer"))?;
+    let attestation = AttestationServiceClient::new(other.clone())
+        .record_attestation(authed(&admin, attestation_request(&dataset)))
+        .await?
+        .into_inner();
+    let certificate = pb::certificate_service_client::CertificateServiceClient::new(mine)
+        .issue_certificate(authed(
+            &admin,
+            pb::IssueCertificateRequest {
+                dataset_id: dataset.id.clone(),
+                policy_id: POLICY.into(),
+                ..Default::default()
+            },
+        ))
+        .await?
+        .into_inner();
+    let verified = verify_on(&other, &certificate.token).await;
+    if !verified.valid {
+        return Err(tonic::Status::internal(format!(
+            "certificate {} did not verify on the other replica: {:?}",
+            certificate.id, verified.checks
+        )));
+    }
+    Ok(Acknowledged {
+        dataset,
+        attestation,
+        certificate,
+    })
+}
+
+async fn verify_on(channel: &Channel, token: &str) -> pb::VerifyCertificateResponse {
+    pb::certificate_service_client::CertificateServiceClient::new(channel.clone())
+        .verify_certificate(pb::VerifyCertificateRequest {
+            token: token.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("verification answers")
+        .into_inner()
+}
+
+async fn checkpoint(channel: &Channel) -> pb::Checkpoint {
+    pb::transparency_log_service_client::TransparencyLogServiceClient::new(channel.clone())
+        .get_checkpoint(pb::GetCheckpointRequest {})
+        .await
+        .expect("checkpoint")
+        .into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_on_one_database_write_at_once_without_forking_or_losing_anything() {
+    let Some(server) = support_postgres::server_url() else {
+        return;
+    };
+    let database = TestDatabase::create(&server).await;
+    let url = database.url.as_str();
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (_, admin) = create_org_with(dir_a.path(), &["--database-url", url], "Acme");
+    let operator = operator_token(dir_a.path(), url);
+    // A replica without the registry's keys refuses to start rather than make keys of its own.
+    let refused = Command::new(env!("CARGO_BIN_EXE_provenance-registry"))
+        .arg("--data-dir")
+        .arg(dir_b.path())
+        .args(["--database-url", url, "serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        message.contains("key files are missing") && message.contains("access-token.key"),
+        "{message}"
+    );
+    assert!(!dir_b.path().join("access-token.key").exists());
+    // The second replica gets the first one's keys, as a deployment distributes them.
+    for file in SHARED_KEY_FILES {
+        std::fs::copy(dir_a.path().join(file), dir_b.path().join(file)).unwrap();
+    }
+    let a = ServerProcess::start_with(dir_a.path(), &["--database-url", url]);
+    let b = ServerProcess::start_with(dir_b.path(), &["--database-url", url]);
+    let replicas = [a.channel().await, b.channel().await];
+
+    let mut writers = JoinSet::new();
+    for n in 0..WRITERS {
+        let (mine, other) = (replicas[n % 2].clone(), replicas[(n + 1) % 2].clone());
+        writers.spawn(write_one(n, mine, other, admin.clone()));
+    }
+    let mut acknowledged = Vec::new();
+    while let Some(outcome) = writers.join_next().await {
+        acknowledged.push(outcome.unwrap().expect("every write is acknowledged"));
+    }
+    assert_eq!(acknowledged.len(), WRITERS);
+
+    // One chain, seen alike from both replicas, holding every acknowledged write once.
+    let events = all_events(&replicas[0], &operator).await;
+    assert_chain_verifies(&events);
+    assert_eq!(events, all_events(&replicas[1], &operator).await);
+    for written in &acknowledged {
+        for subject in [
+            format!("datasets/{}", written.dataset.id),
+            format!("attestations/{}", written.attestation.id),
+            format!("certificates/{}", written.certificate.id),
+        ] {
+            let count = events.iter().filter(|e| e.subject == subject).count();
+            assert_eq!(count, 1, "{subject} is in the chain once");
+        }
+        let stored = DatasetServiceClient::new(replicas[1].clone())
+            .get_dataset(authed(
+                &admin,
+                pb::GetDatasetRequest {
+                    id: written.dataset.id.clone(),
+                },
+            ))
+            .await
+            .expect("an acknowledged dataset is readable")
+            .into_inner();
+        assert_eq!(stored.id, written.dataset.id);
+    }
+
+    // One transparency log: both replicas sign the same tree over every event.
+    let (log_a, log_b) = (
+        checkpoint(&replicas[0]).await,
+        checkpoint(&replicas[1]).await,
+    );
+    assert_eq!(log_a.tree_size, events.len() as u64);
+    assert_eq!(
+        (log_a.tree_size, &log_a.root_hash, &log_a.note),
+        (log_b.tree_size, &log_b.root_hash, &log_b.note)
+    );
+
+    // A watcher on one replica sees what is written through the other.
+    let mut watch = EventServiceClient::new(replicas[0].clone())
+        .watch_events(authed(
+            &admin,
+            pb::WatchEventsRequest {
+                after_sequence: events.len() as u64,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let revoked = &acknowledged[0].certificate;
+    pb::certificate_service_client::CertificateServiceClient::new(replicas[1].clone())
+        .revoke_certificate(authed(
+            &admin,
+            pb::RevokeCertificateRequest {
+                id: revoked.id.clone(),
+                reason: "withdrawn by the vendor".into(),
+            },
+        ))
+        .await
+        .expect("revoked through the other replica");
+    let seen = tokio::time::timeout(Duration::from_secs(10), watch.next())
+        .await
+        .expect("the watcher hears of it within seconds")
+        .expect("the stream is open")
+        .expect("an event");
+    assert_eq!(seen.subject, format!("certificates/{}", revoked.id));
+    assert_eq!(seen.sequence, events.len() as u64 + 1);
+
+    // Revoked through one replica means revoked on the other, at once (no cached status).
+    for replica in &replicas {
+        let answer = verify_on(replica, &revoked.token).await;
+        assert!(!answer.valid, "{:?}", answer.checks);
+        assert_eq!(answer.status, pb::CertificateStatus::Revoked as i32);
+    }
+    drop((a, b));
+}
