@@ -112,6 +112,17 @@ impl TokenKeys {
         if header.alg != Algorithm::HS256 {
             return Err(TokenError::WrongKind);
         }
+        // Access tokens name no key: there is one secret. A token that names one (a certificate
+        // key's `kid`, a `jwk` or a URL to fetch one from) was made for something else, or by
+        // someone hoping a verifier would trust the key it brings (RFC 8725, section 2.6).
+        if header.kid.is_some()
+            || header.jwk.is_some()
+            || header.jku.is_some()
+            || header.x5u.is_some()
+            || header.x5c.is_some()
+        {
+            return Err(TokenError::WrongKind);
+        }
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_audience(&[AUDIENCE]);
         validation.set_issuer(&[&self.issuer]);
@@ -184,6 +195,23 @@ mod tests {
             k.verify(&sign(&other_issuer, Duration::hours(1))),
             Err(TokenError::WrongKind)
         );
+    }
+
+    #[test]
+    fn a_token_naming_a_key_is_refused_even_when_signed_with_the_secret() {
+        let k = keys(1);
+        let claims = k.verify(&sign(&k, Duration::hours(1))).unwrap();
+        let secret = EncodingKey::from_secret(&[1; 32]).unwrap();
+        for named in ["kid", "jku"] {
+            let mut header = Header::new(Algorithm::HS256);
+            header.typ = Some(TOKEN_TYPE.into());
+            match named {
+                "kid" => header.kid = Some("some-key".into()),
+                _ => header.jku = Some("https://attacker.example/keys".into()),
+            }
+            let token = jsonwebtoken::encode(&header, &claims, &secret).unwrap();
+            assert_eq!(k.verify(&token), Err(TokenError::WrongKind), "{named}");
+        }
     }
 
     #[test]

@@ -312,7 +312,7 @@ async fn every_rpc_refuses_a_call_without_a_token_and_stores_nothing() {
 }
 
 #[tokio::test]
-async fn malformed_foreign_expired_unknown_and_revoked_tokens_are_unauthenticated() {
+async fn malformed_forged_misused_expired_unknown_and_revoked_tokens_are_unauthenticated() {
     let app = spawn_app().await;
     let secret = provenance_registry::key_file::load_or_create_secret(
         &app.dir.path().join("access-token.key"),
@@ -377,14 +377,19 @@ async fn malformed_foreign_expired_unknown_and_revoked_tokens_are_unauthenticate
         .await
         .unwrap();
 
-    for (case, header, needle) in [
+    let mut cases = vec![
         ("no bearer prefix", app.admin.clone(), "Bearer"),
         ("garbage", "Bearer not.a.token".to_owned(), "malformed"),
         ("expired", format!("Bearer {expired}"), "expired"),
         ("wrong key", format!("Bearer {forged}"), "signature"),
         ("unknown id", format!("Bearer {unrecorded}"), "not known"),
         ("revoked", format!("Bearer {}", revoked_id.token), "revoked"),
-    ] {
+    ];
+    for (case, token, needle) in attack_list(&app, &secret).await {
+        cases.push((case, format!("Bearer {token}"), needle));
+    }
+    let before = app.snapshot().await;
+    for (case, header, needle) in cases {
         let mut request = Request::new(pb::ListDatasetsRequest::default());
         request
             .metadata_mut()
@@ -397,6 +402,133 @@ async fn malformed_foreign_expired_unknown_and_revoked_tokens_are_unauthenticate
             status.message()
         );
     }
+    assert_eq!(
+        app.snapshot().await,
+        before,
+        "refused tokens changed nothing"
+    );
+}
+
+/// The access-token side of the JWT attack list (RFC 8725): each case with the words its refusal
+/// must contain. Forgeries use the registry's real secret where that makes the attack stronger.
+async fn attack_list(
+    app: &TestApp,
+    secret: &[u8; 32],
+) -> Vec<(&'static str, String, &'static str)> {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+
+    let genuine = app.admin.clone();
+    let mut parts = genuine.split('.');
+    let (header_b64, claims_b64, signature) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    let claims: serde_json::Value =
+        serde_json::from_slice(&B64.decode(claims_b64).unwrap()).unwrap();
+    let json_b64 = |value: &serde_json::Value| B64.encode(value.to_string());
+    let with_secret = |header: Header, claims: &serde_json::Value, key: &[u8]| {
+        jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(key).unwrap()).unwrap()
+    };
+    let access_header = |alg: Algorithm| Header {
+        typ: Some("at+jwt".into()),
+        ..Header::new(alg)
+    };
+    let signing_keys =
+        provenance_registry::signing_keys::KeyRing::load(&app.dir.path().join("signing-keys.json"))
+            .unwrap();
+    let certificate_key = signing_keys.active();
+
+    let mut operator_claims = claims.clone();
+    operator_claims["role"] = "operator".into();
+    operator_claims["org"] = "".into();
+    let mut foreign_issuer = claims.clone();
+    foreign_issuer["iss"] = "another-registry".into();
+    let mut foreign_audience = claims.clone();
+    foreign_audience["aud"] = "provenance-registry/certificates".into();
+
+    let (_, mix) = crate::certificates::certifiable(app).await;
+    let certificate =
+        crate::certificates::issue(app, crate::certificates::issue_request(&mix)).await;
+
+    vec![
+        (
+            "alg none",
+            format!(
+                "{}.{claims_b64}.",
+                json_b64(&serde_json::json!({"alg": "none", "typ": "at+jwt"}))
+            ),
+            "malformed",
+        ),
+        (
+            "HS512 with the real secret",
+            with_secret(access_header(Algorithm::HS512), &claims, secret),
+            "not an access token",
+        ),
+        (
+            "HS256 keyed with the certificate key's public bytes",
+            with_secret(
+                access_header(Algorithm::HS256),
+                &claims,
+                &B64.decode(certificate_key.x()).unwrap(),
+            ),
+            "signature",
+        ),
+        (
+            "an unknown kid",
+            with_secret(
+                Header {
+                    kid: Some("no-such-key".into()),
+                    ..access_header(Algorithm::HS256)
+                },
+                &claims,
+                secret,
+            ),
+            "not an access token",
+        ),
+        (
+            "the certificate key's kid",
+            with_secret(
+                Header {
+                    kid: Some(certificate_key.kid.clone()),
+                    ..access_header(Algorithm::HS256)
+                },
+                &claims,
+                secret,
+            ),
+            "not an access token",
+        ),
+        (
+            "tampered payload (role raised to operator)",
+            format!("{header_b64}.{}.{signature}", json_b64(&operator_claims)),
+            "signature",
+        ),
+        (
+            "tampered header (typ dropped)",
+            format!(
+                "{}.{claims_b64}.{signature}",
+                json_b64(&serde_json::json!({"alg": "HS256"}))
+            ),
+            "not an access token",
+        ),
+        (
+            "another issuer, signed with the real secret",
+            with_secret(access_header(Algorithm::HS256), &foreign_issuer, secret),
+            "not an access token",
+        ),
+        (
+            "another audience, signed with the real secret",
+            with_secret(access_header(Algorithm::HS256), &foreign_audience, secret),
+            "not an access token",
+        ),
+        (
+            "a lineage certificate",
+            certificate.token,
+            "not an access token",
+        ),
+    ]
 }
 
 #[tokio::test]

@@ -131,7 +131,7 @@ async fn the_signing_key_file_is_private_and_apart_from_the_access_token_key() {
 use crate::policies::{POLICY, generated_by};
 use tonic::Code;
 
-fn issue_request(dataset: &pb::Dataset) -> pb::IssueCertificateRequest {
+pub fn issue_request(dataset: &pb::Dataset) -> pb::IssueCertificateRequest {
     pb::IssueCertificateRequest {
         dataset_id: dataset.id.clone(),
         policy_id: POLICY.into(),
@@ -140,7 +140,7 @@ fn issue_request(dataset: &pb::Dataset) -> pb::IssueCertificateRequest {
 }
 
 /// A clean, attested chain `raw <- mix`; returns the mix.
-async fn certifiable(app: &TestApp) -> (pb::Dataset, pb::Dataset) {
+pub async fn certifiable(app: &TestApp) -> (pb::Dataset, pb::Dataset) {
     let raw = app.register(&app.admin, dataset("raw")).await;
     let mix = app.register(&app.admin, derived("mix", &[&raw])).await;
     app.attest(&app.admin, &raw).await;
@@ -148,7 +148,7 @@ async fn certifiable(app: &TestApp) -> (pb::Dataset, pb::Dataset) {
     (raw, mix)
 }
 
-async fn issue(app: &TestApp, request: pb::IssueCertificateRequest) -> pb::Certificate {
+pub async fn issue(app: &TestApp, request: pb::IssueCertificateRequest) -> pb::Certificate {
     app.certificates()
         .issue_certificate(authed(&app.admin, request))
         .await
