@@ -6,6 +6,7 @@
 
 mod auth;
 mod certificates;
+mod crash;
 mod datasets;
 mod events;
 mod helpers;
