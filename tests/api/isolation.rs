@@ -1,5 +1,6 @@
 //! Organisation B never sees organisation A's private datasets: not by id, not in lists, not as a
-//! parent, not in lineage, not in events.
+//! parent, not in lineage, not in events; and every RPC answers B about A's private resources
+//! exactly as about ids that exist nowhere (`NOT_FOUND`).
 
 use provenance_registry::proto::v1 as pb;
 use tonic::Code;
@@ -262,5 +263,431 @@ async fn events_show_another_organisation_only_what_is_public() {
         events
             .iter()
             .all(|e| e.public || !e.organization_id.is_empty())
+    );
+}
+
+/// The ids one probe of every RPC is aimed at.
+struct Target {
+    organization: String,
+    dataset: String,
+    attestation: String,
+    certificate: String,
+    token: String,
+}
+
+impl Target {
+    /// Ids that exist nowhere.
+    fn absent() -> Self {
+        let id = || uuid::Uuid::now_v7().to_string();
+        Self {
+            organization: id(),
+            dataset: id(),
+            attestation: id(),
+            certificate: id(),
+            token: id(),
+        }
+    }
+
+    fn ids(&self) -> [&str; 5] {
+        [
+            &self.organization,
+            &self.dataset,
+            &self.attestation,
+            &self.certificate,
+            &self.token,
+        ]
+    }
+}
+
+/// What a caller learns from one call: its code and message with the target's ids blanked, or how
+/// many items it returned.
+type Answer = std::result::Result<usize, (Code, String)>;
+
+fn answer<T>(
+    target: &Target,
+    outcome: Result<tonic::Response<T>, tonic::Status>,
+    count: impl Fn(&T) -> usize,
+) -> Answer {
+    match outcome {
+        Ok(response) => Ok(count(response.get_ref())),
+        Err(status) => {
+            let mut message = status.message().to_owned();
+            for id in target.ids() {
+                message = message.replace(id, "<id>");
+            }
+            Err((status.code(), message))
+        }
+    }
+}
+
+/// Calls every RPC that names a resource, aimed at `target`'s ids, as `token`.
+async fn probe(app: &TestApp, token: &str, target: &Target) -> Vec<(&'static str, Answer)> {
+    let mut certificates =
+        pb::certificate_service_client::CertificateServiceClient::new(app.channel.clone());
+    let lineage_request = || pb::GetLineageRequest {
+        dataset_id: target.dataset.clone(),
+        ..Default::default()
+    };
+    let stream = app
+        .lineage()
+        .stream_lineage(authed(token, lineage_request()))
+        .await;
+    let stream_answer = match stream {
+        Ok(response) => {
+            let mut nodes = response.into_inner();
+            let mut count = 0;
+            let mut failure = None;
+            while let Some(item) = tokio_stream::StreamExt::next(&mut nodes).await {
+                match item {
+                    Ok(_) => count += 1,
+                    Err(status) => {
+                        failure = Some(status);
+                        break;
+                    }
+                }
+            }
+            match failure {
+                Some(status) => answer::<()>(target, Err(status), |_| 0),
+                None => Ok(count),
+            }
+        }
+        Err(status) => answer::<()>(target, Err(status), |_| 0),
+    };
+    vec![
+        (
+            "GetOrganization",
+            answer(
+                target,
+                app.orgs()
+                    .get_organization(authed(
+                        token,
+                        pb::GetOrganizationRequest {
+                            id: target.organization.clone(),
+                        },
+                    ))
+                    .await,
+                |_| 1,
+            ),
+        ),
+        (
+            "RevokeAccessToken",
+            answer(
+                target,
+                app.orgs()
+                    .revoke_access_token(authed(
+                        token,
+                        pb::RevokeAccessTokenRequest {
+                            id: target.token.clone(),
+                        },
+                    ))
+                    .await,
+                |_| 1,
+            ),
+        ),
+        (
+            "GetDataset",
+            answer(
+                target,
+                app.datasets()
+                    .get_dataset(authed(
+                        token,
+                        pb::GetDatasetRequest {
+                            id: target.dataset.clone(),
+                        },
+                    ))
+                    .await,
+                |_| 1,
+            ),
+        ),
+        (
+            "ListDatasets (by owner)",
+            answer(
+                target,
+                app.datasets()
+                    .list_datasets(authed(
+                        token,
+                        pb::ListDatasetsRequest {
+                            organization_id: target.organization.clone(),
+                            ..Default::default()
+                        },
+                    ))
+                    .await,
+                |page| page.datasets.len(),
+            ),
+        ),
+        (
+            "RegisterDataset (as a parent)",
+            answer(
+                target,
+                app.datasets()
+                    .register_dataset(authed(
+                        token,
+                        pb::RegisterDatasetRequest {
+                            sources: vec![parent_source(&target.dataset)],
+                            ..dataset(&format!("probe-{}", uuid::Uuid::now_v7()))
+                        },
+                    ))
+                    .await,
+                |_| 1,
+            ),
+        ),
+        (
+            "ReportContamination",
+            answer(
+                target,
+                app.datasets()
+                    .report_contamination(authed(
+                        token,
+                        pb::ReportContaminationRequest {
+                            dataset_id: target.dataset.clone(),
+                            statement: "probe".into(),
+                            evidence: Vec::new(),
+                        },
+                    ))
+                    .await,
+                |_| 1,
+            ),
+        ),
+        (
+            "GetLineage",
+            answer(
+                target,
+                app.lineage()
+                    .get_lineage(authed(token, lineage_request()))
+                    .await,
+                |page| page.nodes.len(),
+            ),
+        ),
+        ("StreamLineage", stream_answer),
+        (
+            "EvaluateDataset",
+            answer(
+                target,
+                app.policies()
+                    .evaluate_dataset(authed(
+                        token,
+                        pb::EvaluateDatasetRequest {
+                            dataset_id: target.dataset.clone(),
+                            policy_id: crate::policies::POLICY.into(),
+                            ..Default::default()
+                        },
+                    ))
+                    .await,
+                |_| 1,
+            ),
+        ),
+        (
+            "RecordAttestation",
+            answer(
+                target,
+                app.attestations()
+                    .record_attestation(authed(
+                        token,
+                        pb::RecordAttestationRequest {
+                            dataset_id: target.dataset.clone(),
+                            ..crate::policies::attestation_request(&pb::Dataset::default())
+                        },
+                    ))
+                    .await,
+                |_| 1,
+            ),
+        ),
+        (
+            "GetAttestation",
+            answer(
+                target,
+                app.attestations()
+                    .get_attestation(authed(
+                        token,
+                        pb::GetAttestationRequest {
+                            id: target.attestation.clone(),
+                        },
+                    ))
+                    .await,
+                |_| 1,
+            ),
+        ),
+        (
+            "ListAttestations (of the dataset)",
+            answer(
+                target,
+                app.attestations()
+                    .list_attestations(authed(
+                        token,
+                        pb::ListAttestationsRequest {
+                            dataset_id: target.dataset.clone(),
+                            ..Default::default()
+                        },
+                    ))
+                    .await,
+                |page| page.attestations.len(),
+            ),
+        ),
+        (
+            "RevokeAttestation",
+            answer(
+                target,
+                app.attestations()
+                    .revoke_attestation(authed(
+                        token,
+                        pb::RevokeAttestationRequest {
+                            id: target.attestation.clone(),
+                            reason: "probe".into(),
+                        },
+                    ))
+                    .await,
+                |_| 1,
+            ),
+        ),
+        (
+            "IssueCertificate",
+            answer(
+                target,
+                certificates
+                    .issue_certificate(authed(
+                        token,
+                        pb::IssueCertificateRequest {
+                            dataset_id: target.dataset.clone(),
+                            policy_id: crate::policies::POLICY.into(),
+                            ..Default::default()
+                        },
+                    ))
+                    .await,
+                |_| 1,
+            ),
+        ),
+        (
+            "GetCertificate",
+            answer(
+                target,
+                certificates
+                    .get_certificate(authed(
+                        token,
+                        pb::GetCertificateRequest {
+                            id: target.certificate.clone(),
+                            as_of: None,
+                        },
+                    ))
+                    .await,
+                |_| 1,
+            ),
+        ),
+        (
+            "RevokeCertificate",
+            answer(
+                target,
+                certificates
+                    .revoke_certificate(authed(
+                        token,
+                        pb::RevokeCertificateRequest {
+                            id: target.certificate.clone(),
+                            reason: "probe".into(),
+                        },
+                    ))
+                    .await,
+                |_| 1,
+            ),
+        ),
+    ]
+}
+
+/// Every RPC that names a resource answers another organisation's admin, registrar and auditor
+/// about the first organisation's private resources exactly as it answers about ids that exist
+/// nowhere (the registry's rule: `NOT_FOUND`, never `PERMISSION_DENIED`, for what the caller may
+/// not see), and nothing is stored by the attempts.
+#[tokio::test]
+async fn every_rpc_answers_another_organisation_as_if_private_resources_did_not_exist() {
+    let app = spawn_app().await;
+    let (raw, mix) = crate::certificates::certifiable(&app).await;
+    let certificate =
+        crate::certificates::issue(&app, crate::certificates::issue_request(&mix)).await;
+    let attestation = app
+        .attestations()
+        .list_attestations(authed(
+            &app.admin,
+            pb::ListAttestationsRequest {
+                dataset_id: raw.id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .attestations
+        .remove(0);
+    let registrar = app.token(pb::Role::Registrar).await;
+    let token_id = provenance_registry::auth::token::TokenKeys::new(
+        "provenance-registry",
+        &provenance_registry::key_file::load_or_create_secret(
+            &app.dir.path().join("access-token.key"),
+        )
+        .unwrap(),
+    )
+    .unwrap()
+    .verify(&registrar)
+    .unwrap()
+    .jti;
+    let private = Target {
+        organization: app.org_id.clone(),
+        dataset: raw.id.clone(),
+        attestation: attestation.id,
+        certificate: certificate.id,
+        token: token_id,
+    };
+    let (_, b_admin) = app.other_org("Globex").await;
+    let mut callers = Vec::new();
+    for role in [pb::Role::Admin, pb::Role::Registrar, pb::Role::Auditor] {
+        callers.push((role, token_for(&app, &b_admin, role).await));
+    }
+    let before = app.snapshot().await;
+    for (role, b) in &callers {
+        let about_private = probe(&app, b, &private).await;
+        let about_nothing = probe(&app, b, &Target::absent()).await;
+        for ((rpc, seen), (_, absent)) in about_private.iter().zip(&about_nothing) {
+            assert_eq!(
+                seen, absent,
+                "{rpc} as {role:?} tells a private resource from a missing one"
+            );
+            if let Err((code, _)) = seen {
+                assert!(
+                    matches!(code, Code::NotFound | Code::PermissionDenied),
+                    "{rpc} as {role:?}: {code:?}"
+                );
+            }
+        }
+        // Reads of another organisation's private resources are refused outright.
+        for (rpc, seen) in &about_private {
+            if [
+                "GetOrganization",
+                "GetDataset",
+                "GetAttestation",
+                "GetCertificate",
+                "GetLineage",
+                "StreamLineage",
+                "EvaluateDataset",
+                "ListAttestations (of the dataset)",
+            ]
+            .contains(rpc)
+            {
+                assert!(
+                    matches!(seen, Err((Code::NotFound, _))),
+                    "{rpc} as {role:?}: {seen:?}"
+                );
+            }
+        }
+    }
+    assert_eq!(app.snapshot().await, before, "the probes stored nothing");
+    // The owner still sees everything as it was.
+    assert_eq!(
+        app.datasets()
+            .get_dataset(authed(
+                &app.admin,
+                pb::GetDatasetRequest { id: raw.id.clone() }
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .id,
+        raw.id
     );
 }
