@@ -380,30 +380,32 @@ impl Store for PostgresStore {
         direction: Direction,
         max_depth: u32,
     ) -> Result<Vec<ClosureEntry>> {
-        // `UNION` keeps each dataset once, so the walk costs the closure's edges however many paths
-        // lead to a dataset; depths are computed from the edges afterwards.
+        // Shaped as `policy::CLOSURE_GRAPH` (see there why): one index lookup per dataset
+        // reached, `UNION` keeping each once, then lookups by the array of walked ids. Depths are
+        // computed from the edges afterwards.
         let (step, node, neighbour) = match direction {
             Direction::Upstream => (
-                "SELECT s.parent_dataset_id FROM walk w JOIN dataset_sources s \
-                 ON s.dataset_id = w.id WHERE s.parent_dataset_id IS NOT NULL",
+                "SELECT s.parent_dataset_id FROM dataset_sources s \
+                 WHERE s.dataset_id = w.id AND s.parent_dataset_id IS NOT NULL",
                 "s.dataset_id",
                 "s.parent_dataset_id",
             ),
             Direction::Downstream => (
-                "SELECT s.dataset_id FROM walk w JOIN dataset_sources s \
-                 ON s.parent_dataset_id = w.id",
+                "SELECT s.dataset_id FROM dataset_sources s WHERE s.parent_dataset_id = w.id",
                 "s.parent_dataset_id",
                 "s.dataset_id",
             ),
         };
         let sql = format!(
-            "WITH RECURSIVE walk (id) AS (SELECT $1::uuid UNION {step}) \
+            "WITH RECURSIVE walk (id) AS (SELECT $1::uuid UNION \
+               SELECT p.id FROM walk w CROSS JOIN LATERAL ({step} OFFSET 0) AS p (id)), \
+             closure AS (SELECT array_agg(id) AS ids FROM walk) \
              SELECT json_build_object(\
                'nodes', (SELECT coalesce(json_agg(json_build_array(d.id, d.organization_id, d.visibility)), '[]') \
-                         FROM walk w JOIN datasets d ON d.id = w.id), \
+                         FROM datasets d WHERE d.id = ANY((SELECT ids FROM closure)::uuid[])), \
                'edges', (SELECT coalesce(json_agg(json_build_array({node}, {neighbour})), '[]') \
-                         FROM walk w JOIN dataset_sources s ON {node} = w.id \
-                         WHERE s.parent_dataset_id IS NOT NULL))::text"
+                         FROM dataset_sources s WHERE {node} = ANY((SELECT ids FROM closure)::uuid[]) \
+                         AND s.parent_dataset_id IS NOT NULL))::text"
         );
         let found: String = sqlx::query_scalar(&sql)
             .bind(root)

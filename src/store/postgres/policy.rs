@@ -14,26 +14,36 @@ use crate::error::{Error, Result};
 use crate::store::{AttestationQuery, decode};
 
 /// The whole upstream closure and what evaluation needs of it, as one JSON row of the shape
-/// [`decode::closure_graph`] reads. The walk (a recursive CTE, materialised once) is joined five
-/// times; `UNION` keeps it linear in the closure's size however many paths lead to a dataset.
+/// [`decode::closure_graph`] reads. The planner cannot know how large the walk will be (it guesses
+/// hundreds of rows) and, left to itself, answers with hash joins over whole tables, so the cost
+/// grows with the registry rather than the closure (16.7 ms instead of 0.7 ms for a two-dataset
+/// closure in a 7,000-dataset registry). So the walk steps through a `LATERAL` subquery that
+/// `OFFSET 0` keeps from being flattened (one index lookup per dataset reached; `UNION` keeps each
+/// dataset once), and the five lookups take the walked ids as one array (`= ANY`), which the
+/// planner answers from the indexes.
 const CLOSURE_GRAPH: &str = "\
 WITH RECURSIVE walk (id) AS (\
     SELECT $1::uuid UNION \
-    SELECT s.parent_dataset_id FROM walk w JOIN dataset_sources s ON s.dataset_id = w.id \
-    WHERE s.parent_dataset_id IS NOT NULL) \
+    SELECT p.parent_dataset_id FROM walk w CROSS JOIN LATERAL (\
+        SELECT s.parent_dataset_id FROM dataset_sources s \
+        WHERE s.dataset_id = w.id AND s.parent_dataset_id IS NOT NULL OFFSET 0) p), \
+closure AS (SELECT array_agg(id) AS ids FROM walk) \
 SELECT json_build_object(\
   'nodes', (SELECT coalesce(json_agg(json_build_array(d.id, d.organization_id, d.visibility, d.name, d.version)), '[]') \
-            FROM walk w JOIN datasets d ON d.id = w.id), \
+            FROM datasets d WHERE d.id = ANY((SELECT ids FROM closure)::uuid[])), \
   'edges', (SELECT coalesce(json_agg(json_build_array(s.dataset_id, s.parent_dataset_id)), '[]') \
-            FROM walk w JOIN dataset_sources s ON s.dataset_id = w.id WHERE s.parent_dataset_id IS NOT NULL), \
+            FROM dataset_sources s \
+            WHERE s.dataset_id = ANY((SELECT ids FROM closure)::uuid[]) AND s.parent_dataset_id IS NOT NULL), \
   'models', (SELECT coalesce(json_agg(json_build_array(s.dataset_id, s.position, s.model_id)), '[]') \
-            FROM walk w JOIN dataset_sources s ON s.dataset_id = w.id WHERE s.kind = 'model_generated'), \
+            FROM dataset_sources s \
+            WHERE s.dataset_id = ANY((SELECT ids FROM closure)::uuid[]) AND s.kind = 'model_generated'), \
   'contaminations', (SELECT coalesce(json_agg(json_build_array(r.dataset_id, r.id)), '[]') \
-            FROM walk w JOIN contamination_reports r ON r.dataset_id = w.id WHERE r.effective), \
+            FROM contamination_reports r \
+            WHERE r.dataset_id = ANY((SELECT ids FROM closure)::uuid[]) AND r.effective), \
   'attestations', (SELECT coalesce(json_agg(json_build_array(a.dataset_id, a.id)), '[]') \
-            FROM walk w JOIN datasets d ON d.id = w.id \
-            JOIN attestations a ON a.dataset_id = w.id AND a.organization_id = d.organization_id \
-            WHERE a.policy_id = $2 AND a.policy_version = $3 AND a.revoke_time IS NULL \
+            FROM attestations a JOIN datasets d ON d.id = a.dataset_id AND d.organization_id = a.organization_id \
+            WHERE a.dataset_id = ANY((SELECT ids FROM closure)::uuid[]) \
+            AND a.policy_id = $2 AND a.policy_version = $3 AND a.revoke_time IS NULL \
             AND (a.expire_time IS NULL OR a.expire_time > $4)))::text";
 
 pub(super) async fn closure_graph<'e>(
