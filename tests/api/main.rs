@@ -18,6 +18,7 @@ mod organizations;
 mod policies;
 mod process;
 mod replicas;
+mod secrets;
 #[path = "../support/postgres.rs"]
 mod support_postgres;
 mod tls;

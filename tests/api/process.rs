@@ -48,6 +48,7 @@ pub fn create_org_with(dir: &Path, options: &[&str], name: &str) -> (String, Str
 pub struct ServerProcess {
     child: Child,
     addr: String,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl ServerProcess {
@@ -57,7 +58,13 @@ impl ServerProcess {
 
     /// Starts `provenance-registry serve` on `dir` with further `options`.
     pub fn start_with(dir: &Path, options: &[&str]) -> Self {
+        Self::start_with_env(dir, options, &[])
+    }
+
+    /// Starts `provenance-registry serve` on `dir` with further `options` and environment.
+    pub fn start_with_env(dir: &Path, options: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(BINARY)
+            .envs(env.iter().copied())
             .args([
                 "serve",
                 "--listen",
@@ -74,11 +81,13 @@ impl ServerProcess {
             .expect("start the server");
         let stderr = child.stderr.take().unwrap();
         let mut lines = BufReader::new(stderr).lines();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let addr = loop {
             let line = lines
                 .next()
                 .expect("the server logs its address before anything fails")
                 .unwrap();
+            log.lock().unwrap().push(line.clone());
             let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else {
                 continue;
             };
@@ -86,9 +95,22 @@ impl ServerProcess {
                 break addr.to_owned();
             }
         };
-        // Keep draining the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Self { child, addr }
+        // Keep reading the log so the server never blocks on a full pipe.
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                kept.lock().unwrap_or_else(|p| p.into_inner()).push(line);
+            }
+        });
+        Self { child, addr, log }
+    }
+
+    /// Everything it has logged so far, one line per entry.
+    pub fn log(&self) -> String {
+        self.log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .join("\n")
     }
 
     /// A channel to it.
