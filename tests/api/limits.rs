@@ -1,4 +1,5 @@
-//! Bounds: calls beyond the concurrency limit are refused as `RESOURCE_EXHAUSTED`, and nothing is lost.
+//! Bounds: calls beyond the concurrency limit are refused as `RESOURCE_EXHAUSTED`, and nothing is
+//! lost; a configured message limit is the one in force (the watcher limit: events.rs).
 
 use provenance_registry::config::ServeSettings;
 use provenance_registry::proto::v1 as pb;
@@ -65,4 +66,37 @@ async fn calls_beyond_the_concurrency_limit_are_refused_and_the_call_in_flight_c
         .unwrap()
         .into_inner();
     assert_eq!(read.name, "waiting");
+}
+
+/// `--max-message-bytes` is the bound in force: a request under the default limit but over a
+/// configured smaller one is refused unread, and nothing is stored.
+#[tokio::test]
+async fn a_configured_message_limit_refuses_smaller_requests_than_the_default() {
+    let app = spawn_app_with(ServeSettings {
+        max_message_bytes: 64 * 1024,
+        ..Default::default()
+    })
+    .await;
+    let before = app.snapshot().await;
+    let mut sources = Vec::new();
+    for n in 0..2_000 {
+        sources.push(pb::Source {
+            kind: pb::SourceKind::WebCrawl as i32,
+            uri: format!("https://example.org/crawl/{n}"),
+            ..Default::default()
+        });
+    }
+    let large = pb::RegisterDatasetRequest {
+        sources,
+        ..dataset("large")
+    };
+    let status = app
+        .datasets()
+        .register_dataset(authed(&app.admin, large))
+        .await
+        .expect_err("refused");
+    assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
+    assert_eq!(app.snapshot().await, before);
+    // Small requests still pass.
+    app.register(&app.admin, dataset("small")).await;
 }

@@ -13,6 +13,7 @@ mod helpers;
 mod isolation;
 mod limits;
 mod lineage;
+mod load;
 mod log;
 mod organizations;
 mod policies;
