@@ -263,8 +263,8 @@ proptest! {
                 continue;
             }
             for &n in next.get(&node).into_iter().flatten() {
-                if !depth.contains_key(&n) {
-                    depth.insert(n, d + 1);
+                if let std::collections::hash_map::Entry::Vacant(slot) = depth.entry(n) {
+                    slot.insert(d + 1);
                     queue.push_back(n);
                 }
             }
