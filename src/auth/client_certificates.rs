@@ -53,12 +53,16 @@ impl ClientIdentities {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        let file: File = toml::from_str(&text)
-            .with_context(|| format!("{} is not a client identity file", path.display()))?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Reads the mapping from the text of a file named `origin` (in messages).
+    pub fn parse(text: &str, origin: &str) -> anyhow::Result<Self> {
+        let file: File = toml::from_str(text)
+            .with_context(|| format!("{origin} is not a client identity file"))?;
         let mut by_fingerprint = HashMap::new();
         for entry in file.client {
-            let problem =
-                |what: &str| anyhow::anyhow!("{}: client {:?}: {what}", path.display(), entry.name);
+            let problem = |what: &str| anyhow::anyhow!("{origin}: client {:?}: {what}", entry.name);
             let mut fingerprint = [0u8; 32];
             hex::decode_to_slice(entry.sha256.trim(), &mut fingerprint)
                 .map_err(|_| problem("sha256 must be 64 hex digits"))?;
@@ -79,11 +83,7 @@ impl ClientIdentities {
                 role,
             };
             if by_fingerprint.insert(fingerprint, caller).is_some() {
-                bail!(
-                    "{}: the certificate {} is listed twice",
-                    path.display(),
-                    entry.sha256
-                );
+                bail!("{origin}: the certificate {} is listed twice", entry.sha256);
             }
         }
         Ok(Self { by_fingerprint })
