@@ -74,7 +74,7 @@ pub async fn spawn_app_configured(
 
 /// The database of a new test app: `None` for SQLite in the data directory, or a fresh PostgreSQL
 /// database when `TEST_API_BACKEND=postgres`.
-async fn fresh_database() -> Option<TestDatabase> {
+pub async fn fresh_database() -> Option<TestDatabase> {
     match std::env::var("TEST_API_BACKEND").as_deref() {
         Err(_) | Ok("sqlite") => None,
         Ok("postgres") => {

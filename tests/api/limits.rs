@@ -100,3 +100,49 @@ async fn a_configured_message_limit_refuses_smaller_requests_than_the_default() 
     // Small requests still pass.
     app.register(&app.admin, dataset("small")).await;
 }
+
+/// `--max-calls-per-connection` bounds the streams of one HTTP/2 connection: with a bound of one, a
+/// second call on a connection busy with an open event stream waits, while the same call on another
+/// connection is answered at once.
+#[tokio::test]
+async fn a_connection_carries_at_most_the_configured_number_of_calls() {
+    let app = spawn_app_with(ServeSettings {
+        max_calls_per_connection: 1,
+        ..Default::default()
+    })
+    .await;
+    let _watch = EventServiceClient::new(app.channel.clone())
+        .watch_events(authed(&app.admin, pb::WatchEventsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    let request = || {
+        authed(
+            &app.admin,
+            pb::ListDatasetsRequest {
+                ..Default::default()
+            },
+        )
+    };
+    let same_connection = tokio::time::timeout(
+        std::time::Duration::from_millis(500),
+        app.datasets().list_datasets(request()),
+    )
+    .await;
+    assert!(
+        same_connection.is_err(),
+        "the second call on a full connection waits"
+    );
+    let other = tonic::transport::Channel::from_shared(format!("http://{}", app.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        DatasetServiceClient::new(other).list_datasets(request()),
+    )
+    .await
+    .expect("another connection is served at once")
+    .expect("answered");
+}

@@ -86,8 +86,14 @@ async fn client(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn overload_is_shed_with_resource_exhausted_and_loses_nothing_in_bounded_memory() {
     let dir = tempfile::tempdir().unwrap();
-    let (_, admin) = create_org_with(dir.path(), &[], "Acme");
-    let server = ServerProcess::start_with(dir.path(), &["--max-concurrent-calls", ADMITTED]);
+    // On the suite's backend: SQLite, or a fresh PostgreSQL database.
+    let database = fresh_database().await;
+    let mut options = vec!["--max-concurrent-calls", ADMITTED];
+    if let Some(database) = &database {
+        options.extend(["--database-url", database.url.as_str()]);
+    }
+    let (_, admin) = create_org_with(dir.path(), &options[2..], "Acme");
+    let server = ServerProcess::start_with(dir.path(), &options);
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let shed = Arc::new(AtomicUsize::new(0));
     let mut clients = tokio::task::JoinSet::new();

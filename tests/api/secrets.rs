@@ -145,8 +145,14 @@ async fn busy_run(channel: Channel, admin: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_token_or_key_material_appears_in_the_log_of_a_whole_run() {
     let dir = tempfile::tempdir().unwrap();
-    let (_, admin) = create_org_with(dir.path(), &[], "Acme");
-    let server = ServerProcess::start_with_env(dir.path(), &[], &[("RUST_LOG", "trace")]);
+    // On the suite's backend: SQLite, or a fresh PostgreSQL database.
+    let database = fresh_database().await;
+    let options: Vec<&str> = match &database {
+        Some(database) => vec!["--database-url", database.url.as_str()],
+        None => Vec::new(),
+    };
+    let (_, admin) = create_org_with(dir.path(), &options, "Acme");
+    let server = ServerProcess::start_with_env(dir.path(), &options, &[("RUST_LOG", "trace")]);
     let tokens = busy_run(server.channel().await, &admin).await;
     // Give the last lines time to arrive before the process goes.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
