@@ -80,8 +80,43 @@ impl Error {
 }
 
 impl From<sqlx::Error> for Error {
+    /// A database that cannot be reached, or has no free connection in time (PostgreSQL failing
+    /// over, or saturated), is `UNAVAILABLE`: the call did nothing and may be retried. Anything
+    /// else is an internal fault.
     fn from(error: sqlx::Error) -> Self {
-        Error::Internal(anyhow::Error::new(error).context("database call failed"))
+        match error {
+            sqlx::Error::PoolTimedOut => {
+                tracing::warn!("no database connection became free in time");
+                Error::Unavailable("the database is busy; retry shortly".into())
+            }
+            sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolClosed => {
+                tracing::warn!(error = %error, "the database cannot be reached");
+                Error::Unavailable("the database cannot be reached; retry shortly".into())
+            }
+            other => Error::Internal(anyhow::Error::new(other).context("database call failed")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_or_saturated_database_is_unavailable_and_other_faults_internal() {
+        assert!(matches!(
+            Error::from(sqlx::Error::PoolTimedOut),
+            Error::Unavailable(_)
+        ));
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(matches!(
+            Error::from(sqlx::Error::Io(refused)),
+            Error::Unavailable(_)
+        ));
+        assert!(matches!(
+            Error::from(sqlx::Error::RowNotFound),
+            Error::Internal(_)
+        ));
     }
 }
 
