@@ -122,8 +122,8 @@ fn layout(graph: &LineageGraph, drawn: usize) -> Vec<Vec<usize>> {
         layers[l].push(node);
     }
     let mut position: Vec<f64> = vec![0.0; drawn];
-    for l in 0..layers.len() {
-        let mut keyed: Vec<(f64, usize)> = layers[l]
+    for (l, nodes) in layers.iter_mut().enumerate() {
+        let mut keyed: Vec<(f64, usize)> = nodes
             .iter()
             .map(|&node| {
                 let below: Vec<f64> = edges
@@ -144,8 +144,8 @@ fn layout(graph: &LineageGraph, drawn: usize) -> Vec<Vec<usize>> {
                 .then_with(|| graph.nodes[a.1].label.cmp(&graph.nodes[b.1].label))
                 .then_with(|| graph.nodes[a.1].key.cmp(&graph.nodes[b.1].key))
         });
-        layers[l] = keyed.into_iter().map(|(_, node)| node).collect();
-        for (i, &node) in layers[l].iter().enumerate() {
+        *nodes = keyed.into_iter().map(|(_, node)| node).collect();
+        for (i, &node) in nodes.iter().enumerate() {
             position[node] = i as f64;
         }
     }

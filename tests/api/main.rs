@@ -20,3 +20,4 @@ mod replicas;
 #[path = "../support/postgres.rs"]
 mod support_postgres;
 mod tls;
+mod verify_page;
