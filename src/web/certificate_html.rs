@@ -192,6 +192,25 @@ pub fn sections(doc: &CertificateDocument) -> String {
         Some(v) => escape(v),
         None => format!("<span class=\"note\">{}</span>", escape(none)),
     };
+    out.push_str("<section>\n<h2 id=\"certificate\">Certificate</h2>\n");
+    out.push_str(&facts_table(
+        "Which certificate this is, and who signed it.",
+        &[
+            (
+                "Certificate id",
+                format!("<span class=\"mono\">{}</span>", escape(&claims.jti)),
+            ),
+            ("Issuer", escape(&claims.iss)),
+            (
+                "Signing key id",
+                format!(
+                    "<span class=\"mono\">{}</span>",
+                    escape(&token_kid(&doc.token).unwrap_or_else(|| "(unknown)".into()))
+                ),
+            ),
+        ],
+    ));
+    out.push_str("</section>\n");
     out.push_str("<section>\n<h2 id=\"dataset\">Certified dataset</h2>\n");
     out.push_str(&facts_table(
         "The dataset the certificate is for, as the signed token states it.",
@@ -324,7 +343,7 @@ pub fn sections(doc: &CertificateDocument) -> String {
         "When the certificate holds, and where it stands.",
         &rows,
     ));
-    if let Some(standing) = &doc.standing {
+    if let Some(standing) = doc.standing.as_ref().filter(|s| !s.history.is_empty()) {
         out.push_str(
             "<table>\n<caption class=\"note\">Status history, oldest first.</caption>\n<thead><tr><th scope=\"col\">From</th><th scope=\"col\">Status</th><th scope=\"col\">Reason</th></tr></thead>\n<tbody>\n",
         );

@@ -85,7 +85,9 @@ blockquote { margin: .3rem 0 .8rem; padding: .4rem .8rem; border-left: 4px solid
 .pass { color: #0a5c1a; font-weight: bold; }
 .fail { color: #8b0000; font-weight: bold; }
 .note { color: #444; font-size: .92em; }
-.lineage { width: 100%; height: auto; max-height: 70vh; border: 1px solid #ccc; background: #fff; }
+.lineage { display: block; margin: 0 auto; max-width: 100%; height: auto; border: 1px solid #ccc; background: #fff; }
+table.checks th[scope=row] { width: 8rem; }
+table.checks td.result { width: 8rem; white-space: nowrap; }
 form { margin: 1rem 0; }
 label { display: block; font-weight: bold; margin: .8rem 0 .2rem; }
 textarea, input[type=text] { width: 100%; box-sizing: border-box; font-family: monospace; font-size: .9rem; padding: .4rem; }
@@ -99,7 +101,7 @@ legend { font-weight: bold; padding: 0 .3rem; }
   h2 { break-after: avoid; }
   table, tr, figure, blockquote, pre, svg { break-inside: avoid; }
   thead { display: table-header-group; }
-  .lineage { max-height: 240mm; border: none; }
+  .lineage { max-height: 230mm; border: none; }
   .screen-only { display: none; }
   a { color: inherit; text-decoration: none; }
 }

@@ -74,7 +74,7 @@ const BOX_HEIGHT: i64 = 58;
 const GAP_X: i64 = 24;
 const GAP_Y: i64 = 50;
 const MARGIN: i64 = 12;
-const LABEL_CHARS: usize = 32;
+const LABEL_CHARS: usize = 28;
 
 /// Each drawn box's layer (0: the certified dataset) and the boxes of each layer, ordered.
 fn layout(graph: &LineageGraph, drawn: usize) -> Vec<Vec<usize>> {

@@ -121,10 +121,10 @@ pub fn result_page(outcome: &VerifyOutcome) -> String {
             .as_of
             .map(|t| format!(", as of {}", escape(&html::time(t))))
             .unwrap_or_default(),
-        escape(outcome.status.as_deref().unwrap_or("UNKNOWN (the registry does not know this certificate)")),
+        escape(outcome.status.as_deref().unwrap_or("UNKNOWN: the registry does not vouch for this token")),
     ));
     body.push_str(
-        "<section>\n<h2 id=\"checks\">Checks</h2>\n<table id=\"check-table\">\n<caption class=\"note\">Each check the registry made, in order; a check after a failed one is not made.</caption>\n<thead><tr><th scope=\"col\">Check</th><th scope=\"col\">Result</th><th scope=\"col\">Detail</th></tr></thead>\n<tbody>\n",
+        "<section>\n<h2 id=\"checks\">Checks</h2>\n<table id=\"check-table\" class=\"checks\">\n<caption class=\"note\">Each check the registry made, in order; a check after a failed one is not made.</caption>\n<thead><tr><th scope=\"col\">Check</th><th scope=\"col\">Result</th><th scope=\"col\">Detail</th></tr></thead>\n<tbody>\n",
     );
     for check in &outcome.checks {
         let (class, word) = if check.passed {
@@ -135,7 +135,7 @@ pub fn result_page(outcome: &VerifyOutcome) -> String {
             ("fail", "FAILED")
         };
         body.push_str(&format!(
-            "<tr data-check=\"{name}\"><th scope=\"row\"><code>{name}</code></th><td class=\"{class}\">{word}</td><td>{}</td></tr>\n",
+            "<tr data-check=\"{name}\"><th scope=\"row\"><code>{name}</code></th><td class=\"result {class}\">{word}</td><td>{}</td></tr>\n",
             escape(&check.detail),
             name = escape(&check.name),
         ));

@@ -212,28 +212,6 @@ async fn the_json_endpoint_answers_what_verify_certificate_answers() {
     assert_eq!(body["status"], "CERTIFICATE_STATUS_VALID");
     assert_eq!(body["certificate_id"], certificate.id.as_str());
     assert_eq!(body["claims"]["dataset"]["id"], mix.id.as_str());
-    let names: Vec<&str> = body["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        names,
-        [
-            "format",
-            "algorithm",
-            "type",
-            "key",
-            "signature",
-            "key_window",
-            "validity",
-            "audience",
-            "status",
-            "lineage"
-        ]
-    );
-
     // The same answer as the gRPC call, check for check.
     let grpc = app
         .certificates()
@@ -244,7 +222,11 @@ async fn the_json_endpoint_answers_what_verify_certificate_answers() {
         .await
         .unwrap()
         .into_inner();
-    for (json_check, grpc_check) in body["checks"].as_array().unwrap().iter().zip(&grpc.checks) {
+    let checks = body["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 10);
+    assert_eq!(checks.len(), grpc.checks.len());
+    for (json_check, grpc_check) in checks.iter().zip(&grpc.checks) {
+        assert_eq!(json_check["name"], grpc_check.name.as_str());
         assert_eq!(json_check["passed"], grpc_check.passed);
         assert_eq!(json_check["detail"], grpc_check.detail.as_str());
     }
