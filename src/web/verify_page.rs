@@ -205,7 +205,7 @@ pub fn public_document(
                 attester: a.attester_subject.clone(),
                 time: a.create_time,
                 expires: a.expire_time,
-                method: a.method.as_str().to_owned(),
+                method: a.method.as_str().to_ascii_uppercase(),
                 statement: a.statement.clone(),
                 evidence: a
                     .evidence
