@@ -311,9 +311,14 @@ async fn read_form(request: Request) -> Result<VerifyRequest, RequestError> {
             }
         }
     }
-    let pasted = fields.token.trim();
+    // A token never holds whitespace: a pasted one may have been wrapped by a mail client.
+    let pasted: String = fields
+        .token
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     let (token, source) = if !pasted.is_empty() {
-        (pasted.to_owned(), "the pasted token".to_owned())
+        (pasted, "the pasted token".to_owned())
     } else if let Some((name, content)) = &fields.file {
         let token = token_from_upload(content).map_err(|e| {
             RequestError::InvalidArgument(format!("the uploaded file {name:?}: {e}"))

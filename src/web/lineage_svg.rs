@@ -14,6 +14,9 @@ use super::html::{escape, shorten};
 /// Datasets drawn at most; the rest are counted in the picture's caption.
 pub const MAX_DRAWN: usize = 300;
 
+/// Boxes side by side at most: four fit an A4 page with names still readable.
+pub const MAX_PER_ROW: usize = 4;
+
 /// What is known of one dataset of the picture.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NodeState {
@@ -177,15 +180,25 @@ fn mark(state: &NodeState) -> (&'static str, &'static str) {
 /// The picture as an `<svg>` element to put inline in HTML. `title` names it for screen readers.
 pub fn render(graph: &LineageGraph, title: &str) -> String {
     let drawn = graph.nodes.len().min(MAX_DRAWN);
-    let layers = layout(graph, drawn);
-    let widest = layers.iter().map(Vec::len).max().unwrap_or(1).max(1) as i64;
+    // A layer wider than a row is wrapped onto several rows, so that a printed page keeps the
+    // names readable; there are no edges within a layer, so every edge still points down.
+    let rows: Vec<Vec<usize>> = layout(graph, drawn)
+        .iter()
+        .flat_map(|layer| {
+            layer
+                .chunks(MAX_PER_ROW)
+                .map(<[usize]>::to_vec)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let widest = rows.iter().map(Vec::len).max().unwrap_or(1).max(1) as i64;
     let width = 2 * MARGIN + widest * BOX_WIDTH + (widest - 1) * GAP_X;
-    let rows = layers.len().max(1) as i64;
-    let height = 2 * MARGIN + rows * BOX_HEIGHT + (rows - 1) * GAP_Y;
+    let count = rows.len().max(1) as i64;
+    let height = 2 * MARGIN + count * BOX_HEIGHT + (count - 1) * GAP_Y;
     // Deepest layer at the top: data flows down to the certified dataset.
     let mut corner: Vec<(i64, i64)> = vec![(0, 0); drawn];
-    for (l, nodes) in layers.iter().enumerate() {
-        let row = rows - 1 - l as i64;
+    for (r, nodes) in rows.iter().enumerate() {
+        let row = count - 1 - r as i64;
         let used = nodes.len() as i64 * BOX_WIDTH + (nodes.len() as i64 - 1).max(0) * GAP_X;
         let left = (width - used) / 2;
         for (i, &node) in nodes.iter().enumerate() {
@@ -383,5 +396,12 @@ mod tests {
         let svg = render(&graph, "lineage");
         assert_eq!(svg.matches("<rect").count(), MAX_DRAWN);
         assert!(svg.contains("; 5 not drawn"));
+        // 299 parents on one layer wrap onto rows of four: the picture is four boxes wide.
+        let width = 2 * MARGIN + 4 * BOX_WIDTH + 3 * GAP_X;
+        assert!(
+            svg.contains(&format!("viewBox=\"0 0 {width} ")),
+            "{}",
+            &svg[..300]
+        );
     }
 }

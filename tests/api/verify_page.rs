@@ -95,7 +95,10 @@ async fn post_json(app: &TestApp, body: &str) -> Answer {
 
 /// The form as a browser without script posts a pasted token (urlencoded).
 async fn post_pasted(app: &TestApp, token: &str) -> Answer {
-    let body = format!("token={}", token.replace('+', "%2B"));
+    let body = format!(
+        "token={}",
+        form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
+    );
     http(
         app,
         "POST",
@@ -410,6 +413,15 @@ async fn a_tampered_token_fails_its_signature_and_the_page_repeats_none_of_its_c
     );
     assert!(page.body.contains("id=\"nothing-shown\""));
     assert!(!page.body.contains(&mix.id) && !page.body.contains("mix@1"));
+
+    // A token wrapped across lines by a mail client is still read.
+    let (head, tail) = certificate.token.split_at(40);
+    let wrapped = post_pasted(&app, &format!("  {head}\r\n{tail}\n")).await;
+    assert!(
+        wrapped.body.contains("VALID: every check passed"),
+        "{}",
+        wrapped.body
+    );
 
     let garbage = post_pasted(&app, "not-a-token").await;
     assert!(garbage.body.contains("NOT VALID: failed format"));
