@@ -93,12 +93,11 @@ async fn post_json(app: &TestApp, body: &str) -> Answer {
     .await
 }
 
-/// The form as a browser without script posts a pasted token (urlencoded).
-async fn post_pasted(app: &TestApp, token: &str) -> Answer {
-    let body = format!(
-        "token={}",
-        form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
-    );
+/// The form as a browser without script posts it: urlencoded fields.
+async fn post_form(app: &TestApp, fields: &[(&str, &str)]) -> Answer {
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
     http(
         app,
         "POST",
@@ -110,6 +109,11 @@ async fn post_pasted(app: &TestApp, token: &str) -> Answer {
         body.as_bytes(),
     )
     .await
+}
+
+/// A pasted token, posted by the form.
+async fn post_pasted(app: &TestApp, token: &str) -> Answer {
+    post_form(app, &[("token", token)]).await
 }
 
 /// The form as a browser posts an uploaded file (multipart), with an empty token field.
@@ -621,4 +625,43 @@ async fn an_anonymous_viewer_sees_public_datasets_and_the_certified_one_but_noth
     // Its owner's view over gRPC really holds what was hidden (the test can fail).
     let owner_view = app.evaluate(&app.admin, &mix, "").await;
     assert_eq!(owner_view.verdict, pb::Verdict::Clean as i32);
+}
+
+#[tokio::test]
+async fn the_form_checks_the_audience_and_judges_as_of_a_date() {
+    let app = spawn_app().await;
+    let (_, certificate) = certified(&app).await;
+    let token = certificate.token.as_str();
+    let form = |audience, as_of| {
+        [
+            ("token", token),
+            ("audience_organization_id", audience),
+            ("as_of", as_of),
+        ]
+    };
+    let bad = post_form(&app, &form("acme", "")).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("role=\"alert\""));
+    assert!(
+        bad.body
+            .contains("audience_organization_id: must be an organisation id")
+    );
+    let bad = post_form(&app, &form("", "last tuesday")).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("as_of: must be an RFC 3339 time"));
+
+    let (buyer, _) = app.other_org("Buyer").await;
+    let page = post_form(&app, &form(&buyer, "")).await;
+    assert!(
+        page.body.contains("NOT VALID: failed audience"),
+        "{}",
+        page.body
+    );
+    let page = post_form(&app, &form("", "2001-01-01T00:00:00Z")).await;
+    assert!(
+        page.body.contains("NOT VALID: failed validity"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("as of 2001-01-01T00:00:00Z"));
 }
