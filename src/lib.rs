@@ -12,6 +12,8 @@
 //! - [`auth`] turns a bearer token into a caller; [`key_file`] keeps secrets in the data directory.
 //! - [`domain`] holds the rules, free of I/O: validation, access, registration, lineage, events.
 //! - [`store`] is the storage interface and its SQLite implementation.
+//! - [`http`] serves the public certificate verification page beside gRPC; [`web`] renders it and
+//!   the certificate document for contracts (pure HTML and SVG).
 
 pub mod admin;
 pub mod auth;
@@ -19,6 +21,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod grpc;
+pub mod http;
 pub mod key_file;
 pub mod log_key;
 pub mod policy_dir;
@@ -30,3 +33,4 @@ pub mod signing_keys;
 pub mod store;
 pub mod telemetry;
 pub mod tls;
+pub mod web;

@@ -320,11 +320,17 @@ impl Application {
                 })
                 .max_decoding_message_size(limit),
             );
-        // Plain HTTP beside gRPC on the same port, for verifiers that fetch keys with any HTTP client.
-        let http = services.routes().into_axum_router().route(
-            JWKS_PATH,
-            axum::routing::get(move || jwks(registry.clone())),
-        );
+        // Plain HTTP beside gRPC on the same port, for verifiers that fetch keys with any HTTP client
+        // and for people verifying a certificate in a browser.
+        let pages = crate::http::router(registry.clone());
+        let http = services
+            .routes()
+            .into_axum_router()
+            .route(
+                JWKS_PATH,
+                axum::routing::get(move || jwks(registry.clone())),
+            )
+            .merge(pages);
 
         let server = Server::builder()
             .accept_http1(true)

@@ -11,6 +11,7 @@ pub mod lineage;
 pub mod model_name;
 pub mod paging;
 pub mod policy;
+pub mod public_lineage;
 pub mod registration;
 pub mod text;
 pub mod transparency;

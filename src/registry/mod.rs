@@ -2,6 +2,7 @@
 //! calls the store. gRPC handlers and the admin command both go through here.
 
 pub mod certificate_cache;
+pub mod certificate_page;
 pub mod certificates;
 pub mod closure_cache;
 pub mod datasets;

@@ -23,3 +23,4 @@ mod secrets;
 #[path = "../support/postgres.rs"]
 mod support_postgres;
 mod tls;
+mod verify_page;

@@ -6,18 +6,19 @@ files and the network.
 
 import hashlib
 import importlib
-import json
 import os
 import pathlib
 import subprocess
 import sys
 import tempfile
-import threading
 
 import grpc
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests" / "support"))
+from server_process import serve  # noqa: E402
+
 BINARY = pathlib.Path(os.environ.get("PROVENANCE_BIN", REPO / "target" / "debug" / "provenance-registry"))
 
 
@@ -65,25 +66,7 @@ class Server:
         self.org_id = fields["organization_id"]
         self.admin_token = fields["admin_token"]
         self.operator_token = run_admin(self.dir, "operator-token").strip()
-        self.process = subprocess.Popen(
-            [str(BINARY), "serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--data-dir", str(self.dir)],
-            stderr=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            text=True,
-        )
-        self.address = None
-        for line in self.process.stderr:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            address = entry.get("fields", {}).get("address")
-            if address:
-                self.address = address
-                break
-        assert self.address, "the server exited before logging its address"
-        # Keep draining the log so the server never blocks on a full pipe.
-        threading.Thread(target=lambda: [None for _ in self.process.stderr], daemon=True).start()
+        self.process, self.address = serve(BINARY, self.dir)
         self.channel = grpc.insecure_channel(self.address)
         grpc.channel_ready_future(self.channel).result(timeout=30)
 

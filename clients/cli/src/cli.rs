@@ -514,6 +514,11 @@ pub enum CertCommand {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Write the certificate as one self-contained HTML document (or an A4 PDF) for people, to
+    /// attach to a contract: what was certified, the clause, the lineage drawn, the attestations,
+    /// the token and keys, and how to verify it. Exit code 9, and nothing written, when the
+    /// certificate does not verify.
+    Render(crate::commands::render::RenderCertificateArgs),
 }
 
 /// Shown at the end of `cert verify --help`.

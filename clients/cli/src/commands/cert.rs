@@ -1,4 +1,4 @@
-//! `provctl cert issue|get|verify|revoke|keys|bundle`.
+//! `provctl cert issue|get|verify|revoke|keys|bundle` (and `render`, in its own module).
 //!
 //! Unlike the other command groups, each subcommand connects as it needs: `verify` and `keys` call
 //! the registry's public methods (no token), `verify --offline` does not connect at all.
@@ -70,6 +70,7 @@ pub async fn run(
             certificate,
             out: file,
         } => return make_bundle(global, &certificate, &file, out).await,
+        CertCommand::Render(args) => return super::render::run(global, args, out).await,
     }
     Ok(exit::SUCCESS)
 }

@@ -9,6 +9,7 @@ mod lineage;
 mod log;
 mod org;
 mod policy;
+pub mod render;
 mod token;
 
 use std::fs;

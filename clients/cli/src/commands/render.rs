@@ -1,0 +1,628 @@
+//! `provctl cert render FILE`: the certificate as one self-contained HTML document (or a PDF
+//! printed from it) to attach to a contract. The document itself is written by the registry's
+//! library (`provenance_registry::web::certificate_html`); this command gathers the facts: from
+//! the file (a token or a bundle), and, unless `--offline`, from the registry as far as the
+//! caller's token may read (status and history, the clause, the lineage, the attestations).
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use prost_types::Timestamp;
+use provenance_registry::domain::certificate::{CertificateClaims, signed_claims};
+use provenance_registry::domain::policy::PolicySet;
+use provenance_registry::proto::v1 as pb;
+use provenance_registry::web::certificate_html::{
+    self, AttestationEntry, CertificateDocument, EvidenceEntry, LogEntry, PolicyText, Standing,
+    StatusChange,
+};
+use provenance_registry::web::extract::token_from_upload;
+use provenance_registry::web::lineage_svg::{LineageGraph, LineageNode, NodeState};
+use serde_json::Value;
+use tonic::Code;
+
+use super::{pretty, write_file};
+use crate::bundle::Bundle;
+use crate::cli::GlobalArgs;
+use crate::client::Connection;
+use crate::error::{CliError, exit};
+use crate::output::Printer;
+
+/// Attestations read for one document at most.
+const MAX_ATTESTATIONS: usize = 100;
+
+/// The largest input file read.
+const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// What to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RenderFormat {
+    /// One self-contained HTML file: no script, nothing fetched; prints on A4.
+    Html,
+    /// The HTML printed to an A4 PDF by headless Chromium (`chromium` on PATH, or
+    /// `PROVCTL_CHROMIUM`).
+    Pdf,
+}
+
+/// `provctl cert render`
+#[derive(Debug, clap::Args)]
+pub struct RenderCertificateArgs {
+    /// A file holding the token (`cert issue --out`) or a bundle (`cert bundle --out`).
+    #[arg(value_name = "FILE")]
+    pub input: PathBuf,
+    /// `html` or `pdf`.
+    #[arg(long, value_enum, default_value_t = RenderFormat::Html)]
+    pub format: RenderFormat,
+    /// Where to write the document (default: FILE with the extension `.html` or `.pdf`).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Render from the file alone, without the network: the signature is checked with a bundle's
+    /// keys, and the status, attestations and lineage picture are left out.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// Runs `cert render`; exit code 9 when the certificate does not verify (nothing is written).
+pub async fn run(
+    global: &GlobalArgs,
+    args: RenderCertificateArgs,
+    out: &mut Printer,
+) -> Result<u8, CliError> {
+    let name = args.input.display().to_string();
+    let bytes = read_limited(&args.input)?;
+    let token = token_from_upload(&bytes).map_err(|e| CliError::Input(format!("{name}: {e}")))?;
+    let bundle = std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(|text| serde_json::from_str::<Value>(text).ok())
+        .and_then(|value| Bundle::from_json(&value).ok());
+    // A token whose claims do not even decode fails verification below, like any altered token.
+    let (signing_input, _) = token.rsplit_once('.').unwrap_or((token.as_str(), ""));
+    let claims = signed_claims(signing_input).ok().map(|(claims, _)| claims);
+    let now = Utc::now();
+    let conn = if args.offline {
+        None
+    } else {
+        Some(Connection::open_public(global).await?)
+    };
+    let refused = match (&conn, &bundle) {
+        (Some(conn), _) => {
+            let verification = conn
+                .certificates()
+                .verify_certificate(pb::VerifyCertificateRequest {
+                    token: token.clone(),
+                    ..Default::default()
+                })
+                .await
+                .map_err(|s| conn.fail(s))?
+                .into_inner();
+            failed_checks(
+                verification.valid,
+                verification
+                    .checks
+                    .iter()
+                    .map(|c| (&c.name, c.passed, &c.detail)),
+            )
+        }
+        (None, Some(bundle)) => {
+            let check = crate::offline::verify(&token, &bundle.jwks, None, now);
+            failed_checks(
+                check.valid,
+                check.checks.iter().map(|c| (&c.name, c.passed, &c.detail)),
+            )
+        }
+        (None, None) => {
+            return Err(CliError::Input(
+                "--offline renders a bundle (`provctl cert bundle`), whose keys check the signature; a token file needs the registry".into(),
+            ));
+        }
+    };
+    let claims = match (refused, claims) {
+        (None, Some(claims)) => claims,
+        (refused, _) => {
+            for line in refused.unwrap_or_default() {
+                out.line(line)?;
+            }
+            eprintln!(
+                "provctl: not rendered: the certificate does not verify (see the checks above)"
+            );
+            return Ok(exit::INVALID_CERTIFICATE);
+        }
+    };
+    let mut doc = CertificateDocument {
+        token: token.clone(),
+        claims: claims.clone(),
+        jwks_json: bundle.as_ref().map(|b| pretty(&b.jwks)),
+        policy: builtin_policy(&claims),
+        lineage: None,
+        lineage_note: Some("rendered offline: the lineage picture needs the registry".into()),
+        attestations: Vec::new(),
+        attestations_not_shown: claims.attestations.len(),
+        standing: None,
+        log: None,
+        registry_url: None,
+        produced_at: now,
+    };
+    if let Some(conn) = &conn {
+        gather(conn, &claims, &mut doc, global.token.is_some()).await?;
+    }
+    let html = certificate_html::render(&doc);
+    let path = args.out.clone().unwrap_or_else(|| {
+        args.input.with_extension(match args.format {
+            RenderFormat::Html => "html",
+            RenderFormat::Pdf => "pdf",
+        })
+    });
+    match args.format {
+        RenderFormat::Html => write_file(&path, &html)?,
+        RenderFormat::Pdf => print_to_pdf(&html, &path)?,
+    }
+    out.line(format!("wrote: {}", path.display()))?;
+    Ok(exit::SUCCESS)
+}
+
+/// The failed checks as lines, or `None` when the certificate verified.
+fn failed_checks<'a>(
+    valid: bool,
+    checks: impl Iterator<Item = (&'a String, bool, &'a String)>,
+) -> Option<Vec<String>> {
+    (!valid).then(|| {
+        checks
+            .filter(|(_, passed, _)| !passed)
+            .map(|(name, _, detail)| format!("FAILED  {name}: {detail}"))
+            .collect()
+    })
+}
+
+fn read_limited(path: &Path) -> Result<Vec<u8>, CliError> {
+    use std::io::Read;
+    let name = path.display();
+    let file = std::fs::File::open(path)
+        .map_err(|e| CliError::Input(format!("cannot read {name}: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| CliError::Input(format!("cannot read {name}: {e}")))?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(CliError::Input(format!(
+            "{name} is larger than {MAX_INPUT_BYTES} bytes: not a token or a bundle"
+        )));
+    }
+    Ok(bytes)
+}
+
+/// The built-in policy's clause, when the certificate names it (for offline rendering).
+fn builtin_policy(claims: &CertificateClaims) -> Option<PolicyText> {
+    let set = PolicySet::builtin().ok()?;
+    let policy = set
+        .list()
+        .find(|p| p.id == claims.policy.id && p.version == claims.policy.version)?;
+    Some(PolicyText {
+        title: policy.title.clone(),
+        clause: policy.clause.clone(),
+        source: provenance_registry::web::verify_page::policy_source(policy),
+    })
+}
+
+/// Whether a refusal only means the caller may not read this.
+fn not_readable(status: &tonic::Status) -> bool {
+    matches!(
+        status.code(),
+        Code::NotFound | Code::PermissionDenied | Code::Unauthenticated
+    )
+}
+
+fn time(ts: Option<&Timestamp>) -> Option<DateTime<Utc>> {
+    let ts = ts?;
+    DateTime::from_timestamp(ts.seconds, u32::try_from(ts.nanos).ok()?)
+}
+
+fn status_word(value: i32) -> String {
+    pb::CertificateStatus::try_from(value)
+        .map(|s| {
+            s.as_str_name()
+                .trim_start_matches("CERTIFICATE_STATUS_")
+                .to_owned()
+        })
+        .unwrap_or_else(|_| "UNKNOWN".into())
+}
+
+/// Fills `doc` with what the registry says and the caller may read.
+async fn gather(
+    conn: &Connection,
+    claims: &CertificateClaims,
+    doc: &mut CertificateDocument,
+    has_token: bool,
+) -> Result<(), CliError> {
+    doc.registry_url = Some(conn.url().to_owned());
+    let keys = conn
+        .certificates()
+        .list_signing_keys(pb::ListSigningKeysRequest {})
+        .await
+        .map_err(|s| conn.fail(s))?
+        .into_inner();
+    doc.jwks_json = Some(
+        serde_json::from_str::<Value>(&keys.jwks_json)
+            .map(|v| pretty(&v))
+            .unwrap_or(keys.jwks_json),
+    );
+    let checked_at = Utc::now();
+    match conn
+        .certificates()
+        .get_certificate(pb::GetCertificateRequest {
+            id: claims.jti.clone(),
+            as_of: None,
+        })
+        .await
+    {
+        Ok(record) => {
+            let record = record.into_inner();
+            doc.standing = Some(Standing {
+                status: status_word(record.status),
+                checked_at,
+                history: record
+                    .status_history
+                    .iter()
+                    .filter_map(|c| {
+                        Some(StatusChange {
+                            status: status_word(c.status),
+                            time: time(c.time.as_ref())?,
+                            reason: Some(c.reason.clone()).filter(|r| !r.is_empty()),
+                        })
+                    })
+                    .collect(),
+                revoke_cause: Some(record.revoke_cause).filter(|c| !c.is_empty()),
+            });
+            doc.log = Some(LogEntry {
+                log_index: record.log_index,
+                checkpoint: None,
+                inclusion: Some(format!(
+                    "Prove it against a checkpoint with `provctl log prove --certificate {}` and check the proof offline with `provctl log verify`.",
+                    claims.jti
+                )),
+            });
+        }
+        Err(s) if not_readable(&s) => {
+            // Only its owner's and its audience's members read the history; the status is public.
+            doc.standing = Some(Standing {
+                status: "VALID".into(),
+                checked_at,
+                history: Vec::new(),
+                revoke_cause: None,
+            });
+        }
+        Err(s) => return Err(conn.fail(s)),
+    }
+    if !has_token {
+        doc.lineage_note = Some(
+            "no access token was given: the clause, lineage and attestations are read with one"
+                .into(),
+        );
+        return Ok(());
+    }
+    match conn
+        .policies()
+        .get_policy(pb::GetPolicyRequest {
+            id: claims.policy.id.clone(),
+            version: claims.policy.version.clone(),
+        })
+        .await
+    {
+        Ok(policy) => {
+            let policy = policy.into_inner();
+            let source = policy.source.unwrap_or_default();
+            doc.policy = Some(PolicyText {
+                title: policy.title,
+                clause: policy.clause,
+                source: [
+                    source.publisher,
+                    source.record_id,
+                    source.document,
+                    source.document_updated,
+                    source.url,
+                ]
+                .into_iter()
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<_>>()
+                .join(", "),
+            });
+        }
+        Err(s) if not_readable(&s) => {}
+        Err(s) => return Err(conn.fail(s)),
+    }
+    match lineage(conn, claims).await? {
+        Some(graph) => {
+            let hidden: usize = graph
+                .nodes
+                .iter()
+                .map(|n| match n.state {
+                    NodeState::Hidden(count) => count,
+                    _ => 0,
+                })
+                .sum();
+            doc.lineage_note = (hidden > 0).then(|| {
+                "Grey boxes stand for other organisations' private datasets, which your token may not see; they are covered by the signed lineage digest.".to_owned()
+            });
+            doc.lineage = Some(graph);
+        }
+        None => {
+            doc.lineage_note = Some("your token may not read this dataset's lineage".into());
+        }
+    }
+    // Attestations name their dataset by id; the lineage knows the names.
+    let names: std::collections::HashMap<String, String> = doc
+        .lineage
+        .iter()
+        .flat_map(|g| g.nodes.iter())
+        .map(|n| (n.key.clone(), n.label.clone()))
+        .collect();
+    doc.attestations_not_shown = 0;
+    for (i, id) in claims.attestations.iter().enumerate() {
+        if i >= MAX_ATTESTATIONS {
+            doc.attestations_not_shown += 1;
+            continue;
+        }
+        match conn
+            .attestations()
+            .get_attestation(pb::GetAttestationRequest { id: id.clone() })
+            .await
+        {
+            Ok(a) => {
+                let mut entry = attestation_entry(a.into_inner());
+                if let Some(label) = names.get(&entry.dataset) {
+                    entry.dataset = format!("{label} ({})", entry.dataset);
+                }
+                doc.attestations.push(entry);
+            }
+            Err(s) if not_readable(&s) => doc.attestations_not_shown += 1,
+            Err(s) => return Err(conn.fail(s)),
+        }
+    }
+    Ok(())
+}
+
+fn attestation_entry(a: pb::Attestation) -> AttestationEntry {
+    AttestationEntry {
+        method: pb::AttestationMethod::try_from(a.method)
+            .map(|m| {
+                m.as_str_name()
+                    .trim_start_matches("ATTESTATION_METHOD_")
+                    .to_owned()
+            })
+            .unwrap_or_else(|_| "UNKNOWN".into()),
+        time: time(a.create_time.as_ref()).unwrap_or_default(),
+        expires: time(a.expire_time.as_ref()),
+        revoked: time(a.revoke_time.as_ref())
+            .map(|t| format!("at {}: {}", t.to_rfc3339(), a.revoke_reason)),
+        evidence: a
+            .evidence
+            .into_iter()
+            .map(|e| EvidenceEntry {
+                uri: e.uri,
+                digest: Some(e.content_digest).filter(|d| !d.is_empty()),
+                description: Some(e.description).filter(|d| !d.is_empty()),
+            })
+            .collect(),
+        dataset: a.dataset_id,
+        id: a.id,
+        organization_id: a.organization_id,
+        attester: a.attester_subject,
+        statement: a.statement,
+    }
+}
+
+/// The upstream lineage as the caller may see it, marked by one evaluation; `None` when the
+/// caller may not read the dataset.
+async fn lineage(
+    conn: &Connection,
+    claims: &CertificateClaims,
+) -> Result<Option<LineageGraph>, CliError> {
+    let stream = conn
+        .lineage()
+        .stream_lineage(pb::GetLineageRequest {
+            dataset_id: claims.dataset.id.clone(),
+            direction: pb::LineageDirection::Upstream as i32,
+            ..Default::default()
+        })
+        .await;
+    let mut stream = match stream {
+        Ok(stream) => stream.into_inner(),
+        Err(s) if not_readable(&s) => return Ok(None),
+        Err(s) => return Err(conn.fail(s)),
+    };
+    let mut nodes = Vec::new();
+    while let Some(node) = stream.message().await.map_err(|s| conn.fail(s))? {
+        nodes.push(node);
+    }
+    let evaluation = conn
+        .policies()
+        .evaluate_dataset(pb::EvaluateDatasetRequest {
+            dataset_id: claims.dataset.id.clone(),
+            policy_id: claims.policy.id.clone(),
+            policy_version: claims.policy.version.clone(),
+            target_model: claims.target_model.clone().unwrap_or_default(),
+        })
+        .await;
+    let evaluation = match evaluation {
+        Ok(e) => e.into_inner(),
+        Err(s) if not_readable(&s) => pb::Evaluation::default(),
+        Err(s) => return Err(conn.fail(s)),
+    };
+    Ok(Some(lineage_graph(&claims.dataset.id, &nodes, &evaluation)))
+}
+
+/// The picture of an upstream walk marked by an evaluation: an offender is contaminated, the other
+/// steps of its path made from contaminated data, datasets lacking an attestation unattested.
+/// A dataset's hidden parents become one grey box under it.
+fn lineage_graph(root: &str, nodes: &[pb::LineageNode], e: &pb::Evaluation) -> LineageGraph {
+    use std::collections::{HashMap, HashSet};
+    let mut offenders: HashMap<&str, String> = HashMap::new();
+    let mut tainted: HashSet<&str> = HashSet::new();
+    for offender in &e.offenders {
+        if let Some((last, before)) = offender.path.split_last() {
+            if !last.hidden {
+                let reason = if offender.model_id.is_empty() {
+                    "reported contaminated by its owner".to_owned()
+                } else {
+                    format!("output of {}", offender.model_id)
+                };
+                offenders.entry(last.dataset_id.as_str()).or_insert(reason);
+            }
+            tainted.extend(
+                before
+                    .iter()
+                    .filter(|s| !s.hidden)
+                    .map(|s| s.dataset_id.as_str()),
+            );
+        }
+    }
+    let unattested: HashSet<&str> = e
+        .missing_attestations
+        .iter()
+        .filter(|s| !s.hidden)
+        .map(|s| s.dataset_id.as_str())
+        .collect();
+    let mut graph = LineageGraph {
+        root: root.to_owned(),
+        ..Default::default()
+    };
+    for node in nodes {
+        let Some(d) = &node.dataset else { continue };
+        let state = if let Some(reason) = offenders.get(d.id.as_str()) {
+            NodeState::Contaminated(reason.clone())
+        } else if tainted.contains(d.id.as_str()) {
+            NodeState::MadeFromContaminated
+        } else if unattested.contains(d.id.as_str()) {
+            NodeState::Unattested
+        } else {
+            NodeState::Attested
+        };
+        graph.nodes.push(LineageNode {
+            key: d.id.clone(),
+            label: format!("{}@{}", d.name, d.version),
+            detail: d.id.clone(),
+            state,
+        });
+        for parent in &node.next_ids {
+            graph.edges.push((parent.clone(), d.id.clone()));
+        }
+        if node.hidden_next_count > 0 {
+            let key = format!("hidden/{}", d.id);
+            graph.nodes.push(LineageNode {
+                key: key.clone(),
+                label: format!("{} hidden dataset(s)", node.hidden_next_count),
+                detail: "private to another organisation".into(),
+                state: NodeState::Hidden(node.hidden_next_count.max(0) as usize),
+            });
+            graph.edges.push((key, d.id.clone()));
+        }
+    }
+    graph
+}
+
+/// Prints `html` to an A4 PDF at `path` with headless Chromium, whose print engine honours the
+/// document's print styles (`@page`, no cut tables).
+fn print_to_pdf(html: &str, path: &Path) -> Result<(), CliError> {
+    let chromium = std::env::var_os("PROVCTL_CHROMIUM").unwrap_or_else(|| "chromium".into());
+    let source = std::env::temp_dir().join(format!("provctl-render-{}.html", uuid::Uuid::now_v7()));
+    write_file(&source, html)?;
+    let target = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let mut command = std::process::Command::new(&chromium);
+    command.args([
+        "--headless",
+        "--disable-gpu",
+        "--no-pdf-header-footer",
+        "--disable-extensions",
+        "--no-first-run",
+    ]);
+    // Chromium refuses to run as root inside its sandbox; the document runs no script.
+    if running_as_root() {
+        command.arg("--no-sandbox");
+    }
+    let result = command
+        .arg(format!("--print-to-pdf={}", target.display()))
+        .arg(format!("file://{}", source.display()))
+        .output();
+    let _ = std::fs::remove_file(&source);
+    let output = result.map_err(|e| {
+        CliError::Input(format!(
+            "cannot run {} to print the PDF ({e}): install Chromium (`apt-get install chromium`) or set PROVCTL_CHROMIUM, or render --format html and print it from a browser",
+            chromium.to_string_lossy()
+        ))
+    })?;
+    let written = std::fs::metadata(&target).is_ok_and(|m| m.len() > 0);
+    if !output.status.success() || !written {
+        return Err(CliError::BadAnswer(format!(
+            "Chromium did not print {}: {}",
+            target.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    Ok(())
+}
+
+fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // The owner of /proc/self is the process's effective user.
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dataset(id: &str, name: &str) -> Option<pb::Dataset> {
+        Some(pb::Dataset {
+            id: id.into(),
+            name: name.into(),
+            version: "1".into(),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn the_walk_becomes_a_picture_with_marks_and_hidden_parents() {
+        let nodes = vec![
+            pb::LineageNode {
+                dataset: dataset("m", "mix"),
+                depth: 0,
+                next_ids: vec!["r".into()],
+                hidden_next_count: 2,
+            },
+            pb::LineageNode {
+                dataset: dataset("r", "raw"),
+                depth: 1,
+                next_ids: vec![],
+                hidden_next_count: 0,
+            },
+        ];
+        let step = |id: &str| pb::PathStep {
+            dataset_id: id.into(),
+            ..Default::default()
+        };
+        let evaluation = pb::Evaluation {
+            offenders: vec![pb::Offender {
+                path: vec![step("m"), step("r")],
+                model_id: "deepseek-ai/DeepSeek-R1".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let graph = lineage_graph("m", &nodes, &evaluation);
+        let state = |key: &str| {
+            graph
+                .nodes
+                .iter()
+                .find(|n| n.key == key)
+                .map(|n| n.state.clone())
+        };
+        assert_eq!(
+            state("r"),
+            Some(NodeState::Contaminated(
+                "output of deepseek-ai/DeepSeek-R1".into()
+            ))
+        );
+        assert_eq!(state("m"), Some(NodeState::MadeFromContaminated));
+        assert_eq!(state("hidden/m"), Some(NodeState::Hidden(2)));
+        assert!(graph.edges.contains(&("r".into(), "m".into())));
+        assert!(graph.edges.contains(&("hidden/m".into(), "m".into())));
+    }
+}

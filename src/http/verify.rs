@@ -1,0 +1,378 @@
+//! `GET /verify` (the form), `POST /verify` (the result page) and `POST /v1/certificates:verify`
+//! (the same verification as JSON). Public: no access token, and nothing shown that an anonymous
+//! viewer may not see (see [`crate::domain::public_lineage`]).
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::{html, json};
+use crate::registry::Registry;
+use crate::registry::certificates::{MAX_TOKEN_LEN, Verification};
+use crate::web::extract::token_from_upload;
+use crate::web::verify_page::{
+    self, CheckRow, MAX_BODY_BYTES, VerifyOutcome, form_page, result_page,
+};
+
+/// Where the JSON verification is served.
+pub const JSON_VERIFY_PATH: &str = "/v1/certificates:verify";
+
+/// Why a request could not be verified: each is a 4xx answer that names the problem.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    /// The body is larger than [`MAX_BODY_BYTES`].
+    #[error("the request body is larger than {MAX_BODY_BYTES} bytes")]
+    TooLarge,
+    /// Not a content type this route reads.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The body is not well-formed JSON.
+    #[error("the body is not valid JSON: {0}")]
+    InvalidJson(String),
+    /// No token given.
+    #[error("{0}")]
+    MissingToken(String),
+    /// A field is malformed; the message names it.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// The body could not be read (the connection broke, a malformed multipart body).
+    #[error("cannot read the request: {0}")]
+    Unreadable(String),
+}
+
+impl RequestError {
+    fn status(&self) -> StatusCode {
+        match self {
+            RequestError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            RequestError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            RequestError::InvalidJson(_)
+            | RequestError::MissingToken(_)
+            | RequestError::InvalidArgument(_)
+            | RequestError::Unreadable(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            RequestError::TooLarge => "body_too_large",
+            RequestError::UnsupportedMediaType(_) => "unsupported_media_type",
+            RequestError::InvalidJson(_) => "invalid_json",
+            RequestError::MissingToken(_) => "missing_token",
+            RequestError::InvalidArgument(_) => "invalid_argument",
+            RequestError::Unreadable(_) => "unreadable_body",
+        }
+    }
+}
+
+/// A verification request, from whichever form it came in.
+struct VerifyRequest {
+    token: String,
+    source: String,
+    audience: Option<Uuid>,
+    as_of: Option<DateTime<Utc>>,
+}
+
+/// `GET /verify`.
+pub async fn form() -> Response {
+    html(StatusCode::OK, form_page(None))
+}
+
+/// `POST /verify`: a form, multipart (paste or upload) or urlencoded (paste).
+pub async fn submit(State(registry): State<Registry>, request: Request) -> Response {
+    let parsed = match read_form(request).await {
+        Ok(parsed) => parsed,
+        Err(e) => return html(e.status(), form_page(Some(&e.to_string()))),
+    };
+    let verification = match registry
+        .verify_certificate(&parsed.token, parsed.audience, parsed.as_of)
+        .await
+    {
+        Ok(verification) => verification,
+        Err(e) => return internal(&e),
+    };
+    let now = Utc::now();
+    let document = match (&verification.claims, verification.claims_json.is_some()) {
+        (Some(claims), true) => match registry
+            .public_certificate_facts(&parsed.token, claims)
+            .await
+        {
+            Ok(facts) => facts.map(|facts| {
+                verify_page::public_document(&parsed.token, claims, &facts, parsed.as_of, now)
+            }),
+            Err(e) => return internal(&e),
+        },
+        _ => None,
+    };
+    let outcome = VerifyOutcome {
+        valid: verification.valid,
+        status: verification
+            .status
+            .map(|s| verify_page::status_name(s).to_owned()),
+        checks: verification
+            .checks
+            .iter()
+            .map(|c| CheckRow {
+                name: c.name.to_owned(),
+                passed: c.passed,
+                detail: c.detail.clone(),
+            })
+            .collect(),
+        source: parsed.source,
+        as_of: parsed.as_of,
+        document,
+    };
+    html(StatusCode::OK, result_page(&outcome))
+}
+
+/// `POST /v1/certificates:verify`: `{"token", "audience_organization_id"?, "as_of"?}`.
+pub async fn verify_json(State(registry): State<Registry>, request: Request) -> Response {
+    let parsed = match read_json(request).await {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            return json(
+                e.status(),
+                &json!({"error": {"code": e.code(), "message": e.to_string()}}),
+            );
+        }
+    };
+    match registry
+        .verify_certificate(&parsed.token, parsed.audience, parsed.as_of)
+        .await
+    {
+        Ok(verification) => json(StatusCode::OK, &verification_json(&verification)),
+        Err(e) => {
+            tracing::error!(error = %e, "verification failed");
+            json(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &json!({"error": {"code": "internal", "message": "internal error"}}),
+            )
+        }
+    }
+}
+
+/// `VerifyCertificateResponse` as JSON: the proto's fields, `status` by its enum name (null when
+/// the registry does not know the certificate) and the claims as the JSON object that was signed.
+pub fn verification_json(verification: &Verification) -> Value {
+    let claims = verification
+        .claims_json
+        .as_deref()
+        .and_then(|text| serde_json::from_str::<Value>(text).ok())
+        .unwrap_or(Value::Null);
+    json!({
+        "valid": verification.valid,
+        "status": verification.status.map(|s| format!("CERTIFICATE_STATUS_{}", verify_page::status_name(s))),
+        "certificate_id": verification.claims.as_ref().map(|c| c.jti.clone()),
+        "checks": verification.checks.iter().map(|c| json!({
+            "name": c.name, "passed": c.passed, "detail": c.detail,
+        })).collect::<Vec<_>>(),
+        "claims": claims,
+    })
+}
+
+fn internal(error: &crate::error::Error) -> Response {
+    tracing::error!(error = %error, "the verification page failed");
+    html(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        form_page(Some("internal error: please try again later")),
+    )
+}
+
+/// The body, at most [`MAX_BODY_BYTES`]; a declared length over it is refused before reading.
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, RequestError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Err(RequestError::TooLarge);
+    }
+    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(RequestError::TooLarge),
+        Err(e) => Err(RequestError::Unreadable(e.to_string())),
+    }
+}
+
+fn content_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// The media type alone, lower case: `multipart/form-data; boundary=x` gives `multipart/form-data`.
+fn media_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+async fn read_json(request: Request) -> Result<VerifyRequest, RequestError> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        token: Option<String>,
+        audience_organization_id: Option<String>,
+        as_of: Option<String>,
+    }
+    let (parts, body) = request.into_parts();
+    let kind = content_type(&parts.headers);
+    if media_type(&kind) != "application/json" {
+        return Err(RequestError::UnsupportedMediaType(format!(
+            "send Content-Type: application/json (got {:?})",
+            kind
+        )));
+    }
+    let bytes = read_body(&parts.headers, body).await?;
+    let body: Body = serde_json::from_slice(&bytes).map_err(|e| {
+        if e.is_data() {
+            RequestError::InvalidArgument(e.to_string())
+        } else {
+            RequestError::InvalidJson(e.to_string())
+        }
+    })?;
+    let token = body
+        .token
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| RequestError::MissingToken("token: is required".into()))?;
+    checked(
+        token,
+        "token".into(),
+        body.audience_organization_id.as_deref(),
+        body.as_of.as_deref(),
+    )
+}
+
+/// The fields of the page's form, urlencoded or multipart.
+#[derive(Default)]
+struct FormFields {
+    token: String,
+    file: Option<(String, Bytes)>,
+    audience: String,
+    as_of: String,
+}
+
+async fn read_form(request: Request) -> Result<VerifyRequest, RequestError> {
+    let (parts, body) = request.into_parts();
+    let kind = content_type(&parts.headers);
+    let media = media_type(&kind);
+    if media != "application/x-www-form-urlencoded" && media != "multipart/form-data" {
+        return Err(RequestError::UnsupportedMediaType(format!(
+            "send the form as multipart/form-data or application/x-www-form-urlencoded (got {kind:?})"
+        )));
+    }
+    let bytes = read_body(&parts.headers, body).await?;
+    let mut fields = FormFields::default();
+    if media == "multipart/form-data" {
+        let boundary =
+            multer::parse_boundary(&kind).map_err(|e| RequestError::Unreadable(e.to_string()))?;
+        let stream = tokio_stream::once(Ok::<Bytes, std::convert::Infallible>(bytes));
+        let mut multipart = multer::Multipart::new(stream, boundary);
+        while let Some(field) = multipart
+            .next_field()
+            .await
+            .map_err(|e| RequestError::Unreadable(e.to_string()))?
+        {
+            let name = field.name().unwrap_or("").to_owned();
+            let file_name = field.file_name().map(str::to_owned);
+            let value = field
+                .bytes()
+                .await
+                .map_err(|e| RequestError::Unreadable(e.to_string()))?;
+            let text = || String::from_utf8_lossy(&value).into_owned();
+            match name.as_str() {
+                "token" => fields.token = text(),
+                "audience_organization_id" => fields.audience = text(),
+                "as_of" => fields.as_of = text(),
+                // A browser sends an empty file part when no file was chosen.
+                "file" if !value.is_empty() => {
+                    fields.file = Some((file_name.unwrap_or_default(), value));
+                }
+                _ => {}
+            }
+        }
+    } else {
+        for (name, value) in form_urlencoded::parse(&bytes) {
+            match name.as_ref() {
+                "token" => fields.token = value.into_owned(),
+                "audience_organization_id" => fields.audience = value.into_owned(),
+                "as_of" => fields.as_of = value.into_owned(),
+                _ => {}
+            }
+        }
+    }
+    // A token never holds whitespace: a pasted one may have been wrapped by a mail client.
+    let pasted: String = fields
+        .token
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let (token, source) = if !pasted.is_empty() {
+        (pasted, "the pasted token".to_owned())
+    } else if let Some((name, content)) = &fields.file {
+        let token = token_from_upload(content).map_err(|e| {
+            RequestError::InvalidArgument(format!("the uploaded file {name:?}: {e}"))
+        })?;
+        (token, format!("the token in the uploaded file {name:?}"))
+    } else {
+        return Err(RequestError::MissingToken(
+            "paste a certificate token or choose a certificate file".into(),
+        ));
+    };
+    checked(
+        token,
+        source,
+        Some(fields.audience.as_str()),
+        Some(fields.as_of.as_str()),
+    )
+}
+
+/// The request with its optional fields parsed; errors name the field.
+fn checked(
+    token: String,
+    source: String,
+    audience: Option<&str>,
+    as_of: Option<&str>,
+) -> Result<VerifyRequest, RequestError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(RequestError::InvalidArgument(format!(
+            "token: must be at most {MAX_TOKEN_LEN} bytes"
+        )));
+    }
+    let audience = match audience.map(str::trim).filter(|a| !a.is_empty()) {
+        None => None,
+        Some(text) => Some(Uuid::try_parse(text).map_err(|_| {
+            RequestError::InvalidArgument(
+                "audience_organization_id: must be an organisation id (a UUID)".into(),
+            )
+        })?),
+    };
+    let as_of = match as_of.map(str::trim).filter(|a| !a.is_empty()) {
+        None => None,
+        Some(text) => Some(
+            DateTime::parse_from_rfc3339(text)
+                .map_err(|_| {
+                    RequestError::InvalidArgument(
+                        "as_of: must be an RFC 3339 time, e.g. 2027-03-01T00:00:00Z".into(),
+                    )
+                })?
+                .with_timezone(&Utc),
+        ),
+    };
+    Ok(VerifyRequest {
+        token,
+        source,
+        audience,
+        as_of,
+    })
+}
