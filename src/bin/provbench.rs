@@ -340,10 +340,16 @@ impl InProcess {
             }
         }
         if keep {
+            // With --database-url the data is in that database; the directory holds the keys.
+            let database = self.dir.join("registry.db");
             eprintln!(
-                "provbench: data kept in {} (database {})",
+                "provbench: data kept in {}{}",
                 self.dir.display(),
-                self.dir.join("registry.db").display()
+                if database.exists() {
+                    format!(" (database {})", database.display())
+                } else {
+                    String::new()
+                }
             );
         } else {
             remove_dir(&self.dir);
