@@ -89,10 +89,15 @@ struct ConfigFile {
 
 /// Merges flags and environment (already merged by clap, flags first) with the config file.
 pub fn resolve(args: GlobalArgs) -> Result<Settings, CliError> {
+    resolve_with(args, default_config_path())
+}
+
+/// [`resolve`], with the file read when none is named passed in.
+fn resolve_with(args: GlobalArgs, default_file: Option<PathBuf>) -> Result<Settings, CliError> {
     let file = match &args.config {
         Some(path) => Some(read_config(path)?),
-        None => match default_config_path() {
-            Some(path) if path.exists() => Some(read_config(&path)?),
+        None => match &default_file {
+            Some(path) if path.exists() => Some(read_config(path)?),
             _ => None,
         },
     };
@@ -112,7 +117,7 @@ pub fn resolve(args: GlobalArgs) -> Result<Settings, CliError> {
         (None, Some(profile)) => {
             return Err(CliError::Input(format!(
                 "--profile {profile}: no config file found; pass --config FILE, set PROVENANCE_CONFIG, or create {}",
-                default_config_path().map_or_else(
+                default_file.map_or_else(
                     || "~/.config/provctl/config.toml".to_owned(),
                     |p| p.display().to_string()
                 )
@@ -278,6 +283,137 @@ fn read_token_file(path: &Path) -> Result<String, CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn args() -> GlobalArgs {
+        GlobalArgs {
+            url: None,
+            config: None,
+            profile: None,
+            token: None,
+            output: OutputFormat::Text,
+            ca_file: None,
+            client_cert: None,
+            client_key: None,
+        }
+    }
+
+    /// A config file of `text` with `mode`, in a directory of its own.
+    fn config_file(text: &str, mode: u32) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("config.toml");
+        fs::write(&path, text).expect("a temporary file");
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).expect("chmod");
+        (dir, path)
+    }
+
+    fn refused(args: GlobalArgs, default_file: Option<PathBuf>) -> String {
+        let error = resolve_with(args, default_file).expect_err("refused");
+        assert_eq!(error.exit_code(), crate::error::exit::USAGE, "{error}");
+        error.to_string()
+    }
+
+    #[test]
+    fn flags_and_variables_win_over_the_file_which_wins_over_the_defaults() {
+        let (_dir, path) = config_file(
+            "url = \"http://file:1\"\ntoken = \"from-file\"\nca_file = \"ca.pem\"\n",
+            0o600,
+        );
+        let from_file = resolve_with(args(), Some(path.clone())).expect("valid");
+        assert_eq!(from_file.url, "http://file:1");
+        assert_eq!(from_file.token, Some(Secret::from("from-file".to_owned())));
+        // Relative paths are the file's directory's.
+        assert_eq!(from_file.ca_file, path.parent().map(|d| d.join("ca.pem")));
+
+        let mut given = args();
+        given.url = Some("http://flag:2".into());
+        given.token = Some(Secret::from("from-flag".to_owned()));
+        let over_file = resolve_with(given, Some(path)).expect("valid");
+        assert_eq!(over_file.url, "http://flag:2");
+        assert_eq!(over_file.token, Some(Secret::from("from-flag".to_owned())));
+
+        let defaults = resolve_with(args(), None).expect("valid");
+        assert_eq!(defaults.url, DEFAULT_URL);
+        assert_eq!(defaults.token, None);
+    }
+
+    #[test]
+    fn an_absent_default_file_is_no_error_but_an_absent_named_one_is() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let absent = dir.path().join("config.toml");
+        assert!(resolve_with(args(), Some(absent.clone())).is_ok());
+        let mut named = args();
+        named.config = Some(absent);
+        assert!(refused(named, None).contains("cannot read the config file"));
+    }
+
+    #[test]
+    fn profiles_are_chosen_by_name() {
+        let (_dir, path) = config_file(
+            "url = \"http://base:1\"\n[profiles.staging]\nurl = \"http://staging:2\"\n",
+            0o644,
+        );
+        let mut staging = args();
+        staging.profile = Some("staging".into());
+        let chosen = resolve_with(staging, Some(path.clone())).expect("valid");
+        assert_eq!(chosen.url, "http://staging:2");
+        let mut unknown = args();
+        unknown.profile = Some("prod".into());
+        let message = refused(unknown, Some(path));
+        assert!(
+            message.contains("no profile \"prod\" (it has: staging)"),
+            "{message}"
+        );
+        let mut without_file = args();
+        without_file.profile = Some("staging".into());
+        assert!(refused(without_file, None).contains("no config file"));
+    }
+
+    #[test]
+    fn a_token_others_may_read_is_refused() {
+        let (_dir, path) = config_file("token = \"secret\"\n", 0o640);
+        let message = refused(args(), Some(path.clone()));
+        assert!(message.contains("chmod 600"), "{message}");
+        assert!(
+            !message.contains("secret\""),
+            "the message must not quote the token"
+        );
+        // The same in a profile.
+        let (_dir, in_profile) = config_file("[profiles.p]\ntoken = \"secret\"\n", 0o604);
+        assert!(refused(args(), Some(in_profile)).contains("chmod 600"));
+        // A file without a token may be shared; a token file may not.
+        let (dir, shared) = config_file("token_file = \"token\"\n", 0o644);
+        let token = dir.path().join("token");
+        fs::write(&token, "t0k3n\n").expect("a temporary file");
+        fs::set_permissions(&token, fs::Permissions::from_mode(0o644)).expect("chmod");
+        assert!(refused(args(), Some(shared.clone())).contains("token file"));
+        fs::set_permissions(&token, fs::Permissions::from_mode(0o600)).expect("chmod");
+        let settings = resolve_with(args(), Some(shared)).expect("valid");
+        assert_eq!(settings.token, Some(Secret::from("t0k3n".to_owned())));
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_what_is_wrong() {
+        let (_dir, typo) = config_file("ulr = \"http://x:1\"\n", 0o600);
+        assert!(refused(args(), Some(typo)).contains("ulr"));
+        let (_dir, broken) = config_file("url = \n", 0o600);
+        assert!(refused(args(), Some(broken)).contains("is not valid"));
+        let (_dir, bad_url) = config_file("url = \"ftp://x\"\n", 0o600);
+        assert!(refused(args(), Some(bad_url)).contains("url:"));
+        let (_dir, both) = config_file("token = \"a\"\ntoken_file = \"b\"\n", 0o600);
+        assert!(refused(args(), Some(both)).contains("both token and token_file"));
+        let (_dir, half) = config_file("client_cert = \"c.pem\"\n", 0o600);
+        assert!(refused(args(), Some(half)).contains("client_key"));
+        let large = format!("# {}\n", "x".repeat(MAX_FILE_BYTES as usize));
+        let (_dir, huge) = config_file(&large, 0o600);
+        assert!(refused(args(), Some(huge)).contains("larger than"));
+        let (dir, empty_token) = config_file("token_file = \"token\"\n", 0o600);
+        let token = dir.path().join("token");
+        fs::write(&token, "\n").expect("a temporary file");
+        fs::set_permissions(&token, fs::Permissions::from_mode(0o600)).expect("chmod");
+        assert!(refused(args(), Some(empty_token)).contains("is empty"));
+    }
 
     #[test]
     fn a_profile_overrides_the_top_level_field_by_field() {
