@@ -24,7 +24,8 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  success; for `policy evaluate`: verdict CLEAN or EXEMPT
   1  any other error (e.g. INTERNAL, RESOURCE_EXHAUSTED)
-  2  usage error: bad flags or arguments
+  2  usage error: bad flags or arguments, a bad or shared config file, a file or directory that
+     cannot be read or used (e.g. `digest` of a directory holding a symbolic link)
   3  not found (NOT_FOUND)
   4  no token, or token refused (UNAUTHENTICATED, PERMISSION_DENIED)
   5  request refused (INVALID_ARGUMENT, ALREADY_EXISTS, FAILED_PRECONDITION), e.g. an attestation
@@ -32,7 +33,8 @@ Exit codes:
   6  cannot reach the server (UNAVAILABLE, connection failure)
   7  `policy evaluate`: verdict CONTAMINATED
   8  `policy evaluate`: verdict INCOMPLETE (some datasets lack an attestation)
-  9  `cert verify` (and `cert bundle`): the certificate is not valid; every check is printed
+  9  `cert verify` (and `cert bundle`): the certificate is not valid, or a bundle's summary or
+     transparency-log evidence does not verify; every check is printed
  10  `log verify`, `log monitor`: log verification failed: a proof or checkpoint does not verify
      (a fork, a bad signature, a tampered proof); every check, or both checkpoints, are printed
 
