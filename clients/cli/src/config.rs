@@ -191,14 +191,14 @@ fn read_small(path: &Path, what: &str) -> Result<(String, File), CliError> {
     let cannot = |e: std::io::Error| {
         CliError::Input(format!("cannot read the {what} {}: {e}", path.display()))
     };
-    let file = File::open(path).map_err(cannot)?;
-    let metadata = file.metadata().map_err(cannot)?;
-    if !metadata.is_file() {
+    // Before opening: opening a named pipe would wait for a writer.
+    if !std::fs::metadata(path).map_err(cannot)?.is_file() {
         return Err(CliError::Input(format!(
             "the {what} {} is not a regular file",
             path.display()
         )));
     }
+    let file = File::open(path).map_err(cannot)?;
     let mut text = String::new();
     (&file)
         .take(MAX_FILE_BYTES + 1)

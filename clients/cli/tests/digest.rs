@@ -201,6 +201,25 @@ async fn an_empty_directory_or_a_file_is_refused() -> TestResult {
     let dir = tempfile::tempdir()?;
     fs::create_dir(dir.path().join("only-a-subdirectory"))?;
     refused(dir.path(), &[], "holds no regular file").await?;
+    // `dataset register --path` hashes before it connects: the directory's fault, not the
+    // missing token's or registry's, is what is reported.
+    let register = run_without_network(&[
+        "dataset",
+        "register",
+        "--name",
+        "n",
+        "--version",
+        "1",
+        "--path",
+        path_str(dir.path())?,
+    ])
+    .await?
+    .expect_code(2);
+    assert!(
+        register.stderr.contains("holds no regular file"),
+        "{}",
+        register.stderr
+    );
     let file = dir.path().join("data.bin");
     fs::write(&file, b"x")?;
     refused(&file, &[], "is not a directory").await?;

@@ -7,7 +7,9 @@ use super::digest::{hash_directory, summary_json};
 use super::print_lines;
 use crate::cli::{DatasetCommand, ListDatasetsArgs, RegisterArgs, ReportArgs};
 use crate::client::Connection;
+use crate::config::Settings;
 use crate::error::CliError;
+use crate::manifest::Manifest;
 use crate::output::{
     Printer, contamination_report_json, contamination_report_lines, dataset_json, dataset_lines,
     dataset_row,
@@ -16,29 +18,36 @@ use crate::source::SourceArg;
 
 /// Runs one `dataset` subcommand.
 pub async fn run(
-    conn: &Connection,
+    global: &Settings,
     command: DatasetCommand,
     out: &mut Printer,
 ) -> Result<(), CliError> {
+    // A directory is hashed before connecting: a bad directory is reported as such whether or
+    // not the registry is up, and no connection idles through a long hashing.
     match command {
-        DatasetCommand::Register(args) => register(conn, args, out).await,
-        DatasetCommand::Get { id } => {
-            let dataset = conn
-                .datasets()
-                .get_dataset(pb::GetDatasetRequest { id: id.to_string() })
-                .await
-                .map_err(|s| conn.fail(s))?
-                .into_inner();
-            if out.is_json() {
-                out.json(&dataset_json(&dataset))?;
-            } else {
-                print_lines(out, dataset_lines(&dataset))?;
-            }
-            Ok(())
+        DatasetCommand::Register(args) => {
+            let registration = prepare(args)?;
+            register(&Connection::open(global).await?, registration, out).await
         }
-        DatasetCommand::List(args) => list(conn, args, out).await,
-        DatasetCommand::Report(args) => report(conn, args, out).await,
+        DatasetCommand::Get { id } => get(&Connection::open(global).await?, id, out).await,
+        DatasetCommand::List(args) => list(&Connection::open(global).await?, args, out).await,
+        DatasetCommand::Report(args) => report(&Connection::open(global).await?, args, out).await,
     }
+}
+
+async fn get(conn: &Connection, id: uuid::Uuid, out: &mut Printer) -> Result<(), CliError> {
+    let dataset = conn
+        .datasets()
+        .get_dataset(pb::GetDatasetRequest { id: id.to_string() })
+        .await
+        .map_err(|s| conn.fail(s))?
+        .into_inner();
+    if out.is_json() {
+        out.json(&dataset_json(&dataset))?;
+    } else {
+        print_lines(out, dataset_lines(&dataset))?;
+    }
+    Ok(())
 }
 
 fn report_request(args: ReportArgs) -> pb::ReportContaminationRequest {
@@ -91,17 +100,18 @@ fn register_request(args: RegisterArgs, content_digest: String) -> pb::RegisterD
     }
 }
 
-async fn register(
-    conn: &Connection,
-    mut args: RegisterArgs,
-    out: &mut Printer,
-) -> Result<(), CliError> {
-    let quiet = args.quiet;
-    let hashing = args.hashing.clone();
+/// A registration ready to send: the flags, and the digest given or computed from `--path`.
+struct Registration {
+    args: RegisterArgs,
+    digest: String,
+    hashed: Option<Manifest>,
+}
+
+fn prepare(mut args: RegisterArgs) -> Result<Registration, CliError> {
     let (digest, hashed) = match (&args.digest, &args.path) {
         (Some(digest), _) => (digest.clone(), None),
         (None, Some(dir)) => {
-            let manifest = hash_directory(dir, &hashing)?;
+            let manifest = hash_directory(dir, &args.hashing)?;
             args.size = args.size.or(Some(manifest.total_bytes()));
             (manifest.digest(), Some(manifest))
         }
@@ -111,11 +121,30 @@ async fn register(
             ));
         }
     };
-    if hashed.is_none() && (hashing.skip_symlinks || hashing.manifest_out.is_some()) {
+    if hashed.is_none() && (args.hashing.skip_symlinks || args.hashing.manifest_out.is_some()) {
         return Err(CliError::Input(
             "--skip-symlinks and --manifest-out go with --path DIR".into(),
         ));
     }
+    Ok(Registration {
+        args,
+        digest,
+        hashed,
+    })
+}
+
+async fn register(
+    conn: &Connection,
+    registration: Registration,
+    out: &mut Printer,
+) -> Result<(), CliError> {
+    let Registration {
+        args,
+        digest,
+        hashed,
+    } = registration;
+    let quiet = args.quiet;
+    let hashing = args.hashing.clone();
     let response = conn
         .datasets()
         .register_dataset(register_request(args, digest.clone()))

@@ -35,7 +35,7 @@ pub async fn run(global: &Settings, command: Command, out: &mut Printer) -> Resu
         Command::Log(c) => return log::run(global, c, out).await,
         Command::Digest(args) => digest::run(args, out),
         Command::Policy(c) => return policy::run(&Connection::open(global).await?, c, out).await,
-        Command::Dataset(c) => dataset::run(&Connection::open(global).await?, c, out).await,
+        Command::Dataset(c) => dataset::run(global, c, out).await,
         Command::Lineage(c) => lineage::run(&Connection::open(global).await?, c, out).await,
         Command::Events(c) => events::run(&Connection::open(global).await?, c, out).await,
         Command::Org(c) => org::run(&Connection::open(global).await?, c, out).await,
