@@ -2,8 +2,8 @@
 //!
 //! In one go: writes test data to a temporary directory (one large file; many files of equal
 //! size), runs each tool once to bring the data into the page cache, then times each several
-//! times and prints MB/s (10^6 bytes a second, median of the runs) and provctl's rate over
-//! openssl's. On many files, openssl hashes them all in one process, one after the other: the
+//! times, alternating the two, and prints MB/s (10^6 bytes a second, median of the runs) and
+//! provctl's rate over openssl's. On many files, openssl hashes them all in one process, one after the other: the
 //! baseline a single `openssl dgst` gives.
 //!
 //! ```sh
@@ -11,7 +11,7 @@
 //! ```
 //!
 //! Sizes from the environment: `HASH_BENCH_LARGE_MIB` (default 1024), `HASH_BENCH_FILES` (2000),
-//! `HASH_BENCH_FILE_KIB` (512), `HASH_BENCH_RUNS` (3). The data goes where `TMPDIR` says.
+//! `HASH_BENCH_FILE_KIB` (512), `HASH_BENCH_RUNS` (5). The data goes where `TMPDIR` says.
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -64,16 +64,28 @@ fn run(command: &mut Command) -> BenchResult<Duration> {
     Ok(elapsed)
 }
 
-/// Median MB/s of `runs` timed runs, after one untimed run that warms the page cache.
-fn rate(bytes: u64, runs: u64, mut make: impl FnMut() -> Command) -> BenchResult<f64> {
-    run(&mut make())?;
-    let mut rates = Vec::new();
-    for _ in 0..runs {
-        let elapsed = run(&mut make())?;
-        rates.push(bytes as f64 / elapsed.as_secs_f64() / 1e6);
-    }
+fn median(mut rates: Vec<f64>) -> f64 {
     rates.sort_by(f64::total_cmp);
-    Ok(rates[rates.len() / 2])
+    rates[rates.len() / 2]
+}
+
+/// Median MB/s of `runs` timed runs of each command, after one untimed run of each that warms
+/// the page cache. The two alternate, so that whatever else the machine does weighs on both.
+fn rates(
+    bytes: u64,
+    runs: u64,
+    mut baseline: impl FnMut() -> Command,
+    mut ours: impl FnMut() -> Command,
+) -> BenchResult<(f64, f64)> {
+    run(&mut baseline())?;
+    run(&mut ours())?;
+    let mb_per_s = |elapsed: Duration| bytes as f64 / elapsed.as_secs_f64() / 1e6;
+    let (mut theirs, mut mine) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        theirs.push(mb_per_s(run(&mut baseline())?));
+        mine.push(mb_per_s(run(&mut ours())?));
+    }
+    Ok((median(theirs), median(mine)))
 }
 
 fn provctl(dir: &Path) -> Command {
@@ -92,7 +104,7 @@ fn main() -> BenchResult {
     let large_mib = setting("HASH_BENCH_LARGE_MIB", 1024)?;
     let file_count = setting("HASH_BENCH_FILES", 2000)?;
     let file_kib = setting("HASH_BENCH_FILE_KIB", 512)?;
-    let runs = setting("HASH_BENCH_RUNS", 3)?.max(1);
+    let runs = setting("HASH_BENCH_RUNS", 5)?.max(1);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
 
     let root = tempfile::tempdir()?;
@@ -139,8 +151,7 @@ fn main() -> BenchResult {
         ),
     ];
     for (name, bytes, files, dir) in &cases {
-        let baseline = rate(*bytes, runs, || openssl(files))?;
-        let ours = rate(*bytes, runs, || provctl(dir))?;
+        let (baseline, ours) = rates(*bytes, runs, || openssl(files), || provctl(dir))?;
         println!(
             "{name:<34} {baseline:>12.0} {ours:>12.0} {:>7.2}x",
             ours / baseline
