@@ -160,8 +160,18 @@ pub enum Command {
     /// Compute a directory's content digest as `dataset register --path` does: SHA-256 over a
     /// manifest of its files (path, size, SHA-256), recomputable by anyone (see the README).
     /// Works offline, without a token.
+    #[command(after_help = DIGEST_HELP)]
     Digest(DigestArgs),
 }
+
+/// Shown at the end of `digest --help`: enough to recompute a digest without provctl.
+const DIGEST_HELP: &str = "\
+The manifest has one line per regular file under DIR, sorted by the bytes of the path:
+  <SHA-256 of the file, lower-case hex>  <size in bytes>  <path>\\n
+with the path relative to DIR, '/'-separated, UTF-8. The digest is `sha256:` and the lower-case
+hex SHA-256 of the whole manifest. Symbolic links are refused (or left out with
+--skip-symlinks), never followed; names that are not UTF-8 or hold control characters, and
+unreadable or special files, are refused (exit code 2).";
 
 /// `provctl digest`
 #[derive(Debug, Args)]
