@@ -45,6 +45,11 @@ const CHUNK_BYTES: usize = 256 * 1024;
 /// Chunks in flight between the two: enough for the reader to stay ahead.
 const CHUNKS: usize = 4;
 
+/// How long a thread of the pair polls for the other's next chunk before it sleeps. Longer than
+/// hashing one chunk takes, so that neither sleeps while the other is working: on this machine,
+/// waking a sleeping thread costs the waker more than hashing a chunk saves.
+const POLL_FOR: Duration = Duration::from_micros(400);
+
 /// How often the progress line is redrawn.
 const PROGRESS_EVERY: Duration = Duration::from_millis(200);
 
@@ -221,13 +226,19 @@ fn relative_name(name: &std::ffi::OsStr, absolute: &Path) -> Result<String, CliE
 
 /// Hashes every file on a pool of threads; the answer is in `files`' order.
 fn hash_all(files: &[Found], show_progress: bool) -> Result<Vec<(u64, [u8; 32])>, CliError> {
-    let threads = thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(files.len());
+    let cores = thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cores.min(files.len());
     // Largest first: a large file taken last would leave the other threads idle.
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(files[i].size));
 
+    // A reading thread for a large file needs a core of its own, which it has only while large
+    // files are fewer than the cores.
+    let large_files = files
+        .iter()
+        .filter(|f| f.size >= PIPELINE_FROM_BYTES)
+        .count();
+    let pipeline = large_files < cores;
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let done = AtomicBool::new(false);
@@ -246,7 +257,7 @@ fn hash_all(files: &[Found], show_progress: bool) -> Result<Vec<(u64, [u8; 32])>
                             break;
                         };
                         let file = &files[index];
-                        let outcome = if file.size >= PIPELINE_FROM_BYTES {
+                        let outcome = if pipeline && file.size >= PIPELINE_FROM_BYTES {
                             hash_file_pipelined(&file.absolute, &hashed_bytes)
                         } else {
                             hash_file(&file.absolute, &mut buffer, &hashed_bytes)
@@ -358,7 +369,7 @@ fn hash_file_pipelined(path: &Path, progress: &AtomicU64) -> Result<(u64, [u8; 3
         scope.spawn(move || {
             // Ends at the end of the file, on an error, or when the hasher has gone (its
             // channels closed): it never outlives the scope.
-            while let Ok(mut chunk) = empty.recv() {
+            while let Ok(mut chunk) = receive(&empty) {
                 chunk.resize(CHUNK_BYTES, 0);
                 let mut filled = 0;
                 while filled < CHUNK_BYTES {
@@ -381,7 +392,7 @@ fn hash_file_pipelined(path: &Path, progress: &AtomicU64) -> Result<(u64, [u8; 3
         });
         let mut hasher = Sha256::new();
         let mut size = 0u64;
-        for chunk in full {
+        while let Ok(chunk) = receive(&full) {
             let chunk = chunk.map_err(unreadable)?;
             hasher.update(&chunk);
             size += chunk.len() as u64;
@@ -391,6 +402,22 @@ fn hash_file_pipelined(path: &Path, progress: &AtomicU64) -> Result<(u64, [u8; 3
         }
         Ok((size, hasher.finalize().into()))
     })
+}
+
+/// The next message, polled for [`POLL_FOR`] before sleeping until it comes: a sender wakes a
+/// sleeping receiver, which is slow here, but not a polling one.
+fn receive<T>(from: &mpsc::Receiver<T>) -> Result<T, mpsc::RecvError> {
+    let started = Instant::now();
+    loop {
+        match from.try_recv() {
+            Ok(message) => return Ok(message),
+            Err(mpsc::TryRecvError::Disconnected) => return Err(mpsc::RecvError),
+            Err(mpsc::TryRecvError::Empty) if started.elapsed() < POLL_FOR => {
+                std::hint::spin_loop();
+            }
+            Err(mpsc::TryRecvError::Empty) => return from.recv(),
+        }
+    }
 }
 
 fn draw_progress(bytes: u64, total: u64, files: usize, total_files: usize, elapsed: Duration) {
