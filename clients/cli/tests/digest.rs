@@ -69,6 +69,8 @@ async fn the_digest_is_sha256_over_the_documented_manifest() -> TestResult {
     ])
     .await?
     .ok();
+    // No progress line when stderr is not a terminal.
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
     let answer = run.json()?;
     let expected_text = manifest_by_hand(&files);
     let expected = format!("sha256:{}", sha256_hex(expected_text.as_bytes()));
