@@ -9,18 +9,31 @@
 //!   "jwks": {"keys": [...]},          the registry's signing keys when bundled
 //!   "certificate": {...},             a summary of the signed claims, and the status when bundled
 //!   "lineage": [{"id", "name", "version", "content_digest", "depth"}, ...],
-//!   "log": null                       reserved for the transparency log
+//!   "log": {                          the transparency log's evidence of the issuance, or null
+//!     "verifier_key": "<name>+<key id>+<key>",
+//!     "checkpoint": "<signed note>",
+//!     "inclusion": {...},              a provenance-log-inclusion/v1 proof of the issuance leaf
+//!     "issuance_event": {...}          the certificate.issued event, or null if unreadable
+//!   }
 //! }
 //! ```
 //!
-//! Only the token is signed. The summary and the lineage list are for people and are checked
-//! against the signed claims when the bundle is verified (the `bundle` check).
+//! Only the token and the checkpoint are signed. The summary and the lineage list are for people
+//! and are checked against the signed claims when the bundle is verified (the `bundle` check);
+//! the `log` member is checked against the log key (the `log_*` checks).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use provenance_registry::domain::certificate::CertificateClaims;
+use provenance_registry::domain::event::{Event, event_hash};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use transparency_log::NoteVerifier;
 
+use crate::logproof::{self, INCLUSION_FORMAT, InclusionProof, VerifyInput};
 use crate::offline::Check;
+
+/// The type of the event a certificate's log index points at.
+const ISSUANCE_EVENT: &str = "certificate.issued";
 
 /// The `format` member of every bundle of this version.
 pub const BUNDLE_FORMAT: &str = "provenance-certificate-bundle/v1";
@@ -36,6 +49,17 @@ pub struct Bundle {
     pub certificate: Value,
     /// The lineage members the bundler could see (unsigned).
     pub lineage: Vec<Value>,
+    /// The transparency log's evidence (`null` when the bundle has none).
+    pub log: Value,
+}
+
+/// The outcome of the `log` member's checks.
+#[derive(Debug, Default)]
+pub struct LogChecks {
+    /// The checks made, each named `log_...`.
+    pub checks: Vec<Check>,
+    /// What could not be checked, and why.
+    pub not_checked: Vec<Check>,
 }
 
 impl Bundle {
@@ -68,7 +92,94 @@ impl Bundle {
                 .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default(),
+            log: value.get("log").cloned().unwrap_or(Value::Null),
         })
+    }
+
+    /// The log key packed in the `log` member, if there is one.
+    pub fn log_verifier(&self) -> Option<Result<NoteVerifier, String>> {
+        let vkey = self.log.get("verifier_key")?.as_str()?;
+        Some(
+            NoteVerifier::from_vkey(vkey)
+                .map_err(|e| format!("the bundle's log verifier_key is not a log key: {e}")),
+        )
+    }
+
+    /// The origin the `log` member's checkpoint names (unverified: to name a key with).
+    pub fn log_origin(&self) -> Option<&str> {
+        self.log.get("checkpoint")?.as_str()?.lines().next()
+    }
+
+    /// Checks the `log` member with `verifier`: the checkpoint's signature and origin, the
+    /// inclusion proof against it, and that the proven leaf is this certificate's issuance event
+    /// (the leaf's data is the event's chain hash, and the event names the certificate and the
+    /// SHA-256 of its token). `key_source` says where `verifier` came from, for the details.
+    pub fn log_checks(
+        &self,
+        verifier: &NoteVerifier,
+        key_source: &str,
+        claims: Option<&CertificateClaims>,
+    ) -> LogChecks {
+        let malformed = |why: &str| LogChecks {
+            checks: vec![Check::new(
+                "log",
+                false,
+                format!("the bundle's log member is malformed: {why}"),
+            )],
+            not_checked: Vec::new(),
+        };
+        let Some(note) = self.log.get("checkpoint").and_then(Value::as_str) else {
+            return malformed("no signed checkpoint");
+        };
+        let Some(inclusion) = self.log.get("inclusion") else {
+            return malformed("no inclusion proof");
+        };
+        if inclusion.get("format").and_then(Value::as_str) != Some(INCLUSION_FORMAT) {
+            return malformed(&format!("the inclusion proof is not {INCLUSION_FORMAT}"));
+        }
+        let verification = logproof::verify(
+            verifier,
+            &VerifyInput {
+                checkpoint: Some(note),
+                inclusion: Some(inclusion),
+                ..VerifyInput::default()
+            },
+        );
+        let renamed = |mut check: Check| {
+            check.name = format!("log_{}", check.name);
+            check
+        };
+        let mut checks: Vec<Check> = verification.checks.into_iter().map(renamed).collect();
+        if let Some(first) = checks.first_mut() {
+            first.detail = format!("{} ({key_source})", first.detail);
+        }
+        let mut not_checked: Vec<Check> =
+            verification.not_checked.into_iter().map(renamed).collect();
+        let proof_verified = checks.iter().any(|c| c.name == "log_inclusion" && c.passed);
+        match (claims, InclusionProof::from_json(inclusion)) {
+            (Some(claims), Ok(proof)) if proof_verified => {
+                match self.log.get("issuance_event").filter(|e| !e.is_null()) {
+                    Some(event) => checks.push(issuance_check(event, &proof, claims, &self.token)),
+                    None => not_checked.push(Check::new(
+                        "log_issuance",
+                        false,
+                        format!(
+                            "not checked: the bundle holds no issuance event (its bundler could not read it), so leaf {} is shown to be logged but not to be this certificate's issuance",
+                            proof.leaf_index
+                        ),
+                    )),
+                }
+            }
+            _ => not_checked.push(Check::new(
+                "log_issuance",
+                false,
+                "not checked: it rests on the certificate's claims and a verified inclusion proof",
+            )),
+        }
+        LogChecks {
+            checks,
+            not_checked,
+        }
     }
 
     /// Whether the unsigned summary agrees with the signed claims (`None` when they could not be
@@ -132,6 +243,127 @@ impl Bundle {
     }
 }
 
+/// Whether the proven leaf is the certificate's issuance: the event hashes to the leaf's data, sits
+/// at the leaf's position, and is the `certificate.issued` event of this certificate and token.
+fn issuance_check(
+    event: &Value,
+    proof: &InclusionProof,
+    claims: &CertificateClaims,
+    token: &str,
+) -> Check {
+    let event = match event_from_json(event) {
+        Ok(event) => event,
+        Err(why) => {
+            return Check::new(
+                "log_issuance",
+                false,
+                format!("the bundle's issuance event is malformed: {why}"),
+            );
+        }
+    };
+    let payload: Value = serde_json::from_str(&event.payload_json).unwrap_or(Value::Null);
+    let token_sha256 = hex::encode(Sha256::digest(token.as_bytes()));
+    let subject = format!("certificates/{}", claims.jti);
+    let problem = if event_hash(&event) != event.hash {
+        Some("the event's fields do not hash to its hash".to_owned())
+    } else if event.hash.as_slice() != proof.leaf_data.as_slice() {
+        Some("the event's hash is not the proven leaf's data".to_owned())
+    } else if event.sequence != proof.leaf_index.saturating_add(1) {
+        Some(format!(
+            "the event has sequence {}, but leaf {} is event {}",
+            event.sequence,
+            proof.leaf_index,
+            proof.leaf_index.saturating_add(1)
+        ))
+    } else if event.event_type != ISSUANCE_EVENT || event.subject != subject {
+        Some(format!(
+            "the event is {} of {}, not {ISSUANCE_EVENT} of {subject}",
+            event.event_type, event.subject
+        ))
+    } else if payload.get("token_sha256").and_then(Value::as_str) != Some(token_sha256.as_str()) {
+        Some("the event records the SHA-256 of another token".to_owned())
+    } else {
+        None
+    };
+    match problem {
+        None => Check::new(
+            "log_issuance",
+            true,
+            format!(
+                "leaf {} is event {}, the {ISSUANCE_EVENT} event of this certificate, recording this token's SHA-256",
+                proof.leaf_index, event.sequence
+            ),
+        ),
+        Some(why) => Check::new("log_issuance", false, why),
+    }
+}
+
+/// An event as the bundle carries it, back in the form its hash is computed from.
+fn event_from_json(value: &Value) -> Result<Event, String> {
+    let text = |field: &str| {
+        value
+            .get(field)
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("`{field}` is not a string"))
+    };
+    let hash = |field: &str| {
+        text(field).and_then(|h| {
+            hex::decode(h)
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .ok_or_else(|| format!("`{field}` is not 32 bytes in hex"))
+        })
+    };
+    let organization = text("organization_id")?;
+    Ok(Event {
+        sequence: value
+            .get("sequence")
+            .and_then(Value::as_u64)
+            .ok_or("`sequence` is not a whole number")?,
+        event_type: text("type")?.to_owned(),
+        subject: text("subject")?.to_owned(),
+        organization_id: if organization.is_empty() {
+            None
+        } else {
+            Some(
+                uuid::Uuid::parse_str(organization)
+                    .map_err(|_| "`organization_id` is not a UUID")?,
+            )
+        },
+        public: value
+            .get("public")
+            .and_then(Value::as_bool)
+            .ok_or("`public` is not a boolean")?,
+        payload_json: text("payload_json")?.to_owned(),
+        time: DateTime::parse_from_rfc3339(text("time")?)
+            .map_err(|_| "`time` is not RFC 3339")?
+            .with_timezone(&Utc),
+        prev_hash: hash("prev_hash")?,
+        hash: hash("hash")?,
+    })
+}
+
+/// The `log` member: the log key, the signed checkpoint, the inclusion proof of the issuance
+/// leaf against it (carrying no checkpoint of its own: it is beside it), and the issuance event
+/// when the bundler could read it.
+pub fn log_member(
+    verifier_key: &str,
+    checkpoint: &str,
+    proof: &InclusionProof,
+    issuance_event: Option<Value>,
+) -> Value {
+    let proof = InclusionProof {
+        checkpoint: None,
+        ..proof.clone()
+    };
+    json!({
+        "verifier_key": verifier_key,
+        "checkpoint": checkpoint,
+        "inclusion": proof.to_json(),
+        "issuance_event": issuance_event,
+    })
+}
+
 /// Seconds since the epoch as RFC 3339 (UTC, whole seconds), or null when out of range.
 fn epoch_json(seconds: i64) -> Value {
     DateTime::<Utc>::from_timestamp(seconds, 0).map_or(Value::Null, |t| {
@@ -158,6 +390,7 @@ pub fn build(
     claims: &CertificateClaims,
     standing: Standing,
     lineage: Vec<Value>,
+    log: Value,
 ) -> Value {
     let listed = lineage.len();
     json!({
@@ -198,10 +431,7 @@ pub fn build(
             "status_history": standing.history,
         },
         "lineage": lineage,
-        // Reserved: once the registry keeps a transparency log, the log's signed checkpoint and
-        // this certificate's inclusion proof go here, so that a verifier can tell the certificate
-        // was published. Null until then.
-        "log": null,
+        "log": log,
     })
 }
 
@@ -251,6 +481,7 @@ mod tests {
             &claims(),
             standing(),
             vec![member("d1"), member("d0")],
+            Value::Null,
         );
         assert_eq!(value["format"], BUNDLE_FORMAT);
         assert_eq!(value["log"], Value::Null);
@@ -268,7 +499,14 @@ mod tests {
 
     #[test]
     fn an_edited_summary_fails_the_bundle_check() {
-        let mut value = build("h.p.s", jwks(), &claims(), standing(), vec![member("d1")]);
+        let mut value = build(
+            "h.p.s",
+            jwks(),
+            &claims(),
+            standing(),
+            vec![member("d1")],
+            Value::Null,
+        );
         value["certificate"]["verdict"] = json!("EXEMPT");
         value["lineage"] = json!([member("d1"), member("not-a-member")]);
         let check = Bundle::from_json(&value)

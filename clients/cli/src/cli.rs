@@ -24,7 +24,8 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  success; for `policy evaluate`: verdict CLEAN or EXEMPT
   1  any other error (e.g. INTERNAL, RESOURCE_EXHAUSTED)
-  2  usage error: bad flags or arguments
+  2  usage error: bad flags or arguments, a bad or shared config file, a file or directory that
+     cannot be read or used (e.g. `digest` of a directory holding a symbolic link)
   3  not found (NOT_FOUND)
   4  no token, or token refused (UNAUTHENTICATED, PERMISSION_DENIED)
   5  request refused (INVALID_ARGUMENT, ALREADY_EXISTS, FAILED_PRECONDITION), e.g. an attestation
@@ -32,11 +33,15 @@ Exit codes:
   6  cannot reach the server (UNAVAILABLE, connection failure)
   7  `policy evaluate`: verdict CONTAMINATED
   8  `policy evaluate`: verdict INCOMPLETE (some datasets lack an attestation)
-  9  `cert verify` (and `cert bundle`): the certificate is not valid; every check is printed
+  9  `cert verify` (and `cert bundle`): the certificate is not valid, or a bundle's summary or
+     transparency-log evidence does not verify; every check is printed
  10  `log verify`, `log monitor`: log verification failed: a proof or checkpoint does not verify
      (a fork, a bad signature, a tampered proof); every check, or both checkpoints, are printed
 
-Prefer PROVENANCE_TOKEN to --token: command lines are visible to other users of the machine.";
+Connection settings: flags, then PROVENANCE_* variables, then the config file (--config,
+PROVENANCE_CONFIG, or $XDG_CONFIG_HOME/provctl/config.toml), then the defaults.
+Prefer PROVENANCE_TOKEN or a config file's token_file to --token: command lines are visible to
+other users of the machine.";
 
 /// Command-line client of the provenance registry: register datasets, read lineage and events,
 /// judge datasets against restricted-model policies, attest them, issue and verify lineage
@@ -55,9 +60,18 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// Address of the registry's gRPC endpoint.
-    #[arg(long, env = "PROVENANCE_URL", default_value = DEFAULT_URL, global = true, value_parser = parse_url, help_heading = GLOBAL)]
-    pub url: String,
+    /// Address of the registry's gRPC endpoint [default: the config file's `url`, else
+    /// http://127.0.0.1:50051].
+    #[arg(long, env = "PROVENANCE_URL", global = true, value_parser = parse_url, help_heading = GLOBAL)]
+    pub url: Option<String>,
+    /// Config file (TOML: url, token or token_file, ca_file, client_cert, client_key, and
+    /// [profiles.NAME]) [default: $XDG_CONFIG_HOME/provctl/config.toml, else
+    /// ~/.config/provctl/config.toml, if present]. Flags and variables win over it.
+    #[arg(long, env = "PROVENANCE_CONFIG", value_name = "FILE", global = true, help_heading = GLOBAL)]
+    pub config: Option<PathBuf>,
+    /// Use the config file's `[profiles.NAME]` over its top-level settings.
+    #[arg(long, env = "PROVENANCE_PROFILE", value_name = "NAME", global = true, help_heading = GLOBAL)]
+    pub profile: Option<String>,
     /// Access token, sent as `authorization: Bearer <token>` on every call.
     // The value must never reach `--help` or a log line: `hide_env_values` keeps clap from showing
     // what `PROVENANCE_TOKEN` holds, and `Secret` keeps it out of `Debug`.
@@ -72,10 +86,10 @@ pub struct GlobalArgs {
     pub ca_file: Option<PathBuf>,
     /// For mutual TLS: PEM client certificate. One the registry maps to an organisation stands in
     /// for the token.
-    #[arg(long, env = "PROVENANCE_CLIENT_CERT", global = true, requires = "client_key", help_heading = GLOBAL)]
+    #[arg(long, env = "PROVENANCE_CLIENT_CERT", global = true, help_heading = GLOBAL)]
     pub client_cert: Option<PathBuf>,
     /// For mutual TLS: PEM key of `--client-cert`.
-    #[arg(long, env = "PROVENANCE_CLIENT_KEY", global = true, requires = "client_cert", help_heading = GLOBAL)]
+    #[arg(long, env = "PROVENANCE_CLIENT_KEY", global = true, help_heading = GLOBAL)]
     pub client_key: Option<PathBuf>,
 }
 
@@ -143,6 +157,49 @@ pub enum Command {
     /// --certificate`).
     #[command(subcommand)]
     Log(LogCommand),
+    /// Compute a directory's content digest as `dataset register --path` does: SHA-256 over a
+    /// manifest of its files (path, size, SHA-256), recomputable by anyone (see the README).
+    /// Works offline, without a token.
+    #[command(after_help = DIGEST_HELP)]
+    Digest(DigestArgs),
+}
+
+/// Shown at the end of `digest --help`: enough to recompute a digest without provctl.
+const DIGEST_HELP: &str = "\
+The manifest has one line per regular file under DIR, sorted by the bytes of the path:
+  <SHA-256 of the file, lower-case hex>  <size in bytes>  <path>\\n
+with the path relative to DIR, '/'-separated, UTF-8. The digest is `sha256:` and the lower-case
+hex SHA-256 of the whole manifest. Symbolic links are refused (or left out with
+--skip-symlinks), never followed; names that are not UTF-8 or hold control characters, and
+unreadable or special files, are refused (exit code 2).";
+
+/// `provctl digest`
+#[derive(Debug, Args)]
+pub struct DigestArgs {
+    /// The dataset's directory.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// How the directory is read.
+    #[command(flatten)]
+    pub hashing: HashingArgs,
+    /// Also print the manifest: its lines in text mode, a `manifest` list in JSON.
+    #[arg(long)]
+    pub manifest: bool,
+    /// Print only the digest, for scripts: `DIGEST=$(provctl digest -q DIR)`.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// How a dataset's directory is hashed (`digest`, `dataset register --path`).
+#[derive(Debug, Clone, Args)]
+pub struct HashingArgs {
+    /// Leave symbolic links out of the manifest instead of refusing them. Links are never
+    /// followed.
+    #[arg(long)]
+    pub skip_symlinks: bool,
+    /// Write the manifest (the exact text the digest is computed over) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub manifest_out: Option<PathBuf>,
 }
 
 /// `provctl dataset ...`
@@ -190,8 +247,15 @@ pub struct RegisterArgs {
     #[arg(long)]
     pub version: String,
     /// Content digest: `sha256:` followed by 64 lower-case hex digits.
-    #[arg(long)]
-    pub digest: String,
+    #[arg(long, required_unless_present = "path", conflicts_with = "path")]
+    pub digest: Option<String>,
+    /// Compute the digest from this directory, as `provctl digest DIR` does; the size defaults
+    /// to the bytes of its files.
+    #[arg(long, value_name = "DIR")]
+    pub path: Option<PathBuf>,
+    /// With `--path`: how the directory is read.
+    #[command(flatten)]
+    pub hashing: HashingArgs,
     /// Size in bytes.
     #[arg(long, value_name = "BYTES")]
     pub size: Option<u64>,
@@ -225,7 +289,15 @@ pub struct ListDatasetsArgs {
     /// Only datasets of this organisation (yours, or another's public ones).
     #[arg(long, value_name = "ORG_ID", value_parser = parse_id)]
     pub org: Option<Uuid>,
-    /// Datasets per page (server default 50).
+    /// Which page.
+    #[command(flatten)]
+    pub page: PageArgs,
+}
+
+/// Paging of a listing.
+#[derive(Debug, Args)]
+pub struct PageArgs {
+    /// Items per page (server default 50).
     #[arg(long, value_parser = clap::value_parser!(i32).range(1..=1000))]
     pub page_size: Option<i32>,
     /// Continue from the page token a previous listing printed.
@@ -241,11 +313,17 @@ pub struct ListDatasetsArgs {
 pub enum LineageCommand {
     /// Show what a dataset was made from (or, with --downstream, what was made from it).
     Show(LineageShowArgs),
+    /// Print the walk node by node as the registry streams it (`StreamLineage`), for graphs too
+    /// large to hold: one row per node, or with `--output json` one JSON object per line.
+    Stream(LineageWalkArgs),
+    /// One page of the walk (`GetLineage`), nodes by depth then id, with the counts of the whole
+    /// walk.
+    List(LineageListArgs),
 }
 
-/// `provctl lineage show`
+/// Where a lineage walk starts, which way it goes and how deep.
 #[derive(Debug, Args)]
-pub struct LineageShowArgs {
+pub struct LineageWalkArgs {
     /// Id of the dataset to start from.
     #[arg(value_parser = parse_id)]
     pub id: Uuid,
@@ -255,6 +333,25 @@ pub struct LineageShowArgs {
     /// How many edges deep to walk (default: no limit).
     #[arg(long, value_parser = clap::value_parser!(i32).range(1..=10_000))]
     pub max_depth: Option<i32>,
+}
+
+/// `provctl lineage list`
+#[derive(Debug, Args)]
+pub struct LineageListArgs {
+    /// The walk.
+    #[command(flatten)]
+    pub walk: LineageWalkArgs,
+    /// Which page.
+    #[command(flatten)]
+    pub page: PageArgs,
+}
+
+/// `provctl lineage show`
+#[derive(Debug, Args)]
+pub struct LineageShowArgs {
+    /// The walk.
+    #[command(flatten)]
+    pub walk: LineageWalkArgs,
     /// `tree`, `dot` (Graphviz), `mermaid` (flowchart) or `json`; default: `tree`, or `json`
     /// with `--output json`. `dot` and `mermaid` mark contaminated and unattested datasets, as
     /// the policy judges the starting dataset.
@@ -292,6 +389,9 @@ pub enum EventsCommand {
         /// Events per page (server default 50).
         #[arg(long, value_parser = clap::value_parser!(i32).range(1..=1000))]
         page_size: Option<i32>,
+        /// Continue from the page token a previous listing printed (with the same `--after`).
+        #[arg(long)]
+        page_token: Option<String>,
     },
     /// Print events as they are committed, until interrupted (Ctrl-C).
     Watch {
@@ -454,15 +554,9 @@ pub struct ListAttestationsArgs {
     /// Only this dataset's attestations (any dataset you may see); default: your organisation's.
     #[arg(long, value_name = "DATASET_ID", value_parser = parse_id)]
     pub dataset: Option<Uuid>,
-    /// Attestations per page (server default 50).
-    #[arg(long, value_parser = clap::value_parser!(i32).range(1..=1000))]
-    pub page_size: Option<i32>,
-    /// Continue from the page token a previous listing printed.
-    #[arg(long)]
-    pub page_token: Option<String>,
-    /// Follow the pages to the end.
-    #[arg(long)]
-    pub all: bool,
+    /// Which page.
+    #[command(flatten)]
+    pub page: PageArgs,
 }
 
 /// `provctl cert ...`
@@ -587,6 +681,11 @@ pub struct VerifyCertificateArgs {
     /// check.
     #[arg(long)]
     pub offline: bool,
+    /// For a bundle: the transparency log's key to check its `log` member with (`<name>+<key
+    /// id>+<key>` as `provctl log key` prints it, or a file holding it). Default: the log key of
+    /// the pinned `--jwks`, else the bundle's own.
+    #[arg(long, value_name = "VKEY_OR_FILE")]
+    pub log_key: Option<String>,
 }
 
 /// `provctl log ...`
@@ -621,6 +720,16 @@ pub enum LogCommand {
     /// (Ctrl-C), or one round with `--once`.
     #[command(after_help = MONITOR_CODES)]
     Monitor(MonitorArgs),
+    /// Print leaves by index (`GetLeaves`): each leaf's data is its event's chain hash, so that
+    /// anyone can rebuild the tree and compare roots.
+    Leaves {
+        /// First leaf index (0-based; leaf i is the event with sequence i + 1).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        start: u64,
+        /// How many leaves (1 to 1000; fewer at the end of the log).
+        #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        count: u32,
+    },
 }
 
 /// Shown at the end of `log prove --help`.
@@ -782,8 +891,8 @@ fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
     Ok(duration)
 }
 
-/// Accepts `http://` URLs only: this build of tonic has no TLS, so `https://` could never connect.
-fn parse_url(text: &str) -> Result<String, String> {
+/// Accepts `http://` and `https://` URLs with a host.
+pub fn parse_url(text: &str) -> Result<String, String> {
     let uri: tonic::transport::Uri = text
         .parse()
         .map_err(|e| format!("not a valid URL ({e}); expected e.g. {DEFAULT_URL}"))?;

@@ -9,7 +9,7 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::{Request, Status};
 
-use crate::cli::GlobalArgs;
+use crate::config::Settings;
 use crate::error::CliError;
 
 /// How long to wait for the TCP connection before telling the user the server is unreachable.
@@ -68,7 +68,7 @@ pub struct Connection {
 impl Connection {
     /// Checks the token, then connects, so that a missing token is reported without a network
     /// round trip and an unreachable server is reported as such rather than as a failed call.
-    pub async fn open(global: &GlobalArgs) -> Result<Self, CliError> {
+    pub async fn open(global: &Settings) -> Result<Self, CliError> {
         match (&global.token, &global.client_cert) {
             (Some(token), _) => Self::connect(global, BearerAuth::new(token.expose())?).await,
             // Over mutual TLS, a client certificate the registry maps to an organisation.
@@ -79,7 +79,7 @@ impl Connection {
 
     /// Connects for the calls that need no token (`VerifyCertificate`, `ListSigningKeys`, the
     /// transparency log's): the token is sent if one is given, and its absence is no error.
-    pub async fn open_public(global: &GlobalArgs) -> Result<Self, CliError> {
+    pub async fn open_public(global: &Settings) -> Result<Self, CliError> {
         let auth = match &global.token {
             Some(token) if !token.expose().trim().is_empty() => BearerAuth::new(token.expose())?,
             _ => BearerAuth::none(),
@@ -87,7 +87,7 @@ impl Connection {
         Self::connect(global, auth).await
     }
 
-    async fn connect(global: &GlobalArgs, auth: BearerAuth) -> Result<Self, CliError> {
+    async fn connect(global: &Settings, auth: BearerAuth) -> Result<Self, CliError> {
         let connect_error = |reason: String| CliError::Connect {
             url: global.url.clone(),
             reason,
@@ -188,7 +188,7 @@ impl Connection {
 /// "transport error", while the cause says "Connection refused".
 /// Trust and identity for an https:// URL: the CA file if given, else the system's CAs; the
 /// client certificate for mutual TLS if given.
-fn tls_config(global: &GlobalArgs) -> Result<ClientTlsConfig, CliError> {
+fn tls_config(global: &Settings) -> Result<ClientTlsConfig, CliError> {
     let read = |path: &std::path::Path, what: &str| {
         std::fs::read(path)
             .map_err(|e| CliError::Input(format!("cannot read the {what} {}: {e}", path.display())))

@@ -37,7 +37,9 @@ pub mod exit {
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     /// Neither `--token` nor `PROVENANCE_TOKEN` was given.
-    #[error("no access token: pass --token or set PROVENANCE_TOKEN")]
+    #[error(
+        "no access token: set PROVENANCE_TOKEN, pass --token, or name a token_file in the config file (see `provctl --help`)"
+    )]
     NoToken,
     /// The token cannot travel in a gRPC header. The message must not quote the token.
     #[error(
@@ -46,7 +48,7 @@ pub enum CliError {
     MalformedToken,
     /// The connection to the server could not be opened.
     #[error(
-        "cannot connect to {url}: is the server running? set --url or PROVENANCE_URL ({reason})"
+        "cannot connect to {url}: is the server running? set --url, PROVENANCE_URL or the config file's url ({reason})"
     )]
     Connect {
         /// The address tried.
@@ -130,7 +132,7 @@ fn describe_status(status: &Status, url: &str) -> String {
         Code::AlreadyExists => format!("already exists: {message}"),
         Code::FailedPrecondition => format!("refused in the current state: {message}"),
         Code::Unavailable => format!(
-            "cannot reach the registry at {url}: {message}; is the server running? set --url or PROVENANCE_URL"
+            "cannot reach the registry at {url}: {message}; is the server running? set --url, PROVENANCE_URL or the config file's url"
         ),
         Code::ResourceExhausted => format!("the server is busy: {message}; retry later"),
         code => format!("call failed ({code:?}): {message}"),

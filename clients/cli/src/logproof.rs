@@ -7,10 +7,10 @@
 use std::fmt;
 
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 use transparency_log::{
-    Checkpoint, Hash, NoteVerifier, hash_leaf, open_checkpoint, verify_consistency,
+    Checkpoint, Hash, NoteVerifier, VerifyingKey, hash_leaf, open_checkpoint, verify_consistency,
     verify_inclusion,
 };
 
@@ -126,6 +126,27 @@ fn hashes(value: &Value) -> Result<Vec<Hash>, String> {
                 .ok_or_else(|| format!("`hashes[{i}]` is not 32 bytes in hex"))
         })
         .collect()
+}
+
+/// The Ed25519 keys of a JWKS's entries with `"use": "log"`, each with its entry: the registry
+/// lists its transparency log's key beside the certificate signing keys.
+pub fn jwks_log_keys(jwks: &Value) -> Vec<(VerifyingKey, &Value)> {
+    jwks["keys"]
+        .as_array()
+        .map(|keys| {
+            keys.iter()
+                .filter(|k| k["use"] == "log")
+                .filter_map(|jwk| {
+                    let key = jwk["x"]
+                        .as_str()
+                        .and_then(|x| URL_SAFE_NO_PAD.decode(x).ok())
+                        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+                        .and_then(|bytes| VerifyingKey::from_bytes(&bytes).ok())?;
+                    Some((key, jwk))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// 32 bytes as a hash.

@@ -251,7 +251,22 @@ async fn issue_verify_tamper_revoke_and_bundle() -> TestResult {
     );
     let contents: Value = serde_json::from_str(&std::fs::read_to_string(&bundle_file)?)?;
     assert_eq!(contents["format"], "provenance-certificate-bundle/v1");
-    assert_eq!(contents["log"], Value::Null);
+    // The log member: the issuance leaf's inclusion proof against a signed checkpoint, the log
+    // key, and the issuance event that is the leaf.
+    assert_eq!(
+        contents["log"]["inclusion"]["format"],
+        "provenance-log-inclusion/v1"
+    );
+    assert!(contents["log"]["checkpoint"].is_string());
+    assert!(contents["log"]["verifier_key"].is_string());
+    assert_eq!(
+        contents["log"]["issuance_event"]["type"],
+        "certificate.issued"
+    );
+    assert_eq!(
+        contents["log"]["issuance_event"]["subject"],
+        format!("certificates/{buyer_id}").as_str()
+    );
     assert_eq!(contents["certificate"]["id"], buyer_id.as_str());
     assert_eq!(
         contents["certificate"]["status"],

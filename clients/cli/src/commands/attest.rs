@@ -98,13 +98,13 @@ async fn list(
     out: &mut Printer,
 ) -> Result<(), CliError> {
     let mut client = conn.attestations();
-    let mut page_token = args.page_token.unwrap_or_default();
+    let mut page_token = args.page.page_token.unwrap_or_default();
     let mut all = Vec::new();
     loop {
         let page = client
             .list_attestations(pb::ListAttestationsRequest {
                 dataset_id: args.dataset.map(|id| id.to_string()).unwrap_or_default(),
-                page_size: args.page_size.unwrap_or(0),
+                page_size: args.page.page_size.unwrap_or(0),
                 page_token: page_token.clone(),
             })
             .await
@@ -117,7 +117,7 @@ async fn list(
         }
         all.extend(page.attestations);
         page_token = page.next_page_token;
-        if !args.all || page_token.is_empty() {
+        if !args.page.all || page_token.is_empty() {
             break;
         }
     }

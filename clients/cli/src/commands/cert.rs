@@ -12,18 +12,21 @@ use provenance_registry::domain::certificate::CertificateClaims;
 use provenance_registry::proto::v1 as pb;
 use serde_json::{Value, json};
 use tonic::{Code, Status};
+use transparency_log::NoteVerifier;
 use uuid::Uuid;
 
 use super::policy::with_policy_hint;
 use super::{pretty, print_lines, timestamp, write_file};
-use crate::bundle::{self, Bundle, Standing};
-use crate::cli::{CertCommand, GlobalArgs, IssueCertificateArgs, VerifyCertificateArgs};
+use crate::bundle::{self, Bundle, LogChecks, Standing};
+use crate::cli::{CertCommand, IssueCertificateArgs, VerifyCertificateArgs};
 use crate::client::Connection;
+use crate::config::Settings;
 use crate::error::{CliError, exit};
+use crate::logproof;
 use crate::offline::{self, Check, ONLINE_ONLY};
 use crate::output::{
     Printer, certificate_json, certificate_lines, certificate_status_json, certificate_status_text,
-    format_time,
+    event_json, format_time,
 };
 
 /// The largest file `cert verify` and `cert bundle` read: a bundle lists its lineage, so it may be
@@ -32,7 +35,7 @@ const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Runs one `cert` subcommand; the exit code tells `verify`'s (and `bundle`'s) outcome.
 pub async fn run(
-    global: &GlobalArgs,
+    global: &Settings,
     command: CertCommand,
     out: &mut Printer,
 ) -> Result<u8, CliError> {
@@ -287,6 +290,8 @@ struct Report {
     claims: Option<CertificateClaims>,
     claims_json: Option<String>,
     bundle: bool,
+    /// Checks of a bundle's `log` member that could not be made, and why.
+    log_not_checked: Vec<Check>,
 }
 
 impl Report {
@@ -296,7 +301,7 @@ impl Report {
 }
 
 async fn verify(
-    global: &GlobalArgs,
+    global: &Settings,
     args: VerifyCertificateArgs,
     out: &mut Printer,
 ) -> Result<u8, CliError> {
@@ -305,7 +310,14 @@ async fn verify(
         verify_offline(&args, &input)?
     } else {
         let conn = Connection::open_public(global).await?;
-        verify_online(&conn, &input, args.audience, args.as_of.map(timestamp)).await?
+        verify_online(
+            &conn,
+            &input,
+            args.audience,
+            args.as_of.map(timestamp),
+            args.log_key.as_deref(),
+        )
+        .await?
     };
     print_report(out, &report)
 }
@@ -331,11 +343,15 @@ fn verify_offline(args: &VerifyCertificateArgs, input: &Input) -> Result<Report,
     let verification = offline::verify(input.token(), &jwks, args.audience, at);
     let mut valid = verification.valid;
     let mut checks = verification.checks;
-    if let Some(bundle) = input.bundle() {
-        let check = bundle.check(verification.claims.as_ref());
-        valid &= check.passed;
-        checks.push(check);
-    }
+    let pinned_jwks = args.jwks.is_some().then_some(&jwks);
+    let log_not_checked = check_bundle(
+        input,
+        verification.claims.as_ref(),
+        args.log_key.as_deref(),
+        pinned_jwks,
+        &mut valid,
+        &mut checks,
+    )?;
     Ok(Report {
         valid,
         keys,
@@ -349,6 +365,7 @@ fn verify_offline(args: &VerifyCertificateArgs, input: &Input) -> Result<Report,
         claims: verification.claims,
         claims_json: verification.claims_json,
         bundle: input.bundle().is_some(),
+        log_not_checked,
     })
 }
 
@@ -357,6 +374,7 @@ async fn verify_online(
     input: &Input,
     audience: Option<Uuid>,
     as_of: Option<prost_types::Timestamp>,
+    log_key: Option<&str>,
 ) -> Result<Report, CliError> {
     let response = conn
         .certificates()
@@ -387,11 +405,14 @@ async fn verify_online(
         ));
     }
     let mut valid = response.valid;
-    if let Some(bundle) = input.bundle() {
-        let check = bundle.check(claims.as_ref());
-        valid &= check.passed;
-        checks.push(check);
-    }
+    let log_not_checked = check_bundle(
+        input,
+        claims.as_ref(),
+        log_key,
+        None,
+        &mut valid,
+        &mut checks,
+    )?;
     Ok(Report {
         valid,
         keys: Keys::Registry(conn.url().to_owned()),
@@ -401,7 +422,75 @@ async fn verify_online(
         claims,
         claims_json,
         bundle: input.bundle().is_some(),
+        log_not_checked,
     })
+}
+
+/// For a bundle: the `bundle` check of its summary, then the `log_*` checks of its transparency
+/// log member, all added to `checks` and `valid`. Returns the log checks that could not be made.
+fn check_bundle(
+    input: &Input,
+    claims: Option<&CertificateClaims>,
+    log_key: Option<&str>,
+    pinned_jwks: Option<&Value>,
+    valid: &mut bool,
+    checks: &mut Vec<Check>,
+) -> Result<Vec<Check>, CliError> {
+    let Some(bundle) = input.bundle() else {
+        if log_key.is_some() {
+            return Err(CliError::Input(
+                "--log-key checks a bundle's transparency-log member: pass a bundle (`provctl cert bundle`)".into(),
+            ));
+        }
+        return Ok(Vec::new());
+    };
+    let check = bundle.check(claims);
+    *valid &= check.passed;
+    checks.push(check);
+    if bundle.log.is_null() {
+        return Ok(vec![Check::new(
+            "log",
+            false,
+            "not checked: the bundle carries no transparency-log evidence (bundled by someone who could not read the certificate, or by an older provctl)",
+        )]);
+    }
+    let (verifier, source) = match (log_key, pinned_jwks) {
+        (Some(key), _) => (super::log::read_key(key)?.0, "key pinned with --log-key"),
+        (None, Some(jwks)) => {
+            let origin = bundle.log_origin().unwrap_or_default();
+            let pinned = logproof::jwks_log_keys(jwks)
+                .into_iter()
+                .find_map(|(key, _)| NoteVerifier::new(origin, key).ok());
+            match pinned {
+                Some(verifier) => (verifier, "log key of the pinned --jwks"),
+                None => bundle_log_key(bundle)?,
+            }
+        }
+        (None, None) => bundle_log_key(bundle)?,
+    };
+    let LogChecks {
+        checks: log_checks,
+        not_checked,
+    } = bundle.log_checks(&verifier, source, claims);
+    *valid &= log_checks.iter().all(|c| c.passed);
+    checks.extend(log_checks);
+    Ok(not_checked)
+}
+
+/// The log key packed in the bundle, for want of a pinned one.
+fn bundle_log_key(bundle: &Bundle) -> Result<(NoteVerifier, &'static str), CliError> {
+    match bundle.log_verifier() {
+        Some(Ok(verifier)) => Ok((
+            verifier,
+            "the bundle's own log key: pin the registry's with --log-key to trust it",
+        )),
+        Some(Err(why)) => Err(CliError::Input(format!(
+            "{why}; pass the registry's log key with --log-key"
+        ))),
+        None => Err(CliError::Input(
+            "the bundle's log member names no verifier_key: pass the registry's log key with --log-key (`provctl log key`)".into(),
+        )),
+    }
 }
 
 /// Prints the report; the exit code says whether the certificate is valid.
@@ -433,7 +522,7 @@ fn report_json(report: &Report) -> Value {
         }),
         Keys::Bundle => json!({"source": "bundle"}),
     };
-    let not_checked: Vec<Value> = if report.offline() {
+    let mut not_checked: Vec<Value> = if report.offline() {
         ONLINE_ONLY
             .iter()
             .map(|(name, detail)| json!({"name": name, "detail": detail}))
@@ -441,6 +530,12 @@ fn report_json(report: &Report) -> Value {
     } else {
         Vec::new()
     };
+    not_checked.extend(
+        report
+            .log_not_checked
+            .iter()
+            .map(|c| json!({"name": c.name, "detail": c.detail})),
+    );
     json!({
         "valid": report.valid,
         "mode": if report.offline() { "offline" } else { "online" },
@@ -530,6 +625,12 @@ fn report_lines(report: &Report) -> Vec<String> {
             check.detail
         ));
     }
+    for check in &report.log_not_checked {
+        lines.push(format!(
+            "  {:<4}  {:<10}  {}",
+            "--", check.name, check.detail
+        ));
+    }
     if report.offline() {
         for (name, detail) in ONLINE_ONLY {
             lines.push(format!("  {:<4}  {name:<10}  {detail}", "--"));
@@ -563,7 +664,7 @@ async fn signing_keys(conn: &Connection) -> Result<(Value, Vec<pb::SigningKey>),
     Ok((jwks, response.keys))
 }
 
-async fn keys(global: &GlobalArgs, file: Option<&Path>, out: &mut Printer) -> Result<(), CliError> {
+async fn keys(global: &Settings, file: Option<&Path>, out: &mut Printer) -> Result<(), CliError> {
     let conn = Connection::open_public(global).await?;
     let (jwks, keys) = signing_keys(&conn).await?;
     if let Some(path) = file {
@@ -607,7 +708,7 @@ fn key_row(key: &pb::SigningKey) -> String {
 // ----- bundle ------------------------------------------------------------------------------------
 
 async fn make_bundle(
-    global: &GlobalArgs,
+    global: &Settings,
     certificate: &str,
     path: &Path,
     out: &mut Printer,
@@ -632,7 +733,7 @@ async fn make_bundle(
         }
         None => (read_input(certificate)?, None),
     };
-    let report = verify_online(&conn, &input, None, None).await?;
+    let report = verify_online(&conn, &input, None, None, None).await?;
     let claims = match (&report.claims, report.valid) {
         (Some(claims), true) => claims.clone(),
         _ => {
@@ -677,6 +778,8 @@ async fn make_bundle(
     }
     let lineage = lineage_summary(&conn, &claims.dataset.id).await?;
     let listed = lineage.len();
+    let log = log_evidence(&conn, record.as_ref()).await?;
+    let logged = !log.is_null();
     let history = record.as_ref().map_or(Value::Null, |r| {
         certificate_json(r, None)["status_history"].clone()
     });
@@ -692,6 +795,7 @@ async fn make_bundle(
             kid: offline_check.kid,
         },
         lineage,
+        log,
     );
     write_file(path, &pretty(&value))?;
 
@@ -705,6 +809,7 @@ async fn make_bundle(
             "keys": keys.len(),
             "lineage_listed": listed,
             "closure_size": claims.lineage.size,
+            "log": logged,
         }))?;
     } else {
         print_lines(
@@ -727,11 +832,73 @@ async fn make_bundle(
                         ""
                     }
                 ),
+                if logged {
+                    "log:          the signed checkpoint and the inclusion proof of the issuance"
+                        .to_owned()
+                } else {
+                    "log:          none (only the certificate's owner or audience may read its log index)".to_owned()
+                },
                 format!("verify with:  {verify_hint}"),
             ],
         )?;
     }
     Ok(exit::SUCCESS)
+}
+
+/// The bundle's `log` member: the newest signed checkpoint, the inclusion proof of the
+/// certificate's issuance leaf against it, the log key, and the issuance event when the caller may
+/// read it. Null when the certificate's record (and so its log index) is not readable, or the
+/// registry keeps no log.
+async fn log_evidence(
+    conn: &Connection,
+    record: Option<&pb::Certificate>,
+) -> Result<Value, CliError> {
+    let Some(record) = record else {
+        return Ok(Value::Null);
+    };
+    let proved = match super::log::fetch_inclusion(conn, record.log_index, None).await {
+        Ok(proved) => proved,
+        Err(CliError::Rpc { status, .. }) if status.code() == Code::Unimplemented => {
+            return Ok(Value::Null);
+        }
+        Err(e) => return Err(e),
+    };
+    let note = proved.proof.checkpoint.clone().ok_or_else(|| {
+        CliError::BadAnswer("the inclusion proof came without its checkpoint".into())
+    })?;
+    let (verifier, _) = super::log::log_key(conn).await?;
+    logproof::open_trusted(&note, &verifier).map_err(|why| {
+        CliError::BadAnswer(format!("the registry's checkpoint {why}; not bundled"))
+    })?;
+    let answer = conn
+        .events()
+        .list_events(pb::ListEventsRequest {
+            after_sequence: record.log_index,
+            page_size: 1,
+            page_token: String::new(),
+        })
+        .await
+        .map_err(|s| conn.fail(s))?
+        .into_inner();
+    let event = answer
+        .events
+        .first()
+        .filter(|e| e.sequence == record.log_index + 1)
+        .map(|e| {
+            // The fields exactly as hashed: the payload as the text it was hashed as.
+            let mut value = event_json(e);
+            if let Some(fields) = value.as_object_mut() {
+                fields.remove("payload");
+            }
+            value["payload_json"] = json!(e.payload_json);
+            value
+        });
+    Ok(bundle::log_member(
+        &verifier.vkey(),
+        &note,
+        &proved.proof,
+        event,
+    ))
 }
 
 /// The upstream closure as far as the caller may see it: id, name, version, digest, depth. A
@@ -840,6 +1007,7 @@ mod tests {
             claims: None,
             claims_json: None,
             bundle: true,
+            log_not_checked: Vec::new(),
         };
         let lines = report_lines(&report);
         assert_eq!(lines[0], "VALID (offline: revocation not checked)");

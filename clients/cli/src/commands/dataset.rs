@@ -3,10 +3,13 @@
 use provenance_registry::proto::v1 as pb;
 use serde_json::json;
 
+use super::digest::{hash_directory, summary_json};
 use super::print_lines;
 use crate::cli::{DatasetCommand, ListDatasetsArgs, RegisterArgs, ReportArgs};
 use crate::client::Connection;
+use crate::config::Settings;
 use crate::error::CliError;
+use crate::manifest::Manifest;
 use crate::output::{
     Printer, contamination_report_json, contamination_report_lines, dataset_json, dataset_lines,
     dataset_row,
@@ -15,29 +18,36 @@ use crate::source::SourceArg;
 
 /// Runs one `dataset` subcommand.
 pub async fn run(
-    conn: &Connection,
+    global: &Settings,
     command: DatasetCommand,
     out: &mut Printer,
 ) -> Result<(), CliError> {
+    // A directory is hashed before connecting: a bad directory is reported as such whether or
+    // not the registry is up, and no connection idles through a long hashing.
     match command {
-        DatasetCommand::Register(args) => register(conn, args, out).await,
-        DatasetCommand::Get { id } => {
-            let dataset = conn
-                .datasets()
-                .get_dataset(pb::GetDatasetRequest { id: id.to_string() })
-                .await
-                .map_err(|s| conn.fail(s))?
-                .into_inner();
-            if out.is_json() {
-                out.json(&dataset_json(&dataset))?;
-            } else {
-                print_lines(out, dataset_lines(&dataset))?;
-            }
-            Ok(())
+        DatasetCommand::Register(args) => {
+            let registration = prepare(args)?;
+            register(&Connection::open(global).await?, registration, out).await
         }
-        DatasetCommand::List(args) => list(conn, args, out).await,
-        DatasetCommand::Report(args) => report(conn, args, out).await,
+        DatasetCommand::Get { id } => get(&Connection::open(global).await?, id, out).await,
+        DatasetCommand::List(args) => list(&Connection::open(global).await?, args, out).await,
+        DatasetCommand::Report(args) => report(&Connection::open(global).await?, args, out).await,
     }
+}
+
+async fn get(conn: &Connection, id: uuid::Uuid, out: &mut Printer) -> Result<(), CliError> {
+    let dataset = conn
+        .datasets()
+        .get_dataset(pb::GetDatasetRequest { id: id.to_string() })
+        .await
+        .map_err(|s| conn.fail(s))?
+        .into_inner();
+    if out.is_json() {
+        out.json(&dataset_json(&dataset))?;
+    } else {
+        print_lines(out, dataset_lines(&dataset))?;
+    }
+    Ok(())
 }
 
 fn report_request(args: ReportArgs) -> pb::ReportContaminationRequest {
@@ -63,9 +73,10 @@ async fn report(conn: &Connection, args: ReportArgs, out: &mut Printer) -> Resul
     Ok(())
 }
 
-/// The registration request for the flags: parents first, then the other sources, each group in
-/// the order given, since the registry keeps sources in the order they are declared.
-fn register_request(args: RegisterArgs) -> pb::RegisterDatasetRequest {
+/// The registration request for the flags and the digest (given, or computed from `--path`):
+/// parents first, then the other sources, each group in the order given, since the registry
+/// keeps sources in the order they are declared.
+fn register_request(args: RegisterArgs, content_digest: String) -> pb::RegisterDatasetRequest {
     let sources = args
         .parents
         .into_iter()
@@ -76,7 +87,7 @@ fn register_request(args: RegisterArgs) -> pb::RegisterDatasetRequest {
     pb::RegisterDatasetRequest {
         name: args.name,
         version: args.version,
-        content_digest: args.digest,
+        content_digest,
         size_bytes: args.size,
         description: args.description.unwrap_or_default(),
         license: args.license.unwrap_or_default(),
@@ -89,15 +100,54 @@ fn register_request(args: RegisterArgs) -> pb::RegisterDatasetRequest {
     }
 }
 
+/// A registration ready to send: the flags, and the digest given or computed from `--path`.
+struct Registration {
+    args: RegisterArgs,
+    digest: String,
+    hashed: Option<Manifest>,
+}
+
+fn prepare(mut args: RegisterArgs) -> Result<Registration, CliError> {
+    let (digest, hashed) = match (&args.digest, &args.path) {
+        (Some(digest), _) => (digest.clone(), None),
+        (None, Some(dir)) => {
+            let manifest = hash_directory(dir, &args.hashing)?;
+            args.size = args.size.or(Some(manifest.total_bytes()));
+            (manifest.digest(), Some(manifest))
+        }
+        (None, None) => {
+            return Err(CliError::Input(
+                "give the dataset's digest with --digest, or its directory with --path".into(),
+            ));
+        }
+    };
+    if hashed.is_none() && (args.hashing.skip_symlinks || args.hashing.manifest_out.is_some()) {
+        return Err(CliError::Input(
+            "--skip-symlinks and --manifest-out go with --path DIR".into(),
+        ));
+    }
+    Ok(Registration {
+        args,
+        digest,
+        hashed,
+    })
+}
+
 async fn register(
     conn: &Connection,
-    args: RegisterArgs,
+    registration: Registration,
     out: &mut Printer,
 ) -> Result<(), CliError> {
+    let Registration {
+        args,
+        digest,
+        hashed,
+    } = registration;
     let quiet = args.quiet;
+    let hashing = args.hashing.clone();
     let response = conn
         .datasets()
-        .register_dataset(register_request(args))
+        .register_dataset(register_request(args, digest.clone()))
         .await
         .map_err(|s| conn.fail(s))?
         .into_inner();
@@ -110,8 +160,16 @@ async fn register(
         out.json(&json!({
             "dataset": dataset_json(&dataset),
             "already_existed": response.already_existed,
+            "hashed": hashed.as_ref().map(|m| summary_json(m, &digest, &hashing)),
         }))?;
     } else {
+        if let Some(manifest) = &hashed {
+            eprintln!(
+                "hashed {} file(s), {} bytes: {digest}",
+                manifest.entries.len(),
+                manifest.total_bytes()
+            );
+        }
         print_lines(out, dataset_lines(&dataset))?;
         out.line(format!(
             "already existed: {}",
@@ -131,12 +189,12 @@ async fn list(
     out: &mut Printer,
 ) -> Result<(), CliError> {
     let mut client = conn.datasets();
-    let mut page_token = args.page_token.unwrap_or_default();
+    let mut page_token = args.page.page_token.unwrap_or_default();
     let mut all = Vec::new();
     loop {
         let page = client
             .list_datasets(pb::ListDatasetsRequest {
-                page_size: args.page_size.unwrap_or(0),
+                page_size: args.page.page_size.unwrap_or(0),
                 page_token: page_token.clone(),
                 name: args.name.clone().unwrap_or_default(),
                 organization_id: args.org.map(|id| id.to_string()).unwrap_or_default(),
@@ -153,7 +211,7 @@ async fn list(
         }
         all.extend(page.datasets);
         page_token = page.next_page_token;
-        if !args.all || page_token.is_empty() {
+        if !args.page.all || page_token.is_empty() {
             break;
         }
     }
@@ -177,18 +235,26 @@ mod tests {
     #[test]
     fn parents_come_first_and_visibility_is_explicit() {
         let parent = Uuid::now_v7();
-        let request = register_request(RegisterArgs {
-            name: "n".into(),
-            version: "v".into(),
-            digest: "sha256:00".into(),
-            size: Some(3),
-            description: None,
-            license: Some("MIT".into()),
-            public: false,
-            parents: vec![parent],
-            sources: vec![SourceArg::Human],
-            quiet: false,
-        });
+        let request = register_request(
+            RegisterArgs {
+                name: "n".into(),
+                version: "v".into(),
+                digest: Some("sha256:00".into()),
+                path: None,
+                hashing: crate::cli::HashingArgs {
+                    skip_symlinks: false,
+                    manifest_out: None,
+                },
+                size: Some(3),
+                description: None,
+                license: Some("MIT".into()),
+                public: false,
+                parents: vec![parent],
+                sources: vec![SourceArg::Human],
+                quiet: false,
+            },
+            "sha256:00".into(),
+        );
         assert_eq!(request.visibility, pb::Visibility::Private as i32);
         assert_eq!(request.size_bytes, Some(3));
         let kinds: Vec<i32> = request.sources.iter().map(|s| s.kind).collect();

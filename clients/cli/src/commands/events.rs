@@ -15,7 +15,11 @@ pub async fn run(
     out: &mut Printer,
 ) -> Result<(), CliError> {
     match command {
-        EventsCommand::List { after, page_size } => list(conn, after, page_size, out).await,
+        EventsCommand::List {
+            after,
+            page_size,
+            page_token,
+        } => list(conn, after, page_size, page_token, out).await,
         EventsCommand::Watch { after } => {
             tokio::select! {
                 result = watch(conn, after, out) => result,
@@ -31,6 +35,7 @@ async fn list(
     conn: &Connection,
     after: u64,
     page_size: Option<i32>,
+    page_token: Option<String>,
     out: &mut Printer,
 ) -> Result<(), CliError> {
     let page = conn
@@ -38,7 +43,7 @@ async fn list(
         .list_events(pb::ListEventsRequest {
             after_sequence: after,
             page_size: page_size.unwrap_or(0),
-            page_token: String::new(),
+            page_token: page_token.unwrap_or_default(),
         })
         .await
         .map_err(|s| conn.fail(s))?

@@ -1,14 +1,16 @@
-//! `provctl lineage show`.
+//! `provctl lineage show|stream|list`.
 
 use provenance_registry::proto::v1 as pb;
 use serde_json::json;
 
 use super::policy::with_policy_hint;
-use crate::cli::{LineageCommand, LineageFormat, LineageShowArgs};
+use crate::cli::{
+    LineageCommand, LineageFormat, LineageListArgs, LineageShowArgs, LineageWalkArgs,
+};
 use crate::client::Connection;
 use crate::error::CliError;
 use crate::graph::{self, Marks};
-use crate::output::{Printer, lineage_node_json};
+use crate::output::{Printer, dataset_row, lineage_node_json};
 use crate::tree;
 
 /// Runs one `lineage` subcommand.
@@ -19,25 +21,127 @@ pub async fn run(
 ) -> Result<(), CliError> {
     match command {
         LineageCommand::Show(args) => show(conn, args, out).await,
+        LineageCommand::Stream(args) => stream(conn, &args, out).await,
+        LineageCommand::List(args) => list(conn, args, out).await,
     }
 }
 
-async fn show(conn: &Connection, args: LineageShowArgs, out: &mut Printer) -> Result<(), CliError> {
-    let direction = if args.downstream {
+/// The request for a walk; the page fields are left for `list` to set.
+fn walk_request(walk: &LineageWalkArgs) -> pb::GetLineageRequest {
+    let direction = if walk.downstream {
         pb::LineageDirection::Downstream
     } else {
         pb::LineageDirection::Upstream
     };
-    let root = args.id.to_string();
+    pb::GetLineageRequest {
+        dataset_id: walk.id.to_string(),
+        direction: direction as i32,
+        max_depth: walk.max_depth.unwrap_or(0),
+        ..Default::default()
+    }
+}
+
+fn direction_name(walk: &LineageWalkArgs) -> &'static str {
+    if walk.downstream {
+        "downstream"
+    } else {
+        "upstream"
+    }
+}
+
+/// A node on one line: depth, dataset, and how many neighbours lie one step further.
+fn node_row(node: &pb::LineageNode) -> String {
+    let dataset = node
+        .dataset
+        .as_ref()
+        .map_or_else(|| "(no dataset)".to_owned(), dataset_row);
+    let hidden = if node.hidden_next_count > 0 {
+        format!(", {} hidden", node.hidden_next_count)
+    } else {
+        String::new()
+    };
+    format!(
+        "{:>5}  {dataset}  next: {}{hidden}",
+        node.depth,
+        node.next_ids.len()
+    )
+}
+
+async fn stream(
+    conn: &Connection,
+    walk: &LineageWalkArgs,
+    out: &mut Printer,
+) -> Result<(), CliError> {
+    let mut stream = conn
+        .lineage()
+        .stream_lineage(walk_request(walk))
+        .await
+        .map_err(|s| conn.fail(s))?
+        .into_inner();
+    while let Some(node) = stream.message().await.map_err(|s| conn.fail(s))? {
+        // Each node as it arrives: the point of the stream is not to hold the graph.
+        if out.is_json() {
+            out.json_line(&lineage_node_json(&node))?;
+        } else {
+            out.line(node_row(&node))?;
+        }
+    }
+    Ok(())
+}
+
+async fn list(conn: &Connection, args: LineageListArgs, out: &mut Printer) -> Result<(), CliError> {
+    let mut client = conn.lineage();
+    let mut request = walk_request(&args.walk);
+    request.page_size = args.page.page_size.unwrap_or(0);
+    request.page_token = args.page.page_token.unwrap_or_default();
+    let mut nodes = Vec::new();
+    let (total, hidden) = loop {
+        let page = client
+            .get_lineage(request.clone())
+            .await
+            .map_err(|s| conn.fail(s))?
+            .into_inner();
+        if !out.is_json() {
+            for node in &page.nodes {
+                out.line(node_row(node))?;
+            }
+        }
+        nodes.extend(page.nodes);
+        request.page_token = page.next_page_token;
+        if !args.page.all || request.page_token.is_empty() {
+            break (page.total_count, page.hidden_count);
+        }
+    };
+    if out.is_json() {
+        out.json(&json!({
+            "dataset_id": request.dataset_id,
+            "direction": direction_name(&args.walk),
+            "nodes": nodes.iter().map(lineage_node_json).collect::<Vec<_>>(),
+            "next_page_token": request.page_token,
+            "total_count": total,
+            "hidden_count": hidden,
+        }))?;
+    } else {
+        out.line(format!(
+            "{total} visible and {hidden} hidden dataset(s) in the whole {} walk",
+            direction_name(&args.walk)
+        ))?;
+        if !request.page_token.is_empty() {
+            eprintln!(
+                "more nodes: pass --page-token {}, or --all",
+                request.page_token
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn show(conn: &Connection, args: LineageShowArgs, out: &mut Printer) -> Result<(), CliError> {
+    let root = args.walk.id.to_string();
     // The stream rather than pages: the tree needs every node before it can print the first line.
     let mut stream = conn
         .lineage()
-        .stream_lineage(pb::GetLineageRequest {
-            dataset_id: root.clone(),
-            direction: direction as i32,
-            max_depth: args.max_depth.unwrap_or(0),
-            ..Default::default()
-        })
+        .stream_lineage(walk_request(&args.walk))
         .await
         .map_err(|s| conn.fail(s))?
         .into_inner();
@@ -46,11 +150,7 @@ async fn show(conn: &Connection, args: LineageShowArgs, out: &mut Printer) -> Re
         nodes.push(node);
     }
 
-    let direction_name = if args.downstream {
-        "downstream"
-    } else {
-        "upstream"
-    };
+    let direction_name = direction_name(&args.walk);
     let format = args.format.unwrap_or(if out.is_json() {
         LineageFormat::Json
     } else {
@@ -85,14 +185,22 @@ async fn show(conn: &Connection, args: LineageShowArgs, out: &mut Printer) -> Re
                 .await
                 .map_err(|s| conn.fail(with_policy_hint(s)))?
                 .into_inner();
-            let marks = Marks::from_evaluation(&evaluation, &nodes, args.downstream);
-            let text = if format == LineageFormat::Dot {
-                graph::render_dot(&root, &nodes, &marks, args.downstream)
+            let downstream = args.walk.downstream;
+            let marks = Marks::from_evaluation(&evaluation, &nodes, downstream);
+            let (text, name) = if format == LineageFormat::Dot {
+                (graph::render_dot(&root, &nodes, &marks, downstream), "dot")
             } else {
-                graph::render_mermaid(&root, &nodes, &marks, args.downstream)
+                (
+                    graph::render_mermaid(&root, &nodes, &marks, downstream),
+                    "mermaid",
+                )
             };
-            // Written whole: the text is a document, not lines to read one by one.
-            out.line(text.trim_end())?;
+            if out.is_json() {
+                out.json(&json!({"dataset_id": root, "format": name, "graph": text}))?;
+            } else {
+                // Written whole: the text is a document, not lines to read one by one.
+                out.line(text.trim_end())?;
+            }
         }
     }
     Ok(())

@@ -1,4 +1,4 @@
-//! `provctl log checkpoint|key|prove|verify|monitor`.
+//! `provctl log checkpoint|key|prove|verify|monitor|leaves`.
 //!
 //! The log's calls need no token (`prove --certificate` reads the certificate, which does), and
 //! `verify` does not connect at all. What the registry answers is checked before it is printed or
@@ -9,20 +9,19 @@ use std::fs::{self, File};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use provenance_registry::proto::v1 as pb;
 use provenance_registry::proto::v1::get_inclusion_proof_request::Leaf;
 use serde_json::{Value, json};
 use tonic::Code;
 use transparency_log::{
-    Checkpoint, MAX_NOTE_BYTES, NoteVerifier, VerifyingKey, hash_leaf, open_checkpoint,
-    verify_consistency, verify_inclusion,
+    Checkpoint, MAX_NOTE_BYTES, NoteVerifier, hash_leaf, open_checkpoint, verify_consistency,
+    verify_inclusion,
 };
 
 use super::{pretty, print_lines, write_file};
-use crate::cli::{GlobalArgs, LogCommand, LogVerifyArgs, MonitorArgs, ProveArgs};
+use crate::cli::{LogCommand, LogVerifyArgs, MonitorArgs, ProveArgs};
 use crate::client::Connection;
+use crate::config::Settings;
 use crate::error::{CliError, exit};
 use crate::logproof::{
     self, Alarm, CONSISTENCY_FORMAT, ConsistencyProof, INCLUSION_FORMAT, InclusionProof,
@@ -35,7 +34,7 @@ const MAX_PROOF_BYTES: u64 = 1 << 20;
 
 /// Runs one `log` subcommand; the exit code tells `verify`'s and `monitor`'s outcome.
 pub async fn run(
-    global: &GlobalArgs,
+    global: &Settings,
     command: LogCommand,
     out: &mut Printer,
 ) -> Result<u8, CliError> {
@@ -59,6 +58,9 @@ pub async fn run(
         LogCommand::Prove(args) => prove(global, args, out).await?,
         LogCommand::Verify(args) => return verify(&args, out),
         LogCommand::Monitor(args) => return monitor(global, args, out).await,
+        LogCommand::Leaves { start, count } => {
+            leaves(&Connection::open_public(global).await?, start, count, out).await?;
+        }
     }
     Ok(exit::SUCCESS)
 }
@@ -156,11 +158,54 @@ async fn checkpoint(
     Ok(())
 }
 
+// ----- leaves ------------------------------------------------------------------------------------
+
+async fn leaves(
+    conn: &Connection,
+    start: u64,
+    count: u32,
+    out: &mut Printer,
+) -> Result<(), CliError> {
+    let answer = conn
+        .log()
+        .get_leaves(pb::GetLeavesRequest { start, count })
+        .await
+        .map_err(|s| conn.fail(s))?
+        .into_inner();
+    let leaf_json = |leaf: &pb::Leaf| {
+        json!({
+            "index": leaf.index,
+            "event_sequence": leaf.index + 1,
+            "data": hex::encode(&leaf.data),
+            "leaf_hash": hex::encode(hash_leaf(&leaf.data)),
+        })
+    };
+    if out.is_json() {
+        out.json(&json!({
+            "start": start,
+            "leaves": answer.leaves.iter().map(leaf_json).collect::<Vec<_>>(),
+        }))?;
+    } else {
+        for leaf in &answer.leaves {
+            out.line(format!(
+                "{:>8}  {}  (event {})",
+                leaf.index,
+                hex::encode(&leaf.data),
+                leaf.index + 1
+            ))?;
+        }
+        if answer.leaves.is_empty() {
+            eprintln!("no leaves from index {start}: the log is smaller");
+        }
+    }
+    Ok(())
+}
+
 // ----- key ---------------------------------------------------------------------------------------
 
 /// The log key from the JWKS entry with `"use": "log"`, named by the checkpoints' origin, and
 /// checked against the newest checkpoint.
-async fn log_key(conn: &Connection) -> Result<(NoteVerifier, Value), CliError> {
+pub(super) async fn log_key(conn: &Connection) -> Result<(NoteVerifier, Value), CliError> {
     let response = conn
         .certificates()
         .list_signing_keys(pb::ListSigningKeysRequest {})
@@ -169,10 +214,7 @@ async fn log_key(conn: &Connection) -> Result<(NoteVerifier, Value), CliError> {
         .into_inner();
     let jwks: Value = serde_json::from_str(&response.jwks_json)
         .map_err(|e| CliError::BadAnswer(format!("the JWKS is not JSON: {e}")))?;
-    let candidates: Vec<&Value> = jwks["keys"]
-        .as_array()
-        .map(|keys| keys.iter().filter(|k| k["use"] == "log").collect())
-        .unwrap_or_default();
+    let candidates = logproof::jwks_log_keys(&jwks);
     if candidates.is_empty() {
         return Err(CliError::BadAnswer(
             "the registry's JWKS lists no key with \"use\": \"log\"".into(),
@@ -180,15 +222,7 @@ async fn log_key(conn: &Connection) -> Result<(NoteVerifier, Value), CliError> {
     }
     let newest = newest_checkpoint(conn).await?;
     let origin = &newest.checkpoint.origin;
-    for jwk in candidates {
-        let Some(key) = jwk["x"]
-            .as_str()
-            .and_then(|x| URL_SAFE_NO_PAD.decode(x).ok())
-            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
-            .and_then(|bytes| VerifyingKey::from_bytes(&bytes).ok())
-        else {
-            continue;
-        };
+    for (key, jwk) in candidates {
         let Ok(verifier) = NoteVerifier::new(origin, key) else {
             continue;
         };
@@ -239,7 +273,7 @@ async fn key(conn: &Connection, file: Option<&Path>, out: &mut Printer) -> Resul
 
 // ----- prove -------------------------------------------------------------------------------------
 
-async fn prove(global: &GlobalArgs, args: ProveArgs, out: &mut Printer) -> Result<(), CliError> {
+async fn prove(global: &Settings, args: ProveArgs, out: &mut Printer) -> Result<(), CliError> {
     // Only reading a certificate needs a token.
     let conn = if args.certificate.is_some() {
         Connection::open(global).await?
@@ -310,8 +344,54 @@ async fn prove_inclusion(
             ));
         }
     };
+    let Proved {
+        proof,
+        root,
+        newest_size,
+    } = fetch_inclusion(conn, leaf_index, args.tree_size).await?;
+    let tree_size = proof.tree_size;
+    let checkpoint = proof.checkpoint.clone();
+    lines.push(format!(
+        "leaf:         {leaf_index} (event {})",
+        leaf_index + 1
+    ));
+    lines.push(format!("leaf data:    {}", hex::encode(&proof.leaf_data)));
+    lines.push(format!("tree size:    {tree_size} leaves"));
+    lines.push(format!("root:         {}", hex::encode(root)));
+    lines.push(match &checkpoint {
+        Some(_) => format!("checkpoint:   included: the signed checkpoint of {tree_size} leaves"),
+        None => format!(
+            "checkpoint:   not included: the registry's newest checkpoint is of {newest_size} leaves; verify with a checkpoint of {tree_size} leaves you hold"
+        ),
+    });
+    let verify_hint = match &checkpoint {
+        Some(_) => "provctl log verify --key LOG_KEY --inclusion PROOF_FILE".to_owned(),
+        None => "provctl log verify --key LOG_KEY --checkpoint NOTE_FILE --inclusion PROOF_FILE"
+            .to_owned(),
+    };
+    Ok((proof.to_json(), Summary { lines, verify_hint }))
+}
+
+/// An inclusion proof the registry answered, checked, and the root it leads to.
+pub(super) struct Proved {
+    /// The proof, carrying the signed checkpoint when the newest one is of its tree size.
+    pub proof: InclusionProof,
+    /// The root the proof leads to.
+    pub root: transparency_log::Hash,
+    /// The size of the registry's newest checkpoint when the proof was fetched.
+    pub newest_size: u64,
+}
+
+/// Fetches the inclusion proof of `leaf_index` in the tree of `tree_size` leaves (default: the
+/// newest checkpoint's), and checks that it leads to the root the registry names and, when the
+/// newest checkpoint is of that size, to that checkpoint's root, which the proof then carries.
+pub(super) async fn fetch_inclusion(
+    conn: &Connection,
+    leaf_index: u64,
+    tree_size: Option<u64>,
+) -> Result<Proved, CliError> {
     let newest = newest_checkpoint(conn).await?;
-    let tree_size = args.tree_size.unwrap_or(newest.checkpoint.size);
+    let tree_size = tree_size.unwrap_or(newest.checkpoint.size);
     let answer = conn
         .log()
         .get_inclusion_proof(pb::GetInclusionProofRequest {
@@ -352,33 +432,18 @@ async fn prove_inclusion(
     } else {
         None
     };
-    lines.push(format!(
-        "leaf:         {leaf_index} (event {})",
-        leaf_index + 1
-    ));
-    lines.push(format!("leaf data:    {}", hex::encode(&answer.leaf_data)));
-    lines.push(format!("tree size:    {tree_size} leaves"));
-    lines.push(format!("root:         {}", hex::encode(root)));
-    lines.push(match &checkpoint {
-        Some(_) => format!("checkpoint:   included: the signed checkpoint of {tree_size} leaves"),
-        None => format!(
-            "checkpoint:   not included: the registry's newest checkpoint is of {} leaves; verify with a checkpoint of {tree_size} leaves you hold",
-            newest.checkpoint.size
-        ),
-    });
-    let verify_hint = match &checkpoint {
-        Some(_) => "provctl log verify --key LOG_KEY --inclusion PROOF_FILE".to_owned(),
-        None => "provctl log verify --key LOG_KEY --checkpoint NOTE_FILE --inclusion PROOF_FILE"
-            .to_owned(),
-    };
-    let proof = InclusionProof {
-        leaf_index,
-        tree_size,
-        leaf_data: answer.leaf_data,
-        hashes,
-        checkpoint,
-    };
-    Ok((proof.to_json(), Summary { lines, verify_hint }))
+    let newest_size = newest.checkpoint.size;
+    Ok(Proved {
+        proof: InclusionProof {
+            leaf_index,
+            tree_size,
+            leaf_data: answer.leaf_data,
+            hashes,
+            checkpoint,
+        },
+        root,
+        newest_size,
+    })
 }
 
 async fn prove_consistency(
@@ -437,13 +502,13 @@ async fn prove_consistency(
 // ----- reading files -----------------------------------------------------------------------------
 
 /// Where the pinned key came from.
-enum KeySource {
+pub(super) enum KeySource {
     File(PathBuf),
     Argument,
 }
 
 /// The pinned key: a verifier key, or a file holding one (`log key --out`).
-fn read_key(arg: &str) -> Result<(NoteVerifier, KeySource), CliError> {
+pub(super) fn read_key(arg: &str) -> Result<(NoteVerifier, KeySource), CliError> {
     let path = Path::new(arg);
     let (text, source) = if path.is_file() {
         (
@@ -658,11 +723,7 @@ enum Seen {
     Grown { from: u64 },
 }
 
-async fn monitor(
-    global: &GlobalArgs,
-    args: MonitorArgs,
-    out: &mut Printer,
-) -> Result<u8, CliError> {
+async fn monitor(global: &Settings, args: MonitorArgs, out: &mut Printer) -> Result<u8, CliError> {
     let (verifier, _) = read_key(&args.key)?;
     let state = args.state.as_deref();
     let last = match state {

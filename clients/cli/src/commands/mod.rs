@@ -4,6 +4,7 @@
 mod attest;
 mod cert;
 mod dataset;
+mod digest;
 mod events;
 mod lineage;
 mod log;
@@ -18,22 +19,24 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::cli::{Command, GlobalArgs};
+use crate::cli::Command;
 use crate::client::Connection;
+use crate::config::Settings;
 use crate::error::{CliError, exit};
 use crate::output::Printer;
 
 /// Runs `command`. On success, the exit code: 0, except for `policy evaluate`, whose code tells
 /// the verdict, `cert verify`, whose code tells whether the certificate is valid, and `log verify`
 /// and `log monitor`, whose code tells whether the log verified.
-pub async fn run(global: &GlobalArgs, command: Command, out: &mut Printer) -> Result<u8, CliError> {
+pub async fn run(global: &Settings, command: Command, out: &mut Printer) -> Result<u8, CliError> {
     // Each command connects as it needs: the certificate and log commands may need no token
     // (verifying, reading the keys, fetching proofs) or no network at all (verifying offline).
     let done = match command {
         Command::Cert(c) => return cert::run(global, c, out).await,
         Command::Log(c) => return log::run(global, c, out).await,
+        Command::Digest(args) => digest::run(args, out),
         Command::Policy(c) => return policy::run(&Connection::open(global).await?, c, out).await,
-        Command::Dataset(c) => dataset::run(&Connection::open(global).await?, c, out).await,
+        Command::Dataset(c) => dataset::run(global, c, out).await,
         Command::Lineage(c) => lineage::run(&Connection::open(global).await?, c, out).await,
         Command::Events(c) => events::run(&Connection::open(global).await?, c, out).await,
         Command::Org(c) => org::run(&Connection::open(global).await?, c, out).await,

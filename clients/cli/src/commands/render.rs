@@ -22,8 +22,8 @@ use tonic::Code;
 
 use super::{pretty, write_file};
 use crate::bundle::Bundle;
-use crate::cli::GlobalArgs;
 use crate::client::Connection;
+use crate::config::Settings;
 use crate::error::{CliError, exit};
 use crate::output::Printer;
 
@@ -63,7 +63,7 @@ pub struct RenderCertificateArgs {
 
 /// Runs `cert render`; exit code 9 when the certificate does not verify (nothing is written).
 pub async fn run(
-    global: &GlobalArgs,
+    global: &Settings,
     args: RenderCertificateArgs,
     out: &mut Printer,
 ) -> Result<u8, CliError> {

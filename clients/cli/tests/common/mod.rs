@@ -100,6 +100,10 @@ pub fn provctl(url: &str, token: Option<&str>, args: &[&str]) -> Command {
     command
         .args(args)
         .env_remove("PROVENANCE_TOKEN")
+        .env_remove("PROVENANCE_CONFIG")
+        .env_remove("PROVENANCE_PROFILE")
+        // No config file of the machine's user may leak into a test; the config tests give theirs.
+        .env("XDG_CONFIG_HOME", "/nonexistent/provctl-tests")
         .env("PROVENANCE_URL", url)
         .stdin(Stdio::null());
     if let Some(token) = token {

@@ -1,0 +1,349 @@
+//! Every RPC has a command, and every command answers JSON with `--output json`: the lineage
+//! stream and pages, the log's leaves, event pages, and one run of each other command.
+
+mod common;
+
+use common::{Registry, Run, TestResult, clean_dataset, evidence_of, path_str, register};
+use serde_json::Value;
+
+/// The JSON a run printed: one document, or one per line for streams.
+fn json_of(run: &Run) -> TestResult<Vec<Value>> {
+    if let Ok(value) = serde_json::from_str::<Value>(&run.stdout) {
+        return Ok(vec![value]);
+    }
+    let lines: Result<Vec<Value>, _> = run.stdout.lines().map(serde_json::from_str).collect();
+    lines.map_err(|e| format!("not JSON ({e}):\n{}", run.stdout).into())
+}
+
+#[tokio::test]
+async fn lineage_streams_and_pages() -> TestResult {
+    let registry = Registry::start().await?;
+    let root = register(&registry, "root", &["human"]).await?;
+    let middle = register(&registry, "middle", &[&format!("dataset={root}")]).await?;
+    let leaf = register(&registry, "leaf", &[&format!("dataset={middle}")]).await?;
+
+    let streamed = registry
+        .run(&["--output", "json", "lineage", "stream", &leaf])
+        .await?
+        .ok();
+    let nodes = json_of(&streamed)?;
+    let depths: Vec<(String, i64)> = nodes
+        .iter()
+        .map(|n| {
+            (
+                n["dataset"]["name"].as_str().unwrap_or_default().to_owned(),
+                n["depth"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    assert_eq!(
+        depths,
+        [("leaf".into(), 0), ("middle".into(), 1), ("root".into(), 2)]
+    );
+    let downstream = registry
+        .run(&[
+            "lineage",
+            "stream",
+            &root,
+            "--downstream",
+            "--max-depth",
+            "1",
+        ])
+        .await?
+        .ok();
+    assert_eq!(
+        downstream.stdout.lines().count(),
+        2,
+        "{}",
+        downstream.stdout
+    );
+    assert!(downstream.stdout.contains("middle@1"));
+
+    // Pages of one node, followed by hand and with --all.
+    let first = registry
+        .run(&[
+            "--output",
+            "json",
+            "lineage",
+            "list",
+            &leaf,
+            "--page-size",
+            "1",
+        ])
+        .await?
+        .ok()
+        .json()?;
+    assert_eq!(first["total_count"], 3);
+    assert_eq!(first["nodes"].as_array().map(Vec::len), Some(1));
+    let token = first["next_page_token"].as_str().ok_or("no token")?;
+    assert!(!token.is_empty());
+    let second = registry
+        .run(&[
+            "--output",
+            "json",
+            "lineage",
+            "list",
+            &leaf,
+            "--page-size",
+            "1",
+            "--page-token",
+            token,
+        ])
+        .await?
+        .ok()
+        .json()?;
+    assert_eq!(second["nodes"][0]["dataset"]["name"], "middle");
+    let all = registry
+        .run(&["lineage", "list", &leaf, "--page-size", "1", "--all"])
+        .await?
+        .ok();
+    assert!(
+        all.stdout.contains("3 visible and 0 hidden"),
+        "{}",
+        all.stdout
+    );
+    assert_eq!(all.stdout.lines().count(), 4);
+    registry.stop().await
+}
+
+#[tokio::test]
+async fn log_leaves_are_the_events_chain_hashes() -> TestResult {
+    let registry = Registry::start().await?;
+    register(&registry, "one", &["human"]).await?;
+    let events = registry
+        .run(&["--output", "json", "events", "list"])
+        .await?
+        .ok()
+        .json()?;
+    let leaves = registry
+        .run(&[
+            "--output", "json", "log", "leaves", "--start", "0", "--count", "2",
+        ])
+        .await?
+        .ok()
+        .json()?;
+    let leaves = leaves["leaves"].as_array().ok_or("no leaves")?;
+    assert_eq!(leaves.len(), 2);
+    for (leaf, event) in leaves
+        .iter()
+        .zip(events["events"].as_array().ok_or("no events")?)
+    {
+        assert_eq!(leaf["data"], event["hash"]);
+        assert_eq!(leaf["event_sequence"], event["sequence"]);
+    }
+    let beyond = registry
+        .run(&["log", "leaves", "--start", "1000"])
+        .await?
+        .ok();
+    assert!(beyond.stdout.is_empty(), "{}", beyond.stdout);
+    assert!(
+        beyond.stderr.contains("the log is smaller"),
+        "{}",
+        beyond.stderr
+    );
+    let bad = registry
+        .run(&["log", "leaves", "--count", "0"])
+        .await?
+        .expect_code(2);
+    assert!(bad.stderr.contains("--count"), "{}", bad.stderr);
+    registry.stop().await
+}
+
+#[tokio::test]
+async fn events_page_with_tokens() -> TestResult {
+    let registry = Registry::start().await?;
+    register(&registry, "a", &["human"]).await?;
+    register(&registry, "b", &["human"]).await?;
+    let first = registry
+        .run(&["--output", "json", "events", "list", "--page-size", "1"])
+        .await?
+        .ok()
+        .json()?;
+    let token = first["next_page_token"].as_str().ok_or("no token")?;
+    let second = registry
+        .run(&[
+            "--output",
+            "json",
+            "events",
+            "list",
+            "--page-size",
+            "1",
+            "--page-token",
+            token,
+        ])
+        .await?
+        .ok()
+        .json()?;
+    assert_eq!(second["events"][0]["sequence"], 2);
+    registry.stop().await
+}
+
+/// One run of every command with `--output json`; each must print JSON and succeed (or, where
+/// noted, fail with its documented code and still print nothing but JSON on stdout).
+#[tokio::test]
+async fn every_command_answers_json() -> TestResult {
+    let registry = Registry::start().await?;
+    let dir = tempfile::tempdir()?;
+    let file = |name: &str| dir.path().join(name);
+    std::fs::write(file("data.txt"), b"data")?;
+    let dataset = clean_dataset(&registry).await?;
+    let other = register(&registry, "other", &["human"]).await?;
+
+    let json = |args: Vec<String>| {
+        let registry = &registry;
+        async move {
+            let mut full = vec!["--output".to_owned(), "json".to_owned()];
+            full.extend(args);
+            let refs: Vec<&str> = full.iter().map(String::as_str).collect();
+            let run = registry.run(&refs).await?;
+            let values = json_of(&run)?;
+            TestResult::Ok((run, values))
+        }
+    };
+    let s = |items: &[&str]| items.iter().map(|i| (*i).to_owned()).collect::<Vec<_>>();
+
+    let (_, token) = json(s(&[
+        "token",
+        "create",
+        "--role",
+        "auditor",
+        "--subject",
+        "ci",
+    ]))
+    .await?;
+    let token_id = token[0]["info"]["id"]
+        .as_str()
+        .ok_or("no token id")?
+        .to_owned();
+    let (_, issued) = json(s(&["cert", "issue", &dataset])).await?;
+    let cert = issued[0]["id"].as_str().ok_or("no cert id")?.to_owned();
+    let (_, attestations) = json(s(&["attest", "list", "--dataset", &dataset])).await?;
+    let attestation = attestations[0]["attestations"][0]["id"]
+        .as_str()
+        .ok_or("no attestation")?
+        .to_owned();
+    let cert_file = file("cert.jws");
+    // A second certificate, whose token file is verified once the cascade has revoked it.
+    registry
+        .run(&["cert", "issue", &dataset, "--out", path_str(&cert_file)?])
+        .await?
+        .ok();
+    let bundle = file("bundle.json");
+    let proof = file("proof.json");
+    let vkey = file("log.vkey");
+
+    let commands: Vec<(Vec<String>, i32)> = vec![
+        (s(&["org", "get"]), 0),
+        (s(&["token", "revoke", &token_id]), 0),
+        (s(&["dataset", "get", &dataset]), 0),
+        (s(&["dataset", "list", "--all"]), 0),
+        (
+            s(&[
+                "dataset",
+                "register",
+                "--name",
+                "j",
+                "--version",
+                "1",
+                "--path",
+                path_str(dir.path())?,
+            ]),
+            0,
+        ),
+        (
+            s(&[
+                "dataset",
+                "report",
+                &other,
+                "--statement",
+                "found R1 traces",
+            ]),
+            0,
+        ),
+        (s(&["lineage", "show", &dataset]), 0),
+        (s(&["lineage", "show", &dataset, "--format", "dot"]), 0),
+        (s(&["lineage", "stream", &dataset]), 0),
+        (s(&["lineage", "list", &dataset]), 0),
+        (s(&["events", "list"]), 0),
+        (s(&["policy", "list"]), 0),
+        (s(&["policy", "get", "deepseek-r1-anti-distillation"]), 0),
+        (s(&["policy", "evaluate", &dataset]), 0),
+        (s(&["policy", "evaluate", &other]), 7),
+        (s(&["attest", "get", &attestation]), 0),
+        (
+            s(&[
+                "attest",
+                "record",
+                &other,
+                "--method",
+                "manual-review",
+                "--statement",
+                "s",
+                "--evidence",
+                &evidence_of("o"),
+            ]),
+            5,
+        ),
+        (s(&["cert", "get", &cert]), 0),
+        (s(&["cert", "keys"]), 0),
+        (
+            s(&["cert", "bundle", &cert, "--out", path_str(&bundle)?]),
+            0,
+        ),
+        (s(&["cert", "verify", path_str(&bundle)?]), 0),
+        (s(&["cert", "verify", path_str(&bundle)?, "--offline"]), 0),
+        (s(&["log", "checkpoint"]), 0),
+        (s(&["log", "key", "--out", path_str(&vkey)?]), 0),
+        (
+            s(&[
+                "log",
+                "prove",
+                "--certificate",
+                &cert,
+                "--out",
+                path_str(&proof)?,
+            ]),
+            0,
+        ),
+        (s(&["log", "prove", "--consistency", "1"]), 0),
+        (
+            s(&[
+                "log",
+                "verify",
+                "--key",
+                path_str(&vkey)?,
+                "--inclusion",
+                path_str(&proof)?,
+            ]),
+            0,
+        ),
+        (
+            s(&["log", "monitor", "--key", path_str(&vkey)?, "--once"]),
+            0,
+        ),
+        (s(&["log", "leaves"]), 0),
+        (s(&["digest", path_str(dir.path())?]), 0),
+        (
+            s(&["attest", "revoke", &attestation, "--reason", "superseded"]),
+            0,
+        ),
+        (s(&["cert", "revoke", &cert, "--reason", "replaced"]), 0),
+    ];
+    for (args, code) in commands {
+        let (run, values) = json(args.clone()).await?;
+        assert_eq!(
+            run.code,
+            Some(code),
+            "{args:?}: {}\n{}",
+            run.stdout,
+            run.stderr
+        );
+        // A refused call (5) prints its reason on stderr and nothing on stdout.
+        assert_eq!(values.is_empty(), code == 5, "{args:?}: {}", run.stdout);
+    }
+    // The second certificate, revoked by the attestation's revocation: 9, still JSON.
+    let (verified, values) = json(s(&["cert", "verify", path_str(&cert_file)?])).await?;
+    assert_eq!(verified.code, Some(9), "{}", verified.stdout);
+    assert_eq!(values[0]["valid"], false);
+    registry.stop().await
+}
