@@ -7,7 +7,7 @@
 //! baseline a single `openssl dgst` gives.
 //!
 //! ```sh
-//! CARGO_TARGET_DIR=/work/target-cli cargo bench -p provctl --bench hashing
+//! cargo bench -p provctl --bench hashing
 //! ```
 //!
 //! Sizes from the environment: `HASH_BENCH_LARGE_MIB` (default 1024), `HASH_BENCH_FILES` (2000),
