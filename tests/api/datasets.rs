@@ -636,3 +636,46 @@ async fn concurrent_registrations_are_all_stored_once() {
         .count();
     assert_eq!(registered_events, 100);
 }
+
+/// A registration whose `name` field holds bytes that are not UTF-8, as no generated client can
+/// send it.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RawRegistration {
+    #[prost(bytes = "vec", tag = "1")]
+    name: Vec<u8>,
+}
+
+/// A string field that is not UTF-8 is refused while the request is decoded, before any handler
+/// runs: `INTERNAL`, as gRPC's status-code table prescribes for a request that does not parse,
+/// with a message naming the message, the field and the reason; nothing is stored.
+#[tokio::test]
+async fn a_string_field_that_is_not_utf8_is_refused_naming_the_field() {
+    let app = spawn_app().await;
+    let before = app.snapshot().await;
+    let mut grpc = tonic::client::Grpc::new(app.channel.clone());
+    grpc.ready().await.unwrap();
+    let path = tonic::codegen::http::uri::PathAndQuery::from_static(
+        "/provenance.v1.DatasetService/RegisterDataset",
+    );
+    let codec = tonic_prost::ProstCodec::<RawRegistration, pb::RegisterDatasetResponse>::default();
+    let status = grpc
+        .unary(
+            authed(
+                &app.admin,
+                RawRegistration {
+                    name: vec![b'a', 0xff, 0xfe, b'z'],
+                },
+            ),
+            path,
+            codec,
+        )
+        .await
+        .expect_err("refused");
+    assert_eq!(status.code(), Code::Internal, "{status:?}");
+    assert!(
+        status.message().contains("RegisterDatasetRequest.name")
+            && status.message().contains("UTF-8"),
+        "{status:?}"
+    );
+    assert_eq!(app.snapshot().await, before);
+}
