@@ -63,6 +63,12 @@ async fn a_token_file_and_a_bundle_render_as_one_self_contained_document() -> Te
         !html.contains("src=\"http") && !html.contains("href=\"http"),
         "nothing fetched"
     );
+    // The rendered document verifies as it stands, like the token it carries.
+    let verified = registry
+        .run(&["cert", "verify", path_str(&html_file)?])
+        .await?
+        .ok();
+    assert!(verified.stdout.contains(&id), "{}", verified.stdout);
 
     // A bundle, offline: its own keys check the signature; no network at all.
     let bundle_file = dir.path().join("bundle.json");

@@ -172,7 +172,8 @@ impl Input {
     }
 }
 
-/// Reads a token, a file holding one, a bundle, or standard input (`-`).
+/// Reads a token, a file holding one, a bundle, a rendered certificate (HTML), or standard input
+/// (`-`).
 fn read_input(arg: &str) -> Result<Input, CliError> {
     if arg == "-" {
         let text = read_limited(io::stdin().lock(), "standard input")?;
@@ -239,6 +240,13 @@ fn parse_input(text: &str, name: &str) -> Result<Input, CliError> {
         return Err(CliError::Input(format!(
             "{name} is empty: expected a certificate token or a bundle"
         )));
+    }
+    // A certificate rendered for people (`provctl cert render`) carries its token: the document
+    // attached to a contract verifies as it stands.
+    if text.starts_with('<') {
+        return provenance_registry::web::extract::token_from_upload(text.as_bytes())
+            .map(Input::Token)
+            .map_err(|e| CliError::Input(format!("{name}: {e}")));
     }
     if text.lines().count() != 1 {
         return Err(CliError::Input(format!(
