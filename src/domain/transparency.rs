@@ -56,6 +56,35 @@ impl NodeSource for FetchedNodes {
     }
 }
 
+/// The stored nodes that growing the tree of `size` leaves starts from (its frontier).
+pub fn frontier_nodes(size: u64) -> Vec<NodeId> {
+    nodes_read_by(|source| Frontier::restore(size, source).map(|_| ()))
+}
+
+/// Appends `leaves` to the tree of `size` leaves whose [`frontier_nodes`] are `stored`; returns
+/// every node the new leaves complete, for the store to write with their events.
+pub fn grow_tree(
+    size: u64,
+    stored: &FetchedNodes,
+    leaves: impl IntoIterator<Item = Hash>,
+) -> crate::error::Result<Vec<(NodeId, Hash)>> {
+    use crate::error::Error;
+    let mut frontier = Frontier::restore(size, stored).map_err(|e| {
+        Error::internal(anyhow::anyhow!(
+            "the transparency log does not hold the tree of {size} events: {e:#}"
+        ))
+    })?;
+    let mut written = Vec::new();
+    for leaf in leaves {
+        written.extend(
+            frontier
+                .append(leaf)
+                .map_err(|_| Error::internal(anyhow::anyhow!("the transparency log is full")))?,
+        );
+    }
+    Ok(written)
+}
+
 /// A checkpoint the registry signed, as it keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedCheckpoint {

@@ -5,9 +5,9 @@ use sqlx::{PgExecutor, Postgres, QueryBuilder, Row, Transaction};
 
 use super::{MAX_ROWS_PER_INSERT, PostgresStore};
 use crate::domain::transparency::{
-    FetchedNodes, Frontier, Hash, NodeId, SignedCheckpoint, nodes_read_by,
+    FetchedNodes, Hash, NodeId, SignedCheckpoint, frontier_nodes, grow_tree,
 };
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::decode::hash_bytes;
 
 /// Reads the stored nodes among `ids`.
@@ -44,21 +44,8 @@ pub(super) async fn append_leaves(
     size: u64,
     leaves: impl IntoIterator<Item = Hash>,
 ) -> Result<()> {
-    let needed = nodes_read_by(|source| Frontier::restore(size, source).map(|_| ()));
-    let stored = fetch_nodes(&mut **tx, &needed).await?;
-    let mut frontier = Frontier::restore(size, &stored).map_err(|e| {
-        Error::internal(anyhow::anyhow!(
-            "the transparency log does not hold the tree of {size} events: {e:#}"
-        ))
-    })?;
-    let mut written = Vec::new();
-    for leaf in leaves {
-        written.extend(
-            frontier
-                .append(leaf)
-                .map_err(|_| Error::internal(anyhow::anyhow!("the transparency log is full")))?,
-        );
-    }
+    let stored = fetch_nodes(&mut **tx, &frontier_nodes(size)).await?;
+    let written = grow_tree(size, &stored, leaves)?;
     for chunk in written.chunks(MAX_ROWS_PER_INSERT) {
         let mut insert = QueryBuilder::<Postgres>::new("INSERT INTO log_nodes (level, idx, hash) ");
         insert.push_values(chunk, |mut row, (id, hash)| {

@@ -6,9 +6,9 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteExecutor, Transaction};
 use super::{MAX_ROWS_PER_INSERT, SqliteStore};
 use crate::domain::event::format_time;
 use crate::domain::transparency::{
-    FetchedNodes, Frontier, Hash, NodeId, SignedCheckpoint, leaf_hash, nodes_read_by,
+    FetchedNodes, Hash, NodeId, SignedCheckpoint, frontier_nodes, grow_tree, leaf_hash,
 };
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::decode::{hash_bytes, parse_hash, parse_time};
 
 /// Leaves read per query when extending the tree over older events.
@@ -69,21 +69,8 @@ pub(super) async fn append_leaves(
     size: u64,
     leaves: impl IntoIterator<Item = Hash>,
 ) -> Result<()> {
-    let needed = nodes_read_by(|source| Frontier::restore(size, source).map(|_| ()));
-    let stored = fetch_nodes(&mut **tx, &needed).await?;
-    let mut frontier = Frontier::restore(size, &stored).map_err(|e| {
-        Error::internal(anyhow::anyhow!(
-            "the transparency log does not hold the tree of {size} events: {e:#}"
-        ))
-    })?;
-    let mut written = Vec::new();
-    for leaf in leaves {
-        written.extend(
-            frontier
-                .append(leaf)
-                .map_err(|_| Error::internal(anyhow::anyhow!("the transparency log is full")))?,
-        );
-    }
+    let stored = fetch_nodes(&mut **tx, &frontier_nodes(size)).await?;
+    let written = grow_tree(size, &stored, leaves)?;
     for chunk in written.chunks(MAX_ROWS_PER_INSERT) {
         let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO log_nodes (level, idx, hash) ");
         insert.push_values(chunk, |mut row, (id, hash)| {
