@@ -134,7 +134,7 @@ impl Registry {
             signing_keys: Arc::new(keys.certificates),
             log_key: Arc::new(keys.log),
             certificates,
-            signatures: BatchVerifier::start()?,
+            signatures: BatchVerifier::new(),
         })
     }
 
