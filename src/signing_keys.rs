@@ -10,7 +10,9 @@ use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use base64::Engine;
@@ -289,7 +291,16 @@ impl KeyRing {
 pub struct KeyRingFile {
     path: PathBuf,
     current: RwLock<(Option<FileStamp>, Arc<KeyRing>)>,
+    /// When the file was opened: the origin of `checked_ms`.
+    opened: Instant,
+    /// When the file's stamp was last compared with the cached keys, in ms since `opened`.
+    checked_ms: AtomicU64,
 }
+
+/// How long keys that know a token's `kid` are used to check its signature without looking at
+/// the file again. Looking costs a `stat` per verification; a new key is looked for at once (its
+/// `kid` is unknown), so only a retirement can go unnoticed, for at most this long.
+pub const VERIFYING_KEYS_RECHECK: Duration = Duration::from_millis(100);
 
 /// What tells a changed file: rotation renames a new file over the old one, so its inode changes
 /// even within one tick of the clock.
@@ -309,12 +320,40 @@ impl KeyRingFile {
         Ok(Self {
             path,
             current: RwLock::new((modified, Arc::new(ring))),
+            opened: Instant::now(),
+            checked_ms: AtomicU64::new(0),
         })
+    }
+
+    /// The keys to check a signature by key `kid` with: those last read when they hold `kid` and
+    /// the file was looked at within [`VERIFYING_KEYS_RECHECK`], else [`Self::current`].
+    pub fn for_verifying(&self, kid: &str) -> Arc<KeyRing> {
+        let now_ms = self.millis_since_opened();
+        if now_ms.saturating_sub(self.checked_ms.load(Ordering::Relaxed))
+            < VERIFYING_KEYS_RECHECK.as_millis() as u64
+        {
+            let cached = self
+                .current
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .1
+                .clone();
+            if cached.find(kid).is_some() {
+                return cached;
+            }
+        }
+        self.current()
+    }
+
+    fn millis_since_opened(&self) -> u64 {
+        u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
     /// The keys as the file holds them now. A file that became unreadable keeps the last good keys
     /// in use and logs why.
     pub fn current(&self) -> Arc<KeyRing> {
+        self.checked_ms
+            .store(self.millis_since_opened(), Ordering::Relaxed);
         let modified = stamp(&self.path);
         {
             let cached = self.current.read().unwrap_or_else(|p| p.into_inner());
@@ -438,5 +477,31 @@ mod tests {
         let rotated = KeyRing::rotate(&path).unwrap();
         assert_ne!(before, rotated.kid);
         assert_eq!(file.current().active().kid, rotated.kid);
+    }
+
+    #[test]
+    fn verification_finds_a_new_key_at_once_and_a_retirement_within_the_recheck_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("signing-keys.json");
+        let file = KeyRingFile::open(path.clone()).unwrap();
+        let old = file.current().active().kid.clone();
+        assert!(
+            file.for_verifying(&old)
+                .find(&old)
+                .unwrap()
+                .retired
+                .is_none()
+        );
+        let rotated = KeyRing::rotate(&path).unwrap();
+        // The new key is unknown to the cached keys, so they are read again at once.
+        let keys = file.for_verifying(&rotated.kid);
+        assert!(keys.find(&rotated.kid).is_some_and(KeyEntry::is_active));
+        assert!(keys.find(&old).unwrap().retired.is_some());
+        // A second rotation retires the key tokens name; it shows once the interval has passed.
+        let newest = KeyRing::rotate(&path).unwrap();
+        std::thread::sleep(VERIFYING_KEYS_RECHECK + Duration::from_millis(20));
+        let keys = file.for_verifying(&rotated.kid);
+        assert!(keys.find(&rotated.kid).unwrap().retired.is_some());
+        assert!(keys.find(&newest.kid).is_some_and(KeyEntry::is_active));
     }
 }

@@ -1,6 +1,8 @@
 //! Use cases of lineage certificates: issuance (only on a clean or exempt verdict), reading,
 //! verification (no account needed) and revocation.
 
+use std::sync::Arc;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
@@ -302,9 +304,14 @@ impl Registry {
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Verification> {
         let mut checks = Checks::default();
-        let keys = self.signing_keys();
-        let claims = verify_signature(&keys, &self.signatures, token, &mut checks).await;
-        let Some((claims, claims_json)) = claims else {
+        let verified = verify_signature(
+            |kid| self.verifying_keys(kid),
+            &self.signatures,
+            token,
+            &mut checks,
+        )
+        .await;
+        let Some((claims, claims_json, keys)) = verified else {
             return Ok(checks.finish(None, None));
         };
         let now = as_of.unwrap_or_else(Utc::now);
@@ -420,11 +427,11 @@ impl Registry {
 /// The format, algorithm, type, key and signature checks; the claims, decoded and as signed, if
 /// they all pass.
 async fn verify_signature(
-    keys: &KeyRing,
+    keys_for: impl FnOnce(&str) -> Arc<KeyRing>,
     signatures: &BatchVerifier,
     token: &str,
     checks: &mut Checks,
-) -> Option<(CertificateClaims, String)> {
+) -> Option<(CertificateClaims, String, Arc<KeyRing>)> {
     let header = match jsonwebtoken::decode_header(token) {
         Ok(header) => header,
         Err(e) => {
@@ -458,7 +465,9 @@ async fn verify_signature(
         return None;
     }
     checks.record("type", true, CERTIFICATE_TYPE.into());
-    let Some(key) = header.kid.as_deref().and_then(|kid| keys.find(kid)) else {
+    let kid = header.kid.as_deref().unwrap_or_default();
+    let keys = keys_for(kid);
+    let Some(key) = keys.find(kid) else {
         checks.record(
             "key",
             false,
@@ -493,9 +502,9 @@ async fn verify_signature(
         return None;
     }
     match signed_claims(signed) {
-        Ok(claims) => {
+        Ok((claims, claims_json)) => {
             checks.record("signature", true, "the signature verifies".into());
-            Some(claims)
+            Some((claims, claims_json, keys))
         }
         Err(e) => {
             checks.record(

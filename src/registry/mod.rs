@@ -143,6 +143,12 @@ impl Registry {
         self.signing_keys.current()
     }
 
+    /// The certificate signing keys to check a signature by key `kid` with (see
+    /// [`KeyRingFile::for_verifying`]).
+    pub fn verifying_keys(&self, kid: &str) -> Arc<KeyRing> {
+        self.signing_keys.for_verifying(kid)
+    }
+
     /// Every public key of the registry as a JWKS: the certificate keys (`"use": "sig"`) and the
     /// transparency log's key (`"use": "log"`).
     pub fn jwks(&self) -> serde_json::Value {
