@@ -4,6 +4,12 @@ use clap::Parser;
 use provenance_registry::config::{Cli, Command, CommonSettings, ServeSettings};
 use provenance_registry::{admin, server, telemetry};
 
+/// mimalloc rather than the C library's allocator: every call allocates and frees many small
+/// buffers across the runtime's threads, where glibc's arenas contend (measured with `provbench`:
+/// health checks 55k/s → 63k/s, certificate verifications 20k/s → 23k/s).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();

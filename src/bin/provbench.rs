@@ -65,6 +65,11 @@
 //! that its `registry.db` can be examined afterwards, e.g. with the `sqlite3` command-line shell.
 //! `--seed` makes the random choices, and so the graphs' shapes, reproducible.
 
+/// The allocator of the `provenance-registry` binary, so that the in-process server is measured
+/// as it is deployed.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::future::Future;
