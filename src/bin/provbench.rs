@@ -57,6 +57,7 @@
 //! cargo run --release --bin provbench -- --scenarios health,get --duration 10 --json
 //! cargo run --release --bin provbench -- --scenarios health,evaluate --duration 5
 //! cargo run --release --bin provbench -- --scenarios health,issue,verify --duration 5
+//! cargo run --release --bin provbench -- --scenarios health,verify --duration 1 --rounds 8
 //! cargo run --release --bin provbench -- --scenarios evaluate --evaluate-nodes 20000 --keep-data
 //! cargo run --release --bin provbench -- --scenarios log --log-leaves 1000000 --duration 10
 //! ```
@@ -64,6 +65,8 @@
 //! `--keep-data` leaves the in-process server's data directory in place (its path is printed), so
 //! that its `registry.db` can be examined afterwards, e.g. with the `sqlite3` command-line shell.
 //! `--seed` makes the random choices, and so the graphs' shapes, reproducible.
+//! `--rounds N` runs the list N times and adds each scenario's rounds up, so that alternating short
+//! rounds of `health` and `verify` compare them under the same machine conditions.
 
 /// The allocator of the `provenance-registry` binary, so that the in-process server is measured
 /// as it is deployed.
@@ -171,6 +174,13 @@ struct Args {
     /// Seconds each scenario runs.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
     duration: u64,
+    /// Times the whole list of scenarios is run, each for `--duration` seconds a round; a scenario's
+    /// figures add up over the rounds. Alternating short rounds of `health` and `verify` measures
+    /// both under the same machine conditions, which a shared or virtual machine changes from one
+    /// second to the next. Only for `health`, `register`, `get`, `issue` and `verify`, the
+    /// scenarios without a graph to build.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    rounds: u32,
     /// Datasets in the lineage graph.
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
     lineage_nodes: u64,
@@ -254,6 +264,18 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
+    if args.rounds > 1
+        && let Some(scenario) = args
+            .scenarios
+            .iter()
+            .find(|s| matches!(s, Scenario::Lineage | Scenario::Log | Scenario::Evaluate))
+    {
+        anyhow::bail!(
+            "--rounds above 1 repeats every scenario; `{}` builds a graph each time, so run it \
+             with --rounds 1",
+            scenario.name()
+        );
+    }
     let target = match &args.target {
         Some(url) => {
             check_target(url, args.allow_remote).await?;
@@ -547,7 +569,7 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
     let mut tokens: Vec<IssuedToken> = Vec::new();
     // How many certificates `verify` had to issue first, and how many distinct tokens it cycled.
     let mut verify_info: Option<(usize, usize)> = None;
-    for &scenario in &args.scenarios {
+    for &scenario in (0..args.rounds).flat_map(|_| &args.scenarios) {
         let callers = if scenario == Scenario::Lineage {
             lineage_concurrency
         } else {
@@ -714,7 +736,7 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
                 drive(scenario, workers, bench.duration).await?.1
             }
         };
-        results.push(stats);
+        add_round(&mut results, stats);
     }
 
     let health = results
@@ -917,6 +939,20 @@ impl Stats {
             "errors": self.error_count(),
             "errors_by_code": self.errors.iter().map(|(code, (n, _))| (code.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
         })
+    }
+}
+
+/// Adds a round's figures of a scenario to its earlier rounds', or a new row.
+fn add_round(results: &mut Vec<Stats>, round: Stats) {
+    let Some(earlier) = results.iter_mut().find(|s| s.name == round.name) else {
+        results.push(round);
+        return;
+    };
+    earlier.elapsed += round.elapsed;
+    earlier.latencies_us.extend(round.latencies_us);
+    earlier.latencies_us.sort_unstable();
+    for (code, (n, message)) in round.errors {
+        earlier.errors.entry(code).or_insert((0, message)).0 += n;
     }
 }
 
@@ -2212,6 +2248,75 @@ impl Worker for LogProofWorker {
                 &hash32(&proof.second_root_hash)?,
             )
             .map_err(|e| check_failed(format!("consistency proof from {first}: {e}")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round(latencies_us: Vec<u64>, elapsed_ms: u64, errors: &[(&str, u64)]) -> Stats {
+        Stats {
+            scenario: Scenario::Verify,
+            name: "verify".into(),
+            concurrency: 32,
+            elapsed: Duration::from_millis(elapsed_ms),
+            latencies_us,
+            errors: errors
+                .iter()
+                .map(|(code, n)| (code.to_string(), (*n, format!("first {code}"))))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn rounds_of_a_scenario_add_up_to_one_row() {
+        let mut results = vec![round(vec![5, 9], 1000, &[("Unavailable", 1)])];
+        add_round(
+            &mut results,
+            round(vec![1, 7, 3], 1500, &[("Unavailable", 2)]),
+        );
+        add_round(&mut results, round(vec![4], 500, &[("Internal", 1)]));
+        assert_eq!(results.len(), 1);
+        let verify = &results[0];
+        assert_eq!(verify.latencies_us, vec![1, 3, 4, 5, 7, 9]);
+        assert_eq!(verify.elapsed, Duration::from_millis(3000));
+        assert_eq!(verify.calls_per_s(), 2.0);
+        assert_eq!(
+            verify.errors["Unavailable"],
+            (3, "first Unavailable".into())
+        );
+        assert_eq!(verify.error_count(), 4);
+    }
+
+    #[test]
+    fn another_scenario_gets_its_own_row() {
+        let mut results = vec![round(vec![5], 1000, &[])];
+        let mut health = round(vec![2], 1000, &[]);
+        health.scenario = Scenario::Health;
+        health.name = "health".into();
+        add_round(&mut results, health);
+        assert_eq!(results.len(), 2);
+        assert_eq!(results[1].name, "health");
+    }
+
+    #[tokio::test]
+    async fn rounds_are_refused_for_scenarios_that_build_a_graph() {
+        for scenario in ["lineage", "log", "evaluate"] {
+            let args = Args::try_parse_from([
+                "provbench",
+                "--rounds",
+                "2",
+                "--scenarios",
+                &format!("health,{scenario}"),
+            ])
+            .expect("arguments");
+            let error = run(args).await.expect_err(scenario).to_string();
+            assert!(
+                error.contains(scenario) && error.contains("--rounds 1"),
+                "{error}"
+            );
         }
     }
 }
