@@ -94,15 +94,15 @@ impl BatchVerifier {
             let take = state.queue.len().min(MAX_BATCH);
             state.queue.drain(..take).collect::<Vec<_>>()
         };
+        let _leaving = LeaveChecking(self);
+        #[cfg(test)]
+        if tests::PANIC_IN_NEXT_BATCH.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            panic!("a check failed unexpectedly");
+        }
         let verdicts = verify_all(&batch);
         for (job, valid) in batch.into_iter().zip(verdicts) {
             // The caller may have gone (its call was cancelled); nothing to tell.
             let _ = job.answer.send(valid);
-        }
-        let mut state = self.state();
-        state.checking = false;
-        if !state.queue.is_empty() {
-            self.shared.checker_left.notify_one();
         }
     }
 
@@ -112,6 +112,20 @@ impl BatchVerifier {
             .state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Ends a caller's turn at checking, handing over when jobs are left. A guard, so that even a
+/// panic while checking (whose batch's callers then get "not verified") leaves no one waiting.
+struct LeaveChecking<'a>(&'a BatchVerifier);
+
+impl Drop for LeaveChecking<'_> {
+    fn drop(&mut self) {
+        let mut state = self.0.state();
+        state.checking = false;
+        if !state.queue.is_empty() {
+            self.0.shared.checker_left.notify_one();
+        }
     }
 }
 
@@ -193,6 +207,39 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Set by a test to make the next batch panic as it is checked.
+    pub(super) static PANIC_IN_NEXT_BATCH: std::sync::atomic::AtomicBool =
+        std::sync::atomic::AtomicBool::new(false);
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panic_while_checking_refuses_that_batch_and_leaves_no_one_waiting() {
+        let verifier = BatchVerifier::new();
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let public = key.verifying_key();
+        let message = b"certificate".to_vec();
+        let signature = key.sign(&message).to_bytes();
+        PANIC_IN_NEXT_BATCH.store(true, std::sync::atomic::Ordering::SeqCst);
+        let calls: Vec<_> = (0..32)
+            .map(|_| {
+                let verifier = verifier.clone();
+                let message = message.clone();
+                tokio::spawn(async move { verifier.verify(message, &signature, public).await })
+            })
+            .collect();
+        let mut refused = 0;
+        for call in calls {
+            match tokio::time::timeout(std::time::Duration::from_secs(10), call).await {
+                Err(_) => panic!("a caller was left waiting after the panic"),
+                // The checking caller's own task panicked.
+                Ok(Err(error)) => assert!(error.is_panic(), "{error}"),
+                Ok(Ok(valid)) => refused += usize::from(!valid),
+            }
+        }
+        assert!(refused < 32, "only the panicking batch is refused");
+        // And the queue works on afterwards.
+        assert!(verifier.verify(message, &signature, public).await);
     }
 
     #[tokio::test]
