@@ -721,7 +721,9 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
                     eprintln!("provbench: issuing {missing} certificates to verify");
                     tokens.extend(issue_many(&bench, pool, missing, concurrency).await?);
                 }
-                verify_info = Some((missing, tokens.len()));
+                // Over rounds: what every round had to issue, and the cycle of the last.
+                let issued_before = verify_info.map_or(0, |(issued, _)| issued) + missing;
+                verify_info = Some((issued_before, tokens.len()));
                 announce(scenario, callers, &bench);
                 let shared = Arc::new(tokens.clone());
                 let workers = (0..callers)
@@ -752,6 +754,7 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
             "in_process": args.target.is_none(),
             "cores": std::thread::available_parallelism().map_or(1, |n| n.get()),
             "duration_s": args.duration,
+            "rounds": args.rounds,
             "connections": bench.channels.len(),
             "callers_per_connection": callers_per_connection,
             "seed": bench.seed,
@@ -783,6 +786,13 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
         bench.channels.len(),
         bench.seed
     )?;
+    if args.rounds > 1 {
+        writeln!(
+            out,
+            "{} rounds of {} s per scenario, in turn; each row adds its rounds up",
+            args.rounds, args.duration
+        )?;
+    }
     if let Some(info) = &lineage_info {
         writeln!(
             out,
