@@ -8,6 +8,7 @@ import hashlib
 import importlib
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -74,6 +75,8 @@ class Server:
         self.channel.close()
         self.process.terminate()
         self.process.wait(timeout=30)
+        # The directory holds the server's keys: leave nothing behind.
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @pytest.fixture
