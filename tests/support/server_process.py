@@ -1,16 +1,20 @@
-"""Starting the real server from the Python suites (tests/interop, tests/browser): a
-`provenance-registry serve` process on a free port, its address read from its JSON log."""
+"""Starting the real server from the Python suites (tests/interop, tests/browser and the Python
+client's tests): a `provenance-registry serve` process on a free port, its address read from its
+JSON log."""
 
 import json
 import subprocess
 import threading
 
 
-def serve(binary, data_dir):
-    """Starts the server on 127.0.0.1 and a free port with `data_dir`; returns the process and
-    the address it listens on, once it has logged it."""
+def serve(binary, data_dir, extra_args=()):
+    """Starts the server on 127.0.0.1 and a free port with `data_dir` (and `extra_args` for
+    `serve`); returns the process and the address it listens on, once it has logged it."""
     process = subprocess.Popen(
-        [str(binary), "serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--data-dir", str(data_dir)],
+        [
+            str(binary), "serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--data-dir", str(data_dir),
+            *extra_args,
+        ],
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
@@ -24,7 +28,9 @@ def serve(binary, data_dir):
         address = entry.get("fields", {}).get("address")
         if address:
             break
-    assert address, "the server exited before logging its address"
+    if not address:
+        process.wait(timeout=10)
+        raise AssertionError(f"the server exited ({process.returncode}) before logging its address")
     # Keep draining the log so the server never blocks on a full pipe.
     threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()
     return process, address

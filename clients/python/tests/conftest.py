@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import os
 import pathlib
 import shutil
 import subprocess
+import sys
 import tempfile
-import threading
 from datetime import timedelta
 
 import pytest
@@ -25,6 +24,9 @@ from google.protobuf.duration_pb2 import Duration
 from provenance_client import DEFAULT_POLICY, Certificate, Registry, pb
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(REPO / "tests" / "support"))
+from server_process import serve  # noqa: E402
+
 BINARY = pathlib.Path(os.environ.get("PROVENANCE_BIN", REPO / "target" / "debug" / "provenance-registry"))
 _names = itertools.count(1)
 
@@ -66,28 +68,10 @@ class Server:
         self.vendor_org, self.vendor_admin = _create_org(self.dir, "Vendor Data Ltd")
         self.buyer_org, self.buyer_admin = _create_org(self.dir, "Buyer Models Inc")
         extra = list(configure(self)) if configure else []
-        self.process = subprocess.Popen(
-            [str(BINARY), "serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--data-dir", str(self.dir), *extra],
-            stderr=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            text=True,
-        )
-        self.address = None
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            address = entry.get("fields", {}).get("address")
-            if address:
-                self.address = address
-                break
-        if not self.address:
-            self.process.wait(timeout=10)
-            pytest.exit(f"the server exited ({self.process.returncode}) before logging its address", returncode=1)
-        # Keep draining the log so that the server never blocks on a full pipe.
-        threading.Thread(target=lambda: [None for _ in self.process.stderr], daemon=True).start()
+        try:
+            self.process, self.address = serve(BINARY, self.dir, extra)
+        except AssertionError as failure:
+            pytest.exit(str(failure), returncode=1)
         self.url = f"http://{self.address}"
 
     def stop(self) -> None:
