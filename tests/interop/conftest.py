@@ -45,7 +45,8 @@ def pb():
     for name in ["common", "organization", "dataset", "lineage", "event", "policy", "attestation", "certificate"]:
         setattr(modules, f"{name}_pb2", importlib.import_module(f"provenance.v1.{name}_pb2"))
         setattr(modules, f"{name}_pb2_grpc", importlib.import_module(f"provenance.v1.{name}_pb2_grpc"))
-    return modules
+    yield modules
+    shutil.rmtree(out, ignore_errors=True)
 
 
 def run_admin(data_dir, *args):
