@@ -418,7 +418,7 @@ async fn refusals_and_usage_errors_have_their_codes() -> TestResult {
         .run_with(None, &["cert", "issue", &r1])
         .await?
         .expect_code(4);
-    let no_keys = run_without_network(&["cert", "verify", "a.b.c", "--offline"])
+    let no_keys = run_without_network(&["cert", "verify", "eyJh.eyJi.c2ln", "--offline"])
         .await?
         .expect_code(2);
     assert!(no_keys.stderr.contains("--jwks"), "{}", no_keys.stderr);
@@ -451,7 +451,7 @@ async fn refusals_and_usage_errors_have_their_codes() -> TestResult {
         .expect_code(2);
     // The online check of a token the registry never issued.
     let garbage = registry
-        .run_with(None, &["cert", "verify", "a.b.c"])
+        .run_with(None, &["cert", "verify", "eyJh.eyJi.c2ln"])
         .await?
         .expect_code(NOT_VALID);
     assert!(

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 use provenance_registry::domain::certificate::CertificateClaims;
 use provenance_registry::proto::v1 as pb;
+use provenance_registry::web::extract::looks_like_token;
 use serde_json::{Value, json};
 use tonic::{Code, Status};
 use transparency_log::NoteVerifier;
@@ -186,7 +187,7 @@ fn read_input(arg: &str) -> Result<Input, CliError> {
         let text = read_limited(file, arg)?;
         return parse_input(&text, arg);
     }
-    if looks_like_token(arg) {
+    if looks_like_token(arg.trim()) {
         return Ok(Input::Token(arg.trim().to_owned()));
     }
     Err(CliError::Input(format!(
@@ -207,15 +208,6 @@ fn read_limited(reader: impl Read, name: &str) -> Result<String, CliError> {
         )));
     }
     Ok(text)
-}
-
-/// Three base64url parts separated by dots.
-fn looks_like_token(text: &str) -> bool {
-    let text = text.trim();
-    text.split('.').count() == 3
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 /// A bundle when the text is JSON, otherwise a token alone on its line.
@@ -986,6 +978,14 @@ mod tests {
         assert!(looks_like_token("eyJh.eyJi.c2ln"));
         assert!(!looks_like_token("cert.jws"));
         assert!(!looks_like_token("/tmp/a.b.c"));
+        // A missing file whose name has three dot-separated parts is reported as missing, not
+        // sent to the registry as a token.
+        assert!(!looks_like_token("cert.v1.jws"));
+        let missing = read_input("cert.v1.jws").expect_err("no such file, not a token");
+        assert!(
+            missing.to_string().contains("neither a file nor"),
+            "{missing}"
+        );
         assert!(matches!(
             parse_input("eyJh.eyJi.c2ln\n", "f"),
             Ok(Input::Token(t)) if t == "eyJh.eyJi.c2ln"
