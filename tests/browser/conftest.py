@@ -20,7 +20,7 @@ import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "support"))
-from server_process import serve  # noqa: E402
+from server_process import serve, stop  # noqa: E402
 
 TARGET = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
 SERVER_BIN = pathlib.Path(os.environ.get("PROVENANCE_BIN", TARGET / "debug" / "provenance-registry"))
@@ -91,10 +91,7 @@ class Server:
         return next(line.split()[-1] for line in out.splitlines() if line.startswith("id:"))
 
     def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=30)
-        # The directory holds the server's keys: leave nothing behind.
-        shutil.rmtree(self.dir, ignore_errors=True)
+        stop(self.process, self.dir)
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "support"))
-from server_process import serve  # noqa: E402
+from server_process import serve, stop  # noqa: E402
 
 BINARY = pathlib.Path(os.environ.get("PROVENANCE_BIN", REPO / "target" / "debug" / "provenance-registry"))
 
@@ -74,10 +74,7 @@ class Server:
 
     def stop(self):
         self.channel.close()
-        self.process.terminate()
-        self.process.wait(timeout=30)
-        # The directory holds the server's keys: leave nothing behind.
-        shutil.rmtree(self.dir, ignore_errors=True)
+        stop(self.process, self.dir)
 
 
 @pytest.fixture

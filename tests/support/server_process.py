@@ -3,6 +3,7 @@ client's tests): a `provenance-registry serve` process on a free port, its addre
 JSON log."""
 
 import json
+import shutil
 import subprocess
 import threading
 
@@ -34,3 +35,20 @@ def serve(binary, data_dir, extra_args=()):
     # Keep draining the log so the server never blocks on a full pipe.
     threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()
     return process, address
+
+
+def stop(process, data_dir, timeout=20):
+    """SIGTERM (the server ends open streams and finishes calls in flight), then removes `data_dir`,
+    which holds the server's keys. A server still running `timeout` seconds later is killed and
+    reported: not stopping on SIGTERM is a bug of the server's."""
+    try:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                raise AssertionError(f"the server did not stop within {timeout} s of SIGTERM") from None
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)

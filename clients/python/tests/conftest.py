@@ -12,7 +12,6 @@ import hashlib
 import itertools
 import os
 import pathlib
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,7 @@ from provenance_client import DEFAULT_POLICY, Certificate, Registry, pb
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO / "tests" / "support"))
-from server_process import serve  # noqa: E402
+from server_process import serve, stop  # noqa: E402
 
 BINARY = pathlib.Path(os.environ.get("PROVENANCE_BIN", REPO / "target" / "debug" / "provenance-registry"))
 _names = itertools.count(1)
@@ -75,15 +74,7 @@ class Server:
         self.url = f"http://{self.address}"
 
     def stop(self) -> None:
-        """SIGTERM (the server ends open streams and finishes calls in flight), then clean up."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        stop(self.process, self.dir)
 
 
 @pytest.fixture(scope="session")
