@@ -113,10 +113,10 @@ pub async fn open_registry(
     if tokens.default_ttl > tokens.max_ttl {
         bail!("the default token lifetime is longer than the maximum (--max-token-ttl)");
     }
-    Registry::new(
+    Ok(Registry::new(
         store.clone(),
-        Authenticator::new(keys, store, clients),
-        EventFeed::new(max_watchers, shutdown),
+        Authenticator::new(keys, store.clone(), clients),
+        EventFeed::start(store, max_watchers, shutdown),
         tokens,
         crate::policy_dir::load(settings.policy_dir.as_deref())?,
         RegistryKeys {
@@ -124,8 +124,7 @@ pub async fn open_registry(
             log: LogKey::load_or_create(&key_files[2], &format!("{}/log", settings.issuer))?,
         },
         certificates,
-    )
-    .context("cannot start the signature-checking thread")
+    ))
 }
 
 /// A replica joining a registry that other replicas already serve must use their keys: keys of its

@@ -75,8 +75,7 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Assembles the registry; starts the group-commit task (so call it inside a Tokio runtime) and
-    /// the signature-checking thread.
+    /// Assembles the registry; starts the group-commit tasks (so call it inside a Tokio runtime).
     pub fn new(
         store: Arc<dyn Store>,
         auth: Authenticator,
@@ -85,7 +84,7 @@ impl Registry {
         policies: PolicySet,
         keys: RegistryKeys,
         certificates: CertificatePolicy,
-    ) -> std::io::Result<Self> {
+    ) -> Self {
         let registrations = GroupCommit::start("registration", {
             let (store, feed) = (store.clone(), feed.clone());
             move |batch| {
@@ -121,7 +120,7 @@ impl Registry {
         } else {
             certificate_cache::DEFAULT_CAPACITY
         };
-        Ok(Self {
+        Self {
             store,
             auth,
             registrations,
@@ -135,7 +134,7 @@ impl Registry {
             log_key: Arc::new(keys.log),
             certificates,
             signatures: BatchVerifier::new(),
-        })
+        }
     }
 
     /// The certificate signing keys as their file holds them now.

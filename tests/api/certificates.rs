@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::*;
+use crate::process::run_command;
 
 async fn signing_keys(app: &TestApp) -> pb::ListSigningKeysResponse {
     pb::certificate_service_client::CertificateServiceClient::new(app.channel.clone())
@@ -80,18 +81,7 @@ async fn the_same_jwks_is_served_over_plain_http_on_the_grpc_port() {
 async fn a_rotation_on_the_server_machine_is_published_at_once_and_keeps_the_old_key() {
     let app = spawn_app().await;
     let before = signing_keys(&app).await.keys.remove(0);
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_provenance-registry"))
-        .arg("--data-dir")
-        .arg(app.dir.path())
-        .args(["keys", "rotate"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let listing = String::from_utf8(output.stdout).unwrap();
+    let listing = run_command(app.dir.path(), &[], &["keys", "rotate"]);
     assert_eq!(listing.lines().count(), 2, "{listing}");
     assert!(
         listing.lines().nth(1).unwrap().starts_with(&before.kid) && listing.contains("retired"),
@@ -688,13 +678,7 @@ async fn a_certificate_signed_before_a_rotation_still_verifies() {
     let app = spawn_app().await;
     let (_, mix) = certifiable(&app).await;
     let certificate = issue(&app, issue_request(&mix)).await;
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_provenance-registry"))
-        .arg("--data-dir")
-        .arg(app.dir.path())
-        .args(["keys", "rotate"])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
+    run_command(app.dir.path(), &[], &["keys", "rotate"]);
     assert!(verify(&app, &certificate.token, "").await.valid);
     let newer = issue(&app, issue_request(&mix)).await;
     assert_ne!(newer.kid, certificate.kid);

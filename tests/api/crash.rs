@@ -5,7 +5,6 @@
 //! on SQLite and (with `TEST_POSTGRES_URL`) on PostgreSQL.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,7 +14,7 @@ use tonic::transport::Channel;
 use crate::events::assert_chain_verifies;
 use crate::helpers::*;
 use crate::policies::{POLICY, attestation_request};
-use crate::process::{ServerProcess, create_org_with};
+use crate::process::{ServerProcess, create_org_with, operator_token_with};
 use crate::support_postgres::{self, TestDatabase};
 
 /// Concurrent writers per round.
@@ -118,15 +117,7 @@ impl Deployment {
     }
 
     fn operator_token(&self) -> String {
-        let output = Command::new(env!("CARGO_BIN_EXE_provenance-registry"))
-            .arg("--data-dir")
-            .arg(self.dir.path())
-            .args(self.options())
-            .args(["admin", "operator-token"])
-            .output()
-            .expect("run the admin command");
-        assert!(output.status.success());
-        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+        operator_token_with(self.dir.path(), &self.options())
     }
 }
 

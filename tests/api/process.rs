@@ -19,22 +19,35 @@ fn create_org(dir: &Path, name: &str) -> (String, String) {
     create_org_with(dir, &[], name)
 }
 
-/// Runs `provenance-registry [OPTIONS] admin create-org NAME` on `dir`; returns the org id and admin
-/// token.
-pub fn create_org_with(dir: &Path, options: &[&str], name: &str) -> (String, String) {
+/// Runs `provenance-registry --data-dir DIR [OPTIONS] ARGS` to its end; returns what it printed on
+/// standard output, and fails the test with its standard error if it failed.
+pub fn run_command(dir: &Path, options: &[&str], args: &[&str]) -> String {
     let output = Command::new(BINARY)
         .args(["--data-dir"])
         .arg(dir)
         .args(options)
-        .args(["admin", "create-org", name])
+        .args(args)
         .output()
-        .expect("run the admin command");
+        .expect("run the command");
     assert!(
         output.status.success(),
-        "{}",
+        "{args:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let text = String::from_utf8(output.stdout).unwrap();
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Runs `provenance-registry [OPTIONS] admin operator-token` on `dir`; returns the token.
+pub fn operator_token_with(dir: &Path, options: &[&str]) -> String {
+    run_command(dir, options, &["admin", "operator-token"])
+        .trim()
+        .to_owned()
+}
+
+/// Runs `provenance-registry [OPTIONS] admin create-org NAME` on `dir`; returns the org id and admin
+/// token.
+pub fn create_org_with(dir: &Path, options: &[&str], name: &str) -> (String, String) {
+    let text = run_command(dir, options, &["admin", "create-org", name]);
     let field = |key: &str| {
         text.lines()
             .find_map(|l| l.strip_prefix(&format!("{key}: ")))
@@ -216,6 +229,35 @@ async fn sigterm_ends_open_event_streams_and_stops_the_server_cleanly() {
     assert!(end.is_none_or(|item| item.is_err()));
     let status = server.wait(Duration::from_secs(10));
     assert!(status.success(), "exit status {status:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watcher_hears_of_what_the_admin_command_commits_while_the_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let operator = operator_token_with(dir.path(), &[]);
+    let server = ServerProcess::start(dir.path());
+    let channel = server.channel().await;
+    let backlog = all_events(&channel, &operator).await;
+    let mut watch = EventServiceClient::new(channel.clone())
+        .watch_events(authed(
+            &operator,
+            pb::WatchEventsRequest {
+                after_sequence: backlog.last().map_or(0, |e| e.sequence),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+
+    // Another process writes to the same SQLite file; the server learns of it by looking.
+    let (org_id, _) = create_org(dir.path(), "Globex");
+    let seen = tokio::time::timeout(Duration::from_secs(10), watch.next())
+        .await
+        .expect("the watcher hears of it within seconds")
+        .expect("the stream is open")
+        .expect("an event");
+    assert_eq!(seen.r#type, "organization.created");
+    assert_eq!(seen.subject, format!("organizations/{org_id}"));
 }
 
 #[tokio::test]

@@ -2,7 +2,6 @@
 //! never fork the event chain or the transparency log, nothing acknowledged goes missing, and what
 //! one replica issues, revokes or records the other sees. Runs when `TEST_POSTGRES_URL` is set.
 
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -14,7 +13,7 @@ use tonic::transport::Channel;
 use crate::events::assert_chain_verifies;
 use crate::helpers::*;
 use crate::policies::{POLICY, attestation_request};
-use crate::process::{ServerProcess, create_org_with};
+use crate::process::{ServerProcess, create_org_with, operator_token_with};
 use crate::support_postgres::{self, TestDatabase};
 
 /// Concurrent writers; each registers, attests and certifies one dataset across both replicas.
@@ -28,21 +27,6 @@ struct Acknowledged {
     dataset: pb::Dataset,
     attestation: pb::Attestation,
     certificate: pb::Certificate,
-}
-
-fn operator_token(dir: &Path, database_url: &str) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_provenance-registry"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(["--database-url", database_url, "admin", "operator-token"])
-        .output()
-        .expect("run the admin command");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
 /// Registers, attests (through the other replica) and certifies one dataset; verifies the
@@ -116,7 +100,7 @@ async fn two_replicas_on_one_database_write_at_once_without_forking_or_losing_an
     let url = database.url.as_str();
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (_, admin) = create_org_with(dir_a.path(), &["--database-url", url], "Acme");
-    let operator = operator_token(dir_a.path(), url);
+    let operator = operator_token_with(dir_a.path(), &["--database-url", url]);
     // A replica without the registry's keys refuses to start rather than make keys of its own.
     let refused = Command::new(env!("CARGO_BIN_EXE_provenance-registry"))
         .arg("--data-dir")
