@@ -234,6 +234,7 @@ async fn sigterm_ends_open_event_streams_and_stops_the_server_cleanly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_watcher_hears_of_what_the_admin_command_commits_while_the_server_runs() {
     let dir = tempfile::tempdir().unwrap();
+    create_org(dir.path(), "Acme");
     let operator = operator_token_with(dir.path(), &[]);
     let server = ServerProcess::start(dir.path());
     let channel = server.channel().await;
@@ -242,12 +243,15 @@ async fn a_watcher_hears_of_what_the_admin_command_commits_while_the_server_runs
         .watch_events(authed(
             &operator,
             pb::WatchEventsRequest {
-                after_sequence: backlog.last().map_or(0, |e| e.sequence),
+                after_sequence: backlog[backlog.len() - 2].sequence,
             },
         ))
         .await
         .unwrap()
         .into_inner();
+    // The last event of the backlog: the watcher has read the log and now waits.
+    let last = watch.next().await.unwrap().unwrap();
+    assert_eq!(&last, backlog.last().unwrap());
 
     // Another process writes to the same SQLite file; the server learns of it by looking.
     let (org_id, _) = create_org(dir.path(), "Globex");
