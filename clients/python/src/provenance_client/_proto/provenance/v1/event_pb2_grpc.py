@@ -64,6 +64,8 @@ class EventServiceServicer:
     def WatchEvents(self, request, context):
         """The events after `after_sequence`, then new events as they are committed, until the caller
         cancels or the server shuts down. Resume after a disconnect with the last sequence received.
+        Events this server commits arrive at once; those committed by other processes (other
+        replicas, the admin command) within about half a second.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
