@@ -238,6 +238,19 @@ mod tests {
         }
     }
 
+    /// The next event `watcher` receives within `limit`, failing the test with `why` otherwise.
+    async fn next_event(
+        watcher: &mut mpsc::Receiver<Result<Event>>,
+        limit: Duration,
+        why: &str,
+    ) -> Event {
+        tokio::time::timeout(limit, watcher.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no event within {limit:?}: {why}"))
+            .expect("open")
+            .expect("an event")
+    }
+
     #[tokio::test(start_paused = true)]
     async fn idle_watchers_do_not_read_the_store_and_nobody_polls_without_watchers() {
         let log = SharedLog::default();
@@ -279,11 +292,7 @@ mod tests {
 
         let appended = log.append_elsewhere();
         for watcher in &mut watchers {
-            let next = tokio::time::timeout(POLL_INTERVAL * 3, watcher.recv())
-                .await
-                .expect("woken by the poll")
-                .expect("open")
-                .expect("an event");
+            let next = next_event(watcher, POLL_INTERVAL * 3, "woken by the poll").await;
             assert_eq!(next.sequence, appended);
         }
     }
@@ -297,11 +306,12 @@ mod tests {
         tokio::time::sleep(POLL_INTERVAL + POLL_INTERVAL / 4).await; // caught up; one look failed
 
         let appended = log.append_elsewhere();
-        let next = tokio::time::timeout(POLL_INTERVAL * 2, watcher.recv())
-            .await
-            .expect("woken by the first look that worked")
-            .expect("open")
-            .expect("an event");
+        let next = next_event(
+            &mut watcher,
+            POLL_INTERVAL * 2,
+            "woken by the first good look",
+        )
+        .await;
         assert_eq!(next.sequence, appended);
     }
 
@@ -315,11 +325,7 @@ mod tests {
 
         let appended = log.append_elsewhere();
         feed.notify();
-        let next = tokio::time::timeout(POLL_INTERVAL / 10, watcher.recv())
-            .await
-            .expect("woken without waiting for a poll")
-            .expect("open")
-            .expect("an event");
+        let next = next_event(&mut watcher, POLL_INTERVAL / 10, "woken before any poll").await;
         assert_eq!(next.sequence, appended);
 
         shutdown.cancel();
