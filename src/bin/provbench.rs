@@ -87,6 +87,7 @@ use clap::{Parser, ValueEnum};
 use pb::attestation_service_client::AttestationServiceClient;
 use pb::certificate_service_client::CertificateServiceClient;
 use pb::dataset_service_client::DatasetServiceClient;
+use pb::event_service_client::EventServiceClient;
 use pb::lineage_service_client::LineageServiceClient;
 use pb::policy_service_client::PolicyServiceClient;
 use pb::transparency_log_service_client::TransparencyLogServiceClient;
@@ -142,6 +143,8 @@ const ISSUE_GOAL_PER_S: f64 = 1000.0;
 const VERIFY_GOAL_RATIO: f64 = 0.4;
 /// The verification stretch goal, as the same fraction.
 const VERIFY_STRETCH_RATIO: f64 = 0.5;
+/// How long `watch` lets its streams catch up with the log before it measures.
+const WATCH_SETTLE: Duration = Duration::from_secs(2);
 
 /// Load generator for provenance-registry: calls/s and latency per scenario.
 #[derive(Debug, Parser)]
@@ -225,6 +228,7 @@ enum Scenario {
     Issue,
     Verify,
     Log,
+    Watch,
 }
 
 impl Scenario {
@@ -238,6 +242,7 @@ impl Scenario {
             Scenario::Issue => "issue",
             Scenario::Verify => "verify",
             Scenario::Log => "log",
+            Scenario::Watch => "watch",
         }
     }
 }
@@ -275,6 +280,17 @@ async fn run(args: Args) -> anyhow::Result<()> {
              with --rounds 1",
             scenario.name()
         );
+    }
+    if args.scenarios.contains(&Scenario::Watch) {
+        if args.rounds > 1 {
+            bail!("`watch` measures open, idle streams once, so run it with --rounds 1");
+        }
+        if args.target.is_some() {
+            bail!(
+                "`watch` measures the CPU time of this process, so it needs the in-process \
+                 server: leave out --target"
+            );
+        }
     }
     let target = match &args.target {
         Some(url) => {
@@ -569,6 +585,7 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
     let mut tokens: Vec<IssuedToken> = Vec::new();
     // How many certificates `verify` had to issue first, and how many distinct tokens it cycled.
     let mut verify_info: Option<(usize, usize)> = None;
+    let mut watch_info: Option<IdleWatchReport> = None;
     for &scenario in (0..args.rounds).flat_map(|_| &args.scenarios) {
         let callers = if scenario == Scenario::Lineage {
             lineage_concurrency
@@ -576,6 +593,14 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
             concurrency
         };
         let stats = match scenario {
+            Scenario::Watch => {
+                eprintln!(
+                    "provbench: watch: {callers} idle event streams for {} s",
+                    bench.duration.as_secs()
+                );
+                watch_info = Some(measure_idle_watchers(&bench, callers).await?);
+                continue;
+            }
             Scenario::Health => {
                 announce(scenario, callers, &bench);
                 let workers = (0..callers)
@@ -773,11 +798,16 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
                 "distinct_tokens_verified": verify_info.map(|(_, distinct)| distinct),
                 "goals": goals.iter().map(Goal::to_json).collect::<Vec<_>>(),
             })),
+            "watch": watch_info.as_ref().map(IdleWatchReport::to_json),
         });
         return Ok(format!("{}\n", serde_json::to_string_pretty(&report)?));
     }
-    let mut out = table(&results, health);
-    out.push('\n');
+    // `watch` alone makes no row of calls.
+    let mut out = String::new();
+    if !results.is_empty() {
+        out = table(&results, health);
+        out.push('\n');
+    }
     writeln!(out, "setup: {description}")?;
     writeln!(
         out,
@@ -847,6 +877,9 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
              measuring, the rest kept from `issue`), without an access token"
         )?;
     }
+    if let Some(report) = &watch_info {
+        writeln!(out, "{}", report.describe())?;
+    }
     for goal in &goals {
         writeln!(out, "{}", goal.describe())?;
     }
@@ -860,6 +893,84 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
         }
     }
     Ok(out)
+}
+
+/// What `watch` measured: the cost of WatchEvents streams that are open while nothing happens.
+struct IdleWatchReport {
+    streams: usize,
+    window: Duration,
+    cpu: Duration,
+}
+
+impl IdleWatchReport {
+    fn core_share(&self) -> f64 {
+        self.cpu.as_secs_f64() / self.window.as_secs_f64().max(1e-9)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "watch: {} open, idle WatchEvents streams for {} s used {:.2} s of CPU, {:.1} % of one \
+             core (the whole process: the in-process server and its idle client)",
+            self.streams,
+            self.window.as_secs(),
+            self.cpu.as_secs_f64(),
+            100.0 * self.core_share()
+        )
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "streams": self.streams,
+            "window_s": self.window.as_secs(),
+            "cpu_s": round3(self.cpu.as_secs_f64()),
+            "share_of_one_core": round3(self.core_share()),
+        })
+    }
+}
+
+/// Opens `streams` WatchEvents streams, one after the other (opening them all at once would meet
+/// the server's concurrency bound), drains what each replays of the log, lets them settle, then
+/// measures this process's CPU time while they stay open and nothing is written.
+async fn measure_idle_watchers(bench: &Bench, streams: usize) -> anyhow::Result<IdleWatchReport> {
+    let mut drains = tokio::task::JoinSet::new();
+    for caller in 0..streams {
+        let request = authorized(pb::WatchEventsRequest { after_sequence: 0 }, &bench.auth);
+        let mut stream = EventServiceClient::new(bench.channel(caller))
+            .watch_events(request)
+            .await
+            .with_context(|| format!("cannot open event stream {} of {streams}", caller + 1))?
+            .into_inner();
+        drains.spawn(async move { while let Ok(Some(_)) = stream.message().await {} });
+    }
+    tokio::time::sleep(WATCH_SETTLE).await;
+    let before = process_cpu_time()?;
+    tokio::time::sleep(bench.duration).await;
+    let cpu = process_cpu_time()?.saturating_sub(before);
+    drains.abort_all();
+    Ok(IdleWatchReport {
+        streams,
+        window: bench.duration,
+        cpu,
+    })
+}
+
+/// The CPU time (user and system, all threads) this process has used, from `/proc/self/stat`.
+fn process_cpu_time() -> anyhow::Result<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat")
+        .context("cannot read /proc/self/stat: `watch` measures CPU time on Linux only")?;
+    // The fields after the command name, which is in parentheses and may hold anything.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // utime and stime, fields 14 and 15 of proc(5), in USER_HZ ticks: 100 a second on Linux.
+    let ticks = |field: usize| -> anyhow::Result<u64> {
+        fields
+            .get(field - 3)
+            .and_then(|value| value.parse().ok())
+            .with_context(|| format!("field {field} of /proc/self/stat is not a number"))
+    };
+    Ok(Duration::from_millis((ticks(14)? + ticks(15)?) * 10))
 }
 
 fn announce(scenario: Scenario, callers: usize, bench: &Bench) {
@@ -2309,6 +2420,35 @@ mod tests {
         add_round(&mut results, health);
         assert_eq!(results.len(), 2);
         assert_eq!(results[1].name, "health");
+    }
+
+    #[test]
+    fn the_process_cpu_time_grows_with_work() {
+        let before = process_cpu_time().expect("CPU time");
+        let start = Instant::now();
+        let mut x = 0u64;
+        while start.elapsed() < Duration::from_millis(200) {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+        }
+        let spent = process_cpu_time().expect("CPU time").saturating_sub(before);
+        assert!(spent >= Duration::from_millis(100), "{spent:?}");
+    }
+
+    #[tokio::test]
+    async fn watch_is_refused_with_rounds_or_a_target() {
+        for extra in [
+            &["--rounds", "2"][..],
+            &["--target", "http://127.0.0.1:9", "--token", "t"][..],
+        ] {
+            let args = Args::try_parse_from(
+                ["provbench", "--scenarios", "health,watch"]
+                    .iter()
+                    .chain(extra),
+            )
+            .expect("arguments");
+            let error = run(args).await.expect_err("refused").to_string();
+            assert!(error.contains("`watch`"), "{error}");
+        }
     }
 
     #[tokio::test]
