@@ -17,6 +17,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod call_limit;
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -14,6 +14,7 @@ use tonic::transport::server::TcpIncoming;
 use crate::auth::Authenticator;
 use crate::auth::client_certificates::ClientIdentities;
 use crate::auth::token::TokenKeys;
+use crate::call_limit::{CallLimit, limit_calls};
 use crate::config::{CommonSettings, ServeSettings};
 use crate::grpc::attestation::AttestationHandlers;
 use crate::grpc::certificate::CertificateHandlers;
@@ -329,15 +330,16 @@ impl Application {
                 JWKS_PATH,
                 axum::routing::get(move || jwks(registry.clone())),
             )
-            .merge(pages);
+            .merge(pages)
+            .layer(axum::middleware::from_fn_with_state(
+                CallLimit::new(self.settings.max_concurrent_calls),
+                limit_calls,
+            ));
 
         let server = Server::builder()
             .accept_http1(true)
             .concurrency_limit_per_connection(self.settings.max_calls_per_connection as usize)
             .max_concurrent_streams(self.settings.max_calls_per_connection)
-            .layer(tower::ServiceBuilder::new().load_shed().layer(
-                tower::limit::GlobalConcurrencyLimitLayer::new(self.settings.max_concurrent_calls),
-            ))
             .add_routes(tonic::service::Routes::from(http));
         match self.tls {
             Some(tls) => server

@@ -1,5 +1,5 @@
-//! Bounds: calls beyond the concurrency limit are refused as `RESOURCE_EXHAUSTED`, and nothing is
-//! lost; a configured message limit is the one in force (the watcher limit: events.rs).
+//! Bounds: calls beyond the concurrency limit are refused (gRPC: `RESOURCE_EXHAUSTED`, plain HTTP:
+//! 503), and nothing is lost; a configured message limit is the one in force (the watcher limit: events.rs).
 
 use provenance_registry::config::ServeSettings;
 use provenance_registry::proto::v1 as pb;
@@ -7,6 +7,7 @@ use sqlx::Connection;
 use tonic::Code;
 
 use crate::helpers::*;
+use crate::verify_page::http;
 
 #[tokio::test]
 async fn calls_beyond_the_concurrency_limit_are_refused_and_the_call_in_flight_completes() {
@@ -51,6 +52,20 @@ async fn calls_beyond_the_concurrency_limit_are_refused_and_the_call_in_flight_c
     }
     let refused = refused.expect("a call beyond the limit was refused");
     assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
+    assert!(
+        refused.message().contains("--max-concurrent-calls"),
+        "{refused:?}"
+    );
+    // Plain-HTTP callers (a JWKS fetcher, a browser) are refused in HTTP's terms.
+    let jwks = http(&app, "GET", "/.well-known/jwks.json", &[], b"").await;
+    assert_eq!(jwks.status, 503, "{}", jwks.head);
+    assert!(jwks.head.contains("retry-after: 1"), "{}", jwks.head);
+    assert!(!jwks.head.contains("grpc-status"), "{}", jwks.head);
+    assert!(
+        jwks.body.contains("--max-concurrent-calls"),
+        "{}",
+        jwks.body
+    );
 
     sqlx::query("ROLLBACK").execute(&mut blocker).await.unwrap();
     let registered = in_flight

@@ -10,10 +10,10 @@ use crate::helpers::*;
 use crate::policies::{POLICY, attestation_request};
 
 /// An HTTP answer: status code, head (lower-cased) and body.
-struct Answer {
-    status: u16,
-    head: String,
-    body: String,
+pub struct Answer {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
 }
 
 impl Answer {
@@ -40,7 +40,13 @@ impl Answer {
 }
 
 /// One HTTP/1.1 request with `Connection: close`; `headers` are extra header lines.
-async fn http(app: &TestApp, method: &str, path: &str, headers: &[String], body: &[u8]) -> Answer {
+pub async fn http(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    headers: &[String],
+    body: &[u8],
+) -> Answer {
     let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
     let mut request =
         format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
