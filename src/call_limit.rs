@@ -54,7 +54,7 @@ impl CallLimit {
 /// Axum middleware: runs the call while holding a permit, or refuses it when none is free. The
 /// permit is held until the answer's head is ready, as a streamed answer's body may take forever.
 pub async fn limit_calls(State(limit): State<CallLimit>, request: Request, next: Next) -> Response {
-    let Ok(_permit) = limit.permits.clone().try_acquire_owned() else {
+    let Ok(_permit) = limit.permits.try_acquire() else {
         return limit.refusal(&request);
     };
     next.run(request).await
