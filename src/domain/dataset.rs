@@ -9,6 +9,7 @@ use super::access::Caller;
 use super::attestation::ContaminationReport;
 use super::digest::ContentDigest;
 use super::event::format_time;
+use super::model_name::look_alike_warning;
 use crate::error::{Error, Result};
 
 /// Bounds of dataset fields, shared by validation and documentation.
@@ -289,6 +290,21 @@ impl Dataset {
     /// Whether its owner or the operator reported it contaminated.
     pub fn contaminated(&self) -> bool {
         self.contamination_reports.iter().any(|r| r.effective)
+    }
+
+    /// What a reader of the record should look at twice: each model-generated source whose model
+    /// id is spelled with look-alike, invisible or combining characters, or mixes scripts
+    /// ([`look_alike_warning`]), named by its field.
+    pub fn warnings(&self) -> Vec<String> {
+        self.sources
+            .iter()
+            .enumerate()
+            .filter_map(|(i, source)| match &source.kind {
+                SourceKind::ModelGenerated { model } => look_alike_warning(&model.model_id)
+                    .map(|warning| format!("sources[{i}].model.model_id: {warning}")),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Parent datasets named by `Dataset` sources, in source order.

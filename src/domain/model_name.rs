@@ -12,9 +12,12 @@
 //! a dated revision of a model rather than the model itself; what is removed is kept in
 //! [`NormalizedName`] for the record but plays no part in matching.
 //!
-//! 1. **Characters and case.** Invisible characters (soft hyphen, zero-width space and joiners,
-//!    word joiner, byte-order mark) are deleted, full-width ASCII (`ＤｅｅｐＳｅｅｋ`) is folded to
-//!    ASCII, surrounding whitespace is trimmed and the name is lower-cased.
+//! 1. **Characters and case.** Characters that render as nothing (Unicode's
+//!    Default_Ignorable_Code_Point: soft hyphen, zero-width space and joiners, word joiner,
+//!    byte-order mark, variation selectors, …) are deleted, the name is brought to Unicode NFKC
+//!    (full-width `ＤｅｅｐＳｅｅｋ`, mathematical `𝐃𝐞𝐞𝐩𝐒𝐞𝐞𝐤`, ligatures and super- or
+//!    subscripts become their plain letters and digits), surrounding whitespace is trimmed and the
+//!    name is lower-cased. Combining marks stay with the letter they follow.
 //! 2. **Location.** A query (`?…`) or fragment (`#…`) is cut off, then a URL scheme (`https://`,
 //!    `hf://`, …); a backslash counts as a slash. On a hub whose paths are
 //!    `organisation/repository/…` (`huggingface.co`, `hf.co`, `hf-mirror.com`, `modelscope.cn`,
@@ -72,10 +75,39 @@
 //! order, and reports the first entry that matches. Ids are compared whole, so `deepseek-r10`,
 //! `deepseek-r1x` and `deepseek-v3` are not `deepseek-r1`, and a pattern such as
 //! `deepseek-r1-*` asks for the hyphen.
+//!
+//! # Look-alike spellings
+//!
+//! A name can be retyped so that it looks the same and compares differently: `DeepSeеk-R1` with
+//! a Cyrillic `е`, `DeepSeek-R١` with an Arabic-Indic one, `DeepSeek-RI` with a capital I. When a
+//! name's own spelling matches no entry, it is compared again in look-alike-resistant forms,
+//! against the entries brought to the same forms, and a match there is reported with the rule
+//! [`MatchRule::Confusable`]:
+//!
+//! - **Skeleton.** Every character other than an ASCII letter or digit is replaced by its
+//!   prototype under Unicode's confusables data (the UTS #39 skeleton of the character: Cyrillic
+//!   `е` becomes `e`, `Ѕ` becomes `S`, `١` becomes `l`), lower-cased and stripped of combining
+//!   marks, and the result is normalised as above. ASCII letters and digits are kept at this stage,
+//!   so that dates, sizes and formats are still recognised. Both sides are then compared by their
+//!   [`confusable_key`]: the UTS #39 skeleton of the lower-cased id without combining marks, with
+//!   `i` counted as `l` (the skeleton of a capital `I` is `l`, and names ignore case). So `1`, `l`,
+//!   `I` and `|` compare alike, as do `0` and `o`, and `m` and `rn`.
+//! - **Transliteration.** A name that mixes scripts (Latin with Cyrillic, Greek, Arabic, …) may
+//!   use a letter for its sound rather than its look: Cyrillic `Р` looks like P but is R. Such a
+//!   name is also compared in its Latin transliteration (the `deunicode` data), normalised and
+//!   keyed as above.
+//!
+//! A name whose own spelling matches but that mixes scripts is reported as
+//! [`MatchRule::Confusable`] too, so that the report shows that it was spelled to look like
+//! something it is not. [`look_alike_warning`] says the same of a name whether or not it matches.
 
 use std::fmt;
 
 use serde::Deserialize;
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+use unicode_script::{Script, UnicodeScript};
+use unicode_security::{MixedScript, skeleton};
 
 /// Most characters in a canonical id, alias name or pattern.
 pub const MAX_ENTRY_CHARS: usize = 200;
@@ -102,12 +134,12 @@ pub struct NormalizedName {
 /// Reduces a model name as people write it to one spelling; see the module documentation for
 /// the rules. Never fails: a name with nothing left has the empty id, which matches no family.
 pub fn normalize(raw: &str) -> NormalizedName {
-    let cleaned: String = raw
-        .chars()
-        .filter(|&c| !is_invisible(c))
-        .map(fold_width)
-        .collect();
-    let lowered = cleaned.trim().to_lowercase();
+    normalize_visible(&visible_nfkc(raw))
+}
+
+/// Steps 2 to 6 on a name whose characters step 1 has already treated (case aside).
+fn normalize_visible(visible: &str) -> NormalizedName {
+    let lowered = visible.trim().to_lowercase();
     let (name, tag) = split_tag(name_segment(&lowered));
     let mut words = words(name);
     // Revisions first: a dated upload is often re-released in a format (`…-0528-GGUF`), and a
@@ -135,6 +167,44 @@ pub struct ModelFamily {
     /// "deepseek-r1-distill-*").
     #[serde(default)]
     pub patterns: Vec<Pattern>,
+    /// The entries in the forms names are compared in, worked out on first use.
+    #[serde(skip)]
+    pub compared_forms: ComparedForms,
+}
+
+/// A family's entries brought to the forms names are compared in: each canonical id and alias
+/// normalised, and those and every pattern under [`confusable_key`]. Worked out once, on the
+/// first match, rather than for every name judged. A cache: two families with the same entries
+/// are equal whether or not theirs is filled.
+#[derive(Debug, Clone, Default)]
+pub struct ComparedForms(std::sync::OnceLock<EntryForms>);
+
+impl PartialEq for ComparedForms {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for ComparedForms {}
+
+#[derive(Debug, Clone)]
+struct EntryForms {
+    /// Canonical ids then aliases, normalised (entries are normalised too, so that a family that
+    /// skipped validation still compares like with like).
+    names: Vec<String>,
+    /// The same under [`confusable_key`].
+    name_keys: Vec<String>,
+    /// Each pattern under [`confusable_key`], which maps `*` to itself.
+    pattern_keys: Vec<String>,
+}
+
+/// Which of its forms a name is compared in.
+#[derive(Clone, Copy)]
+enum Form {
+    /// Its own normalised spelling.
+    Own,
+    /// The [`confusable_key`] of a look-alike-resistant form.
+    Key,
 }
 
 /// Another name of a family's model, or the name of one of its derivatives.
@@ -174,15 +244,21 @@ pub enum MatchRule {
     Alias,
     /// One of [`ModelFamily::patterns`].
     Pattern,
+    /// Any entry, matched only in a look-alike-resistant form of the name (its skeleton or, for a
+    /// name that mixes scripts, its transliteration), or matched by a name that mixes scripts:
+    /// see the module documentation. The name was spelled to look like the entry.
+    Confusable,
 }
 
 impl MatchRule {
-    /// Lower-case name used in reports and test tables: `canonical`, `alias`, `pattern`.
+    /// Lower-case name used in reports and test tables: `canonical`, `alias`, `pattern`,
+    /// `confusable`.
     pub fn as_str(self) -> &'static str {
         match self {
             MatchRule::Canonical => "canonical",
             MatchRule::Alias => "alias",
             MatchRule::Pattern => "pattern",
+            MatchRule::Confusable => "confusable",
         }
     }
 }
@@ -201,7 +277,8 @@ pub struct FamilyMatch {
     /// The policy entry that matched, exactly as the policy wrote it (canonical id, alias name
     /// or pattern).
     pub matched: String,
-    /// The normalised id of the name that was judged.
+    /// The normalised id of the name that was judged; for [`MatchRule::Confusable`], the
+    /// look-alike-resistant form that matched.
     pub normalized: String,
     /// True when the match is a derivative of the model rather than the model itself.
     pub derivative: bool,
@@ -255,39 +332,237 @@ impl ModelFamily {
     }
 
     /// The family entry `raw` matches, if any: canonical ids first, then aliases, then patterns
-    /// (in file order).
+    /// (in file order), on the name's own spelling; failing that, the same on its
+    /// look-alike-resistant forms, reported as [`MatchRule::Confusable`] (module documentation).
     pub fn matches(&self, raw: &str) -> Option<FamilyMatch> {
-        let id = normalize(raw).id;
+        let visible = visible_nfkc(raw);
+        let id = normalize_visible(&visible).id;
+        let mixes_scripts = !visible.as_str().is_single_script();
+        if let Some(mut found) = self.find(&id, Form::Own) {
+            if mixes_scripts || !look_alike_characters(raw).is_empty() {
+                found.rule = MatchRule::Confusable;
+            }
+            return Some(found);
+        }
+        look_alike_forms(raw, &visible, mixes_scripts)
+            .iter()
+            .find_map(|form| self.find(form, Form::Key))
+            .map(|found| FamilyMatch {
+                rule: MatchRule::Confusable,
+                ..found
+            })
+    }
+
+    /// The first entry that the normalised `id` matches in `form`: canonical ids, then aliases,
+    /// then patterns.
+    fn find(&self, id: &str, form: Form) -> Option<FamilyMatch> {
         if id.is_empty() {
             return None;
         }
+        let forms = self.compared_forms.0.get_or_init(|| {
+            let names: Vec<String> = self
+                .canonical_ids
+                .iter()
+                .chain(self.aliases.iter().map(|alias| &alias.name))
+                .map(|entry| normalize(entry).id)
+                .collect();
+            EntryForms {
+                name_keys: names.iter().map(|name| confusable_key(name)).collect(),
+                names,
+                pattern_keys: self
+                    .patterns
+                    .iter()
+                    .map(|pattern| confusable_key(&pattern.pattern))
+                    .collect(),
+            }
+        });
         let found = |rule, matched: &str, derivative| FamilyMatch {
             rule,
             matched: matched.to_owned(),
-            normalized: id.clone(),
+            normalized: id.to_owned(),
             derivative,
         };
-        // Entries are normalised too, so that a family that skipped validation still compares
-        // like with like.
-        if let Some(canonical) = self
-            .canonical_ids
-            .iter()
-            .find(|canonical| normalize(canonical).id == id)
-        {
-            return Some(found(MatchRule::Canonical, canonical, false));
-        }
-        if let Some(alias) = self
-            .aliases
-            .iter()
-            .find(|alias| normalize(&alias.name).id == id)
-        {
-            return Some(found(MatchRule::Alias, &alias.name, alias.derivative));
+        let (compared, names) = match form {
+            Form::Own => (id.to_owned(), &forms.names),
+            Form::Key => (confusable_key(id), &forms.name_keys),
+        };
+        if let Some(at) = names.iter().position(|name| *name == compared) {
+            return Some(match at.checked_sub(self.canonical_ids.len()) {
+                None => found(MatchRule::Canonical, &self.canonical_ids[at], false),
+                Some(alias) => {
+                    let alias = &self.aliases[alias];
+                    found(MatchRule::Alias, &alias.name, alias.derivative)
+                }
+            });
         }
         self.patterns
             .iter()
-            .find(|pattern| glob_matches(&pattern.pattern, &id))
-            .map(|pattern| found(MatchRule::Pattern, &pattern.pattern, pattern.derivative))
+            .enumerate()
+            .find(|(i, pattern)| match form {
+                Form::Own => glob_matches(&pattern.pattern, &compared),
+                Form::Key => glob_matches(&forms.pattern_keys[*i], &compared),
+            })
+            .map(|(_, pattern)| found(MatchRule::Pattern, &pattern.pattern, pattern.derivative))
     }
+}
+
+/// The key under which two normalised ids that look alike compare equal: the UTS #39 skeleton of
+/// the id, lower-cased, without combining marks, with `i` counted as `l` (names ignore case, and
+/// the skeleton of `I` is `l`). So `deepseek-r1`, `deepseek-rl` and `deepseek-ri` share the key
+/// `deepseek-rl`.
+pub fn confusable_key(id: &str) -> String {
+    skeleton(id)
+        .filter(|&c| !is_combining_mark(c))
+        .flat_map(char::to_lowercase)
+        .map(|c| if c == 'i' { 'l' } else { c })
+        .collect()
+}
+
+/// The look-alike-resistant forms of a name (after step 1), normalised: its skeleton form and,
+/// when it mixes scripts, its transliteration. They are compared by their [`confusable_key`].
+fn look_alike_forms(raw: &str, visible: &str, mixes_scripts: bool) -> Vec<String> {
+    let mut forms = vec![normalize_visible(&skeleton_form(raw)).id];
+    if mixes_scripts {
+        forms.push(normalize_visible(&transliterated_form(visible)).id);
+    }
+    forms
+}
+
+/// The name with each letter or digit of another script than ASCII's written in Latin letters
+/// (the `deunicode` data: Cyrillic `Р` is `R`), except those that look like a digit, written as
+/// that digit (Arabic-Indic `١` is `1`); every other character that is not ASCII is replaced by
+/// its UTS #39 prototype, so that only letters are read by their sound. Then spelled as
+/// [`skeleton_form`] spells, with digits where letters look like them.
+fn transliterated_form(visible: &str) -> String {
+    let mut written = String::with_capacity(visible.len());
+    let mut buffer = [0; 4];
+    for c in visible.chars() {
+        if c.is_ascii() {
+            written.push(c);
+        } else if let Some(digit) = digit_shown_by(c) {
+            // Read by its look, as the steps read digits: a letter shaped like `5` after `r1.`
+            // must keep `r1.5` one word, whatever its sound.
+            written.push(digit);
+        } else if c.is_alphanumeric() {
+            written.push_str(deunicode::deunicode_char(c).unwrap_or(""));
+        } else {
+            written.extend(skeleton(c.encode_utf8(&mut buffer)).filter(|&p| !is_combining_mark(p)));
+        }
+    }
+    in_digits_where_alike(&written)
+}
+
+/// The name as its skeleton reads, lower-cased, in a spelling the normalisation steps can work
+/// on: characters that render as nothing are deleted, every other character but ASCII letters
+/// and digits is replaced by its UTS #39 prototype without combining marks, the result is brought
+/// to NFKC (for what the confusables data leaves alone, such as superscripts), and then `i` and
+/// `l` are written `1`, and `o` is written `0`. The prototype comes first because NFKC can turn a
+/// look-alike into something else (the vertical em dash `︱`, which looks like `l`, is an em dash
+/// under NFKC). Digits win
+/// because the steps read digits (dates, versions such as `r1.5`, sizes): `rI.5` must read as the
+/// `r1.5` it looks like, one word, not as `ri` and `5`. Letters and their look-alikes meet in
+/// [`confusable_key`] all the same.
+fn skeleton_form(raw: &str) -> String {
+    let mut folded = String::with_capacity(raw.len());
+    let mut buffer = [0; 4];
+    for c in raw.chars() {
+        if c.is_ascii_alphanumeric() {
+            folded.push(c);
+        } else {
+            // The skeleton deletes the characters that render as nothing.
+            folded.extend(skeleton(c.encode_utf8(&mut buffer)).filter(|&p| !is_combining_mark(p)));
+        }
+    }
+    let folded: String = folded.nfkc().filter(|&c| !is_combining_mark(c)).collect();
+    in_digits_where_alike(&folded)
+}
+
+/// `text` lower-cased, with `i` and `l` written `1` and `o` written `0`: the spelling in which
+/// both look-alike-resistant forms reach the normalisation steps (see [`skeleton_form`]).
+fn in_digits_where_alike(text: &str) -> String {
+    text.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            'i' | 'l' => '1',
+            'o' => '0',
+            c => c,
+        })
+        .collect()
+}
+
+/// The characters of a name (brought to NFKC) that are not ASCII but whose UTS #39 prototype is
+/// an ASCII letter or digit: Cyrillic `е`, Greek `Ρ`, Arabic-Indic `١`, a musical bar line for `l`.
+fn look_alike_characters(raw: &str) -> Vec<char> {
+    let mut buffer = [0; 4];
+    raw.nfkc()
+        .filter(|c| !c.is_ascii() && !is_combining_mark(*c))
+        .filter(|&c| {
+            let mut prototype = skeleton(c.encode_utf8(&mut buffer)).peekable();
+            prototype.peek().is_some() && prototype.all(|p| p.is_ascii_alphanumeric())
+        })
+        .collect()
+}
+
+/// Why a model name deserves a second look, if it does: it holds characters that render as
+/// nothing, mixes scripts, holds characters that look like ASCII letters or digits, or carries
+/// combining marks. Says how the registry reads it. Independent of any policy: a dataset record
+/// shows it for every model-generated source so spelled.
+pub fn look_alike_warning(raw: &str) -> Option<String> {
+    let visible = visible_nfkc(raw);
+    let mut reasons = Vec::new();
+    if raw.chars().any(is_default_ignorable) {
+        reasons.push("holds characters that render as nothing".to_owned());
+    }
+    let mixes_scripts = !visible.as_str().is_single_script();
+    if mixes_scripts {
+        reasons.push(format!(
+            "mixes scripts ({})",
+            scripts_of(&visible).join(", ")
+        ));
+    }
+    let look_alikes = look_alike_characters(raw);
+    if !look_alikes.is_empty() {
+        let shown: Vec<String> = look_alikes
+            .iter()
+            .map(|c| format!("{c} U+{:04X}", u32::from(*c)))
+            .collect();
+        reasons.push(format!(
+            "holds characters that look like ASCII letters or digits ({})",
+            shown.join(", ")
+        ));
+    }
+    if visible.chars().any(is_combining_mark) {
+        reasons.push("carries combining marks".to_owned());
+    }
+    if reasons.is_empty() {
+        return None;
+    }
+    let forms = look_alike_forms(raw, &visible, mixes_scripts);
+    Some(format!(
+        "model id {raw:?} {}; policies also match it in its look-alike-resistant form{} {}",
+        reasons.join(", "),
+        if forms.len() > 1 { "s" } else { "" },
+        forms
+            .iter()
+            .map(|form| format!("{form:?}"))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    ))
+}
+
+/// The scripts a name's letters are written in, in order of first use, leaving out the
+/// characters every script shares (digits, punctuation) and combining marks.
+fn scripts_of(text: &str) -> Vec<&'static str> {
+    let mut scripts: Vec<Script> = Vec::new();
+    for c in text.chars() {
+        let script = c.script();
+        if !matches!(script, Script::Common | Script::Inherited | Script::Unknown)
+            && !scripts.contains(&script)
+        {
+            scripts.push(script);
+        }
+    }
+    scripts.iter().map(|s| s.full_name()).collect()
 }
 
 /// Hosts whose paths are `organisation/repository/…`.
@@ -313,21 +588,62 @@ const REPOSITORY_PAGES: &[&str] = &[
     "edit",
 ];
 
-/// Characters that render as nothing, so that two names that look alike compare alike.
-fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'
-    )
+/// Step 1 but for case: characters that render as nothing deleted, Unicode NFKC, and symbols and
+/// punctuation that look like ASCII written as the ASCII they look like.
+fn visible_nfkc(raw: &str) -> String {
+    raw.chars()
+        .filter(|&c| !is_default_ignorable(c))
+        .nfkc()
+        .flat_map(AsciiLookAlike::of)
+        .collect()
 }
 
-/// Full-width ASCII forms and the ideographic space, as CJK input methods type them, to ASCII.
-fn fold_width(c: char) -> char {
-    match c {
-        '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
-        '\u{3000}' => ' ',
-        _ => c,
+/// A character that is neither ASCII nor a letter or digit, but whose UTS #39 prototype is ASCII
+/// (a Syriac full stop is `.`, the ratio sign `:`, a fraction slash `/`, a musical bar line `l`,
+/// a crossing of diagonals `x`), replaced by that prototype; any other character as it is. The
+/// steps read `.` between digits, `:`, `@` and `/`, and a symbol would otherwise part two words:
+/// a look-alike must be read as what it shows. Letters and digits of other scripts stay, so that
+/// a name spelled with them can be told apart ([`look_alike_characters`]).
+enum AsciiLookAlike {
+    Kept(std::iter::Once<char>),
+    Replaced(std::vec::IntoIter<char>),
+}
+
+impl AsciiLookAlike {
+    fn of(c: char) -> Self {
+        if c.is_ascii() || c.is_alphanumeric() || is_combining_mark(c) {
+            return Self::Kept(std::iter::once(c));
+        }
+        let mut buffer = [0; 4];
+        let prototype: Vec<char> = skeleton(c.encode_utf8(&mut buffer)).collect();
+        if !prototype.is_empty() && prototype.iter().all(char::is_ascii_graphic) {
+            Self::Replaced(prototype.into_iter())
+        } else {
+            Self::Kept(std::iter::once(c))
+        }
     }
+}
+
+impl Iterator for AsciiLookAlike {
+    type Item = char;
+
+    fn next(&mut self) -> Option<char> {
+        match self {
+            Self::Kept(c) => c.next(),
+            Self::Replaced(chars) => chars.next(),
+        }
+    }
+}
+
+/// Whether `c` is a Default_Ignorable_Code_Point: exactly the characters the UTS #39 skeleton
+/// deletes (every other character has a prototype of one character or more).
+fn is_default_ignorable(c: char) -> bool {
+    if c.is_ascii() {
+        // The common case, and none of them is.
+        return false;
+    }
+    let mut buffer = [0; 4];
+    skeleton(c.encode_utf8(&mut buffer)).next().is_none()
 }
 
 /// The part of a lower-cased name that names the model: step 2 of the module documentation.
@@ -411,9 +727,12 @@ fn words(name: &str) -> Vec<String> {
     for (i, &c) in chars.iter().enumerate() {
         let in_number = c == '.'
             && i > 0
-            && chars[i - 1].is_ascii_digit()
-            && chars.get(i + 1).is_some_and(char::is_ascii_digit);
-        if c.is_alphanumeric() || in_number {
+            && looks_like_a_digit(chars[i - 1])
+            && chars
+                .get(i + 1)
+                .is_some_and(|&next| looks_like_a_digit(next));
+        // A combining mark belongs to the letter before it, not between two words.
+        if c.is_alphanumeric() || is_combining_mark(c) || in_number {
             word.push(c);
         } else if !word.is_empty() {
             words.push(std::mem::take(&mut word));
@@ -423,6 +742,29 @@ fn words(name: &str) -> Vec<String> {
         words.push(word);
     }
     words
+}
+
+/// An ASCII digit, or a character that is not ASCII and has, itself or in upper case (the steps
+/// see the name lower-cased), the UTS #39 skeleton of one (`Ƽ` and `ƽ` of `5`, `١` of `1`): a
+/// version such as `r1.Ƽ` stays one word, as the `r1.5` it shows.
+fn looks_like_a_digit(c: char) -> bool {
+    digit_shown_by(c).is_some()
+}
+
+/// The ASCII digit `c` is or looks like (see [`looks_like_a_digit`]).
+fn digit_shown_by(c: char) -> Option<char> {
+    if c.is_ascii() {
+        return c.is_ascii_digit().then_some(c);
+    }
+    let prototype_of = |c: char| -> String {
+        let mut buffer = [0; 4];
+        skeleton(c.encode_utf8(&mut buffer)).collect()
+    };
+    let forms: Vec<String> = std::iter::once(c)
+        .chain(c.to_uppercase())
+        .map(prototype_of)
+        .collect();
+    ('0'..='9').find(|&digit| forms.contains(&prototype_of(digit)))
 }
 
 /// Removes dated revisions: step 5.
@@ -773,6 +1115,7 @@ mod tests {
 
     fn family(canonical: &[&str], aliases: &[&str], patterns: &[&str]) -> ModelFamily {
         ModelFamily {
+            compared_forms: ComparedForms::default(),
             canonical_ids: canonical.iter().map(|s| s.to_string()).collect(),
             aliases: aliases
                 .iter()

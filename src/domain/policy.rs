@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::model_name::{FamilyMatch, ModelFamily};
+use super::model_name::{FamilyMatch, MatchRule, ModelFamily};
 use crate::error::{Error, Result};
 
 /// The built-in policy files, compiled into the server.
@@ -135,10 +135,15 @@ impl Policy {
             .filter(|m| !m.derivative || self.derivative_outputs_restricted)
     }
 
-    /// Whether training `target` with restricted outputs is exempt under this policy.
+    /// Whether training `target` with restricted outputs is exempt under this policy. A target
+    /// that matches the family only as a look-alike ([`MatchRule::Confusable`]) is not exempt: an
+    /// exemption is a claim about which model is trained, and a name spelled to look like the
+    /// exempt model's is no such claim.
     pub fn exempt_target(&self, target: &str) -> Option<FamilyMatch> {
         if self.exempt.restricted_family {
-            self.restricted.matches(target)
+            self.restricted
+                .matches(target)
+                .filter(|found| found.rule != MatchRule::Confusable)
         } else {
             None
         }

@@ -224,6 +224,112 @@ async fn every_spelling_of_the_name_table_is_judged_as_the_table_says() {
 }
 
 #[tokio::test]
+async fn look_alike_model_names_contaminate_refuse_attestation_and_are_flagged_on_the_record() {
+    let app = spawn_app().await;
+    // The spellings that once evaluated INCOMPLETE and, attested, CLEAN.
+    let spellings = [
+        (
+            "cyrillic-e",
+            "DeepSe\u{0435}k-R1",
+            "mixes scripts (Latin, Cyrillic)",
+        ),
+        (
+            "cyrillic-dze",
+            "Deep\u{0405}eek-R1",
+            "mixes scripts (Latin, Cyrillic)",
+        ),
+        (
+            "cyrillic-er",
+            "DeepSeek-\u{0420}1",
+            "mixes scripts (Latin, Cyrillic)",
+        ),
+        (
+            "arabic-one",
+            "DeepSeek-R\u{0661}",
+            "mixes scripts (Latin, Arabic)",
+        ),
+    ];
+    for (name, spelling, reason) in spellings {
+        let registered = app.register(&app.admin, generated_by(name, spelling)).await;
+        assert_eq!(
+            registered.warnings.len(),
+            1,
+            "{spelling:?}: {:?}",
+            registered.warnings
+        );
+        let warning = &registered.warnings[0];
+        assert!(
+            warning.starts_with("sources[0].model.model_id: ") && warning.contains(reason),
+            "{spelling:?}: {warning}"
+        );
+        // The warning is part of the record, read back the same way.
+        let read = app
+            .datasets()
+            .get_dataset(authed(
+                &app.admin,
+                pb::GetDatasetRequest {
+                    id: registered.id.clone(),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(read.warnings, registered.warnings);
+
+        let e = app.evaluate(&app.admin, &registered, "").await;
+        assert_eq!(verdict(&e), pb::Verdict::Contaminated, "{spelling:?}");
+        let offender = &e.offenders[0];
+        assert_eq!(
+            (
+                offender.match_rule.as_str(),
+                offender.matched.as_str(),
+                offender.model_id.as_str()
+            ),
+            ("confusable", "deepseek-r1", spelling)
+        );
+        let refused = app
+            .attestations()
+            .record_attestation(authed(&app.admin, attestation_request(&registered)))
+            .await;
+        assert_status(refused, Code::FailedPrecondition, "offender");
+        let attestations = app
+            .attestations()
+            .list_attestations(authed(
+                &app.admin,
+                pb::ListAttestationsRequest {
+                    dataset_id: registered.id.clone(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(attestations.attestations.is_empty(), "nothing was recorded");
+    }
+
+    // Mathematical letters are the model's name under NFKC: matched, and said so on the record.
+    let styled = app
+        .register(&app.admin, generated_by("styled", "𝐃𝐞𝐞𝐩𝐒𝐞𝐞𝐤-𝐑𝟏"))
+        .await;
+    let e = app.evaluate(&app.admin, &styled, "").await;
+    assert_eq!(verdict(&e), pb::Verdict::Contaminated);
+    assert_eq!(e.offenders[0].match_rule, "canonical");
+
+    // A look-alike target is no claim to train the exempt model.
+    let r1 = app
+        .register(&app.admin, generated_by("r1", "DeepSeek-R1"))
+        .await;
+    assert!(r1.warnings.is_empty(), "{:?}", r1.warnings);
+    let disguised_target = app.evaluate(&app.admin, &r1, "DeepSe\u{0435}k-R1").await;
+    assert_eq!(verdict(&disguised_target), pb::Verdict::Contaminated);
+    assert!(!disguised_target.target_exempt);
+    let real_target = app
+        .evaluate(&app.admin, &r1, "deepseek-ai/DeepSeek-R1")
+        .await;
+    assert_eq!(verdict(&real_target), pb::Verdict::Exempt);
+}
+
+#[tokio::test]
 async fn a_fully_attested_lineage_without_restricted_outputs_is_clean() {
     let app = spawn_app().await;
     let raw = app.register(&app.admin, dataset("raw")).await;

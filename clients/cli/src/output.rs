@@ -127,6 +127,7 @@ pub fn dataset_json(d: &pb::Dataset) -> Value {
             .iter()
             .map(contamination_report_json)
             .collect::<Vec<_>>(),
+        "warnings": d.warnings,
     })
 }
 
@@ -212,6 +213,8 @@ pub fn dataset_lines(d: &pb::Dataset) -> Vec<String> {
         lines.push("sources:".into());
         lines.extend(d.sources.iter().map(|s| format!("  - {}", source_text(s))));
     }
+    // Right under the sources they are about, so that a look-alike model name is not read past.
+    lines.extend(d.warnings.iter().map(|w| format!("WARNING:      {w}")));
     // Shown only when there is something to say: `contaminated: no` on a dataset made from a
     // contaminated one would read as a clean bill; `policy evaluate` judges the lineage.
     if d.contaminated {
@@ -536,6 +539,7 @@ pub fn offence_text(o: &pb::Offender) -> String {
         Ok(pb::OffenceKind::RestrictedModelOutput) => {
             let rule = match o.match_rule.as_str() {
                 "canonical" => "canonical id",
+                "confusable" => "entry, spelled with look-alike characters,",
                 other => other,
             };
             format!(

@@ -205,6 +205,7 @@ fn source_from_proto(source: pb::Source) -> Result<Source> {
 /// A dataset on the wire.
 pub fn dataset_to_proto(d: Dataset) -> pb::Dataset {
     let contaminated = d.contaminated();
+    let warnings = d.warnings();
     pb::Dataset {
         id: d.id.to_string(),
         organization_id: d.organization_id.to_string(),
@@ -228,6 +229,7 @@ pub fn dataset_to_proto(d: Dataset) -> pb::Dataset {
             .collect(),
         creator_token_id: d.creator_token_id.to_string(),
         creator_subject: d.creator_subject,
+        warnings,
     }
 }
 

@@ -341,6 +341,9 @@ class Dataset:
     contaminated: bool
     contamination_report_ids: list[str]
     creator_subject: str
+    warnings: list[str]
+    """What to look at twice, one sentence each: e.g. a model-generated source whose model id mixes
+    scripts or holds look-alike characters (policies match it as ``confusable``)."""
 
     @property
     def parent_ids(self) -> list[str]:
@@ -364,6 +367,7 @@ class Dataset:
             contaminated=d.contaminated,
             contamination_report_ids=[r.id for r in d.contamination_reports],
             creator_subject=d.creator_subject,
+            warnings=list(d.warnings),
         )
 
 

@@ -100,7 +100,7 @@ class Source(_message.Message):
     def __init__(self, kind: _Optional[_Union[SourceKind, str]] = ..., dataset_id: _Optional[str] = ..., model: _Optional[_Union[ModelRef, _Mapping]] = ..., uri: _Optional[str] = ..., license: _Optional[str] = ..., collect_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., content_digest: _Optional[str] = ..., description: _Optional[str] = ..., parent_hidden: _Optional[bool] = ...) -> None: ...
 
 class Dataset(_message.Message):
-    __slots__ = ("id", "organization_id", "name", "version", "content_digest", "size_bytes", "description", "license", "visibility", "sources", "create_time", "contaminated", "contamination_reports", "creator_token_id", "creator_subject")
+    __slots__ = ("id", "organization_id", "name", "version", "content_digest", "size_bytes", "description", "license", "visibility", "sources", "create_time", "contaminated", "contamination_reports", "creator_token_id", "creator_subject", "warnings")
     ID_FIELD_NUMBER: _ClassVar[int]
     ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -116,6 +116,7 @@ class Dataset(_message.Message):
     CONTAMINATION_REPORTS_FIELD_NUMBER: _ClassVar[int]
     CREATOR_TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
     CREATOR_SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
     id: str
     organization_id: str
     name: str
@@ -131,7 +132,8 @@ class Dataset(_message.Message):
     contamination_reports: _containers.RepeatedCompositeFieldContainer[ContaminationReport]
     creator_token_id: str
     creator_subject: str
-    def __init__(self, id: _Optional[str] = ..., organization_id: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[str] = ..., content_digest: _Optional[str] = ..., size_bytes: _Optional[int] = ..., description: _Optional[str] = ..., license: _Optional[str] = ..., visibility: _Optional[_Union[_common_pb2.Visibility, str]] = ..., sources: _Optional[_Iterable[_Union[Source, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., contaminated: _Optional[bool] = ..., contamination_reports: _Optional[_Iterable[_Union[ContaminationReport, _Mapping]]] = ..., creator_token_id: _Optional[str] = ..., creator_subject: _Optional[str] = ...) -> None: ...
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., organization_id: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[str] = ..., content_digest: _Optional[str] = ..., size_bytes: _Optional[int] = ..., description: _Optional[str] = ..., license: _Optional[str] = ..., visibility: _Optional[_Union[_common_pb2.Visibility, str]] = ..., sources: _Optional[_Iterable[_Union[Source, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., contaminated: _Optional[bool] = ..., contamination_reports: _Optional[_Iterable[_Union[ContaminationReport, _Mapping]]] = ..., creator_token_id: _Optional[str] = ..., creator_subject: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RegisterDatasetRequest(_message.Message):
     __slots__ = ("name", "version", "content_digest", "size_bytes", "description", "license", "visibility", "sources")
