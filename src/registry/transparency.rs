@@ -8,6 +8,7 @@ use transparency_log::{
 };
 
 use super::Registry;
+use crate::domain::event::log_position;
 use crate::domain::transparency::{
     FetchedNodes, Hash, NodeId, SignedCheckpoint, TreeError, leaf_hash, nodes_read_by,
     time_extension,
@@ -161,8 +162,10 @@ impl Registry {
         })
     }
 
-    /// Leaf data from index `start`, at most `count` (1 to [`MAX_LEAVES_PER_CALL`]).
+    /// Leaf data from index `start` (at most [`crate::domain::event::MAX_SEQUENCE`]; none past the
+    /// end of the log), at most `count` (1 to [`MAX_LEAVES_PER_CALL`]).
     pub async fn log_leaves(&self, start: u64, count: u32) -> Result<Vec<[u8; 32]>> {
+        log_position("start", start)?;
         if count == 0 || count > MAX_LEAVES_PER_CALL {
             return Err(Error::invalid(
                 "count",

@@ -8,6 +8,7 @@ use crate::domain::transparency::{
     FetchedNodes, Hash, NodeId, SignedCheckpoint, frontier_nodes, grow_tree,
 };
 use crate::error::Result;
+use crate::store::db_int;
 use crate::store::decode::hash_bytes;
 
 /// Reads the stored nodes among `ids`.
@@ -87,7 +88,7 @@ impl PostgresStore {
             "SELECT hash FROM log_nodes WHERE level = $1 AND idx >= $2 ORDER BY idx LIMIT $3",
         )
         .bind(i16::from(level))
-        .bind(start as i64)
+        .bind(db_int(start)?)
         .bind(i64::from(count))
         .fetch_all(&self.readers)
         .await?;
@@ -99,7 +100,7 @@ impl PostgresStore {
     pub(super) async fn read_log_leaves(&self, start: u64, count: u32) -> Result<Vec<[u8; 32]>> {
         let rows =
             sqlx::query("SELECT hash FROM events WHERE sequence > $1 ORDER BY sequence LIMIT $2")
-                .bind(start.min(i64::MAX as u64) as i64)
+                .bind(db_int(start)?)
                 .bind(i64::from(count))
                 .fetch_all(&self.readers)
                 .await?;

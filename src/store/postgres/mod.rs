@@ -445,7 +445,7 @@ impl Store for PostgresStore {
 
     async fn list_events(&self, viewer: Viewer, after: u64, limit: u32) -> Result<Vec<Event>> {
         let mut select = QueryBuilder::<Postgres>::new("SELECT * FROM events WHERE sequence > ");
-        select.push_bind(after.min(i64::MAX as u64) as i64);
+        select.push_bind(super::db_int(after)?);
         if let Viewer::Organization(org) = viewer {
             select
                 .push(" AND (public OR organization_id = ")

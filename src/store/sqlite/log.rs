@@ -9,6 +9,7 @@ use crate::domain::transparency::{
     FetchedNodes, Hash, NodeId, SignedCheckpoint, frontier_nodes, grow_tree, leaf_hash,
 };
 use crate::error::Result;
+use crate::store::db_int;
 use crate::store::decode::{hash_bytes, parse_hash, parse_time};
 
 /// Leaves read per query when extending the tree over older events.
@@ -54,7 +55,7 @@ async fn event_hashes<'e>(
 ) -> Result<Vec<[u8; 32]>> {
     let rows =
         sqlx::query("SELECT hash FROM events WHERE sequence > $1 ORDER BY sequence LIMIT $2")
-            .bind(start as i64)
+            .bind(db_int(start)?)
             .bind(count)
             .fetch_all(executor)
             .await?;
@@ -116,7 +117,7 @@ impl SqliteStore {
             "SELECT hash FROM log_nodes WHERE level = $1 AND idx >= $2 ORDER BY idx LIMIT $3",
         )
         .bind(i64::from(level))
-        .bind(start as i64)
+        .bind(db_int(start)?)
         .bind(i64::from(count))
         .fetch_all(&self.readers)
         .await?;

@@ -451,7 +451,7 @@ impl Store for SqliteStore {
 
     async fn list_events(&self, viewer: Viewer, after: u64, limit: u32) -> Result<Vec<Event>> {
         let mut select = QueryBuilder::<Sqlite>::new("SELECT * FROM events WHERE sequence > ");
-        select.push_bind(after.min(i64::MAX as u64) as i64);
+        select.push_bind(super::db_int(after)?);
         if let Viewer::Organization(org) = viewer {
             select
                 .push(" AND (public = 1 OR organization_id = ")
