@@ -14,6 +14,7 @@ use crate::domain::transparency::{
     time_extension,
 };
 use crate::error::{Error, Result};
+use crate::store::LogSnapshot;
 
 /// Most leaves one `GetLeaves` call returns.
 pub const MAX_LEAVES_PER_CALL: u32 = 1000;
@@ -178,9 +179,15 @@ impl Registry {
     /// Checks, before the server takes calls, that the stored tree covers exactly the event log,
     /// that its root is the one rebuilt from every event's chain hash, and that every size signed
     /// before still has the root it was signed with. A store that fails is reported, not served.
+    ///
+    /// Everything is read from one snapshot of the database: other replicas keep writing while a
+    /// replica starts, and a tree, an event count and a checkpoint read at different moments
+    /// would disagree about a sound log.
     pub async fn check_log(&self) -> Result<u64> {
-        let size = self.store.log_size().await?;
-        let head = self.store.chain_head().await?.sequence;
+        let mut snapshot = self.store.log_snapshot().await?;
+        let snapshot = snapshot.as_mut();
+        let size = snapshot.log_size().await?;
+        let head = snapshot.chain_head().await?.sequence;
         if size != head {
             return Err(corrupted(format!(
                 "it covers {size} events but the event log holds {head}"
@@ -194,12 +201,12 @@ impl Registry {
             let mut index = 0;
             while index < count {
                 let page = (count - index).min(u64::from(CHECK_PAGE)) as u32;
-                let stored = self.store.log_level(level, index, page).await?;
+                let stored = snapshot.log_level(level, index, page).await?;
                 let expected: Vec<Hash> = if level == 0 {
-                    let events = self.store.log_leaves(index, page).await?;
+                    let events = snapshot.log_leaves(index, page).await?;
                     events.iter().map(leaf_hash).collect()
                 } else {
-                    let children = self.store.log_level(level - 1, 2 * index, 2 * page).await?;
+                    let children = snapshot.log_level(level - 1, 2 * index, 2 * page).await?;
                     children
                         .chunks_exact(2)
                         .map(|pair| hash_children(&pair[0], &pair[1]))
@@ -220,8 +227,9 @@ impl Registry {
             }
             level += 1;
         }
-        if let Some(latest) = self.store.latest_checkpoint().await?
-            && (latest.tree_size > size || self.root_at(latest.tree_size).await? != latest.root)
+        if let Some(latest) = snapshot.latest_checkpoint().await?
+            && (latest.tree_size > size
+                || snapshot_root(snapshot, latest.tree_size).await? != latest.root)
         {
             return Err(corrupted(format!(
                 "it does not extend checkpoint {} that the registry signed",
@@ -261,6 +269,17 @@ impl Registry {
     async fn fetch(&self, ids: &[NodeId]) -> Result<FetchedNodes> {
         self.store.log_nodes(ids).await
     }
+}
+
+/// The root of the tree of `size` leaves, from the nodes in `snapshot`.
+async fn snapshot_root(snapshot: &mut dyn LogSnapshot, size: u64) -> Result<Hash> {
+    if size == 0 {
+        return Ok(empty_root());
+    }
+    let nodes = snapshot
+        .log_nodes(&nodes_read_by(|source| root_at(size, source).map(|_| ())))
+        .await?;
+    root_at(size, &nodes).map_err(missing)
 }
 
 fn missing<E: std::fmt::Display>(error: TreeError<E>) -> Error {

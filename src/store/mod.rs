@@ -219,6 +219,12 @@ pub trait Store: Send + Sync + 'static {
     /// The checkpoint of the largest tree signed so far.
     async fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>>;
 
+    /// A read-only view of the transparency log, the event log and the checkpoints as they stood at
+    /// one moment, whatever other processes commit while it is read. The start-up check compares
+    /// the three: read at different moments, a replica writing meanwhile would make a sound log
+    /// look corrupted.
+    async fn log_snapshot(&self) -> Result<Box<dyn LogSnapshot>>;
+
     /// Keeps `checkpoint` unless one of its tree size is kept already; returns the one kept, so
     /// that a tree size is only ever answered with one note.
     async fn keep_checkpoint(&self, checkpoint: SignedCheckpoint) -> Result<SignedCheckpoint>;
@@ -233,6 +239,24 @@ pub trait Store: Send + Sync + 'static {
         reason: &str,
         events: Vec<NewEvent>,
     ) -> Result<Option<CertificateRecord>>;
+}
+
+/// The log's reads, all from one snapshot of the database (one read-only transaction). Dropping it
+/// ends the transaction.
+#[async_trait]
+pub trait LogSnapshot: Send {
+    /// As [`Store::log_size`].
+    async fn log_size(&mut self) -> Result<u64>;
+    /// As [`Store::chain_head`].
+    async fn chain_head(&mut self) -> Result<ChainHead>;
+    /// As [`Store::log_nodes`].
+    async fn log_nodes(&mut self, ids: &[NodeId]) -> Result<FetchedNodes>;
+    /// As [`Store::log_level`].
+    async fn log_level(&mut self, level: u8, start: u64, count: u32) -> Result<Vec<Hash>>;
+    /// As [`Store::log_leaves`].
+    async fn log_leaves(&mut self, start: u64, count: u32) -> Result<Vec<[u8; 32]>>;
+    /// As [`Store::latest_checkpoint`].
+    async fn latest_checkpoint(&mut self) -> Result<Option<SignedCheckpoint>>;
 }
 
 /// A page request over attestations.
