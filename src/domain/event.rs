@@ -66,6 +66,26 @@ impl ChainHead {
     };
 }
 
+/// The largest sequence number an event can ever have, and so the largest position in the log a
+/// request may name (`after_sequence`, a leaf index): both databases keep sequences as signed 64-bit
+/// integers. Past it a request names nothing that can exist; refusing it (rather than clamping or
+/// wrapping it) also catches clients that send `-1` through an unsigned field.
+pub const MAX_SEQUENCE: u64 = i64::MAX as u64;
+
+/// Checks a position in the log given by a request field: at most [`MAX_SEQUENCE`], else
+/// `InvalidArgument` naming `field` and the bound.
+pub fn log_position(field: &str, value: u64) -> crate::error::Result<u64> {
+    if value > MAX_SEQUENCE {
+        return Err(crate::error::Error::invalid(
+            field,
+            format!(
+                "must be at most {MAX_SEQUENCE} (2^63-1), the largest position the log can hold"
+            ),
+        ));
+    }
+    Ok(value)
+}
+
 /// Turns new events into committed ones linked after `head`, all stamped with `time`; returns them
 /// and the new head. Pure, so that every store builds the chain the same way.
 pub fn seal(
@@ -219,6 +239,20 @@ fn write_canonical(value: &Value, out: &mut String) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_log_position_beyond_what_a_sequence_can_be_is_refused_naming_the_field() {
+        for fine in [0, 1, 1 << 31, 1 << 32, MAX_SEQUENCE] {
+            assert_eq!(log_position("start", fine).unwrap(), fine);
+        }
+        for beyond in [MAX_SEQUENCE + 1, u64::MAX] {
+            let refused = log_position("start", beyond).unwrap_err().to_string();
+            assert!(
+                refused.starts_with("start:") && refused.contains("9223372036854775807"),
+                "{refused}"
+            );
+        }
+    }
 
     fn new_event(n: u32) -> NewEvent {
         NewEvent {

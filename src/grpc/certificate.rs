@@ -117,15 +117,18 @@ impl pb::certificate_service_server::CertificateService for CertificateHandlers 
         let validity = request
             .validity
             .map(|d| {
-                if d.nanos != 0 || d.seconds <= 0 {
-                    Err(Error::invalid(
-                        "validity",
-                        "must be a positive number of whole seconds",
-                    ))
-                } else {
-                    chrono::Duration::try_seconds(d.seconds)
-                        .ok_or_else(|| Error::invalid("validity", "is out of range"))
+                if d.nanos != 0 {
+                    return Err(Error::invalid("validity", "must be whole seconds"));
                 }
+                // Seconds beyond what a duration holds are beyond the maximum too: the range check
+                // then answers with the bounds, as for any other validity out of range.
+                Ok(
+                    chrono::Duration::try_seconds(d.seconds).unwrap_or(if d.seconds < 0 {
+                        chrono::Duration::MIN
+                    } else {
+                        chrono::Duration::MAX
+                    }),
+                )
             })
             .transpose()?;
         let certificate = self

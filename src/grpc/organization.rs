@@ -7,7 +7,7 @@ use crate::domain::dataset::limits;
 use crate::domain::text::{optional_uuid, required_line};
 use crate::error::Error;
 use crate::proto::v1 as pb;
-use crate::registry::{MIN_TOKEN_TTL, Registry};
+use crate::registry::Registry;
 
 /// Handlers of the organisation service.
 pub struct OrganizationHandlers {
@@ -51,18 +51,18 @@ impl pb::organization_service_server::OrganizationService for OrganizationHandle
         let ttl = request
             .ttl
             .map(|d| {
-                if d.nanos != 0 || d.seconds < MIN_TOKEN_TTL.num_seconds() {
-                    Err(Error::invalid(
-                        "ttl",
-                        format!(
-                            "must be whole seconds, at least {}",
-                            MIN_TOKEN_TTL.num_seconds()
-                        ),
-                    ))
-                } else {
-                    chrono::Duration::try_seconds(d.seconds)
-                        .ok_or_else(|| Error::invalid("ttl", "is out of range"))
+                if d.nanos != 0 {
+                    return Err(Error::invalid("ttl", "must be whole seconds"));
                 }
+                // Seconds beyond what a duration holds are beyond the maximum too: the range check
+                // then answers with the bounds, as for any other lifetime out of range.
+                Ok(
+                    chrono::Duration::try_seconds(d.seconds).unwrap_or(if d.seconds < 0 {
+                        chrono::Duration::MIN
+                    } else {
+                        chrono::Duration::MAX
+                    }),
+                )
             })
             .transpose()?;
         let (token, info) = self

@@ -8,11 +8,13 @@ use transparency_log::{
 };
 
 use super::Registry;
+use crate::domain::event::log_position;
 use crate::domain::transparency::{
     FetchedNodes, Hash, NodeId, SignedCheckpoint, TreeError, leaf_hash, nodes_read_by,
     time_extension,
 };
 use crate::error::{Error, Result};
+use crate::store::LogSnapshot;
 
 /// Most leaves one `GetLeaves` call returns.
 pub const MAX_LEAVES_PER_CALL: u32 = 1000;
@@ -161,8 +163,10 @@ impl Registry {
         })
     }
 
-    /// Leaf data from index `start`, at most `count` (1 to [`MAX_LEAVES_PER_CALL`]).
+    /// Leaf data from index `start` (at most [`crate::domain::event::MAX_SEQUENCE`]; none past the
+    /// end of the log), at most `count` (1 to [`MAX_LEAVES_PER_CALL`]).
     pub async fn log_leaves(&self, start: u64, count: u32) -> Result<Vec<[u8; 32]>> {
+        log_position("start", start)?;
         if count == 0 || count > MAX_LEAVES_PER_CALL {
             return Err(Error::invalid(
                 "count",
@@ -175,9 +179,15 @@ impl Registry {
     /// Checks, before the server takes calls, that the stored tree covers exactly the event log,
     /// that its root is the one rebuilt from every event's chain hash, and that every size signed
     /// before still has the root it was signed with. A store that fails is reported, not served.
+    ///
+    /// Everything is read from one snapshot of the database: other replicas keep writing while a
+    /// replica starts, and a tree, an event count and a checkpoint read at different moments
+    /// would disagree about a sound log.
     pub async fn check_log(&self) -> Result<u64> {
-        let size = self.store.log_size().await?;
-        let head = self.store.chain_head().await?.sequence;
+        let mut snapshot = self.store.log_snapshot().await?;
+        let snapshot = snapshot.as_mut();
+        let size = snapshot.log_size().await?;
+        let head = snapshot.chain_head().await?.sequence;
         if size != head {
             return Err(corrupted(format!(
                 "it covers {size} events but the event log holds {head}"
@@ -191,12 +201,12 @@ impl Registry {
             let mut index = 0;
             while index < count {
                 let page = (count - index).min(u64::from(CHECK_PAGE)) as u32;
-                let stored = self.store.log_level(level, index, page).await?;
+                let stored = snapshot.log_level(level, index, page).await?;
                 let expected: Vec<Hash> = if level == 0 {
-                    let events = self.store.log_leaves(index, page).await?;
+                    let events = snapshot.log_leaves(index, page).await?;
                     events.iter().map(leaf_hash).collect()
                 } else {
-                    let children = self.store.log_level(level - 1, 2 * index, 2 * page).await?;
+                    let children = snapshot.log_level(level - 1, 2 * index, 2 * page).await?;
                     children
                         .chunks_exact(2)
                         .map(|pair| hash_children(&pair[0], &pair[1]))
@@ -217,8 +227,9 @@ impl Registry {
             }
             level += 1;
         }
-        if let Some(latest) = self.store.latest_checkpoint().await?
-            && (latest.tree_size > size || self.root_at(latest.tree_size).await? != latest.root)
+        if let Some(latest) = snapshot.latest_checkpoint().await?
+            && (latest.tree_size > size
+                || snapshot_root(snapshot, latest.tree_size).await? != latest.root)
         {
             return Err(corrupted(format!(
                 "it does not extend checkpoint {} that the registry signed",
@@ -258,6 +269,17 @@ impl Registry {
     async fn fetch(&self, ids: &[NodeId]) -> Result<FetchedNodes> {
         self.store.log_nodes(ids).await
     }
+}
+
+/// The root of the tree of `size` leaves, from the nodes in `snapshot`.
+async fn snapshot_root(snapshot: &mut dyn LogSnapshot, size: u64) -> Result<Hash> {
+    if size == 0 {
+        return Ok(empty_root());
+    }
+    let nodes = snapshot
+        .log_nodes(&nodes_read_by(|source| root_at(size, source).map(|_| ())))
+        .await?;
+    root_at(size, &nodes).map_err(missing)
 }
 
 fn missing<E: std::fmt::Display>(error: TreeError<E>) -> Error {

@@ -23,6 +23,17 @@ use crate::domain::registration::{Pending, Registration};
 use crate::domain::transparency::{FetchedNodes, Hash, NodeId, SignedCheckpoint};
 use crate::error::Result;
 
+/// A position or count from the use cases as the databases keep it (signed 64-bit integers). The
+/// use cases bound what requests give (see [`crate::domain::event::MAX_SEQUENCE`]), so a value past
+/// it is a bug: reported, never wrapped into the position of another row.
+pub(crate) fn db_int(value: u64) -> Result<i64> {
+    i64::try_from(value).map_err(|_| {
+        crate::error::Error::internal(anyhow::anyhow!(
+            "{value} does not fit the database's signed 64-bit integers"
+        ))
+    })
+}
+
 /// What must hold of the closure graph, read in the storing transaction, for a certificate to be
 /// stored.
 pub type Precondition = Box<dyn Fn(&ClosureGraph) -> Result<()> + Send + Sync>;
@@ -123,7 +134,8 @@ pub trait Store: Send + Sync + 'static {
     async fn lineage_edges(&self, from: &[Uuid], direction: Direction)
     -> Result<Vec<(Uuid, Uuid)>>;
 
-    /// Up to `limit` events after sequence `after` that `viewer` may see, in order.
+    /// Up to `limit` events after sequence `after` that `viewer` may see, in order. `after` is at
+    /// most [`crate::domain::event::MAX_SEQUENCE`] (the use cases check it; larger is an error).
     async fn list_events(&self, viewer: Viewer, after: u64, limit: u32) -> Result<Vec<Event>>;
 
     /// The last committed event's sequence and hash.
@@ -200,11 +212,18 @@ pub trait Store: Send + Sync + 'static {
     /// Leaves in the transparency log's tree (the number of events it covers).
     async fn log_size(&self) -> Result<u64>;
 
-    /// Leaf data (event chain hashes) of up to `count` leaves from index `start`.
+    /// Leaf data (event chain hashes) of up to `count` leaves from index `start`, which is at most
+    /// [`crate::domain::event::MAX_SEQUENCE`] (larger is an error).
     async fn log_leaves(&self, start: u64, count: u32) -> Result<Vec<[u8; 32]>>;
 
     /// The checkpoint of the largest tree signed so far.
     async fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>>;
+
+    /// A read-only view of the transparency log, the event log and the checkpoints as they stood at
+    /// one moment, whatever other processes commit while it is read. The start-up check compares
+    /// the three: read at different moments, a replica writing meanwhile would make a sound log
+    /// look corrupted.
+    async fn log_snapshot(&self) -> Result<Box<dyn LogSnapshot>>;
 
     /// Keeps `checkpoint` unless one of its tree size is kept already; returns the one kept, so
     /// that a tree size is only ever answered with one note.
@@ -220,6 +239,24 @@ pub trait Store: Send + Sync + 'static {
         reason: &str,
         events: Vec<NewEvent>,
     ) -> Result<Option<CertificateRecord>>;
+}
+
+/// The log's reads, all from one snapshot of the database (one read-only transaction). Dropping it
+/// ends the transaction.
+#[async_trait]
+pub trait LogSnapshot: Send {
+    /// As [`Store::log_size`].
+    async fn log_size(&mut self) -> Result<u64>;
+    /// As [`Store::chain_head`].
+    async fn chain_head(&mut self) -> Result<ChainHead>;
+    /// As [`Store::log_nodes`].
+    async fn log_nodes(&mut self, ids: &[NodeId]) -> Result<FetchedNodes>;
+    /// As [`Store::log_level`].
+    async fn log_level(&mut self, level: u8, start: u64, count: u32) -> Result<Vec<Hash>>;
+    /// As [`Store::log_leaves`].
+    async fn log_leaves(&mut self, start: u64, count: u32) -> Result<Vec<[u8; 32]>>;
+    /// As [`Store::latest_checkpoint`].
+    async fn latest_checkpoint(&mut self) -> Result<Option<SignedCheckpoint>>;
 }
 
 /// A page request over attestations.

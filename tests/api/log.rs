@@ -316,3 +316,158 @@ async fn a_certificate_names_its_issuance_leaf_which_a_checkpoint_proves_include
     )
     .expect("the issuance is in the signed tree");
 }
+
+/// How a database is broken behind the registry's back, in each backend's SQL, and what the
+/// start-up check must then say.
+struct Breakage {
+    what: &'static str,
+    sqlite: &'static [&'static str],
+    postgres: &'static [&'static str],
+    /// Part of the refusal, with `{size}` for the log's size before the breakage.
+    refusal: &'static str,
+}
+
+const BREAKAGES: [Breakage; 4] = [
+    Breakage {
+        what: "the newest event removed",
+        sqlite: &[
+            "DROP TRIGGER events_undeletable",
+            "DELETE FROM events WHERE sequence = (SELECT MAX(sequence) FROM events)",
+        ],
+        postgres: &["DELETE FROM events WHERE sequence = (SELECT max(sequence) FROM events)"],
+        refusal: "it covers {size} events but the event log holds {size-1}",
+    },
+    Breakage {
+        what: "the first event's hash altered",
+        sqlite: &[
+            "DROP TRIGGER events_immutable",
+            "UPDATE events SET hash = '0000000000000000000000000000000000000000000000000000000000000000' WHERE sequence = 1",
+        ],
+        postgres: &["UPDATE events SET hash = decode(repeat('00', 32), 'hex') WHERE sequence = 1"],
+        refusal: "a node of level 0 between 0 and",
+    },
+    Breakage {
+        what: "the newest checkpoint's root replaced",
+        sqlite: &[
+            "DROP TRIGGER log_checkpoints_immutable",
+            "UPDATE log_checkpoints SET root_hash = zeroblob(32) \
+             WHERE tree_size = (SELECT MAX(tree_size) FROM log_checkpoints)",
+        ],
+        postgres: &[
+            "UPDATE log_checkpoints SET root_hash = decode(repeat('00', 32), 'hex') \
+             WHERE tree_size = (SELECT max(tree_size) FROM log_checkpoints)",
+        ],
+        refusal: "it does not extend checkpoint {size} that the registry signed",
+    },
+    Breakage {
+        what: "a checkpoint signed beyond the log",
+        sqlite: &[
+            "INSERT INTO log_checkpoints (tree_size, root_hash, time, note) \
+             SELECT tree_size + 1, root_hash, time, note FROM log_checkpoints \
+             ORDER BY tree_size DESC LIMIT 1",
+        ],
+        postgres: &[
+            "INSERT INTO log_checkpoints (tree_size, root_hash, time, note) \
+             SELECT tree_size + 1, root_hash, time, note FROM log_checkpoints \
+             ORDER BY tree_size DESC LIMIT 1",
+        ],
+        refusal: "it does not extend checkpoint {size+1} that the registry signed",
+    },
+];
+
+/// For each breakage, on a fresh registry (SQLite, or the PostgreSQL database `postgres` makes):
+/// a server process writes a few events and signs a checkpoint, stops, the database is broken,
+/// and the next start is refused naming what is wrong, while a sound log starts.
+async fn broken_logs_are_refused_at_start(postgres: Option<&str>) {
+    use crate::process::{ServerProcess, create_org_with};
+    for breakage in &BREAKAGES {
+        let database = match postgres {
+            Some(server) => Some(crate::support_postgres::TestDatabase::create(server).await),
+            None => None,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let options: Vec<&str> = match &database {
+            Some(database) => vec!["--database-url", database.url.as_str()],
+            None => Vec::new(),
+        };
+        let (_, admin) = create_org_with(dir.path(), &options, "Acme");
+        let server = ServerProcess::start_with(dir.path(), &options);
+        let channel = server.channel().await;
+        for name in ["a", "b", "c"] {
+            DatasetServiceClient::new(channel.clone())
+                .register_dataset(authed(&admin, dataset(name)))
+                .await
+                .expect("registered");
+        }
+        let size = pb::transparency_log_service_client::TransparencyLogServiceClient::new(channel)
+            .get_checkpoint(pb::GetCheckpointRequest {})
+            .await
+            .expect("checkpoint")
+            .into_inner()
+            .tree_size;
+        server.signal("TERM");
+        assert!(server.wait(std::time::Duration::from_secs(10)).success());
+        // A sound log starts again: what follows is the breakage, nothing else.
+        let sound = ServerProcess::try_start_with(dir.path(), &options)
+            .unwrap_or_else(|log| panic!("a sound log was refused: {log}"));
+        sound.signal("TERM");
+        assert!(sound.wait(std::time::Duration::from_secs(10)).success());
+
+        // Someone with write access to the database changes what the registry keeps.
+        match &database {
+            Some(database) => {
+                use sqlx::Connection;
+                let mut db = sqlx::PgConnection::connect(&database.url).await.unwrap();
+                // Triggers refuse these changes: an intruder with the rights switches them off.
+                sqlx::query("SET session_replication_role = replica")
+                    .execute(&mut db)
+                    .await
+                    .unwrap();
+                for statement in breakage.postgres {
+                    sqlx::query(statement).execute(&mut db).await.unwrap();
+                }
+                db.close().await.unwrap();
+            }
+            None => {
+                let url = format!("sqlite://{}", dir.path().join("registry.db").display());
+                let db = sqlx::SqlitePool::connect(&url).await.unwrap();
+                for statement in breakage.sqlite {
+                    sqlx::query(statement).execute(&db).await.unwrap();
+                }
+                db.close().await;
+            }
+        }
+        let refusal = breakage
+            .refusal
+            .replace("{size}", &size.to_string())
+            .replace("{size-1}", &(size - 1).to_string())
+            .replace("{size+1}", &(size + 1).to_string());
+        let log = match ServerProcess::try_start_with(dir.path(), &options) {
+            Ok(server) => panic!(
+                "{}: the broken log was served:\n{}",
+                breakage.what,
+                server.log()
+            ),
+            Err(log) => log,
+        };
+        assert!(
+            log.contains("refusing to serve: the transparency log is corrupted")
+                && log.contains(&refusal),
+            "{}: expected {refusal:?} in\n{log}",
+            breakage.what
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_logs_broken_behind_the_registrys_back_are_refused_at_start() {
+    broken_logs_are_refused_at_start(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_logs_broken_behind_the_registrys_back_are_refused_at_start() {
+    let Some(server) = crate::support_postgres::server_url() else {
+        return;
+    };
+    broken_logs_are_refused_at_start(Some(&server)).await;
+}

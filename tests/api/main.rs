@@ -10,6 +10,7 @@ mod crash;
 mod datasets;
 mod events;
 mod helpers;
+mod integers;
 mod isolation;
 mod limits;
 mod lineage;

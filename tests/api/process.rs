@@ -76,6 +76,21 @@ impl ServerProcess {
 
     /// Starts `provenance-registry serve` on `dir` with further `options` and environment.
     pub fn start_with_env(dir: &Path, options: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::try_start_with_env(dir, options, env)
+            .unwrap_or_else(|log| panic!("the server exited before serving: {log}"))
+    }
+
+    /// Starts `provenance-registry serve` on `dir` with further `options`; what it logged when it
+    /// exits before serving.
+    pub fn try_start_with(dir: &Path, options: &[&str]) -> Result<Self, String> {
+        Self::try_start_with_env(dir, options, &[])
+    }
+
+    fn try_start_with_env(
+        dir: &Path,
+        options: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<Self, String> {
         let mut child = Command::new(BINARY)
             .envs(env.iter().copied())
             .args([
@@ -96,10 +111,12 @@ impl ServerProcess {
         let mut lines = BufReader::new(stderr).lines();
         let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let addr = loop {
-            let line = lines
-                .next()
-                .expect("the server logs its address before anything fails")
-                .unwrap();
+            let Some(line) = lines.next() else {
+                // Standard error closed: the process is exiting without having served.
+                let _ = child.wait();
+                return Err(log.lock().unwrap().join("\n"));
+            };
+            let line = line.unwrap();
             log.lock().unwrap().push(line.clone());
             let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else {
                 continue;
@@ -115,7 +132,7 @@ impl ServerProcess {
                 kept.lock().unwrap_or_else(|p| p.into_inner()).push(line);
             }
         });
-        Self { child, addr, log }
+        Ok(Self { child, addr, log })
     }
 
     /// Its peak resident memory so far (`VmHWM`), in KiB.

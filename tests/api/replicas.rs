@@ -209,3 +209,126 @@ async fn two_replicas_on_one_database_write_at_once_without_forking_or_losing_an
     }
     drop((a, b));
 }
+
+/// Restarts of the second replica while the first takes writes.
+const RESTARTS: usize = 20;
+
+/// Writers registering datasets through the first replica while the second restarts.
+const RESTART_WRITERS: usize = 4;
+
+/// Registers datasets through `channel` until `stop` is cancelled, counting each acknowledgement.
+async fn register_until(
+    writer: usize,
+    channel: Channel,
+    admin: String,
+    acknowledged: tokio::sync::watch::Sender<usize>,
+    stop: tokio_util::sync::CancellationToken,
+) -> Result<(), tonic::Status> {
+    let mut datasets = DatasetServiceClient::new(channel);
+    // A write in flight is finished, not dropped, so that every write made is counted.
+    for n in 0.. {
+        if stop.is_cancelled() {
+            break;
+        }
+        let request = dataset(&format!("steady-{writer}-{n}"));
+        datasets.register_dataset(authed(&admin, request)).await?;
+        acknowledged.send_modify(|count| *count += 1);
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_restarted_twenty_times_while_another_writes_starts_every_time() {
+    let Some(server) = support_postgres::server_url() else {
+        return;
+    };
+    let database = TestDatabase::create(&server).await;
+    let options = ["--database-url", database.url.as_str()];
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (_, admin) = create_org_with(dir_a.path(), &options, "Acme");
+    let operator = operator_token_with(dir_a.path(), &options);
+    for file in SHARED_KEY_FILES {
+        std::fs::copy(dir_a.path().join(file), dir_b.path().join(file)).unwrap();
+    }
+    let a = ServerProcess::start_with(dir_a.path(), &options);
+    let writing = a.channel().await;
+
+    let (acknowledged, mut progress) = tokio::sync::watch::channel(0usize);
+    let stop = tokio_util::sync::CancellationToken::new();
+    let mut writers = JoinSet::new();
+    for writer in 0..RESTART_WRITERS {
+        writers.spawn(register_until(
+            writer,
+            writing.clone(),
+            admin.clone(),
+            acknowledged.clone(),
+            stop.clone(),
+        ));
+    }
+
+    // Starts during which the other replica acknowledged writes.
+    let mut overlapped = 0;
+    for restart in 0..RESTARTS {
+        // Writes are flowing before the start, so the start check reads a log that grows.
+        let flowing = *progress.borrow_and_update() + RESTART_WRITERS;
+        progress
+            .wait_for(|count| *count >= flowing)
+            .await
+            .expect("the writers are running");
+        let before = *progress.borrow();
+        let b = ServerProcess::try_start_with(dir_b.path(), &options).unwrap_or_else(|log| {
+            panic!("start {restart} was refused while the other replica wrote:\n{log}")
+        });
+        if *progress.borrow() > before {
+            overlapped += 1;
+        }
+        // It serves: a write through it, and the tree over every event so far.
+        let channel = b.channel().await;
+        DatasetServiceClient::new(channel.clone())
+            .register_dataset(authed(&admin, dataset(&format!("restarted-{restart}"))))
+            .await
+            .expect("the restarted replica takes writes");
+        checkpoint(&channel).await;
+        // Half the stops are crashes, half clean.
+        if restart % 2 == 0 {
+            b.signal("KILL");
+            b.wait(Duration::from_secs(10));
+        } else {
+            b.signal("TERM");
+            let status = b.wait(Duration::from_secs(10));
+            assert!(status.success(), "clean stop {restart}: {status:?}");
+        }
+    }
+    stop.cancel();
+    while let Some(outcome) = writers.join_next().await {
+        outcome
+            .unwrap()
+            .expect("every write through the other replica is acknowledged");
+    }
+    assert!(
+        overlapped > 0,
+        "no start overlapped the other replica's writes"
+    );
+    let written = *progress.borrow();
+    assert!(written >= RESTARTS * RESTART_WRITERS, "{written} writes");
+
+    // One chain holding every write; once quiet, both replicas sign the same tree over it.
+    let events = all_events(&writing, &operator).await;
+    assert_chain_verifies(&events);
+    let registered = events
+        .iter()
+        .filter(|e| e.r#type == "dataset.registered")
+        .count();
+    assert_eq!(registered, written + RESTARTS);
+    let b = ServerProcess::start_with(dir_b.path(), &options);
+    let (log_a, log_b) = (
+        checkpoint(&writing).await,
+        checkpoint(&b.channel().await).await,
+    );
+    assert_eq!(log_a.tree_size, events.len() as u64);
+    assert_eq!(
+        (log_a.tree_size, &log_a.root_hash, &log_a.note),
+        (log_b.tree_size, &log_b.root_hash, &log_b.note)
+    );
+    drop((a, b));
+}

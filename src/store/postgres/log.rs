@@ -4,10 +4,13 @@
 use sqlx::{PgExecutor, Postgres, QueryBuilder, Row, Transaction};
 
 use super::{MAX_ROWS_PER_INSERT, PostgresStore};
+use crate::domain::event::ChainHead;
 use crate::domain::transparency::{
     FetchedNodes, Hash, NodeId, SignedCheckpoint, frontier_nodes, grow_tree,
 };
 use crate::error::Result;
+use crate::store::LogSnapshot;
+use crate::store::db_int;
 use crate::store::decode::hash_bytes;
 
 /// Reads the stored nodes among `ids`.
@@ -76,45 +79,97 @@ fn checkpoint_from_row(row: &sqlx::postgres::PgRow) -> Result<SignedCheckpoint> 
     })
 }
 
-impl PostgresStore {
-    pub(super) async fn read_log_level(
-        &self,
-        level: u8,
-        start: u64,
-        count: u32,
-    ) -> Result<Vec<Hash>> {
-        let rows = sqlx::query(
-            "SELECT hash FROM log_nodes WHERE level = $1 AND idx >= $2 ORDER BY idx LIMIT $3",
-        )
-        .bind(i16::from(level))
-        .bind(start as i64)
-        .bind(i64::from(count))
-        .fetch_all(&self.readers)
-        .await?;
-        rows.iter()
-            .map(|row| hash_bytes(row.try_get("hash")?, "log node"))
-            .collect()
-    }
+/// The stored nodes of one level from index `start`, at most `count`, in index order.
+pub(super) async fn level<'e>(
+    executor: impl PgExecutor<'e>,
+    level: u8,
+    start: u64,
+    count: u32,
+) -> Result<Vec<Hash>> {
+    let rows = sqlx::query(
+        "SELECT hash FROM log_nodes WHERE level = $1 AND idx >= $2 ORDER BY idx LIMIT $3",
+    )
+    .bind(i16::from(level))
+    .bind(db_int(start)?)
+    .bind(i64::from(count))
+    .fetch_all(executor)
+    .await?;
+    rows.iter()
+        .map(|row| hash_bytes(row.try_get("hash")?, "log node"))
+        .collect()
+}
 
-    pub(super) async fn read_log_leaves(&self, start: u64, count: u32) -> Result<Vec<[u8; 32]>> {
-        let rows =
-            sqlx::query("SELECT hash FROM events WHERE sequence > $1 ORDER BY sequence LIMIT $2")
-                .bind(start.min(i64::MAX as u64) as i64)
-                .bind(i64::from(count))
-                .fetch_all(&self.readers)
-                .await?;
-        rows.iter()
-            .map(|row| hash_bytes(row.try_get("hash")?, "event hash"))
-            .collect()
-    }
-
-    pub(super) async fn read_latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>> {
-        let row = sqlx::query("SELECT * FROM log_checkpoints ORDER BY tree_size DESC LIMIT 1")
-            .fetch_optional(&self.readers)
+/// The chain hashes (the leaf data) of up to `count` events after sequence `start`, in order.
+pub(super) async fn leaves<'e>(
+    executor: impl PgExecutor<'e>,
+    start: u64,
+    count: u32,
+) -> Result<Vec<[u8; 32]>> {
+    let rows =
+        sqlx::query("SELECT hash FROM events WHERE sequence > $1 ORDER BY sequence LIMIT $2")
+            .bind(db_int(start)?)
+            .bind(i64::from(count))
+            .fetch_all(executor)
             .await?;
-        row.as_ref().map(checkpoint_from_row).transpose()
+    rows.iter()
+        .map(|row| hash_bytes(row.try_get("hash")?, "event hash"))
+        .collect()
+}
+
+/// The checkpoint of the largest tree signed so far.
+pub(super) async fn latest_checkpoint<'e>(
+    executor: impl PgExecutor<'e>,
+) -> Result<Option<SignedCheckpoint>> {
+    let row = sqlx::query("SELECT * FROM log_checkpoints ORDER BY tree_size DESC LIMIT 1")
+        .fetch_optional(executor)
+        .await?;
+    row.as_ref().map(checkpoint_from_row).transpose()
+}
+
+/// The log read inside one repeatable-read, read-only transaction: every read sees the database
+/// as it stood at the transaction's first read, whatever other replicas commit meanwhile, and
+/// takes no lock that would hold their writes up.
+pub(super) struct Snapshot {
+    tx: Transaction<'static, Postgres>,
+}
+
+impl Snapshot {
+    pub(super) async fn begin(readers: &sqlx::PgPool) -> Result<Self> {
+        let tx = readers
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .await?;
+        Ok(Self { tx })
+    }
+}
+
+#[async_trait::async_trait]
+impl LogSnapshot for Snapshot {
+    async fn log_size(&mut self) -> Result<u64> {
+        tree_size(&mut *self.tx).await
     }
 
+    async fn chain_head(&mut self) -> Result<ChainHead> {
+        super::read_head(&mut *self.tx).await
+    }
+
+    async fn log_nodes(&mut self, ids: &[NodeId]) -> Result<FetchedNodes> {
+        fetch_nodes(&mut *self.tx, ids).await
+    }
+
+    async fn log_level(&mut self, at: u8, start: u64, count: u32) -> Result<Vec<Hash>> {
+        level(&mut *self.tx, at, start, count).await
+    }
+
+    async fn log_leaves(&mut self, start: u64, count: u32) -> Result<Vec<[u8; 32]>> {
+        leaves(&mut *self.tx, start, count).await
+    }
+
+    async fn latest_checkpoint(&mut self) -> Result<Option<SignedCheckpoint>> {
+        latest_checkpoint(&mut *self.tx).await
+    }
+}
+
+impl PostgresStore {
     pub(super) async fn keep_checkpoint_row(
         &self,
         checkpoint: SignedCheckpoint,

@@ -19,7 +19,7 @@ mod log;
 mod policy;
 mod rows;
 
-use super::{AttestationQuery, CertificateInsert, DatasetQuery, Store, Viewer};
+use super::{AttestationQuery, CertificateInsert, DatasetQuery, LogSnapshot, Store, Viewer};
 use crate::domain::access::{AccessTokenRecord, Organization};
 use crate::domain::attestation::{Attestation, ContaminationReport};
 use crate::domain::certificate::CertificateRecord;
@@ -445,7 +445,7 @@ impl Store for PostgresStore {
 
     async fn list_events(&self, viewer: Viewer, after: u64, limit: u32) -> Result<Vec<Event>> {
         let mut select = QueryBuilder::<Postgres>::new("SELECT * FROM events WHERE sequence > ");
-        select.push_bind(after.min(i64::MAX as u64) as i64);
+        select.push_bind(super::db_int(after)?);
         if let Viewer::Organization(org) = viewer {
             select
                 .push(" AND (public OR organization_id = ")
@@ -524,7 +524,7 @@ impl Store for PostgresStore {
     }
 
     async fn log_level(&self, level: u8, start: u64, count: u32) -> Result<Vec<Hash>> {
-        self.read_log_level(level, start, count).await
+        log::level(&self.readers, level, start, count).await
     }
 
     async fn log_size(&self) -> Result<u64> {
@@ -532,11 +532,15 @@ impl Store for PostgresStore {
     }
 
     async fn log_leaves(&self, start: u64, count: u32) -> Result<Vec<[u8; 32]>> {
-        self.read_log_leaves(start, count).await
+        log::leaves(&self.readers, start, count).await
     }
 
     async fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>> {
-        self.read_latest_checkpoint().await
+        log::latest_checkpoint(&self.readers).await
+    }
+
+    async fn log_snapshot(&self) -> Result<Box<dyn LogSnapshot>> {
+        Ok(Box::new(log::Snapshot::begin(&self.readers).await?))
     }
 
     async fn keep_checkpoint(&self, checkpoint: SignedCheckpoint) -> Result<SignedCheckpoint> {

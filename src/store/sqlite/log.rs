@@ -4,12 +4,13 @@
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteExecutor, Transaction};
 
 use super::{MAX_ROWS_PER_INSERT, SqliteStore};
-use crate::domain::event::format_time;
+use crate::domain::event::{ChainHead, format_time};
 use crate::domain::transparency::{
     FetchedNodes, Hash, NodeId, SignedCheckpoint, frontier_nodes, grow_tree, leaf_hash,
 };
 use crate::error::Result;
 use crate::store::decode::{hash_bytes, parse_hash, parse_time};
+use crate::store::{LogSnapshot, db_int};
 
 /// Leaves read per query when extending the tree over older events.
 const LEAVES_PER_READ: i64 = 10_000;
@@ -54,7 +55,7 @@ async fn event_hashes<'e>(
 ) -> Result<Vec<[u8; 32]>> {
     let rows =
         sqlx::query("SELECT hash FROM events WHERE sequence > $1 ORDER BY sequence LIMIT $2")
-            .bind(start as i64)
+            .bind(db_int(start)?)
             .bind(count)
             .fetch_all(executor)
             .await?;
@@ -101,28 +102,82 @@ fn checkpoint_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<SignedCheckpoint
     })
 }
 
+/// The stored nodes of one level from index `start`, at most `count`, in index order.
+async fn level<'e>(
+    executor: impl SqliteExecutor<'e>,
+    level: u8,
+    start: u64,
+    count: u32,
+) -> Result<Vec<Hash>> {
+    let rows = sqlx::query(
+        "SELECT hash FROM log_nodes WHERE level = $1 AND idx >= $2 ORDER BY idx LIMIT $3",
+    )
+    .bind(i64::from(level))
+    .bind(db_int(start)?)
+    .bind(i64::from(count))
+    .fetch_all(executor)
+    .await?;
+    rows.iter()
+        .map(|row| hash_bytes(row.try_get("hash")?, "log node"))
+        .collect()
+}
+
+/// The checkpoint of the largest tree signed so far.
+async fn latest_checkpoint<'e>(
+    executor: impl SqliteExecutor<'e>,
+) -> Result<Option<SignedCheckpoint>> {
+    let row = sqlx::query("SELECT * FROM log_checkpoints ORDER BY tree_size DESC LIMIT 1")
+        .fetch_optional(executor)
+        .await?;
+    row.as_ref().map(checkpoint_from_row).transpose()
+}
+
+/// The log read inside one read transaction: in WAL mode SQLite keeps showing it the database as
+/// it stood at its first read, whatever another process (the admin command) commits meanwhile.
+pub(super) struct Snapshot {
+    tx: Transaction<'static, Sqlite>,
+}
+
+#[async_trait::async_trait]
+impl LogSnapshot for Snapshot {
+    async fn log_size(&mut self) -> Result<u64> {
+        tree_size(&mut *self.tx).await
+    }
+
+    async fn chain_head(&mut self) -> Result<ChainHead> {
+        super::read_head(&mut *self.tx).await
+    }
+
+    async fn log_nodes(&mut self, ids: &[NodeId]) -> Result<FetchedNodes> {
+        fetch_nodes(&mut *self.tx, ids).await
+    }
+
+    async fn log_level(&mut self, at: u8, start: u64, count: u32) -> Result<Vec<Hash>> {
+        level(&mut *self.tx, at, start, count).await
+    }
+
+    async fn log_leaves(&mut self, start: u64, count: u32) -> Result<Vec<[u8; 32]>> {
+        event_hashes(&mut *self.tx, start, i64::from(count)).await
+    }
+
+    async fn latest_checkpoint(&mut self) -> Result<Option<SignedCheckpoint>> {
+        latest_checkpoint(&mut *self.tx).await
+    }
+}
+
 impl SqliteStore {
     pub(super) async fn read_log_nodes(&self, ids: &[NodeId]) -> Result<FetchedNodes> {
         fetch_nodes(&self.readers, ids).await
     }
 
-    pub(super) async fn read_log_level(
-        &self,
-        level: u8,
-        start: u64,
-        count: u32,
-    ) -> Result<Vec<Hash>> {
-        let rows = sqlx::query(
-            "SELECT hash FROM log_nodes WHERE level = $1 AND idx >= $2 ORDER BY idx LIMIT $3",
-        )
-        .bind(i64::from(level))
-        .bind(start as i64)
-        .bind(i64::from(count))
-        .fetch_all(&self.readers)
-        .await?;
-        rows.iter()
-            .map(|row| hash_bytes(row.try_get("hash")?, "log node"))
-            .collect()
+    pub(super) async fn read_log_level(&self, at: u8, start: u64, count: u32) -> Result<Vec<Hash>> {
+        level(&self.readers, at, start, count).await
+    }
+
+    pub(super) async fn log_snapshot_tx(&self) -> Result<Snapshot> {
+        Ok(Snapshot {
+            tx: self.readers.begin().await?,
+        })
     }
 
     pub(super) async fn read_log_size(&self) -> Result<u64> {
@@ -150,10 +205,7 @@ impl SqliteStore {
     }
 
     pub(super) async fn read_latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>> {
-        let row = sqlx::query("SELECT * FROM log_checkpoints ORDER BY tree_size DESC LIMIT 1")
-            .fetch_optional(&self.readers)
-            .await?;
-        row.as_ref().map(checkpoint_from_row).transpose()
+        latest_checkpoint(&self.readers).await
     }
 
     pub(super) async fn keep_checkpoint_row(

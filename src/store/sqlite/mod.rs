@@ -22,7 +22,7 @@ mod decode_rows;
 mod log;
 mod policy;
 
-use super::{AttestationQuery, CertificateInsert, DatasetQuery, Store, Viewer};
+use super::{AttestationQuery, CertificateInsert, DatasetQuery, LogSnapshot, Store, Viewer};
 use crate::domain::access::{AccessTokenRecord, Organization};
 use crate::domain::attestation::{Attestation, ContaminationReport};
 use crate::domain::certificate::CertificateRecord;
@@ -451,7 +451,7 @@ impl Store for SqliteStore {
 
     async fn list_events(&self, viewer: Viewer, after: u64, limit: u32) -> Result<Vec<Event>> {
         let mut select = QueryBuilder::<Sqlite>::new("SELECT * FROM events WHERE sequence > ");
-        select.push_bind(after.min(i64::MAX as u64) as i64);
+        select.push_bind(super::db_int(after)?);
         if let Viewer::Organization(org) = viewer {
             select
                 .push(" AND (public = 1 OR organization_id = ")
@@ -543,6 +543,10 @@ impl Store for SqliteStore {
 
     async fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>> {
         self.read_latest_checkpoint().await
+    }
+
+    async fn log_snapshot(&self) -> Result<Box<dyn LogSnapshot>> {
+        Ok(Box::new(self.log_snapshot_tx().await?))
     }
 
     async fn keep_checkpoint(&self, checkpoint: SignedCheckpoint) -> Result<SignedCheckpoint> {
