@@ -24,6 +24,7 @@ use crate::grpc::lineage::LineageHandlers;
 use crate::grpc::log::LogHandlers;
 use crate::grpc::organization::OrganizationHandlers;
 use crate::grpc::policy::PolicyHandlers;
+use crate::http::routing::{self, GrpcMethods};
 use crate::log_key::LogKey;
 use crate::proto::v1 as pb;
 use crate::registry::certificates::CertificatePolicy;
@@ -321,8 +322,10 @@ impl Application {
                 .max_decoding_message_size(limit),
             );
         // Plain HTTP beside gRPC on the same port, for verifiers that fetch keys with any HTTP client
-        // and for people verifying a certificate in a browser.
+        // and for people verifying a certificate in a browser. The content type sends each request
+        // to one protocol or the other (crate::http::routing).
         let pages = crate::http::router(registry.clone());
+        let methods = Arc::new(GrpcMethods::served().context("cannot read the gRPC descriptors")?);
         let http = services
             .routes()
             .into_axum_router()
@@ -331,6 +334,14 @@ impl Application {
                 axum::routing::get(move || jwks(registry.clone())),
             )
             .merge(pages)
+            // Replaces tonic's catch-all, which answered any path with HTTP 200 and gRPC's
+            // UNIMPLEMENTED; gRPC requests for unknown paths never get here (by_content_type).
+            .fallback(routing::not_found)
+            .method_not_allowed_fallback(routing::method_not_allowed)
+            .layer(axum::middleware::from_fn_with_state(
+                methods,
+                routing::by_content_type,
+            ))
             .layer(axum::middleware::from_fn_with_state(
                 CallLimit::new(self.settings.max_concurrent_calls),
                 limit_calls,

@@ -19,6 +19,7 @@ mod organizations;
 mod policies;
 mod process;
 mod replicas;
+mod routing;
 mod secrets;
 #[path = "../support/postgres.rs"]
 mod support_postgres;
