@@ -10,6 +10,7 @@ mod crash;
 mod datasets;
 mod events;
 mod helpers;
+mod ids;
 mod isolation;
 mod limits;
 mod lineage;
