@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use tokio::net::TcpListener;
+use tokio::signal::unix::Signal;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
@@ -161,6 +162,7 @@ pub struct Application {
     registry: Registry,
     settings: ServeSettings,
     shutdown: CancellationToken,
+    hangup: Option<Signal>,
 }
 
 impl Application {
@@ -211,7 +213,15 @@ impl Application {
             registry,
             settings: settings.clone(),
             shutdown,
+            hangup: None,
         })
+    }
+
+    /// Reloads the TLS certificate on each SIGHUP of `hangup` (see [`hangup_signal`]); without
+    /// TLS a SIGHUP is logged as having nothing to reload. Either way it never stops the server.
+    pub fn reload_on(mut self, hangup: Signal) -> Self {
+        self.hangup = Some(hangup);
+        self
     }
 
     /// The address actually bound.
@@ -261,6 +271,13 @@ impl Application {
             .build_v1()
             .context("cannot build the reflection service")?;
 
+        if let Some(hangup) = self.hangup {
+            tokio::spawn(reload_on_hangup(
+                hangup,
+                self.tls.clone(),
+                self.shutdown.clone(),
+            ));
+        }
         let shutdown = self.shutdown.clone();
         let stop = async move {
             signal.await;
@@ -391,4 +408,38 @@ pub fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()> + Send> {
             _ = terminate.recv() => {}
         }
     })
+}
+
+/// SIGHUP's handler. Installed when this is called, which the binary does before anything else:
+/// from then on a SIGHUP (a terminal closing, an operator's `kill -HUP` after replacing the TLS
+/// files) no longer ends the process, whose default action it is, TLS or not.
+pub fn hangup_signal() -> anyhow::Result<Signal> {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .context("cannot listen for SIGHUP")
+}
+
+/// What SIGHUP does, until `shutdown`: re-reads the TLS files (a new certificate serves new
+/// connections; one that does not load leaves the last good one in use), or says there is nothing
+/// to reload.
+async fn reload_on_hangup(
+    mut hangup: Signal,
+    tls: Option<Arc<ReloadingTls>>,
+    shutdown: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            received = hangup.recv() => if received.is_none() { return },
+        }
+        match &tls {
+            Some(tls) => {
+                tracing::info!("SIGHUP: reloading the TLS certificate");
+                tls.config(true);
+            }
+            None => tracing::info!(
+                "SIGHUP: nothing to reload (no TLS certificate; signing keys are re-read when \
+                 their file changes); still serving"
+            ),
+        }
+    }
 }

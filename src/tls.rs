@@ -1,7 +1,7 @@
 //! TLS for everything the server serves (gRPC and the plain-HTTP JWKS on the same port), with
-//! rustls: certificate files are re-read when they change, or on SIGHUP, without dropping the
-//! connections already established, because operators rotate certificates while buyers stay
-//! connected.
+//! rustls: certificate files are re-read when they change, or on SIGHUP (handled in
+//! [`crate::server`], with or without TLS), without dropping the connections already established,
+//! because operators rotate certificates while buyers stay connected.
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -153,21 +153,9 @@ pub fn incoming(
 ) -> ReceiverStream<std::io::Result<TlsStream<TcpStream>>> {
     let (accepted, stream) = mpsc::channel(ACCEPTED_BACKLOG);
     tokio::spawn(async move {
-        let mut hangup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        {
-            Ok(signal) => Some(signal),
-            Err(error) => {
-                tracing::warn!(%error, "no SIGHUP handler: certificates reload on change only");
-                None
-            }
-        };
         loop {
             let connection = tokio::select! {
                 () = shutdown.cancelled() => break,
-                Some(()) = async { match hangup.as_mut() { Some(h) => h.recv().await, None => None } } => {
-                    tls.config(true);
-                    continue;
-                }
                 connection = listener.accept() => connection,
             };
             let (tcp, peer) = match connection {
