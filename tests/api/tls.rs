@@ -268,6 +268,110 @@ async fn unreadable_or_mismatched_certificate_files_stop_the_start_naming_the_fi
 }
 
 #[tokio::test]
+async fn certificate_and_key_files_that_do_not_parse_are_reported_as_such_naming_the_file() {
+    use base64::Engine;
+    let authority = Authority::new("Test CA");
+    let dir = tempfile::tempdir().unwrap();
+    authority.issue_server_files(dir.path());
+    let common = CommonSettings::for_data_dir(dir.path().join("data"));
+    let pem = |label: &str, body: &str| {
+        format!("-----BEGIN {label}-----\n{body}\n-----END {label}-----\n")
+    };
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let good_cert = std::fs::read_to_string(dir.path().join("cert.pem")).unwrap();
+    let key_der = KeyPair::generate().unwrap().serialize_der();
+    let files = [
+        (
+            "garbage-base64.pem",
+            pem("CERTIFICATE", "!!!! this is * not base64 ~~~~"),
+        ),
+        (
+            "not-der.pem",
+            pem("CERTIFICATE", &b64(b"garbage bytes that are no DER at all")),
+        ),
+        // A valid PEM block and valid DER, of a private key rather than a certificate.
+        ("key-as-cert.pem", pem("CERTIFICATE", &b64(&key_der))),
+        (
+            "second-broken.pem",
+            format!("{good_cert}{}", pem("CERTIFICATE", &b64(b"junk"))),
+        ),
+        ("garbage-key.pem", pem("PRIVATE KEY", "%%% not base64 %%%")),
+        (
+            "not-der-key.pem",
+            pem("PRIVATE KEY", &b64(b"no key in here")),
+        ),
+    ];
+    for (name, text) in &files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let start = |cert: &str, key: &str, client_ca: Option<&str>| {
+        let settings = ServeSettings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            tls_cert: Some(dir.path().join(cert)),
+            tls_key: Some(dir.path().join(key)),
+            tls_client_ca: client_ca.map(|ca| dir.path().join(ca)),
+            ..ServeSettings::default()
+        };
+        let common = &common;
+        async move {
+            let refused = Application::build(common, &settings).await;
+            format!("{:#}", refused.err().expect("a file that does not parse"))
+        }
+    };
+    for (cert, needles) in [
+        (
+            "garbage-base64.pem",
+            &["does not parse as PEM", "base64"][..],
+        ),
+        ("not-der.pem", &["not an X.509 certificate"][..]),
+        ("key-as-cert.pem", &["not an X.509 certificate"][..]),
+        ("second-broken.pem", &["certificate 2 of the file"][..]),
+    ] {
+        let message = start(cert, "key.pem", None).await;
+        for needle in [cert, "TLS certificate file", "does not parse"]
+            .iter()
+            .chain(needles)
+        {
+            assert!(
+                message.contains(needle),
+                "{cert}: {needle:?} not in {message}"
+            );
+        }
+        assert!(!message.contains("does not fit"), "{message}");
+    }
+    for (key, needle) in [
+        ("garbage-key.pem", "does not parse as PEM"),
+        ("not-der-key.pem", "does not parse as a private key"),
+    ] {
+        let message = start("cert.pem", key, None).await;
+        assert!(message.contains(key), "{message}");
+        assert!(message.contains("TLS key file"), "{message}");
+        assert!(message.contains(needle), "{message}");
+        assert!(!message.contains("does not fit"), "{message}");
+    }
+    let message = start("cert.pem", "key.pem", Some("not-der.pem")).await;
+    assert!(
+        message.contains("client CA file") && message.contains("not-der.pem"),
+        "{message}"
+    );
+    assert!(message.contains("does not parse"), "{message}");
+    // The files that parse still start a server.
+    start_ok(&common, dir.path()).await;
+}
+
+async fn start_ok(common: &CommonSettings, dir: &Path) {
+    let settings = ServeSettings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        tls_cert: Some(dir.join("cert.pem")),
+        tls_key: Some(dir.join("key.pem")),
+        ..ServeSettings::default()
+    };
+    Application::build(common, &settings)
+        .await
+        .expect("the good files start a server");
+}
+
+#[tokio::test]
 async fn a_mapped_client_certificate_acts_for_its_organisation_without_a_token() {
     let server_ca = Authority::new("Server CA");
     let client_ca = Authority::new("Client CA");
