@@ -37,7 +37,7 @@ impl CallLimit {
              retry shortly",
             self.max
         );
-        if is_grpc(request) {
+        if crate::http::routing::is_grpc(request.headers()) {
             return tonic::Status::resource_exhausted(message)
                 .into_http::<axum::body::Body>()
                 .into_response();
@@ -58,12 +58,4 @@ pub async fn limit_calls(State(limit): State<CallLimit>, request: Request, next:
         return limit.refusal(&request);
     };
     next.run(request).await
-}
-
-fn is_grpc(request: &Request) -> bool {
-    request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/grpc"))
 }

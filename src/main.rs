@@ -31,7 +31,10 @@ async fn main() -> std::process::ExitCode {
 
 async fn serve(common: &CommonSettings, settings: &ServeSettings) -> anyhow::Result<()> {
     let signal = server::shutdown_signal()?;
-    let app = server::Application::build(common, settings).await?;
+    let hangup = server::hangup_signal()?;
+    let app = server::Application::build(common, settings)
+        .await?
+        .reload_on(hangup);
     tracing::info!(
         address = %app.local_addr()?,
         data_dir = %common.data_dir.display(),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use tokio::net::TcpListener;
+use tokio::signal::unix::Signal;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
@@ -24,6 +25,7 @@ use crate::grpc::lineage::LineageHandlers;
 use crate::grpc::log::LogHandlers;
 use crate::grpc::organization::OrganizationHandlers;
 use crate::grpc::policy::PolicyHandlers;
+use crate::http::routing::{self, GrpcMethods};
 use crate::log_key::LogKey;
 use crate::proto::v1 as pb;
 use crate::registry::certificates::CertificatePolicy;
@@ -160,6 +162,7 @@ pub struct Application {
     registry: Registry,
     settings: ServeSettings,
     shutdown: CancellationToken,
+    hangup: Option<Signal>,
 }
 
 impl Application {
@@ -210,7 +213,15 @@ impl Application {
             registry,
             settings: settings.clone(),
             shutdown,
+            hangup: None,
         })
+    }
+
+    /// Reloads the TLS certificate on each SIGHUP of `hangup` (see [`hangup_signal`]); without
+    /// TLS a SIGHUP is logged as having nothing to reload. Either way it never stops the server.
+    pub fn reload_on(mut self, hangup: Signal) -> Self {
+        self.hangup = Some(hangup);
+        self
     }
 
     /// The address actually bound.
@@ -260,6 +271,13 @@ impl Application {
             .build_v1()
             .context("cannot build the reflection service")?;
 
+        if let Some(hangup) = self.hangup {
+            tokio::spawn(reload_on_hangup(
+                hangup,
+                self.tls.clone(),
+                self.shutdown.clone(),
+            ));
+        }
         let shutdown = self.shutdown.clone();
         let stop = async move {
             signal.await;
@@ -321,8 +339,10 @@ impl Application {
                 .max_decoding_message_size(limit),
             );
         // Plain HTTP beside gRPC on the same port, for verifiers that fetch keys with any HTTP client
-        // and for people verifying a certificate in a browser.
+        // and for people verifying a certificate in a browser. The content type sends each request
+        // to one protocol or the other (crate::http::routing).
         let pages = crate::http::router(registry.clone());
+        let methods = Arc::new(GrpcMethods::served().context("cannot read the gRPC descriptors")?);
         let http = services
             .routes()
             .into_axum_router()
@@ -331,6 +351,14 @@ impl Application {
                 axum::routing::get(move || jwks(registry.clone())),
             )
             .merge(pages)
+            // Replaces tonic's catch-all, which answered any path with HTTP 200 and gRPC's
+            // UNIMPLEMENTED; gRPC requests for unknown paths never get here (by_content_type).
+            .fallback(routing::not_found)
+            .method_not_allowed_fallback(routing::method_not_allowed)
+            .layer(axum::middleware::from_fn_with_state(
+                methods,
+                routing::by_content_type,
+            ))
             .layer(axum::middleware::from_fn_with_state(
                 CallLimit::new(self.settings.max_concurrent_calls),
                 limit_calls,
@@ -380,4 +408,38 @@ pub fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()> + Send> {
             _ = terminate.recv() => {}
         }
     })
+}
+
+/// SIGHUP's handler. Installed when this is called, which the binary does before anything else:
+/// from then on a SIGHUP (a terminal closing, an operator's `kill -HUP` after replacing the TLS
+/// files) no longer ends the process, whose default action it is, TLS or not.
+pub fn hangup_signal() -> anyhow::Result<Signal> {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .context("cannot listen for SIGHUP")
+}
+
+/// What SIGHUP does, until `shutdown`: re-reads the TLS files (a new certificate serves new
+/// connections; one that does not load leaves the last good one in use), or says there is nothing
+/// to reload.
+async fn reload_on_hangup(
+    mut hangup: Signal,
+    tls: Option<Arc<ReloadingTls>>,
+    shutdown: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            received = hangup.recv() => if received.is_none() { return },
+        }
+        match &tls {
+            Some(tls) => {
+                tracing::info!("SIGHUP: reloading the TLS certificate");
+                tls.config(true);
+            }
+            None => tracing::info!(
+                "SIGHUP: nothing to reload (no TLS certificate; signing keys are re-read when \
+                 their file changes); still serving"
+            ),
+        }
+    }
 }

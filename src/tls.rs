@@ -1,7 +1,7 @@
 //! TLS for everything the server serves (gRPC and the plain-HTTP JWKS on the same port), with
-//! rustls: certificate files are re-read when they change, or on SIGHUP, without dropping the
-//! connections already established, because operators rotate certificates while buyers stay
-//! connected.
+//! rustls: certificate files are re-read when they change, or on SIGHUP (handled in
+//! [`crate::server`], with or without TLS), without dropping the connections already established,
+//! because operators rotate certificates while buyers stay connected.
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -14,9 +14,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::crypto::ring;
-use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::pem::{self, PemObject};
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio_rustls::rustls::server::WebPkiClientVerifier;
+use tokio_rustls::rustls::server::{ParsedCertificate, WebPkiClientVerifier};
 use tokio_rustls::rustls::{RootCertStore, ServerConfig};
 use tokio_rustls::server::TlsStream;
 use tokio_stream::wrappers::ReceiverStream;
@@ -96,10 +96,7 @@ impl ReloadingTls {
 }
 
 fn server_config(files: &TlsFiles) -> anyhow::Result<ServerConfig> {
-    let chain = CertificateDer::pem_file_iter(&files.cert)
-        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| anyhow::anyhow!("{e}"))
-        .with_context(|| format!("cannot read the TLS certificate {}", files.cert.display()))?;
+    let chain = read_certificates(&files.cert, "TLS certificate")?;
     if chain.is_empty() {
         anyhow::bail!(
             "the TLS certificate file {} holds no certificate",
@@ -107,9 +104,19 @@ fn server_config(files: &TlsFiles) -> anyhow::Result<ServerConfig> {
         );
     }
     let key = PrivateKeyDer::from_pem_file(&files.key)
-        .map_err(|e| anyhow::anyhow!("{e}"))
-        .with_context(|| format!("cannot read the TLS key {}", files.key.display()))?;
+        .map_err(|e| pem_error(e, &files.key, "TLS key"))?;
     let provider = Arc::new(ring::default_provider());
+    // Loaded apart from the certificate, so that a key that does not parse is not reported as
+    // one that does not fit.
+    provider
+        .key_provider
+        .load_private_key(key.clone_key())
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "the TLS key file {} does not parse as a private key: {e}",
+                files.key.display()
+            )
+        })?;
     let builder = ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .context("no TLS protocol version available")?;
@@ -117,10 +124,7 @@ fn server_config(files: &TlsFiles) -> anyhow::Result<ServerConfig> {
         None => builder.with_no_client_auth(),
         Some(path) => {
             let mut roots = RootCertStore::empty();
-            let certificates = CertificateDer::pem_file_iter(path)
-                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| anyhow::anyhow!("{e}"))
-                .with_context(|| format!("cannot read the client CA {}", path.display()))?;
+            let certificates = read_certificates(path, "client CA")?;
             for certificate in certificates {
                 roots.add(certificate).with_context(|| {
                     format!("{} holds a certificate that is not a CA", path.display())
@@ -144,6 +148,39 @@ fn server_config(files: &TlsFiles) -> anyhow::Result<ServerConfig> {
     Ok(config)
 }
 
+/// The certificates of the PEM file at `path` (`what` names it in errors), each checked to be a
+/// parsable X.509 certificate: rustls takes any bytes as a certificate until it pairs the first
+/// with the key, and then reported garbage as a key that "does not fit".
+fn read_certificates(path: &Path, what: &str) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+    let certificates = CertificateDer::pem_file_iter(path)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| pem_error(e, path, what))?;
+    for (n, certificate) in certificates.iter().enumerate() {
+        if let Err(error) = ParsedCertificate::try_from(certificate) {
+            anyhow::bail!(
+                "the {what} file {} does not parse: certificate {} of the file is not an X.509 \
+                 certificate ({error})",
+                path.display(),
+                n + 1
+            );
+        }
+    }
+    Ok(certificates)
+}
+
+/// A PEM file's error: unreadable, or not PEM (a block whose body is not base64, say).
+fn pem_error(error: pem::Error, path: &Path, what: &str) -> anyhow::Error {
+    match error {
+        pem::Error::Io(error) => {
+            anyhow::anyhow!("cannot read the {what} file {}: {error}", path.display())
+        }
+        error => anyhow::anyhow!(
+            "the {what} file {} does not parse as PEM: {error}",
+            path.display()
+        ),
+    }
+}
+
 /// Accepts TCP connections on `listener`, completes their TLS handshakes concurrently (a slow
 /// client holds up nobody) and yields the established streams, until `shutdown`.
 pub fn incoming(
@@ -153,21 +190,9 @@ pub fn incoming(
 ) -> ReceiverStream<std::io::Result<TlsStream<TcpStream>>> {
     let (accepted, stream) = mpsc::channel(ACCEPTED_BACKLOG);
     tokio::spawn(async move {
-        let mut hangup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        {
-            Ok(signal) => Some(signal),
-            Err(error) => {
-                tracing::warn!(%error, "no SIGHUP handler: certificates reload on change only");
-                None
-            }
-        };
         loop {
             let connection = tokio::select! {
                 () = shutdown.cancelled() => break,
-                Some(()) = async { match hangup.as_mut() { Some(h) => h.recv().await, None => None } } => {
-                    tls.config(true);
-                    continue;
-                }
                 connection = listener.accept() => connection,
             };
             let (tcp, peer) = match connection {

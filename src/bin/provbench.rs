@@ -586,6 +586,9 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
     // How many certificates `verify` had to issue first, and how many distinct tokens it cycled.
     let mut verify_info: Option<(usize, usize)> = None;
     let mut watch_info: Option<IdleWatchReport> = None;
+    // Each run of `register` names its datasets afresh: a name of an earlier round (or of the
+    // same scenario listed twice) would be answered `already_existed`, failing every call.
+    let mut register_runs = 0u32;
     for &scenario in (0..args.rounds).flat_map(|_| &args.scenarios) {
         let callers = if scenario == Scenario::Lineage {
             lineage_concurrency
@@ -612,11 +615,13 @@ async fn bench(args: &Args, url: &str, token: &str, description: &str) -> anyhow
             }
             Scenario::Register => {
                 announce(scenario, callers, &bench);
+                let run = register_runs;
+                register_runs += 1;
                 let workers = (0..callers)
                     .map(|c| RegisterWorker {
                         client: DatasetServiceClient::new(bench.channel(c)),
                         auth: bench.auth.clone(),
-                        prefix: format!("bench-{}-{c}", bench.tag),
+                        prefix: format!("bench-{}-r{run}-{c}", bench.tag),
                         n: 0,
                         rng: bench.rng(c as u64),
                         created: Vec::new(),
@@ -2449,6 +2454,38 @@ mod tests {
             let error = run(args).await.expect_err("refused").to_string();
             assert!(error.contains("`watch`"), "{error}");
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn register_over_several_rounds_registers_new_datasets_every_round() {
+        let args = Args::try_parse_from([
+            "provbench",
+            "--rounds",
+            "2",
+            "--scenarios",
+            "register,register",
+            "--duration",
+            "1",
+            "--concurrency",
+            "2",
+            "--callers-per-connection",
+            "2",
+            "--json",
+        ])
+        .expect("arguments");
+        let target = start_in_process(None).await.expect("in-process server");
+        let report = bench(&args, &target.url, &target.token, "test").await;
+        if let Some(server) = target.in_process {
+            server.stop(false).await;
+        }
+        let report: Value = serde_json::from_str(&report.expect("the benchmark ran")).unwrap();
+        let register = &report["scenarios"][0];
+        assert_eq!(register["scenario"], "register", "{report}");
+        // Before names were made unique per run, every run after the first repeated the first
+        // run's names and failed them as already registered.
+        assert_eq!(register["errors"], 0, "{report}");
+        assert!(register["calls"].as_u64().unwrap() > 0, "{report}");
+        assert_eq!(report["scenarios"].as_array().unwrap().len(), 1);
     }
 
     #[tokio::test]

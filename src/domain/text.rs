@@ -59,24 +59,31 @@ fn check_length(field: &str, value: &str, max_chars: usize) -> Result<()> {
     Ok(())
 }
 
-/// Parses a UUID in its canonical hyphenated form.
+/// The form of an id, as a refusal describes it.
+pub const UUID_FORM: &str = "a UUID in its hyphenated form, like \
+    0193b6f0-7c1e-7d2a-9f00-5b2a1c3d4e5f (no braces, no urn:uuid: prefix)";
+
+/// Parses a UUID in its hyphenated form, in any letter case.
+///
+/// RFC 9562 has the hex digits case-insensitive on input and lower case on output: upper- and
+/// mixed-case ids are accepted, and everything the registry answers or stores spells an id in
+/// lower case, because the parsed value is what is used from here on. The other spellings the
+/// `uuid` crate reads (braced, `urn:uuid:`, 32 digits without hyphens) are refused, so that
+/// one id has one spelling in requests, logs and stored records.
 pub fn required_uuid(field: &str, value: &str) -> Result<uuid::Uuid> {
     if value.is_empty() {
         return Err(Error::invalid(field, "is required"));
     }
-    // Only the canonical 36-character form, so that one id has one spelling in requests and logs.
+    parse_hyphenated_uuid(value)
+        .ok_or_else(|| Error::invalid(field, format!("must be {UUID_FORM}")))
+}
+
+/// [`required_uuid`]'s rule without a field: the 36-character hyphenated form, any letter case.
+pub fn parse_hyphenated_uuid(value: &str) -> Option<uuid::Uuid> {
     if value.len() != 36 {
-        return Err(Error::invalid(
-            field,
-            "must be a UUID like 0193b6f0-7c1e-7d2a-9f00-5b2a1c3d4e5f",
-        ));
+        return None;
     }
-    uuid::Uuid::try_parse(value).map_err(|_| {
-        Error::invalid(
-            field,
-            "must be a UUID like 0193b6f0-7c1e-7d2a-9f00-5b2a1c3d4e5f",
-        )
-    })
+    uuid::Uuid::try_parse(value).ok()
 }
 
 /// Like [`required_uuid`], but the empty string means "not given".
@@ -132,5 +139,30 @@ mod tests {
             reason(required_uuid("id", "not-a-uuid-not-a-uuid-not-a-uuid-abc")).contains("UUID")
         );
         assert_eq!(optional_uuid("id", "").unwrap(), None);
+    }
+
+    #[test]
+    fn uuids_are_read_in_any_letter_case_and_written_in_lower_case_but_in_one_form_only() {
+        let id = "0193b6f0-7c1e-7d2a-9f00-5b2a1c3d4e5f";
+        for spelling in [
+            id.to_uppercase(),
+            "0193B6F0-7c1E-7D2a-9F00-5b2A1c3D4e5F".to_owned(),
+        ] {
+            assert_eq!(required_uuid("id", &spelling).unwrap().to_string(), id);
+        }
+        for refused in [
+            format!("{{{id}}}"),
+            format!("urn:uuid:{id}"),
+            id.replace('-', ""),
+            id.replace('-', "").to_uppercase(),
+            format!(" {id}"),
+            format!("{id}\n"),
+        ] {
+            assert_eq!(
+                reason(required_uuid("dataset_id", &refused)),
+                format!("dataset_id: must be {UUID_FORM}"),
+                "{refused:?}"
+            );
+        }
     }
 }

@@ -1,7 +1,9 @@
 //! Plain-HTTP routes served beside gRPC on the same port: the public certificate verification
-//! page and its JSON twin. Thin: read and bound the request, call the registry, render with
+//! page and its JSON twin, and ([`routing`]) which protocol answers a request and what a request
+//! for nothing gets. Thin: read and bound the request, call the registry, render with
 //! [`crate::web`]. Every answer carries the same strict security headers.
 
+pub mod routing;
 pub mod verify;
 
 use axum::http::{HeaderValue, StatusCode, header};

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{html, json};
+use crate::domain::text::{UUID_FORM, parse_hyphenated_uuid};
 use crate::registry::Registry;
 use crate::registry::certificates::{MAX_TOKEN_LEN, Verification};
 use crate::web::extract::token_from_upload;
@@ -351,10 +352,11 @@ fn checked(
     }
     let audience = match audience.map(str::trim).filter(|a| !a.is_empty()) {
         None => None,
-        Some(text) => Some(Uuid::try_parse(text).map_err(|_| {
-            RequestError::InvalidArgument(
-                "audience_organization_id: must be an organisation id (a UUID)".into(),
-            )
+        // The same spellings as the gRPC API takes (crate::domain::text::required_uuid).
+        Some(text) => Some(parse_hyphenated_uuid(text).ok_or_else(|| {
+            RequestError::InvalidArgument(format!(
+                "audience_organization_id: must be an organisation id, {UUID_FORM}"
+            ))
         })?),
     };
     let as_of = match as_of.map(str::trim).filter(|a| !a.is_empty()) {

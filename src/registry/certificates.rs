@@ -247,15 +247,13 @@ impl Registry {
         self.store
             .get_certificate(id)
             .await?
-            .filter(|c| {
-                caller.role == Role::Operator
-                    || caller.organization_id == Some(c.organization_id)
-                    || (c.audience.is_some() && caller.organization_id == c.audience)
-            })
+            .filter(|c| may_read(caller, c))
             .ok_or_else(|| Error::NotFound(format!("certificate {id} not found")))
     }
 
-    /// Revokes one of the caller's organisation's certificates (registrars and admins).
+    /// Revokes one of the caller's organisation's certificates (registrars and admins). Anyone else
+    /// who may read it (its buyer) is told that only the issuing organisation revokes; for everyone
+    /// else it does not exist, as for `GetCertificate`.
     pub async fn revoke_certificate(
         &self,
         caller: &Caller,
@@ -268,8 +266,14 @@ impl Registry {
             .store
             .get_certificate(id)
             .await?
-            .filter(|c| c.organization_id == organization)
+            .filter(|c| may_read(caller, c))
             .ok_or_else(not_found)?;
+        if certificate.organization_id != organization {
+            return Err(Error::PermissionDenied(format!(
+                "certificate {id} was issued by another organisation; only the issuing \
+                 organisation revokes it"
+            )));
+        }
         let now = truncate_to_micros(Utc::now());
         let events = certificate.revoked_events(now, &reason, &format!("certificates/{id}"));
         let revoked = self
@@ -583,4 +587,11 @@ fn refuse_unless_certifiable(found: &Evaluation, dataset: Uuid) -> Result<()> {
             )))
         }
     }
+}
+
+/// Whether `caller` may read `certificate`: its owner's and its audience's members, and operators.
+fn may_read(caller: &Caller, certificate: &CertificateRecord) -> bool {
+    caller.role == Role::Operator
+        || caller.organization_id == Some(certificate.organization_id)
+        || (certificate.audience.is_some() && caller.organization_id == certificate.audience)
 }

@@ -866,3 +866,119 @@ async fn concurrent_issuances_are_each_decided_on_their_own_and_stored_once() {
     );
     crate::events::assert_chain_verifies(&events);
 }
+
+#[tokio::test]
+async fn only_the_issuing_organisation_revokes_and_others_learn_no_more_than_they_may_read() {
+    let app = spawn_app().await;
+    let (_, mix) = certifiable(&app).await;
+    let (buyer, buyer_admin) = app.other_org("Buyer").await;
+    let (_, stranger_admin) = app.other_org("Stranger").await;
+    let certificate = issue(
+        &app,
+        pb::IssueCertificateRequest {
+            audience_organization_id: buyer.clone(),
+            ..issue_request(&mix)
+        },
+    )
+    .await;
+    let buyer_registrar = token_for(&app, &buyer_admin, pb::Role::Registrar).await;
+    let buyer_auditor = token_for(&app, &buyer_admin, pb::Role::Auditor).await;
+    let before = app.snapshot().await;
+    let revoke = |token: Option<&str>, id: &str| {
+        let request = pb::RevokeCertificateRequest {
+            id: id.into(),
+            reason: "we changed our mind".into(),
+        };
+        let request = match token {
+            Some(token) => authed(token, request),
+            None => tonic::Request::new(request),
+        };
+        let mut client = app.certificates();
+        async move { client.revoke_certificate(request).await }
+    };
+
+    // The buyer reads it, so it is told why it may not revoke it: by its admin and its registrar.
+    for token in [&buyer_admin, &buyer_registrar] {
+        let refused = assert_status(
+            revoke(Some(token), &certificate.id).await,
+            Code::PermissionDenied,
+            "only the issuing organisation revokes",
+        );
+        assert!(refused.message().contains(&certificate.id), "{refused:?}");
+    }
+    // An organisation that may not read it learns nothing: the answer of an id that exists nowhere.
+    let absent = uuid::Uuid::now_v7().to_string();
+    let hidden = assert_status(
+        revoke(Some(&stranger_admin), &certificate.id).await,
+        Code::NotFound,
+        "not found",
+    );
+    let nowhere = assert_status(
+        revoke(Some(&stranger_admin), &absent).await,
+        Code::NotFound,
+        "not found",
+    );
+    assert_eq!(
+        hidden.message().replace(&certificate.id, "ID"),
+        nowhere.message().replace(&absent, "ID")
+    );
+    // No token: unauthenticated. The buyer's auditor, or an operator: the role check comes first.
+    assert_status(
+        revoke(None, &certificate.id).await,
+        Code::Unauthenticated,
+        "",
+    );
+    assert_status(
+        revoke(Some(&buyer_auditor), &certificate.id).await,
+        Code::PermissionDenied,
+        "registrar",
+    );
+    assert_status(
+        revoke(Some(&app.operator), &certificate.id).await,
+        Code::PermissionDenied,
+        "acts for no organisation",
+    );
+
+    // Nothing changed: the certificate is still valid, and no event was written.
+    assert_eq!(app.snapshot().await, before);
+    let read = read_certificate(&app, &buyer_admin, &certificate.id).await;
+    assert_eq!(read.status, pb::CertificateStatus::Valid as i32);
+    assert!(verify(&app, &certificate.token, &buyer).await.valid);
+
+    // A certificate of a public dataset is still private to its owner (and audience): another
+    // organisation cannot read it, so it is not found, as for GetCertificate.
+    let public = app
+        .register(
+            &app.admin,
+            pb::RegisterDatasetRequest {
+                visibility: pb::Visibility::Public as i32,
+                ..dataset("public-corpus")
+            },
+        )
+        .await;
+    app.attest(&app.admin, &public).await;
+    let public_certificate = issue(&app, issue_request(&public)).await;
+    let unreadable = app
+        .certificates()
+        .get_certificate(authed(
+            &stranger_admin,
+            pb::GetCertificateRequest {
+                id: public_certificate.id.clone(),
+                as_of: None,
+            },
+        ))
+        .await;
+    assert_status(unreadable, Code::NotFound, "not found");
+    assert_status(
+        revoke(Some(&stranger_admin), &public_certificate.id).await,
+        Code::NotFound,
+        "not found",
+    );
+
+    // The issuer still revokes.
+    let revoked = revoke(Some(&app.admin), &certificate.id)
+        .await
+        .expect("the issuing organisation revokes")
+        .into_inner();
+    assert_eq!(revoked.status, pb::CertificateStatus::Revoked as i32);
+}

@@ -10,6 +10,7 @@ mod crash;
 mod datasets;
 mod events;
 mod helpers;
+mod ids;
 mod integers;
 mod isolation;
 mod limits;
@@ -20,6 +21,7 @@ mod organizations;
 mod policies;
 mod process;
 mod replicas;
+mod routing;
 mod secrets;
 #[path = "../support/postgres.rs"]
 mod support_postgres;

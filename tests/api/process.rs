@@ -172,6 +172,24 @@ impl ServerProcess {
         assert!(status.success());
     }
 
+    /// Waits until it has logged `needle` `count` times, failing the test after `limit`.
+    pub fn wait_for_log_count(&self, needle: &str, count: usize, limit: Duration) {
+        let deadline = std::time::Instant::now() + limit;
+        while self.log().matches(needle).count() < count {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server did not log {needle:?} within {limit:?}:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
     /// Waits for the process to exit, failing the test if it takes longer than `limit`.
     pub fn wait(mut self, limit: Duration) -> std::process::ExitStatus {
         let deadline = std::time::Instant::now() + limit;
@@ -244,6 +262,70 @@ async fn sigterm_ends_open_event_streams_and_stops_the_server_cleanly() {
         .await
         .expect("the stream ended");
     assert!(end.is_none_or(|item| item.is_err()));
+    let status = server.wait(Duration::from_secs(10));
+    assert!(status.success(), "exit status {status:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_leaves_a_plaintext_server_serving_and_says_there_is_nothing_to_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let (org, admin) = create_org(dir.path(), "Acme");
+    let mut server = ServerProcess::start(dir.path());
+    let channel = server.channel().await;
+    for round in 1..=2 {
+        server.signal("HUP");
+        server.wait_for_log_count("SIGHUP: nothing to reload", round, Duration::from_secs(10));
+        assert!(server.is_running(), "SIGHUP ended the server");
+        // The connection made before the signal still answers.
+        let read = OrganizationServiceClient::new(channel.clone())
+            .get_organization(authed(
+                &admin,
+                pb::GetOrganizationRequest { id: org.clone() },
+            ))
+            .await
+            .expect("still serving after SIGHUP")
+            .into_inner();
+        assert_eq!(read.name, "Acme");
+    }
+    server.signal("TERM");
+    let status = server.wait(Duration::from_secs(10));
+    assert!(status.success(), "exit status {status:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_the_tls_certificate_and_the_server_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let write_certificate = || {
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        std::fs::write(files.path().join("cert.pem"), certified.cert.pem()).unwrap();
+        std::fs::write(
+            files.path().join("key.pem"),
+            certified.signing_key.serialize_pem(),
+        )
+        .unwrap();
+    };
+    write_certificate();
+    let cert = files.path().join("cert.pem");
+    let key = files.path().join("key.pem");
+    let mut server = ServerProcess::start_with(
+        dir.path(),
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    server.signal("HUP");
+    server.wait_for_log_count(
+        "SIGHUP: reloading the TLS certificate",
+        1,
+        Duration::from_secs(10),
+    );
+    server.wait_for_log_count("TLS certificate loaded", 1, Duration::from_secs(10));
+    assert!(server.is_running(), "SIGHUP ended the server");
+    server.signal("TERM");
     let status = server.wait(Duration::from_secs(10));
     assert!(status.success(), "exit status {status:?}");
 }

@@ -268,6 +268,110 @@ async fn unreadable_or_mismatched_certificate_files_stop_the_start_naming_the_fi
 }
 
 #[tokio::test]
+async fn certificate_and_key_files_that_do_not_parse_are_reported_as_such_naming_the_file() {
+    use base64::Engine;
+    let authority = Authority::new("Test CA");
+    let dir = tempfile::tempdir().unwrap();
+    authority.issue_server_files(dir.path());
+    let common = CommonSettings::for_data_dir(dir.path().join("data"));
+    let pem = |label: &str, body: &str| {
+        format!("-----BEGIN {label}-----\n{body}\n-----END {label}-----\n")
+    };
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let good_cert = std::fs::read_to_string(dir.path().join("cert.pem")).unwrap();
+    let key_der = KeyPair::generate().unwrap().serialize_der();
+    let files = [
+        (
+            "garbage-base64.pem",
+            pem("CERTIFICATE", "!!!! this is * not base64 ~~~~"),
+        ),
+        (
+            "not-der.pem",
+            pem("CERTIFICATE", &b64(b"garbage bytes that are no DER at all")),
+        ),
+        // A valid PEM block and valid DER, of a private key rather than a certificate.
+        ("key-as-cert.pem", pem("CERTIFICATE", &b64(&key_der))),
+        (
+            "second-broken.pem",
+            format!("{good_cert}{}", pem("CERTIFICATE", &b64(b"junk"))),
+        ),
+        ("garbage-key.pem", pem("PRIVATE KEY", "%%% not base64 %%%")),
+        (
+            "not-der-key.pem",
+            pem("PRIVATE KEY", &b64(b"no key in here")),
+        ),
+    ];
+    for (name, text) in &files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let start = |cert: &str, key: &str, client_ca: Option<&str>| {
+        let settings = ServeSettings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            tls_cert: Some(dir.path().join(cert)),
+            tls_key: Some(dir.path().join(key)),
+            tls_client_ca: client_ca.map(|ca| dir.path().join(ca)),
+            ..ServeSettings::default()
+        };
+        let common = &common;
+        async move {
+            let refused = Application::build(common, &settings).await;
+            format!("{:#}", refused.err().expect("a file that does not parse"))
+        }
+    };
+    for (cert, needles) in [
+        (
+            "garbage-base64.pem",
+            &["does not parse as PEM", "base64"][..],
+        ),
+        ("not-der.pem", &["not an X.509 certificate"][..]),
+        ("key-as-cert.pem", &["not an X.509 certificate"][..]),
+        ("second-broken.pem", &["certificate 2 of the file"][..]),
+    ] {
+        let message = start(cert, "key.pem", None).await;
+        for needle in [cert, "TLS certificate file", "does not parse"]
+            .iter()
+            .chain(needles)
+        {
+            assert!(
+                message.contains(needle),
+                "{cert}: {needle:?} not in {message}"
+            );
+        }
+        assert!(!message.contains("does not fit"), "{message}");
+    }
+    for (key, needle) in [
+        ("garbage-key.pem", "does not parse as PEM"),
+        ("not-der-key.pem", "does not parse as a private key"),
+    ] {
+        let message = start("cert.pem", key, None).await;
+        assert!(message.contains(key), "{message}");
+        assert!(message.contains("TLS key file"), "{message}");
+        assert!(message.contains(needle), "{message}");
+        assert!(!message.contains("does not fit"), "{message}");
+    }
+    let message = start("cert.pem", "key.pem", Some("not-der.pem")).await;
+    assert!(
+        message.contains("client CA file") && message.contains("not-der.pem"),
+        "{message}"
+    );
+    assert!(message.contains("does not parse"), "{message}");
+    // The files that parse still start a server.
+    start_ok(&common, dir.path()).await;
+}
+
+async fn start_ok(common: &CommonSettings, dir: &Path) {
+    let settings = ServeSettings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        tls_cert: Some(dir.join("cert.pem")),
+        tls_key: Some(dir.join("key.pem")),
+        ..ServeSettings::default()
+    };
+    Application::build(common, &settings)
+        .await
+        .expect("the good files start a server");
+}
+
+#[tokio::test]
 async fn a_mapped_client_certificate_acts_for_its_organisation_without_a_token() {
     let server_ca = Authority::new("Server CA");
     let client_ca = Authority::new("Client CA");
@@ -366,9 +470,59 @@ async fn a_mapped_client_certificate_acts_for_its_organisation_without_a_token()
     server.stop().await;
 }
 
-/// A plain HTTP/1.1 GET over TLS, trusting `authority`; the whole answer as text.
-async fn https_get(authority: &Authority, addr: std::net::SocketAddr, path: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+#[tokio::test]
+async fn over_tls_unknown_paths_get_404_and_wrong_methods_405_on_http1_and_http2() {
+    let authority = Authority::new("Test CA");
+    let server = TlsServer::start(&authority).await;
+
+    let one = https_request(&authority, server.addr, "GET", "/nonexistent").await;
+    assert!(one.starts_with("HTTP/1.1 404"), "{one}");
+    let lower = one.to_ascii_lowercase();
+    assert!(lower.contains("content-type: application/json"), "{one}");
+    assert!(!lower.contains("grpc-status"), "{one}");
+    assert!(one.contains(r#""code":"not_found""#), "{one}");
+    let one = https_request(&authority, server.addr, "POST", "/api/v1/lineage").await;
+    assert!(one.starts_with("HTTP/1.1 404"), "{one}");
+    let one = https_request(&authority, server.addr, "DELETE", "/.well-known/jwks.json").await;
+    assert!(one.starts_with("HTTP/1.1 405"), "{one}");
+    assert!(
+        one.to_ascii_lowercase().contains("allow: get,head"),
+        "{one}"
+    );
+
+    use axum::http::Method;
+    let h2 = |method: Method, path: &'static str| {
+        let authority = &authority;
+        let addr = server.addr;
+        async move {
+            let tls = tls_connect(authority, addr, b"h2").await;
+            crate::routing::h2_request(tls, method, path, None, b"").await
+        }
+    };
+    let two = h2(Method::GET, "/nonexistent").await;
+    assert_eq!(two.status, 404);
+    assert_eq!(two.header("content-type"), "application/json");
+    assert_eq!(two.json()["error"]["code"], "not_found");
+    let two = h2(Method::GET, "/v1/certificates:verify").await;
+    assert_eq!(two.status, 405);
+    assert_eq!(two.header("allow"), "POST");
+    assert_eq!(two.json()["error"]["code"], "method_not_allowed");
+    let two = h2(Method::GET, "/.well-known/jwks.json").await;
+    assert_eq!(two.status, 200);
+    assert!(two.json()["keys"].is_array());
+
+    // gRPC over the same TLS port is unaffected.
+    let channel = server.connect(&authority).await.expect("TLS connects");
+    list_keys(channel).await.expect("a gRPC call over TLS");
+    server.stop().await;
+}
+
+/// A TLS connection to `addr`, trusting `authority`, offering `alpn` as its only protocol.
+async fn tls_connect(
+    authority: &Authority,
+    addr: std::net::SocketAddr,
+    alpn: &[u8],
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
     use tokio_rustls::rustls::{ClientConfig, RootCertStore, pki_types::ServerName};
     let mut roots = RootCertStore::empty();
     roots.add(authority.issuer.der().clone()).unwrap();
@@ -379,15 +533,34 @@ async fn https_get(authority: &Authority, addr: std::net::SocketAddr, path: &str
     .unwrap()
     .with_root_certificates(roots)
     .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = vec![alpn.to_vec()];
     let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let mut tls = connector
+    let tls = connector
         .connect(ServerName::try_from("localhost").unwrap(), tcp)
         .await
         .expect("TLS handshake");
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(alpn), "ALPN");
+    tls
+}
+
+/// A plain HTTP/1.1 GET over TLS, trusting `authority`; the whole answer as text.
+async fn https_get(authority: &Authority, addr: std::net::SocketAddr, path: &str) -> String {
+    https_request(authority, addr, "GET", path).await
+}
+
+/// A plain HTTP/1.1 request without a body over TLS, trusting `authority`; the whole answer.
+async fn https_request(
+    authority: &Authority,
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tls = tls_connect(authority, addr, b"http/1.1").await;
     tls.write_all(
-        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes(),
+        format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
     )
     .await
     .unwrap();

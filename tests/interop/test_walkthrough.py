@@ -235,10 +235,11 @@ def test_a_certificate_verifies_offline_with_pyjwt_and_the_published_jwks(server
 
     # Offline: only the JWKS fetched once over plain HTTP and a standard JWT library.
     with urllib.request.urlopen(f"http://{server.address}/.well-known/jwks.json", timeout=10) as response:
-        jwks = jwt.PyJWKSet.from_json(response.read().decode())
+        jwks = json.load(response)
     header = jwt.get_unverified_header(issued.token)
     assert header["typ"] == "lineage-cert+jwt" and header["alg"] == "EdDSA"
-    key = jwks[header["kid"]]
+    # Certificate signing keys only: the JWKS also carries the transparency log's key.
+    key = jwt.PyJWK({k["kid"]: k for k in jwks["keys"] if k.get("use") == "sig"}[header["kid"]])
     claims = jwt.decode(issued.token, key=key, algorithms=["EdDSA"], audience=server.org_id, issuer="provenance-registry")
     assert claims["jti"] == issued.id
     assert claims["dataset"]["content_digest"] == dataset.content_digest

@@ -107,7 +107,9 @@ class CertificateServiceServicer:
 
     def RevokeCertificate(self, request, context):
         """Revokes a certificate of the caller's organisation (registrar or admin), with a reason.
-        Revoking it again changes nothing. Appends a `certificate.revoked` event.
+        Revoking it again changes nothing. Appends a `certificate.revoked` event. Only the issuing
+        organisation revokes: another organisation that may read the certificate (its audience) gets
+        `PERMISSION_DENIED`; one that may not read it gets `NOT_FOUND`, as for `GetCertificate`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
