@@ -480,15 +480,16 @@ async fn verify_signature(
     };
     checks.record("key", true, format!("signed with key {}", key.kid));
     checks.kid = Some(key.kid.clone());
-    // The header decoded, so the token has three parts. The signature is checked with the key
-    // decoded once (JWT libraries decode it again for every token) and together with concurrent
-    // calls' signatures; then the claims are read. Time and audience are checked, and reported,
+    // The header decoded, so the token has three parts. The signature is checked under the one
+    // Ed25519 rule that provctl and the Python client apply too (SECURITY.md, "Ed25519
+    // signatures"), with the key decoded once (JWT libraries decode it again for every token) and
+    // together with concurrent calls' signatures; then the claims are read. Time and audience are checked, and reported,
     // by the caller.
     let (signed, signature) = token.rsplit_once('.').unwrap_or((token, ""));
     let verifies = match URL_SAFE_NO_PAD.decode(signature) {
         Ok(signature) => {
             signatures
-                .verify(signed.as_bytes().to_vec(), &signature, key.verifying_key())
+                .verify(signed.as_bytes().to_vec(), &signature, key.public_key())
                 .await
         }
         Err(_) => false,
