@@ -306,5 +306,8 @@ fn is_canonical(bytes: &[u8; 32]) -> bool {
     !at_least_p && !(sign == 1 && (y == ONE || y == P_MINUS_ONE))
 }
 
+#[cfg(feature = "crafting")]
+pub mod crafting;
+
 #[cfg(test)]
 mod tests;

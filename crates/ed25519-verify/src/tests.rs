@@ -227,3 +227,46 @@ fn wrong_lengths_are_refused_by_name() {
     assert_eq!(verify_each(&items), [false]);
     assert!(!verify_batch(&items));
 }
+
+#[test]
+fn crafted_signatures_get_the_rules_answer_and_match_the_shared_vectors() {
+    use crate::crafting::{Craft, craft};
+    // RFC 8032 TEST 1's key, which made the shared vectors' holder-* cases.
+    let seed: [u8; 32] =
+        hex::decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+            .expect("hex")
+            .try_into()
+            .expect("32 bytes");
+    let key = PublicKey::from_bytes(
+        &hex::decode("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+            .expect("hex"),
+    )
+    .expect("TEST 1's key");
+    assert_eq!(
+        craft(&seed, b"", Craft::Honest).to_vec(),
+        hex::decode(
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+        )
+        .expect("hex"),
+        "RFC 8032 TEST 1"
+    );
+    let message = b"lineage certificate";
+    for how in Craft::ALL {
+        let signature = craft(&seed, message, how);
+        assert_eq!(verify(&key, message, &signature), how.expected(), "{how:?}");
+    }
+    let cases = cases();
+    for (id, how) in [
+        ("holder-small-order-r", Craft::SmallOrderR),
+        ("holder-mixed-order-r", Craft::MixedOrderR),
+        ("holder-non-canonical-r-y-at-least-p", Craft::NonCanonicalR),
+    ] {
+        let case = cases.iter().find(|c| c.id == id).expect("a shared case");
+        assert_eq!(case.message, message);
+        assert_eq!(case.signature, craft(&seed, message, how).to_vec(), "{id}");
+    }
+    // The cofactorless verifiers disagree on the mixed-order R: the case this rule settles.
+    let dalek = ed25519_dalek::VerifyingKey::from_bytes(key.as_bytes()).expect("a key");
+    let mixed = ed25519_dalek::Signature::from_bytes(&craft(&seed, message, Craft::MixedOrderR));
+    assert!(dalek.verify_strict(message, &mixed).is_err());
+}
