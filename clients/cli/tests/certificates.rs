@@ -361,6 +361,36 @@ async fn issue_verify_tamper_revoke_and_bundle() -> TestResult {
         "{}",
         online_revoked.stdout
     );
+    // Without an account: when, why and by what it was revoked, and its history.
+    let revocation = field(&online_revoked, "revoked")?;
+    assert!(
+        revocation.ends_with(&format!(": wrong contract (certificates/{id})")),
+        "{revocation}"
+    );
+    assert!(
+        online_revoked
+            .stdout
+            .lines()
+            .any(|l| l.contains("  REVOKED  wrong contract")),
+        "{}",
+        online_revoked.stdout
+    );
+    let revoked_json = registry
+        .run_with(None, &["--output", "json", "cert", "verify", cert])
+        .await?
+        .expect_code(NOT_VALID)
+        .json()?;
+    assert_eq!(revoked_json["revoke_reason"], "wrong contract");
+    assert_eq!(
+        revoked_json["revoke_cause_kind"],
+        "REVOCATION_CAUSE_CERTIFICATE_REVOKED"
+    );
+    assert_eq!(revoked_json["revoke_cause_id"], id.as_str());
+    assert!(revoked_json["revoke_time"].is_string(), "{revoked_json}");
+    assert_eq!(
+        revoked_json["status_history"][1]["time"],
+        revoked_json["revoke_time"]
+    );
     let offline_revoked =
         run_without_network(&["cert", "verify", cert, "--offline", "--jwks", jwks])
             .await?
