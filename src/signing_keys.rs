@@ -18,7 +18,8 @@ use anyhow::{Context, bail};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use ed25519_dalek::{SigningKey, VerifyingKey};
+use ed25519_dalek::SigningKey;
+use ed25519_verify::PublicKey;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -37,8 +38,8 @@ pub struct KeyEntry {
     signing: SigningKey,
     /// Built once: JWT libraries otherwise parse the key again for every token.
     encoding: jsonwebtoken::EncodingKey,
-    /// Decompressed once, for the same reason.
-    verifying: VerifyingKey,
+    /// Decoded (and checked against the signature rule) once, for the same reason.
+    public: PublicKey,
 }
 
 impl std::fmt::Debug for KeyEntry {
@@ -57,22 +58,29 @@ impl KeyEntry {
         let mut seed = [0u8; 32];
         getrandom::fill(&mut seed)
             .map_err(|e| anyhow::anyhow!("the operating system gave no random bytes: {e}"))?;
-        Ok(Self::from_seed(seed, truncate_to_micros(now), None))
+        Self::from_seed(seed, truncate_to_micros(now), None)
     }
 
-    fn from_seed(seed: [u8; 32], created: DateTime<Utc>, retired: Option<DateTime<Utc>>) -> Self {
+    /// The key of `seed`. Refused when the signature rule refuses its public key, which an honest
+    /// seed gives with negligible probability: better to know at start than at each verification.
+    fn from_seed(
+        seed: [u8; 32],
+        created: DateTime<Utc>,
+        retired: Option<DateTime<Utc>>,
+    ) -> anyhow::Result<Self> {
         let signing = SigningKey::from_bytes(&seed);
         let kid = thumbprint(&public_x(&signing));
         let encoding = jsonwebtoken::EncodingKey::from_ed_der(&pkcs8_der(&signing));
-        let verifying = signing.verifying_key();
-        Self {
+        let public = PublicKey::from_bytes(signing.verifying_key().as_bytes())
+            .map_err(|why| anyhow::anyhow!("key {kid} cannot verify signatures: {why}"))?;
+        Ok(Self {
             kid,
             created,
             retired,
             signing,
             encoding,
-            verifying,
-        }
+            public,
+        })
     }
 
     /// The public key, base64url without padding (the JWK's `x`).
@@ -85,9 +93,9 @@ impl KeyEntry {
         &self.encoding
     }
 
-    /// The public key, decoded.
-    pub fn verifying_key(&self) -> VerifyingKey {
-        self.verifying
+    /// The public key, decoded for the signature rule (`ed25519-verify`).
+    pub fn public_key(&self) -> PublicKey {
+        self.public
     }
 
     /// Whether this key is the one that signs now.
@@ -190,7 +198,8 @@ impl KeyRing {
                 seed,
                 time(&stored.created)?,
                 stored.retired.as_deref().map(time).transpose()?,
-            );
+            )
+            .map_err(|e| problem(format!("{e:#}")))?;
             if entry.kid != stored.kid {
                 return Err(problem(format!("key {} does not match its id", stored.kid)));
             }
@@ -429,7 +438,7 @@ mod tests {
                 .unwrap()
                 .try_into()
                 .unwrap();
-        let key = KeyEntry::from_seed(seed, Utc::now(), None);
+        let key = KeyEntry::from_seed(seed, Utc::now(), None).unwrap();
         assert_eq!(key.x(), "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo");
         assert_eq!(key.kid, "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
         let jwk = key.jwk();

@@ -276,20 +276,63 @@ impl CertificateRecord {
         &self,
         now: DateTime<Utc>,
     ) -> Vec<(CertificateStatus, DateTime<Utc>, Option<String>)> {
-        let mut changes = vec![(CertificateStatus::Valid, self.not_before, None)];
-        if let Some(revoked) = self.revoke_time.filter(|t| *t <= now) {
-            changes.push((
-                CertificateStatus::Revoked,
-                revoked,
-                self.revoke_reason.clone(),
-            ));
-        }
-        if self.expire_time <= now {
-            changes.push((CertificateStatus::Expired, self.expire_time, None));
-        }
-        changes.sort_by_key(|(_, time, _)| *time);
-        changes
+        status_history(
+            self.not_before,
+            self.revoke_time,
+            self.revoke_reason.as_deref(),
+            self.expire_time,
+            now,
+        )
     }
+}
+
+/// A certificate's status changes up to `now`, oldest first: valid from `not_before`, then revoked
+/// or expired (or both, when an expired certificate was revoked), each with when and, for the
+/// revocation, why. One function, so that `GetCertificate` and `VerifyCertificate` tell the same
+/// history.
+pub fn status_history(
+    not_before: DateTime<Utc>,
+    revoke_time: Option<DateTime<Utc>>,
+    revoke_reason: Option<&str>,
+    expire_time: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<(CertificateStatus, DateTime<Utc>, Option<String>)> {
+    let mut changes = vec![(CertificateStatus::Valid, not_before, None)];
+    if let Some(revoked) = revoke_time.filter(|t| *t <= now) {
+        changes.push((
+            CertificateStatus::Revoked,
+            revoked,
+            revoke_reason.map(str::to_owned),
+        ));
+    }
+    if expire_time <= now {
+        changes.push((CertificateStatus::Expired, expire_time, None));
+    }
+    changes.sort_by_key(|(_, time, _)| *time);
+    changes
+}
+
+/// What caused a certificate's revocation, by the resource its `revoke_cause` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationCause {
+    /// `certificates/<id>`: its owner revoked it.
+    CertificateRevoked,
+    /// `attestations/<id>`: an attestation it rests on was revoked.
+    AttestationRevoked,
+    /// `contamination_reports/<id>`: a dataset of its lineage was reported contaminated.
+    ContaminationReported,
+}
+
+/// The kind and id of a stored `revoke_cause`; `None` for a name of no known kind.
+pub fn parse_revoke_cause(cause: &str) -> Option<(RevocationCause, &str)> {
+    let (collection, id) = cause.split_once('/')?;
+    let kind = match collection {
+        "certificates" => RevocationCause::CertificateRevoked,
+        "attestations" => RevocationCause::AttestationRevoked,
+        "contamination_reports" => RevocationCause::ContaminationReported,
+        _ => return None,
+    };
+    Some((kind, id))
 }
 
 /// The claims of a token whose signature verified: its signing input (`header.payload`) decoded,

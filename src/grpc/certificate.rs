@@ -6,14 +6,16 @@ use tonic::{Request, Response, Status};
 use super::convert::{time_from_proto, time_to_proto};
 use crate::domain::access::Role;
 use crate::domain::attestation::limits as attestation_limits;
-use crate::domain::certificate::{CertificateRecord, CertificateStatus};
+use crate::domain::certificate::{
+    CertificateRecord, CertificateStatus, RevocationCause, parse_revoke_cause,
+};
 use crate::domain::dataset::limits;
 use crate::domain::evaluation::Verdict;
 use crate::domain::text::{optional_line, optional_uuid, required_line, required_uuid};
 use crate::error::Error;
 use crate::proto::v1 as pb;
 use crate::registry::Registry;
-use crate::registry::certificates::{CertificateRequest, MAX_TOKEN_LEN};
+use crate::registry::certificates::{CertificateRequest, MAX_TOKEN_LEN, Standing};
 use crate::signing_keys::KeyEntry;
 
 /// Handlers of the certificate service.
@@ -48,6 +50,44 @@ fn status_to_proto(status: CertificateStatus) -> pb::CertificateStatus {
     }
 }
 
+fn history_to_proto(
+    history: Vec<(CertificateStatus, DateTime<Utc>, Option<String>)>,
+) -> Vec<pb::CertificateStatusChange> {
+    history
+        .into_iter()
+        .map(|(status, time, reason)| pb::CertificateStatusChange {
+            status: status_to_proto(status) as i32,
+            time: Some(time_to_proto(time)),
+            reason: reason.unwrap_or_default(),
+        })
+        .collect()
+}
+
+fn revocation_cause_to_proto(cause: RevocationCause) -> pb::RevocationCause {
+    match cause {
+        RevocationCause::CertificateRevoked => pb::RevocationCause::CertificateRevoked,
+        RevocationCause::AttestationRevoked => pb::RevocationCause::AttestationRevoked,
+        RevocationCause::ContaminationReported => pb::RevocationCause::ContaminationReported,
+    }
+}
+
+/// The standing fields of `VerifyCertificateResponse`; all empty without a standing.
+fn standing_to_proto(standing: Option<Standing>, response: &mut pb::VerifyCertificateResponse) {
+    let Some(standing) = standing else {
+        return;
+    };
+    let cause = standing.revoke_cause.unwrap_or_default();
+    let (kind, id) = parse_revoke_cause(&cause)
+        .map(|(kind, id)| (revocation_cause_to_proto(kind), id.to_owned()))
+        .unwrap_or((pb::RevocationCause::Unspecified, String::new()));
+    response.revoke_time = standing.revoke_time.map(time_to_proto);
+    response.revoke_reason = standing.revoke_reason.unwrap_or_default();
+    response.revoke_cause_kind = kind as i32;
+    response.revoke_cause_id = id;
+    response.revoke_cause = cause;
+    response.status_history = history_to_proto(standing.history);
+}
+
 fn certificate_to_proto(c: CertificateRecord, as_of: DateTime<Utc>) -> pb::Certificate {
     // Asked about a time before the revocation, the certificate is shown as it stood then.
     let revoked_by_then = c.revoke_time.is_some_and(|revoked| revoked <= as_of);
@@ -62,15 +102,7 @@ fn certificate_to_proto(c: CertificateRecord, as_of: DateTime<Utc>) -> pb::Certi
     };
     pb::Certificate {
         status: status_to_proto(c.status_at(as_of)) as i32,
-        status_history: c
-            .history(as_of)
-            .into_iter()
-            .map(|(status, time, reason)| pb::CertificateStatusChange {
-                status: status_to_proto(status) as i32,
-                time: Some(time_to_proto(time)),
-                reason: reason.unwrap_or_default(),
-            })
-            .collect(),
+        status_history: history_to_proto(c.history(as_of)),
         id: c.id.to_string(),
         dataset_id: c.dataset_id.to_string(),
         organization_id: c.organization_id.to_string(),
@@ -206,7 +238,7 @@ impl pb::certificate_service_server::CertificateService for CertificateHandlers 
             .registry
             .verify_certificate(request.token.trim(), audience, as_of)
             .await?;
-        Ok(Response::new(pb::VerifyCertificateResponse {
+        let mut response = pb::VerifyCertificateResponse {
             valid: verification.valid,
             status: verification
                 .status
@@ -227,7 +259,10 @@ impl pb::certificate_service_server::CertificateService for CertificateHandlers 
                     detail: c.detail,
                 })
                 .collect(),
-        }))
+            ..Default::default()
+        };
+        standing_to_proto(verification.standing, &mut response);
+        Ok(Response::new(response))
     }
 
     #[tracing::instrument(skip_all)]

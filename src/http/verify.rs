@@ -13,6 +13,8 @@ use uuid::Uuid;
 
 use super::{html, json};
 use crate::domain::text::{UUID_FORM, parse_hyphenated_uuid};
+use crate::domain::certificate::{RevocationCause, parse_revoke_cause};
+use crate::domain::event::format_time;
 use crate::registry::Registry;
 use crate::registry::certificates::{MAX_TOKEN_LEN, Verification};
 use crate::web::extract::token_from_upload;
@@ -158,13 +160,29 @@ pub async fn verify_json(State(registry): State<Registry>, request: Request) -> 
 
 /// `VerifyCertificateResponse` as JSON: the proto's fields, `status` by its enum name (null when
 /// the registry does not know the certificate) and the claims as the JSON object that was signed.
+/// The standing (`revoke_time`, `revoke_reason`, `revoke_cause`, `revoke_cause_kind`,
+/// `revoke_cause_id`, `status_history`) as in the proto: null or empty unless the registry holds
+/// this very token, and null while it is not revoked; times in RFC 3339, enums by name.
 pub fn verification_json(verification: &Verification) -> Value {
     let claims = verification
         .claims_json
         .as_deref()
         .and_then(|text| serde_json::from_str::<Value>(text).ok())
         .unwrap_or(Value::Null);
+    let standing = verification.standing.as_ref();
+    let cause = standing.and_then(|s| s.revoke_cause.as_deref());
+    let parsed_cause = cause.and_then(parse_revoke_cause);
     json!({
+        "revoke_time": standing.and_then(|s| s.revoke_time).map(format_time),
+        "revoke_reason": standing.and_then(|s| s.revoke_reason.clone()),
+        "revoke_cause": cause,
+        "revoke_cause_kind": parsed_cause.map(|(kind, _)| revocation_cause_name(kind)),
+        "revoke_cause_id": parsed_cause.map(|(_, id)| id),
+        "status_history": standing.map(|s| s.history.iter().map(|(status, time, reason)| json!({
+            "status": format!("CERTIFICATE_STATUS_{}", verify_page::status_name(*status)),
+            "time": format_time(*time),
+            "reason": reason,
+        })).collect::<Vec<_>>()).unwrap_or_default(),
         "valid": verification.valid,
         "status": verification.status.map(|s| format!("CERTIFICATE_STATUS_{}", verify_page::status_name(s))),
         "certificate_id": verification.claims.as_ref().map(|c| c.jti.clone()),
@@ -173,6 +191,15 @@ pub fn verification_json(verification: &Verification) -> Value {
         })).collect::<Vec<_>>(),
         "claims": claims,
     })
+}
+
+/// The proto's enum name of a revocation cause.
+fn revocation_cause_name(cause: RevocationCause) -> &'static str {
+    match cause {
+        RevocationCause::CertificateRevoked => "REVOCATION_CAUSE_CERTIFICATE_REVOKED",
+        RevocationCause::AttestationRevoked => "REVOCATION_CAUSE_ATTESTATION_REVOKED",
+        RevocationCause::ContaminationReported => "REVOCATION_CAUSE_CONTAMINATION_REPORTED",
+    }
 }
 
 fn internal(error: &crate::error::Error) -> Response {

@@ -28,6 +28,8 @@ pub struct StoredFacts {
     pub lineage_digest: String,
     /// SHA-256 of the stored token: the whole token is not kept, to keep entries small.
     pub token_sha256: [u8; 32],
+    /// `nbf`, as stored (to the microsecond): where the status history starts.
+    pub not_before: DateTime<Utc>,
     /// `exp`.
     pub expire_time: DateTime<Utc>,
     /// When revoked.
@@ -45,6 +47,7 @@ impl StoredFacts {
             dataset_id: record.dataset_id,
             lineage_digest: record.lineage_digest.clone(),
             token_sha256: token_sha256(&record.token),
+            not_before: record.not_before,
             expire_time: record.expire_time,
             revoke_time: record.revoke_time,
             revoke_reason: record.revoke_reason.clone(),
@@ -55,6 +58,20 @@ impl StoredFacts {
     /// Status at `time`.
     pub fn status_at(&self, time: DateTime<Utc>) -> CertificateStatus {
         certificate::status_at(self.revoke_time, self.expire_time, time)
+    }
+
+    /// Status changes up to `time`, as `GetCertificate` tells them.
+    pub fn history(
+        &self,
+        time: DateTime<Utc>,
+    ) -> Vec<(CertificateStatus, DateTime<Utc>, Option<String>)> {
+        certificate::status_history(
+            self.not_before,
+            self.revoke_time,
+            self.revoke_reason.as_deref(),
+            self.expire_time,
+            time,
+        )
     }
 
     /// Whether `token` is the token stored under this id.
@@ -145,6 +162,7 @@ mod tests {
             dataset_id: Uuid::nil(),
             lineage_digest: "sha256:00".into(),
             token_sha256: token_sha256(token),
+            not_before: DateTime::from_timestamp(1_900_000_000, 0).unwrap_or_default(),
             expire_time: DateTime::from_timestamp(2_000_000_000, 0).unwrap_or_default(),
             revoke_time: revoked,
             revoke_reason: None,

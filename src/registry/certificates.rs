@@ -84,6 +84,35 @@ pub struct Verification {
     pub claims: Option<CertificateClaims>,
     /// The claims exactly as signed (the token's payload, decoded), when the signature verified.
     pub claims_json: Option<String>,
+    /// The certificate's revocation and status history, when the registry holds this very token.
+    pub standing: Option<Standing>,
+}
+
+/// Where a certificate stands, as `VerifyCertificate` tells anyone who holds its token: at the
+/// moment asked, so that a revocation after it is not shown (as `GetCertificate` with `as_of`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    /// When it was revoked, if it was by then.
+    pub revoke_time: Option<DateTime<Utc>>,
+    /// Why.
+    pub revoke_reason: Option<String>,
+    /// What caused it: `certificates/<id>`, `attestations/<id>` or `contamination_reports/<id>`.
+    pub revoke_cause: Option<String>,
+    /// Status changes, oldest first, each with its time and (for a revocation) its reason.
+    pub history: Vec<(CertificateStatus, DateTime<Utc>, Option<String>)>,
+}
+
+impl Standing {
+    fn of(facts: &StoredFacts, at: DateTime<Utc>) -> Self {
+        let revoked_by_then = facts.revoke_time.is_some_and(|revoked| revoked <= at);
+        let then = |value: &Option<String>| value.clone().filter(|_| revoked_by_then);
+        Self {
+            revoke_time: facts.revoke_time.filter(|_| revoked_by_then),
+            revoke_reason: then(&facts.revoke_reason),
+            revoke_cause: then(&facts.revoke_cause),
+            history: facts.history(at),
+        }
+    }
 }
 
 /// The checks of a verification, in the order they run.
@@ -316,7 +345,7 @@ impl Registry {
         )
         .await;
         let Some((claims, claims_json, keys)) = verified else {
-            return Ok(checks.finish(None, None));
+            return Ok(checks.finish(None, None, None));
         };
         let now = as_of.unwrap_or_else(Utc::now);
         let issued = DateTime::from_timestamp(claims.iat, 0);
@@ -399,13 +428,23 @@ impl Registry {
                     "status",
                     false,
                     format!(
-                        "revoked: {} ({})",
+                        "revoked at {}: {} ({})",
+                        record
+                            .revoke_time
+                            .map(crate::domain::event::format_time)
+                            .unwrap_or_default(),
                         record.revoke_reason.as_deref().unwrap_or(""),
                         record.revoke_cause.as_deref().unwrap_or("")
                     ),
                 ),
             },
         }
+        // Told to whoever holds the token the registry issued, and to no one else: a token made
+        // up under a known id learns nothing of that certificate.
+        let standing = stored
+            .as_ref()
+            .filter(|record| record.holds_token(token))
+            .map(|record| Standing::of(record, now));
         // A dataset's upstream closure never changes, so the digest stored at issuance is the
         // registry's; a mismatch means the token or the store was altered.
         let lineage_matches = stored.as_ref().is_some_and(|record| {
@@ -424,7 +463,7 @@ impl Registry {
                 "the lineage digest or dataset does not match the registry".into()
             },
         );
-        Ok(checks.finish(status, Some((claims, claims_json))))
+        Ok(checks.finish(status, Some((claims, claims_json)), standing))
     }
 }
 
@@ -484,15 +523,16 @@ async fn verify_signature(
     };
     checks.record("key", true, format!("signed with key {}", key.kid));
     checks.kid = Some(key.kid.clone());
-    // The header decoded, so the token has three parts. The signature is checked with the key
-    // decoded once (JWT libraries decode it again for every token) and together with concurrent
-    // calls' signatures; then the claims are read. Time and audience are checked, and reported,
+    // The header decoded, so the token has three parts. The signature is checked under the one
+    // Ed25519 rule that provctl and the Python client apply too (SECURITY.md, "Ed25519
+    // signatures"), with the key decoded once (JWT libraries decode it again for every token) and
+    // together with concurrent calls' signatures; then the claims are read. Time and audience are checked, and reported,
     // by the caller.
     let (signed, signature) = token.rsplit_once('.').unwrap_or((token, ""));
     let verifies = match URL_SAFE_NO_PAD.decode(signature) {
         Ok(signature) => {
             signatures
-                .verify(signed.as_bytes().to_vec(), &signature, key.verifying_key())
+                .verify(signed.as_bytes().to_vec(), &signature, key.public_key())
                 .await
         }
         Err(_) => false,
@@ -541,6 +581,7 @@ impl Checks {
         mut self,
         status: Option<CertificateStatus>,
         claims: Option<(CertificateClaims, String)>,
+        standing: Option<Standing>,
     ) -> Verification {
         for name in CHECKS.iter().skip(self.done.len()) {
             self.done.push(Check {
@@ -556,6 +597,7 @@ impl Checks {
             checks: self.done,
             claims,
             claims_json,
+            standing,
         }
     }
 }

@@ -982,3 +982,226 @@ async fn only_the_issuing_organisation_revokes_and_others_learn_no_more_than_the
         .into_inner();
     assert_eq!(revoked.status, pb::CertificateStatus::Revoked as i32);
 }
+
+/// `POST /v1/certificates:verify` with `token`, no access token; the JSON answer.
+async fn verify_over_http(app: &TestApp, token: &str) -> serde_json::Value {
+    let body = serde_json::json!({ "token": token }).to_string();
+    let answer = crate::verify_page::http(
+        app,
+        "POST",
+        "/v1/certificates:verify",
+        &[
+            "Content-Type: application/json".into(),
+            format!("Content-Length: {}", body.len()),
+        ],
+        body.as_bytes(),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    serde_json::from_str(&answer.body).expect("a JSON answer")
+}
+
+/// The statuses of a history, by their proto names.
+fn history_statuses(answer: &pb::VerifyCertificateResponse) -> Vec<i32> {
+    answer.status_history.iter().map(|c| c.status).collect()
+}
+
+/// Checks that gRPC and HTTP tell the same standing: revoked by `kind` through `cause`, for
+/// `reason`, with the history valid then revoked.
+async fn assert_revoked_standing(
+    app: &TestApp,
+    token: &str,
+    kind: pb::RevocationCause,
+    cause: &str,
+    reason: &str,
+) {
+    let answer = verify(app, token, "").await;
+    assert!(!answer.valid);
+    let revoke_time = answer.revoke_time.expect("a revocation time");
+    assert_eq!(answer.revoke_reason, reason);
+    assert_eq!(answer.revoke_cause, cause);
+    assert_eq!(answer.revoke_cause_kind, kind as i32);
+    let (_, id) = cause.split_once('/').expect("a resource name");
+    assert_eq!(answer.revoke_cause_id, id);
+    assert_eq!(
+        history_statuses(&answer),
+        [
+            pb::CertificateStatus::Valid as i32,
+            pb::CertificateStatus::Revoked as i32
+        ]
+    );
+    assert_eq!(answer.status_history[1].time, Some(revoke_time));
+    assert_eq!(answer.status_history[1].reason, reason);
+    let (name, detail) = failed_check(&answer);
+    assert_eq!(name, "status");
+    assert!(
+        detail.starts_with("revoked at ") && detail.contains(reason),
+        "{detail}"
+    );
+
+    let json = verify_over_http(app, token).await;
+    assert_eq!(json["valid"], false);
+    let time = chrono::DateTime::parse_from_rfc3339(json["revoke_time"].as_str().unwrap())
+        .expect("an RFC 3339 time");
+    assert_eq!(
+        (time.timestamp(), time.timestamp_subsec_nanos() as i32),
+        (revoke_time.seconds, revoke_time.nanos)
+    );
+    assert_eq!(json["revoke_reason"], reason);
+    assert_eq!(json["revoke_cause"], cause);
+    assert_eq!(json["revoke_cause_kind"], kind.as_str_name());
+    assert_eq!(json["revoke_cause_id"], id);
+    let history = json["status_history"].as_array().expect("a history");
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0]["status"], "CERTIFICATE_STATUS_VALID");
+    assert_eq!(history[1]["status"], "CERTIFICATE_STATUS_REVOKED");
+    assert_eq!(history[1]["time"], json["revoke_time"]);
+    assert_eq!(history[1]["reason"], reason);
+}
+
+#[tokio::test]
+async fn anyone_holding_the_token_reads_when_why_and_by_what_it_was_revoked_over_grpc_and_http() {
+    let app = spawn_app().await;
+    let (raw, mix) = certifiable(&app).await;
+
+    // Valid: a history of one change, from `nbf`, and no revocation.
+    let by_owner = issue(&app, issue_request(&mix)).await;
+    let answer = verify(&app, &by_owner.token, "").await;
+    assert!(answer.valid);
+    assert_eq!(answer.revoke_time, None);
+    assert_eq!(
+        (answer.revoke_reason.as_str(), answer.revoke_cause.as_str()),
+        ("", "")
+    );
+    assert_eq!(
+        answer.revoke_cause_kind,
+        pb::RevocationCause::Unspecified as i32
+    );
+    assert_eq!(
+        history_statuses(&answer),
+        [pb::CertificateStatus::Valid as i32]
+    );
+    assert_eq!(answer.status_history[0].time, by_owner.not_before);
+    let json = verify_over_http(&app, &by_owner.token).await;
+    assert_eq!(json["revoke_time"], serde_json::Value::Null);
+    assert_eq!(json["revoke_cause_kind"], serde_json::Value::Null);
+    assert_eq!(
+        json["status_history"][0]["status"],
+        "CERTIFICATE_STATUS_VALID"
+    );
+
+    // Revoked by its owner.
+    app.certificates()
+        .revoke_certificate(authed(
+            &app.admin,
+            pb::RevokeCertificateRequest {
+                id: by_owner.id.clone(),
+                reason: "contract ended".into(),
+            },
+        ))
+        .await
+        .unwrap();
+    assert_revoked_standing(
+        &app,
+        &by_owner.token,
+        pb::RevocationCause::CertificateRevoked,
+        &format!("certificates/{}", by_owner.id),
+        "contract ended",
+    )
+    .await;
+    // As it stood at issuance: no revocation yet.
+    let then = app
+        .certificates()
+        .verify_certificate(pb::VerifyCertificateRequest {
+            token: by_owner.token.clone(),
+            audience_organization_id: String::new(),
+            as_of: by_owner.issue_time,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(then.valid, "{:?}", then.checks);
+    assert_eq!((then.revoke_time, then.revoke_reason.as_str()), (None, ""));
+    assert_eq!(
+        history_statuses(&then),
+        [pb::CertificateStatus::Valid as i32]
+    );
+
+    // Revoked because an attestation it rests on was revoked.
+    let second = issue(&app, issue_request(&mix)).await;
+    let attestation = app
+        .attestations()
+        .list_attestations(authed(
+            &app.admin,
+            pb::ListAttestationsRequest {
+                dataset_id: raw.id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .attestations
+        .remove(0);
+    app.attestations()
+        .revoke_attestation(authed(
+            &app.admin,
+            pb::RevokeAttestationRequest {
+                id: attestation.id.clone(),
+                reason: "scan was wrong".into(),
+            },
+        ))
+        .await
+        .unwrap();
+    let reason = read_certificate(&app, &app.admin, &second.id)
+        .await
+        .revoke_reason;
+    assert!(reason.contains("scan was wrong"), "{reason}");
+    assert_revoked_standing(
+        &app,
+        &second.token,
+        pb::RevocationCause::AttestationRevoked,
+        &format!("attestations/{}", attestation.id),
+        &reason,
+    )
+    .await;
+
+    // Revoked because its owner reported a dataset of its lineage contaminated.
+    app.attest(&app.admin, &raw).await;
+    let third = issue(&app, issue_request(&mix)).await;
+    let report = app
+        .datasets()
+        .report_contamination(authed(
+            &app.admin,
+            pb::ReportContaminationRequest {
+                dataset_id: raw.id.clone(),
+                statement: "R1 traces found in the crawl".into(),
+                evidence: vec![],
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let reason = read_certificate(&app, &app.admin, &third.id)
+        .await
+        .revoke_reason;
+    assert!(!reason.is_empty());
+    assert_revoked_standing(
+        &app,
+        &third.token,
+        pb::RevocationCause::ContaminationReported,
+        &format!("contamination_reports/{}", report.id),
+        &reason,
+    )
+    .await;
+
+    // A token the registry did not issue under that id learns nothing of the certificate.
+    let (head, rest) = third.token.split_once('.').unwrap();
+    let (payload, _) = rest.rsplit_once('.').unwrap();
+    let forged = format!("{head}.{payload}.{}", b64(&[7; 64]));
+    let answer = verify(&app, &forged, "").await;
+    assert_eq!((answer.revoke_time, answer.status_history.len()), (None, 0));
+    let json = verify_over_http(&app, &forged).await;
+    assert_eq!(json["revoke_reason"], serde_json::Value::Null);
+    assert_eq!(json["status_history"], serde_json::json!([]));
+}

@@ -11,7 +11,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
-use ed25519_dalek::{Signature, VerifyingKey};
+use ed25519_verify::PublicKey;
 use provenance_registry::domain::certificate::{
     CERTIFICATE_TYPE, CertificateClaims, signed_claims,
 };
@@ -223,15 +223,7 @@ fn verify_signature<'a>(
 
     // Three parts, as the format check found: the signature covers the first two as sent.
     let (signing_input, signature) = token.rsplit_once('.').unwrap_or((token, ""));
-    let verifies = URL_SAFE_NO_PAD
-        .decode(signature)
-        .ok()
-        .and_then(|bytes| Signature::from_slice(&bytes).ok())
-        .is_some_and(|signature| {
-            verifying
-                .verify_strict(signing_input.as_bytes(), &signature)
-                .is_ok()
-        });
+    let verifies = signature_verifies(&verifying, signing_input.as_bytes(), signature);
     if !verifies {
         checks.push(Check::new(
             "signature",
@@ -261,12 +253,18 @@ fn verify_signature<'a>(
     }
 }
 
-/// The JWK named `kid`, if it is an Ed25519 signing key whose id is its thumbprint; otherwise why
-/// not.
-fn find_key<'a>(
-    jwks: &'a Value,
-    kid: &str,
-) -> Result<(&'a Map<String, Value>, VerifyingKey), String> {
+/// Whether `signature` (base64url, as in the token) is `key`'s signature of `signing_input` under
+/// the one Ed25519 rule the registry applies online (`ed25519-verify`; SECURITY.md, "Ed25519
+/// signatures"), so that a crafted signature gets the same answer offline as online.
+pub fn signature_verifies(key: &PublicKey, signing_input: &[u8], signature: &str) -> bool {
+    URL_SAFE_NO_PAD
+        .decode(signature)
+        .is_ok_and(|bytes| ed25519_verify::verify(key, signing_input, &bytes).is_ok())
+}
+
+/// The JWK named `kid`, if it is an Ed25519 signing key whose id is its thumbprint and whose public
+/// key the signature rule accepts; otherwise why not.
+fn find_key<'a>(jwks: &'a Value, kid: &str) -> Result<(&'a Map<String, Value>, PublicKey), String> {
     if kid.is_empty() {
         return Err("the token names no key (no kid in its header)".into());
     }
@@ -293,12 +291,11 @@ fn find_key<'a>(
         return Err(format!("key {kid} is for {:?}, not EdDSA", member("alg")));
     }
     let x = member("x");
-    let verifying = URL_SAFE_NO_PAD
+    let bytes = URL_SAFE_NO_PAD
         .decode(x)
-        .ok()
-        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
-        .and_then(|bytes| VerifyingKey::from_bytes(&bytes).ok())
-        .ok_or_else(|| format!("key {kid} holds no Ed25519 public key in x"))?;
+        .map_err(|_| format!("key {kid} holds no Ed25519 public key in x: not base64url"))?;
+    let verifying = PublicKey::from_bytes(&bytes)
+        .map_err(|why| format!("key {kid} holds no usable Ed25519 public key in x: {why}"))?;
     if thumbprint(x) != kid {
         return Err(format!(
             "kid {kid} is not the RFC 7638 thumbprint of its key: the JWKS was altered"
@@ -645,5 +642,66 @@ mod tests {
             Some("CLEAN".to_owned())
         );
         assert!(unverified_claims("x").is_none());
+    }
+
+    /// The shared edge cases (tests/data/ed25519_speccheck.json): offline, each gets the outcome
+    /// the rule gives it, as online and in the Python client.
+    #[test]
+    fn the_shared_ed25519_edge_cases_get_the_rules_outcome() {
+        let document: Value =
+            serde_json::from_str(include_str!("../../../tests/data/ed25519_speccheck.json"))
+                .expect("the vectors are JSON");
+        let cases = document["cases"].as_array().expect("cases");
+        assert!(cases.len() >= 12);
+        for case in cases {
+            let field = |name: &str| hex::decode(case[name].as_str().expect("hex")).expect("hex");
+            let signature = URL_SAFE_NO_PAD.encode(field("signature"));
+            let outcome = PublicKey::from_bytes(&field("public_key"))
+                .is_ok_and(|key| signature_verifies(&key, &field("message"), &signature));
+            assert_eq!(outcome, case["valid"] == true, "{}", case["id"]);
+        }
+    }
+
+    /// A key the rule refuses (here the small-order key of speccheck case 0) fails the `key` check,
+    /// whatever the signature, as in the Python client.
+    #[test]
+    fn a_small_order_or_non_canonical_key_in_the_jwks_fails_the_key_check() {
+        for x in [
+            "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+            "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        ] {
+            let x = URL_SAFE_NO_PAD.encode(hex::decode(x).expect("hex"));
+            let kid = thumbprint(&x);
+            let jwks = json!({"keys": [{
+                "kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "use": "sig",
+                "valid_from": "2027-01-01T00:00:00Z",
+            }]});
+            let token = sign(
+                &json!({"alg": "EdDSA", "typ": CERTIFICATE_TYPE, "kid": kid}),
+                &claims(None),
+            );
+            let v = verify(&token, &jwks, None, at(ISSUED));
+            assert_eq!(failed(&v)[0], "key", "{:?}", v.checks);
+            assert!(v.checks[3].detail.contains("no usable Ed25519 public key"));
+        }
+    }
+
+    /// Signatures the key's holder crafted over a real token: the `signature` check gives the
+    /// rule's answer (the mixed-order one passes here, where `verify_strict` refused it before).
+    #[test]
+    fn signatures_crafted_by_the_key_holder_get_the_rules_answer() {
+        use ed25519_verify::crafting::{Craft, craft};
+        let token = sign(&header(), &claims(None));
+        let (signing_input, _) = token.rsplit_once('.').expect("three parts");
+        let mut seed = [0u8; 32];
+        hex::decode_to_slice(SEED, &mut seed).expect("hex");
+        for how in Craft::ALL {
+            let signature = craft(&seed, signing_input.as_bytes(), how);
+            let crafted = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature));
+            let v = verify(&crafted, &jwks(), None, at(ISSUED + 60));
+            assert_eq!(v.valid, how.expected().is_ok(), "{how:?}: {:#?}", v.checks);
+            assert_eq!(v.checks[4].name, "signature");
+            assert_eq!(v.checks[4].passed, how.expected().is_ok(), "{how:?}");
+        }
     }
 }

@@ -68,16 +68,16 @@ pub fn format_time(ts: &Timestamp) -> String {
         .unwrap_or_else(|| format!("(invalid time {}s {}ns)", ts.seconds, ts.nanos))
 }
 
-fn time_json(ts: Option<&Timestamp>) -> Value {
+pub fn time_json(ts: Option<&Timestamp>) -> Value {
     ts.map_or(Value::Null, |t| Value::String(format_time(t)))
 }
 
-fn time_text(ts: Option<&Timestamp>) -> String {
+pub fn time_text(ts: Option<&Timestamp>) -> String {
     ts.map_or_else(|| "-".to_owned(), format_time)
 }
 
 /// An enum value by its proto name, or its number if this client does not know it.
-fn enum_json<E>(value: i32, name: impl Fn(&E) -> &'static str) -> Value
+pub fn enum_json<E>(value: i32, name: impl Fn(&E) -> &'static str) -> Value
 where
     E: TryFrom<i32>,
 {

@@ -361,6 +361,36 @@ async fn issue_verify_tamper_revoke_and_bundle() -> TestResult {
         "{}",
         online_revoked.stdout
     );
+    // Without an account: when, why and by what it was revoked, and its history.
+    let revocation = field(&online_revoked, "revoked")?;
+    assert!(
+        revocation.ends_with(&format!(": wrong contract (certificates/{id})")),
+        "{revocation}"
+    );
+    assert!(
+        online_revoked
+            .stdout
+            .lines()
+            .any(|l| l.contains("  REVOKED  wrong contract")),
+        "{}",
+        online_revoked.stdout
+    );
+    let revoked_json = registry
+        .run_with(None, &["--output", "json", "cert", "verify", cert])
+        .await?
+        .expect_code(NOT_VALID)
+        .json()?;
+    assert_eq!(revoked_json["revoke_reason"], "wrong contract");
+    assert_eq!(
+        revoked_json["revoke_cause_kind"],
+        "REVOCATION_CAUSE_CERTIFICATE_REVOKED"
+    );
+    assert_eq!(revoked_json["revoke_cause_id"], id.as_str());
+    assert!(revoked_json["revoke_time"].is_string(), "{revoked_json}");
+    assert_eq!(
+        revoked_json["status_history"][1]["time"],
+        revoked_json["revoke_time"]
+    );
     let offline_revoked =
         run_without_network(&["cert", "verify", cert, "--offline", "--jwks", jwks])
             .await?
@@ -462,4 +492,82 @@ async fn refusals_and_usage_errors_have_their_codes() -> TestResult {
 
     registry.stop().await?;
     Ok(())
+}
+
+/// Signatures the registry's key holder crafts over a real certificate (a torsion component or the
+/// identity as `R`, a non-canonical `R`, `S` + L): `provctl cert verify` online (the registry's
+/// `VerifyCertificate`) and offline give each the same `signature` check, the one rule's answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crafted_signatures_get_the_same_answer_online_and_offline() -> TestResult {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use ed25519_verify::crafting::{Craft, craft};
+
+    let registry = Registry::start().await?;
+    let dir = tempfile::tempdir()?;
+    let jwks_file = dir.path().join("jwks.json");
+    let jwks = path_str(&jwks_file)?;
+    let derived = clean_dataset(&registry).await?;
+    let token = field(
+        &registry.run(&["cert", "issue", &derived]).await?.ok(),
+        "token",
+    )?;
+    registry
+        .run_with(None, &["cert", "keys", "--out", jwks])
+        .await?
+        .ok();
+    let header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap_or_default())?,
+    )?;
+    let kid = header["kid"].as_str().unwrap_or_default();
+    let keys: Value = serde_json::from_str(&std::fs::read_to_string(
+        registry.data_dir().join("signing-keys.json"),
+    )?)?;
+    let seed = keys["keys"]
+        .as_array()
+        .and_then(|keys| keys.iter().find(|k| k["kid"] == kid))
+        .and_then(|k| k["private_key"].as_str())
+        .ok_or("the issuing key is in the key file")?;
+    let mut seed_bytes = [0u8; 32];
+    hex::decode_to_slice(seed, &mut seed_bytes)?;
+    let (signing_input, _) = token.rsplit_once('.').ok_or("three parts")?;
+
+    let signature_passed = |value: &Value| {
+        checks(value)
+            .into_iter()
+            .find(|(name, _)| name == "signature")
+            .map(|(_, passed)| passed)
+    };
+    for how in Craft::ALL {
+        let signature = craft(&seed_bytes, signing_input.as_bytes(), how);
+        let crafted = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature));
+        let expected = how.expected().is_ok();
+        let online = registry
+            .run_with(None, &["--output", "json", "cert", "verify", &crafted])
+            .await?
+            .json()?;
+        let offline = run_without_network(&[
+            "--output",
+            "json",
+            "cert",
+            "verify",
+            &crafted,
+            "--offline",
+            "--jwks",
+            jwks,
+        ])
+        .await?
+        .json()?;
+        assert_eq!(signature_passed(&online), Some(expected), "{how:?} online");
+        assert_eq!(
+            signature_passed(&offline),
+            Some(expected),
+            "{how:?} offline"
+        );
+        assert_eq!(offline["valid"], expected, "{how:?}");
+        // Online, only the token issued passes `status`: another signature, even a valid one
+        // (only the key's holder can make it), is not the token the registry stored.
+        assert_eq!(online["valid"], how == Craft::Honest, "{how:?}");
+    }
+    registry.stop().await
 }

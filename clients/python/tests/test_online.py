@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta, timezone
 
-from provenance_client import CertificateStatus, Registry, Verdict
+from provenance_client import CertificateStatus, Registry, RevocationCause, Verdict
 
 
 def test_verify_and_status_now_and_as_of_around_a_revocation(server, vendor, buyer):
@@ -83,3 +83,41 @@ def test_online_verification_reports_a_wrong_audience_and_a_forged_token(server,
     assert not forged.valid and forged.claims is None
     assert forged.status is CertificateStatus.UNSPECIFIED
     assert forged.failed_checks[0].name == "signature"
+
+
+def test_anyone_holding_the_token_reads_the_revocation_time_reason_cause_and_history(server, vendor):
+    """Without an account: the revocation's time, reason and cause (kind and id) and the status
+    history, as the certificate's owner reads them, and nothing of it as of a moment before."""
+    _, attestation, by_owner = vendor.certified_dataset("standing")
+    issued_at = datetime.now(timezone.utc)
+    with Registry(server.url) as anonymous:
+        valid = anonymous.verify(by_owner.token)
+        assert valid.valid and valid.revoke_time is None and valid.revoke_cause == ""
+        assert valid.revoke_cause_kind is RevocationCause.UNSPECIFIED
+        assert [(h.status, h.time) for h in valid.status_history] == [(CertificateStatus.VALID, by_owner.not_before)]
+
+        time.sleep(1.1)
+        vendor.revoke(by_owner.id, "contract ended")
+        record = vendor.registry.certificate(by_owner.id)
+        answer = anonymous.verify(by_owner.token)
+        assert not answer.valid and answer.status is CertificateStatus.REVOKED
+        assert answer.revoke_time == record.revoke_time
+        assert answer.revoke_reason == "contract ended"
+        assert answer.revoke_cause == f"certificates/{by_owner.id}"
+        assert answer.revoke_cause_kind is RevocationCause.CERTIFICATE_REVOKED
+        assert answer.revoke_cause_id == by_owner.id
+        assert answer.status_history == record.status_history
+        assert [h.status for h in answer.status_history] == [CertificateStatus.VALID, CertificateStatus.REVOKED]
+
+        before = anonymous.verify(by_owner.token, as_of=issued_at)
+        assert before.valid and before.revoke_time is None and len(before.status_history) == 1
+
+        # The cascade: revoking the attestation revokes a second certificate of the same dataset.
+        second = vendor.issue(by_owner.dataset_id)
+        vendor.revoke_attestation(attestation.id, "scan was wrong")
+        cascaded = anonymous.verify(second.token)
+        assert cascaded.revoke_cause_kind is RevocationCause.ATTESTATION_REVOKED
+        assert cascaded.revoke_cause_id == attestation.id
+        assert cascaded.revoke_cause == f"attestations/{attestation.id}"
+        assert "scan was wrong" in cascaded.revoke_reason
+        assert cascaded.status_history[-1].reason == cascaded.revoke_reason

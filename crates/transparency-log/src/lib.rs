@@ -64,7 +64,8 @@
 //!
 //! Verifying: split at the last empty line; ignore signature lines from other
 //! keys (a different name or key ID); reject the note if a line by the trusted
-//! key fails Ed25519 `verify_strict`, or if none verifies; only then parse the
+//! key fails the registry's Ed25519 rule (crate `ed25519-verify`; SECURITY.md,
+//! "Ed25519 signatures"), or if none verifies; only then parse the
 //! body, strictly. [`open_checkpoint`] also bounds input size
 //! ([`MAX_NOTE_BYTES`], [`MAX_SIGNATURES`]). The caller must still check that
 //! the origin is the log it expects and, for a newer checkpoint, that a

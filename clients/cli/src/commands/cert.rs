@@ -27,7 +27,7 @@ use crate::logproof;
 use crate::offline::{self, Check, ONLINE_ONLY};
 use crate::output::{
     Printer, certificate_json, certificate_lines, certificate_status_json, certificate_status_text,
-    event_json, format_time,
+    enum_json, event_json, format_time, time_json, time_text,
 };
 
 /// The largest file `cert verify` and `cert bundle` read: a bundle lists its lineage, so it may be
@@ -292,6 +292,19 @@ struct Report {
     bundle: bool,
     /// Checks of a bundle's `log` member that could not be made, and why.
     log_not_checked: Vec<Check>,
+    /// The registry's revocation and status history (online, for the token it issued).
+    standing: Option<OnlineStanding>,
+}
+
+/// When, why and by what the certificate was revoked, and its status history, as
+/// `VerifyCertificate` tells anyone who holds the token.
+struct OnlineStanding {
+    revoke_time: Option<prost_types::Timestamp>,
+    revoke_reason: String,
+    revoke_cause: String,
+    revoke_cause_kind: i32,
+    revoke_cause_id: String,
+    status_history: Vec<pb::CertificateStatusChange>,
 }
 
 impl Report {
@@ -357,6 +370,7 @@ fn verify_offline(args: &VerifyCertificateArgs, input: &Input) -> Result<Report,
         keys,
         checks,
         status: None,
+        standing: None,
         certificate_id: verification
             .claims
             .as_ref()
@@ -405,6 +419,15 @@ async fn verify_online(
         ));
     }
     let mut valid = response.valid;
+    // The registry tells a history (at least "valid from nbf") only for the token it issued.
+    let standing = (!response.status_history.is_empty()).then_some(OnlineStanding {
+        revoke_time: response.revoke_time,
+        revoke_reason: response.revoke_reason,
+        revoke_cause: response.revoke_cause,
+        revoke_cause_kind: response.revoke_cause_kind,
+        revoke_cause_id: response.revoke_cause_id,
+        status_history: response.status_history,
+    });
     let log_not_checked = check_bundle(
         input,
         claims.as_ref(),
@@ -418,6 +441,7 @@ async fn verify_online(
         keys: Keys::Registry(conn.url().to_owned()),
         checks,
         status: Some(response.status),
+        standing,
         certificate_id: response.certificate_id,
         claims,
         claims_json,
@@ -513,6 +537,7 @@ fn print_report(out: &mut Printer, report: &Report) -> Result<u8, CliError> {
 }
 
 fn report_json(report: &Report) -> Value {
+    let standing = report.standing.as_ref();
     let keys = match &report.keys {
         Keys::Registry(url) => json!({"source": "registry", "url": url}),
         Keys::Pinned { path, over_bundle } => json!({
@@ -544,6 +569,18 @@ fn report_json(report: &Report) -> Value {
         "input": if report.bundle { "bundle" } else { "token" },
         "certificate_id": report.certificate_id,
         "status": report.status.map_or(Value::Null, certificate_status_json),
+        "revoke_time": time_json(standing.and_then(|s| s.revoke_time.as_ref())),
+        "revoke_reason": standing.map(|s| s.revoke_reason.as_str()).filter(|r| !r.is_empty()),
+        "revoke_cause": standing.map(|s| s.revoke_cause.as_str()).filter(|c| !c.is_empty()),
+        "revoke_cause_kind": standing
+            .filter(|s| s.revoke_cause_kind != 0)
+            .map_or(Value::Null, |s| enum_json(s.revoke_cause_kind, pb::RevocationCause::as_str_name)),
+        "revoke_cause_id": standing.map(|s| s.revoke_cause_id.as_str()).filter(|i| !i.is_empty()),
+        "status_history": standing.map(|s| s.status_history.iter().map(|h| json!({
+            "status": enum_json(h.status, pb::CertificateStatus::as_str_name),
+            "time": time_json(h.time.as_ref()),
+            "reason": h.reason,
+        })).collect::<Vec<_>>()).unwrap_or_default(),
         "checks": report.checks.iter().map(|c| json!({
             "name": c.name,
             "passed": c.passed,
@@ -582,6 +619,29 @@ fn report_lines(report: &Report) -> Vec<String> {
     }
     if let Some(status) = report.status {
         lines.push(format!("status:       {}", certificate_status_text(status)));
+    }
+    if let Some(standing) = &report.standing {
+        lines.push(match &standing.revoke_time {
+            Some(t) => format!(
+                "revoked:      {}: {} ({})",
+                format_time(t),
+                standing.revoke_reason,
+                standing.revoke_cause
+            ),
+            None => "revoked:      no".into(),
+        });
+        lines.push("history:".into());
+        for change in &standing.status_history {
+            let mut line = format!(
+                "  {}  {}",
+                time_text(change.time.as_ref()),
+                certificate_status_text(change.status)
+            );
+            if !change.reason.is_empty() {
+                line.push_str(&format!("  {}", change.reason));
+            }
+            lines.push(line);
+        }
     }
     if let Some(c) = &report.claims {
         lines.push(format!(
@@ -1016,6 +1076,7 @@ mod tests {
             claims_json: None,
             bundle: true,
             log_not_checked: Vec::new(),
+            standing: None,
         };
         let lines = report_lines(&report);
         assert_eq!(lines[0], "VALID (offline: revocation not checked)");
@@ -1026,5 +1087,67 @@ mod tests {
         assert_eq!(value["revocation_checked"], false);
         assert_eq!(value["not_checked"][0]["name"], "status");
         assert_eq!(value["keys"]["source"], "bundle");
+    }
+
+    /// Online, the registry's revocation time, reason, cause and status history are shown, in
+    /// text and in JSON.
+    #[test]
+    fn online_reports_show_the_revocation_and_the_status_history() {
+        let at = |seconds| Some(prost_types::Timestamp { seconds, nanos: 0 });
+        let report = Report {
+            valid: false,
+            keys: Keys::Registry("http://registry:50051".into()),
+            checks: vec![Check::new("status", false, "revoked")],
+            status: Some(pb::CertificateStatus::Revoked as i32),
+            certificate_id: "c1".into(),
+            claims: None,
+            claims_json: None,
+            bundle: false,
+            log_not_checked: Vec::new(),
+            standing: Some(OnlineStanding {
+                revoke_time: at(100),
+                revoke_reason: "attestation a1 was revoked: scan was wrong".into(),
+                revoke_cause: "attestations/a1".into(),
+                revoke_cause_kind: pb::RevocationCause::AttestationRevoked as i32,
+                revoke_cause_id: "a1".into(),
+                status_history: vec![
+                    pb::CertificateStatusChange {
+                        status: pb::CertificateStatus::Valid as i32,
+                        time: at(0),
+                        reason: String::new(),
+                    },
+                    pb::CertificateStatusChange {
+                        status: pb::CertificateStatus::Revoked as i32,
+                        time: at(100),
+                        reason: "attestation a1 was revoked: scan was wrong".into(),
+                    },
+                ],
+            }),
+        };
+        let lines = report_lines(&report);
+        assert!(
+            lines.contains(
+                &"revoked:      1970-01-01T00:01:40.000000Z: attestation a1 was revoked: scan was wrong (attestations/a1)"
+                    .to_owned()
+            ),
+            "{lines:#?}"
+        );
+        let history = lines
+            .iter()
+            .position(|l| l == "history:")
+            .expect("a history");
+        assert!(lines[history + 2].contains("REVOKED"), "{lines:#?}");
+        let value = report_json(&report);
+        assert_eq!(value["revoke_time"], "1970-01-01T00:01:40.000000Z");
+        assert_eq!(value["revoke_cause"], "attestations/a1");
+        assert_eq!(
+            value["revoke_cause_kind"],
+            "REVOCATION_CAUSE_ATTESTATION_REVOKED"
+        );
+        assert_eq!(value["revoke_cause_id"], "a1");
+        assert_eq!(
+            value["status_history"][1]["status"],
+            "CERTIFICATE_STATUS_REVOKED"
+        );
     }
 }

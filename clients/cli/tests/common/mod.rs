@@ -57,6 +57,11 @@ impl Registry {
         })
     }
 
+    /// The server's data directory (its key files are there).
+    pub fn data_dir(&self) -> &Path {
+        self._dir.path()
+    }
+
     /// Bootstraps another organisation, as its operator would; returns its id and admin token.
     pub async fn another_organization(&self, name: &str) -> TestResult<(String, String)> {
         let (org, token, _record) = self

@@ -23,6 +23,7 @@ from . import pb
 
 __all__ = [
     "CertificateStatus",
+    "RevocationCause",
     "Verdict",
     "VerificationCheck",
     "Verification",
@@ -57,6 +58,22 @@ class CertificateStatus(str, Enum):
         return self.value
 
 
+class RevocationCause(str, Enum):
+    """What caused a certificate's revocation (``certificate.proto``'s ``RevocationCause``)."""
+
+    #: Not revoked, or not known to the registry.
+    UNSPECIFIED = "UNSPECIFIED"
+    #: Revoked directly by its owner; the cause's id is the certificate's own.
+    CERTIFICATE_REVOKED = "CERTIFICATE_REVOKED"
+    #: An attestation it rests on was revoked; the cause's id is the attestation's.
+    ATTESTATION_REVOKED = "ATTESTATION_REVOKED"
+    #: Its owner reported a dataset of its lineage contaminated; the id is the report's.
+    CONTAMINATION_REPORTED = "CONTAMINATION_REPORTED"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 class Verdict(str, Enum):
     """A policy's judgement of a dataset's lineage (``policy.proto``'s ``Verdict``)."""
 
@@ -81,6 +98,11 @@ def _enum_name(enum_type: Any, value: int, prefix: str) -> str:
 def _status(value: int) -> CertificateStatus:
     name = _enum_name(pb.certificate_pb2.CertificateStatus, value, "CERTIFICATE_STATUS_")
     return CertificateStatus(name) if name in CertificateStatus.__members__ else CertificateStatus.UNSPECIFIED
+
+
+def _revocation_cause(value: int) -> RevocationCause:
+    name = _enum_name(pb.certificate_pb2.RevocationCause, value, "REVOCATION_CAUSE_")
+    return RevocationCause(name) if name in RevocationCause.__members__ else RevocationCause.UNSPECIFIED
 
 
 def _verdict(value: int) -> Verdict:
@@ -130,6 +152,17 @@ class Verification:
         checks: every check in order, passed or not.
         claims: the token's claims, when its signature verified; else ``None``.
         certificate_id: the certificate's id (``jti``) when known, else ``""``.
+        revoke_time: when it was revoked (now, or by ``as_of``); ``None`` while it is not.
+        revoke_reason: why; ``""`` while it is not revoked.
+        revoke_cause: what caused it, as a resource name: ``certificates/<id>`` (its owner),
+            ``attestations/<id>`` or ``contamination_reports/<id>`` (the cascade); ``""`` while
+            it is not revoked.
+        revoke_cause_kind: the kind of cause ``revoke_cause`` names.
+        revoke_cause_id: the id of the certificate, attestation or report that caused it.
+        status_history: its status changes, oldest first, each with its time (and reason).
+
+    The registry tells the revocation and history to anyone who holds the token it issued, with
+    no access token; for a token it did not issue under that id, they are empty.
     """
 
     valid: bool
@@ -137,6 +170,12 @@ class Verification:
     checks: list[VerificationCheck]
     claims: dict[str, Any] | None
     certificate_id: str
+    revoke_time: datetime | None = None
+    revoke_reason: str = ""
+    revoke_cause: str = ""
+    revoke_cause_kind: RevocationCause = RevocationCause.UNSPECIFIED
+    revoke_cause_id: str = ""
+    status_history: list[StatusChange] = field(default_factory=list)
 
     @property
     def failed_checks(self) -> list[VerificationCheck]:
@@ -160,6 +199,12 @@ class Verification:
             checks=[VerificationCheck(c.name, c.passed, c.detail) for c in answer.checks],
             claims=json.loads(answer.claims_json) if answer.claims_json else None,
             certificate_id=answer.certificate_id,
+            revoke_time=_time(answer, "revoke_time"),
+            revoke_reason=answer.revoke_reason,
+            revoke_cause=answer.revoke_cause,
+            revoke_cause_kind=_revocation_cause(answer.revoke_cause_kind),
+            revoke_cause_id=answer.revoke_cause_id,
+            status_history=[StatusChange(_status(h.status), _time(h, "time"), h.reason) for h in answer.status_history],
         )
 
 

@@ -1,15 +1,22 @@
-"""Offline verification of lineage certificates: PyJWT (with ``cryptography``) and a JWKS.
+"""Offline verification of lineage certificates with a JWKS, under the registry's Ed25519 rule.
 
 A certificate is a compact JWS: header ``alg: EdDSA``, ``typ: lineage-cert+jwt``, ``kid`` = the
 RFC 7638 thumbprint of the registry's Ed25519 signing key. Offline verification needs only the
 registry's published JWKS (fetch it once, e.g. with :func:`fetch_jwks_http` or
 ``Registry.jwks()``, and keep it); it cannot know about revocations, for which ask the registry
 (``Registry.verify``) or watch its events (``Registry.watch_revocations``).
+
+Signatures are checked by the rule the registry and ``provctl`` apply (RFC 8032 cofactored
+verification, canonical encodings, ``S`` < L, no small-order key: see ``_ed25519``), not by PyJWT's
+default, so that every signature gets the same answer here as online.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import re
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
@@ -18,6 +25,7 @@ from typing import Any
 
 import jwt
 
+from . import _ed25519
 from .models import OfflineVerification, VerificationCheck
 
 __all__ = ["ALGORITHM", "CERTIFICATE_TYPE", "JWKS_PATH", "fetch_jwks_http", "verify_offline"]
@@ -68,6 +76,24 @@ def _parse_time(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
+def _base64url(text: str) -> bytes | None:
+    """Strict unpadded base64url, as the registry decodes: ``None`` for padding, other characters,
+    an impossible length or non-zero trailing bits (which a lenient decoder would ignore, letting
+    two spellings pass for one signature)."""
+    if not isinstance(text, str) or not _BASE64URL.fullmatch(text) or len(text) % 4 == 1:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    if base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=") != text:
+        return None
+    return raw
+
+
 def _find_key(jwks: Mapping[str, Any], kid: Any) -> Mapping[str, Any] | None:
     if not isinstance(kid, str) or not kid:
         return None
@@ -97,9 +123,12 @@ def verify_offline(
     ``type``
         ``typ`` is ``lineage-cert+jwt``;
     ``key``
-        ``kid`` names an Ed25519 key of the JWKS;
+        ``kid`` names an Ed25519 key of the JWKS whose public key the signature rule accepts
+        (canonically encoded, not of small order);
     ``signature``
-        the signature verifies (PyJWT with ``cryptography``) and the claims are a certificate's;
+        the signature verifies under the registry's rule (RFC 8032 section 5.1.7, cofactored,
+        canonical ``R``, ``S`` < L: the same answer as the registry and ``provctl``) and the claims
+        are a certificate's;
     ``key_window``
         the key was active when the certificate was issued (from the JWKS's ``valid_from`` and
         ``valid_until`` members; passes when the JWKS does not carry them);
@@ -180,32 +209,33 @@ def verify_offline(
     if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
         checks.record("key", False, f"key {kid} is not an Ed25519 key (kty {jwk.get('kty')!r}, crv {jwk.get('crv')!r})")
         return checks.finish(header, None, later)
+    if "alg" in jwk and jwk.get("alg") != ALGORITHM:
+        checks.record("key", False, f"key {kid} is for {jwk.get('alg')!r}, not {ALGORITHM}")
+        return checks.finish(header, None, later)
+    public_key = _base64url(jwk.get("x"))
+    if public_key is None:
+        checks.record("key", False, f"key {kid} holds no Ed25519 public key in x: not base64url")
+        return checks.finish(header, None, later)
     try:
-        key = jwt.PyJWK(dict(jwk), algorithm=ALGORITHM)
-    except Exception as error:  # noqa: BLE001 - a malformed JWK is a failed check, not a crash
-        checks.record("key", False, f"key {kid} cannot be used: {error}")
+        _ed25519.check_public_key(public_key)
+    except _ed25519.Rejection as why:
+        checks.record("key", False, f"key {kid} holds no usable Ed25519 public key in x: {why}")
         return checks.finish(header, None, later)
     checks.record("key", True, f"signed with key {kid}")
-    # signature (time, audience and issuer are checked below, at `at`, and reported)
-    try:
-        claims = jwt.decode(
-            token,
-            key=key,
-            algorithms=[ALGORITHM],
-            options={
-                "verify_signature": True,
-                "verify_exp": False,
-                "verify_nbf": False,
-                "verify_iat": False,
-                "verify_aud": False,
-                "verify_iss": False,
-            },
-        )
-    except jwt.InvalidSignatureError:
+    # signature (time, audience and issuer are checked below, at `at`, and reported): the
+    # registry's rule over the first two parts as sent.
+    signing_input, _, encoded_signature = token.rpartition(".")
+    signature = _base64url(encoded_signature)
+    if signature is None or not _ed25519.verify(public_key, signing_input.encode("utf-8"), signature):
         checks.record("signature", False, "the signature does not verify: the token was altered")
         return checks.finish(header, None, later)
-    except Exception as error:  # noqa: BLE001
-        checks.record("signature", False, f"the token does not verify: {error}")
+    payload = _base64url(signing_input.partition(".")[2])
+    try:
+        claims = json.loads(payload.decode("utf-8")) if payload is not None else None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        claims = None
+    if not isinstance(claims, dict):
+        checks.record("signature", False, "the signed claims are not a lineage certificate's: not a JSON object")
         return checks.finish(header, None, later)
     missing = [
         name

@@ -525,3 +525,24 @@ fn spec_example_checkpoint_parses_and_its_unknown_signer_is_ignored() {
         Err(CheckpointError::NotSignedByKey { .. })
     ));
 }
+
+/// A note's signature line gets the answer of the registry's one Ed25519 rule, as a certificate's
+/// signature does: signatures the log key's holder crafted with a torsion component in `R` pass
+/// (`verify_strict` refused them before), non-canonical `R` and `S` ≥ L fail.
+#[test]
+fn crafted_note_signatures_get_the_rules_answer() {
+    use ed25519_verify::crafting::{Craft, craft};
+    let verifier = log_verifier();
+    let text = "registry.example/log\n5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n";
+    for how in Craft::ALL {
+        let signature = craft(&[1; 32], text.as_bytes(), how);
+        let mut line = verifier.key_id().to_be_bytes().to_vec();
+        line.extend_from_slice(&signature);
+        let note = format!("{text}\n\u{2014} {ORIGIN} {}\n", STANDARD.encode(line));
+        assert_eq!(
+            open_note(&note, &verifier).is_ok(),
+            how.expected().is_ok(),
+            "{how:?}"
+        );
+    }
+}

@@ -25,6 +25,13 @@ class CertificateStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CERTIFICATE_STATUS_VALID: _ClassVar[CertificateStatus]
     CERTIFICATE_STATUS_REVOKED: _ClassVar[CertificateStatus]
     CERTIFICATE_STATUS_EXPIRED: _ClassVar[CertificateStatus]
+
+class RevocationCause(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REVOCATION_CAUSE_UNSPECIFIED: _ClassVar[RevocationCause]
+    REVOCATION_CAUSE_CERTIFICATE_REVOKED: _ClassVar[RevocationCause]
+    REVOCATION_CAUSE_ATTESTATION_REVOKED: _ClassVar[RevocationCause]
+    REVOCATION_CAUSE_CONTAMINATION_REPORTED: _ClassVar[RevocationCause]
 SIGNING_KEY_STATUS_UNSPECIFIED: SigningKeyStatus
 SIGNING_KEY_STATUS_ACTIVE: SigningKeyStatus
 SIGNING_KEY_STATUS_RETIRED: SigningKeyStatus
@@ -32,6 +39,10 @@ CERTIFICATE_STATUS_UNSPECIFIED: CertificateStatus
 CERTIFICATE_STATUS_VALID: CertificateStatus
 CERTIFICATE_STATUS_REVOKED: CertificateStatus
 CERTIFICATE_STATUS_EXPIRED: CertificateStatus
+REVOCATION_CAUSE_UNSPECIFIED: RevocationCause
+REVOCATION_CAUSE_CERTIFICATE_REVOKED: RevocationCause
+REVOCATION_CAUSE_ATTESTATION_REVOKED: RevocationCause
+REVOCATION_CAUSE_CONTAMINATION_REPORTED: RevocationCause
 
 class SigningKey(_message.Message):
     __slots__ = ("kid", "kty", "crv", "x", "use", "alg", "status", "valid_from", "valid_until")
@@ -172,18 +183,30 @@ class VerificationCheck(_message.Message):
     def __init__(self, name: _Optional[str] = ..., passed: _Optional[bool] = ..., detail: _Optional[str] = ...) -> None: ...
 
 class VerifyCertificateResponse(_message.Message):
-    __slots__ = ("valid", "status", "checks", "claims_json", "certificate_id")
+    __slots__ = ("valid", "status", "checks", "claims_json", "certificate_id", "revoke_time", "revoke_reason", "revoke_cause", "revoke_cause_kind", "revoke_cause_id", "status_history")
     VALID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     CHECKS_FIELD_NUMBER: _ClassVar[int]
     CLAIMS_JSON_FIELD_NUMBER: _ClassVar[int]
     CERTIFICATE_ID_FIELD_NUMBER: _ClassVar[int]
+    REVOKE_TIME_FIELD_NUMBER: _ClassVar[int]
+    REVOKE_REASON_FIELD_NUMBER: _ClassVar[int]
+    REVOKE_CAUSE_FIELD_NUMBER: _ClassVar[int]
+    REVOKE_CAUSE_KIND_FIELD_NUMBER: _ClassVar[int]
+    REVOKE_CAUSE_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_HISTORY_FIELD_NUMBER: _ClassVar[int]
     valid: bool
     status: CertificateStatus
     checks: _containers.RepeatedCompositeFieldContainer[VerificationCheck]
     claims_json: str
     certificate_id: str
-    def __init__(self, valid: _Optional[bool] = ..., status: _Optional[_Union[CertificateStatus, str]] = ..., checks: _Optional[_Iterable[_Union[VerificationCheck, _Mapping]]] = ..., claims_json: _Optional[str] = ..., certificate_id: _Optional[str] = ...) -> None: ...
+    revoke_time: _timestamp_pb2.Timestamp
+    revoke_reason: str
+    revoke_cause: str
+    revoke_cause_kind: RevocationCause
+    revoke_cause_id: str
+    status_history: _containers.RepeatedCompositeFieldContainer[CertificateStatusChange]
+    def __init__(self, valid: _Optional[bool] = ..., status: _Optional[_Union[CertificateStatus, str]] = ..., checks: _Optional[_Iterable[_Union[VerificationCheck, _Mapping]]] = ..., claims_json: _Optional[str] = ..., certificate_id: _Optional[str] = ..., revoke_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoke_reason: _Optional[str] = ..., revoke_cause: _Optional[str] = ..., revoke_cause_kind: _Optional[_Union[RevocationCause, str]] = ..., revoke_cause_id: _Optional[str] = ..., status_history: _Optional[_Iterable[_Union[CertificateStatusChange, _Mapping]]] = ...) -> None: ...
 
 class RevokeCertificateRequest(_message.Message):
     __slots__ = ("id", "reason")
