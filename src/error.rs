@@ -27,7 +27,8 @@ pub enum Error {
     /// each name a subject (e.g. the contamination paths that forbid an attestation).
     #[error("{message}")]
     PreconditionFailed {
-        /// The whole story, for people.
+        /// What was refused and why, with counts, for people; bounded (see
+        /// `domain::refusal`), the details carry the subjects.
         message: String,
         /// One entry per reason, for programs.
         violations: Vec<PreconditionViolation>,

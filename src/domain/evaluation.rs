@@ -25,6 +25,15 @@ use super::policy::Policy;
 /// Offenders and datasets without attestation listed in an answer at most; the rest are counted.
 pub const MAX_LISTED: usize = 100;
 
+/// Attestation ids listed in an answer at most; the rest are counted. (A certificate's claims
+/// carry them all: it is the evidence; an evaluation is a report.)
+pub const MAX_LISTED_ATTESTATION_IDS: usize = 1000;
+
+/// Steps shown at each end of an offender's path: a longer path keeps its first and its last
+/// this many steps, and [`Offender::path_length`] says how long it is. A path through a
+/// 10,000-deep chain would otherwise make a hundred offenders a 100 MB answer.
+pub const PATH_ENDS_SHOWN: usize = 3;
+
 /// A dataset of a closure, with what evaluation needs to know of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GraphNode {
@@ -120,8 +129,11 @@ pub enum Offence {
 /// One offending dataset and a shortest path to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Offender {
-    /// From the evaluated dataset (first) to the offending one (last).
+    /// From the evaluated dataset (first) to the offending one (last); of a path longer than
+    /// twice [`PATH_ENDS_SHOWN`] steps, only its first and last [`PATH_ENDS_SHOWN`] steps.
     pub path: Vec<PathStep>,
+    /// Steps on the whole path, the evaluated and the offending dataset included.
+    pub path_length: usize,
     /// Why it offends.
     pub offence: Offence,
 }
@@ -145,6 +157,19 @@ pub struct Evaluation {
     pub attestation_ids: Vec<Uuid>,
     /// Datasets in the closure.
     pub closure_size: usize,
+}
+
+/// The steps of `path` an answer shows: all of a short path, the ends of a long one.
+fn path_ends(path: &[Uuid]) -> impl Iterator<Item = &Uuid> {
+    let (head, tail) = if path.len() > 2 * PATH_ENDS_SHOWN {
+        (
+            &path[..PATH_ENDS_SHOWN],
+            &path[path.len() - PATH_ENDS_SHOWN..],
+        )
+    } else {
+        (path, &path[..0])
+    };
+    head.iter().chain(tail)
 }
 
 /// Judges `graph` under `policy` for `target` (if any), as `caller` may see it.
@@ -216,7 +241,8 @@ pub fn evaluate(
         .into_iter()
         .take(MAX_LISTED)
         .map(|(path, _, offence)| Offender {
-            path: path.iter().map(step).collect(),
+            path: path_ends(&path).map(step).collect(),
+            path_length: path.len(),
             offence,
         })
         .collect();

@@ -12,6 +12,7 @@ pub mod model_name;
 pub mod paging;
 pub mod policy;
 pub mod public_lineage;
+pub mod refusal;
 pub mod registration;
 pub mod text;
 pub mod transparency;

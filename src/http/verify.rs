@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{html, json};
-use crate::domain::text::{UUID_FORM, parse_hyphenated_uuid};
 use crate::domain::certificate::{RevocationCause, parse_revoke_cause};
 use crate::domain::event::format_time;
+use crate::domain::text::{UUID_FORM, parse_hyphenated_uuid};
 use crate::registry::Registry;
 use crate::registry::certificates::{MAX_TOKEN_LEN, Verification};
 use crate::web::extract::token_from_upload;

@@ -11,14 +11,14 @@ use uuid::Uuid;
 
 use super::Registry;
 use super::certificate_cache::StoredFacts;
-use super::policy::contaminated_error;
 use crate::domain::access::{Caller, Role};
 use crate::domain::certificate::{
     CERTIFICATE_TYPE, CertificateClaims, CertificateRecord, CertificateStatus, DatasetClaim,
     PolicyClaim, lineage_claim, signed_claims, verdict_name,
 };
-use crate::domain::evaluation::{self, ClosureGraph, Evaluation, PathStep, Verdict};
+use crate::domain::evaluation::{self, ClosureGraph, Evaluation, Verdict};
 use crate::domain::event::truncate_to_micros;
+use crate::domain::refusal;
 use crate::error::{Error, Result};
 use crate::signature_batch::BatchVerifier;
 use crate::signing_keys::KeyRing;
@@ -606,28 +606,17 @@ impl Checks {
 fn refuse_unless_certifiable(found: &Evaluation, dataset: Uuid) -> Result<()> {
     match found.verdict {
         Verdict::Clean | Verdict::Exempt => Ok(()),
-        Verdict::Contaminated => Err(contaminated_error(
-            format!(
-                "dataset {dataset} cannot be certified: its lineage is contaminated ({} offender(s))",
-                found.offender_count
+        Verdict::Contaminated => Err(refusal::contaminated(
+            &format!("dataset {dataset} cannot be certified: its lineage is contaminated"),
+            found,
+        )),
+        Verdict::Incomplete => Err(refusal::incomplete(
+            &format!(
+                "dataset {dataset} cannot be certified: its lineage is not wholly attested by the \
+                 datasets' owners under this policy version"
             ),
             found,
         )),
-        Verdict::Incomplete => {
-            let missing: Vec<String> = found
-                .missing_attestations
-                .iter()
-                .map(|step| match step {
-                    PathStep::Shown { id, name, version } => format!("{name}@{version} ({id})"),
-                    PathStep::Hidden => "[hidden dataset]".into(),
-                })
-                .collect();
-            Err(Error::FailedPrecondition(format!(
-                "dataset {dataset} cannot be certified: {} dataset(s) of its lineage lack a valid attestation by their owner under this policy: {}",
-                found.missing_attestation_count,
-                missing.join(", ")
-            )))
-        }
     }
 }
 

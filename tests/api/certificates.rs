@@ -281,16 +281,25 @@ async fn certificates_are_refused_unless_the_lineage_is_clean_or_exempt_and_noth
             .issue_certificate(authed(&app.admin, issue_request(&child)))
             .await,
         Code::FailedPrecondition,
-        &traces.id,
+        "its lineage is contaminated: 1 offender(s) in all",
     );
-    assert!(status.message().contains("contaminated"));
-    assert_status(
+    use tonic_types::StatusExt;
+    let offenders = status
+        .get_details_precondition_failure()
+        .expect("PreconditionFailure details");
+    assert!(offenders.violations[0].subject.contains(&traces.id));
+    let status = assert_status(
         app.certificates()
             .issue_certificate(authed(&app.admin, issue_request(&unattested)))
             .await,
         Code::FailedPrecondition,
-        "lack a valid attestation",
+        "1 dataset(s) without a valid attestation in all",
     );
+    let missing = status
+        .get_details_precondition_failure()
+        .expect("PreconditionFailure details");
+    assert_eq!(missing.violations[0].r#type, "MISSING_ATTESTATION");
+    assert!(missing.violations[0].subject.contains(&unattested.id));
     assert_status(
         app.certificates()
             .issue_certificate(authed(&auditor, issue_request(&mix)))

@@ -431,8 +431,14 @@ async fn a_deep_chain_is_walked_to_its_root() {
     let e = app.evaluate(&app.admin, &previous, "").await;
     assert_eq!(verdict(&e), pb::Verdict::Contaminated);
     assert_eq!(e.closure_size, 61);
-    assert_eq!(e.offenders[0].path.len(), 61);
-    assert_eq!(e.offenders[0].path.last().unwrap().name, "bottom");
+    // The path's ends, and its whole length.
+    assert_eq!(e.offenders[0].path_length, 61);
+    assert_eq!(
+        path_names(&e.offenders[0].path),
+        [
+            "level-59", "level-58", "level-57", "level-1", "level-0", "bottom"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -477,10 +483,10 @@ async fn an_attestation_on_a_contaminated_lineage_is_refused_with_the_paths_and_
             .record_attestation(authed(&app.admin, attestation_request(&child)))
             .await,
         Code::FailedPrecondition,
-        &r1.id,
+        "1 offender(s) in all",
     );
     assert!(
-        status.message().contains(&child.id) && status.message().contains("deepseek-reasoner"),
+        status.message().contains(&child.id) && status.message().contains("EvaluateDataset"),
         "{}",
         status.message()
     );
@@ -493,6 +499,12 @@ async fn an_attestation_on_a_contaminated_lineage_is_refused_with_the_paths_and_
     assert!(
         details.violations[0].subject.contains("child@1")
             && details.violations[0].subject.contains("r1-traces@1")
+            && details.violations[0].subject.contains(&r1.id)
+    );
+    assert!(
+        details.violations[0]
+            .description
+            .contains("deepseek-reasoner")
     );
     assert_eq!(app.snapshot().await, before);
 }

@@ -4,6 +4,7 @@ use std::io;
 use std::path::PathBuf;
 
 use tonic::{Code, Status};
+use tonic_types::StatusExt;
 
 /// Exit codes (also listed in `--help`, see `cli.rs`).
 pub mod exit {
@@ -130,7 +131,20 @@ fn describe_status(status: &Status, url: &str) -> String {
         }
         Code::InvalidArgument => format!("invalid request: {message}"),
         Code::AlreadyExists => format!("already exists: {message}"),
-        Code::FailedPrecondition => format!("refused in the current state: {message}"),
+        Code::FailedPrecondition => {
+            let mut text = format!("refused in the current state: {message}");
+            // The subjects of the refusal (offending paths, datasets lacking an attestation) travel
+            // in the details, not in the message.
+            if let Some(failure) = status.get_details_precondition_failure() {
+                for violation in &failure.violations {
+                    text.push_str(&format!(
+                        "\n  - {} {}: {}",
+                        violation.r#type, violation.subject, violation.description
+                    ));
+                }
+            }
+            text
+        }
         Code::Unavailable => format!(
             "cannot reach the registry at {url}: {message}; is the server running? set --url, PROVENANCE_URL or the config file's url"
         ),

@@ -528,6 +528,24 @@ pub fn path_text(path: &[pb::PathStep]) -> String {
     path.iter().map(step_text).collect::<Vec<_>>().join(" > ")
 }
 
+/// An offender's path; the registry shortens a long one to its first and last steps, and the
+/// datasets left out are counted where they stood.
+fn offender_path_text(o: &pb::Offender) -> String {
+    let shown = o.path.len();
+    let left_out = usize::try_from(o.path_length)
+        .unwrap_or(0)
+        .saturating_sub(shown);
+    if left_out == 0 {
+        return path_text(&o.path);
+    }
+    let (head, tail) = o.path.split_at(shown.div_ceil(2));
+    format!(
+        "{} > ({left_out} more dataset(s)) > {}",
+        path_text(head),
+        path_text(tail)
+    )
+}
+
 /// Why an offender offends: the dataset, the model and the policy entry it matched, or the report.
 pub fn offence_text(o: &pb::Offender) -> String {
     let place = match o.path.last() {
@@ -590,6 +608,7 @@ pub fn evaluation_json(e: &pb::Evaluation) -> Value {
         "offenders": e.offenders.iter().map(|o| json!({
             "kind": enum_json(o.kind, pb::OffenceKind::as_str_name),
             "path": o.path.iter().map(step_json).collect::<Vec<_>>(),
+            "path_length": o.path_length,
             "model_id": o.model_id,
             "source_index": o.source_index,
             "match_rule": o.match_rule,
@@ -601,6 +620,7 @@ pub fn evaluation_json(e: &pb::Evaluation) -> Value {
         "missing_attestations": e.missing_attestations.iter().map(step_json).collect::<Vec<_>>(),
         "missing_attestation_count": e.missing_attestation_count,
         "attestation_ids": e.attestation_ids,
+        "attestation_count": e.attestation_count,
         "closure_size": e.closure_size,
         "evaluate_time": time_json(e.evaluate_time.as_ref()),
     })
@@ -650,7 +670,7 @@ pub fn evaluation_lines(e: &pb::Evaluation) -> Vec<String> {
             }
         ));
         for o in &e.offenders {
-            lines.push(format!("  {}", path_text(&o.path)));
+            lines.push(format!("  {}", offender_path_text(o)));
             lines.push(format!("    {}", offence_text(o)));
         }
         if let Some(more) = not_listed(e.offender_count, e.offenders.len()) {

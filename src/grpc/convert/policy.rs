@@ -6,7 +6,9 @@ use uuid::Uuid;
 use super::{time_from_proto, time_to_proto};
 use crate::domain::attestation::{Attestation, ContaminationReport, Evidence, Method, limits};
 use crate::domain::digest::ContentDigest;
-use crate::domain::evaluation::{Evaluation, Offence, PathStep, Verdict};
+use crate::domain::evaluation::{
+    Evaluation, MAX_LISTED_ATTESTATION_IDS, Offence, PathStep, Verdict,
+};
 use crate::domain::model_name::ModelFamily;
 use crate::domain::policy::Policy;
 use crate::domain::text::{optional_text, required_line, required_uuid};
@@ -119,6 +121,7 @@ pub fn evaluation_to_proto(
             .iter()
             .map(|o| {
                 let path = o.path.iter().map(step_to_proto).collect();
+                let path_length = i32::try_from(o.path_length).unwrap_or(i32::MAX);
                 match &o.offence {
                     Offence::RestrictedModelOutput {
                         model_id,
@@ -133,11 +136,13 @@ pub fn evaluation_to_proto(
                         matched: found.matched.clone(),
                         derivative: found.derivative,
                         report_id: String::new(),
+                        path_length,
                     },
                     Offence::ReportedContaminated { report_id } => pb::Offender {
                         kind: pb::OffenceKind::ReportedContaminated as i32,
                         path,
                         report_id: report_id.map(|id| id.to_string()).unwrap_or_default(),
+                        path_length,
                         ..Default::default()
                     },
                 }
@@ -146,7 +151,13 @@ pub fn evaluation_to_proto(
         offender_count: e.offender_count as i32,
         missing_attestations: e.missing_attestations.iter().map(step_to_proto).collect(),
         missing_attestation_count: e.missing_attestation_count as i32,
-        attestation_ids: e.attestation_ids.iter().map(Uuid::to_string).collect(),
+        attestation_ids: e
+            .attestation_ids
+            .iter()
+            .take(MAX_LISTED_ATTESTATION_IDS)
+            .map(Uuid::to_string)
+            .collect(),
+        attestation_count: i32::try_from(e.attestation_ids.len()).unwrap_or(i32::MAX),
         closure_size: e.closure_size as i32,
         evaluate_time: Some(time_to_proto(Utc::now())),
     }
@@ -305,5 +316,65 @@ pub fn report_to_proto(r: ContaminationReport) -> pb::ContaminationReport {
             })
             .collect(),
         create_time: Some(time_to_proto(r.create_time)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use prost::Message;
+
+    use super::*;
+    use crate::domain::dataset::limits;
+    use crate::domain::evaluation::{MAX_LISTED, Offender};
+    use crate::domain::model_name::{FamilyMatch, MAX_ENTRY_CHARS, MatchRule};
+
+    /// The bound `EvaluateDataset` documents in `policy.proto`.
+    const MAX_EVALUATION_BYTES: usize = 1_258_291; // 1.2 MiB
+
+    #[test]
+    fn the_widest_evaluation_stays_within_its_documented_bound() {
+        let policy = Policy::from_toml(include_str!("../../../policies/deepseek-r1.toml"))
+            .expect("the built-in policy parses");
+        // Every name as long as the API takes, in four-byte characters.
+        let step = || PathStep::Shown {
+            id: Uuid::now_v7(),
+            name: "𝐃".repeat(limits::NAME),
+            version: "𝐕".repeat(limits::VERSION),
+        };
+        let offender = Offender {
+            path: (0..6).map(|_| step()).collect(),
+            path_length: 10_000,
+            offence: Offence::RestrictedModelOutput {
+                model_id: "𝐑".repeat(limits::MODEL_FIELD),
+                source_index: 255,
+                found: FamilyMatch {
+                    rule: MatchRule::Confusable,
+                    matched: "m".repeat(MAX_ENTRY_CHARS),
+                    normalized: String::new(),
+                    derivative: true,
+                },
+            },
+        };
+        let evaluation = Evaluation {
+            verdict: Verdict::Contaminated,
+            target_exemption: None,
+            offenders: vec![offender; MAX_LISTED],
+            offender_count: 1_000_000,
+            missing_attestations: (0..MAX_LISTED).map(|_| step()).collect(),
+            missing_attestation_count: 1_000_000,
+            attestation_ids: (0..100_000).map(|_| Uuid::now_v7()).collect(),
+            closure_size: 1_000_000,
+        };
+        let answer = evaluation_to_proto(
+            Uuid::now_v7(),
+            &policy,
+            "𝐓".repeat(limits::MODEL_FIELD),
+            evaluation,
+        );
+        assert_eq!(answer.attestation_ids.len(), MAX_LISTED_ATTESTATION_IDS);
+        assert_eq!(answer.attestation_count, 100_000);
+        assert_eq!(answer.offenders[0].path_length, 10_000);
+        let bytes = answer.encoded_len();
+        assert!(bytes <= MAX_EVALUATION_BYTES, "{bytes} bytes");
     }
 }

@@ -77,16 +77,17 @@ fn method_to_proto(method: MethodArg) -> pb::AttestationMethod {
     }
 }
 
-/// A refused attestation keeps the server's message, which lists the offending paths, and says
+/// A refused attestation keeps the server's message and details (the first offending paths), and says
 /// where to look further.
 fn with_record_hint(status: Status, dataset_id: uuid::Uuid) -> Status {
     if status.code() == Code::FailedPrecondition {
-        return Status::new(
+        return Status::with_details(
             Code::FailedPrecondition,
             format!(
-                "{}; `provctl policy evaluate {dataset_id}` shows the verdict and every offending path",
+                "{}; `provctl policy evaluate {dataset_id}` shows the verdict and up to 100 offending paths",
                 status.message()
             ),
+            status.details().to_vec().into(),
         );
     }
     status

@@ -135,12 +135,13 @@ async fn issue(
 /// A refused issuance keeps the server's reasons and says where to see them in full.
 fn with_issue_hint(status: Status, dataset_id: Uuid) -> Status {
     if status.code() == Code::FailedPrecondition {
-        return Status::new(
+        return Status::with_details(
             Code::FailedPrecondition,
             format!(
                 "{}; `provctl policy evaluate {dataset_id}` shows the verdict: a certificate needs CLEAN (attest the datasets it lists), or EXEMPT for --target-model",
                 status.message()
             ),
+            status.details().to_vec().into(),
         );
     }
     status

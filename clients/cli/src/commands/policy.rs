@@ -117,15 +117,17 @@ pub fn verdict_exit_code(verdict: i32) -> u8 {
 pub fn with_policy_hint(status: Status) -> Status {
     let message = status.message();
     if status.code() == Code::NotFound && message.starts_with("policy ") {
-        return Status::new(
+        return Status::with_details(
             Code::NotFound,
             format!("{message}; `provctl policy list` shows the loaded policies and versions"),
+            status.details().to_vec().into(),
         );
     }
     if status.code() == Code::InvalidArgument && message.starts_with("policy_version") {
-        return Status::new(
+        return Status::with_details(
             Code::InvalidArgument,
             format!("{message}; pass --policy-version"),
+            status.details().to_vec().into(),
         );
     }
     status

@@ -534,7 +534,10 @@ class Offender:
     """A restricted source or contaminated dataset reached from the evaluated dataset.
 
     ``kind`` is ``RESTRICTED_MODEL_OUTPUT`` or ``REPORTED_CONTAMINATED``; ``path`` runs from the
-    evaluated dataset (first) to the offending one (last)."""
+    evaluated dataset (first) to the offending one (last). A path of more than 6 steps holds its
+    first 3 and last 3 steps only; ``path_length`` is the whole path's number of datasets.
+    ``match_rule`` is ``canonical``, ``alias``, ``pattern`` or ``confusable`` (a look-alike
+    spelling of the ``matched`` entry)."""
 
     kind: str
     path: list[PathStep]
@@ -544,6 +547,7 @@ class Offender:
     matched: str
     derivative: bool
     report_id: str
+    path_length: int
 
 
 def _step(s: pb.policy_pb2.PathStep) -> PathStep:
@@ -567,6 +571,8 @@ class Evaluation:
     missing_attestations: list[PathStep]
     missing_attestation_count: int
     attestation_ids: list[str]
+    """At most 1000, sorted; ``attestation_count`` is how many there are in all."""
+    attestation_count: int
     closure_size: int
     evaluate_time: datetime | None
 
@@ -591,6 +597,7 @@ class Evaluation:
                     matched=o.matched,
                     derivative=o.derivative,
                     report_id=o.report_id,
+                    path_length=o.path_length,
                 )
                 for o in e.offenders
             ],
@@ -598,6 +605,7 @@ class Evaluation:
             missing_attestations=[_step(s) for s in e.missing_attestations],
             missing_attestation_count=e.missing_attestation_count,
             attestation_ids=list(e.attestation_ids),
+            attestation_count=e.attestation_count,
             closure_size=e.closure_size,
             evaluate_time=_time(e, "evaluate_time"),
         )

@@ -156,9 +156,10 @@ class PathStep(_message.Message):
     def __init__(self, dataset_id: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[str] = ..., hidden: _Optional[bool] = ...) -> None: ...
 
 class Offender(_message.Message):
-    __slots__ = ("kind", "path", "model_id", "source_index", "match_rule", "matched", "derivative", "report_id")
+    __slots__ = ("kind", "path", "path_length", "model_id", "source_index", "match_rule", "matched", "derivative", "report_id")
     KIND_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
+    PATH_LENGTH_FIELD_NUMBER: _ClassVar[int]
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     SOURCE_INDEX_FIELD_NUMBER: _ClassVar[int]
     MATCH_RULE_FIELD_NUMBER: _ClassVar[int]
@@ -167,16 +168,17 @@ class Offender(_message.Message):
     REPORT_ID_FIELD_NUMBER: _ClassVar[int]
     kind: OffenceKind
     path: _containers.RepeatedCompositeFieldContainer[PathStep]
+    path_length: int
     model_id: str
     source_index: int
     match_rule: str
     matched: str
     derivative: bool
     report_id: str
-    def __init__(self, kind: _Optional[_Union[OffenceKind, str]] = ..., path: _Optional[_Iterable[_Union[PathStep, _Mapping]]] = ..., model_id: _Optional[str] = ..., source_index: _Optional[int] = ..., match_rule: _Optional[str] = ..., matched: _Optional[str] = ..., derivative: _Optional[bool] = ..., report_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, kind: _Optional[_Union[OffenceKind, str]] = ..., path: _Optional[_Iterable[_Union[PathStep, _Mapping]]] = ..., path_length: _Optional[int] = ..., model_id: _Optional[str] = ..., source_index: _Optional[int] = ..., match_rule: _Optional[str] = ..., matched: _Optional[str] = ..., derivative: _Optional[bool] = ..., report_id: _Optional[str] = ...) -> None: ...
 
 class Evaluation(_message.Message):
-    __slots__ = ("verdict", "dataset_id", "policy_id", "policy_version", "clause_sha256", "target_model", "target_exempt", "exemption", "offenders", "offender_count", "missing_attestations", "missing_attestation_count", "attestation_ids", "closure_size", "evaluate_time")
+    __slots__ = ("verdict", "dataset_id", "policy_id", "policy_version", "clause_sha256", "target_model", "target_exempt", "exemption", "offenders", "offender_count", "missing_attestations", "missing_attestation_count", "attestation_ids", "closure_size", "evaluate_time", "attestation_count")
     VERDICT_FIELD_NUMBER: _ClassVar[int]
     DATASET_ID_FIELD_NUMBER: _ClassVar[int]
     POLICY_ID_FIELD_NUMBER: _ClassVar[int]
@@ -192,6 +194,7 @@ class Evaluation(_message.Message):
     ATTESTATION_IDS_FIELD_NUMBER: _ClassVar[int]
     CLOSURE_SIZE_FIELD_NUMBER: _ClassVar[int]
     EVALUATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    ATTESTATION_COUNT_FIELD_NUMBER: _ClassVar[int]
     verdict: Verdict
     dataset_id: str
     policy_id: str
@@ -207,4 +210,5 @@ class Evaluation(_message.Message):
     attestation_ids: _containers.RepeatedScalarFieldContainer[str]
     closure_size: int
     evaluate_time: _timestamp_pb2.Timestamp
-    def __init__(self, verdict: _Optional[_Union[Verdict, str]] = ..., dataset_id: _Optional[str] = ..., policy_id: _Optional[str] = ..., policy_version: _Optional[str] = ..., clause_sha256: _Optional[str] = ..., target_model: _Optional[str] = ..., target_exempt: _Optional[bool] = ..., exemption: _Optional[str] = ..., offenders: _Optional[_Iterable[_Union[Offender, _Mapping]]] = ..., offender_count: _Optional[int] = ..., missing_attestations: _Optional[_Iterable[_Union[PathStep, _Mapping]]] = ..., missing_attestation_count: _Optional[int] = ..., attestation_ids: _Optional[_Iterable[str]] = ..., closure_size: _Optional[int] = ..., evaluate_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    attestation_count: int
+    def __init__(self, verdict: _Optional[_Union[Verdict, str]] = ..., dataset_id: _Optional[str] = ..., policy_id: _Optional[str] = ..., policy_version: _Optional[str] = ..., clause_sha256: _Optional[str] = ..., target_model: _Optional[str] = ..., target_exempt: _Optional[bool] = ..., exemption: _Optional[str] = ..., offenders: _Optional[_Iterable[_Union[Offender, _Mapping]]] = ..., offender_count: _Optional[int] = ..., missing_attestations: _Optional[_Iterable[_Union[PathStep, _Mapping]]] = ..., missing_attestation_count: _Optional[int] = ..., attestation_ids: _Optional[_Iterable[str]] = ..., closure_size: _Optional[int] = ..., evaluate_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attestation_count: _Optional[int] = ...) -> None: ...
