@@ -120,11 +120,24 @@ pub struct CertificateClaims {
     /// The target model an `EXEMPT` verdict holds for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_model: Option<String>,
-    /// The attestations the verdict rests on, sorted.
+    /// The attestations the verdict rests on, sorted; at most [`MAX_LISTED_MEMBERS`], the first
+    /// in that order, so that a token stays readable however large the lineage.
     pub attestations: Vec<String>,
+    /// How many attestations the verdict rests on in all. Absent from certificates issued before
+    /// the list was bounded, whose list is whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation_count: Option<usize>,
     /// The contract the certificate is attached to, as the vendor names it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_reference: Option<String>,
+}
+
+impl CertificateClaims {
+    /// How many attestations the verdict rests on: the count, or for a certificate issued before
+    /// the list was bounded, the length of its whole list.
+    pub fn attestation_total(&self) -> usize {
+        self.attestation_count.unwrap_or(self.attestations.len())
+    }
 }
 
 /// The lineage claim of a closure.
@@ -565,6 +578,7 @@ mod tests {
             verdict: "CLEAN".into(),
             target_model: None,
             attestations: vec![],
+            attestation_count: Some(0),
             contract_reference: None,
         };
         let text = serde_json::to_string(&claims).unwrap();

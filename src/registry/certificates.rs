@@ -14,7 +14,7 @@ use super::certificate_cache::StoredFacts;
 use crate::domain::access::{Caller, Role};
 use crate::domain::certificate::{
     CERTIFICATE_TYPE, CertificateClaims, CertificateRecord, CertificateStatus, DatasetClaim,
-    PolicyClaim, lineage_claim, signed_claims, verdict_name,
+    MAX_LISTED_MEMBERS, PolicyClaim, lineage_claim, signed_claims, verdict_name,
 };
 use crate::domain::evaluation::{self, ClosureGraph, Evaluation, Verdict};
 use crate::domain::event::truncate_to_micros;
@@ -38,8 +38,10 @@ pub struct CertificatePolicy {
 /// Shortest validity a request may ask for.
 pub const MIN_VALIDITY: Duration = Duration::hours(1);
 
-/// Longest token `VerifyCertificate` reads.
-pub const MAX_TOKEN_LEN: usize = 64 * 1024;
+/// Longest token `VerifyCertificate` reads. The registry's own tokens stay well within it: their
+/// claims list at most [`MAX_LISTED_MEMBERS`] closure members and as many attestation ids
+/// (about 80 KB of JSON, 108 KB as a token), whatever the lineage.
+pub const MAX_TOKEN_LEN: usize = 128 * 1024;
 
 /// A request for a certificate, validated.
 #[derive(Debug, Clone)]
@@ -210,7 +212,13 @@ impl Registry {
                 .target_model
                 .clone()
                 .filter(|_| found.verdict == Verdict::Exempt),
-            attestations: found.attestation_ids.iter().map(Uuid::to_string).collect(),
+            attestations: found
+                .attestation_ids
+                .iter()
+                .take(MAX_LISTED_MEMBERS)
+                .map(Uuid::to_string)
+                .collect(),
+            attestation_count: Some(found.attestation_ids.len()),
             contract_reference: request.contract_reference.clone(),
         };
         let keys = self.signing_keys();

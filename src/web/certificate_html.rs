@@ -433,7 +433,7 @@ fn attestations_section(doc: &CertificateDocument) -> String {
     let mut out = String::from("<section>\n<h2 id=\"attestations\">Attestations</h2>\n");
     out.push_str(&format!(
         "<p>The verdict rests on {} attestation(s), each an owner's signed-off statement that its dataset holds no output of a restricted model.</p>\n",
-        doc.claims.attestations.len()
+        doc.claims.attestation_total()
     ));
     for a in &doc.attestations {
         let mut evidence = String::new();

@@ -18,7 +18,7 @@ use crate::registry::certificate_page::PublicCertificateFacts;
 /// Where the page is served.
 pub const VERIFY_PATH: &str = "/verify";
 
-/// Largest request body the page and the JSON endpoint read: a token is at most 64 KiB, and a
+/// Largest request body the page and the JSON endpoint read: a token is at most 128 KiB, and a
 /// rendered certificate of a large lineage a few hundred.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 

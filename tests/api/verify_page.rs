@@ -309,14 +309,14 @@ async fn the_json_endpoint_refuses_bad_requests_with_precise_errors() {
         );
     }
 
-    let long = json!({"token": "a".repeat(64 * 1024 + 1)}).to_string();
+    let long = json!({"token": "a".repeat(128 * 1024 + 1)}).to_string();
     let answer = post_json(&app, &long).await;
     assert_eq!(answer.status, 400);
     assert!(
         answer.json()["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("token: must be at most 65536 bytes")
+            .contains("token: must be at most 131072 bytes")
     );
 
     let answer = http(

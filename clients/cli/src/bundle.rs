@@ -418,6 +418,7 @@ pub fn build(
             "verdict": claims.verdict,
             "target_model": claims.target_model,
             "attestations": claims.attestations,
+            "attestation_count": claims.attestation_total(),
             "validity": {
                 "issued": epoch_json(claims.iat),
                 "not_before": epoch_json(claims.nbf),

@@ -935,7 +935,11 @@ pub fn certificate_lines(c: &pb::Certificate, claims: Option<&Value>) -> Vec<Str
         .and_then(|v| v.get("attestations"))
         .and_then(Value::as_array)
     {
-        lines.push(format!("attestations: {}", attestations.len()));
+        let total = claims
+            .and_then(|v| v.get("attestation_count"))
+            .and_then(Value::as_u64)
+            .map_or(attestations.len(), |n| n as usize);
+        lines.push(format!("attestations: {total}"));
         lines.extend(
             attestations
                 .iter()

@@ -125,3 +125,65 @@ async fn a_ten_thousand_deep_chain_over_a_wide_contaminated_root_is_refused_and_
     assert_eq!(root_judged.json()?["offender_count"], 120);
     registry.stop().await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_certificate_of_a_1500_dataset_clean_lineage_is_issued_and_verifies_online_and_offline()
+-> TestResult {
+    let registry = Registry::start().await?;
+    let mut parts = Vec::new();
+    for i in 0..1500 {
+        let part = registry
+            .register_fast(&format!("part-{i:04}"), &[], &[])
+            .await?;
+        registry.attest_fast(&part).await?;
+        parts.push(part);
+    }
+    // At most 1000 sources a dataset: two halves, then the mix of both.
+    let mut halves = Vec::new();
+    for (i, half) in parts.chunks(750).enumerate() {
+        let half = registry
+            .register_fast(&format!("half-{i}"), half, &[])
+            .await?;
+        registry.attest_fast(&half).await?;
+        halves.push(half);
+    }
+    let mix = registry.register_fast("mix", &halves, &[]).await?;
+    registry.attest_fast(&mix).await?;
+
+    let dir = tempfile::tempdir()?;
+    let cert = dir.path().join("cert.jws");
+    let cert = cert.to_str().ok_or("path")?;
+    let issued = registry
+        .run(&["--output", "json", "cert", "issue", &mix, "--out", cert])
+        .await?
+        .ok()
+        .json()?;
+    let token = issued["token"].as_str().unwrap_or_default().to_owned();
+    // The claims list 1000 members and 1000 attestations, and count them all.
+    assert!(token.len() < 128 * 1024, "{} bytes", token.len());
+    let claims = &issued["claims"];
+    assert_eq!(claims["lineage"]["size"], 1503);
+    assert_eq!(
+        claims["lineage"]["members"].as_array().map(Vec::len),
+        Some(1000)
+    );
+    assert_eq!(claims["attestations"].as_array().map(Vec::len), Some(1000));
+    assert_eq!(claims["attestation_count"], 1503);
+    let online = registry
+        .run_with(None, &["cert", "verify", cert])
+        .await?
+        .ok();
+    assert!(online.stdout.starts_with("VALID\n"), "{}", online.stdout);
+    let jwks = dir.path().join("jwks.json");
+    let jwks = jwks.to_str().ok_or("path")?;
+    registry
+        .run_with(None, &["cert", "keys", "--out", jwks])
+        .await?
+        .ok();
+    let offline =
+        common::run_without_network(&["cert", "verify", cert, "--offline", "--jwks", jwks])
+            .await?
+            .ok();
+    assert!(offline.stdout.starts_with("VALID ("), "{}", offline.stdout);
+    registry.stop().await
+}

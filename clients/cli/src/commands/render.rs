@@ -135,7 +135,7 @@ pub async fn run(
         lineage: None,
         lineage_note: Some("rendered offline: the lineage picture needs the registry".into()),
         attestations: Vec::new(),
-        attestations_not_shown: claims.attestations.len(),
+        attestations_not_shown: claims.attestation_total(),
         standing: None,
         log: None,
         registry_url: None,

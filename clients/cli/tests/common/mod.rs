@@ -118,6 +118,30 @@ impl Registry {
         Ok(answer.dataset.map(|d| d.id).unwrap_or_default())
     }
 
+    /// Records the admin's attestation of `dataset` under the built-in policy over gRPC.
+    pub async fn attest_fast(&self, dataset: &str) -> TestResult<String> {
+        use provenance_registry::proto::v1 as pb;
+        let mut client =
+            pb::attestation_service_client::AttestationServiceClient::new(self.channel.clone());
+        let mut request = tonic::Request::new(pb::RecordAttestationRequest {
+            dataset_id: dataset.into(),
+            policy_id: "deepseek-r1-anti-distillation".into(),
+            method: pb::AttestationMethod::ManualReview as i32,
+            statement: "Reviewed: no model outputs.".into(),
+            evidence: vec![pb::Evidence {
+                uri: "https://example.org/review.pdf".into(),
+                content_digest: digest_of("review"),
+                ..Default::default()
+            }],
+            ..Default::default()
+        });
+        request.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {}", self.admin_token).parse()?,
+        );
+        Ok(client.record_attestation(request).await?.into_inner().id)
+    }
+
     /// Runs provctl with the admin token.
     pub async fn run(&self, args: &[&str]) -> TestResult<Run> {
         self.run_with(Some(&self.admin_token), args).await
