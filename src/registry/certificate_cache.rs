@@ -74,14 +74,19 @@ impl StoredFacts {
         )
     }
 
-    /// Whether `token` is the token stored under this id.
+    /// Whether `token` is the token stored under this id: the same header and claims. The
+    /// signature is not compared: it was checked under the one Ed25519 rule before, and another
+    /// valid signature of the same header and claims (which only the key's holder can make) is the
+    /// same certificate, so that online and offline verification agree on it.
     pub fn holds_token(&self, token: &str) -> bool {
         self.token_sha256 == token_sha256(token)
     }
 }
 
+/// SHA-256 of a token's signing input (`header.claims`, everything before the last `.`).
 fn token_sha256(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
+    let signing_input = token.rsplit_once('.').map_or(token, |(input, _)| input);
+    Sha256::digest(signing_input.as_bytes()).into()
 }
 
 /// Where the cache stood when a read of the store began; see [`CertificateCache::insert`].

@@ -182,7 +182,11 @@ def test_policies_evaluation_and_attestations_from_generated_stubs(server, pb):
     with pytest.raises(grpc.RpcError) as refused:
         attest(grandchild)
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert traces.id in refused.value.details()
+    assert "1 offender(s) in all" in refused.value.details()
+    # The offending path travels in the google.rpc.PreconditionFailure detail, whose subject holds
+    # the ids as text.
+    details = dict(refused.value.trailing_metadata())["grpc-status-details-bin"]
+    assert b"RESTRICTED_MODEL_OUTPUT" in details and traces.id.encode() in details
 
     clean = register("clean", [pb.dataset_pb2.Source(kind=kind.SOURCE_KIND_HUMAN_AUTHORED)])
     assert evaluate(clean).verdict == pb.policy_pb2.VERDICT_INCOMPLETE

@@ -74,8 +74,15 @@ impl Marks {
                 marks.tainted.insert(step.dataset_id.clone());
             }
             // A path runs from the evaluated dataset to the offender: each step was made from
-            // the next one.
-            for pair in offender.path.windows(2) {
+            // the next one, except across the gap of a path the registry shortened to its ends
+            // (`path_length` longer than the steps given), whose middle is left out.
+            let shortened = usize::try_from(offender.path_length)
+                .is_ok_and(|length| length > offender.path.len());
+            let gap = offender.path.len() / 2;
+            for (i, pair) in offender.path.windows(2).enumerate() {
+                if shortened && i + 1 == gap {
+                    continue;
+                }
                 if let [made, from] = pair
                     && !made.hidden
                     && !from.hidden
@@ -586,6 +593,34 @@ mod tests {
         assert!(dot.contains("  n1 -> n0 [color=\"#c00000\", penwidth=2];"));
         assert!(dot.contains("  h0 -> n0 [style=dashed, color=gray50];"));
         assert!(dot.contains("1 unattested dataset(s) hidden from you"));
+    }
+
+    #[test]
+    fn a_shortened_path_marks_its_real_edges_and_none_across_its_gap() {
+        let ids = ["a", "b", "c", "x", "y", "z"];
+        let nodes: Vec<pb::LineageNode> = ids
+            .iter()
+            .enumerate()
+            .map(|(depth, id)| node(id, id, depth as i32, &[], 0))
+            .collect();
+        let evaluation = pb::Evaluation {
+            verdict: pb::Verdict::Contaminated as i32,
+            offenders: vec![pb::Offender {
+                kind: pb::OffenceKind::RestrictedModelOutput as i32,
+                path: ids.iter().map(|id| step(id)).collect(),
+                path_length: 9,
+                ..Default::default()
+            }],
+            offender_count: 1,
+            ..Default::default()
+        };
+        let marks = Marks::from_evaluation(&evaluation, &nodes, false);
+        let edge = |from: &str, to: &str| (from.to_owned(), to.to_owned());
+        assert!(marks.tainted_edges.contains(&edge("b", "a")));
+        assert!(marks.tainted_edges.contains(&edge("z", "y")));
+        // c was not made from x: three datasets lie between them.
+        assert!(!marks.tainted_edges.contains(&edge("x", "c")));
+        assert_eq!(marks.tainted_edges.len(), 4);
     }
 
     #[test]

@@ -565,9 +565,32 @@ async fn crafted_signatures_get_the_same_answer_online_and_offline() -> TestResu
             "{how:?} offline"
         );
         assert_eq!(offline["valid"], expected, "{how:?}");
-        // Online, only the token issued passes `status`: another signature, even a valid one
-        // (only the key's holder can make it), is not the token the registry stored.
-        assert_eq!(online["valid"], how == Craft::Honest, "{how:?}");
+        // The whole answer agrees too: another valid signature of the same header and claims
+        // (only the key's holder can make one) is the certificate the registry stored.
+        assert_eq!(online["valid"], expected, "{how:?}");
     }
+
+    // Other claims under the certificate's id, signed by the key's holder: offline cannot tell,
+    // online the `status` check says the registry issued something else under this id.
+    let (header, payload) = signing_input.split_once('.').ok_or("two parts")?;
+    let mut claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload)?)?;
+    claims["contract_reference"] = Value::from("a contract never agreed");
+    let altered_input = format!(
+        "{header}.{}",
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims)?)
+    );
+    let signature = craft(&seed_bytes, altered_input.as_bytes(), Craft::Honest);
+    let altered = format!("{altered_input}.{}", URL_SAFE_NO_PAD.encode(signature));
+    let online = registry
+        .run_with(None, &["--output", "json", "cert", "verify", &altered])
+        .await?
+        .json()?;
+    assert_eq!(signature_passed(&online), Some(true));
+    assert_eq!(online["valid"], false);
+    let status = checks(&online)
+        .into_iter()
+        .find(|(name, _)| name == "status")
+        .map(|(_, passed)| passed);
+    assert_eq!(status, Some(false), "{online}");
     registry.stop().await
 }

@@ -61,11 +61,14 @@ def test_each_refusal_has_its_class(server, vendor, buyer):
     with pytest.raises(PermissionDenied):
         buyer.call(buyer.stubs.certificates.RevokeCertificate, request)
 
-    # An unattested dataset cannot be certified: the reason names what is missing.
+    # An unattested dataset cannot be certified: the message counts what is missing, the details
+    # name it.
     dataset = vendor.register(unique("unattested"))
     with pytest.raises(FailedPrecondition) as refused:
         vendor.issue(dataset.id)
-    assert "lack a valid attestation" in refused.value.message and dataset.id in refused.value.message
+    assert "1 dataset(s) without a valid attestation in all" in refused.value.message
+    (missing,) = refused.value.precondition_violations
+    assert missing.type == "MISSING_ATTESTATION" and dataset.id in missing.subject
 
 
 def test_an_unreachable_registry_is_unavailable_and_a_missing_token_a_programming_error():
