@@ -963,17 +963,30 @@ pub fn certificate_lines(c: &pb::Certificate, claims: Option<&Value>) -> Vec<Str
         c.log_index.saturating_add(1),
         c.id
     ));
-    lines.push(match &c.revoke_time {
-        Some(t) => format!(
-            "revoked:      {}: {} ({})",
-            format_time(t),
-            c.revoke_reason,
-            c.revoke_cause
-        ),
+    lines.extend(revocation_lines(
+        c.revoke_time.as_ref(),
+        &c.revoke_reason,
+        &c.revoke_cause,
+        &c.status_history,
+    ));
+    lines.push(format!("token:        {}", c.token));
+    lines
+}
+
+/// `revoked: when: reason (cause)` or `revoked: no`, then the status history, one change a line:
+/// as `cert get` and `cert verify` show them.
+pub fn revocation_lines(
+    revoke_time: Option<&Timestamp>,
+    reason: &str,
+    cause: &str,
+    history: &[pb::CertificateStatusChange],
+) -> Vec<String> {
+    let mut lines = vec![match revoke_time {
+        Some(t) => format!("revoked:      {}: {reason} ({cause})", format_time(t)),
         None => "revoked:      no".into(),
-    });
+    }];
     lines.push("history:".into());
-    for change in &c.status_history {
+    for change in history {
         let mut line = format!(
             "  {}  {}",
             time_text(change.time.as_ref()),
@@ -984,7 +997,6 @@ pub fn certificate_lines(c: &pb::Certificate, claims: Option<&Value>) -> Vec<Str
         }
         lines.push(line);
     }
-    lines.push(format!("token:        {}", c.token));
     lines
 }
 

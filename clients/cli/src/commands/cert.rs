@@ -27,7 +27,7 @@ use crate::logproof;
 use crate::offline::{self, Check, ONLINE_ONLY};
 use crate::output::{
     Printer, certificate_json, certificate_lines, certificate_status_json, certificate_status_text,
-    enum_json, event_json, format_time, time_json, time_text,
+    enum_json, event_json, format_time, revocation_lines, time_json,
 };
 
 /// The largest file `cert verify` and `cert bundle` read: a bundle lists its lineage, so it may be
@@ -622,27 +622,12 @@ fn report_lines(report: &Report) -> Vec<String> {
         lines.push(format!("status:       {}", certificate_status_text(status)));
     }
     if let Some(standing) = &report.standing {
-        lines.push(match &standing.revoke_time {
-            Some(t) => format!(
-                "revoked:      {}: {} ({})",
-                format_time(t),
-                standing.revoke_reason,
-                standing.revoke_cause
-            ),
-            None => "revoked:      no".into(),
-        });
-        lines.push("history:".into());
-        for change in &standing.status_history {
-            let mut line = format!(
-                "  {}  {}",
-                time_text(change.time.as_ref()),
-                certificate_status_text(change.status)
-            );
-            if !change.reason.is_empty() {
-                line.push_str(&format!("  {}", change.reason));
-            }
-            lines.push(line);
-        }
+        lines.extend(revocation_lines(
+            standing.revoke_time.as_ref(),
+            &standing.revoke_reason,
+            &standing.revoke_cause,
+            &standing.status_history,
+        ));
     }
     if let Some(c) = &report.claims {
         lines.push(format!(
