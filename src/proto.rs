@@ -1,11 +1,3 @@
-//! The API's wire types and service stubs, generated from `proto/provenance/v1/` at build time.
+//! The API's wire types and service stubs: the `provenance-api` crate, which the clients share.
 
-#![allow(missing_docs, clippy::all, clippy::pedantic)]
-
-/// Package `provenance.v1`.
-pub mod v1 {
-    tonic::include_proto!("provenance.v1");
-}
-
-/// Encoded descriptors of the API, served by gRPC reflection.
-pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("provenance_descriptor");
+pub use provenance_api::{FILE_DESCRIPTOR_SET, v1, wkt};

@@ -7,7 +7,6 @@ use std::collections::{HashMap, VecDeque};
 
 use proptest::collection::vec;
 use proptest::prelude::*;
-use prost_types::Timestamp;
 use provenance_registry::domain::access::{Caller, Role};
 use provenance_registry::domain::dataset::Visibility;
 use provenance_registry::domain::lineage::closure_with_depths;
@@ -15,6 +14,7 @@ use provenance_registry::domain::paging::{MAX_PAGE_SIZE, PageTokens, page_size};
 use provenance_registry::error::Error;
 use provenance_registry::grpc::convert::{self, attestation_draft};
 use provenance_registry::proto::v1 as pb;
+use provenance_registry::proto::wkt::Timestamp;
 use uuid::Uuid;
 
 /// Strings an attacker would send: mostly short, sometimes far over every bound, drawn from

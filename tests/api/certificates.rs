@@ -315,7 +315,7 @@ async fn certificates_are_refused_unless_the_lineage_is_clean_or_exempt_and_noth
         "not found",
     );
     let too_long = pb::IssueCertificateRequest {
-        validity: Some(prost_types::Duration {
+        validity: Some(provenance_registry::proto::wkt::Duration {
             seconds: 400 * 86_400,
             nanos: 0,
         }),

@@ -19,7 +19,7 @@ fn every_kind_of_source(parent: &str) -> Vec<pb::Source> {
         pb::Source {
             kind: WebCrawl as i32,
             uri: "https://commoncrawl.org/2026-10".into(),
-            collect_time: Some(prost_types::Timestamp {
+            collect_time: Some(provenance_registry::proto::wkt::Timestamp {
                 seconds: 1_790_000_000,
                 nanos: 123_456_000,
             }),
@@ -362,7 +362,7 @@ async fn every_malformed_registration_names_its_field_and_stores_nothing() {
             "bad collect time",
             source(pb::Source {
                 kind: 5,
-                collect_time: Some(prost_types::Timestamp {
+                collect_time: Some(provenance_registry::proto::wkt::Timestamp {
                     seconds: 0,
                     nanos: -5,
                 }),

@@ -9,8 +9,8 @@
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
-use prost_types::{Duration, Timestamp};
 use provenance_registry::proto::v1 as pb;
+use provenance_registry::proto::wkt::{Duration, Timestamp};
 use tokio_stream::StreamExt;
 use tonic::transport::Channel;
 use tonic::{Code, Status};

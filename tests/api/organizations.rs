@@ -104,7 +104,7 @@ async fn an_admin_issues_tokens_that_carry_their_role_and_expiry() {
             pb::CreateAccessTokenRequest {
                 role: pb::Role::Registrar as i32,
                 subject: "ci-pipeline".into(),
-                ttl: Some(prost_types::Duration {
+                ttl: Some(provenance_registry::proto::wkt::Duration {
                     seconds: 3600,
                     nanos: 0,
                 }),
@@ -158,7 +158,7 @@ async fn token_requests_with_bad_fields_are_refused_and_issue_nothing() {
             pb::CreateAccessTokenRequest {
                 role: 1,
                 subject: "s".into(),
-                ttl: Some(prost_types::Duration {
+                ttl: Some(provenance_registry::proto::wkt::Duration {
                     seconds: 10,
                     nanos: 0,
                 }),
@@ -169,7 +169,7 @@ async fn token_requests_with_bad_fields_are_refused_and_issue_nothing() {
             pb::CreateAccessTokenRequest {
                 role: 1,
                 subject: "s".into(),
-                ttl: Some(prost_types::Duration {
+                ttl: Some(provenance_registry::proto::wkt::Duration {
                     seconds: 400 * 86_400,
                     nanos: 0,
                 }),
@@ -180,7 +180,7 @@ async fn token_requests_with_bad_fields_are_refused_and_issue_nothing() {
             pb::CreateAccessTokenRequest {
                 role: 1,
                 subject: "s".into(),
-                ttl: Some(prost_types::Duration {
+                ttl: Some(provenance_registry::proto::wkt::Duration {
                     seconds: i64::MAX,
                     nanos: 0,
                 }),

@@ -609,7 +609,7 @@ async fn malformed_attestations_name_their_field_and_store_nothing() {
     let auditor = app.token(pb::Role::Auditor).await;
     let before = app.snapshot().await;
     let good = attestation_request(&d);
-    let past = prost_types::Timestamp {
+    let past = provenance_registry::proto::wkt::Timestamp {
         seconds: 1_000_000_000,
         nanos: 0,
     };

@@ -9,7 +9,7 @@ use std::fmt::Display;
 use std::io::{self, Write};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use prost_types::Timestamp;
+use provenance_api::wkt::Timestamp;
 use provenance_registry::proto::v1 as pb;
 use serde_json::{Value, json};
 

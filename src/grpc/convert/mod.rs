@@ -8,8 +8,8 @@ pub use policy::{
     policy_to_proto, report_to_proto,
 };
 
+use crate::proto::wkt::Timestamp;
 use chrono::{DateTime, Utc};
-use prost_types::Timestamp;
 use uuid::Uuid;
 
 use crate::domain::access::{AccessTokenRecord, Caller, Organization, Role};

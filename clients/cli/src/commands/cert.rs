@@ -102,7 +102,7 @@ fn issue_request(args: &IssueCertificateArgs) -> pb::IssueCertificateRequest {
         target_model: args.target_model.clone().unwrap_or_default(),
         validity: args
             .validity
-            .map(|seconds| prost_types::Duration { seconds, nanos: 0 }),
+            .map(|seconds| provenance_api::wkt::Duration { seconds, nanos: 0 }),
     }
 }
 
@@ -300,7 +300,7 @@ struct Report {
 /// When, why and by what the certificate was revoked, and its status history, as
 /// `VerifyCertificate` tells anyone who holds the token.
 struct OnlineStanding {
-    revoke_time: Option<prost_types::Timestamp>,
+    revoke_time: Option<provenance_api::wkt::Timestamp>,
     revoke_reason: String,
     revoke_cause: String,
     revoke_cause_kind: i32,
@@ -388,7 +388,7 @@ async fn verify_online(
     conn: &Connection,
     input: &Input,
     audience: Option<Uuid>,
-    as_of: Option<prost_types::Timestamp>,
+    as_of: Option<provenance_api::wkt::Timestamp>,
     log_key: Option<&str>,
 ) -> Result<Report, CliError> {
     let response = conn
@@ -691,7 +691,7 @@ fn report_lines(report: &Report) -> Vec<String> {
 
 /// Seconds since the epoch as the other times are printed.
 fn epoch_text(seconds: i64) -> String {
-    format_time(&prost_types::Timestamp { seconds, nanos: 0 })
+    format_time(&provenance_api::wkt::Timestamp { seconds, nanos: 0 })
 }
 
 // ----- keys --------------------------------------------------------------------------------------
@@ -1079,7 +1079,7 @@ mod tests {
     /// text and in JSON.
     #[test]
     fn online_reports_show_the_revocation_and_the_status_history() {
-        let at = |seconds| Some(prost_types::Timestamp { seconds, nanos: 0 });
+        let at = |seconds| Some(provenance_api::wkt::Timestamp { seconds, nanos: 0 });
         let report = Report {
             valid: false,
             keys: Keys::Registry("http://registry:50051".into()),

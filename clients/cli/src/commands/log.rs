@@ -106,7 +106,10 @@ async fn newest_checkpoint(conn: &Connection) -> Result<Newest, CliError> {
 /// The `time` line of a checkpoint, as the other times are printed.
 fn checkpoint_time(checkpoint: &Checkpoint) -> Option<String> {
     let seconds = i64::try_from(checkpoint.time()?).ok()?;
-    Some(format_time(&prost_types::Timestamp { seconds, nanos: 0 }))
+    Some(format_time(&provenance_api::wkt::Timestamp {
+        seconds,
+        nanos: 0,
+    }))
 }
 
 fn checkpoint_json(checkpoint: &Checkpoint) -> Value {

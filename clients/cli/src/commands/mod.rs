@@ -55,8 +55,8 @@ fn print_lines(out: &mut Printer, lines: Vec<String>) -> Result<(), CliError> {
 }
 
 /// A time as the wire carries it.
-fn timestamp(time: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
+fn timestamp(time: DateTime<Utc>) -> provenance_api::wkt::Timestamp {
+    provenance_api::wkt::Timestamp {
         seconds: time.timestamp(),
         // Below one second, so it fits.
         nanos: time.timestamp_subsec_nanos() as i32,

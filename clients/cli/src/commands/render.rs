@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use prost_types::Timestamp;
+use provenance_api::wkt::Timestamp;
 use provenance_registry::domain::certificate::{CertificateClaims, signed_claims};
 use provenance_registry::domain::policy::PolicySet;
 use provenance_registry::proto::v1 as pb;

@@ -22,7 +22,7 @@ pub async fn run(
                 .create_access_token(pb::CreateAccessTokenRequest {
                     role: role_to_proto(role) as i32,
                     subject,
-                    ttl: ttl.map(|seconds| prost_types::Duration { seconds, nanos: 0 }),
+                    ttl: ttl.map(|seconds| provenance_api::wkt::Duration { seconds, nanos: 0 }),
                 })
                 .await
                 .map_err(|s| conn.fail(s))?
