@@ -3,6 +3,11 @@
 //! bytes, runs the target on each result, and on a panic writes the input that caused it to
 //! `crash-<target>-<n>` and exits with status 1.
 //!
+//! It is a blind mutator: it has no coverage signal (stable Rust gives none without an
+//! instrumented build), so it does not keep the inputs that reach new code; it mutates the seeds
+//! and the corpus only. The same seed gives the same inputs, so a run is repeated exactly with its
+//! `--seed`, which it prints first.
+//!
 //! ```sh
 //! cargo run --release -p provenance-fuzz -- access_token --iterations 10000000
 //! cargo run --release -p provenance-fuzz -- all --iterations 100000 --seed 42
@@ -152,6 +157,7 @@ fn main() -> ExitCode {
         eprintln!("no target named {name}");
         return ExitCode::from(2);
     }
+    println!("seed {seed} (blind mutation: no coverage signal)");
     // The panics are expected to be caught and reported here, not printed one by one.
     std::panic::set_hook(Box::new(|_| {}));
     for target in targets {
