@@ -86,7 +86,8 @@
 //!
 //! - **Skeleton.** Every character other than an ASCII letter or digit is replaced by its
 //!   prototype under Unicode's confusables data (the UTS #39 skeleton of the character: Cyrillic
-//!   `е` becomes `e`, `Ѕ` becomes `S`, `١` becomes `l`), lower-cased and stripped of combining
+//!   `е` becomes `e`, `Ѕ` becomes `S`, `١` becomes `l`; when only its upper case has an ASCII
+//!   prototype, that one: Cyrillic `к` as `К`, `K`), lower-cased and stripped of combining
 //!   marks, and the result is normalised as above. ASCII letters and digits are kept at this stage,
 //!   so that dates, sizes and formats are still recognised. Both sides are then compared by their
 //!   [`confusable_key`]: the UTS #39 skeleton of the lower-cased id without combining marks, with
@@ -470,11 +471,33 @@ fn skeleton_form(raw: &str) -> String {
             folded.push(c);
         } else {
             // The skeleton deletes the characters that render as nothing.
-            folded.extend(skeleton(c.encode_utf8(&mut buffer)).filter(|&p| !is_combining_mark(p)));
+            folded.extend(
+                ascii_prototype_in_either_case(c)
+                    .unwrap_or_else(|| skeleton(c.encode_utf8(&mut buffer)).collect::<String>())
+                    .chars()
+                    .filter(|&p| !is_combining_mark(p)),
+            );
         }
     }
     let folded: String = folded.nfkc().filter(|&c| !is_combining_mark(c)).collect();
     in_digits_where_alike(&folded)
+}
+
+/// The UTS #39 prototype of `c` if it is ASCII, else that of `c` in upper case if that is ASCII.
+/// Names ignore case, and a letter's look-alike may be listed for one case only: the Cyrillic
+/// `К` has the prototype `K`, its lower case `к` the Latin kra `ĸ`.
+fn ascii_prototype_in_either_case(c: char) -> Option<String> {
+    let prototype_of = |c: char| -> String {
+        let mut buffer = [0; 4];
+        skeleton(c.encode_utf8(&mut buffer)).collect()
+    };
+    let ascii = |p: &String| !p.is_empty() && p.is_ascii();
+    let own = prototype_of(c);
+    if ascii(&own) {
+        return Some(own);
+    }
+    let upper: String = c.to_uppercase().map(prototype_of).collect();
+    ascii(&upper).then_some(upper)
 }
 
 /// `text` lower-cased, with `i` and `l` written `1` and `o` written `0`: the spelling in which
@@ -490,15 +513,15 @@ fn in_digits_where_alike(text: &str) -> String {
         .collect()
 }
 
-/// The characters of a name (brought to NFKC) that are not ASCII but whose UTS #39 prototype is
-/// an ASCII letter or digit: Cyrillic `е`, Greek `Ρ`, Arabic-Indic `١`, a musical bar line for `l`.
+/// The characters of a name (brought to NFKC) that are not ASCII but whose UTS #39 prototype, in
+/// their case or in upper case, is an ASCII letter or digit: Cyrillic `е` and `к`, Greek `Ρ`,
+/// Arabic-Indic `١`, a musical bar line for `l`.
 fn look_alike_characters(raw: &str) -> Vec<char> {
-    let mut buffer = [0; 4];
     raw.nfkc()
         .filter(|c| !c.is_ascii() && !is_combining_mark(*c))
         .filter(|&c| {
-            let mut prototype = skeleton(c.encode_utf8(&mut buffer)).peekable();
-            prototype.peek().is_some() && prototype.all(|p| p.is_ascii_alphanumeric())
+            ascii_prototype_in_either_case(c)
+                .is_some_and(|p| p.chars().all(|p| p.is_ascii_alphanumeric()))
         })
         .collect()
 }
