@@ -436,7 +436,6 @@ fn look_alike_forms(raw: &str, visible: &str, mixes_scripts: bool) -> Vec<String
 /// [`skeleton_form`] spells, with digits where letters look like them.
 fn transliterated_form(visible: &str) -> String {
     let mut written = String::with_capacity(visible.len());
-    let mut buffer = [0; 4];
     for c in visible.chars() {
         if c.is_ascii() {
             written.push(c);
@@ -447,7 +446,7 @@ fn transliterated_form(visible: &str) -> String {
         } else if c.is_alphanumeric() {
             written.push_str(deunicode::deunicode_char(c).unwrap_or(""));
         } else {
-            written.extend(skeleton(c.encode_utf8(&mut buffer)).filter(|&p| !is_combining_mark(p)));
+            written.extend(prototype(c).chars().filter(|&p| !is_combining_mark(p)));
         }
     }
     in_digits_where_alike(&written)
@@ -465,7 +464,6 @@ fn transliterated_form(visible: &str) -> String {
 /// [`confusable_key`] all the same.
 fn skeleton_form(raw: &str) -> String {
     let mut folded = String::with_capacity(raw.len());
-    let mut buffer = [0; 4];
     for c in raw.chars() {
         if c.is_ascii_alphanumeric() {
             folded.push(c);
@@ -473,7 +471,7 @@ fn skeleton_form(raw: &str) -> String {
             // The skeleton deletes the characters that render as nothing.
             folded.extend(
                 ascii_prototype_in_either_case(c)
-                    .unwrap_or_else(|| skeleton(c.encode_utf8(&mut buffer)).collect::<String>())
+                    .unwrap_or_else(|| prototype(c))
                     .chars()
                     .filter(|&p| !is_combining_mark(p)),
             );
@@ -487,16 +485,12 @@ fn skeleton_form(raw: &str) -> String {
 /// Names ignore case, and a letter's look-alike may be listed for one case only: the Cyrillic
 /// `К` has the prototype `K`, its lower case `к` the Latin kra `ĸ`.
 fn ascii_prototype_in_either_case(c: char) -> Option<String> {
-    let prototype_of = |c: char| -> String {
-        let mut buffer = [0; 4];
-        skeleton(c.encode_utf8(&mut buffer)).collect()
-    };
     let ascii = |p: &String| !p.is_empty() && p.is_ascii();
-    let own = prototype_of(c);
+    let own = prototype(c);
     if ascii(&own) {
         return Some(own);
     }
-    let upper: String = c.to_uppercase().map(prototype_of).collect();
+    let upper: String = c.to_uppercase().map(prototype).collect();
     ascii(&upper).then_some(upper)
 }
 
@@ -637,10 +631,9 @@ impl AsciiLookAlike {
         if c.is_ascii() || c.is_alphanumeric() || is_combining_mark(c) {
             return Self::Kept(std::iter::once(c));
         }
-        let mut buffer = [0; 4];
-        let prototype: Vec<char> = skeleton(c.encode_utf8(&mut buffer)).collect();
-        if !prototype.is_empty() && prototype.iter().all(char::is_ascii_graphic) {
-            Self::Replaced(prototype.into_iter())
+        let shown: Vec<char> = prototype(c).chars().collect();
+        if !shown.is_empty() && shown.iter().all(char::is_ascii_graphic) {
+            Self::Replaced(shown.into_iter())
         } else {
             Self::Kept(std::iter::once(c))
         }
@@ -658,6 +651,13 @@ impl Iterator for AsciiLookAlike {
     }
 }
 
+/// The UTS #39 prototype of one character: the skeleton of the string holding just `c`, empty
+/// for the characters that render as nothing.
+fn prototype(c: char) -> String {
+    let mut buffer = [0; 4];
+    skeleton(c.encode_utf8(&mut buffer)).collect()
+}
+
 /// Whether `c` is a Default_Ignorable_Code_Point: exactly the characters the UTS #39 skeleton
 /// deletes (every other character has a prototype of one character or more).
 fn is_default_ignorable(c: char) -> bool {
@@ -665,8 +665,7 @@ fn is_default_ignorable(c: char) -> bool {
         // The common case, and none of them is.
         return false;
     }
-    let mut buffer = [0; 4];
-    skeleton(c.encode_utf8(&mut buffer)).next().is_none()
+    prototype(c).is_empty()
 }
 
 /// The part of a lower-cased name that names the model: step 2 of the module documentation.
@@ -779,15 +778,11 @@ fn digit_shown_by(c: char) -> Option<char> {
     if c.is_ascii() {
         return c.is_ascii_digit().then_some(c);
     }
-    let prototype_of = |c: char| -> String {
-        let mut buffer = [0; 4];
-        skeleton(c.encode_utf8(&mut buffer)).collect()
-    };
     let forms: Vec<String> = std::iter::once(c)
         .chain(c.to_uppercase())
-        .map(prototype_of)
+        .map(prototype)
         .collect();
-    ('0'..='9').find(|&digit| forms.contains(&prototype_of(digit)))
+    ('0'..='9').find(|&digit| forms.contains(&prototype(digit)))
 }
 
 /// Removes dated revisions: step 5.
