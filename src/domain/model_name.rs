@@ -525,6 +525,10 @@ fn look_alike_characters(raw: &str) -> Vec<char> {
 /// combining marks. Says how the registry reads it. Independent of any policy: a dataset record
 /// shows it for every model-generated source so spelled.
 pub fn look_alike_warning(raw: &str) -> Option<String> {
+    // Every record read asks: a plain ASCII name (nearly all) has none of the reasons below.
+    if raw.is_ascii() {
+        return None;
+    }
     let visible = visible_nfkc(raw);
     let mut reasons = Vec::new();
     if raw.chars().any(is_default_ignorable) {

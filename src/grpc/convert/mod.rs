@@ -8,7 +8,6 @@ pub use policy::{
     policy_to_proto, report_to_proto,
 };
 
-use crate::proto::wkt::Timestamp;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -21,6 +20,7 @@ use crate::domain::event::Event;
 use crate::domain::text::{optional_line, optional_text, optional_uuid, required_line};
 use crate::error::{Error, Result};
 use crate::proto::v1 as pb;
+use crate::proto::wkt::Timestamp;
 use crate::registry::LineageNode;
 
 /// Earliest and latest times accepted in requests: years 1 to 9999, as RFC 3339 can spell them.
