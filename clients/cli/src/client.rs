@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use provenance_registry::proto::v1 as pb;
+use provenance_api::v1 as pb;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;

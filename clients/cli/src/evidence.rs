@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use provenance_registry::proto::v1 as pb;
+use provenance_api::v1 as pb;
 
 /// What separates a URI from its digest.
 const DIGEST_MARK: &str = "=sha256:";

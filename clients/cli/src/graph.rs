@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write;
 
-use provenance_registry::proto::v1 as pb;
+use provenance_api::v1 as pb;
 
 use crate::output::verdict_text;
 

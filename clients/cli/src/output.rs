@@ -10,7 +10,7 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use provenance_api::wkt::Timestamp;
-use provenance_registry::proto::v1 as pb;
+use provenance_api::v1 as pb;
 use serde_json::{Value, json};
 
 use crate::cli::OutputFormat;

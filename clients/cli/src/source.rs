@@ -2,7 +2,7 @@
 
 use std::str::FromStr;
 
-use provenance_registry::proto::v1 as pb;
+use provenance_api::v1 as pb;
 use uuid::Uuid;
 
 /// One `--source` (or `--parent`) as the user wrote it, already checked for shape.

@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use provenance_registry::proto::v1 as pb;
+use provenance_api::v1 as pb;
 
 /// Indentation added per level.
 const INDENT: &str = "  ";

@@ -1,6 +1,6 @@
 //! `provctl attest record|get|list|revoke`.
 
-use provenance_registry::proto::v1 as pb;
+use provenance_api::v1 as pb;
 use serde_json::json;
 use tonic::{Code, Status};
 

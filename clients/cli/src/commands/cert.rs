@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use provenance_registry::domain::certificate::CertificateClaims;
-use provenance_registry::proto::v1 as pb;
+use provenance_api::v1 as pb;
 use provenance_registry::web::extract::looks_like_token;
 use serde_json::{Value, json};
 use tonic::{Code, Status};

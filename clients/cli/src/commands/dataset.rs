@@ -1,6 +1,6 @@
 //! `provctl dataset register|get|list|report`.
 
-use provenance_registry::proto::v1 as pb;
+use provenance_api::v1 as pb;
 use serde_json::json;
 
 use super::digest::{hash_directory, summary_json};

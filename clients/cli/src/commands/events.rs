@@ -1,6 +1,6 @@
 //! `provctl events list|watch`.
 
-use provenance_registry::proto::v1 as pb;
+use provenance_api::v1 as pb;
 use serde_json::json;
 
 use crate::cli::EventsCommand;

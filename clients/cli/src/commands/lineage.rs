@@ -1,6 +1,6 @@
 //! `provctl lineage show|stream|list`.
 
-use provenance_registry::proto::v1 as pb;
+use provenance_api::v1 as pb;
 use serde_json::json;
 
 use super::policy::with_policy_hint;

@@ -9,8 +9,8 @@ use std::fs::{self, File};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use provenance_registry::proto::v1 as pb;
-use provenance_registry::proto::v1::get_inclusion_proof_request::Leaf;
+use provenance_api::v1 as pb;
+use provenance_api::v1::get_inclusion_proof_request::Leaf;
 use serde_json::{Value, json};
 use tonic::Code;
 use transparency_log::{

@@ -1,6 +1,6 @@
 //! `provctl org get|create`.
 
-use provenance_registry::proto::v1 as pb;
+use provenance_api::v1 as pb;
 
 use super::print_lines;
 use crate::cli::OrgCommand;
