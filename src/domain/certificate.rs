@@ -1,5 +1,6 @@
-//! Lineage certificates: the claims a certificate carries and the lineage digest that binds it to
-//! the registry's state. Pure; signing and storage live elsewhere.
+//! Lineage certificates: the lineage digest that binds a certificate to the registry's state, and
+//! the certificate as the registry keeps it. Pure; signing and storage live elsewhere. The claims a
+//! certificate carries are the API's ([`provenance_api::certificate::claims`]), re-exported here.
 //!
 //! The lineage digest, so that anyone holding the closure's records can recompute it:
 //!
@@ -13,7 +14,6 @@
 //! writes it (the same form as the `dataset.registered` event's payload), and canonical JSON is
 //! [`canonical_json`]: keys sorted, no whitespace.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -24,11 +24,10 @@ use super::dataset::{Dataset, Source};
 use super::evaluation::Verdict;
 use super::event::{NewEvent, canonical_json, format_time};
 
-/// The `typ` header of lineage certificates: never `JWT` or the access tokens' `at+jwt`.
-pub const CERTIFICATE_TYPE: &str = "lineage-cert+jwt";
-
-/// Closure members listed in a certificate at most; the digest and size always cover all of them.
-pub const MAX_LISTED_MEMBERS: usize = 1000;
+pub use provenance_api::certificate::claims::{
+    CERTIFICATE_TYPE, CertificateClaims, DatasetClaim, LineageClaim, MAX_LISTED_MEMBERS,
+    PolicyClaim, signed_claims,
+};
 
 /// The lineage digest of a closure (see the module documentation). `closure` holds every dataset
 /// of the upstream closure with its sources, in any order.
@@ -50,94 +49,6 @@ pub fn lineage_digest(closure: &[Dataset]) -> String {
         "sha256:{}",
         hex::encode(Sha256::digest(document.as_bytes()))
     )
-}
-
-/// The certified dataset, as the certificate names it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DatasetClaim {
-    /// Its id.
-    pub id: String,
-    /// Its owner.
-    pub organization_id: String,
-    /// Its name.
-    pub name: String,
-    /// Its version.
-    pub version: String,
-    /// Its content digest.
-    pub content_digest: String,
-}
-
-/// The lineage the certificate covers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LineageClaim {
-    /// The lineage digest of the whole upstream closure.
-    pub digest: String,
-    /// Datasets in the closure, the certified one included.
-    pub size: usize,
-    /// Their ids, sorted, at most [`MAX_LISTED_MEMBERS`].
-    pub members: Vec<String>,
-    /// Whether `members` lists them all.
-    pub members_complete: bool,
-}
-
-/// The policy the lineage was judged under.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PolicyClaim {
-    /// Policy id.
-    pub id: String,
-    /// Policy version.
-    pub version: String,
-    /// SHA-256 of its clause.
-    pub clause_sha256: String,
-}
-
-/// Everything a lineage certificate states.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CertificateClaims {
-    /// The issuing registry.
-    pub iss: String,
-    /// `datasets/<id>` of the certified dataset.
-    pub sub: String,
-    /// The buyer's organisation id, when the certificate was issued for one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
-    /// Issued at, seconds since the epoch.
-    pub iat: i64,
-    /// Not valid before.
-    pub nbf: i64,
-    /// Not valid after.
-    pub exp: i64,
-    /// The certificate's id.
-    pub jti: String,
-    /// The certified dataset.
-    pub dataset: DatasetClaim,
-    /// Its lineage.
-    pub lineage: LineageClaim,
-    /// The policy.
-    pub policy: PolicyClaim,
-    /// `CLEAN`, or `EXEMPT` for the named target model.
-    pub verdict: String,
-    /// The target model an `EXEMPT` verdict holds for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target_model: Option<String>,
-    /// The attestations the verdict rests on, sorted; at most [`MAX_LISTED_MEMBERS`], the first
-    /// in that order, so that a token stays readable however large the lineage.
-    pub attestations: Vec<String>,
-    /// How many attestations the verdict rests on in all. Absent from certificates issued before
-    /// the list was bounded, whose list is whole.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attestation_count: Option<usize>,
-    /// The contract the certificate is attached to, as the vendor names it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contract_reference: Option<String>,
-}
-
-impl CertificateClaims {
-    /// How many attestations the verdict rests on: the count, or for a certificate issued before
-    /// the list was bounded, the length of its whole list.
-    pub fn attestation_total(&self) -> usize {
-        self.attestation_count.unwrap_or(self.attestations.len())
-    }
 }
 
 /// The lineage claim of a closure.
@@ -346,20 +257,6 @@ pub fn parse_revoke_cause(cause: &str) -> Option<(RevocationCause, &str)> {
         _ => return None,
     };
     Some((kind, id))
-}
-
-/// The claims of a token whose signature verified: its signing input (`header.payload`) decoded,
-/// both as claims and as the JSON text exactly as signed. Says why when they are not a
-/// certificate's.
-pub fn signed_claims(signing_input: &str) -> Result<(CertificateClaims, String), String> {
-    use base64::Engine;
-    let payload = signing_input.split_once('.').map_or("", |(_, p)| p);
-    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .map_err(|e| e.to_string())?;
-    let json = String::from_utf8(json).map_err(|e| e.to_string())?;
-    let claims = serde_json::from_str::<CertificateClaims>(&json).map_err(|e| e.to_string())?;
-    Ok((claims, json))
 }
 
 /// A certificate's status at `time`: revoked from its revocation on, else expired from `exp` on.

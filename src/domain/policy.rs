@@ -11,10 +11,7 @@ use super::model_name::{FamilyMatch, MatchRule, ModelFamily};
 use crate::error::{Error, Result};
 
 /// The built-in policy files, compiled into the server.
-const BUILTIN: &[(&str, &str)] = &[(
-    "policies/deepseek-r1.toml",
-    include_str!("../../policies/deepseek-r1.toml"),
-)];
+use provenance_api::policies::BUILTIN;
 
 /// One version of a restricted-model policy, as its file states it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

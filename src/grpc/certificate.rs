@@ -254,7 +254,7 @@ impl pb::certificate_service_server::CertificateService for CertificateHandlers 
                 .checks
                 .into_iter()
                 .map(|c| pb::VerificationCheck {
-                    name: c.name.to_owned(),
+                    name: c.name.to_string(),
                     passed: c.passed,
                     detail: c.detail,
                 })

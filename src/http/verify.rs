@@ -120,7 +120,7 @@ pub async fn submit(State(registry): State<Registry>, request: Request) -> Respo
             .checks
             .iter()
             .map(|c| CheckRow {
-                name: c.name.to_owned(),
+                name: c.name.to_string(),
                 passed: c.passed,
                 detail: c.detail.clone(),
             })

@@ -1,10 +1,6 @@
 //! Use cases of lineage certificates: issuance (only on a clean or exempt verdict), reading,
 //! verification (no account needed) and revocation.
 
-use std::sync::Arc;
-
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, Header};
 use uuid::Uuid;
@@ -14,15 +10,17 @@ use super::certificate_cache::StoredFacts;
 use crate::domain::access::{Caller, Role};
 use crate::domain::certificate::{
     CERTIFICATE_TYPE, CertificateClaims, CertificateRecord, CertificateStatus, DatasetClaim,
-    MAX_LISTED_MEMBERS, PolicyClaim, lineage_claim, signed_claims, verdict_name,
+    MAX_LISTED_MEMBERS, PolicyClaim, lineage_claim, verdict_name,
 };
 use crate::domain::evaluation::{self, ClosureGraph, Evaluation, Verdict};
 use crate::domain::event::truncate_to_micros;
 use crate::domain::refusal;
 use crate::error::{Error, Result};
-use crate::signature_batch::BatchVerifier;
 use crate::signing_keys::KeyRing;
 use crate::store::CertificateInsert;
+use provenance_api::certificate::checks::{
+    CertificateKey, CertificateKeys, ONLINE_CHECKS, read_header,
+};
 
 /// Lifetimes of certificates and the name they are issued under.
 #[derive(Debug, Clone)]
@@ -62,16 +60,8 @@ pub struct CertificateRequest {
     pub validity: Option<Duration>,
 }
 
-/// One check of a verification.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
-    /// Its name.
-    pub name: &'static str,
-    /// Whether it passed.
-    pub passed: bool,
-    /// What was found.
-    pub detail: String,
-}
+/// One check of a verification: the API's, shared with every offline verifier.
+pub use provenance_api::certificate::Check;
 
 /// The outcome of a verification.
 #[derive(Debug, Clone)]
@@ -116,20 +106,6 @@ impl Standing {
         }
     }
 }
-
-/// The checks of a verification, in the order they run.
-const CHECKS: [&str; 10] = [
-    "format",
-    "algorithm",
-    "type",
-    "key",
-    "signature",
-    "key_window",
-    "validity",
-    "audience",
-    "status",
-    "lineage",
-];
 
 impl Registry {
     /// Issues a certificate for one of the caller's organisation's datasets (registrars, admins).
@@ -344,95 +320,57 @@ impl Registry {
         expected_audience: Option<Uuid>,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Verification> {
-        let mut checks = Checks::default();
-        let verified = verify_signature(
-            |kid| self.verifying_keys(kid),
-            &self.signatures,
-            token,
-            &mut checks,
-        )
-        .await;
-        let Some((claims, claims_json, keys)) = verified else {
-            return Ok(checks.finish(None, None, None));
-        };
+        // The offline checks, as every verifier makes them (provenance_api::certificate::checks),
+        // with the keys of this registry and the signature verified together with concurrent
+        // calls' signatures.
         let now = as_of.unwrap_or_else(Utc::now);
-        let issued = DateTime::from_timestamp(claims.iat, 0);
-        let key = keys.find(checks.kid.as_deref().unwrap_or_default());
-        match (key, issued) {
-            (Some(key), Some(issued)) => {
-                // `iat` is in whole seconds, the key's start in microseconds: a certificate signed
-                // in the key's first second has an `iat` up to a second before it.
-                let within = key.created <= issued + Duration::seconds(1)
-                    && key.retired.is_none_or(|retired| issued < retired);
-                checks.record(
-                    "key_window",
-                    within,
-                    if within {
-                        format!("key {} was active when the certificate was issued", key.kid)
-                    } else {
-                        format!(
-                            "key {} was not active at the certificate's issue time",
-                            key.kid
-                        )
-                    },
-                );
+        let pending = read_header(token).and_then(|header| {
+            let ring = self.verifying_keys(header.kid());
+            header.find_key(&*ring)
+        });
+        let offline = match pending {
+            Err(stopped) => stopped.into(),
+            Ok(pending) => {
+                let verifies = match pending.signature() {
+                    Some(signature) => {
+                        self.signatures
+                            .verify(
+                                pending.signing_input().as_bytes().to_vec(),
+                                signature,
+                                *pending.public_key(),
+                            )
+                            .await
+                    }
+                    None => false,
+                };
+                pending.conclude(verifies, now, expected_audience)
             }
-            _ => checks.record(
-                "key_window",
-                false,
-                "the issue time or the key is unknown".into(),
-            ),
-        }
-        let in_window = claims.nbf <= now.timestamp() && now.timestamp() < claims.exp;
-        checks.record(
-            "validity",
-            in_window,
-            if in_window {
-                "within its validity window".into()
-            } else if now.timestamp() >= claims.exp {
-                "expired".into()
-            } else {
-                "not valid yet".into()
-            },
-        );
-        match expected_audience {
-            None => checks.record("audience", true, "no audience expected".into()),
-            Some(expected) => {
-                let matches = claims.aud.as_deref() == Some(expected.to_string().as_str());
-                checks.record(
-                    "audience",
-                    matches,
-                    if matches {
-                        "issued for the expected organisation".into()
-                    } else {
-                        format!(
-                            "issued for {}, not for {expected}",
-                            claims.aud.as_deref().unwrap_or("no audience")
-                        )
-                    },
-                );
-            }
-        }
+        };
+        let mut checks = offline.checks;
+        let (Some(claims), Some(claims_json)) = (offline.claims, offline.claims_json) else {
+            checks.extend(ONLINE_CHECKS.map(Check::not_checked));
+            return Ok(Verification::of(checks, None, None, None));
+        };
         let stored = match Uuid::try_parse(&claims.jti) {
             Ok(id) => self.stored_facts(id).await?,
             Err(_) => None,
         };
         let status = stored.as_ref().map(|c| c.status_at(now));
-        match &stored {
-            None => checks.record(
+        checks.push(match &stored {
+            None => Check::new(
                 "status",
                 false,
-                "the registry has no certificate with this id".into(),
+                "the registry has no certificate with this id",
             ),
-            Some(record) if !record.holds_token(token) => checks.record(
+            Some(record) if !record.holds_token(token) => Check::new(
                 "status",
                 false,
-                "the registry holds a different token under this id".into(),
+                "the registry holds a different token under this id",
             ),
             Some(record) => match record.status_at(now) {
-                CertificateStatus::Valid => checks.record("status", true, "valid".into()),
-                CertificateStatus::Expired => checks.record("status", false, "expired".into()),
-                CertificateStatus::Revoked => checks.record(
+                CertificateStatus::Valid => Check::new("status", true, "valid"),
+                CertificateStatus::Expired => Check::new("status", false, "expired"),
+                CertificateStatus::Revoked => Check::new(
                     "status",
                     false,
                     format!(
@@ -446,7 +384,7 @@ impl Registry {
                     ),
                 ),
             },
-        }
+        });
         // Told to whoever holds the token the registry issued, and to no one else: a token made
         // up under a known id learns nothing of that certificate.
         let standing = stored
@@ -459,7 +397,7 @@ impl Registry {
             record.lineage_digest == claims.lineage.digest
                 && record.dataset_id.to_string() == claims.dataset.id
         });
-        checks.record(
+        checks.push(Check::new(
             "lineage",
             lineage_matches,
             if lineage_matches {
@@ -470,143 +408,48 @@ impl Registry {
             } else {
                 "the lineage digest or dataset does not match the registry".into()
             },
-        );
-        Ok(checks.finish(status, Some((claims, claims_json)), standing))
+        ));
+        Ok(Verification::of(
+            checks,
+            status,
+            Some((claims, claims_json)),
+            standing,
+        ))
     }
 }
 
-/// The format, algorithm, type, key and signature checks; the claims, decoded and as signed, if
-/// they all pass.
-async fn verify_signature(
-    keys_for: impl FnOnce(&str) -> Arc<KeyRing>,
-    signatures: &BatchVerifier,
-    token: &str,
-    checks: &mut Checks,
-) -> Option<(CertificateClaims, String, Arc<KeyRing>)> {
-    let header = match jsonwebtoken::decode_header(token) {
-        Ok(header) => header,
-        Err(e) => {
-            checks.record(
-                "format",
-                false,
-                format!("not a compact JWS with a readable header: {e}"),
-            );
-            return None;
-        }
-    };
-    checks.record("format", true, "a compact JWS".into());
-    if header.alg != Algorithm::EdDSA {
-        checks.record(
-            "algorithm",
-            false,
-            format!("{:?} is not allowed; certificates use EdDSA", header.alg),
-        );
-        return None;
-    }
-    checks.record("algorithm", true, "EdDSA".into());
-    if header.typ.as_deref() != Some(CERTIFICATE_TYPE) {
-        checks.record(
-            "type",
-            false,
-            format!(
-                "typ {:?} is not {CERTIFICATE_TYPE:?}: not a lineage certificate",
-                header.typ.as_deref().unwrap_or("")
-            ),
-        );
-        return None;
-    }
-    checks.record("type", true, CERTIFICATE_TYPE.into());
-    let kid = header.kid.as_deref().unwrap_or_default();
-    let keys = keys_for(kid);
-    let Some(key) = keys.find(kid) else {
-        checks.record(
-            "key",
-            false,
-            format!(
-                "kid {:?} is not a signing key of this registry",
-                header.kid.as_deref().unwrap_or("")
-            ),
-        );
-        return None;
-    };
-    checks.record("key", true, format!("signed with key {}", key.kid));
-    checks.kid = Some(key.kid.clone());
-    // The header decoded, so the token has three parts. The signature is checked under the one
-    // Ed25519 rule that provctl and the Python client apply too (SECURITY.md, "Ed25519
-    // signatures"), with the key decoded once (JWT libraries decode it again for every token) and
-    // together with concurrent calls' signatures; then the claims are read. Time and audience are checked, and reported,
-    // by the caller.
-    let (signed, signature) = token.rsplit_once('.').unwrap_or((token, ""));
-    let verifies = match URL_SAFE_NO_PAD.decode(signature) {
-        Ok(signature) => {
-            signatures
-                .verify(signed.as_bytes().to_vec(), &signature, key.public_key())
-                .await
-        }
-        Err(_) => false,
-    };
-    if !verifies {
-        checks.record(
-            "signature",
-            false,
-            "the signature does not verify: the token was altered".into(),
-        );
-        return None;
-    }
-    match signed_claims(signed) {
-        Ok((claims, claims_json)) => {
-            checks.record("signature", true, "the signature verifies".into());
-            Some((claims, claims_json, keys))
-        }
-        Err(e) => {
-            checks.record(
-                "signature",
-                false,
-                format!("the signed claims are not a lineage certificate's: {e}"),
-            );
-            None
-        }
-    }
-}
-
-/// The checks run so far; those not reached are reported as skipped.
-#[derive(Default)]
-struct Checks {
-    done: Vec<Check>,
-    kid: Option<String>,
-}
-
-impl Checks {
-    fn record(&mut self, name: &'static str, passed: bool, detail: String) {
-        self.done.push(Check {
-            name,
-            passed,
-            detail,
-        });
-    }
-
-    fn finish(
-        mut self,
+impl Verification {
+    fn of(
+        checks: Vec<Check>,
         status: Option<CertificateStatus>,
         claims: Option<(CertificateClaims, String)>,
         standing: Option<Standing>,
-    ) -> Verification {
-        for name in CHECKS.iter().skip(self.done.len()) {
-            self.done.push(Check {
-                name,
-                passed: false,
-                detail: "not checked: an earlier check failed".into(),
-            });
-        }
+    ) -> Self {
         let (claims, claims_json) = claims.unzip();
-        Verification {
-            valid: self.done.iter().all(|c| c.passed),
+        Self {
+            valid: checks.iter().all(|c| c.passed),
             status,
-            checks: self.done,
+            checks,
             claims,
             claims_json,
             standing,
         }
+    }
+}
+
+/// The registry's keys, as the offline checks look them up.
+impl CertificateKeys for KeyRing {
+    fn certificate_key(&self, kid: &str) -> std::result::Result<CertificateKey, String> {
+        let key = self
+            .find(kid)
+            .ok_or_else(|| format!("kid {kid:?} is not a signing key of this registry"))?;
+        Ok(CertificateKey {
+            kid: key.kid.clone(),
+            public_key: key.public_key(),
+            valid_from: Some(key.created),
+            valid_until: key.retired,
+            note: None,
+        })
     }
 }
 

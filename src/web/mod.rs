@@ -1,10 +1,8 @@
-//! HTML for people: the certificate document attached to contracts and the public verification
-//! page, with the lineage drawn as inline SVG. Pure functions from facts to markup; every string
-//! they did not write themselves goes through [`html::escape`]. The HTTP handlers that serve the
-//! page are in [`crate::http`]; `provctl cert render` writes the document.
+//! HTML for people: the public verification page. The certificate document, the lineage picture
+//! and the shared HTML helpers are the `certificate-document` crate's (provctl renders the same
+//! document), re-exported here. Every string the page did not write itself goes through
+//! [`html::escape`]. The HTTP handlers that serve the page are in [`crate::http`].
 
-pub mod certificate_html;
-pub mod extract;
-pub mod html;
-pub mod lineage_svg;
+pub use certificate_document::{certificate_html, extract, html, lineage_svg};
+
 pub mod verify_page;

@@ -270,18 +270,13 @@ pub fn public_document(
 /// A policy's source in one line.
 pub fn policy_source(policy: &crate::domain::policy::Policy) -> String {
     let s = &policy.source;
-    [
-        s.publisher.as_str(),
-        s.record_id.as_str(),
-        s.document.as_str(),
-        s.document_updated.as_str(),
-        s.url.as_str(),
-    ]
-    .iter()
-    .filter(|part| !part.is_empty())
-    .copied()
-    .collect::<Vec<_>>()
-    .join(", ")
+    PolicyText::source_line(&[
+        &s.publisher,
+        &s.record_id,
+        &s.document,
+        &s.document_updated,
+        &s.url,
+    ])
 }
 
 /// The picture of a public lineage.

@@ -23,8 +23,8 @@
 //! the `log` member is checked against the log key (the `log_*` checks).
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use provenance_registry::domain::certificate::CertificateClaims;
-use provenance_registry::domain::event::{Event, event_hash};
+use provenance_api::certificate::CertificateClaims;
+use provenance_api::event_chain::{Event, event_hash};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use transparency_log::NoteVerifier;
@@ -146,7 +146,7 @@ impl Bundle {
             },
         );
         let renamed = |mut check: Check| {
-            check.name = format!("log_{}", check.name);
+            check.name = format!("log_{}", check.name).into();
             check
         };
         let mut checks: Vec<Check> = verification.checks.into_iter().map(renamed).collect();

@@ -716,7 +716,7 @@ mod tests {
             .checks
             .iter()
             .filter(|c| !c.passed)
-            .map(|c| c.name.as_str())
+            .map(|c| c.name.as_ref())
             .collect()
     }
 
@@ -760,7 +760,7 @@ mod tests {
         let names: Vec<&str> = verification
             .checks
             .iter()
-            .map(|c| c.name.as_str())
+            .map(|c| c.name.as_ref())
             .collect();
         assert_eq!(
             names,
@@ -841,7 +841,7 @@ mod tests {
         let not_checked: Vec<&str> = verification
             .not_checked
             .iter()
-            .map(|c| c.name.as_str())
+            .map(|c| c.name.as_ref())
             .collect();
         assert_eq!(not_checked, ["origin", "inclusion"]);
 

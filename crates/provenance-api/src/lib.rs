@@ -9,6 +9,13 @@
 //! - [`wkt`]: the well-known types (`Timestamp`, `Duration`) the messages use, with the same
 //!   mapping.
 //! - [`FILE_DESCRIPTOR_SET`]: the encoded descriptors, for gRPC server reflection.
+//! - [`certificate`]: a lineage certificate's claims and the checks any verifier makes without the
+//!   registry, by name: the registry's `VerifyCertificate` and `provctl cert verify --offline` both
+//!   run them from here.
+//! - [`policies`]: the built-in policy files, so that a client shows the clause a certificate
+//!   names without the registry.
+//! - [`event_chain`]: the hash rule of the event log, with which anyone holding events (a bundle, a
+//!   `WatchEvents` stream) recomputes and links their hashes.
 
 /// Package `provenance.v1`.
 #[allow(missing_docs, clippy::all, clippy::pedantic)]
@@ -17,6 +24,9 @@ pub mod v1 {
     include!(concat!(env!("OUT_DIR"), "/provenance.v1.serde.rs"));
 }
 
+pub mod certificate;
+pub mod event_chain;
+pub mod policies;
 pub mod wkt;
 
 /// Encoded descriptors of the API, served by gRPC reflection.

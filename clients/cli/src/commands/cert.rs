@@ -7,10 +7,10 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use certificate_document::extract::looks_like_token;
 use chrono::Utc;
-use provenance_registry::domain::certificate::CertificateClaims;
+use provenance_api::certificate::CertificateClaims;
 use provenance_api::v1 as pb;
-use provenance_registry::web::extract::looks_like_token;
 use serde_json::{Value, json};
 use tonic::{Code, Status};
 use transparency_log::NoteVerifier;
@@ -237,7 +237,7 @@ fn parse_input(text: &str, name: &str) -> Result<Input, CliError> {
     // A certificate rendered for people (`provctl cert render`) carries its token: the document
     // attached to a contract verifies as it stands.
     if text.starts_with('<') {
-        return provenance_registry::web::extract::token_from_upload(text.as_bytes())
+        return certificate_document::extract::token_from_upload(text.as_bytes())
             .map(Input::Token)
             .map_err(|e| CliError::Input(format!("{name}: {e}")));
     }
@@ -408,11 +408,7 @@ async fn verify_online(
     let mut checks: Vec<Check> = response
         .checks
         .into_iter()
-        .map(|c| Check {
-            name: c.name,
-            passed: c.passed,
-            detail: c.detail,
-        })
+        .map(|c| Check::new(c.name, c.passed, c.detail))
         .collect();
     if checks.is_empty() {
         return Err(CliError::BadAnswer(

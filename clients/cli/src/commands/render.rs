@@ -1,22 +1,22 @@
 //! `provctl cert render FILE`: the certificate as one self-contained HTML document (or a PDF
 //! printed from it) to attach to a contract. The document itself is written by the registry's
-//! library (`provenance_registry::web::certificate_html`); this command gathers the facts: from
+//! library (`certificate_document::certificate_html`); this command gathers the facts: from
 //! the file (a token or a bundle), and, unless `--offline`, from the registry as far as the
 //! caller's token may read (status and history, the clause, the lineage, the attestations).
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
-use provenance_api::wkt::Timestamp;
-use provenance_registry::domain::certificate::{CertificateClaims, signed_claims};
-use provenance_registry::domain::policy::PolicySet;
-use provenance_api::v1 as pb;
-use provenance_registry::web::certificate_html::{
+use certificate_document::certificate_html::{
     self, AttestationEntry, CertificateDocument, EvidenceEntry, LogEntry, PolicyText, Standing,
     StatusChange,
 };
-use provenance_registry::web::extract::token_from_upload;
-use provenance_registry::web::lineage_svg::{LineageGraph, LineageNode, NodeState};
+use certificate_document::extract::token_from_upload;
+use certificate_document::lineage_svg::{LineageGraph, LineageNode, NodeState};
+use chrono::{DateTime, Utc};
+use provenance_api::certificate::{CertificateClaims, signed_claims};
+use provenance_api::policies::BUILTIN;
+use provenance_api::v1 as pb;
+use provenance_api::wkt::Timestamp;
 use serde_json::Value;
 use tonic::Code;
 
@@ -99,14 +99,17 @@ pub async fn run(
                 verification
                     .checks
                     .iter()
-                    .map(|c| (&c.name, c.passed, &c.detail)),
+                    .map(|c| (c.name.as_str(), c.passed, c.detail.as_str())),
             )
         }
         (None, Some(bundle)) => {
             let check = crate::offline::verify(&token, &bundle.jwks, None, now);
             failed_checks(
                 check.valid,
-                check.checks.iter().map(|c| (&c.name, c.passed, &c.detail)),
+                check
+                    .checks
+                    .iter()
+                    .map(|c| (c.name.as_ref(), c.passed, c.detail.as_str())),
             )
         }
         (None, None) => {
@@ -162,7 +165,7 @@ pub async fn run(
 /// The failed checks as lines, or `None` when the certificate verified.
 fn failed_checks<'a>(
     valid: bool,
-    checks: impl Iterator<Item = (&'a String, bool, &'a String)>,
+    checks: impl Iterator<Item = (&'a str, bool, &'a str)>,
 ) -> Option<Vec<String>> {
     (!valid).then(|| {
         checks
@@ -189,16 +192,51 @@ fn read_limited(path: &Path) -> Result<Vec<u8>, CliError> {
     Ok(bytes)
 }
 
-/// The built-in policy's clause, when the certificate names it (for offline rendering).
+/// What a built-in policy file says that the document shows.
+#[derive(serde::Deserialize)]
+struct PolicyFile {
+    id: String,
+    version: String,
+    title: String,
+    clause: String,
+    clause_sha256: String,
+    source: PolicyFileSource,
+}
+
+#[derive(serde::Deserialize)]
+struct PolicyFileSource {
+    publisher: String,
+    #[serde(default)]
+    record_id: String,
+    document: String,
+    #[serde(default)]
+    document_updated: String,
+    #[serde(default)]
+    url: String,
+}
+
+/// The built-in policy's clause, when the certificate names it (for offline rendering): the one
+/// with its id, version and clause digest.
 fn builtin_policy(claims: &CertificateClaims) -> Option<PolicyText> {
-    let set = PolicySet::builtin().ok()?;
-    let policy = set
-        .list()
-        .find(|p| p.id == claims.policy.id && p.version == claims.policy.version)?;
+    let policy = BUILTIN
+        .iter()
+        .filter_map(|(_, text)| toml::from_str::<PolicyFile>(text).ok())
+        .find(|p| {
+            p.id == claims.policy.id
+                && p.version == claims.policy.version
+                && p.clause_sha256 == claims.policy.clause_sha256
+        })?;
+    let s = &policy.source;
     Some(PolicyText {
-        title: policy.title.clone(),
-        clause: policy.clause.clone(),
-        source: provenance_registry::web::verify_page::policy_source(policy),
+        title: policy.title,
+        source: PolicyText::source_line(&[
+            &s.publisher,
+            &s.record_id,
+            &s.document,
+            &s.document_updated,
+            &s.url,
+        ]),
+        clause: policy.clause,
     })
 }
 

@@ -1,8 +1,8 @@
 //! Finding a certificate's token in what a person hands over: the token itself, a bundle written by
-//! `provctl cert bundle`, or a certificate document rendered by [`super::certificate_html`] (as
+//! `provctl cert bundle`, or a certificate document rendered by [`crate::certificate_html`] (as
 //! saved or printed to HTML). Pure; the input is untrusted and bounded by the caller.
 
-use super::certificate_html::TOKEN_ELEMENT_ID;
+use crate::certificate_html::TOKEN_ELEMENT_ID;
 
 /// The `format` member of a certificate bundle.
 pub const BUNDLE_FORMAT: &str = "provenance-certificate-bundle/v1";

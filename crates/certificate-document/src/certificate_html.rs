@@ -5,14 +5,14 @@
 //! writes markup, escaping every string it did not write itself.
 //!
 //! The token sits in `<pre id="certificate-token">`, so that the verification page (and anyone)
-//! finds it again in a saved or uploaded copy ([`super::extract`]).
+//! finds it again in a saved or uploaded copy ([`crate::extract`]).
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::html::{self, escape, facts_table};
-use super::lineage_svg::{self, LineageGraph};
-use crate::domain::certificate::CertificateClaims;
+use crate::html::{self, escape, facts_table};
+use crate::lineage_svg::{self, LineageGraph};
+use provenance_api::certificate::CertificateClaims;
 
 /// The id of the element holding the token in a rendered certificate.
 pub const TOKEN_ELEMENT_ID: &str = "certificate-token";
@@ -24,8 +24,21 @@ pub struct PolicyText {
     pub title: String,
     /// The clause, verbatim.
     pub clause: String,
-    /// Where the clause comes from, in one line.
+    /// Where the clause comes from, in one line ([`PolicyText::source_line`]).
     pub source: String,
+}
+
+impl PolicyText {
+    /// Where a clause comes from, in one line: the parts of a policy's `[source]` that are given
+    /// (publisher, record id, document, its date, URL), in that order.
+    pub fn source_line(parts: &[&str]) -> String {
+        parts
+            .iter()
+            .filter(|part| !part.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// One piece of evidence an attestation relied on.
@@ -563,7 +576,7 @@ then ask the registry whether it still stands: <code>POST {registry}/v1/certific
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::web::lineage_svg::{LineageNode, NodeState};
+    use crate::lineage_svg::{LineageNode, NodeState};
 
     /// Claims whose every string is hostile.
     pub(crate) fn hostile_claims() -> CertificateClaims {

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use super::html::{escape, shorten};
+use crate::html::{escape, shorten};
 
 /// Datasets drawn at most; the rest are counted in the picture's caption.
 pub const MAX_DRAWN: usize = 300;

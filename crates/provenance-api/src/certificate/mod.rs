@@ -1,0 +1,20 @@
+//! Lineage certificates as their verifiers see them: the claims ([`claims`]), the offline checks
+//! every verifier runs by the same names ([`checks`]), and certificate keys read from a JWKS
+//! ([`jwks`]).
+
+pub mod checks;
+pub mod claims;
+pub mod jwks;
+
+pub use checks::{
+    CertificateKey, CertificateKeys, Check, OFFLINE_CHECKS, ONLINE_CHECKS, OfflineVerification,
+    verify_offline,
+};
+pub use claims::{
+    CERTIFICATE_TYPE, CertificateClaims, DatasetClaim, LineageClaim, MAX_LISTED_MEMBERS,
+    PolicyClaim, signed_claims,
+};
+pub use jwks::JsonWebKeySet;
+
+#[cfg(test)]
+mod tests;
