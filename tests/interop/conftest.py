@@ -1,4 +1,5 @@
-"""Fixtures: stubs generated from the repository's proto files, and a real server process.
+"""Fixtures: stubs generated from the repository's proto files, a real server process, and the
+path of the provctl binary, whose JSON output test_provctl_json.py compares with protobuf's.
 
 Nothing here imports the server's code: the tests see only what any other client sees, the proto
 files and the network.
@@ -21,6 +22,8 @@ sys.path.insert(0, str(REPO / "tests" / "support"))
 from server_process import serve, stop  # noqa: E402
 
 BINARY = pathlib.Path(os.environ.get("PROVENANCE_BIN", REPO / "target" / "debug" / "provenance-registry"))
+# The command-line client, whose --output json is checked against protobuf's own JSON printer.
+PROVCTL = pathlib.Path(os.environ.get("PROVCTL_BIN", REPO / "target" / "debug" / "provctl"))
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +45,7 @@ def pb():
         pass
 
     modules = Modules()
-    for name in ["common", "organization", "dataset", "lineage", "event", "policy", "attestation", "certificate"]:
+    for name in ["common", "organization", "dataset", "lineage", "event", "policy", "attestation", "certificate", "log"]:
         setattr(modules, f"{name}_pb2", importlib.import_module(f"provenance.v1.{name}_pb2"))
         setattr(modules, f"{name}_pb2_grpc", importlib.import_module(f"provenance.v1.{name}_pb2_grpc"))
     yield modules

@@ -77,7 +77,8 @@ pub struct GlobalArgs {
     // what `PROVENANCE_TOKEN` holds, and `Secret` keeps it out of `Debug`.
     #[arg(long, env = "PROVENANCE_TOKEN", hide_env_values = true, global = true, help_heading = GLOBAL)]
     pub token: Option<Secret>,
-    /// Output format: `text` for people, `json` for programs.
+    /// Output format: `text` for people, `json` for programs (each answer in the proto3 canonical
+    /// JSON mapping: lowerCamelCase names, 64-bit integers as strings, default values left out).
     #[arg(long, value_enum, default_value_t = OutputFormat::Text, global = true, help_heading = GLOBAL)]
     pub output: OutputFormat,
     /// For https:// URLs: PEM file of the CA(s) that signed the registry's certificate. Without
@@ -121,7 +122,8 @@ impl fmt::Debug for Secret {
 pub enum OutputFormat {
     /// Lines for people.
     Text,
-    /// JSON for programs (one object per line for streams).
+    /// JSON for programs: each answer in the proto3 canonical JSON mapping (one object per line
+    /// for streams).
     Json,
 }
 

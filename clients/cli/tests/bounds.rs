@@ -59,7 +59,7 @@ async fn a_thousand_wide_mix_of_distilled_shards_is_refused_and_judged_whole() -
         .await?
         .expect_code(7);
     let evaluation = judged.json()?;
-    assert_eq!(evaluation["offender_count"], 1000);
+    assert_eq!(evaluation["offenderCount"], 1000);
     assert_eq!(evaluation["offenders"].as_array().map(Vec::len), Some(100));
     assert_eq!(evaluation["verdict"], "VERDICT_CONTAMINATED");
     registry.stop().await
@@ -83,15 +83,15 @@ async fn a_ten_thousand_deep_chain_over_a_wide_contaminated_root_is_refused_and_
         .await?
         .expect_code(7);
     let evaluation = judged.json()?;
-    assert_eq!(evaluation["offender_count"], 120);
-    assert_eq!(evaluation["closure_size"], 10_001);
+    assert_eq!(evaluation["offenderCount"], 120);
+    assert_eq!(evaluation["closureSize"], 10_001);
     let offenders = evaluation["offenders"]
         .as_array()
         .cloned()
         .unwrap_or_default();
     assert_eq!(offenders.len(), 100);
     for offender in &offenders {
-        assert_eq!(offender["path_length"], 10_001);
+        assert_eq!(offender["pathLength"], 10_001);
         assert_eq!(offender["path"].as_array().map(Vec::len), Some(6));
     }
     // In text, the datasets left out of a path are counted where they stood.
@@ -122,7 +122,7 @@ async fn a_ten_thousand_deep_chain_over_a_wide_contaminated_root_is_refused_and_
         .run(&["--output", "json", "policy", "evaluate", &root])
         .await?
         .expect_code(7);
-    assert_eq!(root_judged.json()?["offender_count"], 120);
+    assert_eq!(root_judged.json()?["offenderCount"], 120);
     registry.stop().await
 }
 

@@ -147,8 +147,9 @@ async fn issue_verify_tamper_revoke_and_bundle() -> TestResult {
     .json()?;
     assert_eq!(offline_json["valid"], true);
     assert_eq!(offline_json["mode"], "offline");
-    assert_eq!(offline_json["revocation_checked"], false);
-    assert_eq!(offline_json["certificate_id"], id.as_str());
+    assert_eq!(offline_json["revocationChecked"], false);
+    assert_eq!(offline_json["certificateId"], id.as_str());
+    // The claims exactly as signed, under their own names.
     assert_eq!(offline_json["claims"]["contract_reference"], "MSA-2027-001");
     let names: Vec<String> = checks(&offline_json).into_iter().map(|c| c.0).collect();
     assert_eq!(
@@ -164,7 +165,7 @@ async fn issue_verify_tamper_revoke_and_bundle() -> TestResult {
             "audience"
         ]
     );
-    assert_eq!(offline_json["not_checked"][0]["name"], "status");
+    assert_eq!(offline_json["notChecked"][0]["name"], "status");
 
     let online_json = registry
         .run_with(None, &["--output", "json", "cert", "verify", cert])
@@ -380,16 +381,16 @@ async fn issue_verify_tamper_revoke_and_bundle() -> TestResult {
         .await?
         .expect_code(NOT_VALID)
         .json()?;
-    assert_eq!(revoked_json["revoke_reason"], "wrong contract");
+    assert_eq!(revoked_json["revokeReason"], "wrong contract");
     assert_eq!(
-        revoked_json["revoke_cause_kind"],
+        revoked_json["revokeCauseKind"],
         "REVOCATION_CAUSE_CERTIFICATE_REVOKED"
     );
-    assert_eq!(revoked_json["revoke_cause_id"], id.as_str());
-    assert!(revoked_json["revoke_time"].is_string(), "{revoked_json}");
+    assert_eq!(revoked_json["revokeCauseId"], id.as_str());
+    assert!(revoked_json["revokeTime"].is_string(), "{revoked_json}");
     assert_eq!(
-        revoked_json["status_history"][1]["time"],
-        revoked_json["revoke_time"]
+        revoked_json["statusHistory"][1]["time"],
+        revoked_json["revokeTime"]
     );
     let offline_revoked =
         run_without_network(&["cert", "verify", cert, "--offline", "--jwks", jwks])

@@ -3,6 +3,7 @@
 
 mod common;
 
+use base64::{Engine, engine::general_purpose::STANDARD};
 use common::{Registry, Run, TestResult, clean_dataset, evidence_of, path_str, register};
 use serde_json::Value;
 
@@ -32,7 +33,8 @@ async fn lineage_streams_and_pages() -> TestResult {
         .map(|n| {
             (
                 n["dataset"]["name"].as_str().unwrap_or_default().to_owned(),
-                n["depth"].as_i64().unwrap_or(-1),
+                // The starting node's depth, 0, is a default value: left out.
+                n["depth"].as_i64().unwrap_or(0),
             )
         })
         .collect();
@@ -40,6 +42,7 @@ async fn lineage_streams_and_pages() -> TestResult {
         depths,
         [("leaf".into(), 0), ("middle".into(), 1), ("root".into(), 2)]
     );
+    assert!(nodes[0].get("depth").is_none(), "{}", nodes[0]);
     let downstream = registry
         .run(&[
             "lineage",
@@ -73,9 +76,11 @@ async fn lineage_streams_and_pages() -> TestResult {
         .await?
         .ok()
         .json()?;
-    assert_eq!(first["total_count"], 3);
+    assert_eq!(first["totalCount"], 3);
+    assert_eq!(first["datasetId"], leaf.as_str());
+    assert_eq!(first["direction"], "LINEAGE_DIRECTION_UPSTREAM");
     assert_eq!(first["nodes"].as_array().map(Vec::len), Some(1));
-    let token = first["next_page_token"].as_str().ok_or("no token")?;
+    let token = first["nextPageToken"].as_str().ok_or("no token")?;
     assert!(!token.is_empty());
     let second = registry
         .run(&[
@@ -128,8 +133,11 @@ async fn log_leaves_are_the_events_chain_hashes() -> TestResult {
         .iter()
         .zip(events["events"].as_array().ok_or("no events")?)
     {
-        assert_eq!(leaf["data"], event["hash"]);
-        assert_eq!(leaf["event_sequence"], event["sequence"]);
+        // The mapping writes bytes in base64; provctl adds them in hex, as events write hashes.
+        assert_eq!(leaf["dataHex"], event["hash"]);
+        assert_eq!(leaf["eventSequence"], event["sequence"]);
+        let hash = event["hash"].as_str().ok_or("no hash")?;
+        assert_eq!(leaf["data"], STANDARD.encode(hex::decode(hash)?).as_str());
     }
     let beyond = registry
         .run(&["log", "leaves", "--start", "1000"])
@@ -159,7 +167,7 @@ async fn events_page_with_tokens() -> TestResult {
         .await?
         .ok()
         .json()?;
-    let token = first["next_page_token"].as_str().ok_or("no token")?;
+    let token = first["nextPageToken"].as_str().ok_or("no token")?;
     let second = registry
         .run(&[
             "--output",
@@ -174,7 +182,7 @@ async fn events_page_with_tokens() -> TestResult {
         .await?
         .ok()
         .json()?;
-    assert_eq!(second["events"][0]["sequence"], 2);
+    assert_eq!(second["events"][0]["sequence"], "2");
     registry.stop().await
 }
 

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::{Registry, Run, TestResult, path_str, run_to_end, run_without_network};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -77,7 +78,10 @@ async fn the_digest_is_sha256_over_the_documented_manifest() -> TestResult {
     assert_eq!(answer["digest"], expected.as_str());
     assert_eq!(answer["files"], files.len());
     let total: usize = files.iter().map(|(_, b)| b.len()).sum();
-    assert_eq!(answer["total_bytes"], total);
+    // Sizes in bytes as strings, as the API's JSON writes 64-bit integers.
+    assert_eq!(answer["totalBytes"], total.to_string().as_str());
+    assert_eq!(answer["manifestFile"], path_str(manifest_file.path())?);
+    assert!(answer["manifest"][0]["size"].is_string(), "{answer}");
     // `.` sorts before `/`: train.csv before train/...
     let paths: Vec<&str> = answer["manifest"]
         .as_array()
@@ -155,10 +159,22 @@ async fn register_with_a_path_sends_the_directory_digest_and_size() -> TestResul
             .await?
             .ok()
             .json()?;
-        assert_eq!(registered["dataset"]["content_digest"], expected.as_str());
-        assert_eq!(registered["dataset"]["size_bytes"], total);
+        assert_eq!(registered["dataset"]["contentDigest"], expected.as_str());
+        assert_eq!(
+            registered["dataset"]["sizeBytes"],
+            total.to_string().as_str()
+        );
         assert_eq!(registered["hashed"]["files"], files.len());
-        assert_eq!(registered["already_existed"], already_existed);
+        assert_eq!(
+            registered["hashed"]["totalBytes"],
+            registered["dataset"]["sizeBytes"]
+        );
+        // A default value (false) is left out, as the mapping writes it.
+        assert_eq!(
+            registered.get("alreadyExisted").and_then(Value::as_bool),
+            already_existed.then_some(true),
+            "{registered}"
+        );
     }
     // --digest and --path exclude each other.
     let both = registry
@@ -268,7 +284,7 @@ async fn symbolic_links_are_refused_or_skipped_never_followed() -> TestResult {
     .json()?;
     assert_eq!(skipped["files"], 1);
     assert_eq!(
-        skipped["skipped_symlinks"],
+        skipped["skippedSymlinks"],
         serde_json::json!(["link", "linked-dir"])
     );
     let only_data = format!("{}  6  data.txt\n", sha256_hex(b"inside"));

@@ -83,6 +83,14 @@ async fn newest(registry: &Registry) -> TestResult<Value> {
         .json()
 }
 
+/// A checkpoint's tree size: a 64-bit integer, which the API's JSON writes as a string.
+fn tree_size(checkpoint: &Value) -> TestResult<u64> {
+    Ok(checkpoint["treeSize"]
+        .as_str()
+        .ok_or("no treeSize")?
+        .parse()?)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prove_and_verify_offline() -> TestResult {
     let registry = Registry::start().await?;
@@ -118,7 +126,16 @@ async fn prove_and_verify_offline() -> TestResult {
     assert!(run.stderr.contains("provctl log verify"), "{}", run.stderr);
     let json = newest(&registry).await?;
     assert_eq!(json["note"], note1.as_str(), "one note per tree size");
-    assert_eq!(json["root_hash"], field(&run, "root")?.as_str());
+    assert_eq!(json["origin"], origin.as_str());
+    assert_eq!(tree_size(&json)?, size1);
+    // The API's JSON writes bytes in base64; provctl adds the root in hex.
+    assert_eq!(json["rootHash"], field(&run, "root base64")?.as_str());
+    assert_eq!(json["rootHashHex"], field(&run, "root")?.as_str());
+    assert!(
+        json["time"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "{json}"
+    );
+    assert!(json["verifierKey"].is_string(), "{json}");
 
     let run = registry
         .run_with(None, &["log", "key", "--out", key])
@@ -154,7 +171,7 @@ async fn prove_and_verify_offline() -> TestResult {
         .await?
         .ok()
         .json()?;
-    assert_eq!(events["events"][1]["sequence"], 2);
+    assert_eq!(events["events"][1]["sequence"], "2");
     assert_eq!(
         proof["leaf_data"], events["events"][1]["hash"],
         "a leaf's data is its event's chain hash"
@@ -178,7 +195,7 @@ async fn prove_and_verify_offline() -> TestResult {
         .await?
         .ok()
         .json()?;
-    let size2 = json["tree_size"].as_u64().ok_or("no size")?;
+    let size2 = tree_size(&json)?;
     assert!(size2 > size1);
     let run = registry
         .run_with(
@@ -228,6 +245,11 @@ async fn prove_and_verify_offline() -> TestResult {
     let run = run_without_network(&json_args).await?.ok();
     let value = run.json()?;
     assert_eq!(value["verified"], true);
+    assert_eq!(value["key"]["source"], "file");
+    assert_eq!(value["key"]["verifierKey"], read(&key_file)?.trim());
+    // The checkpoint verified, in the form `log checkpoint` prints it (no note or key of its own).
+    assert_eq!(tree_size(&value["checkpoint"])?, size2);
+    assert!(value["checkpoint"]["rootHashHex"].is_string(), "{value}");
     let names: Vec<&str> = value["checks"]
         .as_array()
         .ok_or("no checks")?
@@ -302,7 +324,7 @@ async fn prove_and_verify_offline() -> TestResult {
     let run = run_without_network(&args).await?.expect_code(LOG_FAILED);
     assert_eq!(failed_checks(&run)?, ["checkpoint"]);
     let value = run.json()?;
-    let not_checked: Vec<&str> = value["not_checked"]
+    let not_checked: Vec<&str> = value["notChecked"]
         .as_array()
         .ok_or("no not_checked")?
         .iter()
@@ -381,7 +403,7 @@ async fn a_certificate_issuance_is_proved_in_the_log() -> TestResult {
         .ok()
         .json()?;
     let id = issued["id"].as_str().ok_or("no id")?;
-    let log_index = issued["log_index"].as_u64().ok_or("no log_index")?;
+    let log_index: u64 = issued["logIndex"].as_str().ok_or("no logIndex")?.parse()?;
     let shown = registry.run(&["cert", "get", id]).await?.ok();
     assert!(field(&shown, "log")?.starts_with(&format!("leaf {log_index} ")));
 
@@ -415,7 +437,7 @@ async fn a_certificate_issuance_is_proved_in_the_log() -> TestResult {
         .ok()
         .json()?;
     let event = &events["events"][0];
-    assert_eq!(event["sequence"], log_index + 1);
+    assert_eq!(event["sequence"], (log_index + 1).to_string().as_str());
     assert_eq!(event["type"], "certificate.issued");
     assert_eq!(proof["leaf_data"], event["hash"]);
 
@@ -468,13 +490,13 @@ async fn monitor_follows_checkpoints_and_rejects_what_does_not_verify() -> TestR
     assert!(
         run.stdout.contains(&format!(
             "consistent with the last verified checkpoint of {} leaves",
-            first["tree_size"]
+            tree_size(&first)?
         )),
         "{}",
         run.stdout
     );
     let second = newest(&registry).await?;
-    assert!(second["tree_size"].as_u64() > first["tree_size"].as_u64());
+    assert!(tree_size(&second)? > tree_size(&first)?);
     assert_eq!(
         read(&state_file)?,
         second["note"].as_str().ok_or("no note")?
@@ -483,7 +505,9 @@ async fn monitor_follows_checkpoints_and_rejects_what_does_not_verify() -> TestR
     json_args.extend(["--output", "json"]);
     let line = registry.run_with(None, &json_args).await?.ok().json()?;
     assert_eq!(line["status"], "unchanged");
-    assert_eq!(line["tree_size"], second["tree_size"]);
+    assert_eq!(line["treeSize"], second["treeSize"]);
+    assert_eq!(line["rootHashHex"], second["rootHashHex"]);
+    assert_eq!(line["previousTreeSize"], Value::Null);
 
     // ----- no registry: a failed round, not a verdict ----------------------------------------------
     run_without_network(&monitor).await?.expect_code(6);
@@ -495,7 +519,7 @@ async fn monitor_follows_checkpoints_and_rejects_what_does_not_verify() -> TestR
     let forged = sign_checkpoint(
         &Checkpoint {
             origin: origin.to_owned(),
-            size: second["tree_size"].as_u64().ok_or("no size")?,
+            size: tree_size(&second)?,
             root: [0x42; 32],
             extensions: vec!["time 1764400000".into()],
         },
@@ -554,8 +578,9 @@ async fn monitor_follows_checkpoints_and_rejects_what_does_not_verify() -> TestR
         .expect_code(LOG_FAILED)
         .json()?;
     assert_eq!(alarm["alarm"], "CHECKPOINT REJECTED");
-    assert_eq!(alarm["last_verified_note"], forged.as_str());
-    assert_eq!(alarm["received_note"], received);
+    assert_eq!(alarm["lastVerifiedNote"], forged.as_str());
+    assert_eq!(alarm["receivedNote"], received);
+    assert_eq!(alarm["receivedNoteFile"], path_str(&evidence)?);
 
     // ----- a state file altered since it was written ---------------------------------------------
     fs::write(&state_file, tampered_signature(&read(&state_file)?)?)?;
@@ -628,7 +653,7 @@ async fn monitor_runs_until_interrupted() -> TestResult {
     assert_eq!(first["status"], "first");
     // Unchanged rounds print nothing; the next line is the grown tree.
     assert_eq!(second["status"], "consistent");
-    assert_eq!(second["previous_tree_size"], first["tree_size"]);
+    assert_eq!(second["previousTreeSize"], first["treeSize"]);
     assert_eq!(
         read(&state_file)?,
         second["note"].as_str().ok_or("no note")?

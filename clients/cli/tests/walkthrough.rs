@@ -74,7 +74,8 @@ async fn walkthrough() -> TestResult {
         .await?
         .ok()
         .json()?;
-    assert_eq!(cleaned["already_existed"], false);
+    // A default value (false) is left out, as the mapping writes it.
+    assert!(cleaned.get("alreadyExisted").is_none(), "{cleaned}");
     assert_eq!(
         cleaned["dataset"]["sources"][0]["kind"],
         "SOURCE_KIND_DATASET"
@@ -109,7 +110,7 @@ async fn walkthrough() -> TestResult {
         .ok_or("no id in the JSON answer")?
         .to_owned();
     assert_eq!(
-        instruct["dataset"]["sources"][1]["model"]["model_id"],
+        instruct["dataset"]["sources"][1]["model"]["modelId"],
         "deepseek-ai/DeepSeek-R1"
     );
 
@@ -152,6 +153,8 @@ async fn walkthrough() -> TestResult {
         .filter_map(|n| n["dataset"]["name"].as_str())
         .collect();
     assert_eq!(names, ["raw-crawl", "cleaned", "instruct"]);
+    assert_eq!(down["datasetId"], raw_id.as_str());
+    assert_eq!(down["direction"], "LINEAGE_DIRECTION_DOWNSTREAM");
 
     let shallow = registry
         .run(&["lineage", "show", &instruct_id, "--max-depth", "1"])
@@ -332,7 +335,7 @@ async fn watch_streams_json_lines() -> TestResult {
     })
     .await??;
     let event: Value = serde_json::from_str(&first_line)?;
-    assert_eq!(event["sequence"], 1);
+    assert_eq!(event["sequence"], "1");
     assert_eq!(event["type"], "organization.created");
     assert_eq!(event["payload"]["name"], "Acme");
     registry.stop().await?;
@@ -428,8 +431,8 @@ async fn policy_gate() -> TestResult {
         .expect_code(7)
         .json()?;
     assert_eq!(json["verdict"], "VERDICT_CONTAMINATED");
-    assert_eq!(json["offender_count"], 1);
-    assert_eq!(json["offenders"][0]["path"][2]["dataset_id"], r1.as_str());
+    assert_eq!(json["offenderCount"], 1);
+    assert_eq!(json["offenders"][0]["path"][2]["datasetId"], r1.as_str());
 
     // The owner cannot attest what its own lineage contradicts.
     let refused = registry

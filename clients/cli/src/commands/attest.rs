@@ -1,7 +1,6 @@
 //! `provctl attest record|get|list|revoke`.
 
 use provenance_api::v1 as pb;
-use serde_json::json;
 use tonic::{Code, Status};
 
 use super::policy::with_policy_hint;
@@ -9,7 +8,7 @@ use super::{print_lines, timestamp};
 use crate::cli::{AttestCommand, ListAttestationsArgs, MethodArg, RecordAttestationArgs};
 use crate::client::Connection;
 use crate::error::CliError;
-use crate::output::{Printer, attestation_json, attestation_lines, attestation_row};
+use crate::output::{Printer, attestation_lines, attestation_row};
 
 /// Runs one `attest` subcommand.
 pub async fn run(
@@ -49,7 +48,7 @@ pub async fn run(
             .into_inner(),
     };
     if out.is_json() {
-        out.json(&attestation_json(&attestation))?;
+        out.message(&attestation)?;
     } else {
         print_lines(out, attestation_lines(&attestation))?;
     }
@@ -123,10 +122,11 @@ async fn list(
         }
     }
     if out.is_json() {
-        out.json(&json!({
-            "attestations": all.iter().map(attestation_json).collect::<Vec<_>>(),
-            "next_page_token": page_token,
-        }))?;
+        // The pages as one answer: with --all, every page's attestations and no next page.
+        out.message(&pb::ListAttestationsResponse {
+            attestations: all,
+            next_page_token: page_token,
+        })?;
     } else if !page_token.is_empty() {
         eprintln!("more attestations: pass --page-token {page_token}, or --all");
     }

@@ -26,8 +26,8 @@ use crate::error::{CliError, exit};
 use crate::logproof;
 use crate::offline::{self, Check, ONLINE_ONLY};
 use crate::output::{
-    Printer, certificate_json, certificate_lines, certificate_status_json, certificate_status_text,
-    enum_json, event_json, format_time, revocation_lines, time_json,
+    Printer, certificate_json, certificate_lines, certificate_status_text, enum_json, format_time,
+    message_json, revocation_lines,
 };
 
 /// The largest file `cert verify` and `cert bundle` read: a bundle lists its lineage, so it may be
@@ -83,7 +83,7 @@ fn print_certificate(out: &mut Printer, certificate: &pb::Certificate) -> Result
     // The registry sent it over an authenticated channel; `cert verify` is for checking it.
     let claims = offline::unverified_claims(&certificate.token);
     if out.is_json() {
-        out.json(&certificate_json(certificate, claims))?;
+        out.json(&certificate_json(certificate, claims)?)?;
         Ok(())
     } else {
         print_lines(out, certificate_lines(certificate, claims.as_ref()))
@@ -517,7 +517,7 @@ fn bundle_log_key(bundle: &Bundle) -> Result<(NoteVerifier, &'static str), CliEr
 /// Prints the report; the exit code says whether the certificate is valid.
 fn print_report(out: &mut Printer, report: &Report) -> Result<u8, CliError> {
     let printed = if out.is_json() {
-        out.json(&report_json(report)).map_err(CliError::from)
+        report_json(report).and_then(|value| Ok(out.json(&value)?))
     } else {
         print_lines(out, report_lines(report))
     };
@@ -533,14 +533,16 @@ fn print_report(out: &mut Printer, report: &Report) -> Result<u8, CliError> {
     })
 }
 
-fn report_json(report: &Report) -> Value {
+/// The report as JSON: provctl's own object, in lowerCamelCase; the registry's answers in it
+/// (status, revocation, history) as the canonical mapping writes them, null where there is none.
+fn report_json(report: &Report) -> Result<Value, CliError> {
     let standing = report.standing.as_ref();
     let keys = match &report.keys {
         Keys::Registry(url) => json!({"source": "registry", "url": url}),
         Keys::Pinned { path, over_bundle } => json!({
             "source": "jwks_file",
             "path": path.display().to_string(),
-            "bundle_keys_ignored": over_bundle,
+            "bundleKeysIgnored": over_bundle,
         }),
         Keys::Bundle => json!({"source": "bundle"}),
     };
@@ -558,38 +560,58 @@ fn report_json(report: &Report) -> Value {
             .iter()
             .map(|c| json!({"name": c.name, "detail": c.detail})),
     );
-    json!({
+    let text = |text: Option<&str>| text.filter(|t| !t.is_empty()).map(str::to_owned);
+    let revoke_time = match standing.and_then(|s| s.revoke_time.as_ref()) {
+        Some(time) => message_json(time)?,
+        None => Value::Null,
+    };
+    let revoke_cause_kind = match standing.map(|s| s.revoke_cause_kind) {
+        Some(kind) if kind != pb::RevocationCause::Unspecified as i32 => {
+            enum_json::<pb::RevocationCause>(kind)
+        }
+        _ => Value::Null,
+    };
+    let status_history = standing
+        .map_or(&[][..], |s| &s.status_history)
+        .iter()
+        .map(message_json)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(json!({
         "valid": report.valid,
         "mode": if report.offline() { "offline" } else { "online" },
-        "revocation_checked": !report.offline(),
+        "revocationChecked": !report.offline(),
         "keys": keys,
         "input": if report.bundle { "bundle" } else { "token" },
-        "certificate_id": report.certificate_id,
-        "status": report.status.map_or(Value::Null, certificate_status_json),
-        "revoke_time": time_json(standing.and_then(|s| s.revoke_time.as_ref())),
-        "revoke_reason": standing.map(|s| s.revoke_reason.as_str()).filter(|r| !r.is_empty()),
-        "revoke_cause": standing.map(|s| s.revoke_cause.as_str()).filter(|c| !c.is_empty()),
-        "revoke_cause_kind": standing
-            .filter(|s| s.revoke_cause_kind != 0)
-            .map_or(Value::Null, |s| enum_json(s.revoke_cause_kind, pb::RevocationCause::as_str_name)),
-        "revoke_cause_id": standing.map(|s| s.revoke_cause_id.as_str()).filter(|i| !i.is_empty()),
-        "status_history": standing.map(|s| s.status_history.iter().map(|h| json!({
-            "status": enum_json(h.status, pb::CertificateStatus::as_str_name),
-            "time": time_json(h.time.as_ref()),
-            "reason": h.reason,
-        })).collect::<Vec<_>>()).unwrap_or_default(),
+        "certificateId": report.certificate_id,
+        "status": report.status.map_or(Value::Null, status_json),
+        "revokeTime": revoke_time,
+        "revokeReason": text(standing.map(|s| s.revoke_reason.as_str())),
+        "revokeCause": text(standing.map(|s| s.revoke_cause.as_str())),
+        "revokeCauseKind": revoke_cause_kind,
+        "revokeCauseId": text(standing.map(|s| s.revoke_cause_id.as_str())),
+        "statusHistory": status_history,
         "checks": report.checks.iter().map(|c| json!({
             "name": c.name,
             "passed": c.passed,
             "detail": c.detail,
         })).collect::<Vec<_>>(),
-        "not_checked": not_checked,
+        "notChecked": not_checked,
         "claims": report
             .claims_json
             .as_deref()
             .and_then(|c| serde_json::from_str::<Value>(c).ok())
             .unwrap_or(Value::Null),
-    })
+    }))
+}
+
+/// A certificate status by its proto name (`CERTIFICATE_STATUS_VALID`), or null when the registry
+/// does not know the certificate (`UNSPECIFIED`).
+fn status_json(status: i32) -> Value {
+    if status == pb::CertificateStatus::Unspecified as i32 {
+        Value::Null
+    } else {
+        enum_json::<pb::CertificateStatus>(status)
+    }
 }
 
 fn report_lines(report: &Report) -> Vec<String> {
@@ -822,16 +844,16 @@ async fn make_bundle(
     let listed = lineage.len();
     let log = log_evidence(&conn, record.as_ref()).await?;
     let logged = !log.is_null();
-    let history = record.as_ref().map_or(Value::Null, |r| {
-        certificate_json(r, None)["status_history"].clone()
-    });
+    let history = record
+        .as_ref()
+        .map_or(Value::Null, |r| bundle_history(&r.status_history));
     let status = report.status.unwrap_or_default();
     let value = bundle::build(
         token,
         jwks,
         &claims,
         Standing {
-            status: certificate_status_json(status),
+            status: status_json(status),
             checked_at,
             history,
             kid: offline_check.kid,
@@ -845,12 +867,12 @@ async fn make_bundle(
     if out.is_json() {
         out.json(&json!({
             "bundle": path.display().to_string(),
-            "certificate_id": claims.jti,
-            "status": certificate_status_json(status),
-            "status_checked_at": value["certificate"]["status_checked_at"],
+            "certificateId": claims.jti,
+            "status": status_json(status),
+            "statusCheckedAt": value["certificate"]["status_checked_at"],
             "keys": keys.len(),
-            "lineage_listed": listed,
-            "closure_size": claims.lineage.size,
+            "lineageListed": listed,
+            "closureSize": claims.lineage.size,
             "log": logged,
         }))?;
     } else {
@@ -926,21 +948,48 @@ async fn log_evidence(
         .events
         .first()
         .filter(|e| e.sequence == record.log_index + 1)
-        .map(|e| {
-            // The fields exactly as hashed: the payload as the text it was hashed as.
-            let mut value = event_json(e);
-            if let Some(fields) = value.as_object_mut() {
-                fields.remove("payload");
-            }
-            value["payload_json"] = json!(e.payload_json);
-            value
-        });
+        .map(bundle_event);
     Ok(bundle::log_member(
         &verifier.vkey(),
         &note,
         &proved.proof,
         event,
     ))
+}
+
+// A bundle is a file format of its own (`provenance-certificate-bundle/v1`, README "The bundle
+// format"), which `cert verify` and `cert render` read back: its members keep the names and forms
+// the format defines, not the API's JSON mapping.
+
+/// The status history as a bundle carries it: `status` by its proto name, `time` in RFC 3339 with
+/// microseconds, `reason`.
+fn bundle_history(history: &[pb::CertificateStatusChange]) -> Value {
+    history
+        .iter()
+        .map(|h| {
+            json!({
+                "status": enum_json::<pb::CertificateStatus>(h.status),
+                "time": h.time.as_ref().map(format_time),
+                "reason": h.reason,
+            })
+        })
+        .collect()
+}
+
+/// The issuance event as a bundle carries it: the fields its chain hash is computed from, by their
+/// proto names, the sequence a JSON number and the payload the text it was hashed as.
+fn bundle_event(e: &pb::Event) -> Value {
+    json!({
+        "sequence": e.sequence,
+        "type": e.r#type,
+        "subject": e.subject,
+        "organization_id": e.organization_id,
+        "public": e.public,
+        "payload_json": e.payload_json,
+        "time": e.time.as_ref().map(format_time),
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    })
 }
 
 /// The upstream closure as far as the caller may see it: id, name, version, digest, depth. A
@@ -1064,11 +1113,13 @@ mod tests {
         assert_eq!(lines[0], "VALID (offline: revocation not checked)");
         assert!(lines.iter().any(|l| l.starts_with("revocation:   unknown")));
         assert!(lines.iter().any(|l| l.contains("--    status")));
-        let value = report_json(&report);
+        let value = report_json(&report).expect("JSON");
         assert_eq!(value["mode"], "offline");
-        assert_eq!(value["revocation_checked"], false);
-        assert_eq!(value["not_checked"][0]["name"], "status");
+        assert_eq!(value["revocationChecked"], false);
+        assert_eq!(value["notChecked"][0]["name"], "status");
         assert_eq!(value["keys"]["source"], "bundle");
+        assert_eq!(value["status"], Value::Null);
+        assert_eq!(value["statusHistory"], json!([]));
     }
 
     /// Online, the registry's revocation time, reason, cause and status history are shown, in
@@ -1119,17 +1170,21 @@ mod tests {
             .position(|l| l == "history:")
             .expect("a history");
         assert!(lines[history + 2].contains("REVOKED"), "{lines:#?}");
-        let value = report_json(&report);
-        assert_eq!(value["revoke_time"], "1970-01-01T00:01:40.000000Z");
-        assert_eq!(value["revoke_cause"], "attestations/a1");
+        let value = report_json(&report).expect("JSON");
+        assert_eq!(value["revokeTime"], "1970-01-01T00:01:40Z");
+        assert_eq!(value["revokeCause"], "attestations/a1");
         assert_eq!(
-            value["revoke_cause_kind"],
+            value["revokeCauseKind"],
             "REVOCATION_CAUSE_ATTESTATION_REVOKED"
         );
-        assert_eq!(value["revoke_cause_id"], "a1");
+        assert_eq!(value["revokeCauseId"], "a1");
         assert_eq!(
-            value["status_history"][1]["status"],
+            value["statusHistory"][1]["status"],
             "CERTIFICATE_STATUS_REVOKED"
         );
+        assert_eq!(value["statusHistory"][1]["time"], value["revokeTime"]);
+        // A status the registry knows but this provctl does not is shown by its number.
+        assert_eq!(status_json(9), 9);
+        assert_eq!(status_json(0), Value::Null);
     }
 }

@@ -1,7 +1,6 @@
 //! `provctl dataset register|get|list|report`.
 
 use provenance_api::v1 as pb;
-use serde_json::json;
 
 use super::digest::{hash_directory, summary_json};
 use super::print_lines;
@@ -11,8 +10,7 @@ use crate::config::Settings;
 use crate::error::CliError;
 use crate::manifest::Manifest;
 use crate::output::{
-    Printer, contamination_report_json, contamination_report_lines, dataset_json, dataset_lines,
-    dataset_row,
+    Printer, contamination_report_lines, dataset_lines, dataset_row, message_json,
 };
 use crate::source::SourceArg;
 
@@ -43,7 +41,7 @@ async fn get(conn: &Connection, id: uuid::Uuid, out: &mut Printer) -> Result<(),
         .map_err(|s| conn.fail(s))?
         .into_inner();
     if out.is_json() {
-        out.json(&dataset_json(&dataset))?;
+        out.message(&dataset)?;
     } else {
         print_lines(out, dataset_lines(&dataset))?;
     }
@@ -66,7 +64,7 @@ async fn report(conn: &Connection, args: ReportArgs, out: &mut Printer) -> Resul
         .map_err(|s| conn.fail(s))?
         .into_inner();
     if out.is_json() {
-        out.json(&contamination_report_json(&report))?;
+        out.message(&report)?;
     } else {
         print_lines(out, contamination_report_lines(&report))?;
     }
@@ -151,17 +149,20 @@ async fn register(
         .await
         .map_err(|s| conn.fail(s))?
         .into_inner();
-    let dataset = response
-        .dataset
-        .ok_or_else(|| CliError::BadAnswer("the registration answer holds no dataset".into()))?;
+    let Some(dataset) = &response.dataset else {
+        return Err(CliError::BadAnswer(
+            "the registration answer holds no dataset".into(),
+        ));
+    };
     if quiet {
-        out.line(dataset.id)?;
+        out.line(&dataset.id)?;
     } else if out.is_json() {
-        out.json(&json!({
-            "dataset": dataset_json(&dataset),
-            "already_existed": response.already_existed,
-            "hashed": hashed.as_ref().map(|m| summary_json(m, &digest, &hashing)),
-        }))?;
+        // The answer, and what `--path` hashed (provctl's own).
+        let mut value = message_json(&response)?;
+        value["hashed"] = hashed.as_ref().map_or(serde_json::Value::Null, |m| {
+            summary_json(m, &digest, &hashing)
+        });
+        out.json(&value)?;
     } else {
         if let Some(manifest) = &hashed {
             eprintln!(
@@ -170,7 +171,7 @@ async fn register(
                 manifest.total_bytes()
             );
         }
-        print_lines(out, dataset_lines(&dataset))?;
+        print_lines(out, dataset_lines(dataset))?;
         out.line(format!(
             "already existed: {}",
             if response.already_existed {
@@ -216,10 +217,11 @@ async fn list(
         }
     }
     if out.is_json() {
-        out.json(&json!({
-            "datasets": all.iter().map(dataset_json).collect::<Vec<_>>(),
-            "next_page_token": page_token,
-        }))?;
+        // The pages as one answer: with --all, every page's datasets and no next page.
+        out.message(&pb::ListDatasetsResponse {
+            datasets: all,
+            next_page_token: page_token,
+        })?;
     } else if !page_token.is_empty() {
         // On stderr, so that the rows on stdout stay clean for scripts.
         eprintln!("more datasets: pass --page-token {page_token}, or --all");

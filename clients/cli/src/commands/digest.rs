@@ -22,7 +22,9 @@ pub fn run(args: DigestArgs, out: &mut Printer) -> Result<(), CliError> {
             value["manifest"] = manifest
                 .entries
                 .iter()
-                .map(|e| json!({"path": e.path, "size": e.size, "sha256": hex::encode(e.sha256)}))
+                .map(|e| {
+                    json!({"path": e.path, "size": e.size.to_string(), "sha256": hex::encode(e.sha256)})
+                })
                 .collect();
         }
         out.json(&value)?;
@@ -59,14 +61,15 @@ pub fn hash_directory(dir: &Path, hashing: &HashingArgs) -> Result<Manifest, Cli
     Ok(manifest)
 }
 
-/// The digest, counts and files written, as JSON.
+/// The digest, counts and files written, as JSON: provctl's own object, written by the rules of the
+/// API's JSON (lowerCamelCase, sizes in bytes as strings like a dataset's `sizeBytes`).
 pub fn summary_json(manifest: &Manifest, digest: &str, hashing: &HashingArgs) -> Value {
     json!({
         "digest": digest,
         "files": manifest.entries.len(),
-        "total_bytes": manifest.total_bytes(),
-        "skipped_symlinks": manifest.skipped_symlinks,
-        "manifest_file": hashing.manifest_out.as_ref().map(|p| p.display().to_string()),
+        "totalBytes": manifest.total_bytes().to_string(),
+        "skippedSymlinks": manifest.skipped_symlinks,
+        "manifestFile": hashing.manifest_out.as_ref().map(|p| p.display().to_string()),
     })
 }
 

@@ -1,12 +1,11 @@
 //! `provctl events list|watch`.
 
 use provenance_api::v1 as pb;
-use serde_json::json;
 
 use crate::cli::EventsCommand;
 use crate::client::Connection;
 use crate::error::CliError;
-use crate::output::{Printer, event_json, event_line};
+use crate::output::{Printer, event_json, event_line, events_json};
 
 /// Runs one `events` subcommand.
 pub async fn run(
@@ -49,10 +48,7 @@ async fn list(
         .map_err(|s| conn.fail(s))?
         .into_inner();
     if out.is_json() {
-        out.json(&json!({
-            "events": page.events.iter().map(event_json).collect::<Vec<_>>(),
-            "next_page_token": page.next_page_token,
-        }))?;
+        out.json(&events_json(&page)?)?;
         return Ok(());
     }
     for event in &page.events {
@@ -78,7 +74,7 @@ async fn watch(conn: &Connection, after: u64, out: &mut Printer) -> Result<(), C
     while let Some(event) = stream.message().await.map_err(|s| conn.fail(s))? {
         last = event.sequence;
         if out.is_json() {
-            out.json_line(&event_json(&event))?;
+            out.json_line(&event_json(&event)?)?;
         } else {
             out.line(event_line(&event))?;
             out.flush()?;

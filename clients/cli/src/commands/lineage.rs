@@ -1,7 +1,7 @@
 //! `provctl lineage show|stream|list`.
 
 use provenance_api::v1 as pb;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::policy::with_policy_hint;
 use crate::cli::{
@@ -10,7 +10,7 @@ use crate::cli::{
 use crate::client::Connection;
 use crate::error::CliError;
 use crate::graph::{self, Marks};
-use crate::output::{Printer, dataset_row, lineage_node_json};
+use crate::output::{Printer, dataset_row, message_json};
 use crate::tree;
 
 /// Runs one `lineage` subcommand.
@@ -39,6 +39,12 @@ fn walk_request(walk: &LineageWalkArgs) -> pb::GetLineageRequest {
         max_depth: walk.max_depth.unwrap_or(0),
         ..Default::default()
     }
+}
+
+/// The direction of a walk, in the mapping (`LINEAGE_DIRECTION_UPSTREAM`): for the JSON of `show`
+/// and `list`, which name the walk they answer.
+fn direction_json(walk: &LineageWalkArgs) -> Result<Value, CliError> {
+    message_json(&walk_request(walk).direction())
 }
 
 fn direction_name(walk: &LineageWalkArgs) -> &'static str {
@@ -81,7 +87,7 @@ async fn stream(
     while let Some(node) = stream.message().await.map_err(|s| conn.fail(s))? {
         // Each node as it arrives: the point of the stream is not to hold the graph.
         if out.is_json() {
-            out.json_line(&lineage_node_json(&node))?;
+            out.json_line(&message_json(&node)?)?;
         } else {
             out.line(node_row(&node))?;
         }
@@ -95,7 +101,7 @@ async fn list(conn: &Connection, args: LineageListArgs, out: &mut Printer) -> Re
     request.page_size = args.page.page_size.unwrap_or(0);
     request.page_token = args.page.page_token.unwrap_or_default();
     let mut nodes = Vec::new();
-    let (total, hidden) = loop {
+    let (total_count, hidden_count) = loop {
         let page = client
             .get_lineage(request.clone())
             .await
@@ -113,17 +119,20 @@ async fn list(conn: &Connection, args: LineageListArgs, out: &mut Printer) -> Re
         }
     };
     if out.is_json() {
-        out.json(&json!({
-            "dataset_id": request.dataset_id,
-            "direction": direction_name(&args.walk),
-            "nodes": nodes.iter().map(lineage_node_json).collect::<Vec<_>>(),
-            "next_page_token": request.page_token,
-            "total_count": total,
-            "hidden_count": hidden,
-        }))?;
+        // The pages as one answer (with --all, every page's nodes and no next page), and the walk
+        // it answers (provctl's own).
+        let mut value = message_json(&pb::GetLineageResponse {
+            nodes,
+            next_page_token: request.page_token.clone(),
+            total_count,
+            hidden_count,
+        })?;
+        value["datasetId"] = json!(request.dataset_id);
+        value["direction"] = direction_json(&args.walk)?;
+        out.json(&value)?;
     } else {
         out.line(format!(
-            "{total} visible and {hidden} hidden dataset(s) in the whole {} walk",
+            "{total_count} visible and {hidden_count} hidden dataset(s) in the whole {} walk",
             direction_name(&args.walk)
         ))?;
         if !request.page_token.is_empty() {
@@ -158,9 +167,9 @@ async fn show(conn: &Connection, args: LineageShowArgs, out: &mut Printer) -> Re
     });
     match format {
         LineageFormat::Json => out.json(&json!({
-            "dataset_id": root,
-            "direction": direction_name,
-            "nodes": nodes.iter().map(lineage_node_json).collect::<Vec<_>>(),
+            "datasetId": root,
+            "direction": direction_json(&args.walk)?,
+            "nodes": nodes.iter().map(message_json).collect::<Result<Vec<_>, _>>()?,
         }))?,
         LineageFormat::Tree => {
             for line in tree::render(&root, &nodes) {
@@ -196,7 +205,7 @@ async fn show(conn: &Connection, args: LineageShowArgs, out: &mut Printer) -> Re
                 )
             };
             if out.is_json() {
-                out.json(&json!({"dataset_id": root, "format": name, "graph": text}))?;
+                out.json(&json!({"datasetId": root, "format": name, "graph": text}))?;
             } else {
                 // Written whole: the text is a document, not lines to read one by one.
                 out.line(text.trim_end())?;

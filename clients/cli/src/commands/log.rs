@@ -27,7 +27,7 @@ use crate::logproof::{
     self, Alarm, CONSISTENCY_FORMAT, ConsistencyProof, INCLUSION_FORMAT, InclusionProof,
     LogVerification, Step, VerifyInput, base64, describe, key_label, to_hash,
 };
-use crate::output::{Printer, format_time};
+use crate::output::{Printer, format_time, message_json};
 
 /// The largest proof or key file read: a proof holds at most 64 hashes of 32 bytes.
 const MAX_PROOF_BYTES: u64 = 1 << 20;
@@ -71,6 +71,8 @@ pub async fn run(
 struct Newest {
     note: String,
     checkpoint: Checkpoint,
+    /// The key the registry names, which opened it.
+    verifier_key: String,
 }
 
 async fn newest_checkpoint(conn: &Connection) -> Result<Newest, CliError> {
@@ -100,26 +102,39 @@ async fn newest_checkpoint(conn: &Connection) -> Result<Newest, CliError> {
     Ok(Newest {
         note: answer.note,
         checkpoint,
+        verifier_key: answer.verifier_key,
     })
+}
+
+/// The time a checkpoint's note states, if any.
+fn checkpoint_timestamp(checkpoint: &Checkpoint) -> Option<provenance_api::wkt::Timestamp> {
+    let seconds = i64::try_from(checkpoint.time()?).ok()?;
+    Some(provenance_api::wkt::Timestamp { seconds, nanos: 0 })
 }
 
 /// The `time` line of a checkpoint, as the other times are printed.
 fn checkpoint_time(checkpoint: &Checkpoint) -> Option<String> {
-    let seconds = i64::try_from(checkpoint.time()?).ok()?;
-    Some(format_time(&provenance_api::wkt::Timestamp {
-        seconds,
-        nanos: 0,
-    }))
+    checkpoint_timestamp(checkpoint).map(|t| format_time(&t))
 }
 
-fn checkpoint_json(checkpoint: &Checkpoint) -> Value {
-    json!({
-        "origin": checkpoint.origin,
-        "tree_size": checkpoint.size,
-        "root_hash": hex::encode(checkpoint.root),
-        "root_hash_base64": base64(&checkpoint.root),
-        "time": checkpoint_time(checkpoint),
-    })
+/// A checkpoint as the API's `Checkpoint` message in the mapping, from what its signed note states
+/// (origin, tree size, root, time), with the note and the key that opened it when given, and
+/// `rootHashHex` (provctl's own): the root as text lines and proof files write it.
+fn checkpoint_json(
+    checkpoint: &Checkpoint,
+    note: Option<&str>,
+    verifier_key: Option<&str>,
+) -> Result<Value, CliError> {
+    let mut value = message_json(&pb::Checkpoint {
+        note: note.unwrap_or_default().to_owned(),
+        origin: checkpoint.origin.clone(),
+        tree_size: checkpoint.size,
+        root_hash: checkpoint.root.to_vec(),
+        time: checkpoint_timestamp(checkpoint),
+        verifier_key: verifier_key.unwrap_or_default().to_owned(),
+    })?;
+    value["rootHashHex"] = json!(hex::encode(checkpoint.root));
+    Ok(value)
 }
 
 async fn checkpoint(
@@ -127,15 +142,21 @@ async fn checkpoint(
     file: Option<&Path>,
     out: &mut Printer,
 ) -> Result<(), CliError> {
-    let Newest { note, checkpoint } = newest_checkpoint(conn).await?;
+    let Newest {
+        note,
+        checkpoint,
+        verifier_key,
+    } = newest_checkpoint(conn).await?;
     if let Some(path) = file {
         // Exactly as signed: one changed byte and the signature no longer verifies.
         write_file(path, &note)?;
     }
     if out.is_json() {
-        let mut value = checkpoint_json(&checkpoint);
-        value["note"] = json!(note);
-        out.json(&value)?;
+        out.json(&checkpoint_json(
+            &checkpoint,
+            Some(&note),
+            Some(&verifier_key),
+        )?)?;
     } else {
         print_lines(
             out,
@@ -175,19 +196,19 @@ async fn leaves(
         .await
         .map_err(|s| conn.fail(s))?
         .into_inner();
-    let leaf_json = |leaf: &pb::Leaf| {
-        json!({
-            "index": leaf.index,
-            "event_sequence": leaf.index + 1,
-            "data": hex::encode(&leaf.data),
-            "leaf_hash": hex::encode(hash_leaf(&leaf.data)),
-        })
-    };
     if out.is_json() {
-        out.json(&json!({
-            "start": start,
-            "leaves": answer.leaves.iter().map(leaf_json).collect::<Vec<_>>(),
-        }))?;
+        // The answer, with provctl's own: the index asked for, and each leaf's event sequence, and
+        // its data and leaf hash in hex, as events and proof files write hashes.
+        let mut value = message_json(&answer)?;
+        value["start"] = json!(start.to_string());
+        if let Some(leaves) = value.get_mut("leaves").and_then(Value::as_array_mut) {
+            for (fields, leaf) in leaves.iter_mut().zip(&answer.leaves) {
+                fields["eventSequence"] = json!((leaf.index + 1).to_string());
+                fields["dataHex"] = json!(hex::encode(&leaf.data));
+                fields["leafHashHex"] = json!(hex::encode(hash_leaf(&leaf.data)));
+            }
+        }
+        out.json(&value)?;
     } else {
         for leaf in &answer.leaves {
             out.line(format!(
@@ -246,11 +267,11 @@ async fn key(conn: &Connection, file: Option<&Path>, out: &mut Printer) -> Resul
     }
     match (out.is_json(), file) {
         (true, _) => out.json(&json!({
-            "verifier_key": vkey,
+            "verifierKey": vkey,
             "name": verifier.name(),
-            "key_id": format!("{:08x}", verifier.key_id()),
+            "keyId": format!("{:08x}", verifier.key_id()),
             "kid": jwk["kid"],
-            "public_key": jwk["x"],
+            "publicKey": jwk["x"],
         }))?,
         // The key alone: `provctl log key > log.vkey` pins it too.
         (false, None) => out.line(&vkey)?,
@@ -612,8 +633,7 @@ fn verify(args: &LogVerifyArgs, out: &mut Printer) -> Result<u8, CliError> {
         },
     );
     let printed = if out.is_json() {
-        out.json(&verification_json(&verification, &verifier, &source))
-            .map_err(CliError::from)
+        verification_json(&verification, &verifier, &source).and_then(|value| Ok(out.json(&value)?))
     } else {
         print_lines(out, verification_lines(&verification, &verifier, &source))
     };
@@ -636,14 +656,24 @@ fn key_source_text(source: &KeySource) -> String {
     }
 }
 
-fn verification_json(v: &LogVerification, verifier: &NoteVerifier, source: &KeySource) -> Value {
+/// The verification as JSON: provctl's own object, in lowerCamelCase; the checkpoint as
+/// [`checkpoint_json`] writes it.
+fn verification_json(
+    v: &LogVerification,
+    verifier: &NoteVerifier,
+    source: &KeySource,
+) -> Result<Value, CliError> {
     let check =
         |c: &crate::offline::Check| json!({"name": c.name, "passed": c.passed, "detail": c.detail});
-    json!({
+    let checkpoint = match &v.checkpoint {
+        Some(c) => checkpoint_json(c, None, None)?,
+        None => Value::Null,
+    };
+    Ok(json!({
         "verified": v.verified,
         "mode": "offline",
         "key": {
-            "verifier_key": verifier.vkey(),
+            "verifierKey": verifier.vkey(),
             "source": match source {
                 KeySource::File(_) => "file",
                 KeySource::Argument => "argument",
@@ -653,14 +683,14 @@ fn verification_json(v: &LogVerification, verifier: &NoteVerifier, source: &KeyS
                 KeySource::Argument => Value::Null,
             },
         },
-        "checkpoint": v.checkpoint.as_ref().map_or(Value::Null, checkpoint_json),
+        "checkpoint": checkpoint,
         "checks": v.checks.iter().map(check).collect::<Vec<_>>(),
-        "not_checked": v
+        "notChecked": v
             .not_checked
             .iter()
             .map(|c| json!({"name": c.name, "detail": c.detail}))
             .collect::<Vec<_>>(),
-    })
+    }))
 }
 
 fn verification_lines(
@@ -886,10 +916,9 @@ fn print_round(out: &mut Printer, new: &Verified, seen: &Seen) -> Result<(), Cli
         Seen::Grown { from } => ("consistent", Some(*from)),
     };
     if out.is_json() {
-        let mut value = checkpoint_json(c);
+        let mut value = checkpoint_json(c, Some(&new.note), None)?;
         value["status"] = json!(status);
-        value["previous_tree_size"] = json!(previous);
-        value["note"] = json!(new.note);
+        value["previousTreeSize"] = json!(previous.map(|size| size.to_string()));
         out.json_line(&value)?;
         return Ok(());
     }
@@ -940,18 +969,18 @@ fn raise(
         _ => None,
     };
     let shown: Vec<(&str, &str, Option<&str>)> = match notes {
-        Notes::State(note) => vec![("state_note", "the state file's checkpoint", Some(note))],
+        Notes::State(note) => vec![("stateNote", "the state file's checkpoint", Some(note))],
         Notes::Received {
             last_verified,
             received,
         } => vec![
             (
-                "last_verified_note",
+                "lastVerifiedNote",
                 "the last verified checkpoint",
                 last_verified,
             ),
             (
-                "received_note",
+                "receivedNote",
                 "the checkpoint the registry answers",
                 Some(received),
             ),
@@ -961,7 +990,7 @@ fn raise(
         let mut value = json!({
             "alarm": alarm.kind.to_string(),
             "reason": alarm.reason,
-            "received_note_file": evidence.as_ref().map(|p| p.display().to_string()),
+            "receivedNoteFile": evidence.as_ref().map(|p| p.display().to_string()),
         });
         for (key, _, note) in &shown {
             value[*key] = json!(note);

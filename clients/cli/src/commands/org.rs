@@ -6,7 +6,7 @@ use super::print_lines;
 use crate::cli::OrgCommand;
 use crate::client::Connection;
 use crate::error::CliError;
-use crate::output::{Printer, organization_json, organization_lines};
+use crate::output::{Printer, organization_lines};
 
 /// Runs one `org` subcommand.
 pub async fn run(
@@ -32,7 +32,7 @@ pub async fn run(
     .map_err(|s| conn.fail(s))?
     .into_inner();
     if out.is_json() {
-        out.json(&organization_json(&organization))?;
+        out.message(&organization)?;
     } else {
         print_lines(out, organization_lines(&organization))?;
     }

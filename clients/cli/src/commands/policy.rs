@@ -1,16 +1,13 @@
 //! `provctl policy list|get|evaluate`.
 
 use provenance_api::v1 as pb;
-use serde_json::json;
 use tonic::{Code, Status};
 
 use super::print_lines;
 use crate::cli::{EvaluateArgs, PolicyCommand};
 use crate::client::Connection;
 use crate::error::{CliError, exit};
-use crate::output::{
-    Printer, evaluation_json, evaluation_lines, policy_json, policy_lines, policy_row,
-};
+use crate::output::{Printer, evaluation_lines, policy_lines, policy_row};
 
 /// Runs one `policy` subcommand; the exit code tells `evaluate`'s verdict.
 pub async fn run(
@@ -21,18 +18,16 @@ pub async fn run(
     let mut client = conn.policies();
     match command {
         PolicyCommand::List => {
-            let policies = client
+            let answer = client
                 .list_policies(pb::ListPoliciesRequest {})
                 .await
                 .map_err(|s| conn.fail(s))?
-                .into_inner()
-                .policies;
+                .into_inner();
+            let policies = &answer.policies;
             if out.is_json() {
-                out.json(&json!({
-                    "policies": policies.iter().map(policy_json).collect::<Vec<_>>(),
-                }))?;
+                out.message(&answer)?;
             } else {
-                for policy in &policies {
+                for policy in policies {
                     out.line(policy_row(policy))?;
                 }
                 if policies.is_empty() {
@@ -50,7 +45,7 @@ pub async fn run(
                 .map_err(|s| conn.fail(with_policy_hint(s)))?
                 .into_inner();
             if out.is_json() {
-                out.json(&policy_json(&policy))?;
+                out.message(&policy)?;
             } else {
                 print_lines(out, policy_lines(&policy))?;
             }
@@ -73,8 +68,7 @@ async fn evaluate(
         .into_inner();
     let code = verdict_exit_code(evaluation.verdict);
     let printed = if out.is_json() {
-        out.json(&evaluation_json(&evaluation))
-            .map_err(CliError::from)
+        out.message(&evaluation)
     } else {
         print_lines(out, evaluation_lines(&evaluation))
     };

@@ -1,13 +1,12 @@
 //! `provctl token create|revoke`.
 
 use provenance_api::v1 as pb;
-use serde_json::json;
 
 use super::print_lines;
 use crate::cli::{RoleArg, TokenCommand};
 use crate::client::Connection;
 use crate::error::CliError;
-use crate::output::{Printer, token_info_json, token_info_lines};
+use crate::output::{Printer, token_info_lines};
 
 /// Runs one `token` subcommand.
 pub async fn run(
@@ -28,10 +27,7 @@ pub async fn run(
                 .map_err(|s| conn.fail(s))?
                 .into_inner();
             if out.is_json() {
-                out.json(&json!({
-                    "token": response.token,
-                    "info": response.info.as_ref().map(token_info_json),
-                }))?;
+                out.message(&response)?;
             } else {
                 // Only the token, so that `$(provctl token create ...)` captures exactly it; the
                 // record goes to stderr for the person watching.
@@ -56,7 +52,7 @@ pub async fn run(
                 .map_err(|s| conn.fail(s))?
                 .into_inner();
             if out.is_json() {
-                out.json(&token_info_json(&info))?;
+                out.message(&info)?;
             } else {
                 print_lines(out, token_info_lines(&info))?;
             }
