@@ -9,7 +9,8 @@
 //!   domain types and errors ([`error`]) into statuses.
 //! - [`registry`] holds the use cases: rights, rules and storage calls, plus group commit of
 //!   registrations and the live event feed.
-//! - [`auth`] turns a bearer token into a caller; [`key_file`] keeps secrets in the data directory.
+//! - [`auth`] turns a bearer token into a caller; [`key_file`] keeps secrets in the data directory;
+//!   [`jwt_crypto`] is the only cryptography jsonwebtoken signs and verifies with.
 //! - [`domain`] holds the rules, free of I/O: validation, access, registration, lineage, events.
 //! - [`store`] is the storage interface and its SQLite implementation.
 //! - [`http`] serves the public certificate verification page beside gRPC; [`web`] renders it and
@@ -23,6 +24,7 @@ pub mod domain;
 pub mod error;
 pub mod grpc;
 pub mod http;
+pub mod jwt_crypto;
 pub mod key_file;
 pub mod log_key;
 pub mod policy_dir;

@@ -70,7 +70,7 @@ impl KeyEntry {
     ) -> anyhow::Result<Self> {
         let signing = SigningKey::from_bytes(&seed);
         let kid = thumbprint(&public_x(&signing));
-        let encoding = jsonwebtoken::EncodingKey::from_ed_der(&pkcs8_der(&signing));
+        let encoding = crate::jwt_crypto::ed25519_encoding_key(&signing)?;
         let public = PublicKey::from_bytes(signing.verifying_key().as_bytes())
             .map_err(|why| anyhow::anyhow!("key {kid} cannot verify signatures: {why}"))?;
         Ok(Self {
@@ -118,18 +118,6 @@ impl KeyEntry {
             "valid_until": self.retired.map(format_time),
         })
     }
-}
-
-/// The private key as PKCS#8 DER (RFC 8410), the form JWT libraries take for EdDSA:
-/// SEQUENCE { version 0, AlgorithmIdentifier { id-Ed25519 }, OCTET STRING { OCTET STRING seed } }.
-fn pkcs8_der(signing: &SigningKey) -> Vec<u8> {
-    const PREFIX: [u8; 16] = [
-        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
-        0x20,
-    ];
-    let mut der = PREFIX.to_vec();
-    der.extend_from_slice(&signing.to_bytes());
-    der
 }
 
 fn public_x(signing: &SigningKey) -> String {

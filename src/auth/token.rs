@@ -70,6 +70,7 @@ impl std::fmt::Debug for TokenKeys {
 impl TokenKeys {
     /// Keys from a 32-byte secret, for tokens naming `issuer`.
     pub fn new(issuer: &str, secret: &[u8; 32]) -> anyhow::Result<Self> {
+        crate::jwt_crypto::install()?;
         Ok(Self {
             issuer: issuer.to_owned(),
             encoding: EncodingKey::from_secret(secret)?,

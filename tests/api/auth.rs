@@ -417,7 +417,7 @@ async fn attack_list(
 ) -> Vec<(&'static str, String, &'static str)> {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    use jsonwebtoken::{Algorithm, Header};
 
     let genuine = app.admin.clone();
     let mut parts = genuine.split('.');
@@ -430,7 +430,13 @@ async fn attack_list(
         serde_json::from_slice(&B64.decode(claims_b64).unwrap()).unwrap();
     let json_b64 = |value: &serde_json::Value| B64.encode(value.to_string());
     let with_secret = |header: Header, claims: &serde_json::Value, key: &[u8]| {
-        jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(key).unwrap()).unwrap()
+        let input = format!(
+            "{}.{}",
+            B64.encode(serde_json::to_vec(&header).unwrap()),
+            json_b64(claims)
+        );
+        let signature = crate::helpers::hmac_signature(header.alg, key, &input);
+        format!("{input}.{signature}")
     };
     let access_header = |alg: Algorithm| Header {
         typ: Some("at+jwt".into()),

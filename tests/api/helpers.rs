@@ -330,6 +330,22 @@ pub fn authed<T>(token: &str, message: T) -> Request<T> {
     request
 }
 
+/// The HMAC signature (base64url) of a JWS signing input, `alg` one of HS256, HS384 and HS512: for
+/// tokens an attacker forges. Computed here rather than by jsonwebtoken, whose only crypto is the
+/// registry's own (src/jwt_crypto.rs), which refuses to sign with most of these.
+pub fn hmac_signature(alg: jsonwebtoken::Algorithm, key: &[u8], signing_input: &str) -> String {
+    use base64::Engine;
+    use ring::hmac;
+    let algorithm = match alg {
+        jsonwebtoken::Algorithm::HS256 => hmac::HMAC_SHA256,
+        jsonwebtoken::Algorithm::HS384 => hmac::HMAC_SHA384,
+        jsonwebtoken::Algorithm::HS512 => hmac::HMAC_SHA512,
+        other => panic!("{other:?} is no HMAC"),
+    };
+    let tag = hmac::sign(&hmac::Key::new(algorithm, key), signing_input.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag)
+}
+
 /// A valid digest derived from `seed`.
 pub fn digest(seed: &str) -> String {
     use sha2::Digest;
