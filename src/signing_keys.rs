@@ -22,7 +22,6 @@ use ed25519_dalek::SigningKey;
 use ed25519_verify::PublicKey;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::domain::event::{format_time, truncate_to_micros};
 
@@ -124,12 +123,8 @@ fn public_x(signing: &SigningKey) -> String {
     URL_SAFE_NO_PAD.encode(signing.verifying_key().to_bytes())
 }
 
-/// RFC 7638 thumbprint of an Ed25519 public key: SHA-256 of the JWK's required members in
-/// lexicographic order, without whitespace, base64url.
-pub fn thumbprint(x: &str) -> String {
-    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
-    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
-}
+/// RFC 7638 thumbprint of an Ed25519 public key: the API's, with which verifiers check a JWK's id.
+pub use provenance_api::certificate::jwks::thumbprint;
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
