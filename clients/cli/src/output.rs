@@ -9,8 +9,8 @@ use std::fmt::Display;
 use std::io::{self, Write};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use provenance_api::wkt::Timestamp;
 use provenance_api::v1 as pb;
+use provenance_api::wkt::Timestamp;
 use serde_json::{Value, json};
 
 use crate::cli::OutputFormat;

@@ -8,8 +8,8 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use chrono::Utc;
-use provenance_registry::domain::certificate::CertificateClaims;
 use provenance_api::v1 as pb;
+use provenance_registry::domain::certificate::CertificateClaims;
 use provenance_registry::web::extract::looks_like_token;
 use serde_json::{Value, json};
 use tonic::{Code, Status};

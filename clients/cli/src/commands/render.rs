@@ -7,10 +7,10 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use provenance_api::v1 as pb;
 use provenance_api::wkt::Timestamp;
 use provenance_registry::domain::certificate::{CertificateClaims, signed_claims};
 use provenance_registry::domain::policy::PolicySet;
-use provenance_api::v1 as pb;
 use provenance_registry::web::certificate_html::{
     self, AttestationEntry, CertificateDocument, EvidenceEntry, LogEntry, PolicyText, Standing,
     StatusChange,
