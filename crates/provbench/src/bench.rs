@@ -1,6 +1,7 @@
-//! The run: the connections, the context every scenario gets ([`Bench`]), and [`bench`], the loop
-//! over rounds and scenarios, which carries what one scenario leaves for another (datasets for
-//! `get`, the certifiable datasets and the tokens for `verify`) and gathers the report's findings.
+//! The run: the connections, the context every scenario gets ([`Bench`]), and
+//! [`bench`](fn@bench), the loop over rounds and scenarios, which carries what one scenario leaves
+//! for another (datasets for `get`, the certifiable datasets and the tokens for `verify`) and
+//! gathers the report's findings.
 
 use std::time::Duration;
 

@@ -22,8 +22,8 @@
 //!    `PROVENANCE_TOKEN`.
 //! 2. [`bench::bench`] opens the HTTP/2 connections and runs the list of scenarios `--rounds`
 //!    times. A scenario first builds what it needs through the API (datasets, graphs, attested
-//!    datasets, a filled log), then its callers, one task each, call for `--duration` seconds; every
-//!    call is timed and every answer checked. A scenario's rounds add up to one row.
+//!    datasets, a filled log), then its callers, one task each, call for `--duration` seconds;
+//!    every call is timed and every answer checked. A scenario's rounds add up to one row.
 //! 3. The in-process server is stopped and its data removed (`--keep-data` keeps it), then the
 //!    report goes to standard output: a table and notes, or one JSON object with `--json`. Progress
 //!    goes to standard error.
@@ -32,8 +32,8 @@
 //!
 //! - [`cli`]: the flags.
 //! - [`target`]: the in-process server, or the checks on a `--target`.
-//! - [`bench`]: the connections, the context every scenario gets ([`bench::Bench`]) and the loop
-//!   over rounds and scenarios.
+//! - [`bench`](mod@bench): the connections, the context every scenario gets ([`bench::Bench`])
+//!   and the loop over rounds and scenarios.
 //! - [`scenarios`]: one module per scenario: its callers, what it builds first, its goal.
 //! - [`measure`]: driving callers for a duration or a number of calls, and a scenario's figures.
 //! - [`datasets`]: the registrations the scenarios build from, and registering many at once.

@@ -1,10 +1,10 @@
-//! `issue`: `CertificateService.IssueCertificate` under the built-in DeepSeek-R1 policy, cycling over
-//! a few hundred certifiable datasets (each may be certified many times). They are set up once,
-//! before the first of `issue` and `verify` that runs, through the API: 200 roots with a web-crawl
-//! source and 100 datasets deriving from one root each (chains of 2), every one then attested by
-//! its owner (`RecordAttestation`, manual review), so that each lineage is CLEAN. Every answer must
-//! be a valid, clean certificate of the dataset asked for. Goal (the issue's): at least 1,000
-//! issuances per second, without errors.
+//! `issue`: `CertificateService.IssueCertificate` under the built-in DeepSeek-R1 policy, cycling
+//! over a few hundred certifiable datasets (each may be certified many times). They are set up
+//! once, before the first of `issue` and `verify` that runs, through the API: 200 roots with a
+//! web-crawl source and 100 datasets deriving from one root each (chains of 2), every one then
+//! attested by its owner (`RecordAttestation`, manual review), so that each lineage is CLEAN. Every
+//! answer must be a valid, clean certificate of the dataset asked for. Goal (the issue's): at least
+//! 1,000 issuances per second, without errors.
 //!
 //! The tokens it keeps are those `verify` checks; [`issue_many`] issues the rest.
 

@@ -1,7 +1,7 @@
-//! `lineage`: builds a layered graph of `--lineage-nodes` datasets through the API (layer 0 from web
-//! crawls, every later dataset from 2 or 3 datasets of the layer before), then walks it upstream
-//! from its last layer with `GetLineage` (pages of 1000); one call is one full walk, and its
-//! node count must match the `total_count` the server answered.
+//! `lineage`: builds a layered graph of `--lineage-nodes` datasets through the API (layer 0 from
+//! web crawls, every later dataset from 2 or 3 datasets of the layer before), then walks it
+//! upstream from its last layer with `GetLineage` (pages of 1000); one call is one full walk, and
+//! its node count must match the `total_count` the server answered.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
