@@ -3,6 +3,10 @@
 //! Every mutation appends its events in the same transaction, built with
 //! [`crate::domain::event::seal`], so that the log and the state never disagree. Implementations
 //! decide nothing themselves: the rules live in `domain` and both backends call the same functions.
+//!
+//! Every value reaches SQL as a bound parameter. The few statements assembled at run time (marked
+//! `AssertSqlSafe`, which sqlx requires for them) are put together only from this module's own
+//! constant fragments, such as a shared JSON projection or a column chosen by an enum.
 
 pub mod decode;
 pub mod postgres;

@@ -424,7 +424,7 @@ async fn broken_logs_are_refused_at_start(postgres: Option<&str>) {
                     .await
                     .unwrap();
                 for statement in breakage.postgres {
-                    sqlx::query(statement).execute(&mut db).await.unwrap();
+                    sqlx::query(*statement).execute(&mut db).await.unwrap();
                 }
                 db.close().await.unwrap();
             }
@@ -432,7 +432,7 @@ async fn broken_logs_are_refused_at_start(postgres: Option<&str>) {
                 let url = format!("sqlite://{}", dir.path().join("registry.db").display());
                 let db = sqlx::SqlitePool::connect(&url).await.unwrap();
                 for statement in breakage.sqlite {
-                    sqlx::query(statement).execute(&db).await.unwrap();
+                    sqlx::query(*statement).execute(&db).await.unwrap();
                 }
                 db.close().await;
             }

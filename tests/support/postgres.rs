@@ -44,7 +44,7 @@ impl TestDatabase {
             .await
             .unwrap_or_else(|e| panic!("PostgreSQL at {SERVER_URL_VARIABLE} is unreachable: {e}"));
         let name = format!("provenance_test_{}", uuid::Uuid::now_v7().simple());
-        sqlx::query(&format!("CREATE DATABASE {name}"))
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut connection)
             .await
             .expect("create a test database");
@@ -68,7 +68,7 @@ impl Drop for TestDatabase {
                 .ok()?;
             runtime.block_on(async {
                 let mut connection = PgConnection::connect(&server).await.ok()?;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
                     .execute(&mut connection)
                     .await
                     .ok()

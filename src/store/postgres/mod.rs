@@ -11,7 +11,7 @@ use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgQueryResult};
-use sqlx::{Postgres, QueryBuilder, Row, Transaction};
+use sqlx::{AssertSqlSafe, Postgres, QueryBuilder, Row, Transaction};
 use uuid::Uuid;
 
 mod certificates;
@@ -115,7 +115,7 @@ fn refuse_violation(
 /// FROM <table> <alias> WHERE ...`: resumes after the id `after`, orders by id, takes `limit` rows,
 /// and returns the page as the one JSON row.
 async fn fetch_id_page(
-    mut select: QueryBuilder<'_, Postgres>,
+    mut select: QueryBuilder<Postgres>,
     alias: &str,
     after: Option<Uuid>,
     limit: u32,
@@ -291,7 +291,7 @@ impl Store for PostgresStore {
              JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS k (organization_id, name, version) \
              ON d.organization_id = k.organization_id AND d.name = k.name AND d.version = k.version"
         );
-        let found: String = sqlx::query_scalar(&sql)
+        let found: String = sqlx::query_scalar(AssertSqlSafe(sql))
             .bind(keys.iter().map(|k| k.0).collect::<Vec<_>>())
             .bind(keys.iter().map(|k| k.1.clone()).collect::<Vec<_>>())
             .bind(keys.iter().map(|k| k.2.clone()).collect::<Vec<_>>())
@@ -345,7 +345,7 @@ impl Store for PostgresStore {
         let sql = format!(
             "SELECT coalesce(json_agg({DATASET_JSON}), '[]')::text FROM datasets d WHERE d.id = ANY($1)"
         );
-        let found: String = sqlx::query_scalar(&sql)
+        let found: String = sqlx::query_scalar(AssertSqlSafe(sql))
             .bind(ids)
             .fetch_one(&self.readers)
             .await?;
@@ -407,7 +407,7 @@ impl Store for PostgresStore {
                          FROM dataset_sources s WHERE {node} = ANY((SELECT ids FROM closure)::uuid[]) \
                          AND s.parent_dataset_id IS NOT NULL))::text"
         );
-        let found: String = sqlx::query_scalar(&sql)
+        let found: String = sqlx::query_scalar(AssertSqlSafe(sql))
             .bind(root)
             .fetch_one(&self.readers)
             .await?;
@@ -434,7 +434,7 @@ impl Store for PostgresStore {
              WHERE {node} = ANY($1) AND parent_dataset_id IS NOT NULL \
              ORDER BY {node}, dataset_id, position"
         );
-        let rows = sqlx::query(&sql)
+        let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(from)
             .fetch_all(&self.readers)
             .await?;

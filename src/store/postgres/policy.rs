@@ -2,7 +2,7 @@
 //! reports.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgExecutor, Postgres, QueryBuilder};
+use sqlx::{AssertSqlSafe, PgExecutor, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::certificates::revoke_covering;
@@ -77,7 +77,7 @@ async fn fetch_attestation<'e>(
     let sql = format!(
         "SELECT coalesce(json_agg({ATTESTATION_JSON}), '[]')::text FROM attestations a WHERE a.id = $1"
     );
-    let found: String = sqlx::query_scalar(&sql)
+    let found: String = sqlx::query_scalar(AssertSqlSafe(sql))
         .bind(id)
         .fetch_one(executor)
         .await?;

@@ -14,7 +14,7 @@ use serde_json::json;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, Transaction};
 use uuid::Uuid;
 
 mod certificates;
@@ -112,7 +112,7 @@ fn refuse_violation(
 /// <table> <alias> WHERE ...`: resumes after the id `after`, orders by id, takes `limit` rows, and
 /// returns the page as the one JSON row.
 async fn fetch_id_page(
-    mut select: QueryBuilder<'_, Sqlite>,
+    mut select: QueryBuilder<Sqlite>,
     alias: &str,
     after: Option<Uuid>,
     limit: u32,
@@ -290,7 +290,7 @@ impl Store for SqliteStore {
             "SELECT json_group_array({DATASET_JSON}) FROM datasets d JOIN json_each($1) k \
              ON d.organization_id = k.value ->> 0 AND d.name = k.value ->> 1 AND d.version = k.value ->> 2"
         );
-        let found: String = sqlx::query_scalar(&sql)
+        let found: String = sqlx::query_scalar(AssertSqlSafe(sql))
             .bind(keys_json.to_string())
             .fetch_one(&mut *tx)
             .await?;
@@ -345,7 +345,7 @@ impl Store for SqliteStore {
             "SELECT json_group_array({DATASET_JSON}) FROM datasets d \
              WHERE d.id IN (SELECT value FROM json_each($1))"
         );
-        let found: String = sqlx::query_scalar(&sql)
+        let found: String = sqlx::query_scalar(AssertSqlSafe(sql))
             .bind(uuid_list(ids))
             .fetch_one(&self.readers)
             .await?;
@@ -412,7 +412,7 @@ impl Store for SqliteStore {
                          FROM walk w CROSS JOIN dataset_sources s ON {node} = w.id \
                          WHERE s.parent_dataset_id IS NOT NULL))"
         );
-        let found: String = sqlx::query_scalar(&sql)
+        let found: String = sqlx::query_scalar(AssertSqlSafe(sql))
             .bind(root.to_string())
             .fetch_one(&self.readers)
             .await?;
@@ -440,7 +440,7 @@ impl Store for SqliteStore {
              FROM dataset_sources WHERE {node} IN (SELECT value FROM json_each($1)) \
              AND parent_dataset_id IS NOT NULL"
         );
-        let found: String = sqlx::query_scalar(&sql)
+        let found: String = sqlx::query_scalar(AssertSqlSafe(sql))
             .bind(uuid_list(from))
             .fetch_one(&self.readers)
             .await?;

@@ -1,7 +1,7 @@
 //! The SQLite side of policy work: closure graphs for evaluation, attestations, contamination reports.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Sqlite, SqliteExecutor, Transaction};
+use sqlx::{AssertSqlSafe, Sqlite, SqliteExecutor, Transaction};
 use uuid::Uuid;
 
 use super::certificates::revoke_covering;
@@ -68,7 +68,7 @@ async fn fetch_attestation<'e>(
 ) -> Result<Option<Attestation>> {
     let sql =
         format!("SELECT json_group_array({ATTESTATION_JSON}) FROM attestations a WHERE a.id = $1");
-    let found: String = sqlx::query_scalar(&sql)
+    let found: String = sqlx::query_scalar(AssertSqlSafe(sql))
         .bind(id.to_string())
         .fetch_one(executor)
         .await?;
@@ -244,7 +244,7 @@ mod tests {
             .await
             .unwrap();
         use sqlx::Row;
-        let details: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {CLOSURE_GRAPH}"))
+        let details: Vec<String> = sqlx::query(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {CLOSURE_GRAPH}")))
             .bind("root")
             .bind("p")
             .bind("v")
