@@ -4,7 +4,8 @@ use tonic::{Request, Response, Status};
 
 use super::convert::{organization_to_proto, role_from_proto, token_to_proto};
 use crate::domain::dataset::limits;
-use crate::domain::text::{optional_uuid, required_line};
+use crate::domain::paging::page_size;
+use crate::domain::text::{optional_line, optional_uuid, required_line};
 use crate::error::Error;
 use crate::proto::v1 as pb;
 use crate::registry::Registry;
@@ -37,6 +38,28 @@ impl pb::organization_service_server::OrganizationService for OrganizationHandle
         let id = optional_uuid("id", &request.get_ref().id)?;
         let organization = self.registry.get_organization(&caller, id).await?;
         Ok(Response::new(organization_to_proto(organization)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_organizations(
+        &self,
+        request: Request<pb::ListOrganizationsRequest>,
+    ) -> Result<Response<pb::ListOrganizationsResponse>, Status> {
+        let caller = self.registry.caller(&request).await?;
+        let request = request.into_inner();
+        let size = page_size(request.page_size)?;
+        let name = optional_line("name", &request.name, limits::NAME)?;
+        let (organizations, next) = self
+            .registry
+            .list_organizations(&caller, name, size, &request.page_token)
+            .await?;
+        Ok(Response::new(pb::ListOrganizationsResponse {
+            organizations: organizations
+                .into_iter()
+                .map(organization_to_proto)
+                .collect(),
+            next_page_token: next.unwrap_or_default(),
+        }))
     }
 
     #[tracing::instrument(skip_all)]

@@ -7,7 +7,9 @@ use uuid::Uuid;
 use super::{MIN_TOKEN_TTL, Registry};
 use crate::domain::access::{AccessTokenRecord, Caller, Organization, Role};
 use crate::domain::event::{NewEvent, truncate_to_micros};
+use crate::domain::paging::PageTokens;
 use crate::error::{Error, Result};
+use crate::store::OrganizationQuery;
 
 impl Registry {
     /// Creates an organisation (operators only).
@@ -79,6 +81,29 @@ impl Registry {
             return Err(not_found());
         }
         self.store.get_organization(id).await?.ok_or_else(not_found)
+    }
+
+    /// One page of every organisation, oldest first, or the one named `name` (operators only:
+    /// an organisation sees only itself).
+    pub async fn list_organizations(
+        &self,
+        caller: &Caller,
+        name: Option<String>,
+        page_size: u32,
+        page_token: &str,
+    ) -> Result<(Vec<Organization>, Option<String>)> {
+        caller.operator()?;
+        let tokens = PageTokens::new("organizations", &[name.as_deref().unwrap_or("")]);
+        let after = tokens.decode_id(page_token)?;
+        let organizations = self
+            .store
+            .list_organizations(&OrganizationQuery {
+                name,
+                after,
+                limit: page_size + 1,
+            })
+            .await?;
+        Ok(tokens.page(organizations, page_size, |o| o.id.to_string()))
     }
 
     /// Issues a token for the caller's organisation (admins only).

@@ -78,6 +78,17 @@ pub struct DatasetQuery {
     pub limit: u32,
 }
 
+/// A page request over organisations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganizationQuery {
+    /// Only the organisation of this exact name.
+    pub name: Option<String>,
+    /// Only ids greater than this (ids are UUID v7, so this is creation order).
+    pub after: Option<Uuid>,
+    /// At most this many.
+    pub limit: u32,
+}
+
 /// The registry's persistent state.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -93,6 +104,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Reads one organisation.
     async fn get_organization(&self, id: Uuid) -> Result<Option<Organization>>;
+
+    /// One page of organisations in id order.
+    async fn list_organizations(&self, query: &OrganizationQuery) -> Result<Vec<Organization>>;
 
     /// Records an issued access token with its event.
     async fn insert_access_token(&self, token: &AccessTokenRecord, event: NewEvent) -> Result<()>;

@@ -46,6 +46,15 @@ async fn codes_of_every_rpc(app: &TestApp, token: Option<&str>) -> Vec<(&'static
             ),
         ),
         (
+            "ListOrganizations",
+            code(
+                app.orgs()
+                    .list_organizations(req(token, pb::ListOrganizationsRequest::default()))
+                    .await
+                    .map(|_| Code::Ok),
+            ),
+        ),
+        (
             "CreateAccessToken",
             code(
                 app.orgs()

@@ -449,6 +449,21 @@ async fn page_sizes_lineage_depths_and_enums_answer_every_extreme_as_documented(
             let wanted = if page_size == 1 { 1 } else { 2 };
             assert_eq!(page.datasets.len(), wanted, "{case}");
         }
+        let case = format!("ListOrganizations page_size={page_size}");
+        let got = app
+            .orgs()
+            .list_organizations(authed(
+                &app.operator,
+                pb::ListOrganizationsRequest {
+                    page_size,
+                    ..Default::default()
+                },
+            ))
+            .await
+            .map(|r| r.into_inner());
+        if let Some(page) = expect(&case, got, page_want(page_size)) {
+            assert_eq!(page.organizations.len(), 1, "{case}");
+        }
         let case = format!("ListAttestations page_size={page_size}");
         let got = app
             .attestations()

@@ -290,3 +290,210 @@ async fn an_admin_cannot_revoke_another_organisations_token() {
         .await
         .unwrap();
 }
+
+/// `ListOrganizations` as `token`, one page.
+async fn list_organizations(
+    app: &TestApp,
+    token: &str,
+    request: pb::ListOrganizationsRequest,
+) -> Result<pb::ListOrganizationsResponse, tonic::Status> {
+    app.orgs()
+        .list_organizations(authed(token, request))
+        .await
+        .map(|r| r.into_inner())
+}
+
+#[tokio::test]
+async fn an_operator_lists_organisations_oldest_first_page_by_page_or_one_by_name() {
+    let app = spawn_app().await;
+    let (globex, _) = app.other_org("Globex").await;
+    let (buyer, _) = app.other_org("Buyer Ltd").await;
+    let operator = app.operator.clone();
+
+    let all = list_organizations(&app, &operator, Default::default())
+        .await
+        .unwrap();
+    let names: Vec<(&str, &str)> = all
+        .organizations
+        .iter()
+        .map(|o| (o.id.as_str(), o.name.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            (app.org_id.as_str(), "Acme"),
+            (globex.as_str(), "Globex"),
+            (buyer.as_str(), "Buyer Ltd"),
+        ]
+    );
+    assert!(all.next_page_token.is_empty());
+    // Each as GetOrganization answers it.
+    for organization in &all.organizations {
+        let read = app
+            .orgs()
+            .get_organization(authed(
+                &operator,
+                pb::GetOrganizationRequest {
+                    id: organization.id.clone(),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(&read, organization);
+    }
+
+    // Pages of one, resumed with each answer's token, give the same list.
+    let client = app.orgs();
+    let paged = all_pages(|page_token| {
+        let mut client = client.clone();
+        let request = pb::ListOrganizationsRequest {
+            page_size: 1,
+            page_token,
+            ..Default::default()
+        };
+        let operator = operator.clone();
+        async move {
+            let page = client
+                .list_organizations(authed(&operator, request))
+                .await
+                .unwrap()
+                .into_inner();
+            assert!(page.organizations.len() <= 1);
+            (page.organizations, page.next_page_token)
+        }
+    })
+    .await;
+    assert_eq!(paged, all.organizations);
+
+    // By exact name: the one organisation, or none.
+    let named = list_organizations(
+        &app,
+        &operator,
+        pb::ListOrganizationsRequest {
+            name: "Buyer Ltd".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(named.organizations, [all.organizations[2].clone()]);
+    for absent in ["Buyer", "buyer ltd", "Buyer Ltd."] {
+        let none = list_organizations(
+            &app,
+            &operator,
+            pb::ListOrganizationsRequest {
+                name: absent.into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(none.organizations.is_empty(), "{absent}: {none:?}");
+        assert!(none.next_page_token.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn only_an_operator_lists_organisations_and_bad_requests_name_the_field() {
+    let app = spawn_app().await;
+    let (_, globex_admin) = app.other_org("Globex").await;
+    let mut members = vec![globex_admin];
+    for role in [pb::Role::Admin, pb::Role::Registrar, pb::Role::Auditor] {
+        members.push(app.token(role).await);
+    }
+    for token in &members {
+        assert_status(
+            list_organizations(&app, token, Default::default()).await,
+            Code::PermissionDenied,
+            "operator token",
+        );
+    }
+    assert_status(
+        app.orgs()
+            .list_organizations(pb::ListOrganizationsRequest::default())
+            .await,
+        Code::Unauthenticated,
+        "",
+    );
+
+    let operator = app.operator.clone();
+    let first = list_organizations(
+        &app,
+        &operator,
+        pb::ListOrganizationsRequest {
+            page_size: 1,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(!first.next_page_token.is_empty());
+    let bad = |change: fn(&mut pb::ListOrganizationsRequest, &str)| {
+        let mut request = pb::ListOrganizationsRequest::default();
+        change(&mut request, &first.next_page_token);
+        request
+    };
+    for (request, needle) in [
+        (bad(|r, _| r.page_size = -1), "page_size: must be between 0"),
+        (
+            bad(|r, _| r.page_size = 1001),
+            "page_size: must be between 0",
+        ),
+        (
+            bad(|r, _| r.name = " Globex".into()),
+            "name: must not start",
+        ),
+        (bad(|r, _| r.name = "x".repeat(201)), "name:"),
+        (
+            bad(|r, _| r.name = "Glo\nbex".into()),
+            "name: must not contain",
+        ),
+        (bad(|r, _| r.page_token = "nope".into()), "page_token:"),
+        // A token is bound to the query it came from.
+        (
+            bad(|r, token| {
+                r.page_token = token.into();
+                r.name = "Acme".into();
+            }),
+            "page_token: belongs to a query with other fields",
+        ),
+    ] {
+        assert_status(
+            list_organizations(&app, &operator, request).await,
+            Code::InvalidArgument,
+            needle,
+        );
+    }
+    // A page token of another list is refused too.
+    let datasets_token = {
+        for name in ["a", "b"] {
+            app.register(&app.admin, dataset(name)).await;
+        }
+        app.datasets()
+            .list_datasets(authed(
+                &app.admin,
+                pb::ListDatasetsRequest {
+                    page_size: 1,
+                    ..Default::default()
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .next_page_token
+    };
+    assert_status(
+        list_organizations(
+            &app,
+            &operator,
+            pb::ListOrganizationsRequest {
+                page_token: datasets_token,
+                ..Default::default()
+            },
+        )
+        .await,
+        Code::InvalidArgument,
+        "page_token: is not a page token of this list",
+    );
+}

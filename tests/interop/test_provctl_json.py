@@ -126,6 +126,16 @@ def test_answers_print_as_protobufs_json_printer_prints_them(server, pb, certifi
     printed = provctl(server, "org", "get", token=token)
     assert printed == canonical(orgs.GetOrganization(pb.organization_pb2.GetOrganizationRequest(), metadata=admin))
 
+    operator = auth(server.operator_token)
+    listed = orgs.ListOrganizations(pb.organization_pb2.ListOrganizationsRequest(), metadata=operator)
+    assert listed.organizations, listed
+    assert provctl(server, "org", "list", token=server.operator_token) == canonical(listed)
+    named = orgs.ListOrganizations(
+        pb.organization_pb2.ListOrganizationsRequest(name=listed.organizations[0].name), metadata=operator
+    )
+    printed = provctl(server, "org", "list", "--name", listed.organizations[0].name, token=server.operator_token)
+    assert printed == canonical(named) and len(printed["organizations"]) == 1
+
     printed = provctl(server, "dataset", "get", mix.id, token=token)
     assert printed == canonical(mix)
     # 64-bit integers as strings, an optional field set to 0 printed, enums by name, no defaults.

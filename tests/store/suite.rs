@@ -12,7 +12,9 @@ use provenance_registry::domain::event::{ChainHead, NewEvent, truncate_to_micros
 use provenance_registry::domain::lineage::Direction;
 use provenance_registry::domain::registration::{Pending, Registration};
 use provenance_registry::error::Error;
-use provenance_registry::store::{CertificateInsert, DatasetQuery, Store, Viewer};
+use provenance_registry::store::{
+    CertificateInsert, DatasetQuery, OrganizationQuery, Store, Viewer,
+};
 use uuid::Uuid;
 
 fn event(kind: &'static str, org: Option<Uuid>) -> NewEvent {
@@ -120,6 +122,71 @@ pub async fn organization_names_are_unique_and_a_refused_insert_appends_no_event
     assert_eq!(
         store.get_organization(first).await.unwrap().unwrap().name,
         "Acme"
+    );
+}
+
+pub async fn organizations_list_in_id_order_by_exact_name_and_resume_after_an_id(
+    store: Arc<dyn Store>,
+) {
+    let acme = organization(&store, "Acme").await;
+    let buyer = organization(&store, "Buyer Ltd").await;
+    let globex = organization(&store, "Globex").await;
+    let query = |name: Option<&str>, after, limit| OrganizationQuery {
+        name: name.map(Into::into),
+        after,
+        limit,
+    };
+    let ids = |list: Vec<Organization>| list.into_iter().map(|o| o.id).collect::<Vec<_>>();
+
+    let all = store
+        .list_organizations(&query(None, None, 100))
+        .await
+        .unwrap();
+    for listed in &all {
+        assert_eq!(
+            Some(listed),
+            store.get_organization(listed.id).await.unwrap().as_ref(),
+            "a listed organisation reads back field for field"
+        );
+    }
+    assert_eq!(ids(all), [acme, buyer, globex]);
+    assert_eq!(
+        ids(store
+            .list_organizations(&query(Some("Buyer Ltd"), None, 100))
+            .await
+            .unwrap()),
+        [buyer]
+    );
+    for other_spelling in ["buyer ltd", "Buyer", "Buyer Ltd ", "%"] {
+        assert!(
+            store
+                .list_organizations(&query(Some(other_spelling), None, 100))
+                .await
+                .unwrap()
+                .is_empty(),
+            "{other_spelling:?} matches exactly or not at all"
+        );
+    }
+    assert_eq!(
+        ids(store
+            .list_organizations(&query(None, Some(acme), 100))
+            .await
+            .unwrap()),
+        [buyer, globex]
+    );
+    assert_eq!(
+        ids(store
+            .list_organizations(&query(None, Some(acme), 1))
+            .await
+            .unwrap()),
+        [buyer]
+    );
+    assert!(
+        store
+            .list_organizations(&query(Some("Acme"), Some(acme), 100))
+            .await
+            .unwrap()
+            .is_empty()
     );
 }
 

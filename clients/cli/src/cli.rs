@@ -139,7 +139,7 @@ pub enum Command {
     /// Read the event log.
     #[command(subcommand)]
     Events(EventsCommand),
-    /// Read and create organisations.
+    /// Read, list and create organisations.
     #[command(subcommand)]
     Org(OrgCommand),
     /// Issue and revoke access tokens of your organisation (admin role).
@@ -417,6 +417,17 @@ pub enum OrgCommand {
     Create {
         /// Display name, unique across the registry.
         name: String,
+    },
+    /// List the registry's organisations, oldest first: id, name, creation time. Needs an
+    /// operator token. With --name, the one organisation of that name or nothing, for scripts:
+    /// `provctl org list --name "Buyer Ltd" --output json | jq -r '.organizations[0].id'`.
+    List {
+        /// Only the organisation with exactly this name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Which page.
+        #[command(flatten)]
+        page: PageArgs,
     },
 }
 

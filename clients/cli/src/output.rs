@@ -857,6 +857,16 @@ pub fn organization_lines(o: &pb::Organization) -> Vec<String> {
     ]
 }
 
+/// An organisation as one row of `org list`: id, creation time, name (last: it may hold spaces).
+pub fn organization_row(o: &pb::Organization) -> String {
+    format!(
+        "{}  {}  {}",
+        o.id,
+        time_text(o.create_time.as_ref()),
+        o.name
+    )
+}
+
 /// A token's record as labelled lines.
 pub fn token_info_lines(t: &pb::AccessTokenInfo) -> Vec<String> {
     vec![

@@ -186,6 +186,69 @@ async fn events_page_with_tokens() -> TestResult {
     registry.stop().await
 }
 
+/// `org list`: the operator's; rows of id, creation time and name, or the JSON answer; by exact
+/// name, the one organisation or nothing; every page with `--all`.
+#[tokio::test]
+async fn the_operator_lists_organisations_and_finds_one_by_name() -> TestResult {
+    let registry = Registry::start().await?;
+    let (buyer, _) = registry.another_organization("Buyer Ltd").await?;
+    let operator = registry.operator_token().await?;
+    let list = |args: &'static [&'static str]| {
+        let (registry, operator) = (&registry, &operator);
+        async move {
+            let mut full = vec!["org", "list"];
+            full.extend(args);
+            registry.run_with(Some(operator), &full).await
+        }
+    };
+
+    let text = list(&[]).await?.ok();
+    let rows: Vec<&str> = text.stdout.lines().collect();
+    assert_eq!(rows.len(), 2, "{}", text.stdout);
+    assert!(rows[0].starts_with(&format!("{}  ", registry.org_id)) && rows[0].ends_with("  Acme"));
+    assert!(rows[1].starts_with(&format!("{buyer}  ")) && rows[1].ends_with("  Buyer Ltd"));
+
+    // What a script does: the id of an organisation that may already exist, or nothing.
+    let named = list(&["--name", "Buyer Ltd", "--output", "json"])
+        .await?
+        .ok()
+        .json()?;
+    assert_eq!(named["organizations"][0]["id"], buyer.as_str());
+    assert_eq!(named["organizations"][0]["name"], "Buyer Ltd");
+    assert!(named["organizations"][0]["createTime"].is_string());
+    assert_eq!(named["organizations"].as_array().map(Vec::len), Some(1));
+    let none = list(&["--name", "Nobody", "--output", "json"]).await?.ok();
+    assert_eq!(
+        none.json()?,
+        serde_json::json!({}),
+        "no organisations, no fields"
+    );
+    assert_eq!(list(&["--name", "Nobody"]).await?.ok().stdout, "");
+
+    // Pages: one row and a hint on stderr, or every page.
+    let first = list(&["--page-size", "1"]).await?.ok();
+    assert_eq!(first.stdout.lines().count(), 1);
+    assert!(first.stderr.contains("--page-token"), "{}", first.stderr);
+    let all = list(&["--page-size", "1", "--all", "--output", "json"])
+        .await?
+        .ok()
+        .json()?;
+    assert_eq!(all["organizations"].as_array().map(Vec::len), Some(2));
+    assert!(all.get("nextPageToken").is_none());
+
+    // Only the operator: an admin's token is refused (exit 4), bad input is a usage error.
+    let refused = registry.run(&["org", "list"]).await?.expect_code(4);
+    assert!(
+        refused.stderr.contains("operator token"),
+        "{}",
+        refused.stderr
+    );
+    let bad = list(&["--name", " Acme"]).await?.expect_code(5);
+    assert!(bad.stderr.contains("name"), "{}", bad.stderr);
+    list(&["--page-size", "0"]).await?.expect_code(2);
+    registry.stop().await
+}
+
 /// One run of every command with `--output json`; each must print JSON and succeed (or, where
 /// noted, fail with its documented code and still print nothing but JSON on stdout).
 #[tokio::test]

@@ -19,7 +19,10 @@ mod log;
 mod policy;
 mod rows;
 
-use super::{AttestationQuery, CertificateInsert, DatasetQuery, LogSnapshot, Store, Viewer};
+use super::{
+    AttestationQuery, CertificateInsert, DatasetQuery, LogSnapshot, OrganizationQuery, Store,
+    Viewer,
+};
 use crate::domain::access::{AccessTokenRecord, Organization};
 use crate::domain::attestation::{Attestation, ContaminationReport};
 use crate::domain::certificate::CertificateRecord;
@@ -131,6 +134,15 @@ async fn fetch_id_page(
     Ok(select.build_query_scalar().fetch_one(readers).await?)
 }
 
+/// An organisation from a row of `id, name, create_time`.
+fn organization_from_row(row: &sqlx::postgres::PgRow) -> Result<Organization> {
+    Ok(Organization {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        create_time: row.try_get("create_time")?,
+    })
+}
+
 /// Appends `events` after the current head inside `tx` (which holds the write lock), with their
 /// leaves in the transparency log; returns the new head.
 async fn append_events(
@@ -216,14 +228,24 @@ impl Store for PostgresStore {
             .bind(id)
             .fetch_optional(&self.readers)
             .await?;
-        row.map(|row| {
-            Ok(Organization {
-                id: row.try_get("id")?,
-                name: row.try_get("name")?,
-                create_time: row.try_get("create_time")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(organization_from_row).transpose()
+    }
+
+    async fn list_organizations(&self, query: &OrganizationQuery) -> Result<Vec<Organization>> {
+        let mut select = QueryBuilder::<Postgres>::new(
+            "SELECT id, name, create_time FROM organizations WHERE true",
+        );
+        if let Some(name) = &query.name {
+            select.push(" AND name = ").push_bind(name.clone());
+        }
+        if let Some(after) = query.after {
+            select.push(" AND id > ").push_bind(after);
+        }
+        select
+            .push(" ORDER BY id LIMIT ")
+            .push_bind(i64::from(query.limit));
+        let rows = select.build().fetch_all(&self.readers).await?;
+        rows.iter().map(organization_from_row).collect()
     }
 
     async fn insert_access_token(&self, token: &AccessTokenRecord, event: NewEvent) -> Result<()> {

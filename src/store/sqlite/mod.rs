@@ -22,7 +22,10 @@ mod decode_rows;
 mod log;
 mod policy;
 
-use super::{AttestationQuery, CertificateInsert, DatasetQuery, LogSnapshot, Store, Viewer};
+use super::{
+    AttestationQuery, CertificateInsert, DatasetQuery, LogSnapshot, OrganizationQuery, Store,
+    Viewer,
+};
 use crate::domain::access::{AccessTokenRecord, Organization};
 use crate::domain::attestation::{Attestation, ContaminationReport};
 use crate::domain::certificate::CertificateRecord;
@@ -130,6 +133,15 @@ async fn fetch_id_page(
     Ok(select.build_query_scalar().fetch_one(readers).await?)
 }
 
+/// An organisation from a row of `id, name, create_time`.
+fn organization_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Organization> {
+    Ok(Organization {
+        id: parse_uuid(&row.try_get::<String, _>("id")?)?,
+        name: row.try_get("name")?,
+        create_time: parse_time(&row.try_get::<String, _>("create_time")?)?,
+    })
+}
+
 /// Appends `events` after the current head inside `tx`, with their leaves in the transparency log;
 /// returns the new head.
 async fn append_events(
@@ -211,14 +223,24 @@ impl Store for SqliteStore {
             .bind(id.to_string())
             .fetch_optional(&self.readers)
             .await?;
-        row.map(|row| {
-            Ok(Organization {
-                id: parse_uuid(&row.try_get::<String, _>("id")?)?,
-                name: row.try_get("name")?,
-                create_time: parse_time(&row.try_get::<String, _>("create_time")?)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(organization_from_row).transpose()
+    }
+
+    async fn list_organizations(&self, query: &OrganizationQuery) -> Result<Vec<Organization>> {
+        let mut select = QueryBuilder::<Sqlite>::new(
+            "SELECT id, name, create_time FROM organizations WHERE 1 = 1",
+        );
+        if let Some(name) = &query.name {
+            select.push(" AND name = ").push_bind(name.clone());
+        }
+        if let Some(after) = query.after {
+            select.push(" AND id > ").push_bind(after.to_string());
+        }
+        select
+            .push(" ORDER BY id LIMIT ")
+            .push_bind(i64::from(query.limit));
+        let rows = select.build().fetch_all(&self.readers).await?;
+        rows.iter().map(organization_from_row).collect()
     }
 
     async fn insert_access_token(&self, token: &AccessTokenRecord, event: NewEvent) -> Result<()> {

@@ -76,6 +76,11 @@ impl Registry {
         Ok((org.id.to_string(), token))
     }
 
+    /// An operator token, as `provenance-registry admin operator-token` prints it.
+    pub async fn operator_token(&self) -> TestResult<String> {
+        Ok(self.registry.operator_token(None).await?.0)
+    }
+
     /// Registers a dataset over gRPC with the admin token, made from `parents` and from the output
     /// of each of `models`; its id. Quicker than a provctl run, for building large lineages.
     pub async fn register_fast(

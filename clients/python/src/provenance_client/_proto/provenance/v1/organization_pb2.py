@@ -27,29 +27,33 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n provenance/v1/organization.proto\x12\rprovenance.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"Y\n\x0cOrganization\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12/\n\x0b\x63reate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\")\n\x19\x43reateOrganizationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"$\n\x16GetOrganizationRequest\x12\n\n\x02id\x18\x01 \x01(\t\"v\n\x18\x43reateAccessTokenRequest\x12!\n\x04role\x18\x01 \x01(\x0e\x32\x13.provenance.v1.Role\x12\x0f\n\x07subject\x18\x02 \x01(\t\x12&\n\x03ttl\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\"X\n\x19\x43reateAccessTokenResponse\x12\r\n\x05token\x18\x01 \x01(\t\x12,\n\x04info\x18\x02 \x01(\x0b\x32\x1e.provenance.v1.AccessTokenInfo\"\xfd\x01\n\x0f\x41\x63\x63\x65ssTokenInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x17\n\x0forganization_id\x18\x02 \x01(\t\x12!\n\x04role\x18\x03 \x01(\x0e\x32\x13.provenance.v1.Role\x12\x0f\n\x07subject\x18\x04 \x01(\t\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0brevoke_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"&\n\x18RevokeAccessTokenRequest\x12\n\n\x02id\x18\x01 \x01(\t*R\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x10\n\x0cROLE_AUDITOR\x10\x01\x12\x12\n\x0eROLE_REGISTRAR\x10\x02\x12\x0e\n\nROLE_ADMIN\x10\x03\x32\x8f\x03\n\x13OrganizationService\x12[\n\x12\x43reateOrganization\x12(.provenance.v1.CreateOrganizationRequest\x1a\x1b.provenance.v1.Organization\x12U\n\x0fGetOrganization\x12%.provenance.v1.GetOrganizationRequest\x1a\x1b.provenance.v1.Organization\x12\x66\n\x11\x43reateAccessToken\x12\'.provenance.v1.CreateAccessTokenRequest\x1a(.provenance.v1.CreateAccessTokenResponse\x12\\\n\x11RevokeAccessToken\x12\'.provenance.v1.RevokeAccessTokenRequest\x1a\x1e.provenance.v1.AccessTokenInfob\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n provenance/v1/organization.proto\x12\rprovenance.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"Y\n\x0cOrganization\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12/\n\x0b\x63reate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\")\n\x19\x43reateOrganizationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"$\n\x16GetOrganizationRequest\x12\n\n\x02id\x18\x01 \x01(\t\"O\n\x18ListOrganizationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\"h\n\x19ListOrganizationsResponse\x12\x32\n\rorganizations\x18\x01 \x03(\x0b\x32\x1b.provenance.v1.Organization\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"v\n\x18\x43reateAccessTokenRequest\x12!\n\x04role\x18\x01 \x01(\x0e\x32\x13.provenance.v1.Role\x12\x0f\n\x07subject\x18\x02 \x01(\t\x12&\n\x03ttl\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\"X\n\x19\x43reateAccessTokenResponse\x12\r\n\x05token\x18\x01 \x01(\t\x12,\n\x04info\x18\x02 \x01(\x0b\x32\x1e.provenance.v1.AccessTokenInfo\"\xfd\x01\n\x0f\x41\x63\x63\x65ssTokenInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x17\n\x0forganization_id\x18\x02 \x01(\t\x12!\n\x04role\x18\x03 \x01(\x0e\x32\x13.provenance.v1.Role\x12\x0f\n\x07subject\x18\x04 \x01(\t\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0brevoke_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"&\n\x18RevokeAccessTokenRequest\x12\n\n\x02id\x18\x01 \x01(\t*R\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x10\n\x0cROLE_AUDITOR\x10\x01\x12\x12\n\x0eROLE_REGISTRAR\x10\x02\x12\x0e\n\nROLE_ADMIN\x10\x03\x32\xf7\x03\n\x13OrganizationService\x12[\n\x12\x43reateOrganization\x12(.provenance.v1.CreateOrganizationRequest\x1a\x1b.provenance.v1.Organization\x12U\n\x0fGetOrganization\x12%.provenance.v1.GetOrganizationRequest\x1a\x1b.provenance.v1.Organization\x12\x66\n\x11ListOrganizations\x12\'.provenance.v1.ListOrganizationsRequest\x1a(.provenance.v1.ListOrganizationsResponse\x12\x66\n\x11\x43reateAccessToken\x12\'.provenance.v1.CreateAccessTokenRequest\x1a(.provenance.v1.CreateAccessTokenResponse\x12\\\n\x11RevokeAccessToken\x12\'.provenance.v1.RevokeAccessTokenRequest\x1a\x1e.provenance.v1.AccessTokenInfob\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'provenance_client._proto.provenance.v1.organization_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ROLE']._serialized_start=794
-  _globals['_ROLE']._serialized_end=876
+  _globals['_ROLE']._serialized_start=981
+  _globals['_ROLE']._serialized_end=1063
   _globals['_ORGANIZATION']._serialized_start=116
   _globals['_ORGANIZATION']._serialized_end=205
   _globals['_CREATEORGANIZATIONREQUEST']._serialized_start=207
   _globals['_CREATEORGANIZATIONREQUEST']._serialized_end=248
   _globals['_GETORGANIZATIONREQUEST']._serialized_start=250
   _globals['_GETORGANIZATIONREQUEST']._serialized_end=286
-  _globals['_CREATEACCESSTOKENREQUEST']._serialized_start=288
-  _globals['_CREATEACCESSTOKENREQUEST']._serialized_end=406
-  _globals['_CREATEACCESSTOKENRESPONSE']._serialized_start=408
-  _globals['_CREATEACCESSTOKENRESPONSE']._serialized_end=496
-  _globals['_ACCESSTOKENINFO']._serialized_start=499
-  _globals['_ACCESSTOKENINFO']._serialized_end=752
-  _globals['_REVOKEACCESSTOKENREQUEST']._serialized_start=754
-  _globals['_REVOKEACCESSTOKENREQUEST']._serialized_end=792
-  _globals['_ORGANIZATIONSERVICE']._serialized_start=879
-  _globals['_ORGANIZATIONSERVICE']._serialized_end=1278
+  _globals['_LISTORGANIZATIONSREQUEST']._serialized_start=288
+  _globals['_LISTORGANIZATIONSREQUEST']._serialized_end=367
+  _globals['_LISTORGANIZATIONSRESPONSE']._serialized_start=369
+  _globals['_LISTORGANIZATIONSRESPONSE']._serialized_end=473
+  _globals['_CREATEACCESSTOKENREQUEST']._serialized_start=475
+  _globals['_CREATEACCESSTOKENREQUEST']._serialized_end=593
+  _globals['_CREATEACCESSTOKENRESPONSE']._serialized_start=595
+  _globals['_CREATEACCESSTOKENRESPONSE']._serialized_end=683
+  _globals['_ACCESSTOKENINFO']._serialized_start=686
+  _globals['_ACCESSTOKENINFO']._serialized_end=939
+  _globals['_REVOKEACCESSTOKENREQUEST']._serialized_start=941
+  _globals['_REVOKEACCESSTOKENREQUEST']._serialized_end=979
+  _globals['_ORGANIZATIONSERVICE']._serialized_start=1066
+  _globals['_ORGANIZATIONSERVICE']._serialized_end=1569
 # @@protoc_insertion_point(module_scope)

@@ -50,6 +50,11 @@ class OrganizationServiceStub:
                 request_serializer=provenance_dot_v1_dot_organization__pb2.GetOrganizationRequest.SerializeToString,
                 response_deserializer=provenance_dot_v1_dot_organization__pb2.Organization.FromString,
                 _registered_method=True)
+        self.ListOrganizations = channel.unary_unary(
+                '/provenance.v1.OrganizationService/ListOrganizations',
+                request_serializer=provenance_dot_v1_dot_organization__pb2.ListOrganizationsRequest.SerializeToString,
+                response_deserializer=provenance_dot_v1_dot_organization__pb2.ListOrganizationsResponse.FromString,
+                _registered_method=True)
         self.CreateAccessToken = channel.unary_unary(
                 '/provenance.v1.OrganizationService/CreateAccessToken',
                 request_serializer=provenance_dot_v1_dot_organization__pb2.CreateAccessTokenRequest.SerializeToString,
@@ -85,6 +90,16 @@ class OrganizationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListOrganizations(self, request, context):
+        """Lists the registry's organisations, oldest first, one page at a time (paged as every list is:
+        see `common.proto`). Needs an operator token: any other token is `PERMISSION_DENIED`, whatever
+        its role, since an organisation sees only itself. With `name`, answers the one organisation of
+        that name or none: how a script finds the id of an organisation that already exists.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateAccessToken(self, request, context):
         """Issues a new access token for the caller's organisation. Admin only. The token text is returned
         once and never stored; only its id (`jti`) is kept, for revocation.
@@ -113,6 +128,11 @@ def add_OrganizationServiceServicer_to_server(servicer, server):
                     servicer.GetOrganization,
                     request_deserializer=provenance_dot_v1_dot_organization__pb2.GetOrganizationRequest.FromString,
                     response_serializer=provenance_dot_v1_dot_organization__pb2.Organization.SerializeToString,
+            ),
+            'ListOrganizations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOrganizations,
+                    request_deserializer=provenance_dot_v1_dot_organization__pb2.ListOrganizationsRequest.FromString,
+                    response_serializer=provenance_dot_v1_dot_organization__pb2.ListOrganizationsResponse.SerializeToString,
             ),
             'CreateAccessToken': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateAccessToken,
@@ -184,6 +204,33 @@ class OrganizationService:
             '/provenance.v1.OrganizationService/GetOrganization',
             provenance_dot_v1_dot_organization__pb2.GetOrganizationRequest.SerializeToString,
             provenance_dot_v1_dot_organization__pb2.Organization.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOrganizations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/provenance.v1.OrganizationService/ListOrganizations',
+            provenance_dot_v1_dot_organization__pb2.ListOrganizationsRequest.SerializeToString,
+            provenance_dot_v1_dot_organization__pb2.ListOrganizationsResponse.FromString,
             options,
             channel_credentials,
             insecure,
