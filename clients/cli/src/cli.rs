@@ -25,12 +25,14 @@ Exit codes:
   0  success; for `policy evaluate`: verdict CLEAN or EXEMPT
   1  any other error (e.g. INTERNAL, RESOURCE_EXHAUSTED)
   2  usage error: bad flags or arguments, a bad or shared config file, a file or directory that
-     cannot be read or used (e.g. `digest` of a directory holding a symbolic link)
+     does not exist or cannot be read or used (e.g. `digest` of a directory holding a symbolic
+     link)
   3  not found (NOT_FOUND)
   4  no token, or token refused (UNAUTHENTICATED, PERMISSION_DENIED)
   5  request refused (INVALID_ARGUMENT, ALREADY_EXISTS, FAILED_PRECONDITION), e.g. an attestation
      refused because the dataset's lineage is contaminated
-  6  cannot reach the server (UNAVAILABLE, connection failure)
+  6  cannot reach the server (UNAVAILABLE, connection or TLS failure, a URL of the wrong scheme:
+     the message says which the server speaks); `health`: the registry is not serving
   7  `policy evaluate`: verdict CONTAMINATED
   8  `policy evaluate`: verdict INCOMPLETE (some datasets lack an attestation)
   9  `cert verify` (and `cert bundle`): the certificate is not valid, or a bundle's summary or

@@ -21,7 +21,8 @@ pub mod exit {
     /// The server refused the request (`INVALID_ARGUMENT`, `ALREADY_EXISTS`,
     /// `FAILED_PRECONDITION`).
     pub const REFUSED: u8 = 5;
-    /// The server cannot be reached (`UNAVAILABLE`, connection failure).
+    /// The server cannot be reached (`UNAVAILABLE`, connection failure, wrong scheme), or `health`
+    /// found it not serving.
     pub const UNAVAILABLE: u8 = 6;
     /// `policy evaluate` judged the dataset `CONTAMINATED`.
     pub const CONTAMINATED: u8 = 7;
