@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// Default bounds of the server, shared by the flags and [`ServeSettings::default`].
 pub mod defaults {
@@ -34,19 +36,84 @@ pub struct Cli {
     /// Settings of `serve`, also accepted without the subcommand.
     #[command(flatten)]
     pub serve: ServeSettings,
+    /// The registry's rules, also accepted without the subcommand.
+    #[command(flatten)]
+    pub rules: RegistryRules,
+}
+
+impl Cli {
+    /// Parses the command line as [`Parser::parse`] does, and refuses `serve`'s own flags placed
+    /// before a subcommand (`--policy-dir DIR serve`, `--listen ADDR admin ...`), which the
+    /// subcommand would otherwise silently ignore.
+    pub fn parse_checked() -> Self {
+        Self::try_parse_checked_from(std::env::args_os()).unwrap_or_else(|e| e.exit())
+    }
+
+    /// [`Cli::parse_checked`] of `args`.
+    pub fn try_parse_checked_from(
+        args: impl IntoIterator<Item = impl Into<std::ffi::OsString> + Clone>,
+    ) -> Result<Self, clap::Error> {
+        let mut command = Self::command();
+        let matches = command.try_get_matches_from_mut(args)?;
+        if let Some((subcommand, _)) = matches.subcommand() {
+            let serve_only =
+                RegistryRules::augment_args(ServeSettings::augment_args(clap::Command::new("")));
+            let misplaced: Vec<String> = serve_only
+                .get_arguments()
+                .filter(|a| {
+                    matches.value_source(a.get_id().as_str()) == Some(ValueSource::CommandLine)
+                })
+                .map(|a| format!("--{}", a.get_long().unwrap_or_default()))
+                .collect();
+            if !misplaced.is_empty() {
+                let flags = misplaced.join(", ");
+                let message = if subcommand == "serve" {
+                    format!(
+                        "{flags} given before `serve`: write them after it, e.g. `provenance-registry serve {} ...`",
+                        misplaced[0]
+                    )
+                } else {
+                    format!("{flags}: only `serve` takes these; `{subcommand}` does not use them")
+                };
+                return Err(command.error(ErrorKind::ArgumentConflict, message));
+            }
+        }
+        Self::from_arg_matches(&matches).map_err(|e| e.format(&mut command))
+    }
 }
 
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the gRPC API (the default).
-    Serve(ServeSettings),
+    Serve {
+        /// How it listens.
+        #[command(flatten)]
+        settings: ServeSettings,
+        /// What it issues, and under which extra policies.
+        #[command(flatten)]
+        rules: RegistryRules,
+    },
     /// Operator commands, run on the server machine against its data directory.
     #[command(subcommand)]
     Admin(AdminCommand),
     /// Certificate signing keys: list them, or rotate to a new one.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Print the shell completion script of provenance-registry for SHELL, e.g. `provenance-registry
+    /// completion bash > ~/.local/share/bash-completion/completions/provenance-registry`.
+    Completion {
+        /// The shell to complete for.
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Write the manual pages (provenance-registry.1 and one per command, e.g.
+    /// provenance-registry-admin-create-org.1) into DIR, created if missing.
+    Man {
+        /// Directory to write the pages into.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 /// Operator commands. Local access to the data directory is the operator's proof of authority.
@@ -78,7 +145,9 @@ pub enum KeysCommand {
     Rotate,
 }
 
-/// Where the registry keeps its state, and how it names and logs itself.
+/// Where the registry keeps its state, and how it names and logs itself: the flags of every
+/// command. The serving rules ([`RegistryRules`]) are flags of `serve` only, and keep their
+/// defaults here for the other commands (see [`CommonSettings::serving`]).
 #[derive(Debug, Clone, Args)]
 pub struct CommonSettings {
     /// Directory of the registry's files (database, key files). Created if missing.
@@ -108,23 +177,54 @@ pub struct CommonSettings {
     /// Log format: `pretty` for people, `json` for log collectors. Filter with `RUST_LOG`.
     #[arg(long, env = "PROVENANCE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     pub log_format: LogFormat,
-    /// Directory of additional policy files (`*.toml`, see README "Policies"), loaded at start on top
-    /// of the built-in DeepSeek-R1 policy. A bad file stops the server, naming the file.
-    #[arg(long, env = "PROVENANCE_POLICY_DIR", global = true)]
-    pub policy_dir: Option<PathBuf>,
     /// File of the Ed25519 keys that sign lineage certificates (JSON, mode 0600); default
     /// `signing-keys.json` in the data directory, created with one key on first start. Replicas share it.
     #[arg(long, env = "PROVENANCE_SIGNING_KEY_FILE", global = true)]
     pub signing_key_file: Option<PathBuf>,
-    /// Default lifetime of access tokens created over the API without a `ttl`.
-    #[arg(long, env = "PROVENANCE_DEFAULT_TOKEN_TTL", default_value = "30d", value_parser = humantime::parse_duration, global = true)]
+    /// `--policy-dir` of [`RegistryRules`].
+    #[arg(skip)]
+    pub policy_dir: Option<PathBuf>,
+    /// `--default-token-ttl` of [`RegistryRules`].
+    #[arg(skip = RegistryRules::default().default_token_ttl)]
     pub default_token_ttl: Duration,
-    /// Longest validity a lineage certificate may be issued with (the default is 90 days).
-    #[arg(long, env = "PROVENANCE_MAX_CERTIFICATE_VALIDITY", default_value = "365d", value_parser = humantime::parse_duration, global = true)]
+    /// `--max-certificate-validity` of [`RegistryRules`].
+    #[arg(skip = RegistryRules::default().max_certificate_validity)]
+    pub max_certificate_validity: Duration,
+    /// `--max-token-ttl` of [`RegistryRules`].
+    #[arg(skip = RegistryRules::default().max_token_ttl)]
+    pub max_token_ttl: Duration,
+}
+
+/// What the registry issues and judges by, set where it serves: the policies it adds to the
+/// built-in one, and the lifetimes of tokens and certificates.
+#[derive(Debug, Clone, Args)]
+pub struct RegistryRules {
+    /// Directory of additional policy files (`*.toml`, see README "Policies"), loaded at start on top
+    /// of the built-in DeepSeek-R1 policy. A bad file stops the server, naming the file.
+    #[arg(long, env = "PROVENANCE_POLICY_DIR")]
+    pub policy_dir: Option<PathBuf>,
+    /// Default lifetime of access tokens created over the API without a `ttl`.
+    #[arg(long, env = "PROVENANCE_DEFAULT_TOKEN_TTL", default_value = "30d", value_parser = humantime::parse_duration)]
+    pub default_token_ttl: Duration,
+    /// Longest validity a lineage certificate may be issued with (`--validity` of `provctl cert
+    /// issue`); at least 90d, the validity of a certificate issued without one.
+    #[arg(long, env = "PROVENANCE_MAX_CERTIFICATE_VALIDITY", default_value = "365d", value_parser = humantime::parse_duration)]
     pub max_certificate_validity: Duration,
     /// Longest lifetime an access token may be given.
-    #[arg(long, env = "PROVENANCE_MAX_TOKEN_TTL", default_value = "365d", value_parser = humantime::parse_duration, global = true)]
+    #[arg(long, env = "PROVENANCE_MAX_TOKEN_TTL", default_value = "365d", value_parser = humantime::parse_duration)]
     pub max_token_ttl: Duration,
+}
+
+impl Default for RegistryRules {
+    /// The flags' defaults.
+    fn default() -> Self {
+        Self {
+            policy_dir: None,
+            default_token_ttl: Duration::from_secs(30 * 86_400),
+            max_certificate_validity: Duration::from_secs(365 * 86_400),
+            max_token_ttl: Duration::from_secs(365 * 86_400),
+        }
+    }
 }
 
 /// How the server listens and what it bounds.
@@ -194,19 +294,31 @@ impl CommonSettings {
             .unwrap_or_else(|| self.data_dir.join("signing-keys.json"))
     }
 
+    /// These settings with the rules `serve` was given.
+    pub fn serving(&self, rules: &RegistryRules) -> Self {
+        Self {
+            policy_dir: rules.policy_dir.clone(),
+            default_token_ttl: rules.default_token_ttl,
+            max_certificate_validity: rules.max_certificate_validity,
+            max_token_ttl: rules.max_token_ttl,
+            ..self.clone()
+        }
+    }
+
     /// Settings for tests and tools: everything default, state in `data_dir`.
     pub fn for_data_dir(data_dir: PathBuf) -> Self {
+        let rules = RegistryRules::default();
         Self {
             data_dir,
             database_url: None,
             database_pool_size: 16,
-            policy_dir: None,
+            policy_dir: rules.policy_dir,
             signing_key_file: None,
             issuer: "provenance-registry".into(),
             log_format: LogFormat::Pretty,
-            default_token_ttl: Duration::from_secs(30 * 86_400),
-            max_token_ttl: Duration::from_secs(365 * 86_400),
-            max_certificate_validity: Duration::from_secs(365 * 86_400),
+            default_token_ttl: rules.default_token_ttl,
+            max_token_ttl: rules.max_token_ttl,
+            max_certificate_validity: rules.max_certificate_validity,
         }
     }
 }
@@ -225,5 +337,134 @@ impl Default for ServeSettings {
             tls_client_identities: None,
             insecure_plaintext: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_checked_from(
+            std::iter::once("provenance-registry").chain(args.iter().copied()),
+        )
+    }
+
+    /// The long help of the command at `path` (e.g. `["admin", "create-org"]`).
+    fn help(path: &[&str]) -> String {
+        let mut command = Cli::command();
+        command.build();
+        let mut command = &mut command;
+        for name in path {
+            command = command.find_subcommand_mut(name).expect("a subcommand");
+        }
+        command.render_long_help().to_string()
+    }
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// Each admin command lists the flags it uses, and not `serve`'s.
+    #[test]
+    fn admin_commands_show_only_their_own_options() {
+        for path in [
+            &["admin", "create-org"][..],
+            &["admin", "operator-token"],
+            &["keys", "rotate"],
+        ] {
+            let text = help(path);
+            assert!(text.contains("--data-dir"), "{path:?}: {text}");
+            for serve_only in [
+                "--listen",
+                "--tls-cert",
+                "--policy-dir",
+                "--default-token-ttl",
+                "--max-token-ttl",
+                "--max-certificate-validity",
+            ] {
+                assert!(
+                    !text.contains(serve_only),
+                    "{path:?} shows {serve_only}: {text}"
+                );
+            }
+        }
+        assert!(help(&["admin", "create-org"]).contains("--admin-ttl"));
+        for serve in [help(&[]), help(&["serve"])] {
+            assert!(
+                serve.contains("--policy-dir") && serve.contains("--listen"),
+                "{serve}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_maximum_certificate_validity_shows_its_own_default() {
+        let text = help(&["serve"]);
+        let flag = text
+            .split("--max-certificate-validity")
+            .nth(1)
+            .and_then(|rest| rest.split("\n\n      --").next())
+            .unwrap_or_default();
+        assert!(flag.contains("[default: 365d]"), "{flag}");
+        assert!(!flag.contains("default is 90 days"), "{flag}");
+    }
+
+    /// The rules reach the settings where serving gives them, and keep the flags' defaults
+    /// elsewhere; the defaults in code are the flags'.
+    #[test]
+    fn serving_rules_are_flags_of_serve_with_the_defaults_of_the_code() -> Result<(), clap::Error> {
+        let defaults = RegistryRules::default();
+        for args in [&[][..], &["serve"], &["admin", "operator-token"]] {
+            let cli = parse(args)?;
+            let rules = match &cli.command {
+                Some(Command::Serve { rules, .. }) => rules,
+                _ => &cli.rules,
+            };
+            let settings = cli.common.serving(rules);
+            assert_eq!(settings.default_token_ttl, defaults.default_token_ttl);
+            assert_eq!(settings.max_token_ttl, defaults.max_token_ttl);
+            assert_eq!(
+                settings.max_certificate_validity,
+                defaults.max_certificate_validity
+            );
+            assert_eq!(cli.common.max_token_ttl, defaults.max_token_ttl, "{args:?}");
+        }
+        let day = Duration::from_secs(86_400);
+        let cli = parse(&["serve", "--max-token-ttl", "2d", "--policy-dir", "p"])?;
+        let Some(Command::Serve { rules, .. }) = &cli.command else {
+            panic!("serve");
+        };
+        let settings = cli.common.serving(rules);
+        assert_eq!(settings.max_token_ttl, 2 * day);
+        assert_eq!(settings.policy_dir, Some(PathBuf::from("p")));
+        let cli = parse(&["--max-certificate-validity", "100d"])?;
+        assert_eq!(
+            cli.common.serving(&cli.rules).max_certificate_validity,
+            100 * day
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn serve_flags_before_a_subcommand_are_refused_not_ignored() {
+        let before_serve = parse(&["--policy-dir", "p", "serve"]).expect_err("misplaced");
+        assert_eq!(before_serve.kind(), ErrorKind::ArgumentConflict);
+        assert!(
+            before_serve
+                .to_string()
+                .contains("--policy-dir given before `serve`")
+        );
+        let admin =
+            parse(&["--listen", "127.0.0.1:1", "admin", "operator-token"]).expect_err("unused");
+        assert!(
+            admin.to_string().contains("`admin` does not use them"),
+            "{admin}"
+        );
+        // The settings of every command go anywhere.
+        assert!(parse(&["--data-dir", "d", "admin", "operator-token"]).is_ok());
+        assert!(parse(&["admin", "operator-token", "--data-dir", "d"]).is_ok());
+        assert!(parse(&["--data-dir", "d", "serve", "--listen", "127.0.0.1:1"]).is_ok());
     }
 }

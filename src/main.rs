@@ -1,6 +1,8 @@
 //! The `provenance-registry` binary: serve, or run an operator command.
 
-use clap::Parser;
+use std::path::Path;
+
+use clap::CommandFactory;
 use provenance_registry::config::{Cli, Command, CommonSettings, ServeSettings};
 use provenance_registry::{admin, server, telemetry};
 
@@ -12,13 +14,21 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_checked();
     telemetry::init(cli.common.log_format);
     let outcome = match cli.command {
-        None => serve(&cli.common, &cli.serve).await,
-        Some(Command::Serve(settings)) => serve(&cli.common, &settings).await,
+        None => serve(&cli.common.serving(&cli.rules), &cli.serve).await,
+        Some(Command::Serve { settings, rules }) => {
+            serve(&cli.common.serving(&rules), &settings).await
+        }
         Some(Command::Admin(command)) => admin::run(&cli.common, command).await,
         Some(Command::Keys(command)) => admin::keys(&cli.common, command),
+        Some(Command::Completion { shell }) => {
+            let name = env!("CARGO_BIN_NAME");
+            clap_complete::generate(shell, &mut Cli::command(), name, &mut std::io::stdout());
+            Ok(())
+        }
+        Some(Command::Man { dir }) => man(&dir),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -41,4 +51,24 @@ async fn serve(common: &CommonSettings, settings: &ServeSettings) -> anyhow::Res
         "serving provenance.v1"
     );
     app.run_until(signal).await
+}
+
+/// Writes the manual pages into `dir`, one per command, and prints their paths.
+fn man(dir: &Path) -> anyhow::Result<()> {
+    fn write(command: clap::Command, dir: &Path) -> std::io::Result<()> {
+        let page = clap_mangen::Man::new(command.clone())
+            .source(concat!("provenance-registry ", env!("CARGO_PKG_VERSION")))
+            .manual("provenance-registry manual");
+        println!("{}", page.generate_to(dir)?.display());
+        command
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set())
+            .try_for_each(|sub| write(sub.clone(), dir))
+    }
+    // Built, each command is named after its parents (`provenance-registry-admin-create-org`).
+    let mut command = Cli::command().disable_help_subcommand(true);
+    command.build();
+    std::fs::create_dir_all(dir)
+        .and_then(|()| write(command, dir))
+        .map_err(|e| anyhow::anyhow!("cannot write the manual pages into {}: {e}", dir.display()))
 }

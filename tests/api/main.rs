@@ -6,6 +6,7 @@
 
 mod auth;
 mod certificates;
+mod command_line;
 mod crash;
 mod datasets;
 mod events;

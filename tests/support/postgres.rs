@@ -68,10 +68,12 @@ impl Drop for TestDatabase {
                 .ok()?;
             runtime.block_on(async {
                 let mut connection = PgConnection::connect(&server).await.ok()?;
-                sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                    .execute(&mut connection)
-                    .await
-                    .ok()
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut connection)
+                .await
+                .ok()
             })
         });
         let _ = dropped.join();

@@ -25,12 +25,14 @@ Exit codes:
   0  success; for `policy evaluate`: verdict CLEAN or EXEMPT
   1  any other error (e.g. INTERNAL, RESOURCE_EXHAUSTED)
   2  usage error: bad flags or arguments, a bad or shared config file, a file or directory that
-     cannot be read or used (e.g. `digest` of a directory holding a symbolic link)
+     does not exist or cannot be read or used (e.g. `digest` of a directory holding a symbolic
+     link)
   3  not found (NOT_FOUND)
   4  no token, or token refused (UNAUTHENTICATED, PERMISSION_DENIED)
   5  request refused (INVALID_ARGUMENT, ALREADY_EXISTS, FAILED_PRECONDITION), e.g. an attestation
      refused because the dataset's lineage is contaminated
-  6  cannot reach the server (UNAVAILABLE, connection failure)
+  6  cannot reach the server (UNAVAILABLE, connection or TLS failure, a URL of the wrong scheme:
+     the message says which the server speaks); `health`: the registry is not serving
   7  `policy evaluate`: verdict CONTAMINATED
   8  `policy evaluate`: verdict INCOMPLETE (some datasets lack an attestation)
   9  `cert verify` (and `cert bundle`): the certificate is not valid, or a bundle's summary or
@@ -164,6 +166,37 @@ pub enum Command {
     /// Works offline, without a token.
     #[command(after_help = DIGEST_HELP)]
     Digest(DigestArgs),
+    /// Check that the registry is up and serving (the standard gRPC health check). Needs no
+    /// access token. Exit code 0 when it serves, 6 when it cannot be reached or is not serving.
+    Health(HealthArgs),
+    /// Print the shell completion script of provctl for SHELL, e.g. `provctl completion bash >
+    /// ~/.local/share/bash-completion/completions/provctl` (see the README for the other shells).
+    /// Needs no server.
+    Completion {
+        /// The shell to complete for.
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Write the manual pages (provctl.1 and one per command, e.g. provctl-cert-verify.1) into
+    /// DIR, created if missing: `provctl man ~/.local/share/man/man1`. Needs no server.
+    Man {
+        /// Directory to write the pages into.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+}
+
+/// `provctl health`
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// Check one service instead of the whole server, e.g. `provenance.v1.DatasetService`; a
+    /// name the registry does not serve exits 3.
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// How long to wait for the answer (after connecting) before reporting the registry as not
+    /// serving, e.g. `5s`.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_interval)]
+    pub timeout: std::time::Duration,
 }
 
 /// Shown at the end of `digest --help`: enough to recompute a digest without provctl.
@@ -894,7 +927,8 @@ fn parse_validity(text: &str) -> Result<i64, String> {
     i64::try_from(duration.as_secs()).map_err(|_| "is too long".into())
 }
 
-/// The monitor's interval, e.g. `10s` or `5m`: at least a second.
+/// A duration of at least a second, e.g. `10s` or `5m`: the monitor's interval, the health
+/// check's timeout.
 fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
     let duration = humantime::parse_duration(text.trim())
         .map_err(|e| format!("not a duration ({e}); expected e.g. 10s or 5m"))?;

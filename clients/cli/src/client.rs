@@ -87,6 +87,11 @@ impl Connection {
         Self::connect(global, auth).await
     }
 
+    /// Connects for a call that needs no token and gets none (the health check).
+    pub async fn open_anonymous(global: &Settings) -> Result<Self, CliError> {
+        Self::connect(global, BearerAuth::none()).await
+    }
+
     async fn connect(global: &Settings, auth: BearerAuth) -> Result<Self, CliError> {
         let connect_error = |reason: String| CliError::Connect {
             url: global.url.clone(),
@@ -133,6 +138,11 @@ impl Connection {
     /// The server's address.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// `grpc.health.v1.Health`.
+    pub fn health(&self) -> tonic_health::pb::health_client::HealthClient<AuthChannel> {
+        tonic_health::pb::health_client::HealthClient::new(self.channel.clone())
     }
 
     /// `DatasetService`.

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::cli::{DEFAULT_URL, GlobalArgs, OutputFormat, Secret, parse_url};
+use crate::cli::{DEFAULT_URL, GlobalArgs, Secret, parse_url};
 use crate::error::CliError;
 
 /// The largest config or token file read: a few lines are expected.
@@ -43,8 +43,6 @@ pub struct Settings {
     pub client_cert: Option<PathBuf>,
     /// PEM key of the client certificate.
     pub client_key: Option<PathBuf>,
-    /// How results are printed.
-    pub output: OutputFormat,
 }
 
 /// The fields of the file's top level and of each profile.
@@ -167,7 +165,6 @@ fn resolve_with(args: GlobalArgs, default_file: Option<PathBuf>) -> Result<Setti
         ca_file: args.ca_file.or(relative(fields.ca_file)),
         client_cert,
         client_key,
-        output: args.output,
     })
 }
 
@@ -283,6 +280,7 @@ fn read_token_file(path: &Path) -> Result<String, CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::OutputFormat;
     use std::fs;
     use std::os::unix::fs::PermissionsExt;
 

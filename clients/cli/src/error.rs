@@ -21,7 +21,8 @@ pub mod exit {
     /// The server refused the request (`INVALID_ARGUMENT`, `ALREADY_EXISTS`,
     /// `FAILED_PRECONDITION`).
     pub const REFUSED: u8 = 5;
-    /// The server cannot be reached (`UNAVAILABLE`, connection failure).
+    /// The server cannot be reached (`UNAVAILABLE`, connection failure, wrong scheme), or `health`
+    /// found it not serving.
     pub const UNAVAILABLE: u8 = 6;
     /// `policy evaluate` judged the dataset `CONTAMINATED`.
     pub const CONTAMINATED: u8 = 7;
@@ -57,6 +58,29 @@ pub enum CliError {
         /// What the transport said.
         reason: String,
     },
+    /// The server is not where the URL's scheme says: TLS behind `http://`, or plaintext behind
+    /// `https://` (found by [`crate::scheme::probe`] after the call failed).
+    #[error(
+        "cannot connect to {url}: the server there speaks {speaks}: use {suggestion} instead (in --url, PROVENANCE_URL or the config file's url){hint}"
+    )]
+    WrongScheme {
+        /// The address tried.
+        url: String,
+        /// What the server speaks: "TLS" or "plaintext (no TLS)".
+        speaks: &'static str,
+        /// The same address with the other scheme.
+        suggestion: String,
+        /// What else the other scheme may need.
+        hint: &'static str,
+    },
+    /// The server answered the health check, but not that it is serving, or not in time.
+    #[error("the registry at {url} is not serving: {reason}")]
+    NotServing {
+        /// The address checked.
+        url: String,
+        /// What it answered, or that it did not.
+        reason: String,
+    },
     /// The server answered with an error status.
     #[error("{}", describe_status(.status, .url))]
     Rpc {
@@ -90,7 +114,9 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::NoToken | Self::MalformedToken => exit::ACCESS,
-            Self::Connect { .. } => exit::UNAVAILABLE,
+            Self::Connect { .. } | Self::WrongScheme { .. } | Self::NotServing { .. } => {
+                exit::UNAVAILABLE
+            }
             Self::Rpc { status, .. } => exit_code_for(status.code()),
             Self::Input(_) => exit::USAGE,
             Self::Output(_) | Self::BadAnswer(_) | Self::WriteFile { .. } => exit::OTHER,

@@ -17,6 +17,7 @@ mod logproof;
 mod manifest;
 mod offline;
 mod output;
+mod scheme;
 mod source;
 mod tree;
 
@@ -43,17 +44,10 @@ async fn main() -> ExitCode {
             });
         }
     };
-    let settings = match config::resolve(global) {
-        Ok(settings) => settings,
-        Err(e) => {
-            eprintln!("provctl: {e}");
-            return ExitCode::from(e.exit_code());
-        }
-    };
-    let mut out = Printer::new(settings.output, Box::new(io::stdout()));
+    let mut out = Printer::new(global.output, Box::new(io::stdout()));
     // A command's own code (e.g. the verdict of `policy evaluate`) survives a closed stdout: a CI
     // gate reading `provctl policy evaluate ... | head -1` must still see CONTAMINATED as 7.
-    let result = match commands::run(&settings, command, &mut out).await {
+    let result = match commands::run(global, command, &mut out).await {
         Ok(code) => match out.flush() {
             Ok(()) => Ok(code),
             Err(e) => Err((error::CliError::from(e), code)),

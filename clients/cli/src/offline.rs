@@ -28,6 +28,13 @@ pub const ONLINE_ONLY: [(&str, &str); 2] = [
     ),
 ];
 
+/// Whether `check` could not be made (an earlier check failed, it needs the registry, a bundle
+/// lacks its evidence) rather than made and failed: online and offline, such checks are printed
+/// as `--` and listed under `notChecked`, never as failures.
+pub fn not_run(check: &Check) -> bool {
+    !check.passed && check.detail.starts_with("not checked")
+}
+
 /// Verifies `token` (surrounding whitespace ignored, as read from a file) against the keys of
 /// `jwks` (a JWKS document: `{"keys": [...]}`) as things stand at `at`, expecting `audience` when
 /// given.

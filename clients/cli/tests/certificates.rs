@@ -203,6 +203,48 @@ async fn issue_verify_tamper_revoke_and_bundle() -> TestResult {
         .json()?;
     assert_eq!(rejected_online["valid"], false);
     assert!(checks(&rejected_online).contains(&("signature".to_owned(), false)));
+    // The checks a failed signature leaves unmade are listed alike online and offline: apart from
+    // the failures, as `--` in text.
+    let rejected_offline = run_without_network(&[
+        "--output",
+        "json",
+        "cert",
+        "verify",
+        bad,
+        "--offline",
+        "--jwks",
+        jwks,
+    ])
+    .await?
+    .expect_code(NOT_VALID)
+    .json()?;
+    let not_checked = |value: &Value| -> Vec<String> {
+        value["notChecked"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|c| c["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let unmade = ["key_window", "validity", "audience", "status", "lineage"];
+    assert_eq!(not_checked(&rejected_online), unmade);
+    assert_eq!(not_checked(&rejected_offline), unmade);
+    assert_eq!(checks(&rejected_online), checks(&rejected_offline));
+    let rejected_online_text = registry
+        .run_with(None, &["cert", "verify", bad])
+        .await?
+        .expect_code(NOT_VALID);
+    for text in [&rejected.stdout, &rejected_online_text.stdout] {
+        for name in unmade {
+            assert!(
+                text.contains(&format!("  --    {name:<10}  not checked")),
+                "{text}"
+            );
+        }
+        assert_eq!(text.matches("  FAIL  ").count(), 1, "{text}");
+    }
 
     // ----- an expected audience the certificate was not issued for --------------------------------
     let (other_org, _) = registry.another_organization("Globex").await?;
@@ -459,7 +501,7 @@ async fn refusals_and_usage_errors_have_their_codes() -> TestResult {
     assert!(
         missing
             .stderr
-            .contains("neither a file nor a certificate token"),
+            .starts_with("provctl: no-such-file.jws: no such file"),
         "{}",
         missing.stderr
     );

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{TestResult, provctl, run_to_end};
+use common::{TestResult, authority, issue, provctl, run_to_end};
 
 /// Runs provctl without holding the runtime the in-process server needs.
 async fn run(url: &str, args: Vec<String>) -> TestResult<std::process::Output> {
@@ -16,34 +16,7 @@ fn owned(args: &[&str]) -> Vec<String> {
 }
 use provenance_registry::config::{CommonSettings, ServeSettings};
 use provenance_registry::server::Application;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
-
-fn authority(name: &str) -> TestResult<CertifiedIssuer<'static, KeyPair>> {
-    let mut params = CertificateParams::new(Vec::<String>::new())?;
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, name);
-    Ok(CertifiedIssuer::self_signed(params, KeyPair::generate()?)?)
-}
-
-/// A certificate signed by `ca` for `names` (empty for a client): its PEM, its key's PEM, and the
-/// SHA-256 of its DER bytes.
-fn issue(
-    ca: &CertifiedIssuer<'static, KeyPair>,
-    names: &[&str],
-) -> TestResult<(String, String, String)> {
-    let key = KeyPair::generate()?;
-    let params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())?;
-    let cert = params.signed_by(&key, ca)?;
-    Ok((
-        cert.pem(),
-        key.serialize_pem(),
-        hex::encode(Sha256::digest(cert.der())),
-    ))
-}
 
 #[tokio::test]
 async fn provctl_speaks_tls_and_mutual_tls() -> TestResult {
@@ -144,10 +117,15 @@ async fn provctl_speaks_tls_and_mutual_tls() -> TestResult {
     assert_eq!(untrusted.status.code(), Some(6), "{stderr}");
     assert!(stderr.contains("--ca-file"), "{stderr}");
 
-    // Plaintext to the TLS port does not get an answer either.
+    // Plaintext to the TLS port does not get an answer either, and is told the scheme to use.
     let http_url = url.replace("https://", "http://");
     let plaintext = run(&http_url, owned(&["cert", "keys"])).await?;
-    assert!(!plaintext.status.success());
+    let stderr = String::from_utf8_lossy(&plaintext.stderr);
+    assert_eq!(plaintext.status.code(), Some(6), "{stderr}");
+    assert!(
+        stderr.contains(&format!("speaks TLS: use {url}")),
+        "{stderr}"
+    );
 
     let _ = stop.send(());
     server.await??;

@@ -222,7 +222,8 @@ mod tests {
             "2",
             "--callers-per-connection",
             "2",
-            "--json",
+            "--output",
+            "json",
         ])
         .expect("arguments");
         let target = start_in_process(None).await.expect("in-process server");

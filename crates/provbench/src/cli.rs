@@ -1,12 +1,30 @@
 //! The flags: [`Args`].
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 
 use crate::scenarios::Scenario;
 
+/// Shown at the end of `--help`.
+const EXAMPLES: &str = "\
+Examples:
+  provbench --concurrency 32
+  provbench --scenarios health,get --duration 10 --output json
+  provbench --scenarios health,verify --duration 1 --rounds 8
+  provbench --target http://127.0.0.1:50051 --scenarios health,get   # token in PROVENANCE_TOKEN
+
+The report goes to standard output, progress to standard error. Measure with a release build
+(`cargo run --release -p provbench -- ...`): a debug build's figures say little.";
+
 /// Load generator for provenance-registry: calls/s and latency per scenario.
+///
+/// provbench measures how many calls per second the registry answers, and how long they take (p50,
+/// p99, max), under a fixed number of concurrent callers over HTTP/2, scenario by scenario (see
+/// `--scenarios`); every answer is checked. By default it starts the real server in-process on a
+/// free loopback port, with a fresh data directory (SQLite, or PostgreSQL with `--database-url`)
+/// and an organisation of its own; `--target` measures a running server instead. Certificate
+/// issuance and verification are judged against goals relative to the health check.
 #[derive(Debug, Parser)]
-#[command(name = "provbench", version, about)]
+#[command(name = "provbench", version, about, after_help = EXAMPLES)]
 pub struct Args {
     /// URL of a running server, e.g. `http://127.0.0.1:50051`. Without it, the server is started
     /// in-process on a free loopback port with a temporary data directory.
@@ -71,7 +89,80 @@ pub struct Args {
         default_value = "health,register,get,lineage,issue,verify"
     )]
     pub scenarios: Vec<Scenario>,
-    /// Print one JSON object instead of a table (progress still goes to standard error).
-    #[arg(long)]
+    /// Report format: `text`, a table and its notes, or `json`, one JSON object (as provctl's
+    /// `--output json`). Progress goes to standard error either way.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// The former spelling of `--output json`, kept for scripts.
+    #[arg(long, hide = true, conflicts_with = "output")]
     pub json: bool,
+}
+
+impl Args {
+    /// Whether the report is one JSON object (`--output json`, or `--json`).
+    pub fn json_report(&self) -> bool {
+        self.json || self.output == OutputFormat::Json
+    }
+}
+
+/// How the report is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// A table and its notes, for people.
+    Text,
+    /// One JSON object, for programs.
+    Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Args, clap::Error> {
+        Args::try_parse_from(std::iter::once("provbench").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn definition_is_consistent() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn the_report_format_is_chosen_as_provctl_chooses_it() -> Result<(), clap::Error> {
+        assert!(!parse(&[])?.json_report());
+        assert!(parse(&["--output", "json"])?.json_report());
+        assert!(!parse(&["--output", "text"])?.json_report());
+        // The old flag still works, hidden, and cannot contradict the new one.
+        assert!(parse(&["--json"])?.json_report());
+        assert!(parse(&["--json", "--output", "text"]).is_err());
+        let help = Args::command().render_long_help().to_string();
+        assert!(help.contains("--output"), "{help}");
+        assert!(!help.contains("--json"), "{help}");
+        Ok(())
+    }
+
+    /// `--help` is provbench's own, with each scenario described.
+    #[test]
+    fn help_describes_provbench_and_its_scenarios() {
+        let help = Args::command().render_long_help().to_string();
+        assert!(
+            help.starts_with("Load generator for provenance-registry"),
+            "{help}"
+        );
+        assert!(
+            help.contains("provbench measures how many calls per second"),
+            "{help}"
+        );
+        assert!(help.contains("Examples:"), "{help}");
+        for scenario in Scenario::value_variants() {
+            let name = scenario.name();
+            assert!(
+                help.lines()
+                    .any(|l| l.trim_start().starts_with(&format!("- {name}:"))),
+                "{name} undescribed in {help}"
+            );
+        }
+    }
 }

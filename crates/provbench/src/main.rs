@@ -25,7 +25,7 @@
 //!    datasets, a filled log), then its callers, one task each, call for `--duration` seconds;
 //!    every call is timed and every answer checked. A scenario's rounds add up to one row.
 //! 3. The in-process server is stopped and its data removed (`--keep-data` keeps it), then the
-//!    report goes to standard output: a table and notes, or one JSON object with `--json`. Progress
+//!    report goes to standard output: a table and notes, or one JSON object with `--output json`. Progress
 //!    goes to standard error.
 //!
 //! # Modules
@@ -44,7 +44,7 @@
 //!
 //! ```text
 //! cargo run --release -p provbench -- --concurrency 32
-//! cargo run --release -p provbench -- --scenarios health,get --duration 10 --json
+//! cargo run --release -p provbench -- --scenarios health,get --duration 10 --output json
 //! cargo run --release -p provbench -- --scenarios health,evaluate --duration 5
 //! cargo run --release -p provbench -- --scenarios health,issue,verify --duration 5
 //! cargo run --release -p provbench -- --scenarios health,verify --duration 1 --rounds 8

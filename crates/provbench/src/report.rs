@@ -1,6 +1,6 @@
 //! The report: a table of the scenarios' rows (calls, calls/s, the ratio to `health`, p50, p99,
 //! max, errors) followed by notes on what each scenario built and measured, the goals and the
-//! errors seen; or all of it as one JSON object with `--json`.
+//! errors seen; or all of it as one JSON object with `--output json`.
 
 use std::fmt::Write as _;
 
@@ -31,7 +31,7 @@ pub struct Findings {
     pub watch: Option<IdleWatchReport>,
 }
 
-/// The report to print: one JSON object with `--json`, else the table and its notes.
+/// The report to print: one JSON object with `--output json`, else the table and its notes.
 pub fn render(
     args: &Args,
     url: &str,
@@ -47,7 +47,7 @@ pub fn render(
         .map(Stats::calls_per_s)
         .filter(|&r| r > 0.0);
     let goals = certificate_goals(&findings.results, health);
-    if args.json {
+    if args.json_report() {
         let report = json!({
             "target": url,
             "setup": description,

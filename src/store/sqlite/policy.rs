@@ -244,17 +244,18 @@ mod tests {
             .await
             .unwrap();
         use sqlx::Row;
-        let details: Vec<String> = sqlx::query(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {CLOSURE_GRAPH}")))
-            .bind("root")
-            .bind("p")
-            .bind("v")
-            .bind("t")
-            .fetch_all(&store.readers)
-            .await
-            .unwrap()
-            .iter()
-            .map(|row| row.get::<String, _>("detail"))
-            .collect();
+        let details: Vec<String> =
+            sqlx::query(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {CLOSURE_GRAPH}")))
+                .bind("root")
+                .bind("p")
+                .bind("v")
+                .bind("t")
+                .fetch_all(&store.readers)
+                .await
+                .unwrap()
+                .iter()
+                .map(|row| row.get::<String, _>("detail"))
+                .collect();
         assert!(!details.is_empty());
         for line in &details {
             assert!(

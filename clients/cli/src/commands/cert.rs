@@ -192,7 +192,7 @@ fn read_input(arg: &str) -> Result<Input, CliError> {
         return Ok(Input::Token(arg.trim().to_owned()));
     }
     Err(CliError::Input(format!(
-        "{arg:?} is neither a file nor a certificate token: pass the file `provctl cert issue --out` or `provctl cert bundle --out` wrote, the token itself, or - to read standard input"
+        "{arg}: no such file, and not a certificate token either: check the path, or pass the file `provctl cert issue --out` or `provctl cert bundle --out` wrote, the token itself, or - to read standard input"
     )))
 }
 
@@ -284,6 +284,9 @@ enum Keys {
 struct Report {
     valid: bool,
     keys: Keys,
+    /// Every check in the registry's order, then a bundle's: those made, and those that could not
+    /// be (see [`offline::not_run`]), printed apart from the others the same way online and
+    /// offline.
     checks: Vec<Check>,
     /// The registry's status (online only).
     status: Option<i32>,
@@ -291,8 +294,6 @@ struct Report {
     claims: Option<CertificateClaims>,
     claims_json: Option<String>,
     bundle: bool,
-    /// Checks of a bundle's `log` member that could not be made, and why.
-    log_not_checked: Vec<Check>,
     /// The registry's revocation and status history (online, for the token it issued).
     standing: Option<OnlineStanding>,
 }
@@ -356,7 +357,7 @@ fn verify_offline(args: &VerifyCertificateArgs, input: &Input) -> Result<Report,
     let at = args.as_of.unwrap_or_else(Utc::now);
     let verification = offline::verify(input.token(), &jwks, args.audience, at);
     let mut valid = verification.valid;
-    let mut checks = verification.checks;
+    let mut checks = with_online_only(verification.checks);
     let pinned_jwks = args.jwks.is_some().then_some(&jwks);
     let log_not_checked = check_bundle(
         input,
@@ -366,6 +367,7 @@ fn verify_offline(args: &VerifyCertificateArgs, input: &Input) -> Result<Report,
         &mut valid,
         &mut checks,
     )?;
+    checks.extend(log_not_checked);
     Ok(Report {
         valid,
         keys,
@@ -380,7 +382,6 @@ fn verify_offline(args: &VerifyCertificateArgs, input: &Input) -> Result<Report,
         claims: verification.claims,
         claims_json: verification.claims_json,
         bundle: input.bundle().is_some(),
-        log_not_checked,
     })
 }
 
@@ -433,6 +434,7 @@ async fn verify_online(
         &mut valid,
         &mut checks,
     )?;
+    checks.extend(log_not_checked);
     Ok(Report {
         valid,
         keys: Keys::Registry(conn.url().to_owned()),
@@ -443,8 +445,18 @@ async fn verify_online(
         claims,
         claims_json,
         bundle: input.bundle().is_some(),
-        log_not_checked,
     })
+}
+
+/// The offline checks followed, as the registry's online answer lists them, by the checks only the
+/// registry can make, as not run.
+fn with_online_only(mut checks: Vec<Check>) -> Vec<Check> {
+    checks.extend(
+        ONLINE_ONLY
+            .iter()
+            .map(|(name, detail)| Check::new(*name, false, *detail)),
+    );
+    checks
 }
 
 /// For a bundle: the `bundle` check of its summary, then the `log_*` checks of its transparency
@@ -546,20 +558,8 @@ fn report_json(report: &Report) -> Result<Value, CliError> {
         }),
         Keys::Bundle => json!({"source": "bundle"}),
     };
-    let mut not_checked: Vec<Value> = if report.offline() {
-        ONLINE_ONLY
-            .iter()
-            .map(|(name, detail)| json!({"name": name, "detail": detail}))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    not_checked.extend(
-        report
-            .log_not_checked
-            .iter()
-            .map(|c| json!({"name": c.name, "detail": c.detail})),
-    );
+    let (not_run, run): (Vec<&Check>, Vec<&Check>) =
+        report.checks.iter().partition(|c| offline::not_run(c));
     let text = |text: Option<&str>| text.filter(|t| !t.is_empty()).map(str::to_owned);
     let revoke_time = match standing.and_then(|s| s.revoke_time.as_ref()) {
         Some(time) => message_json(time)?,
@@ -590,12 +590,15 @@ fn report_json(report: &Report) -> Result<Value, CliError> {
         "revokeCauseKind": revoke_cause_kind,
         "revokeCauseId": text(standing.map(|s| s.revoke_cause_id.as_str())),
         "statusHistory": status_history,
-        "checks": report.checks.iter().map(|c| json!({
+        "checks": run.iter().map(|c| json!({
             "name": c.name,
             "passed": c.passed,
             "detail": c.detail,
         })).collect::<Vec<_>>(),
-        "notChecked": not_checked,
+        "notChecked": not_run.iter().map(|c| json!({
+            "name": c.name,
+            "detail": c.detail,
+        })).collect::<Vec<_>>(),
         "claims": report
             .claims_json
             .as_deref()
@@ -682,23 +685,17 @@ fn report_lines(report: &Report) -> Vec<String> {
     }
     lines.push("checks:".into());
     for check in &report.checks {
+        let outcome = match (offline::not_run(check), check.passed) {
+            (true, _) => "--",
+            (false, true) => "pass",
+            (false, false) => "FAIL",
+        };
         lines.push(format!(
-            "  {:<4}  {:<10}  {}",
-            if check.passed { "pass" } else { "FAIL" },
-            check.name,
-            check.detail
-        ));
-    }
-    for check in &report.log_not_checked {
-        lines.push(format!(
-            "  {:<4}  {:<10}  {}",
-            "--", check.name, check.detail
+            "  {outcome:<4}  {:<10}  {}",
+            check.name, check.detail
         ));
     }
     if report.offline() {
-        for (name, detail) in ONLINE_ONLY {
-            lines.push(format!("  {:<4}  {name:<10}  {detail}", "--"));
-        }
         lines.push(
             "revocation:   unknown: offline verification cannot tell whether the certificate was revoked; that needs the online check (`provctl cert verify` without --offline)"
                 .into(),
@@ -1074,7 +1071,7 @@ mod tests {
         assert!(!looks_like_token("cert.v1.jws"));
         let missing = read_input("cert.v1.jws").expect_err("no such file, not a token");
         assert!(
-            missing.to_string().contains("neither a file nor"),
+            missing.to_string().starts_with("cert.v1.jws: no such file"),
             "{missing}"
         );
         assert!(matches!(
@@ -1091,7 +1088,7 @@ mod tests {
         assert!(
             missing
                 .to_string()
-                .contains("neither a file nor a certificate token")
+                .contains("no such file, and not a certificate token")
         );
     }
 
@@ -1100,13 +1097,16 @@ mod tests {
         let report = Report {
             valid: true,
             keys: Keys::Bundle,
-            checks: vec![Check::new("signature", true, "the signature verifies")],
+            checks: with_online_only(vec![Check::new(
+                "signature",
+                true,
+                "the signature verifies",
+            )]),
             status: None,
             certificate_id: "c1".into(),
             claims: None,
             claims_json: None,
             bundle: true,
-            log_not_checked: Vec::new(),
             standing: None,
         };
         let lines = report_lines(&report);
@@ -1120,6 +1120,51 @@ mod tests {
         assert_eq!(value["keys"]["source"], "bundle");
         assert_eq!(value["status"], Value::Null);
         assert_eq!(value["statusHistory"], json!([]));
+    }
+
+    /// A check that could not be made is printed as `--` and listed under `notChecked`, never as
+    /// a failure, online (where the registry lists it) as offline (where provctl does).
+    #[test]
+    fn checks_not_run_are_printed_alike_online_and_offline() {
+        use provenance_api::certificate::checks::NOT_CHECKED;
+        let made = || {
+            vec![
+                Check::new("signature", false, "the signature does not verify"),
+                Check::not_checked("key_window"),
+            ]
+        };
+        let mut online_checks = made();
+        online_checks.extend(["status", "lineage"].map(|n| Check::new(n, false, NOT_CHECKED)));
+        let report = |keys, checks| Report {
+            valid: false,
+            keys,
+            checks,
+            status: None,
+            certificate_id: String::new(),
+            claims: None,
+            claims_json: None,
+            bundle: false,
+            standing: None,
+        };
+        let online = report(Keys::Registry("http://r".into()), online_checks);
+        let offline = report(Keys::Bundle, with_online_only(made()));
+        for report in [&online, &offline] {
+            let lines = report_lines(report);
+            let rows: Vec<&String> = lines.iter().filter(|l| l.starts_with("  ")).collect();
+            assert!(rows[0].starts_with("  FAIL  signature"), "{rows:#?}");
+            for (row, name) in rows[1..].iter().zip(["key_window", "status", "lineage"]) {
+                assert!(row.starts_with(&format!("  --    {name}")), "{rows:#?}");
+            }
+            let value = report_json(report).expect("JSON");
+            assert_eq!(value["checks"].as_array().map(Vec::len), Some(1));
+            let not_checked: Vec<&str> = value["notChecked"]
+                .as_array()
+                .expect("a list")
+                .iter()
+                .filter_map(|c| c["name"].as_str())
+                .collect();
+            assert_eq!(not_checked, ["key_window", "status", "lineage"]);
+        }
     }
 
     /// Online, the registry's revocation time, reason, cause and status history are shown, in
@@ -1136,7 +1181,6 @@ mod tests {
             claims: None,
             claims_json: None,
             bundle: false,
-            log_not_checked: Vec::new(),
             standing: Some(OnlineStanding {
                 revoke_time: at(100),
                 revoke_reason: "attestation a1 was revoked: scan was wrong".into(),

@@ -6,6 +6,8 @@ mod cert;
 mod dataset;
 mod digest;
 mod events;
+mod generate;
+mod health;
 mod lineage;
 mod log;
 mod org;
@@ -19,16 +21,35 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::cli::Command;
+use crate::cli::{Command, GlobalArgs};
 use crate::client::Connection;
-use crate::config::Settings;
+use crate::config::{self, Settings};
 use crate::error::{CliError, exit};
 use crate::output::Printer;
 
 /// Runs `command`. On success, the exit code: 0, except for `policy evaluate`, whose code tells
 /// the verdict, `cert verify`, whose code tells whether the certificate is valid, and `log verify`
 /// and `log monitor`, whose code tells whether the log verified.
-pub async fn run(global: &Settings, command: Command, out: &mut Printer) -> Result<u8, CliError> {
+pub async fn run(global: GlobalArgs, command: Command, out: &mut Printer) -> Result<u8, CliError> {
+    // Completions and manual pages describe provctl itself: no config file is read for them.
+    let done = match command {
+        Command::Completion { shell } => generate::completion(shell, out),
+        Command::Man { dir } => generate::man(&dir, out),
+        command => {
+            let settings = config::resolve(global)?;
+            return match run_with(&settings, command, out).await {
+                // A failure that the wrong scheme may explain (`http://` to a TLS server or the
+                // reverse) says so when the server answers the other scheme.
+                Err(e) => Err(crate::scheme::explain(&settings.url, e).await),
+                done => done,
+            };
+        }
+    };
+    done.map(|()| exit::SUCCESS)
+}
+
+/// Runs a command that needs the connection settings.
+async fn run_with(global: &Settings, command: Command, out: &mut Printer) -> Result<u8, CliError> {
     // Each command connects as it needs: the certificate and log commands may need no token
     // (verifying, reading the keys, fetching proofs) or no network at all (verifying offline).
     let done = match command {
@@ -42,6 +63,10 @@ pub async fn run(global: &Settings, command: Command, out: &mut Printer) -> Resu
         Command::Org(c) => org::run(&Connection::open(global).await?, c, out).await,
         Command::Token(c) => token::run(&Connection::open(global).await?, c, out).await,
         Command::Attest(c) => attest::run(&Connection::open(global).await?, c, out).await,
+        Command::Health(args) => health::run(global, args, out).await,
+        Command::Completion { .. } | Command::Man { .. } => {
+            unreachable!("run handles the commands that need no settings")
+        }
     };
     done.map(|()| exit::SUCCESS)
 }

@@ -169,7 +169,8 @@ fn failed_checks<'a>(
 ) -> Option<Vec<String>> {
     (!valid).then(|| {
         checks
-            .filter(|(_, passed, _)| !passed)
+            // A check that could not be made (after a failed one) is no reason of its own.
+            .filter(|(_, passed, detail)| !passed && !detail.starts_with("not checked"))
             .map(|(name, _, detail)| format!("FAILED  {name}: {detail}"))
             .collect()
     })

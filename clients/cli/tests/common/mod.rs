@@ -9,6 +9,7 @@ use std::process::{Command, Output, Stdio};
 
 use provenance_registry::config::{CommonSettings, ServeSettings};
 use provenance_registry::server::Application;
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
@@ -32,12 +33,19 @@ pub struct Registry {
 
 impl Registry {
     pub async fn start() -> TestResult<Self> {
+        Self::start_with(ServeSettings::default()).await
+    }
+
+    /// A registry serving with `serve` (on a free loopback port, whatever its `listen`); its `url`
+    /// is `https://localhost:PORT` when `serve` names a TLS certificate.
+    pub async fn start_with(serve: ServeSettings) -> TestResult<Self> {
         let dir = tempfile::tempdir()?;
         let common = CommonSettings::for_data_dir(dir.path().to_path_buf());
         let serve = ServeSettings {
             listen: "127.0.0.1:0".parse()?,
-            ..ServeSettings::default()
+            ..serve
         };
+        let tls = serve.tls_cert.is_some();
         let app = Application::build(&common, &serve).await?;
         let addr = app.local_addr()?;
         let registry = app.registry().clone();
@@ -51,7 +59,11 @@ impl Registry {
         let channel =
             tonic::transport::Channel::from_shared(format!("http://{addr}"))?.connect_lazy();
         Ok(Self {
-            url: format!("http://{addr}"),
+            url: if tls {
+                format!("https://localhost:{}", addr.port())
+            } else {
+                format!("http://{addr}")
+            },
             admin_token,
             org_id: org.id.to_string(),
             registry,
@@ -318,4 +330,30 @@ pub async fn run_without_network(args: &[&str]) -> TestResult<Run> {
 pub fn path_str(path: &Path) -> TestResult<&str> {
     path.to_str()
         .ok_or_else(|| format!("not UTF-8: {}", path.display()).into())
+}
+
+/// A certificate authority made at run time.
+pub fn authority(name: &str) -> TestResult<CertifiedIssuer<'static, KeyPair>> {
+    let mut params = CertificateParams::new(Vec::<String>::new())?;
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    Ok(CertifiedIssuer::self_signed(params, KeyPair::generate()?)?)
+}
+
+/// A certificate signed by `ca` for `names` (empty for a client): its PEM, its key's PEM, and the
+/// SHA-256 of its DER bytes.
+pub fn issue(
+    ca: &CertifiedIssuer<'static, KeyPair>,
+    names: &[&str],
+) -> TestResult<(String, String, String)> {
+    let key = KeyPair::generate()?;
+    let params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())?;
+    let cert = params.signed_by(&key, ca)?;
+    Ok((
+        cert.pem(),
+        key.serialize_pem(),
+        hex::encode(Sha256::digest(cert.der())),
+    ))
 }

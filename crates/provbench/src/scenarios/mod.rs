@@ -24,14 +24,25 @@ pub const POLICY: &str = "deepseek-r1-anti-distillation";
 /// A scenario, as `--scenarios` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Scenario {
+    /// The gRPC health check: the floor of the RPC stack, and the baseline of the ratios.
     Health,
+    /// Registering datasets, each durably committed.
     Register,
+    /// Reading registered datasets back.
     Get,
+    /// Full upstream `GetLineage` walks of a layered graph built first (`--lineage-nodes`).
     Lineage,
+    /// Policy evaluation of a leaf of two large graphs (`--evaluate-nodes`), against a goal of
+    /// under 1 s each (not run by default).
     Evaluate,
+    /// Issuing lineage certificates, against a goal.
     Issue,
+    /// Verifying lineage certificates, against a goal.
     Verify,
+    /// Appends as the transparency log fills (`--log-leaves`), then its proofs, each verified (not
+    /// run by default).
     Log,
+    /// The CPU time idle `WatchEvents` streams cost; in-process server only (not run by default).
     Watch,
 }
 
