@@ -26,6 +26,7 @@ pub mod grpc;
 pub mod http;
 pub mod jwt_crypto;
 pub mod key_file;
+pub mod key_record;
 pub mod log_key;
 pub mod policy_dir;
 pub mod proto;

@@ -18,7 +18,7 @@ async fn main() -> std::process::ExitCode {
         None => serve(&cli.common, &cli.serve).await,
         Some(Command::Serve(settings)) => serve(&cli.common, &settings).await,
         Some(Command::Admin(command)) => admin::run(&cli.common, command).await,
-        Some(Command::Keys(command)) => admin::keys(&cli.common, command),
+        Some(Command::Keys(command)) => admin::keys(&cli.common, command).await,
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

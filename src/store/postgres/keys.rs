@@ -1,0 +1,87 @@
+//! The PostgreSQL side of the key record (see [`crate::domain::key_record`]). Written under the
+//! registry's write lock, so that replicas racing on a fresh database record one set of keys.
+
+use sqlx::{PgExecutor, Row};
+
+use super::PostgresStore;
+use crate::domain::key_record::{KeyKind, RecordedKey};
+use crate::error::{Error, Result};
+
+async fn read_all<'e>(executor: impl PgExecutor<'e>) -> Result<Vec<RecordedKey>> {
+    let rows = sqlx::query(
+        "SELECT kind, fingerprint, source, record_time FROM key_fingerprints ORDER BY kind",
+    )
+    .fetch_all(executor)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let kind: String = row.try_get("kind")?;
+            Ok(RecordedKey {
+                kind: KeyKind::parse(&kind).ok_or_else(|| {
+                    Error::internal(anyhow::anyhow!("unknown stored key kind {kind:?}"))
+                })?,
+                fingerprint: row.try_get("fingerprint")?,
+                source: row.try_get("source")?,
+                record_time: row.try_get("record_time")?,
+            })
+        })
+        .collect()
+}
+
+impl PostgresStore {
+    pub(super) async fn read_recorded_keys(&self) -> Result<Vec<RecordedKey>> {
+        read_all(&self.readers).await
+    }
+
+    pub(super) async fn insert_recorded_keys(
+        &self,
+        keys: &[RecordedKey],
+    ) -> Result<Vec<RecordedKey>> {
+        let mut tx = self.begin().await?;
+        for key in keys {
+            sqlx::query(
+                "INSERT INTO key_fingerprints (kind, fingerprint, source, record_time) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (kind) DO NOTHING",
+            )
+            .bind(key.kind.as_str())
+            .bind(&key.fingerprint)
+            .bind(&key.source)
+            .bind(key.record_time)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let recorded = read_all(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(recorded)
+    }
+
+    pub(super) async fn replace_recorded_key_row(
+        &self,
+        expected: Option<&str>,
+        key: &RecordedKey,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT fingerprint FROM key_fingerprints WHERE kind = $1")
+                .bind(key.kind.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if expected.is_some() && current.as_deref() != expected {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO key_fingerprints (kind, fingerprint, source, record_time) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (kind) DO UPDATE SET \
+             fingerprint = excluded.fingerprint, source = excluded.source, \
+             record_time = excluded.record_time",
+        )
+        .bind(key.kind.as_str())
+        .bind(&key.fingerprint)
+        .bind(&key.source)
+        .bind(key.record_time)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
