@@ -19,6 +19,7 @@
 pub mod admin;
 pub mod auth;
 pub mod call_limit;
+pub mod call_log;
 pub mod config;
 pub mod domain;
 pub mod error;

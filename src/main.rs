@@ -35,9 +35,15 @@ async fn serve(common: &CommonSettings, settings: &ServeSettings) -> anyhow::Res
     let app = server::Application::build(common, settings)
         .await?
         .reload_on(hangup);
+    let on_off = |on: bool| if on { "on" } else { "off" };
     tracing::info!(
         address = %app.local_addr()?,
-        data_dir = %common.data_dir.display(),
+        tls = %on_off(settings.tls_cert.is_some()),
+        mutual_tls = %on_off(settings.tls_client_ca.is_some()),
+        database = %server::describe_database(common),
+        data_dir = %std::path::absolute(&common.data_dir)
+            .unwrap_or(common.data_dir.clone())
+            .display(),
         "serving provenance.v1"
     );
     app.run_until(signal).await

@@ -394,12 +394,17 @@ impl Application {
             .fallback(routing::not_found)
             .method_not_allowed_fallback(routing::method_not_allowed)
             .layer(axum::middleware::from_fn_with_state(
-                methods,
+                methods.clone(),
                 routing::by_content_type,
             ))
             .layer(axum::middleware::from_fn_with_state(
                 CallLimit::new(self.settings.max_concurrent_calls),
                 limit_calls,
+            ))
+            // Outermost, so that calls refused by the bounds above are logged too.
+            .layer(axum::middleware::from_fn_with_state(
+                methods,
+                crate::call_log::log_calls,
             ));
 
         let server = Server::builder()

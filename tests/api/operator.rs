@@ -2,13 +2,16 @@
 //! registry where there is none, the database's record of the key files, one log line per call,
 //! and plain text in logs that are not a terminal.
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use provenance_registry::proto::v1 as pb;
 
 use crate::helpers::*;
 use crate::process::{ServerProcess, create_org_with, run_command};
+use crate::support_postgres::{self, TestDatabase};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_provenance-registry");
 
@@ -148,4 +151,160 @@ fn write_private(path: &Path, content: &[u8]) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::write(path, content).unwrap();
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+/// The JSON log entries of `server` whose message is `message`.
+fn entries(server: &ServerProcess, message: &str) -> Vec<serde_json::Value> {
+    server
+        .log()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|entry| entry["fields"]["message"] == message)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_call_is_one_info_line_with_method_caller_status_and_duration_and_no_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let (org, admin) = create_org_with(dir.path(), &[], "Acme");
+    let server = ServerProcess::start_with_env(dir.path(), &[], &[("RUST_LOG", "info")]);
+    let started = entries(&server, "serving provenance.v1");
+    assert_eq!(started.len(), 1, "{}", server.log());
+    let fields = &started[0]["fields"];
+    assert_eq!(fields["tls"], "off");
+    assert_eq!(fields["mutual_tls"], "off");
+    assert_eq!(
+        fields["database"],
+        format!("sqlite://{}", dir.path().join("registry.db").display())
+    );
+
+    let channel = server.channel().await;
+    OrganizationServiceClient::new(channel.clone())
+        .get_organization(authed(
+            &admin,
+            pb::GetOrganizationRequest { id: org.clone() },
+        ))
+        .await
+        .unwrap();
+    let refused = OrganizationServiceClient::new(channel.clone())
+        .get_organization(authed(
+            "not-a-token",
+            pb::GetOrganizationRequest { id: org.clone() },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+    server.wait_for_log_count("\"message\":\"call\"", 2, Duration::from_secs(10));
+
+    let calls = entries(&server, "call");
+    assert_eq!(calls.len(), 2, "one line per call: {}", server.log());
+    let served = &calls[0];
+    assert_eq!(served["level"], "INFO");
+    assert_eq!(
+        served["fields"]["method"],
+        "provenance.v1.OrganizationService/GetOrganization"
+    );
+    assert_eq!(served["fields"]["organization"], org.as_str());
+    assert_eq!(served["fields"]["role"], "admin");
+    assert_eq!(served["fields"]["status"], "OK");
+    assert!(
+        served["fields"]["duration_ms"]
+            .as_f64()
+            .is_some_and(|ms| ms >= 0.0)
+    );
+    let unauthenticated = &calls[1]["fields"];
+    assert_eq!(unauthenticated["status"], "UNAUTHENTICATED");
+    assert_eq!(unauthenticated["organization"], "-");
+    assert_eq!(unauthenticated["role"], "-");
+    let log = server.log();
+    let signature = admin.rsplit('.').next().unwrap();
+    assert!(
+        !log.contains(signature) && !log.contains("not-a-token"),
+        "{log}"
+    );
+}
+
+#[test]
+fn the_pretty_log_of_a_server_writing_to_a_pipe_has_no_colours() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BINARY)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "pretty",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    let started = loop {
+        let Some(Ok(line)) = lines.next() else {
+            break None;
+        };
+        seen.push(line.clone());
+        if line.contains("serving provenance.v1") {
+            break Some(line);
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let started = started.unwrap_or_else(|| panic!("the server did not start: {seen:?}"));
+    assert!(
+        seen.iter().all(|line| !line.contains('\u{1b}')),
+        "ANSI escapes in a pipe: {seen:?}"
+    );
+    assert!(
+        started.contains("tls=off") && started.contains("mutual_tls=off"),
+        "{started}"
+    );
+}
+
+#[tokio::test]
+async fn admin_commands_on_postgresql_print_where_they_work_and_no_database_notices() {
+    let Some(server) = support_postgres::server_url() else {
+        return;
+    };
+    let database = TestDatabase::create(&server).await;
+    let dir = tempfile::tempdir().unwrap();
+    let options = ["--database-url", database.url.as_str()];
+    // A database without a registry is refused like a missing directory.
+    let refused = run(
+        dir.path(),
+        &[&options[..], &["admin", "operator-token"]].concat(),
+    );
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("holds no registry"),
+        "{}",
+        stderr(&refused)
+    );
+    create_org_with(dir.path(), &options, "Acme");
+    // The second run is the one PostgreSQL would send notices for (the migrations' tables exist).
+    let output = run(
+        dir.path(),
+        &[&options[..], &["admin", "operator-token"]].concat(),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let message = stderr(&output);
+    let name = database.url.rsplit('/').next().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "data directory {}, database postgres://",
+            dir.path().display()
+        )) && message.contains(&format!("/{name}")),
+        "{message}"
+    );
+    assert!(
+        !message.contains("sqlx")
+            && !message.contains("already exists")
+            && !message.contains("INFO"),
+        "{message}"
+    );
 }

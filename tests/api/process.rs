@@ -319,6 +319,17 @@ async fn sighup_reloads_the_tls_certificate_and_the_server_goes_on() {
             key.to_str().unwrap(),
         ],
     );
+    // The start-up line says so.
+    assert!(
+        server
+            .log()
+            .lines()
+            .any(|line| line.contains("serving provenance.v1")
+                && line.contains("\"tls\":\"on\"")
+                && line.contains("\"mutual_tls\":\"off\"")),
+        "{}",
+        server.log()
+    );
     server.signal("HUP");
     server.wait_for_log_count(
         "SIGHUP: reloading the TLS certificate",

@@ -63,7 +63,10 @@ impl PostgresStore {
         let options = PgConnectOptions::from_str(url)
             .context("invalid PostgreSQL URL (expected postgres://user@host:port/database)")?
             // Times in JSON are rendered in the session's zone; UTC keeps them recognisable.
-            .options([("timezone", "UTC")]);
+            // Notices (such as the migrator's "relation already exists, skipping" at every start)
+            // are not sent at all: sqlx would log each one at `info`, in front of an operator
+            // command's output.
+            .options([("timezone", "UTC"), ("client_min_messages", "warning")]);
         let server = format!(
             "{}:{}/{}",
             options.get_host(),
