@@ -40,6 +40,10 @@ pub async fn log_calls(
     mut request: Request,
     next: Next,
 ) -> Response {
+    if !tracing::enabled!(tracing::Level::INFO) {
+        // Filtered out (RUST_LOG): nothing to measure.
+        return next.run(request).await;
+    }
     let grpc = is_grpc(request.headers());
     let method = if grpc {
         let path = request.uri().path();

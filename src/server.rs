@@ -166,8 +166,8 @@ pub async fn require_registry(settings: &CommonSettings) -> anyhow::Result<()> {
     let dir = std::path::absolute(&settings.data_dir).unwrap_or(settings.data_dir.clone());
     let how = "Run admin commands from the directory the server runs in, or give them the \
                server's --data-dir (PROVENANCE_DATA_DIR) and --database-url \
-               (PROVENANCE_DATABASE_URL); to create a new registry there instead, pass --init (or \
-               start the server once)";
+               (PROVENANCE_DATABASE_URL); to create a new registry there instead, start the \
+               server once, or pass --init to the admin command";
     if !dir.is_dir() {
         bail!(
             "no registry at {}: the data directory does not exist. {how}",

@@ -4,8 +4,9 @@
 use sqlx::{PgExecutor, Row};
 
 use super::PostgresStore;
-use crate::domain::key_record::{KeyKind, RecordedKey};
-use crate::error::{Error, Result};
+use crate::domain::key_record::RecordedKey;
+use crate::error::Result;
+use crate::store::decode::parse_key_kind;
 
 async fn read_all<'e>(executor: impl PgExecutor<'e>) -> Result<Vec<RecordedKey>> {
     let rows = sqlx::query(
@@ -15,17 +16,33 @@ async fn read_all<'e>(executor: impl PgExecutor<'e>) -> Result<Vec<RecordedKey>>
     .await?;
     rows.iter()
         .map(|row| {
-            let kind: String = row.try_get("kind")?;
             Ok(RecordedKey {
-                kind: KeyKind::parse(&kind).ok_or_else(|| {
-                    Error::internal(anyhow::anyhow!("unknown stored key kind {kind:?}"))
-                })?,
+                kind: parse_key_kind(row.try_get("kind")?)?,
                 fingerprint: row.try_get("fingerprint")?,
                 source: row.try_get("source")?,
                 record_time: row.try_get("record_time")?,
             })
         })
         .collect()
+}
+
+/// Inserts `key`'s row; `on_conflict` says what to do when its kind has one (`DO ...`).
+async fn write_row<'e>(
+    executor: impl PgExecutor<'e>,
+    key: &RecordedKey,
+    on_conflict: &'static str,
+) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO key_fingerprints (kind, fingerprint, source, record_time) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (kind) {on_conflict}"
+    ))
+    .bind(key.kind.as_str())
+    .bind(&key.fingerprint)
+    .bind(&key.source)
+    .bind(key.record_time)
+    .execute(executor)
+    .await?;
+    Ok(())
 }
 
 impl PostgresStore {
@@ -39,16 +56,7 @@ impl PostgresStore {
     ) -> Result<Vec<RecordedKey>> {
         let mut tx = self.begin().await?;
         for key in keys {
-            sqlx::query(
-                "INSERT INTO key_fingerprints (kind, fingerprint, source, record_time) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (kind) DO NOTHING",
-            )
-            .bind(key.kind.as_str())
-            .bind(&key.fingerprint)
-            .bind(&key.source)
-            .bind(key.record_time)
-            .execute(&mut *tx)
-            .await?;
+            write_row(&mut *tx, key, "DO NOTHING").await?;
         }
         let recorded = read_all(&mut *tx).await?;
         tx.commit().await?;
@@ -69,17 +77,12 @@ impl PostgresStore {
         if expected.is_some() && current.as_deref() != expected {
             return Ok(false);
         }
-        sqlx::query(
-            "INSERT INTO key_fingerprints (kind, fingerprint, source, record_time) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (kind) DO UPDATE SET \
-             fingerprint = excluded.fingerprint, source = excluded.source, \
+        write_row(
+            &mut *tx,
+            key,
+            "DO UPDATE SET fingerprint = excluded.fingerprint, source = excluded.source, \
              record_time = excluded.record_time",
         )
-        .bind(key.kind.as_str())
-        .bind(&key.fingerprint)
-        .bind(&key.source)
-        .bind(key.record_time)
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(true)
