@@ -1,23 +1,36 @@
 //! Operator commands, run on the server machine against the same data directory as the server.
+//!
+//! Each says on standard error which data directory and database it works on, and refuses to run
+//! where there is no registry unless told to create one (`admin --init`): run in the wrong
+//! directory, it would otherwise make a new registry with new keys, and print tokens that the
+//! running server rejects.
 
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::client_certificates::ClientIdentities;
-use crate::config::{AdminCommand, CommonSettings, KeysCommand};
+use crate::config::{AdminArgs, AdminCommand, CommonSettings, KeysCommand};
 use crate::domain::event::format_time;
-use crate::server::open_registry;
+use crate::key_record::{KeyFiles, open_keys, record_key_files, rotate_signing_keys};
+use crate::server::{describe_database, open_registry, open_store, require_registry};
 use crate::signing_keys::KeyRing;
 
+/// Says on standard error where a command works: the data directory and the database.
+fn announce(settings: &CommonSettings) {
+    let dir = std::path::absolute(&settings.data_dir).unwrap_or(settings.data_dir.clone());
+    eprintln!(
+        "data directory {}, database {}",
+        dir.display(),
+        describe_database(settings)
+    );
+}
+
 /// Runs one admin command, printing its result to standard output.
-pub async fn run(settings: &CommonSettings, command: AdminCommand) -> anyhow::Result<()> {
-    let registry = open_registry(
-        settings,
-        1,
-        ClientIdentities::default(),
-        CancellationToken::new(),
-    )
-    .await?;
-    match command {
+pub async fn run(settings: &CommonSettings, args: AdminArgs) -> anyhow::Result<()> {
+    announce(settings);
+    if !args.init {
+        require_registry(settings).await?;
+    }
+    match args.command {
         AdminCommand::CreateOrg { name, admin_ttl } => {
             let name = crate::domain::text::required_line(
                 "name",
@@ -25,47 +38,89 @@ pub async fn run(settings: &CommonSettings, command: AdminCommand) -> anyhow::Re
                 crate::domain::dataset::limits::NAME,
             )
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let (organization, token, record) = registry
+            let (organization, token, record) = open(settings)
+                .await?
                 .bootstrap_organization(name, Some(chrono::Duration::from_std(admin_ttl)?))
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:#}"))?;
             println!("organization_id: {}", organization.id);
             println!("admin_token_id: {}", record.id);
-            println!(
-                "admin_token_expires: {}",
-                crate::domain::event::format_time(record.expire_time)
-            );
+            println!("admin_token_expires: {}", format_time(record.expire_time));
             println!("admin_token: {token}");
         }
         AdminCommand::OperatorToken { ttl } => {
-            let (token, record) = registry
+            let (token, record) = open(settings)
+                .await?
                 .operator_token(Some(chrono::Duration::from_std(ttl)?))
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:#}"))?;
             eprintln!(
                 "operator token {} valid until {}",
                 record.id,
-                crate::domain::event::format_time(record.expire_time)
+                format_time(record.expire_time)
             );
             println!("{token}");
+        }
+        AdminCommand::RecordKeys => {
+            let store = open_store(settings).await?;
+            let recorded = record_key_files(
+                store.as_ref(),
+                &KeyFiles::of(settings),
+                &format!("{}/log", settings.issuer),
+            )
+            .await?;
+            for key in recorded {
+                println!("{}  {}  {}", key.kind.as_str(), key.source, key.fingerprint);
+            }
         }
     }
     Ok(())
 }
 
-/// Lists or rotates the certificate signing keys in the key file.
-pub fn keys(settings: &CommonSettings, command: KeysCommand) -> anyhow::Result<()> {
+/// The registry, opened as the server opens it.
+async fn open(settings: &CommonSettings) -> anyhow::Result<crate::registry::Registry> {
+    open_registry(
+        settings,
+        1,
+        ClientIdentities::default(),
+        CancellationToken::new(),
+    )
+    .await
+}
+
+/// Lists or rotates the certificate signing keys in the key file. Rotation needs the registry's
+/// database too: it records the new keys there, so that every replica's file is checked against
+/// them at its next start.
+pub async fn keys(settings: &CommonSettings, command: KeysCommand) -> anyhow::Result<()> {
     let path = settings.signing_key_file();
+    let shown = std::path::absolute(&path).unwrap_or(path.clone());
     if let KeysCommand::Rotate = command {
-        // A fresh installation has no file yet: make its first key, then rotate as asked.
-        KeyRing::load_or_create(&path)?;
-        let fresh = KeyRing::rotate(&path)?;
+        announce(settings);
+        require_registry(settings).await?;
+        let store = open_store(settings).await?;
+        // The file must be the registry's (recorded) keys before it is rotated.
+        open_keys(
+            store.as_ref(),
+            &KeyFiles::of(settings),
+            &format!("{}/log", settings.issuer),
+        )
+        .await?;
+        let fresh = rotate_signing_keys(store.as_ref(), &path).await?;
         eprintln!(
             "new active signing key {}; the previous one is retired and kept for verification",
             fresh.kid
         );
+    } else {
+        eprintln!("signing key file {}", shown.display());
     }
-    let ring = KeyRing::load_or_create(&path)?;
+    if !path.exists() {
+        anyhow::bail!(
+            "no signing key file at {}: run this where the server runs, with its --data-dir \
+             (PROVENANCE_DATA_DIR) or --signing-key-file; the server's first start creates it",
+            shown.display()
+        );
+    }
+    let ring = KeyRing::load(&path)?;
     for key in ring.keys().iter().rev() {
         println!(
             "{}  {}  valid from {}{}",

@@ -95,8 +95,7 @@ pub enum Command {
         rules: RegistryRules,
     },
     /// Operator commands, run on the server machine against its data directory.
-    #[command(subcommand)]
-    Admin(AdminCommand),
+    Admin(AdminArgs),
     /// Certificate signing keys: list them, or rotate to a new one.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -116,6 +115,19 @@ pub enum Command {
     },
 }
 
+/// Operator commands and what they share.
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    /// Create the registry (data directory, database, key files) if it does not exist yet, as the
+    /// server's first start does. Without it, an admin command refuses to run where there is no
+    /// registry, saying where it looked.
+    #[arg(long, global = true)]
+    pub init: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
 /// Operator commands. Local access to the data directory is the operator's proof of authority.
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
@@ -133,6 +145,9 @@ pub enum AdminCommand {
         #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
         ttl: Duration,
     },
+    /// Record this machine's key files as the registry's, replacing the fingerprints the database
+    /// holds: only after replacing a key on purpose, with the same files on every replica.
+    RecordKeys,
 }
 
 /// Signing-key commands, run on the server machine against the key file.
@@ -150,7 +165,8 @@ pub enum KeysCommand {
 /// defaults here for the other commands (see [`CommonSettings::serving`]).
 #[derive(Debug, Clone, Args)]
 pub struct CommonSettings {
-    /// Directory of the registry's files (database, key files). Created if missing.
+    /// Directory of the registry's files (database, key files). The server creates it on its first
+    /// start; admin commands only with `--init`.
     #[arg(
         long,
         env = "PROVENANCE_DATA_DIR",

@@ -19,6 +19,7 @@
 pub mod admin;
 pub mod auth;
 pub mod call_limit;
+pub mod call_log;
 pub mod config;
 pub mod domain;
 pub mod error;
@@ -26,6 +27,7 @@ pub mod grpc;
 pub mod http;
 pub mod jwt_crypto;
 pub mod key_file;
+pub mod key_record;
 pub mod log_key;
 pub mod policy_dir;
 pub mod proto;

@@ -46,9 +46,18 @@ impl LogKey {
             .map_err(|e| Error::internal(anyhow::anyhow!("cannot sign a checkpoint: {e}")))
     }
 
+    /// The RFC 7638 thumbprint of the public key: the JWK's `kid`.
+    pub fn key_id(&self) -> String {
+        thumbprint(&self.x())
+    }
+
+    fn x(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.signing.verifying_key().to_bytes())
+    }
+
     /// The public JWK, with `"use": "log"` so that no verifier takes it for a certificate key.
     pub fn jwk(&self) -> Value {
-        let x = URL_SAFE_NO_PAD.encode(self.signing.verifying_key().to_bytes());
+        let x = self.x();
         json!({
             "kty": "OKP",
             "crv": "Ed25519",

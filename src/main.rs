@@ -22,7 +22,7 @@ async fn main() -> std::process::ExitCode {
             serve(&cli.common.serving(&rules), &settings).await
         }
         Some(Command::Admin(command)) => admin::run(&cli.common, command).await,
-        Some(Command::Keys(command)) => admin::keys(&cli.common, command),
+        Some(Command::Keys(command)) => admin::keys(&cli.common, command).await,
         Some(Command::Completion { shell }) => {
             let name = env!("CARGO_BIN_NAME");
             clap_complete::generate(shell, &mut Cli::command(), name, &mut std::io::stdout());
@@ -45,9 +45,15 @@ async fn serve(common: &CommonSettings, settings: &ServeSettings) -> anyhow::Res
     let app = server::Application::build(common, settings)
         .await?
         .reload_on(hangup);
+    let on_off = |on: bool| if on { "on" } else { "off" };
     tracing::info!(
         address = %app.local_addr()?,
-        data_dir = %common.data_dir.display(),
+        tls = %on_off(settings.tls_cert.is_some()),
+        mutual_tls = %on_off(settings.tls_client_ca.is_some()),
+        database = %server::describe_database(common),
+        data_dir = %std::path::absolute(&common.data_dir)
+            .unwrap_or(common.data_dir.clone())
+            .display(),
         "serving provenance.v1"
     );
     app.run_until(signal).await

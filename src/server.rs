@@ -26,12 +26,11 @@ use crate::grpc::log::LogHandlers;
 use crate::grpc::organization::OrganizationHandlers;
 use crate::grpc::policy::PolicyHandlers;
 use crate::http::routing::{self, GrpcMethods};
-use crate::log_key::LogKey;
+use crate::key_record::{KeyFiles, open_keys};
 use crate::proto::v1 as pb;
 use crate::registry::certificates::CertificatePolicy;
 use crate::registry::feed::EventFeed;
 use crate::registry::{Registry, RegistryKeys, TokenPolicy};
-use crate::signing_keys::KeyRingFile;
 use crate::store::Store;
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
@@ -51,53 +50,25 @@ async fn jwks(registry: Registry) -> impl axum::response::IntoResponse {
     )
 }
 
-/// File in the data directory holding the access-token signing secret.
-pub const ACCESS_TOKEN_KEY_FILE: &str = "access-token.key";
-
-/// The transparency log's checkpoint key, in the data directory.
-pub const LOG_KEY_FILE: &str = "log-signing.key";
+pub use crate::key_record::{ACCESS_TOKEN_KEY_FILE, LOG_KEY_FILE};
 
 /// Opens the state in `settings` (creating the data directory, database and key files as needed)
-/// and assembles the registry. Used by the server and by the admin commands alike.
+/// and assembles the registry. Used by the server and by the admin commands alike; the admin
+/// commands first make sure the registry exists ([`require_registry`]) unless told to create it.
 pub async fn open_registry(
     settings: &CommonSettings,
     max_watchers: usize,
     clients: ClientIdentities,
     shutdown: CancellationToken,
 ) -> anyhow::Result<Registry> {
-    // Private to the service's user: the directory holds the database and secret keys.
-    std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
-        .create(&settings.data_dir)
-        .with_context(|| {
-            format!(
-                "cannot create data directory {}",
-                settings.data_dir.display()
-            )
-        })?;
-    let url = settings.database_url();
-    let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
-        Arc::new(
-            SqliteStore::open(&url)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e:#}"))?,
-        )
-    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Arc::new(
-            PostgresStore::open(&url, settings.database_pool_size)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e:#}"))?,
-        )
-    } else {
-        bail!("unsupported database URL: expected `sqlite:` or `postgres:`");
-    };
-    let key_files = [
-        settings.data_dir.join(ACCESS_TOKEN_KEY_FILE),
-        settings.signing_key_file(),
-        settings.data_dir.join(LOG_KEY_FILE),
-    ];
-    refuse_new_keys_for_a_shared_registry(store.as_ref(), &key_files).await?;
-    let secret = crate::key_file::load_or_create_secret(&key_files[0])?;
-    let keys = TokenKeys::new(&settings.issuer, &secret)?;
+    let store = open_store(settings).await?;
+    let keys = open_keys(
+        store.as_ref(),
+        &KeyFiles::of(settings),
+        &format!("{}/log", settings.issuer),
+    )
+    .await?;
+    let token_keys = TokenKeys::new(&settings.issuer, &keys.access_token)?;
     let tokens = TokenPolicy {
         default_ttl: chrono::Duration::from_std(settings.default_token_ttl)
             .context("default token lifetime is too long")?,
@@ -118,41 +89,108 @@ pub async fn open_registry(
     }
     Ok(Registry::new(
         store.clone(),
-        Authenticator::new(keys, store.clone(), clients),
+        Authenticator::new(token_keys, store.clone(), clients),
         EventFeed::start(store, max_watchers, shutdown),
         tokens,
         crate::policy_dir::load(settings.policy_dir.as_deref())?,
         RegistryKeys {
-            certificates: KeyRingFile::open(key_files[1].clone())?,
-            log: LogKey::load_or_create(&key_files[2], &format!("{}/log", settings.issuer))?,
+            certificates: keys.certificates,
+            log: keys.log,
         },
         certificates,
     ))
 }
 
-/// A replica joining a registry that other replicas already serve must use their keys: keys of its
-/// own would sign tokens, certificates and checkpoints nobody else accepts. So on a shared database
-/// that already holds events, a missing key file is an error rather than a file to create.
-async fn refuse_new_keys_for_a_shared_registry(
-    store: &dyn Store,
-    key_files: &[std::path::PathBuf],
-) -> anyhow::Result<()> {
-    if !store.is_shared() {
-        return Ok(());
+/// Opens the database `settings` name (creating the data directory, and the SQLite file, when
+/// missing) and applies the migrations.
+pub async fn open_store(settings: &CommonSettings) -> anyhow::Result<Arc<dyn Store>> {
+    // Private to the service's user: the directory holds the database and secret keys.
+    std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+        .create(&settings.data_dir)
+        .with_context(|| {
+            format!(
+                "cannot create data directory {}",
+                settings.data_dir.display()
+            )
+        })?;
+    let url = settings.database_url();
+    Ok(match Database::of(&url)? {
+        Database::Sqlite => Arc::new(
+            SqliteStore::open(&url)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:#}"))?,
+        ),
+        Database::Postgres => Arc::new(
+            PostgresStore::open(&url, settings.database_pool_size)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:#}"))?,
+        ),
+    })
+}
+
+/// The kinds of database a URL may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Database {
+    Sqlite,
+    Postgres,
+}
+
+impl Database {
+    fn of(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Self::Postgres)
+        } else {
+            bail!("unsupported database URL: expected `sqlite:` or `postgres:`")
+        }
     }
-    let missing: Vec<String> = key_files
-        .iter()
-        .filter(|path| !path.exists())
-        .map(|path| path.display().to_string())
-        .collect();
-    if missing.is_empty() || store.chain_head().await?.sequence == 0 {
-        return Ok(());
+}
+
+/// The database `settings` name, for people: the SQLite file's absolute path, or PostgreSQL's
+/// `postgres://user@host:port/database` (never a password).
+pub fn describe_database(settings: &CommonSettings) -> String {
+    let url = settings.database_url();
+    match Database::of(&url) {
+        Ok(Database::Sqlite) => SqliteStore::describe(&url),
+        Ok(Database::Postgres) => PostgresStore::describe(&url),
+        Err(_) => "(unsupported database URL)".to_owned(),
     }
-    bail!(
-        "the database already holds a registry, but these key files are missing: {}. Copy them from \
-         an existing replica (README: PostgreSQL and replicas) instead of making new ones",
-        missing.join(", ")
-    )
+}
+
+/// Refuses, saying where it looked and how to create one, when `settings` name no existing
+/// registry: a data directory that does not exist, or a database that holds no registry. Operator
+/// commands call this unless told to create a registry (`--init`), so that one run in the wrong
+/// directory does not make a new registry with new keys beside the real one.
+pub async fn require_registry(settings: &CommonSettings) -> anyhow::Result<()> {
+    let dir = std::path::absolute(&settings.data_dir).unwrap_or(settings.data_dir.clone());
+    let how = "Run admin commands from the directory the server runs in, or give them the \
+               server's --data-dir (PROVENANCE_DATA_DIR) and --database-url \
+               (PROVENANCE_DATABASE_URL); to create a new registry there instead, start the \
+               server once, or pass --init to the admin command";
+    if !dir.is_dir() {
+        bail!(
+            "no registry at {}: the data directory does not exist. {how}",
+            dir.display()
+        );
+    }
+    let url = settings.database_url();
+    let exists = match Database::of(&url)? {
+        Database::Sqlite => {
+            SqliteStore::holds_registry(&url).map_err(|e| anyhow::anyhow!("{e:#}"))?
+        }
+        Database::Postgres => PostgresStore::holds_registry(&url)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:#}"))?,
+    };
+    if !exists {
+        bail!(
+            "no registry at {}: the database {} does not exist or holds no registry. {how}",
+            dir.display(),
+            describe_database(settings)
+        );
+    }
+    Ok(())
 }
 
 /// A server bound to its port, ready to run.
@@ -356,12 +394,17 @@ impl Application {
             .fallback(routing::not_found)
             .method_not_allowed_fallback(routing::method_not_allowed)
             .layer(axum::middleware::from_fn_with_state(
-                methods,
+                methods.clone(),
                 routing::by_content_type,
             ))
             .layer(axum::middleware::from_fn_with_state(
                 CallLimit::new(self.settings.max_concurrent_calls),
                 limit_calls,
+            ))
+            // Outermost, so that calls refused by the bounds above are logged too.
+            .layer(axum::middleware::from_fn_with_state(
+                methods,
+                crate::call_log::log_calls,
             ));
 
         let server = Server::builder()

@@ -202,7 +202,14 @@ impl KeyRing {
 
     /// Makes a new key active and retires the current one; writes the file atomically.
     pub fn rotate(path: &Path) -> anyhow::Result<KeyEntry> {
-        let mut ring = Self::load(path)?;
+        let (ring, fresh) = Self::load(path)?.rotated()?;
+        ring.replace(path)?;
+        Ok(fresh)
+    }
+
+    /// These keys with the current one retired and a new one active after it; and the new key.
+    pub fn rotated(&self) -> anyhow::Result<(KeyRing, KeyEntry)> {
+        let mut ring = self.clone();
         let now = truncate_to_micros(Utc::now());
         for key in &mut ring.keys {
             if key.retired.is_none() {
@@ -211,8 +218,20 @@ impl KeyRing {
         }
         let fresh = KeyEntry::generate(now)?;
         ring.keys.push(fresh.clone());
-        ring.write(path, false)?;
-        Ok(fresh)
+        Ok((ring, fresh))
+    }
+
+    /// Writes these keys over the file at `path`, atomically (mode 0600).
+    pub fn replace(&self, path: &Path) -> anyhow::Result<()> {
+        self.write(path, false)
+    }
+
+    /// The fingerprint the database records of a file holding these keys: their ids, oldest first
+    /// (see [`crate::domain::key_record`]).
+    pub fn fingerprint(&self) -> String {
+        crate::domain::key_record::signing_keys_fingerprint(
+            self.keys.iter().map(|k| k.kid.as_str()),
+        )
     }
 
     fn write(&self, path: &Path, create_new: bool) -> anyhow::Result<()> {

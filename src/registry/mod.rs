@@ -170,7 +170,9 @@ impl Registry {
             .as_ref()
             .and_then(|chain| chain.first())
             .map(|certificate| certificate.as_ref());
-        self.auth.authenticate(request.metadata(), leaf).await
+        let caller = self.auth.authenticate(request.metadata(), leaf).await?;
+        crate::call_log::CallerSlot::fill(request.extensions(), &caller);
+        Ok(caller)
     }
 }
 

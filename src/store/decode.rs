@@ -196,6 +196,13 @@ pub fn parse_visibility(text: &str) -> Result<Visibility> {
         .map_err(Error::from)
 }
 
+/// A key kind as stored (see [`crate::domain::key_record`]).
+pub fn parse_key_kind(text: &str) -> Result<crate::domain::key_record::KeyKind> {
+    crate::domain::key_record::KeyKind::parse(text)
+        .with_context(|| format!("unknown stored key kind {text:?}"))
+        .map_err(Error::from)
+}
+
 /// A content digest as stored.
 pub fn parse_digest(text: &str) -> Result<ContentDigest> {
     ContentDigest::parse("stored digest", text)

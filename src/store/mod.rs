@@ -22,6 +22,7 @@ use crate::domain::certificate::CertificateRecord;
 use crate::domain::dataset::Dataset;
 use crate::domain::evaluation::ClosureGraph;
 use crate::domain::event::{ChainHead, Event, NewEvent};
+use crate::domain::key_record::RecordedKey;
 use crate::domain::lineage::{ClosureEntry, Direction};
 use crate::domain::registration::{Pending, Registration};
 use crate::domain::transparency::{FetchedNodes, Hash, NodeId, SignedCheckpoint};
@@ -246,6 +247,20 @@ pub trait Store: Send + Sync + 'static {
     /// Keeps `checkpoint` unless one of its tree size is kept already; returns the one kept, so
     /// that a tree size is only ever answered with one note.
     async fn keep_checkpoint(&self, checkpoint: SignedCheckpoint) -> Result<SignedCheckpoint>;
+
+    /// The fingerprints of the registry's key files as recorded in the database, one per kind that
+    /// has been recorded (none before the first start).
+    async fn recorded_keys(&self) -> Result<Vec<RecordedKey>>;
+
+    /// Records each of `keys` whose kind has no record yet, in one writing transaction, and
+    /// returns every record as it then stands. Processes racing on a fresh database all call this:
+    /// the first one's keys are recorded, and the others read them back and see that theirs differ.
+    async fn record_keys(&self, keys: &[RecordedKey]) -> Result<Vec<RecordedKey>>;
+
+    /// Replaces the record of `key.kind` with `key` if its fingerprint is still `expected` (or, with
+    /// `expected` `None`, whatever it is, or when there is none); whether it was replaced.
+    async fn replace_recorded_key(&self, expected: Option<&str>, key: &RecordedKey)
+    -> Result<bool>;
 
     /// Revokes a certificate of `organization_id` with its events, unless it is already revoked (then
     /// nothing is written). `None` when it does not exist or belongs to another organisation.

@@ -7,7 +7,6 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::*;
-use crate::process::run_command;
 
 async fn signing_keys(app: &TestApp) -> pb::ListSigningKeysResponse {
     pb::certificate_service_client::CertificateServiceClient::new(app.channel.clone())
@@ -81,7 +80,7 @@ async fn the_same_jwks_is_served_over_plain_http_on_the_grpc_port() {
 async fn a_rotation_on_the_server_machine_is_published_at_once_and_keeps_the_old_key() {
     let app = spawn_app().await;
     let before = signing_keys(&app).await.keys.remove(0);
-    let listing = run_command(app.dir.path(), &[], &["keys", "rotate"]);
+    let listing = app.run_command(&["keys", "rotate"]);
     assert_eq!(listing.lines().count(), 2, "{listing}");
     assert!(
         listing.lines().nth(1).unwrap().starts_with(&before.kid) && listing.contains("retired"),
@@ -710,7 +709,7 @@ async fn a_certificate_signed_before_a_rotation_still_verifies() {
     let app = spawn_app().await;
     let (_, mix) = certifiable(&app).await;
     let certificate = issue(&app, issue_request(&mix)).await;
-    run_command(app.dir.path(), &[], &["keys", "rotate"]);
+    app.run_command(&["keys", "rotate"]);
     assert!(verify(&app, &certificate.token, "").await.valid);
     let newer = issue(&app, issue_request(&mix)).await;
     assert_ne!(newer.kid, certificate.kid);

@@ -183,6 +183,16 @@ impl TestApp {
         app
     }
 
+    /// Runs `provenance-registry ARGS` on its data directory and database, as an operator on the
+    /// server machine would; returns what it printed on standard output.
+    pub fn run_command(&self, args: &[&str]) -> String {
+        let options: Vec<&str> = match &self.database {
+            Some(database) => vec!["--database-url", database.url.as_str()],
+            None => Vec::new(),
+        };
+        crate::process::run_command(self.dir.path(), &options, args)
+    }
+
     /// The URL of its SQLite database, for tests that reach into the file; `None` (saying the test
     /// is skipped) when the suite runs on PostgreSQL.
     pub fn sqlite_url(&self) -> Option<String> {

@@ -18,6 +18,7 @@ mod limits;
 mod lineage;
 mod load;
 mod log;
+mod operator;
 mod organizations;
 mod policies;
 mod process;

@@ -14,7 +14,8 @@ use crate::helpers::*;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_provenance-registry");
 
-/// Runs `provenance-registry admin create-org NAME` on `dir`; returns the org id and admin token.
+/// Runs `provenance-registry admin create-org --init NAME` on `dir`; returns the org id and admin
+/// token.
 fn create_org(dir: &Path, name: &str) -> (String, String) {
     create_org_with(dir, &[], name)
 }
@@ -44,10 +45,11 @@ pub fn operator_token_with(dir: &Path, options: &[&str]) -> String {
         .to_owned()
 }
 
-/// Runs `provenance-registry [OPTIONS] admin create-org NAME` on `dir`; returns the org id and admin
+/// Runs `provenance-registry [OPTIONS] admin create-org --init NAME` on `dir` (creating the registry
+/// if it does not exist yet, as a deployment's first command does); returns the org id and admin
 /// token.
 pub fn create_org_with(dir: &Path, options: &[&str], name: &str) -> (String, String) {
-    let text = run_command(dir, options, &["admin", "create-org", name]);
+    let text = run_command(dir, options, &["admin", "create-org", "--init", name]);
     let field = |key: &str| {
         text.lines()
             .find_map(|l| l.strip_prefix(&format!("{key}: ")))
@@ -316,6 +318,17 @@ async fn sighup_reloads_the_tls_certificate_and_the_server_goes_on() {
             "--tls-key",
             key.to_str().unwrap(),
         ],
+    );
+    // The start-up line says so.
+    assert!(
+        server
+            .log()
+            .lines()
+            .any(|line| line.contains("serving provenance.v1")
+                && line.contains("\"tls\":\"on\"")
+                && line.contains("\"mutual_tls\":\"off\"")),
+        "{}",
+        server.log()
     );
     server.signal("HUP");
     server.wait_for_log_count(

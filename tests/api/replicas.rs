@@ -332,3 +332,69 @@ async fn a_replica_restarted_twenty_times_while_another_writes_starts_every_time
     );
     drop((a, b));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_two_replicas_racing_on_a_fresh_database_without_copied_keys_one_starts_and_the_other_names_the_files()
+ {
+    let Some(server) = support_postgres::server_url() else {
+        return;
+    };
+    // A few rounds, each on a fresh database: the loser may find the winner's record before or
+    // after making keys of its own; either way it must refuse, naming the files.
+    for round in 0..3 {
+        let database = TestDatabase::create(&server).await;
+        let url = database.url.clone();
+        let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+        let paths: Vec<std::path::PathBuf> = dirs.iter().map(|d| d.path().to_path_buf()).collect();
+        let starts: Vec<_> = paths
+            .iter()
+            .cloned()
+            .map(|dir| {
+                let url = url.clone();
+                std::thread::spawn(move || {
+                    ServerProcess::try_start_with(&dir, &["--database-url", &url])
+                })
+            })
+            .collect();
+        let outcomes: Vec<Result<ServerProcess, String>> =
+            starts.into_iter().map(|s| s.join().unwrap()).collect();
+        let started: Vec<usize> = (0..2).filter(|&i| outcomes[i].is_ok()).collect();
+        assert_eq!(
+            started.len(),
+            1,
+            "round {round}: exactly one replica starts: {:?}",
+            outcomes
+                .iter()
+                .map(|o| o.as_ref().err())
+                .collect::<Vec<_>>()
+        );
+        let (winner, loser) = (started[0], 1 - started[0]);
+        let message = outcomes[loser].as_ref().err().unwrap();
+        for file in SHARED_KEY_FILES {
+            assert!(
+                message.contains(&paths[loser].join(file).display().to_string())
+                    && message.contains(&paths[winner].join(file).display().to_string()),
+                "round {round}: the refusal names {file} here and where to copy it from: {message}"
+            );
+        }
+        // Copied as the message says, the keys make the second replica start, and a token minted
+        // through one is accepted by the other.
+        for file in SHARED_KEY_FILES {
+            std::fs::copy(paths[winner].join(file), paths[loser].join(file)).unwrap();
+        }
+        let second = ServerProcess::start_with(&paths[loser], &["--database-url", &url]);
+        let first = outcomes.into_iter().nth(winner).unwrap().unwrap();
+        let operator = operator_token_with(&paths[loser], &["--database-url", &url]);
+        let created = OrganizationServiceClient::new(first.channel().await)
+            .create_organization(authed(
+                &operator,
+                pb::CreateOrganizationRequest {
+                    name: format!("Acme {round}"),
+                },
+            ))
+            .await
+            .expect("the first replica accepts a token minted with the second's keys");
+        assert_eq!(created.into_inner().name, format!("Acme {round}"));
+        drop((first, second));
+    }
+}

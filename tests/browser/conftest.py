@@ -59,7 +59,7 @@ class Server:
                 subprocess.run(["cargo", "build", "--bin", binary.name], cwd=REPO, check=True)
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="provenance-browser-"))
         out = subprocess.run(
-            [str(SERVER_BIN), "--data-dir", str(self.dir), "admin", "create-org", "Acme"],
+            [str(SERVER_BIN), "--data-dir", str(self.dir), "admin", "create-org", "Acme", "--init"],
             capture_output=True, text=True, check=True,
         ).stdout
         fields = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)

@@ -66,7 +66,8 @@ class Server:
         if not BINARY.exists():
             subprocess.run(["cargo", "build", "--bin", "provenance-registry"], cwd=REPO, check=True)
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="provenance-data-"))
-        out = run_admin(self.dir, "create-org", "Acme")
+        # A new registry: the first admin command creates it (--init), as the server's first start would.
+        out = run_admin(self.dir, "create-org", "Acme", "--init")
         fields = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
         self.org_id = fields["organization_id"]
         self.admin_token = fields["admin_token"]

@@ -63,6 +63,7 @@ conformance!([
     events_are_filtered_by_viewer_and_chain_from_the_head,
     a_revocation_is_recorded_once_and_only_for_the_owning_organisation,
     an_issuance_batch_stores_each_accepted_certificate_and_only_those,
+    key_fingerprints_are_recorded_once_and_replaced_only_from_the_expected_value,
 ]);
 
 /// SQLite-specific: the database itself refuses to rewrite history, whoever connects to it.

@@ -619,3 +619,67 @@ pub async fn an_issuance_batch_stores_each_accepted_certificate_and_only_those(
     let stored = store.get_certificate(accepted.id).await.unwrap().unwrap();
     assert_eq!(stored.issued_event_sequence, Some(events[0].sequence));
 }
+
+pub async fn key_fingerprints_are_recorded_once_and_replaced_only_from_the_expected_value(
+    store: Arc<dyn Store>,
+) {
+    use provenance_registry::domain::key_record::{KeyKind, RecordedKey};
+    let key = |kind, fingerprint: &str, source: &str| RecordedKey {
+        kind,
+        fingerprint: fingerprint.to_owned(),
+        source: source.to_owned(),
+        record_time: truncate_to_micros(Utc::now()),
+    };
+    assert!(store.recorded_keys().await.unwrap().is_empty());
+    let first = vec![
+        key(KeyKind::AccessToken, "a1", "host-a:/a/access-token.key"),
+        key(
+            KeyKind::CertificateSigning,
+            "k1",
+            "host-a:/a/signing-keys.json",
+        ),
+    ];
+    let recorded = store.record_keys(&first).await.unwrap();
+    assert_eq!(recorded, first, "read back field for field, in kind order");
+
+    // A second process's keys are not recorded over the first's; a kind not recorded yet is.
+    let second = vec![
+        key(KeyKind::AccessToken, "a2", "host-b:/b/access-token.key"),
+        key(KeyKind::LogSigning, "l2", "host-b:/b/log-signing.key"),
+    ];
+    let recorded = store.record_keys(&second).await.unwrap();
+    assert_eq!(
+        recorded,
+        vec![first[0].clone(), first[1].clone(), second[1].clone()]
+    );
+    assert_eq!(store.recorded_keys().await.unwrap(), recorded);
+
+    // Replaced only from the expected fingerprint (a rotation), or unconditionally.
+    let rotated = key(
+        KeyKind::CertificateSigning,
+        "k1 k2",
+        "host-a:/a/signing-keys.json",
+    );
+    assert!(
+        !store
+            .replace_recorded_key(Some("k0"), &rotated)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .replace_recorded_key(Some("k1"), &rotated)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .replace_recorded_key(Some("k1"), &rotated)
+            .await
+            .unwrap()
+    );
+    let forced = key(KeyKind::AccessToken, "a3", "host-c:/c/access-token.key");
+    assert!(store.replace_recorded_key(None, &forced).await.unwrap());
+    let recorded = store.recorded_keys().await.unwrap();
+    assert_eq!(recorded, vec![forced, rotated, second[1].clone()]);
+}

@@ -47,7 +47,9 @@ def _admin(data_dir: pathlib.Path, *args: str) -> str:
 
 
 def _create_org(data_dir: pathlib.Path, name: str) -> tuple[str, str]:
-    fields = dict(line.split(": ", 1) for line in _admin(data_dir, "create-org", name).splitlines() if ": " in line)
+    # --init: the first command on a fresh directory creates the registry, as the server's first start would.
+    out = _admin(data_dir, "create-org", name, "--init")
+    fields = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
     return fields["organization_id"], fields["admin_token"]
 
 

@@ -15,6 +15,7 @@ use sqlx::{AssertSqlSafe, Postgres, QueryBuilder, Row, Transaction};
 use uuid::Uuid;
 
 mod certificates;
+mod keys;
 mod log;
 mod policy;
 mod rows;
@@ -29,6 +30,7 @@ use crate::domain::certificate::CertificateRecord;
 use crate::domain::dataset::{Dataset, Source, SourceKind};
 use crate::domain::evaluation::ClosureGraph;
 use crate::domain::event::{self, ChainHead, Event, NewEvent};
+use crate::domain::key_record::RecordedKey;
 use crate::domain::lineage::{ClosureEntry, Direction};
 use crate::domain::registration::{self, DatasetKey, ParentInfo, Pending, Registration};
 use crate::domain::transparency::{self, FetchedNodes, Hash, NodeId, SignedCheckpoint};
@@ -64,7 +66,10 @@ impl PostgresStore {
         let options = PgConnectOptions::from_str(url)
             .context("invalid PostgreSQL URL (expected postgres://user@host:port/database)")?
             // Times in JSON are rendered in the session's zone; UTC keeps them recognisable.
-            .options([("timezone", "UTC")]);
+            // Notices (such as the migrator's "relation already exists, skipping" at every start)
+            // are not sent at all: sqlx would log each one at `info`, in front of an operator
+            // command's output.
+            .options([("timezone", "UTC"), ("client_min_messages", "warning")]);
         let server = format!(
             "{}:{}/{}",
             options.get_host(),
@@ -88,6 +93,36 @@ impl PostgresStore {
             .await
             .with_context(|| format!("cannot connect to PostgreSQL at {server}"))?;
         Ok(Self { writer, readers })
+    }
+
+    /// The database at `url` for people: `postgres://user@host:port/database`, never a password.
+    pub fn describe(url: &str) -> String {
+        match PgConnectOptions::from_str(url) {
+            Ok(options) => format!(
+                "postgres://{}@{}:{}/{}",
+                options.get_username(),
+                options.get_host(),
+                options.get_port(),
+                options.get_database().unwrap_or(options.get_username())
+            ),
+            Err(_) => "(an invalid PostgreSQL URL)".to_owned(),
+        }
+    }
+
+    /// Whether the database at `url` holds a registry (its tables), without changing anything.
+    pub async fn holds_registry(url: &str) -> Result<bool> {
+        use sqlx::Connection;
+        let options = PgConnectOptions::from_str(url)
+            .context("invalid PostgreSQL URL (expected postgres://user@host:port/database)")?
+            .options([("client_min_messages", "warning")]);
+        let mut connection = sqlx::PgConnection::connect_with(&options)
+            .await
+            .with_context(|| format!("cannot connect to PostgreSQL at {}", Self::describe(url)))?;
+        let exists: bool = sqlx::query_scalar("SELECT to_regclass('events') IS NOT NULL")
+            .fetch_one(&mut connection)
+            .await?;
+        let _ = connection.close().await;
+        Ok(exists)
     }
 
     /// A write transaction holding the registry's write lock until it ends.
@@ -567,6 +602,22 @@ impl Store for PostgresStore {
 
     async fn keep_checkpoint(&self, checkpoint: SignedCheckpoint) -> Result<SignedCheckpoint> {
         self.keep_checkpoint_row(checkpoint).await
+    }
+
+    async fn recorded_keys(&self) -> Result<Vec<RecordedKey>> {
+        self.read_recorded_keys().await
+    }
+
+    async fn record_keys(&self, keys: &[RecordedKey]) -> Result<Vec<RecordedKey>> {
+        self.insert_recorded_keys(keys).await
+    }
+
+    async fn replace_recorded_key(
+        &self,
+        expected: Option<&str>,
+        key: &RecordedKey,
+    ) -> Result<bool> {
+        self.replace_recorded_key_row(expected, key).await
     }
 
     async fn revoke_certificate(

@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 mod certificates;
 mod decode_rows;
+mod keys;
 mod log;
 mod policy;
 
@@ -32,6 +33,7 @@ use crate::domain::certificate::CertificateRecord;
 use crate::domain::dataset::{Dataset, Source, SourceKind};
 use crate::domain::evaluation::ClosureGraph;
 use crate::domain::event::{self, ChainHead, Event, NewEvent};
+use crate::domain::key_record::RecordedKey;
 use crate::domain::lineage::{ClosureEntry, Direction};
 use crate::domain::registration::{self, DatasetKey, ParentInfo, Pending, Registration};
 use crate::domain::transparency::{self, FetchedNodes, Hash, NodeId, SignedCheckpoint};
@@ -84,6 +86,25 @@ impl SqliteStore {
             tracing::info!(events = added, "added older events to the transparency log");
         }
         Ok(store)
+    }
+
+    /// The database at `url` for people: `sqlite://` and the file's absolute path.
+    pub fn describe(url: &str) -> String {
+        match SqliteConnectOptions::from_str(url) {
+            Ok(options) => {
+                let file = options.get_filename();
+                let file = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+                format!("sqlite://{}", file.display())
+            }
+            Err(_) => format!("(an invalid SQLite URL {url:?})"),
+        }
+    }
+
+    /// Whether the database file `url` names exists (the server creates it at its first start).
+    pub fn holds_registry(url: &str) -> Result<bool> {
+        let options = SqliteConnectOptions::from_str(url)
+            .with_context(|| format!("invalid SQLite URL {url:?}"))?;
+        Ok(options.get_filename().is_file())
     }
 
     /// The URL of the database file `name` inside `dir`.
@@ -573,6 +594,22 @@ impl Store for SqliteStore {
 
     async fn keep_checkpoint(&self, checkpoint: SignedCheckpoint) -> Result<SignedCheckpoint> {
         self.keep_checkpoint_row(checkpoint).await
+    }
+
+    async fn recorded_keys(&self) -> Result<Vec<RecordedKey>> {
+        self.read_recorded_keys().await
+    }
+
+    async fn record_keys(&self, keys: &[RecordedKey]) -> Result<Vec<RecordedKey>> {
+        self.insert_recorded_keys(keys).await
+    }
+
+    async fn replace_recorded_key(
+        &self,
+        expected: Option<&str>,
+        key: &RecordedKey,
+    ) -> Result<bool> {
+        self.replace_recorded_key_row(expected, key).await
     }
 
     async fn revoke_certificate(

@@ -1,0 +1,334 @@
+//! The registry's key files checked against the database's record of them (see
+//! [`crate::domain::key_record`]): every process opening a registry, server or operator command,
+//! reads its key files, records their fingerprints if the database has none yet (the first process
+//! wins a race), and refuses to go on when its files are not the recorded ones, naming the files to
+//! copy and where they were recorded from.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use chrono::Utc;
+
+use crate::config::CommonSettings;
+use crate::domain::event::{format_time, truncate_to_micros};
+use crate::domain::key_record::{Comparison, KeyKind, RecordedKey, compare};
+use crate::log_key::LogKey;
+use crate::signing_keys::{KeyEntry, KeyRing, KeyRingFile};
+use crate::store::Store;
+
+/// File in the data directory holding the access-token signing secret.
+pub const ACCESS_TOKEN_KEY_FILE: &str = "access-token.key";
+
+/// The transparency log's checkpoint key, in the data directory.
+pub const LOG_KEY_FILE: &str = "log-signing.key";
+
+/// The label the access-token secret's fingerprint is an HMAC of: a fingerprint that says whether
+/// two secrets are the same and nothing else about them.
+const ACCESS_TOKEN_FINGERPRINT_LABEL: &[u8] = b"provenance-registry key fingerprint: access-token";
+
+/// Where a process keeps its key files.
+#[derive(Debug, Clone)]
+pub struct KeyFiles {
+    /// The access-token secret.
+    pub access_token: PathBuf,
+    /// The certificate signing keys.
+    pub certificate_signing: PathBuf,
+    /// The transparency log's key.
+    pub log_signing: PathBuf,
+}
+
+impl KeyFiles {
+    /// The files `settings` name.
+    pub fn of(settings: &CommonSettings) -> Self {
+        Self {
+            access_token: settings.data_dir.join(ACCESS_TOKEN_KEY_FILE),
+            certificate_signing: settings.signing_key_file(),
+            log_signing: settings.data_dir.join(LOG_KEY_FILE),
+        }
+    }
+
+    /// The file of `kind`, as messages name it: an absolute path.
+    fn shown(&self, kind: KeyKind) -> String {
+        let path = self.path(kind);
+        std::path::absolute(path)
+            .unwrap_or_else(|_| path.to_path_buf())
+            .display()
+            .to_string()
+    }
+
+    /// The file of `kind`.
+    pub fn path(&self, kind: KeyKind) -> &Path {
+        match kind {
+            KeyKind::AccessToken => &self.access_token,
+            KeyKind::CertificateSigning => &self.certificate_signing,
+            KeyKind::LogSigning => &self.log_signing,
+        }
+    }
+}
+
+/// The keys of a registry, read from their files and checked against the database's record.
+pub struct CheckedKeys {
+    /// The access-token secret.
+    pub access_token: [u8; 32],
+    /// The certificate signing keys (re-read when their file changes).
+    pub certificates: KeyRingFile,
+    /// The transparency log's key.
+    pub log: LogKey,
+}
+
+/// Reads the key files (creating the missing ones for a registry that has no keys yet), records
+/// their fingerprints when the database has none, and checks them against the record. Refuses,
+/// naming the files to copy, when a file is missing for a registry that has keys, or differs from
+/// the recorded one. `log_origin` names the transparency log (see [`LogKey::load_or_create`]).
+pub async fn open_keys(
+    store: &dyn Store,
+    files: &KeyFiles,
+    log_origin: &str,
+) -> anyhow::Result<CheckedKeys> {
+    let recorded = store.recorded_keys().await?;
+    refuse_missing_files(store, files, &recorded).await?;
+    let access_token = crate::key_file::load_or_create_secret(&files.access_token)?;
+    let certificates = KeyRingFile::open(files.certificate_signing.clone())?;
+    let log = LogKey::load_or_create(&files.log_signing, log_origin)?;
+    let local = [
+        (
+            KeyKind::AccessToken,
+            access_token_fingerprint(&access_token),
+        ),
+        (
+            KeyKind::CertificateSigning,
+            certificates.current().fingerprint(),
+        ),
+        (KeyKind::LogSigning, log.key_id()),
+    ]
+    .map(|(kind, fingerprint)| record_of(files, kind, fingerprint));
+    check_against_record(store, files, &local).await?;
+    Ok(CheckedKeys {
+        access_token,
+        certificates,
+        log,
+    })
+}
+
+/// The fingerprint the database records of an access-token secret: an HMAC-SHA-256 of a fixed
+/// label under the secret, in hex. It tells whether two files hold the same secret; finding the
+/// secret from it is as hard as forging the HMAC.
+pub fn access_token_fingerprint(secret: &[u8; 32]) -> String {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+    hex::encode(ring::hmac::sign(&key, ACCESS_TOKEN_FINGERPRINT_LABEL).as_ref())
+}
+
+/// A record of `kind`'s file in `files` with `fingerprint`, made here and now.
+fn record_of(files: &KeyFiles, kind: KeyKind, fingerprint: String) -> RecordedKey {
+    record_of_path(files.path(kind), kind, fingerprint)
+}
+
+/// A record of `kind`'s file at `path` with `fingerprint`, made here and now.
+fn record_of_path(path: &Path, kind: KeyKind, fingerprint: String) -> RecordedKey {
+    RecordedKey {
+        kind,
+        fingerprint,
+        source: source_of(path),
+        record_time: truncate_to_micros(Utc::now()),
+    }
+}
+
+/// `host:absolute path` of a file on this machine, as records name where a file came from.
+fn source_of(path: &Path) -> String {
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    format!("{}:{}", host_name(), path.display())
+}
+
+/// This machine's name, for telling replicas apart in messages.
+fn host_name() -> String {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .find_map(|file| {
+            std::fs::read_to_string(file)
+                .ok()
+                .map(|name| name.trim().to_owned())
+                .filter(|name| !name.is_empty())
+        })
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+/// A registry that has keys must not get new ones: a missing file is an error naming where to copy
+/// it from. A database written by a release that recorded no keys counts as having keys once it
+/// holds events.
+async fn refuse_missing_files(
+    store: &dyn Store,
+    files: &KeyFiles,
+    recorded: &[RecordedKey],
+) -> anyhow::Result<()> {
+    let missing: Vec<KeyKind> = KeyKind::ALL
+        .into_iter()
+        .filter(|kind| !files.path(*kind).exists())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if recorded.is_empty() && store.chain_head().await?.sequence == 0 {
+        // A new registry: its first process makes the keys.
+        return Ok(());
+    }
+    let list = missing
+        .iter()
+        .map(|kind| {
+            let from = recorded
+                .iter()
+                .find(|r| r.kind == *kind)
+                .map(|r| format!(" (copy it from {})", r.source))
+                .unwrap_or_default();
+            format!("{}{from}", files.shown(*kind))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    bail!(
+        "the database already holds a registry, but these key files are missing: {list}. Every \
+         process of a registry must use the same keys: copy the files from an existing replica or \
+         the data directory the registry was created in (mode 0600; README: PostgreSQL and \
+         replicas) instead of making new ones"
+    )
+}
+
+/// Records `local` where the database has no record yet, then compares every file with the record.
+async fn check_against_record(
+    store: &dyn Store,
+    files: &KeyFiles,
+    local: &[RecordedKey],
+) -> anyhow::Result<()> {
+    let recorded = store
+        .record_keys(local)
+        .await
+        .context("cannot record the key fingerprints in the database")?;
+    let mut problems = Vec::new();
+    for key in local {
+        let Some(record) = recorded.iter().find(|r| r.kind == key.kind) else {
+            bail!(
+                "the database recorded no fingerprint of the {} key",
+                key.kind.as_str()
+            );
+        };
+        let file = files.shown(key.kind);
+        match compare(key.kind, &record.fingerprint, &key.fingerprint) {
+            Comparison::Same => {}
+            Comparison::Newer => {
+                // Rotated since the record was written (by a release that did not record it, or a
+                // rotation whose record failed): the record follows the file, unless another
+                // process changed it meanwhile.
+                if store
+                    .replace_recorded_key(Some(&record.fingerprint), key)
+                    .await?
+                {
+                    tracing::info!(
+                        file = %file,
+                        "recorded the certificate signing keys rotated since the last record"
+                    );
+                } else {
+                    problems.push(format!(
+                        "{file}: the record of the certificate signing keys changed while this \
+                         process was starting (a rotation elsewhere?); start again"
+                    ));
+                }
+            }
+            Comparison::Older => problems.push(format!(
+                "{file} is out of date (the keys were rotated since): copy {} (recorded {}) over it",
+                record.source,
+                format_time(record.record_time)
+            )),
+            Comparison::Different => problems.push(format!(
+                "{file} holds other keys than the registry's: copy {} (recorded {}) over it",
+                record.source,
+                format_time(record.record_time)
+            )),
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "refusing to run with key files other than the registry's: {}. Every process of a registry \
+         must hold the same key files (mode 0600; README: PostgreSQL and replicas): tokens, \
+         certificates and checkpoints signed with other keys would be rejected by the others",
+        problems.join("; ")
+    )
+}
+
+/// Rotates the certificate signing keys in `file`, which must hold the recorded keys: the record
+/// is moved to the new keys first (so that of two rotations at once only one goes ahead), then the
+/// file is written; when writing fails, the record is moved back.
+pub async fn rotate_signing_keys(store: &dyn Store, file: &Path) -> anyhow::Result<KeyEntry> {
+    let ring = KeyRing::load(file)?;
+    let (rotated, fresh) = ring.rotated()?;
+    let before = ring.fingerprint();
+    let after = record_of_path(file, KeyKind::CertificateSigning, rotated.fingerprint());
+    if !store.replace_recorded_key(Some(&before), &after).await? {
+        bail!(
+            "the database's record of the certificate signing keys is not {}: they were rotated \
+             elsewhere meanwhile. Copy that replica's {} here (or rotate there) instead",
+            file.display(),
+            file.file_name().unwrap_or_default().to_string_lossy()
+        );
+    }
+    if let Err(error) = rotated.replace(file) {
+        let previous = record_of_path(file, KeyKind::CertificateSigning, before);
+        if let Err(undo) = store
+            .replace_recorded_key(Some(&after.fingerprint), &previous)
+            .await
+        {
+            tracing::error!(
+                error = %undo,
+                "cannot restore the record of the certificate signing keys"
+            );
+        }
+        return Err(error);
+    }
+    Ok(fresh)
+}
+
+/// Records the fingerprints of the key files in `files` as the registry's, replacing whatever was
+/// recorded: for an operator who replaced a key on purpose (and on every replica).
+pub async fn record_key_files(
+    store: &dyn Store,
+    files: &KeyFiles,
+    log_origin: &str,
+) -> anyhow::Result<Vec<RecordedKey>> {
+    for kind in KeyKind::ALL {
+        let path = files.path(kind);
+        if !path.exists() {
+            bail!("key file {} does not exist", path.display());
+        }
+    }
+    let secret = crate::key_file::load_or_create_secret(&files.access_token)?;
+    let keys = [
+        (KeyKind::AccessToken, access_token_fingerprint(&secret)),
+        (
+            KeyKind::CertificateSigning,
+            KeyRing::load(&files.certificate_signing)?.fingerprint(),
+        ),
+        (
+            KeyKind::LogSigning,
+            LogKey::load_or_create(&files.log_signing, log_origin)?.key_id(),
+        ),
+    ]
+    .map(|(kind, fingerprint)| record_of(files, kind, fingerprint));
+    for key in &keys {
+        store.replace_recorded_key(None, key).await?;
+    }
+    Ok(keys.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_access_token_fingerprint_tells_secrets_apart_and_is_not_the_secret() {
+        let secret = [7u8; 32];
+        let fingerprint = access_token_fingerprint(&secret);
+        assert_eq!(fingerprint, access_token_fingerprint(&secret));
+        assert_ne!(fingerprint, access_token_fingerprint(&[8u8; 32]));
+        assert_eq!(fingerprint.len(), 64);
+        assert!(!fingerprint.contains(&hex::encode(secret)));
+    }
+}
