@@ -3,6 +3,7 @@
 use provenance_api::v1 as pb;
 use tonic::{Code, Status};
 
+use super::paging::{fetch_pages, hint_more};
 use super::policy::with_policy_hint;
 use super::{print_lines, timestamp};
 use crate::cli::{AttestCommand, ListAttestationsArgs, MethodArg, RecordAttestationArgs};
@@ -98,37 +99,28 @@ async fn list(
     out: &mut Printer,
 ) -> Result<(), CliError> {
     let mut client = conn.attestations();
-    let mut page_token = args.page.page_token.unwrap_or_default();
-    let mut all = Vec::new();
-    loop {
+    let dataset_id = args.dataset.map(|id| id.to_string()).unwrap_or_default();
+    let listed = fetch_pages(&args.page, out, attestation_row, async |page_token| {
         let page = client
             .list_attestations(pb::ListAttestationsRequest {
-                dataset_id: args.dataset.map(|id| id.to_string()).unwrap_or_default(),
+                dataset_id: dataset_id.clone(),
                 page_size: args.page.page_size.unwrap_or(0),
-                page_token: page_token.clone(),
+                page_token,
             })
             .await
             .map_err(|s| conn.fail(s))?
             .into_inner();
-        if !out.is_json() {
-            for attestation in &page.attestations {
-                out.line(attestation_row(attestation))?;
-            }
-        }
-        all.extend(page.attestations);
-        page_token = page.next_page_token;
-        if !args.page.all || page_token.is_empty() {
-            break;
-        }
-    }
+        Ok((page.attestations, page.next_page_token))
+    })
+    .await?;
     if out.is_json() {
         // The pages as one answer: with --all, every page's attestations and no next page.
         out.message(&pb::ListAttestationsResponse {
-            attestations: all,
-            next_page_token: page_token,
+            attestations: listed.items,
+            next_page_token: listed.next_page_token,
         })?;
-    } else if !page_token.is_empty() {
-        eprintln!("more attestations: pass --page-token {page_token}, or --all");
+    } else {
+        hint_more("attestations", &listed.next_page_token);
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 use provenance_api::v1 as pb;
 
 use super::digest::{hash_directory, summary_json};
+use super::paging::{fetch_pages, hint_more};
 use super::print_lines;
 use crate::cli::{DatasetCommand, ListDatasetsArgs, RegisterArgs, ReportArgs};
 use crate::client::Connection;
@@ -190,41 +191,30 @@ async fn list(
     out: &mut Printer,
 ) -> Result<(), CliError> {
     let mut client = conn.datasets();
-    let mut page_token = args.page.page_token.unwrap_or_default();
-    let mut all = Vec::new();
-    loop {
+    let name = args.name.unwrap_or_default();
+    let organization_id = args.org.map(|id| id.to_string()).unwrap_or_default();
+    let listed = fetch_pages(&args.page, out, dataset_row, async |page_token| {
         let page = client
             .list_datasets(pb::ListDatasetsRequest {
                 page_size: args.page.page_size.unwrap_or(0),
-                page_token: page_token.clone(),
-                name: args.name.clone().unwrap_or_default(),
-                organization_id: args.org.map(|id| id.to_string()).unwrap_or_default(),
+                page_token,
+                name: name.clone(),
+                organization_id: organization_id.clone(),
             })
             .await
             .map_err(|s| conn.fail(s))?
             .into_inner();
-        // Text rows go out page by page, so a long `--all` shows progress; JSON must wait for the
-        // closing bracket anyway.
-        if !out.is_json() {
-            for dataset in &page.datasets {
-                out.line(dataset_row(dataset))?;
-            }
-        }
-        all.extend(page.datasets);
-        page_token = page.next_page_token;
-        if !args.page.all || page_token.is_empty() {
-            break;
-        }
-    }
+        Ok((page.datasets, page.next_page_token))
+    })
+    .await?;
     if out.is_json() {
         // The pages as one answer: with --all, every page's datasets and no next page.
         out.message(&pb::ListDatasetsResponse {
-            datasets: all,
-            next_page_token: page_token,
+            datasets: listed.items,
+            next_page_token: listed.next_page_token,
         })?;
-    } else if !page_token.is_empty() {
-        // On stderr, so that the rows on stdout stay clean for scripts.
-        eprintln!("more datasets: pass --page-token {page_token}, or --all");
+    } else {
+        hint_more("datasets", &listed.next_page_token);
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 use provenance_api::v1 as pb;
 use serde_json::{Value, json};
 
+use super::paging::{fetch_pages, hint_more};
 use super::policy::with_policy_hint;
 use crate::cli::{
     LineageCommand, LineageFormat, LineageListArgs, LineageShowArgs, LineageWalkArgs,
@@ -99,31 +100,28 @@ async fn list(conn: &Connection, args: LineageListArgs, out: &mut Printer) -> Re
     let mut client = conn.lineage();
     let mut request = walk_request(&args.walk);
     request.page_size = args.page.page_size.unwrap_or(0);
-    request.page_token = args.page.page_token.unwrap_or_default();
-    let mut nodes = Vec::new();
-    let (total_count, hidden_count) = loop {
+    // Counts of the whole walk, the same on every page: kept from the last.
+    let (mut total_count, mut hidden_count) = (0, 0);
+    let listed = fetch_pages(&args.page, out, node_row, async |page_token| {
         let page = client
-            .get_lineage(request.clone())
+            .get_lineage(pb::GetLineageRequest {
+                page_token,
+                ..request.clone()
+            })
             .await
             .map_err(|s| conn.fail(s))?
             .into_inner();
-        if !out.is_json() {
-            for node in &page.nodes {
-                out.line(node_row(node))?;
-            }
-        }
-        nodes.extend(page.nodes);
-        request.page_token = page.next_page_token;
-        if !args.page.all || request.page_token.is_empty() {
-            break (page.total_count, page.hidden_count);
-        }
-    };
+        (total_count, hidden_count) = (page.total_count, page.hidden_count);
+        Ok((page.nodes, page.next_page_token))
+    })
+    .await?;
+    let (nodes, next_page_token) = (listed.items, listed.next_page_token);
     if out.is_json() {
         // The pages as one answer (with --all, every page's nodes and no next page), and the walk
         // it answers (provctl's own).
         let mut value = message_json(&pb::GetLineageResponse {
             nodes,
-            next_page_token: request.page_token.clone(),
+            next_page_token,
             total_count,
             hidden_count,
         })?;
@@ -135,12 +133,7 @@ async fn list(conn: &Connection, args: LineageListArgs, out: &mut Printer) -> Re
             "{total_count} visible and {hidden_count} hidden dataset(s) in the whole {} walk",
             direction_name(&args.walk)
         ))?;
-        if !request.page_token.is_empty() {
-            eprintln!(
-                "more nodes: pass --page-token {}, or --all",
-                request.page_token
-            );
-        }
+        hint_more("nodes", &next_page_token);
     }
     Ok(())
 }

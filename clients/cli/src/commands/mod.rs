@@ -11,6 +11,7 @@ mod health;
 mod lineage;
 mod log;
 mod org;
+mod paging;
 mod policy;
 pub mod render;
 mod token;

@@ -2,6 +2,7 @@
 
 use provenance_api::v1 as pb;
 
+use super::paging::{fetch_pages, hint_more};
 use super::print_lines;
 use crate::cli::{OrgCommand, PageArgs};
 use crate::client::Connection;
@@ -48,38 +49,28 @@ async fn list(
     out: &mut Printer,
 ) -> Result<(), CliError> {
     let mut client = conn.organizations();
-    let mut page_token = page.page_token.unwrap_or_default();
-    let mut all = Vec::new();
-    loop {
+    let name = name.unwrap_or_default();
+    let listed = fetch_pages(&page, out, organization_row, async |page_token| {
         let answer = client
             .list_organizations(pb::ListOrganizationsRequest {
                 page_size: page.page_size.unwrap_or(0),
-                page_token: page_token.clone(),
-                name: name.clone().unwrap_or_default(),
+                page_token,
+                name: name.clone(),
             })
             .await
             .map_err(|s| conn.fail(s))?
             .into_inner();
-        if !out.is_json() {
-            for organization in &answer.organizations {
-                out.line(organization_row(organization))?;
-            }
-        }
-        all.extend(answer.organizations);
-        page_token = answer.next_page_token;
-        if !page.all || page_token.is_empty() {
-            break;
-        }
-    }
+        Ok((answer.organizations, answer.next_page_token))
+    })
+    .await?;
     if out.is_json() {
         // The pages as one answer: with --all, every page's organisations and no next page.
         out.message(&pb::ListOrganizationsResponse {
-            organizations: all,
-            next_page_token: page_token,
+            organizations: listed.items,
+            next_page_token: listed.next_page_token,
         })?;
-    } else if !page_token.is_empty() {
-        // On stderr, so that the rows on stdout stay clean for scripts.
-        eprintln!("more organisations: pass --page-token {page_token}, or --all");
+    } else {
+        hint_more("organisations", &listed.next_page_token);
     }
     Ok(())
 }
