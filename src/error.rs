@@ -78,6 +78,31 @@ impl Error {
             other => other,
         }
     }
+
+    /// Says which item of a request an error is about: field paths are prefixed as by
+    /// [`Error::within`], and other refusals' messages start with `item: `. Internal faults and
+    /// unavailability are left alone: they are not about any item.
+    pub fn at_item(self, item: &str) -> Self {
+        let name = |message: String| format!("{item}: {message}");
+        match self {
+            Error::InvalidArgument(_) => self.within(item),
+            Error::NotFound(m) => Error::NotFound(name(m)),
+            Error::AlreadyExists(m) => Error::AlreadyExists(name(m)),
+            Error::PermissionDenied(m) => Error::PermissionDenied(name(m)),
+            Error::FailedPrecondition(m) => Error::FailedPrecondition(name(m)),
+            Error::PreconditionFailed {
+                message,
+                violations,
+            } => Error::PreconditionFailed {
+                message: name(message),
+                violations,
+            },
+            Error::ResourceExhausted(m) => Error::ResourceExhausted(name(m)),
+            other @ (Error::Unauthenticated(_) | Error::Unavailable(_) | Error::Internal(_)) => {
+                other
+            }
+        }
+    }
 }
 
 impl From<sqlx::Error> for Error {

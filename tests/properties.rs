@@ -71,6 +71,7 @@ fn source() -> impl Strategy<Value = pb::Source> {
                     content_digest,
                     description,
                     parent_hidden: false,
+                    batch_ref: String::new(),
                 }
             },
         )

@@ -30,6 +30,12 @@ pub mod limits {
     pub const MODEL_VERSION: usize = 100;
     /// Sources per dataset.
     pub const SOURCES: usize = 1000;
+    /// Registrations in one `RegisterDatasets` call.
+    pub const BATCH: usize = 1000;
+    /// Sources in all the registrations of one `RegisterDatasets` call.
+    pub const BATCH_SOURCES: usize = 100_000;
+    /// Characters in a batch item's `ref`.
+    pub const BATCH_REF: usize = 100;
 }
 
 /// Who may see a dataset.

@@ -46,33 +46,51 @@ impl Registration {
     }
 }
 
-/// One request of a batch with the id and time the registry would give it.
+/// One registration with the id the registry would give it.
 #[derive(Debug, Clone)]
 pub struct Pending {
-    /// The validated request.
+    /// The validated request. A source that names an earlier item of its unit (see
+    /// [`Pending::unit_parents`]) holds a placeholder id until [`plan`] resolves it.
     pub new: NewDataset,
     /// Id to use if it is created.
     pub id: Uuid,
+    /// Sources that name an earlier item of the same unit (`RegisterDatasets`' `batch_ref`).
+    pub unit_parents: Vec<UnitParent>,
 }
 
-/// What a store must write for a batch, and what each caller is told.
+/// `sources[source]` of a registration names item `item` (an earlier one) of its unit as parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnitParent {
+    /// Index of the source in the registration.
+    pub source: usize,
+    /// Index of the parent in the unit.
+    pub item: usize,
+}
+
+/// Registrations stored all together or not at all: a `RegisterDataset` call is a unit of one, a
+/// `RegisterDatasets` call a unit of its items, in order.
+pub type Unit = Vec<Pending>;
+
+/// What a store must write for a batch of units, and what each caller is told.
 #[derive(Debug)]
 pub struct Plan {
-    /// One answer per request, in request order.
-    pub outcomes: Vec<Result<Registration>>,
+    /// One answer per unit, in order: every item's registration, or why the unit was refused.
+    pub outcomes: Vec<Result<Vec<Registration>>>,
     /// Datasets to insert, in request order.
     pub inserts: Vec<Dataset>,
     /// One `dataset.registered` event per insert, in the same order.
     pub events: Vec<NewEvent>,
 }
 
-/// Decides a batch against the stored datasets with the same keys (`existing`) and the stored
-/// datasets its sources name (`parents`). Earlier requests of the batch count as stored for later
-/// ones, so a batch decides exactly as the same requests one by one would.
+/// Decides a batch of units against the stored datasets with the same keys (`existing`) and the
+/// stored datasets their sources name (`parents`). Earlier units' registrations count as stored
+/// for later ones, so a batch decides exactly as the same calls one by one would; a unit with one
+/// refused item leaves no trace, and its refusal names the item (`registrations[i]`) when the
+/// unit has more than one.
 pub fn plan(
-    batch: Vec<Pending>,
+    batch: Vec<Unit>,
     mut existing: HashMap<DatasetKey, Dataset>,
-    parents: &HashMap<Uuid, ParentInfo>,
+    mut parents: HashMap<Uuid, ParentInfo>,
     now: DateTime<Utc>,
 ) -> Plan {
     let mut plan = Plan {
@@ -80,23 +98,69 @@ pub fn plan(
         inserts: Vec::new(),
         events: Vec::new(),
     };
-    for pending in batch {
-        let outcome = decide(pending, &existing, parents, now);
-        if let Ok(Registration::Created(dataset)) = &outcome {
-            existing.insert(
-                (
-                    dataset.organization_id,
-                    dataset.name.clone(),
-                    dataset.version.clone(),
-                ),
-                dataset.clone(),
-            );
-            plan.events.push(registered_event(dataset));
-            plan.inserts.push(dataset.clone());
+    for unit in batch {
+        let kept = plan.inserts.len();
+        let several = unit.len() > 1;
+        let mut registrations: Vec<Registration> = Vec::with_capacity(unit.len());
+        let mut refusal = None;
+        for (index, mut pending) in unit.into_iter().enumerate() {
+            for link in std::mem::take(&mut pending.unit_parents) {
+                let parent = registrations.get(link.item).map(Registration::dataset);
+                if let (Some(parent), Some(source)) =
+                    (parent, pending.new.sources.get_mut(link.source))
+                {
+                    source.kind = SourceKind::Dataset {
+                        dataset_id: parent.id,
+                        parent_public: parent.visibility.is_public(),
+                    };
+                    parents.insert(
+                        parent.id,
+                        ParentInfo {
+                            organization_id: parent.organization_id,
+                            visibility: parent.visibility,
+                        },
+                    );
+                }
+            }
+            match decide(pending, &existing, &parents, now) {
+                Ok(registration) => {
+                    if let Registration::Created(dataset) = &registration {
+                        existing.insert(key_of_dataset(dataset), dataset.clone());
+                        plan.events.push(registered_event(dataset));
+                        plan.inserts.push(dataset.clone());
+                    }
+                    registrations.push(registration);
+                }
+                Err(error) => {
+                    refusal = Some(if several {
+                        error.at_item(&format!("registrations[{index}]"))
+                    } else {
+                        error
+                    });
+                    break;
+                }
+            }
         }
-        plan.outcomes.push(outcome);
+        match refusal {
+            None => plan.outcomes.push(Ok(registrations)),
+            Some(error) => {
+                for dataset in plan.inserts.drain(kept..) {
+                    existing.remove(&key_of_dataset(&dataset));
+                }
+                plan.events.truncate(kept);
+                plan.outcomes.push(Err(error));
+            }
+        }
     }
     plan
+}
+
+fn key_of_dataset(dataset: &Dataset) -> DatasetKey {
+    (
+        dataset.organization_id,
+        dataset.name.clone(),
+        dataset.version.clone(),
+    )
 }
 
 fn decide(
@@ -222,30 +286,41 @@ mod tests {
                 creator_subject: "test".into(),
             },
             id: Uuid::now_v7(),
+            unit_parents: Vec::new(),
         }
+    }
+
+    /// Each registration a unit of its own, as `RegisterDataset` calls are.
+    fn singles(registrations: Vec<Pending>) -> Vec<Unit> {
+        registrations.into_iter().map(|p| vec![p]).collect()
+    }
+
+    /// The registration of a unit of one.
+    fn only(outcome: &Result<Vec<Registration>>) -> Result<&Registration, &Error> {
+        outcome.as_ref().map(|items| &items[0])
     }
 
     #[test]
     fn a_repeat_with_the_same_digest_returns_the_stored_record_and_writes_nothing() {
         let org = Uuid::now_v7();
         let first = plan(
-            vec![new_dataset(org, "a", b"x", &[])],
+            singles(vec![new_dataset(org, "a", b"x", &[])]),
             HashMap::new(),
-            &HashMap::new(),
+            HashMap::new(),
             Utc::now(),
         );
-        let Ok(Registration::Created(stored)) = &first.outcomes[0] else {
+        let Ok(Registration::Created(stored)) = only(&first.outcomes[0]) else {
             panic!()
         };
         let existing = HashMap::from([((org, "a".into(), "1".into()), stored.clone())]);
         let again = plan(
-            vec![new_dataset(org, "a", b"x", &[])],
+            singles(vec![new_dataset(org, "a", b"x", &[])]),
             existing,
-            &HashMap::new(),
+            HashMap::new(),
             Utc::now(),
         );
         assert_eq!(
-            again.outcomes[0].as_ref().unwrap(),
+            only(&again.outcomes[0]).unwrap(),
             &Registration::Existing(stored.clone())
         );
         assert!(again.inserts.is_empty() && again.events.is_empty());
@@ -258,9 +333,15 @@ mod tests {
             new_dataset(org, "a", b"x", &[]),
             new_dataset(org, "a", b"y", &[]),
         ];
-        let result = plan(batch, HashMap::new(), &HashMap::new(), Utc::now());
-        assert!(matches!(result.outcomes[0], Ok(Registration::Created(_))));
-        assert!(matches!(result.outcomes[1], Err(Error::AlreadyExists(_))));
+        let result = plan(singles(batch), HashMap::new(), HashMap::new(), Utc::now());
+        assert!(matches!(
+            only(&result.outcomes[0]),
+            Ok(Registration::Created(_))
+        ));
+        assert!(matches!(
+            only(&result.outcomes[1]),
+            Err(Error::AlreadyExists(_))
+        ));
         assert_eq!(result.inserts.len(), 1);
     }
 
@@ -301,10 +382,13 @@ mod tests {
             new_dataset(org, "hidden", b"2", &[own, private]),
             new_dataset(org, "absent", b"3", &[missing]),
         ];
-        let result = plan(batch, HashMap::new(), &parents, Utc::now());
-        assert!(matches!(result.outcomes[0], Ok(Registration::Created(_))));
+        let result = plan(singles(batch), HashMap::new(), parents, Utc::now());
+        assert!(matches!(
+            only(&result.outcomes[0]),
+            Ok(Registration::Created(_))
+        ));
         for outcome in &result.outcomes[1..] {
-            let Err(Error::NotFound(message)) = outcome else {
+            let Err(Error::NotFound(message)) = only(outcome) else {
                 panic!("{outcome:?}")
             };
             assert!(message.contains("dataset_id"), "{message}");
@@ -313,7 +397,7 @@ mod tests {
         let texts: Vec<String> = result.outcomes[1..]
             .iter()
             .map(|o| {
-                o.as_ref()
+                only(o)
                     .unwrap_err()
                     .to_string()
                     .split(" dataset ")
@@ -329,9 +413,9 @@ mod tests {
     fn each_insert_has_one_event_carrying_the_whole_record() {
         let org = Uuid::now_v7();
         let result = plan(
-            vec![new_dataset(org, "a", b"x", &[])],
+            singles(vec![new_dataset(org, "a", b"x", &[])]),
             HashMap::new(),
-            &HashMap::new(),
+            HashMap::new(),
             Utc::now(),
         );
         assert_eq!(result.events.len(), 1);
@@ -342,5 +426,90 @@ mod tests {
             result.inserts[0].content_digest.as_str()
         );
         assert!(!event.public);
+    }
+
+    #[test]
+    fn an_item_may_name_an_earlier_item_of_its_unit_as_parent() {
+        let org = Uuid::now_v7();
+        let mut child = new_dataset(org, "child", b"c", &[Uuid::nil()]);
+        child.unit_parents = vec![UnitParent { source: 0, item: 0 }];
+        let base = new_dataset(org, "base", b"b", &[]);
+        let result = plan(
+            vec![vec![base, child]],
+            HashMap::new(),
+            HashMap::new(),
+            Utc::now(),
+        );
+        let registrations = result.outcomes[0].as_ref().unwrap();
+        let (base, child) = (registrations[0].dataset(), registrations[1].dataset());
+        assert_eq!(child.parents().collect::<Vec<_>>(), vec![base.id]);
+        assert_eq!(result.inserts.len(), 2);
+        assert_eq!(result.events.len(), 2);
+    }
+
+    #[test]
+    fn a_unit_with_one_refused_item_stores_nothing_and_names_the_item() {
+        let org = Uuid::now_v7();
+        let missing = Uuid::now_v7();
+        let unit = vec![
+            new_dataset(org, "a", b"a", &[]),
+            new_dataset(org, "b", b"b", &[missing]),
+        ];
+        let after = new_dataset(org, "a", b"other digest", &[]);
+        let result = plan(
+            vec![unit, vec![after]],
+            HashMap::new(),
+            HashMap::new(),
+            Utc::now(),
+        );
+        let Err(Error::NotFound(message)) = &result.outcomes[0] else {
+            panic!("{:?}", result.outcomes[0])
+        };
+        assert!(
+            message.starts_with("registrations[1]: sources[0].dataset_id"),
+            "{message}"
+        );
+        // The refused unit's "a" was never stored: the next unit may take the name.
+        assert!(matches!(
+            only(&result.outcomes[1]),
+            Ok(Registration::Created(_))
+        ));
+        assert_eq!(result.inserts.len(), 1);
+        assert_eq!(result.events.len(), 1);
+        assert_eq!(
+            result.inserts[0].content_digest,
+            ContentDigest::of(b"other digest")
+        );
+    }
+
+    #[test]
+    fn a_unit_repeating_stored_items_writes_nothing() {
+        let org = Uuid::now_v7();
+        let first = plan(
+            vec![vec![
+                new_dataset(org, "a", b"a", &[]),
+                new_dataset(org, "b", b"b", &[]),
+            ]],
+            HashMap::new(),
+            HashMap::new(),
+            Utc::now(),
+        );
+        let existing: HashMap<DatasetKey, Dataset> = first
+            .inserts
+            .iter()
+            .map(|d| (key_of_dataset(d), d.clone()))
+            .collect();
+        let again = plan(
+            vec![vec![
+                new_dataset(org, "a", b"a", &[]),
+                new_dataset(org, "b", b"b", &[]),
+            ]],
+            existing,
+            HashMap::new(),
+            Utc::now(),
+        );
+        let items = again.outcomes[0].as_ref().unwrap();
+        assert!(items.iter().all(|r| matches!(r, Registration::Existing(_))));
+        assert!(again.inserts.is_empty() && again.events.is_empty());
     }
 }

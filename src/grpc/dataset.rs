@@ -2,7 +2,9 @@
 
 use tonic::{Request, Response, Status};
 
-use super::convert::{contamination_evidence, dataset_to_proto, new_dataset, report_to_proto};
+use super::convert::{
+    batch_registrations, contamination_evidence, dataset_to_proto, new_dataset, report_to_proto,
+};
 use crate::domain::access::Role;
 use crate::domain::attestation;
 use crate::domain::dataset::limits;
@@ -31,13 +33,23 @@ impl pb::dataset_service_server::DatasetService for DatasetHandlers {
         let organization = caller.member_with(Role::Registrar)?;
         let new = new_dataset(request.into_inner(), organization, &caller)?;
         let registration = self.registry.register_dataset(&caller, new).await?;
-        let already_existed = matches!(registration, Registration::Existing(_));
-        let dataset = match registration {
-            Registration::Created(d) | Registration::Existing(d) => d,
-        };
-        Ok(Response::new(pb::RegisterDatasetResponse {
-            dataset: Some(dataset_to_proto(dataset)),
-            already_existed,
+        Ok(Response::new(registration_to_proto(registration)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn register_datasets(
+        &self,
+        request: Request<pb::RegisterDatasetsRequest>,
+    ) -> Result<Response<pb::RegisterDatasetsResponse>, Status> {
+        let caller = self.registry.caller(&request).await?;
+        let organization = caller.member_with(Role::Registrar)?;
+        let items = batch_registrations(request.into_inner(), organization, &caller)?;
+        let registrations = self.registry.register_datasets(&caller, items).await?;
+        Ok(Response::new(pb::RegisterDatasetsResponse {
+            results: registrations
+                .into_iter()
+                .map(registration_to_proto)
+                .collect(),
         }))
     }
 
@@ -92,5 +104,16 @@ impl pb::dataset_service_server::DatasetService for DatasetHandlers {
             .report_contamination(&caller, dataset_id, statement, evidence)
             .await?;
         Ok(Response::new(report_to_proto(report)))
+    }
+}
+
+fn registration_to_proto(registration: Registration) -> pb::RegisterDatasetResponse {
+    let already_existed = matches!(registration, Registration::Existing(_));
+    let dataset = match registration {
+        Registration::Created(d) | Registration::Existing(d) => d,
+    };
+    pb::RegisterDatasetResponse {
+        dataset: Some(dataset_to_proto(dataset)),
+        already_existed,
     }
 }

@@ -24,7 +24,7 @@ use uuid::Uuid;
 use crate::auth::Authenticator;
 use crate::domain::access::{Caller, Role};
 use crate::domain::policy::PolicySet;
-use crate::domain::registration::{Pending, Registration};
+use crate::domain::registration::{Registration, Unit};
 use crate::error::Result;
 use crate::log_key::LogKey;
 use crate::signature_batch::BatchVerifier;
@@ -61,7 +61,7 @@ pub struct RegistryKeys {
 pub struct Registry {
     store: Arc<dyn Store>,
     auth: Authenticator,
-    registrations: GroupCommit<Pending, Registration>,
+    registrations: GroupCommit<Unit, Vec<Registration>>,
     issuances: GroupCommit<CertificateInsert, u64>,
     feed: EventFeed,
     tokens: TokenPolicy,
@@ -89,16 +89,7 @@ impl Registry {
             let (store, feed) = (store.clone(), feed.clone());
             move |batch| {
                 let (store, feed) = (store.clone(), feed.clone());
-                async move {
-                    let outcomes = store.register_datasets(batch).await?;
-                    if outcomes
-                        .iter()
-                        .any(|o| matches!(o, Ok(Registration::Created(_))))
-                    {
-                        feed.notify();
-                    }
-                    Ok(outcomes)
-                }
+                async move { Ok(datasets::register_in_transactions(&*store, &feed, batch).await) }
             }
         });
         let issuances = GroupCommit::start("certificate issuance", {

@@ -24,7 +24,7 @@ use crate::domain::evaluation::ClosureGraph;
 use crate::domain::event::{ChainHead, Event, NewEvent};
 use crate::domain::key_record::RecordedKey;
 use crate::domain::lineage::{ClosureEntry, Direction};
-use crate::domain::registration::{Pending, Registration};
+use crate::domain::registration::{Registration, Unit};
 use crate::domain::transparency::{FetchedNodes, Hash, NodeId, SignedCheckpoint};
 use crate::error::Result;
 
@@ -126,10 +126,10 @@ pub trait Store: Send + Sync + 'static {
         event: NewEvent,
     ) -> Result<Option<AccessTokenRecord>>;
 
-    /// Registers a batch in one transaction, deciding each request with
+    /// Registers a batch of units in one transaction, deciding each with
     /// [`crate::domain::registration::plan`]. The outer error means nothing was written; the inner
-    /// ones are the answers to single requests.
-    async fn register_datasets(&self, batch: Vec<Pending>) -> Result<Vec<Result<Registration>>>;
+    /// ones are the answers to each unit (a refused unit wrote nothing).
+    async fn register_datasets(&self, batch: Vec<Unit>) -> Result<Vec<Result<Vec<Registration>>>>;
 
     /// Reads one dataset with its sources, whoever owns it.
     async fn get_dataset(&self, id: Uuid) -> Result<Option<Dataset>>;

@@ -385,22 +385,7 @@ async fn every_malformed_registration_names_its_field_and_stores_nothing() {
             .register_dataset(authed(&app.admin, request))
             .await
             .expect_err(case);
-        assert_eq!(status.code(), Code::InvalidArgument, "{case}: {status:?}");
-        assert!(
-            status.message().contains(needle),
-            "{case}: {:?} lacks {needle:?}",
-            status.message()
-        );
-        // The field is also in the machine-readable details.
-        use tonic_types::StatusExt;
-        let details = status
-            .get_details_bad_request()
-            .unwrap_or_else(|| panic!("{case}: no BadRequest detail"));
-        assert!(
-            needle.starts_with(details.field_violations[0].field.as_str()),
-            "{case}: detail field {:?}",
-            details.field_violations[0].field
-        );
+        assert_invalid_field(&status, case, needle);
     }
     assert_eq!(app.snapshot().await, before);
 }

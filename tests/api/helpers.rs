@@ -392,6 +392,27 @@ pub fn parent_source(id: &str) -> pb::Source {
     }
 }
 
+/// Asserts that `status` refuses an invalid field: `INVALID_ARGUMENT`, the message containing
+/// `needle` (which starts with the field's path), and the field in the `BadRequest` details.
+#[track_caller]
+pub fn assert_invalid_field(status: &Status, case: &str, needle: &str) {
+    use tonic_types::StatusExt;
+    assert_eq!(status.code(), Code::InvalidArgument, "{case}: {status:?}");
+    assert!(
+        status.message().contains(needle),
+        "{case}: {:?} lacks {needle:?}",
+        status.message()
+    );
+    let details = status
+        .get_details_bad_request()
+        .unwrap_or_else(|| panic!("{case}: no BadRequest detail"));
+    assert!(
+        needle.starts_with(details.field_violations[0].field.as_str()),
+        "{case}: detail field {:?}",
+        details.field_violations[0].field
+    );
+}
+
 /// Asserts a refusal with `code` whose message contains `needle`.
 #[track_caller]
 pub fn assert_status<T: std::fmt::Debug>(

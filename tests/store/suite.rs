@@ -69,6 +69,7 @@ fn new_dataset(org: Uuid, name: &str, visibility: Visibility, parents: &[Uuid]) 
             creator_subject: "test".into(),
         },
         id: Uuid::now_v7(),
+        unit_parents: Vec::new(),
     }
 }
 
@@ -77,12 +78,13 @@ async fn register(
     pending: Pending,
 ) -> provenance_registry::domain::dataset::Dataset {
     match store
-        .register_datasets(vec![pending])
+        .register_datasets(vec![vec![pending]])
         .await
         .unwrap()
         .pop()
         .unwrap()
         .unwrap()
+        .remove(0)
     {
         Registration::Created(d) => d,
         other => panic!("expected a new dataset, got {other:?}"),
@@ -216,7 +218,14 @@ pub async fn a_batch_decides_each_registration_and_writes_only_the_accepted_ones
         new_dataset(org, "stolen", Visibility::Private, &[theirs.id]),
         new_dataset(org, "fresh", Visibility::Public, &[existing.id]),
     ];
-    let outcomes = store.register_datasets(batch).await.unwrap();
+    // Each a unit of its own, as single RegisterDataset calls gathered by group commit are.
+    let outcomes: Vec<_> = store
+        .register_datasets(batch.into_iter().map(|p| vec![p]).collect())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|unit| unit.map(|mut items| items.remove(0)))
+        .collect();
     let Ok(Registration::Created(fresh)) = &outcomes[0] else {
         panic!("{:?}", outcomes[0])
     };
@@ -253,6 +262,57 @@ pub async fn a_batch_decides_each_registration_and_writes_only_the_accepted_ones
         .await
         .unwrap();
     assert!(listed.is_empty());
+}
+
+pub async fn a_unit_is_stored_whole_or_not_at_all_and_links_earlier_items(store: Arc<dyn Store>) {
+    use provenance_registry::domain::registration::UnitParent;
+    let org = organization(&store, "Acme").await;
+    let head = store.chain_head().await.unwrap();
+
+    let base = new_dataset(org, "base", Visibility::Private, &[]);
+    let mut child = new_dataset(org, "child", Visibility::Private, &[Uuid::nil()]);
+    child.unit_parents = vec![UnitParent { source: 0, item: 0 }];
+    let missing = new_dataset(org, "orphan", Visibility::Private, &[Uuid::now_v7()]);
+    let refused = store
+        .register_datasets(vec![vec![base.clone(), child.clone(), missing]])
+        .await
+        .unwrap()
+        .remove(0);
+    let Err(Error::NotFound(message)) = refused else {
+        panic!("{refused:?}")
+    };
+    assert!(message.starts_with("registrations[2]: "), "{message}");
+    assert_eq!(store.chain_head().await.unwrap(), head, "no event written");
+    let stored = store
+        .list_datasets(&DatasetQuery {
+            viewer: Viewer::All,
+            name: Some("base".into()),
+            organization_id: None,
+            after: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert!(stored.is_empty(), "nothing of the refused unit stored");
+
+    let items = store
+        .register_datasets(vec![vec![base, child]])
+        .await
+        .unwrap()
+        .remove(0)
+        .unwrap();
+    let (Registration::Created(base), Registration::Created(child)) = (&items[0], &items[1]) else {
+        panic!("{items:?}")
+    };
+    assert_eq!(child.parents().collect::<Vec<_>>(), vec![base.id]);
+    assert_eq!(
+        store.get_dataset(child.id).await.unwrap().as_ref(),
+        Some(child)
+    );
+    assert_eq!(
+        store.chain_head().await.unwrap().sequence,
+        head.sequence + 2
+    );
 }
 
 pub async fn a_stored_dataset_reads_back_field_for_field(store: Arc<dyn Store>) {

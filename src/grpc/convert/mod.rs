@@ -8,6 +8,8 @@ pub use policy::{
     policy_to_proto, report_to_proto,
 };
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -17,6 +19,7 @@ use crate::domain::dataset::{
 };
 use crate::domain::digest::ContentDigest;
 use crate::domain::event::Event;
+use crate::domain::registration::UnitParent;
 use crate::domain::text::{optional_line, optional_text, optional_uuid, required_line};
 use crate::error::{Error, Result};
 use crate::proto::v1 as pb;
@@ -125,12 +128,112 @@ pub fn new_dataset(
     })
 }
 
+/// Validates a `RegisterDatasets` request into its items, each with the sources that name earlier
+/// items (`batch_ref`), in order. Errors name the whole path (`registrations[3].dataset.name`).
+pub fn batch_registrations(
+    request: pb::RegisterDatasetsRequest,
+    organization_id: Uuid,
+    caller: &Caller,
+) -> Result<Vec<(NewDataset, Vec<UnitParent>)>> {
+    let count = request.registrations.len();
+    if !(1..=limits::BATCH).contains(&count) {
+        return Err(Error::invalid(
+            "registrations",
+            format!(
+                "must hold 1 to {} registrations, not {count}",
+                limits::BATCH
+            ),
+        ));
+    }
+    let sources: usize = request
+        .registrations
+        .iter()
+        .filter_map(|r| r.dataset.as_ref())
+        .map(|d| d.sources.len())
+        .sum();
+    if sources > limits::BATCH_SOURCES {
+        return Err(Error::invalid(
+            "registrations",
+            format!(
+                "must hold at most {} sources in all, not {sources}; send fewer registrations per call",
+                limits::BATCH_SOURCES
+            ),
+        ));
+    }
+    let mut refs: HashMap<String, usize> = HashMap::new();
+    let mut items = Vec::with_capacity(count);
+    for (index, registration) in request.registrations.into_iter().enumerate() {
+        let item = batch_item(registration, index, &refs, organization_id, caller)
+            .map_err(|e| e.within(&format!("registrations[{index}]")))?;
+        if let Some(name) = item.0
+            && refs.insert(name, index).is_some()
+        {
+            return Err(Error::invalid(
+                format!("registrations[{index}].ref"),
+                "is already the ref of an earlier item of this call",
+            ));
+        }
+        items.push((item.1, item.2));
+    }
+    Ok(items)
+}
+
+/// One item of a batch: its `ref`, the dataset, and its sources that name earlier items.
+fn batch_item(
+    registration: pb::BatchRegistration,
+    index: usize,
+    earlier: &HashMap<String, usize>,
+    organization_id: Uuid,
+    caller: &Caller,
+) -> Result<(Option<String>, NewDataset, Vec<UnitParent>)> {
+    let name = optional_line("ref", &registration.r#ref, limits::BATCH_REF)?;
+    let mut dataset = registration
+        .dataset
+        .ok_or_else(|| Error::invalid("dataset", "is required"))?;
+    let mut unit_parents = Vec::new();
+    for (position, source) in dataset.sources.iter_mut().enumerate() {
+        if source.batch_ref.is_empty() {
+            continue;
+        }
+        let field = format!("dataset.sources[{position}]");
+        let item = *earlier.get(&source.batch_ref).ok_or_else(|| {
+            Error::invalid(
+                format!("{field}.batch_ref"),
+                format!(
+                    "names no earlier item of this call (item {index} can only name items before it by their ref)"
+                ),
+            )
+        })?;
+        if source.kind != pb::SourceKind::Dataset as i32 || !source.dataset_id.is_empty() {
+            return Err(Error::invalid(
+                format!("{field}.batch_ref"),
+                "needs kind SOURCE_KIND_DATASET and an empty dataset_id",
+            ));
+        }
+        // A placeholder until the item's registration is decided.
+        source.dataset_id = Uuid::nil().to_string();
+        source.batch_ref.clear();
+        unit_parents.push(UnitParent {
+            source: position,
+            item,
+        });
+    }
+    let new = new_dataset(dataset, organization_id, caller).map_err(|e| e.within("dataset"))?;
+    Ok((name, new, unit_parents))
+}
+
 fn source_from_proto(source: pb::Source) -> Result<Source> {
     let kind = pb::SourceKind::try_from(source.kind).unwrap_or(pb::SourceKind::Unspecified);
     if source.parent_hidden {
         return Err(Error::invalid(
             "parent_hidden",
             "is set by the registry in answers; leave it false",
+        ));
+    }
+    if !source.batch_ref.is_empty() {
+        return Err(Error::invalid(
+            "batch_ref",
+            "names an earlier item of a RegisterDatasets call; leave it empty in RegisterDataset",
         ));
     }
     let dataset_id = optional_uuid("dataset_id", &source.dataset_id)?;
@@ -264,6 +367,7 @@ fn source_to_proto(s: Source) -> pb::Source {
         content_digest: s.content_digest.map(|d| d.to_string()).unwrap_or_default(),
         description: s.description.unwrap_or_default(),
         parent_hidden,
+        batch_ref: String::new(),
     }
 }
 

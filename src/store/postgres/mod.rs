@@ -32,7 +32,7 @@ use crate::domain::evaluation::ClosureGraph;
 use crate::domain::event::{self, ChainHead, Event, NewEvent};
 use crate::domain::key_record::RecordedKey;
 use crate::domain::lineage::{ClosureEntry, Direction};
-use crate::domain::registration::{self, DatasetKey, ParentInfo, Pending, Registration};
+use crate::domain::registration::{self, DatasetKey, ParentInfo, Registration, Unit};
 use crate::domain::transparency::{self, FetchedNodes, Hash, NodeId, SignedCheckpoint};
 use crate::error::{Error, Result};
 use crate::store::decode::{self, hash_bytes, parse_visibility};
@@ -339,10 +339,14 @@ impl Store for PostgresStore {
         Ok(Some(token))
     }
 
-    async fn register_datasets(&self, batch: Vec<Pending>) -> Result<Vec<Result<Registration>>> {
+    async fn register_datasets(&self, batch: Vec<Unit>) -> Result<Vec<Result<Vec<Registration>>>> {
         let mut tx = self.begin().await?;
 
-        let keys: Vec<DatasetKey> = batch.iter().map(|p| registration::key_of(&p.new)).collect();
+        let keys: Vec<DatasetKey> = batch
+            .iter()
+            .flatten()
+            .map(|p| registration::key_of(&p.new))
+            .collect();
         let sql = format!(
             "SELECT coalesce(json_agg({DATASET_JSON}), '[]')::text FROM datasets d \
              JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS k (organization_id, name, version) \
@@ -361,6 +365,7 @@ impl Store for PostgresStore {
 
         let parent_ids: Vec<Uuid> = batch
             .iter()
+            .flatten()
             .flat_map(|p| p.new.sources.iter().filter_map(Source::parent))
             .collect();
         let mut parents = HashMap::new();
@@ -382,7 +387,7 @@ impl Store for PostgresStore {
             }
         }
 
-        let plan = registration::plan(batch, existing, &parents, Utc::now());
+        let plan = registration::plan(batch, existing, parents, Utc::now());
         if !plan.inserts.is_empty() {
             insert_datasets(&mut tx, &plan.inserts).await?;
             append_events(&mut tx, plan.events).await?;

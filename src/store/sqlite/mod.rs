@@ -35,7 +35,7 @@ use crate::domain::evaluation::ClosureGraph;
 use crate::domain::event::{self, ChainHead, Event, NewEvent};
 use crate::domain::key_record::RecordedKey;
 use crate::domain::lineage::{ClosureEntry, Direction};
-use crate::domain::registration::{self, DatasetKey, ParentInfo, Pending, Registration};
+use crate::domain::registration::{self, DatasetKey, ParentInfo, Registration, Unit};
 use crate::domain::transparency::{self, FetchedNodes, Hash, NodeId, SignedCheckpoint};
 use crate::error::{Error, Result};
 use crate::store::decode::{self, parse_hash, parse_time, parse_uuid, parse_visibility};
@@ -320,10 +320,14 @@ impl Store for SqliteStore {
         Ok(Some(token))
     }
 
-    async fn register_datasets(&self, batch: Vec<Pending>) -> Result<Vec<Result<Registration>>> {
+    async fn register_datasets(&self, batch: Vec<Unit>) -> Result<Vec<Result<Vec<Registration>>>> {
         let mut tx = self.begin().await?;
 
-        let keys: Vec<DatasetKey> = batch.iter().map(|p| registration::key_of(&p.new)).collect();
+        let keys: Vec<DatasetKey> = batch
+            .iter()
+            .flatten()
+            .map(|p| registration::key_of(&p.new))
+            .collect();
         let keys_json = json!(
             keys.iter()
                 .map(|(org, name, version)| json!([org.to_string(), name, version]))
@@ -344,6 +348,7 @@ impl Store for SqliteStore {
 
         let parent_ids: Vec<String> = batch
             .iter()
+            .flatten()
             .flat_map(|p| p.new.sources.iter().filter_map(Source::parent))
             .map(|id| id.to_string())
             .collect();
@@ -367,7 +372,7 @@ impl Store for SqliteStore {
             }
         }
 
-        let plan = registration::plan(batch, existing, &parents, Utc::now());
+        let plan = registration::plan(batch, existing, parents, Utc::now());
         if !plan.inserts.is_empty() {
             insert_datasets(&mut tx, &plan.inserts).await?;
             append_events(&mut tx, plan.events).await?;

@@ -78,7 +78,7 @@ class ModelRef(_message.Message):
     def __init__(self, model_id: _Optional[str] = ..., version: _Optional[str] = ..., provider: _Optional[str] = ...) -> None: ...
 
 class Source(_message.Message):
-    __slots__ = ("kind", "dataset_id", "model", "uri", "license", "collect_time", "content_digest", "description", "parent_hidden")
+    __slots__ = ("kind", "dataset_id", "model", "uri", "license", "collect_time", "content_digest", "description", "parent_hidden", "batch_ref")
     KIND_FIELD_NUMBER: _ClassVar[int]
     DATASET_ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
@@ -88,6 +88,7 @@ class Source(_message.Message):
     CONTENT_DIGEST_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     PARENT_HIDDEN_FIELD_NUMBER: _ClassVar[int]
+    BATCH_REF_FIELD_NUMBER: _ClassVar[int]
     kind: SourceKind
     dataset_id: str
     model: ModelRef
@@ -97,7 +98,8 @@ class Source(_message.Message):
     content_digest: str
     description: str
     parent_hidden: bool
-    def __init__(self, kind: _Optional[_Union[SourceKind, str]] = ..., dataset_id: _Optional[str] = ..., model: _Optional[_Union[ModelRef, _Mapping]] = ..., uri: _Optional[str] = ..., license: _Optional[str] = ..., collect_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., content_digest: _Optional[str] = ..., description: _Optional[str] = ..., parent_hidden: _Optional[bool] = ...) -> None: ...
+    batch_ref: str
+    def __init__(self, kind: _Optional[_Union[SourceKind, str]] = ..., dataset_id: _Optional[str] = ..., model: _Optional[_Union[ModelRef, _Mapping]] = ..., uri: _Optional[str] = ..., license: _Optional[str] = ..., collect_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., content_digest: _Optional[str] = ..., description: _Optional[str] = ..., parent_hidden: _Optional[bool] = ..., batch_ref: _Optional[str] = ...) -> None: ...
 
 class Dataset(_message.Message):
     __slots__ = ("id", "organization_id", "name", "version", "content_digest", "size_bytes", "description", "license", "visibility", "sources", "create_time", "contaminated", "contamination_reports", "creator_token_id", "creator_subject", "warnings")
@@ -162,6 +164,26 @@ class RegisterDatasetResponse(_message.Message):
     dataset: Dataset
     already_existed: bool
     def __init__(self, dataset: _Optional[_Union[Dataset, _Mapping]] = ..., already_existed: _Optional[bool] = ...) -> None: ...
+
+class RegisterDatasetsRequest(_message.Message):
+    __slots__ = ("registrations",)
+    REGISTRATIONS_FIELD_NUMBER: _ClassVar[int]
+    registrations: _containers.RepeatedCompositeFieldContainer[BatchRegistration]
+    def __init__(self, registrations: _Optional[_Iterable[_Union[BatchRegistration, _Mapping]]] = ...) -> None: ...
+
+class BatchRegistration(_message.Message):
+    __slots__ = ("ref", "dataset")
+    REF_FIELD_NUMBER: _ClassVar[int]
+    DATASET_FIELD_NUMBER: _ClassVar[int]
+    ref: str
+    dataset: RegisterDatasetRequest
+    def __init__(self, ref: _Optional[str] = ..., dataset: _Optional[_Union[RegisterDatasetRequest, _Mapping]] = ...) -> None: ...
+
+class RegisterDatasetsResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[RegisterDatasetResponse]
+    def __init__(self, results: _Optional[_Iterable[_Union[RegisterDatasetResponse, _Mapping]]] = ...) -> None: ...
 
 class GetDatasetRequest(_message.Message):
     __slots__ = ("id",)

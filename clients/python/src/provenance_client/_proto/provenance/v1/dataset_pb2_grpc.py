@@ -41,6 +41,11 @@ class DatasetServiceStub:
                 request_serializer=provenance_dot_v1_dot_dataset__pb2.RegisterDatasetRequest.SerializeToString,
                 response_deserializer=provenance_dot_v1_dot_dataset__pb2.RegisterDatasetResponse.FromString,
                 _registered_method=True)
+        self.RegisterDatasets = channel.unary_unary(
+                '/provenance.v1.DatasetService/RegisterDatasets',
+                request_serializer=provenance_dot_v1_dot_dataset__pb2.RegisterDatasetsRequest.SerializeToString,
+                response_deserializer=provenance_dot_v1_dot_dataset__pb2.RegisterDatasetsResponse.FromString,
+                _registered_method=True)
         self.GetDataset = channel.unary_unary(
                 '/provenance.v1.DatasetService/GetDataset',
                 request_serializer=provenance_dot_v1_dot_dataset__pb2.GetDatasetRequest.SerializeToString,
@@ -70,6 +75,20 @@ class DatasetServiceServicer:
         digest is `ALREADY_EXISTS`. Every `SOURCE_KIND_DATASET` source must name a dataset that exists
         and that the caller may see (its own, or another organisation's public one): otherwise
         `NOT_FOUND` naming the source. Appends a `dataset.registered` event in the same transaction.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegisterDatasets(self, request, context):
+        """Registers 1 to 1000 datasets in one call, in the order given, all or none: when one item is
+        refused nothing of the call is stored, and the status names the item (`registrations[3]...`:
+        field violations carry the whole path, e.g. `registrations[3].dataset.content_digest`; other
+        refusals start their message with `registrations[3]: `). Each item follows the rules of
+        `RegisterDataset`, idempotent item by item: an item repeating a stored name, version and digest
+        answers the stored record with `already_existed`, so a retried call stores nothing twice. An
+        item may name an earlier item of the same call as a parent (`Source.batch_ref` = that item's
+        `ref`). One `dataset.registered` event per stored dataset. Needs the registrar or admin role.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -107,6 +126,11 @@ def add_DatasetServiceServicer_to_server(servicer, server):
                     servicer.RegisterDataset,
                     request_deserializer=provenance_dot_v1_dot_dataset__pb2.RegisterDatasetRequest.FromString,
                     response_serializer=provenance_dot_v1_dot_dataset__pb2.RegisterDatasetResponse.SerializeToString,
+            ),
+            'RegisterDatasets': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterDatasets,
+                    request_deserializer=provenance_dot_v1_dot_dataset__pb2.RegisterDatasetsRequest.FromString,
+                    response_serializer=provenance_dot_v1_dot_dataset__pb2.RegisterDatasetsResponse.SerializeToString,
             ),
             'GetDataset': grpc.unary_unary_rpc_method_handler(
                     servicer.GetDataset,
@@ -152,6 +176,33 @@ class DatasetService:
             '/provenance.v1.DatasetService/RegisterDataset',
             provenance_dot_v1_dot_dataset__pb2.RegisterDatasetRequest.SerializeToString,
             provenance_dot_v1_dot_dataset__pb2.RegisterDatasetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterDatasets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/provenance.v1.DatasetService/RegisterDatasets',
+            provenance_dot_v1_dot_dataset__pb2.RegisterDatasetsRequest.SerializeToString,
+            provenance_dot_v1_dot_dataset__pb2.RegisterDatasetsResponse.FromString,
             options,
             channel_credentials,
             insecure,
