@@ -379,7 +379,7 @@ impl Application {
         // Plain HTTP beside gRPC on the same port, for verifiers that fetch keys with any HTTP client
         // and for people verifying a certificate in a browser. The content type sends each request
         // to one protocol or the other (crate::http::routing).
-        let pages = crate::http::router(registry.clone());
+        let pages = crate::http::router(registry.clone(), limit);
         let methods = Arc::new(GrpcMethods::served().context("cannot read the gRPC descriptors")?);
         let http = services
             .routes()

@@ -10,6 +10,7 @@ pub mod event;
 pub mod key_record;
 pub mod lineage;
 pub mod model_name;
+pub mod openlineage;
 pub mod paging;
 pub mod policy;
 pub mod public_lineage;

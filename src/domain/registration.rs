@@ -56,6 +56,9 @@ pub struct Pending {
     pub id: Uuid,
     /// Sources that name an earlier item of the same unit (`RegisterDatasets`' `batch_ref`).
     pub unit_parents: Vec<UnitParent>,
+    /// Other names the organisation knows the dataset by (e.g. an OpenLineage dataset's
+    /// symlinks), recorded if it is created. An alias already taken keeps its dataset.
+    pub aliases: Vec<String>,
 }
 
 /// `sources[source]` of a registration names item `item` (an earlier one) of its unit as parent.
@@ -80,6 +83,8 @@ pub struct Plan {
     pub inserts: Vec<Dataset>,
     /// One `dataset.registered` event per insert, in the same order.
     pub events: Vec<NewEvent>,
+    /// Aliases to record: `(organisation, alias, dataset name)`.
+    pub aliases: Vec<(Uuid, String, String)>,
 }
 
 /// Decides a batch of units against the stored datasets with the same keys (`existing`) and the
@@ -97,9 +102,11 @@ pub fn plan(
         outcomes: Vec::with_capacity(batch.len()),
         inserts: Vec::new(),
         events: Vec::new(),
+        aliases: Vec::new(),
     };
     for unit in batch {
         let kept = plan.inserts.len();
+        let kept_aliases = plan.aliases.len();
         let several = unit.len() > 1;
         let mut registrations: Vec<Registration> = Vec::with_capacity(unit.len());
         let mut refusal = None;
@@ -122,11 +129,17 @@ pub fn plan(
                     );
                 }
             }
+            let aliases = std::mem::take(&mut pending.aliases);
             match decide(pending, &existing, &parents, now) {
                 Ok(registration) => {
                     if let Registration::Created(dataset) = &registration {
                         existing.insert(key_of_dataset(dataset), dataset.clone());
-                        plan.events.push(registered_event(dataset));
+                        plan.events.push(registered_event(dataset, &aliases));
+                        plan.aliases.extend(
+                            aliases.into_iter().map(|alias| {
+                                (dataset.organization_id, alias, dataset.name.clone())
+                            }),
+                        );
                         plan.inserts.push(dataset.clone());
                     }
                     registrations.push(registration);
@@ -148,6 +161,7 @@ pub fn plan(
                     existing.remove(&key_of_dataset(&dataset));
                 }
                 plan.events.truncate(kept);
+                plan.aliases.truncate(kept_aliases);
                 plan.outcomes.push(Err(error));
             }
         }
@@ -211,14 +225,20 @@ fn decide(
     )))
 }
 
-/// The `dataset.registered` event: the whole record, so the log alone can rebuild the registry.
-pub fn registered_event(dataset: &Dataset) -> NewEvent {
+/// The `dataset.registered` event: the whole record and the aliases it claimed, so the log alone
+/// can rebuild the registry. Without aliases the payload has no `aliases` key, as before aliases
+/// existed.
+pub fn registered_event(dataset: &Dataset, aliases: &[String]) -> NewEvent {
+    let mut payload = dataset_payload(dataset);
+    if !aliases.is_empty() {
+        payload["aliases"] = json!(aliases);
+    }
     NewEvent {
         event_type: "dataset.registered",
         subject: format!("datasets/{}", dataset.id),
         organization_id: Some(dataset.organization_id),
         public: dataset.visibility.is_public(),
-        payload: dataset_payload(dataset),
+        payload,
     }
 }
 
@@ -287,6 +307,7 @@ mod tests {
             },
             id: Uuid::now_v7(),
             unit_parents: Vec::new(),
+            aliases: Vec::new(),
         }
     }
 

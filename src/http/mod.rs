@@ -3,6 +3,8 @@
 //! for nothing gets. Thin: read and bound the request, call the registry, render with
 //! [`crate::web`]. Every answer carries the same strict security headers.
 
+pub mod openlineage;
+pub mod request;
 pub mod routing;
 pub mod verify;
 
@@ -15,9 +17,14 @@ use crate::registry::Registry;
 /// posting only to this origin, and no framing (against clickjacking of the verdict).
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// The routes, to merge into the server's router.
-pub fn router(registry: Registry) -> axum::Router {
+/// The routes, to merge into the server's router. `max_message_bytes` bounds OpenLineage events
+/// as it bounds gRPC messages.
+pub fn router(registry: Registry, max_message_bytes: usize) -> axum::Router {
     use axum::routing::{get, post};
+    let lineage = openlineage::LineageState {
+        registry: registry.clone(),
+        max_body_bytes: max_message_bytes,
+    };
     axum::Router::new()
         .route(
             crate::web::verify_page::VERIFY_PATH,
@@ -25,6 +32,12 @@ pub fn router(registry: Registry) -> axum::Router {
         )
         .route(verify::JSON_VERIFY_PATH, post(verify::verify_json))
         .with_state(registry)
+        .merge(
+            axum::Router::new()
+                .route(openlineage::LINEAGE_PATH, post(openlineage::ingest))
+                .with_state(lineage),
+        )
+        .merge(openlineage::facet_schemas())
 }
 
 /// An answer with `body` of `content_type` and the security headers.

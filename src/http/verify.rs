@@ -2,15 +2,15 @@
 //! (the same verification as JSON). Public: no access token, and nothing shown that an anonymous
 //! viewer may not see (see [`crate::domain::public_lineage`]).
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::request::{RequestError, content_type, media_type, read_body};
 use super::{html, json};
 use crate::domain::certificate::{RevocationCause, parse_revoke_cause};
 use crate::domain::event::format_time;
@@ -24,53 +24,6 @@ use crate::web::verify_page::{
 
 /// Where the JSON verification is served.
 pub const JSON_VERIFY_PATH: &str = "/v1/certificates:verify";
-
-/// Why a request could not be verified: each is a 4xx answer that names the problem.
-#[derive(Debug, thiserror::Error)]
-pub enum RequestError {
-    /// The body is larger than [`MAX_BODY_BYTES`].
-    #[error("the request body is larger than {MAX_BODY_BYTES} bytes")]
-    TooLarge,
-    /// Not a content type this route reads.
-    #[error("{0}")]
-    UnsupportedMediaType(String),
-    /// The body is not well-formed JSON.
-    #[error("the body is not valid JSON: {0}")]
-    InvalidJson(String),
-    /// No token given.
-    #[error("{0}")]
-    MissingToken(String),
-    /// A field is malformed; the message names it.
-    #[error("{0}")]
-    InvalidArgument(String),
-    /// The body could not be read (the connection broke, a malformed multipart body).
-    #[error("cannot read the request: {0}")]
-    Unreadable(String),
-}
-
-impl RequestError {
-    fn status(&self) -> StatusCode {
-        match self {
-            RequestError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            RequestError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            RequestError::InvalidJson(_)
-            | RequestError::MissingToken(_)
-            | RequestError::InvalidArgument(_)
-            | RequestError::Unreadable(_) => StatusCode::BAD_REQUEST,
-        }
-    }
-
-    fn code(&self) -> &'static str {
-        match self {
-            RequestError::TooLarge => "body_too_large",
-            RequestError::UnsupportedMediaType(_) => "unsupported_media_type",
-            RequestError::InvalidJson(_) => "invalid_json",
-            RequestError::MissingToken(_) => "missing_token",
-            RequestError::InvalidArgument(_) => "invalid_argument",
-            RequestError::Unreadable(_) => "unreadable_body",
-        }
-    }
-}
 
 /// A verification request, from whichever form it came in.
 struct VerifyRequest {
@@ -210,40 +163,6 @@ fn internal(error: &crate::error::Error) -> Response {
     )
 }
 
-/// The body, at most [`MAX_BODY_BYTES`]; a declared length over it is refused before reading.
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, RequestError> {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
-        return Err(RequestError::TooLarge);
-    }
-    match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(RequestError::TooLarge),
-        Err(e) => Err(RequestError::Unreadable(e.to_string())),
-    }
-}
-
-fn content_type(headers: &HeaderMap) -> String {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned()
-}
-
-/// The media type alone, lower case: `multipart/form-data; boundary=x` gives `multipart/form-data`.
-fn media_type(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
-}
-
 async fn read_json(request: Request) -> Result<VerifyRequest, RequestError> {
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -260,7 +179,7 @@ async fn read_json(request: Request) -> Result<VerifyRequest, RequestError> {
             kind
         )));
     }
-    let bytes = read_body(&parts.headers, body).await?;
+    let bytes = read_body(&parts.headers, body, MAX_BODY_BYTES).await?;
     let body: Body = serde_json::from_slice(&bytes).map_err(|e| {
         if e.is_data() {
             RequestError::InvalidArgument(e.to_string())
@@ -299,7 +218,7 @@ async fn read_form(request: Request) -> Result<VerifyRequest, RequestError> {
             "send the form as multipart/form-data or application/x-www-form-urlencoded (got {kind:?})"
         )));
     }
-    let bytes = read_body(&parts.headers, body).await?;
+    let bytes = read_body(&parts.headers, body, MAX_BODY_BYTES).await?;
     let mut fields = FormFields::default();
     if media == "multipart/form-data" {
         let boundary =

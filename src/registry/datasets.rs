@@ -31,23 +31,31 @@ impl Registry {
         caller: &Caller,
         items: Vec<(NewDataset, Vec<UnitParent>)>,
     ) -> Result<Vec<Registration>> {
-        let organization = caller.member_with(Role::Registrar)?;
-        if items
-            .iter()
-            .any(|(new, _)| new.organization_id != organization)
-        {
-            return Err(Error::PermissionDenied(
-                "datasets can only be registered for the token's own organisation".into(),
-            ));
-        }
         let unit = items
             .into_iter()
             .map(|(new, unit_parents)| Pending {
                 new,
                 id: Uuid::now_v7(),
                 unit_parents,
+                aliases: Vec::new(),
             })
             .collect();
+        self.register_unit(caller, unit).await
+    }
+
+    /// Registers a unit (all or none) through group commit, for registrars and admins of the
+    /// organisation that owns every item.
+    pub(super) async fn register_unit(
+        &self,
+        caller: &Caller,
+        unit: Unit,
+    ) -> Result<Vec<Registration>> {
+        let organization = caller.member_with(Role::Registrar)?;
+        if unit.iter().any(|p| p.new.organization_id != organization) {
+            return Err(Error::PermissionDenied(
+                "datasets can only be registered for the token's own organisation".into(),
+            ));
+        }
         self.registrations.submit(unit).await
     }
 

@@ -10,6 +10,7 @@ pub mod events;
 pub mod feed;
 pub mod group_commit;
 pub mod lineage;
+pub mod openlineage;
 pub mod organizations;
 pub mod policy;
 pub mod transparency;

@@ -79,6 +79,15 @@ pub struct DatasetQuery {
     pub limit: u32,
 }
 
+/// Which dataset of an organisation a set of names means (see [`Store::find_named_datasets`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameLookup {
+    /// Names to try in order: each a registry name or an alias recorded for one.
+    pub names: Vec<String>,
+    /// Only this version; the newest registered when `None`.
+    pub version: Option<String>,
+}
+
 /// A page request over organisations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrganizationQuery {
@@ -139,6 +148,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// One page of datasets in id order.
     async fn list_datasets(&self, query: &DatasetQuery) -> Result<Vec<Dataset>>;
+
+    /// For each lookup, the dataset of `organization` its first resolving name calls: the newest
+    /// registered (or the given version) of the datasets with that registry name, or else with the
+    /// registry name that the name is an alias of. `None` where no name resolves.
+    async fn find_named_datasets(
+        &self,
+        organization: Uuid,
+        lookups: &[NameLookup],
+    ) -> Result<Vec<Option<Dataset>>>;
 
     /// Every dataset reachable from `root` within `max_depth` edges in `direction`, `root` included at
     /// depth 0, each once with its shortest depth. One query, however large the graph.

@@ -19,6 +19,7 @@ mod limits;
 mod lineage;
 mod load;
 mod log;
+mod openlineage;
 mod operator;
 mod organizations;
 mod policies;

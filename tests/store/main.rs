@@ -57,6 +57,7 @@ conformance!([
     organizations_list_in_id_order_by_exact_name_and_resume_after_an_id,
     a_batch_decides_each_registration_and_writes_only_the_accepted_ones,
     a_unit_is_stored_whole_or_not_at_all_and_links_earlier_items,
+    names_find_the_newest_version_or_the_given_one_and_aliases_resolve,
     a_stored_dataset_reads_back_field_for_field,
     listing_filters_by_viewer_name_and_owner_and_resumes_after_an_id,
     closures_hold_each_node_once_at_its_shortest_depth_within_the_limit,

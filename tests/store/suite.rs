@@ -70,6 +70,7 @@ fn new_dataset(org: Uuid, name: &str, visibility: Visibility, parents: &[Uuid]) 
         },
         id: Uuid::now_v7(),
         unit_parents: Vec::new(),
+        aliases: Vec::new(),
     }
 }
 
@@ -312,6 +313,63 @@ pub async fn a_unit_is_stored_whole_or_not_at_all_and_links_earlier_items(store:
     assert_eq!(
         store.chain_head().await.unwrap().sequence,
         head.sequence + 2
+    );
+}
+
+pub async fn names_find_the_newest_version_or_the_given_one_and_aliases_resolve(
+    store: Arc<dyn Store>,
+) {
+    use provenance_registry::store::NameLookup;
+    let org = organization(&store, "Acme").await;
+    let other = organization(&store, "Globex").await;
+    let mut first = new_dataset(org, "s3://lake/clean", Visibility::Private, &[]);
+    first.aliases = vec!["hive://metastore/lake.clean".into()];
+    let first = register(&store, first).await;
+    let mut second = new_dataset(org, "s3://lake/clean", Visibility::Private, &[]);
+    second.new.version = "2".into();
+    second.new.content_digest = ContentDigest::of(b"v2");
+    // A later claim of a taken alias leaves it with its first dataset.
+    second.aliases = vec!["hive://metastore/lake.clean".into()];
+    let second = register(&store, second).await;
+    let mut thief = new_dataset(org, "elsewhere", Visibility::Private, &[]);
+    thief.aliases = vec!["hive://metastore/lake.clean".into()];
+    register(&store, thief).await;
+    // Another organisation's names never answer.
+    register(
+        &store,
+        new_dataset(other, "s3://lake/other", Visibility::Public, &[]),
+    )
+    .await;
+
+    let lookup = |names: &[&str], version: Option<&str>| NameLookup {
+        names: names.iter().map(|n| n.to_string()).collect(),
+        version: version.map(str::to_owned),
+    };
+    let found = store
+        .find_named_datasets(
+            org,
+            &[
+                lookup(&["s3://lake/clean"], None),
+                lookup(&["s3://lake/clean"], Some("1")),
+                lookup(&["unknown", "hive://metastore/lake.clean"], None),
+                lookup(&["hive://metastore/lake.clean"], Some("1")),
+                lookup(&["s3://lake/other"], None),
+                lookup(&["s3://lake/clean"], Some("3")),
+            ],
+        )
+        .await
+        .unwrap();
+    let ids: Vec<Option<Uuid>> = found.iter().map(|d| d.as_ref().map(|d| d.id)).collect();
+    assert_eq!(
+        ids,
+        [
+            Some(second.id),
+            Some(first.id),
+            Some(second.id),
+            Some(first.id),
+            None,
+            None
+        ]
     );
 }
 

@@ -24,8 +24,8 @@ mod log;
 mod policy;
 
 use super::{
-    AttestationQuery, CertificateInsert, DatasetQuery, LogSnapshot, OrganizationQuery, Store,
-    Viewer,
+    AttestationQuery, CertificateInsert, DatasetQuery, LogSnapshot, NameLookup, OrganizationQuery,
+    Store, Viewer,
 };
 use crate::domain::access::{AccessTokenRecord, Organization};
 use crate::domain::attestation::{Attestation, ContaminationReport};
@@ -375,6 +375,7 @@ impl Store for SqliteStore {
         let plan = registration::plan(batch, existing, parents, Utc::now());
         if !plan.inserts.is_empty() {
             insert_datasets(&mut tx, &plan.inserts).await?;
+            insert_aliases(&mut tx, &plan.aliases).await?;
             append_events(&mut tx, plan.events).await?;
             tx.commit().await?;
         }
@@ -424,6 +425,39 @@ impl Store for SqliteStore {
         let mut datasets = decode::datasets(&found)?;
         datasets.sort_by_key(|d| d.id);
         Ok(datasets)
+    }
+
+    async fn find_named_datasets(
+        &self,
+        organization: Uuid,
+        lookups: &[NameLookup],
+    ) -> Result<Vec<Option<Dataset>>> {
+        // A registry name wins over an alias of the same spelling; ids are UUID v7, so the
+        // greatest is the newest.
+        const FIND: &str = "SELECT d.id FROM datasets d WHERE d.organization_id = $1 \
+             AND (d.name = $2 OR d.name = (SELECT a.dataset_name FROM dataset_aliases a \
+             WHERE a.organization_id = $1 AND a.alias = $2)) AND ($3 IS NULL OR d.version = $3) \
+             ORDER BY d.name = $2 DESC, d.id DESC LIMIT 1";
+        let mut found = Vec::with_capacity(lookups.len());
+        for lookup in lookups {
+            let mut id = None;
+            for name in &lookup.names {
+                id = sqlx::query_scalar::<_, String>(FIND)
+                    .bind(organization.to_string())
+                    .bind(name)
+                    .bind(lookup.version.as_deref())
+                    .fetch_optional(&self.readers)
+                    .await?;
+                if id.is_some() {
+                    break;
+                }
+            }
+            found.push(match id {
+                Some(id) => self.get_dataset(parse_uuid(&id)?).await?,
+                None => None,
+            });
+        }
+        Ok(found)
     }
 
     async fn lineage_closure(
@@ -628,6 +662,26 @@ impl Store for SqliteStore {
         self.mark_certificate_revoked(organization_id, id, time, reason, events)
             .await
     }
+}
+
+/// Records aliases; one already taken keeps the dataset it names (the first claim wins).
+async fn insert_aliases(
+    tx: &mut Transaction<'_, Sqlite>,
+    aliases: &[(Uuid, String, String)],
+) -> Result<()> {
+    for chunk in aliases.chunks(MAX_ROWS_PER_INSERT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO dataset_aliases (organization_id, alias, dataset_name) ",
+        );
+        insert.push_values(chunk, |mut row, (org, alias, name)| {
+            row.push_bind(org.to_string())
+                .push_bind(alias.clone())
+                .push_bind(name.clone());
+        });
+        insert.push(" ON CONFLICT (organization_id, alias) DO NOTHING");
+        insert.build().execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 async fn insert_datasets(tx: &mut Transaction<'_, Sqlite>, datasets: &[Dataset]) -> Result<()> {

@@ -1,0 +1,15 @@
+-- Other names of a dataset (an organisation's own names for it, e.g. an OpenLineage dataset's
+-- symlinks: a table and its file location), recorded with the registration that declared them and
+-- announced in its `dataset.registered` event. An alias names a dataset by its registry name, so
+-- every version of that name answers to it. The first registration to claim an alias keeps it.
+CREATE TABLE dataset_aliases (
+    organization_id TEXT NOT NULL REFERENCES organizations (id),
+    alias           TEXT NOT NULL,
+    dataset_name    TEXT NOT NULL,
+    PRIMARY KEY (organization_id, alias)
+);
+
+CREATE TRIGGER dataset_aliases_immutable BEFORE UPDATE ON dataset_aliases
+BEGIN SELECT RAISE(ABORT, 'dataset aliases are immutable'); END;
+CREATE TRIGGER dataset_aliases_undeletable BEFORE DELETE ON dataset_aliases
+BEGIN SELECT RAISE(ABORT, 'dataset aliases are immutable'); END;
