@@ -11,3 +11,7 @@ CREATE TABLE dataset_aliases (
 
 CREATE TRIGGER dataset_aliases_immutable BEFORE UPDATE OR DELETE ON dataset_aliases
     FOR EACH ROW EXECUTE FUNCTION refuse_change('dataset aliases are immutable');
+
+-- OpenLineage ingestion looks up the datasets that read a newly registered one as an external
+-- source (to link it in their next version).
+CREATE INDEX dataset_sources_by_external_uri ON dataset_sources (uri) WHERE kind = 'external_dataset';

@@ -13,3 +13,7 @@ CREATE TRIGGER dataset_aliases_immutable BEFORE UPDATE ON dataset_aliases
 BEGIN SELECT RAISE(ABORT, 'dataset aliases are immutable'); END;
 CREATE TRIGGER dataset_aliases_undeletable BEFORE DELETE ON dataset_aliases
 BEGIN SELECT RAISE(ABORT, 'dataset aliases are immutable'); END;
+
+-- OpenLineage ingestion looks up the datasets that read a newly registered one as an external
+-- source (to link it in their next version).
+CREATE INDEX dataset_sources_by_external_uri ON dataset_sources (uri) WHERE kind = 'external_dataset';

@@ -20,12 +20,15 @@
 //!   external dataset naming its URI. An input with the [`facets::MODEL_GENERATED`] facet is a
 //!   model-generated source naming the model, whatever else it is, so that policies see it; the
 //!   facet on an output adds such a source to the output (the run generated it with the model).
+//! - Events are applied in arrival order and stored datasets never change. An input registered after
+//!   its reader is linked in the reader's next version ([`linked_version`]), and the datasets made
+//!   from the reader follow, so the newest versions converge on the in-order lineage.
 
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::access::Caller;
-use super::dataset::{ModelRef, NewDataset, Source, SourceKind, Visibility, limits};
+use super::dataset::{Dataset, ModelRef, NewDataset, Source, SourceKind, Visibility, limits};
 use super::digest::ContentDigest;
 use super::text::{optional_line, optional_text, required_line};
 use crate::error::{Error, Result};
@@ -382,6 +385,68 @@ fn output_registration(
     ))
 }
 
+/// The next version of `dataset`, made by the caller, in which every source that `link` maps to a
+/// registered dataset `(id, public)` is that dataset as a parent; `None` when no source changes.
+/// Its version is the old one with `+linked.<n>`, counting up.
+pub fn linked_version(
+    dataset: &Dataset,
+    caller: &Caller,
+    link: impl Fn(&Source) -> Option<(Uuid, bool)>,
+) -> Result<Option<NewDataset>> {
+    let mut changed = false;
+    let mut sources = Vec::with_capacity(dataset.sources.len());
+    for source in &dataset.sources {
+        match link(source) {
+            Some((dataset_id, parent_public)) => {
+                changed = true;
+                sources.push(Source::new(
+                    SourceKind::Dataset {
+                        dataset_id,
+                        parent_public,
+                    },
+                    None,
+                    source.license.clone(),
+                    source.collect_time,
+                    source.content_digest.clone(),
+                    source.description.clone(),
+                )?);
+            }
+            None => sources.push(source.clone()),
+        }
+    }
+    if !changed {
+        return Ok(None);
+    }
+    Ok(Some(NewDataset {
+        organization_id: dataset.organization_id,
+        name: dataset.name.clone(),
+        version: required_line(
+            "version",
+            &next_linked_version(&dataset.version),
+            limits::VERSION,
+        )?,
+        content_digest: dataset.content_digest.clone(),
+        size_bytes: dataset.size_bytes,
+        description: dataset.description.clone(),
+        license: dataset.license.clone(),
+        visibility: dataset.visibility,
+        sources,
+        creator_token_id: caller.token_id,
+        creator_subject: caller.subject.clone(),
+    }))
+}
+
+/// `v` gives `v+linked.1`, `v+linked.1` gives `v+linked.2`.
+fn next_linked_version(version: &str) -> String {
+    const MARK: &str = "+linked.";
+    if let Some((base, count)) = version.rsplit_once(MARK)
+        && let Ok(count) = count.parse::<u32>()
+    {
+        return format!("{base}{MARK}{}", count.saturating_add(1));
+    }
+    format!("{version}{MARK}1")
+}
+
 fn reason(error: &Error) -> String {
     match error {
         Error::InvalidArgument(violations) => violations
@@ -658,6 +723,13 @@ mod tests {
             Event::Complete(run) => run,
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn linked_versions_count_up() {
+        assert_eq!(next_linked_version("run-1"), "run-1+linked.1");
+        assert_eq!(next_linked_version("run-1+linked.1"), "run-1+linked.2");
+        assert_eq!(next_linked_version("a+linked.x"), "a+linked.x+linked.1");
     }
 
     #[test]

@@ -54,9 +54,12 @@ pub async fn ingest(State(state): State<LineageState>, request: Request) -> Resp
     };
     match outcome {
         Ok(Ingestion::Ignored(what)) => json(StatusCode::OK, &json!({"ignored": what})),
-        Ok(Ingestion::Registered(registrations)) => json(
+        Ok(Ingestion::Registered { outputs, linked }) => json(
             StatusCode::OK,
-            &json!({"registered": registrations.iter().map(registered_json).collect::<Vec<_>>()}),
+            &json!({
+                "registered": outputs.iter().map(registered_json).collect::<Vec<_>>(),
+                "linked": linked.iter().map(registered_json).collect::<Vec<_>>(),
+            }),
         ),
         Err(error) => refused(&error),
     }

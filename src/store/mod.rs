@@ -158,6 +158,15 @@ pub trait Store: Send + Sync + 'static {
         lookups: &[NameLookup],
     ) -> Result<Vec<Option<Dataset>>>;
 
+    /// The datasets of `organization` that are the newest version of their name and have a source
+    /// that is an external dataset with one of `uris`, or a parent among `parents`, in id order.
+    async fn newest_readers(
+        &self,
+        organization: Uuid,
+        uris: &[String],
+        parents: &[Uuid],
+    ) -> Result<Vec<Dataset>>;
+
     /// Every dataset reachable from `root` within `max_depth` edges in `direction`, `root` included at
     /// depth 0, each once with its shortest depth. One query, however large the graph.
     async fn lineage_closure(

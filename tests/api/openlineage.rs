@@ -144,3 +144,53 @@ async fn a_refused_event_stores_nothing_and_names_the_output() {
     assert_eq!(app.snapshot().await, before_auditor);
     assert!(before.0.is_empty() && named(&app, "s3://lake/fine").await.is_empty());
 }
+
+#[tokio::test]
+async fn a_chain_sent_backwards_converges_in_linked_versions() {
+    let app = spawn_app().await;
+    let read = |name: &str| json!([{"namespace": "s3://lake", "name": name}]);
+    let a = complete("a", json!([]), json!([output("a")]));
+    let b = complete("b", read("a"), json!([output("b")]));
+    let c = complete("c", read("b"), json!([output("c")]));
+    for event in [&c, &b] {
+        let answer = emit(&app, &app.admin, event).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    let answer = emit(&app, &app.admin, &a).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let body: Value = serde_json::from_str(&answer.body).unwrap();
+    let linked: Vec<&str> = body["linked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(linked, ["s3://lake/b", "s3://lake/c"]);
+
+    let newest = |versions: Vec<pb::Dataset>| versions.into_iter().last().unwrap();
+    let (a, b, c) = (
+        newest(named(&app, "s3://lake/a").await),
+        newest(named(&app, "s3://lake/b").await),
+        newest(named(&app, "s3://lake/c").await),
+    );
+    assert_eq!(b.sources[0].dataset_id, a.id);
+    assert_eq!(c.sources[0].dataset_id, b.id);
+    assert!(c.version.ends_with("+linked.2"), "{}", c.version);
+    assert_eq!(named(&app, "s3://lake/c").await.len(), 3);
+
+    // A new run of `a` links nothing: `b` names the version it read by id.
+    let before = app.snapshot().await;
+    let again = emit(
+        &app,
+        &app.admin,
+        &complete("a", json!([]), json!([output("a")])),
+    )
+    .await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    let after = app.snapshot().await;
+    assert_eq!(
+        after.0.len(),
+        before.0.len() + 1,
+        "only the new run's output"
+    );
+}

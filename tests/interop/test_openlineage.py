@@ -207,25 +207,46 @@ def test_a_dataset_known_by_a_table_and_a_file_location_is_one_dataset(server, p
     assert datasets_named(server, pb, "hive://metastore/lake.clean") == []
 
 
-def test_events_out_of_order_follow_the_documented_arrival_rule(server, pb):
+def test_events_out_of_order_converge_in_new_versions(server, pb):
     """An input not registered when its reader's event arrives is an external source naming its URI
-    (the registry never rewrites a stored dataset); the later event registers the input itself."""
+    (a stored dataset never changes); when the input's own event registers it, the reader gets a
+    new version linking it, and so do the datasets made from the reader."""
     client = client_for(server, server.admin_token)
     clean, synth, mix = pipeline()
     client.emit(mix)
-    client.emit(synth)
-    client.emit(clean)
-    train = only(server, pb, "s3://lake/train")
-    assert [(s.kind, s.uri) for s in train.sources] == [
+    first = only(server, pb, "s3://lake/train")
+    assert [(s.kind, s.uri) for s in first.sources] == [
         (pb.dataset_pb2.SOURCE_KIND_EXTERNAL_DATASET, "s3://lake/clean"),
         (pb.dataset_pb2.SOURCE_KIND_EXTERNAL_DATASET, "s3://lake/synthetic"),
     ]
-    assert verdict(server, pb, only(server, pb, "s3://lake/synthetic")) == pb.policy_pb2.VERDICT_CONTAMINATED
-    # Re-running the reader after its inputs are known (a new run) links them.
-    client.emit(run_event("mix", mix.inputs, [output("s3://lake", "train", "train v2")]))
-    newest = datasets_named(server, pb, "s3://lake/train")[-1]
-    assert all(s.kind == pb.dataset_pb2.SOURCE_KIND_DATASET for s in newest.sources)
+    client.emit(synth)
+    client.emit(clean)
+    versions = datasets_named(server, pb, "s3://lake/train")
+    assert [v.version for v in versions] == [mix.run.runId, f"{mix.run.runId}+linked.1", f"{mix.run.runId}+linked.2"]
+    newest = versions[-1]
+    assert [s.dataset_id for s in newest.sources] == [only(server, pb, "s3://lake/clean").id, only(server, pb, "s3://lake/synthetic").id]
+    assert newest.content_digest == first.content_digest
     assert verdict(server, pb, newest) == pb.policy_pb2.VERDICT_CONTAMINATED
+    assert verdict(server, pb, first) != pb.policy_pb2.VERDICT_CONTAMINATED, "the stored record never changes"
+
+    # Retried events change nothing more.
+    before = event_count(server, pb)
+    for event in (mix, synth, clean):
+        client.emit(event)
+    assert event_count(server, pb) == before
+
+
+def test_a_chain_sent_backwards_links_every_step(server, pb):
+    client = client_for(server, server.admin_token)
+    a = run_event("a", [r1_output("s3://vendor", "r1")], [output("s3://lake", "a", "a")])
+    b = run_event("b", [InputDataset(namespace="s3://lake", name="a")], [output("s3://lake", "b", "b")])
+    c = run_event("c", [InputDataset(namespace="s3://lake", name="b")], [output("s3://lake", "c", "c")])
+    for event in (c, b, a):
+        client.emit(event)
+    newest = {name: datasets_named(server, pb, f"s3://lake/{name}")[-1] for name in "abc"}
+    assert newest["c"].sources[0].dataset_id == newest["b"].id
+    assert newest["b"].sources[0].dataset_id == newest["a"].id
+    assert verdict(server, pb, newest["c"]) == pb.policy_pb2.VERDICT_CONTAMINATED
 
 
 def post(server, body, token=None, content_type="application/json", extra=None):

@@ -470,6 +470,29 @@ impl Store for PostgresStore {
         Ok(found)
     }
 
+    async fn newest_readers(
+        &self,
+        organization: Uuid,
+        uris: &[String],
+        parents: &[Uuid],
+    ) -> Result<Vec<Dataset>> {
+        const READERS: &str = "SELECT DISTINCT d.id FROM datasets d \
+             JOIN dataset_sources s ON s.dataset_id = d.id WHERE d.organization_id = $1 \
+             AND ((s.kind = 'external_dataset' AND s.uri = ANY($2)) \
+             OR s.parent_dataset_id = ANY($3)) \
+             AND NOT EXISTS (SELECT 1 FROM datasets n WHERE n.organization_id = d.organization_id \
+             AND n.name = d.name AND n.id > d.id)";
+        let ids: Vec<Uuid> = sqlx::query_scalar(READERS)
+            .bind(organization)
+            .bind(uris)
+            .bind(parents)
+            .fetch_all(&self.readers)
+            .await?;
+        let mut readers = self.get_datasets(&ids).await?;
+        readers.sort_by_key(|d| d.id);
+        Ok(readers)
+    }
+
     async fn lineage_closure(
         &self,
         root: Uuid,

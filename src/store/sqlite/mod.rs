@@ -460,6 +460,33 @@ impl Store for SqliteStore {
         Ok(found)
     }
 
+    async fn newest_readers(
+        &self,
+        organization: Uuid,
+        uris: &[String],
+        parents: &[Uuid],
+    ) -> Result<Vec<Dataset>> {
+        const READERS: &str = "SELECT DISTINCT d.id FROM datasets d \
+             JOIN dataset_sources s ON s.dataset_id = d.id WHERE d.organization_id = $1 \
+             AND ((s.kind = 'external_dataset' AND s.uri IN (SELECT value FROM json_each($2))) \
+             OR s.parent_dataset_id IN (SELECT value FROM json_each($3))) \
+             AND NOT EXISTS (SELECT 1 FROM datasets n WHERE n.organization_id = d.organization_id \
+             AND n.name = d.name AND n.id > d.id)";
+        let ids: Vec<String> = sqlx::query_scalar(READERS)
+            .bind(organization.to_string())
+            .bind(json!(uris).to_string())
+            .bind(uuid_list(parents))
+            .fetch_all(&self.readers)
+            .await?;
+        let ids = ids
+            .iter()
+            .map(|id| parse_uuid(id))
+            .collect::<Result<Vec<_>>>()?;
+        let mut readers = self.get_datasets(&ids).await?;
+        readers.sort_by_key(|d| d.id);
+        Ok(readers)
+    }
+
     async fn lineage_closure(
         &self,
         root: Uuid,
