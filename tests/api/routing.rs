@@ -118,7 +118,7 @@ async fn unknown_paths_get_404_with_a_json_error_over_http1_and_http2() {
     let lineage_event = br#"{"eventType":"COMPLETE","job":{"namespace":"etl","name":"mix"}}"#;
     for (method, path, body) in [
         (Method::GET, "/nonexistent", &b""[..]),
-        (Method::POST, "/api/v1/lineage", &lineage_event[..]),
+        (Method::POST, "/api/v2/lineage", &lineage_event[..]),
         (Method::PUT, "/v1/datasets", &b"{}"[..]),
         (Method::GET, "/", &b""[..]),
         // Under a served gRPC service, but no method of it.

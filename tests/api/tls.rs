@@ -481,7 +481,7 @@ async fn over_tls_unknown_paths_get_404_and_wrong_methods_405_on_http1_and_http2
     assert!(lower.contains("content-type: application/json"), "{one}");
     assert!(!lower.contains("grpc-status"), "{one}");
     assert!(one.contains(r#""code":"not_found""#), "{one}");
-    let one = https_request(&authority, server.addr, "POST", "/api/v1/lineage").await;
+    let one = https_request(&authority, server.addr, "POST", "/api/v2/lineage").await;
     assert!(one.starts_with("HTTP/1.1 404"), "{one}");
     let one = https_request(&authority, server.addr, "DELETE", "/.well-known/jwks.json").await;
     assert!(one.starts_with("HTTP/1.1 405"), "{one}");
