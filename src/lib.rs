@@ -23,6 +23,7 @@ pub mod call_log;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod gateway;
 pub mod grpc;
 pub mod http;
 pub mod jwt_crypto;

@@ -381,9 +381,13 @@ impl Application {
         // to one protocol or the other (crate::http::routing).
         let pages = crate::http::router(registry.clone(), limit);
         let methods = Arc::new(GrpcMethods::served().context("cannot read the gRPC descriptors")?);
-        let http = services
-            .routes()
-            .into_axum_router()
+        let grpc = services.routes().into_axum_router();
+        // Every RPC over HTTP/JSON too, at the paths its google.api.http annotation declares, calling
+        // the same services in-process (crate::gateway).
+        let gateway = crate::gateway::Gateway::new(grpc.clone(), limit)
+            .context("cannot read the HTTP bindings from the descriptors")?;
+        let http = grpc
+            .merge(gateway.router())
             .route(
                 JWKS_PATH,
                 axum::routing::get(move || jwks(registry.clone())),

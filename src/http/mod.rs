@@ -30,7 +30,6 @@ pub fn router(registry: Registry, max_message_bytes: usize) -> axum::Router {
             crate::web::verify_page::VERIFY_PATH,
             get(verify::form).post(verify::submit),
         )
-        .route(verify::JSON_VERIFY_PATH, post(verify::verify_json))
         .with_state(registry)
         .merge(
             axum::Router::new()
@@ -41,7 +40,7 @@ pub fn router(registry: Registry, max_message_bytes: usize) -> axum::Router {
 }
 
 /// An answer with `body` of `content_type` and the security headers.
-fn respond(status: StatusCode, content_type: &'static str, body: String) -> Response {
+pub(crate) fn respond(status: StatusCode, content_type: &'static str, body: String) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     for (name, value) in [
@@ -64,6 +63,6 @@ fn html(status: StatusCode, body: String) -> Response {
 }
 
 /// A JSON answer.
-fn json(status: StatusCode, value: &serde_json::Value) -> Response {
+pub(crate) fn json(status: StatusCode, value: &serde_json::Value) -> Response {
     respond(status, "application/json", value.to_string())
 }

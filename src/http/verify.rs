@@ -1,29 +1,24 @@
-//! `GET /verify` (the form), `POST /verify` (the result page) and `POST /v1/certificates:verify`
-//! (the same verification as JSON). Public: no access token, and nothing shown that an anonymous
-//! viewer may not see (see [`crate::domain::public_lineage`]).
+//! `GET /verify` (the form) and `POST /verify` (the result page); the same verification as JSON is
+//! `POST /v1/certificates:verify`, `VerifyCertificate` through the HTTP gateway. Public: no access
+//! token, and nothing shown that an anonymous viewer may not see (see
+//! [`crate::domain::public_lineage`]).
 
 use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::html;
 use super::request::{RequestError, content_type, media_type, read_body};
-use super::{html, json};
-use crate::domain::certificate::{RevocationCause, parse_revoke_cause};
-use crate::domain::event::format_time;
 use crate::domain::text::{UUID_FORM, parse_hyphenated_uuid};
 use crate::registry::Registry;
-use crate::registry::certificates::{MAX_TOKEN_LEN, Verification};
+use crate::registry::certificates::MAX_TOKEN_LEN;
 use crate::web::extract::token_from_upload;
 use crate::web::verify_page::{
     self, CheckRow, MAX_BODY_BYTES, VerifyOutcome, form_page, result_page,
 };
-
-/// Where the JSON verification is served.
-pub const JSON_VERIFY_PATH: &str = "/v1/certificates:verify";
 
 /// A verification request, from whichever form it came in.
 struct VerifyRequest {
@@ -85,118 +80,11 @@ pub async fn submit(State(registry): State<Registry>, request: Request) -> Respo
     html(StatusCode::OK, result_page(&outcome))
 }
 
-/// `POST /v1/certificates:verify`: `{"token", "audience_organization_id"?, "as_of"?}`.
-pub async fn verify_json(State(registry): State<Registry>, request: Request) -> Response {
-    let parsed = match read_json(request).await {
-        Ok(parsed) => parsed,
-        Err(e) => {
-            return json(
-                e.status(),
-                &json!({"error": {"code": e.code(), "message": e.to_string()}}),
-            );
-        }
-    };
-    match registry
-        .verify_certificate(&parsed.token, parsed.audience, parsed.as_of)
-        .await
-    {
-        Ok(verification) => json(StatusCode::OK, &verification_json(&verification)),
-        Err(e) => {
-            tracing::error!(error = %e, "verification failed");
-            json(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &json!({"error": {"code": "internal", "message": "internal error"}}),
-            )
-        }
-    }
-}
-
-/// `VerifyCertificateResponse` as JSON: the proto's fields, `status` by its enum name (null when
-/// the registry does not know the certificate) and the claims as the JSON object that was signed.
-/// The standing (`revoke_time`, `revoke_reason`, `revoke_cause`, `revoke_cause_kind`,
-/// `revoke_cause_id`, `status_history`) as in the proto: null or empty unless the registry holds
-/// this very token, and null while it is not revoked; times in RFC 3339, enums by name.
-pub fn verification_json(verification: &Verification) -> Value {
-    let claims = verification
-        .claims_json
-        .as_deref()
-        .and_then(|text| serde_json::from_str::<Value>(text).ok())
-        .unwrap_or(Value::Null);
-    let standing = verification.standing.as_ref();
-    let cause = standing.and_then(|s| s.revoke_cause.as_deref());
-    let parsed_cause = cause.and_then(parse_revoke_cause);
-    json!({
-        "revoke_time": standing.and_then(|s| s.revoke_time).map(format_time),
-        "revoke_reason": standing.and_then(|s| s.revoke_reason.clone()),
-        "revoke_cause": cause,
-        "revoke_cause_kind": parsed_cause.map(|(kind, _)| revocation_cause_name(kind)),
-        "revoke_cause_id": parsed_cause.map(|(_, id)| id),
-        "status_history": standing.map(|s| s.history.iter().map(|(status, time, reason)| json!({
-            "status": format!("CERTIFICATE_STATUS_{}", verify_page::status_name(*status)),
-            "time": format_time(*time),
-            "reason": reason,
-        })).collect::<Vec<_>>()).unwrap_or_default(),
-        "valid": verification.valid,
-        "status": verification.status.map(|s| format!("CERTIFICATE_STATUS_{}", verify_page::status_name(s))),
-        "certificate_id": verification.claims.as_ref().map(|c| c.jti.clone()),
-        "checks": verification.checks.iter().map(|c| json!({
-            "name": c.name, "passed": c.passed, "detail": c.detail,
-        })).collect::<Vec<_>>(),
-        "claims": claims,
-    })
-}
-
-/// The proto's enum name of a revocation cause.
-fn revocation_cause_name(cause: RevocationCause) -> &'static str {
-    match cause {
-        RevocationCause::CertificateRevoked => "REVOCATION_CAUSE_CERTIFICATE_REVOKED",
-        RevocationCause::AttestationRevoked => "REVOCATION_CAUSE_ATTESTATION_REVOKED",
-        RevocationCause::ContaminationReported => "REVOCATION_CAUSE_CONTAMINATION_REPORTED",
-    }
-}
-
 fn internal(error: &crate::error::Error) -> Response {
     tracing::error!(error = %error, "the verification page failed");
     html(
         StatusCode::INTERNAL_SERVER_ERROR,
         form_page(Some("internal error: please try again later")),
-    )
-}
-
-async fn read_json(request: Request) -> Result<VerifyRequest, RequestError> {
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Body {
-        token: Option<String>,
-        audience_organization_id: Option<String>,
-        as_of: Option<String>,
-    }
-    let (parts, body) = request.into_parts();
-    let kind = content_type(&parts.headers);
-    if media_type(&kind) != "application/json" {
-        return Err(RequestError::UnsupportedMediaType(format!(
-            "send Content-Type: application/json (got {:?})",
-            kind
-        )));
-    }
-    let bytes = read_body(&parts.headers, body, MAX_BODY_BYTES).await?;
-    let body: Body = serde_json::from_slice(&bytes).map_err(|e| {
-        if e.is_data() {
-            RequestError::InvalidArgument(e.to_string())
-        } else {
-            RequestError::InvalidJson(e.to_string())
-        }
-    })?;
-    let token = body
-        .token
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| RequestError::MissingToken("token: is required".into()))?;
-    checked(
-        token,
-        "token".into(),
-        body.audience_organization_id.as_deref(),
-        body.as_of.as_deref(),
     )
 }
 
