@@ -240,8 +240,9 @@ pub struct HashingArgs {
 /// `provctl dataset ...`
 #[derive(Debug, Subcommand)]
 pub enum DatasetCommand {
-    /// Register a dataset with its sources (registrar role). Registering the same name, version
-    /// and digest again is harmless: the existing record is printed.
+    /// Register a dataset with its sources (registrar role), or with `--from-file` every line of
+    /// a JSON Lines file, up to 1000 per call. Registering the same name, version and digest
+    /// again is harmless: the existing record is printed (counted, for a file).
     Register(RegisterArgs),
     /// Show one dataset.
     Get {
@@ -272,17 +273,36 @@ pub struct ReportArgs {
     pub evidence: Vec<ReportEvidenceArg>,
 }
 
+/// Shown at the end of `dataset register --help`: the format of `--from-file`.
+const REGISTER_HELP: &str = "\
+--from-file FILE reads JSON Lines: each non-empty line one BatchRegistration in the proto3
+canonical JSON mapping, e.g.
+  {\"ref\":\"clean\",\"dataset\":{\"name\":\"web-clean\",\"version\":\"1\",
+   \"contentDigest\":\"sha256:<64 hex>\",\"sources\":[{\"kind\":\"SOURCE_KIND_DATASET\",
+   \"batchRef\":\"crawl\"}]}}
+(one line in the file). A source's batchRef names the ref of an earlier line: provctl sends the
+lines in order, --batch-size per RegisterDatasets call, and gives a parent stored by an earlier
+call as its datasetId. The whole file is checked before anything is sent (each line parses, no
+unknown field, refs unique, every batchRef names an earlier line); each call is all or none, and
+re-running a file is safe: what is already stored is answered as already existing.";
+
 /// `provctl dataset register`
 #[derive(Debug, Args)]
+#[command(after_help = REGISTER_HELP)]
+// The flags that describe one dataset, which `--from-file` and `--batch-size` replace.
+#[command(group(ArgGroup::new("one_dataset").multiple(true).args([
+    "name", "version", "digest", "path", "skip_symlinks", "manifest_out", "size", "description",
+    "license", "public", "parents", "sources",
+])))]
 pub struct RegisterArgs {
     /// Name of the dataset.
-    #[arg(long)]
-    pub name: String,
+    #[arg(long, required_unless_present = "from_file")]
+    pub name: Option<String>,
     /// Version label.
-    #[arg(long)]
-    pub version: String,
+    #[arg(long, required_unless_present = "from_file")]
+    pub version: Option<String>,
     /// Content digest: `sha256:` followed by 64 lower-case hex digits.
-    #[arg(long, required_unless_present = "path", conflicts_with = "path")]
+    #[arg(long, required_unless_present_any = ["path", "from_file"], conflicts_with = "path")]
     pub digest: Option<String>,
     /// Compute the digest from this directory, as `provctl digest DIR` does; the size defaults
     /// to the bytes of its files.
@@ -310,9 +330,24 @@ pub struct RegisterArgs {
     /// `model=MODEL_ID[@VERSION]`, or `dataset=ID` (same as --parent).
     #[arg(long = "source", value_name = "KIND[=VALUE]")]
     pub sources: Vec<SourceArg>,
-    /// Print only the dataset's id, for scripts: `ID=$(provctl dataset register -q ...)`.
+    /// Print only the dataset's id, for scripts: `ID=$(provctl dataset register -q ...)`; with
+    /// `--from-file`, one id per line of the file, in its order.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Register every line of FILE (JSON Lines of `BatchRegistration`s, see below; `-` for
+    /// standard input) with `RegisterDatasets`, instead of one dataset described by the flags.
+    #[arg(long, value_name = "FILE", conflicts_with = "one_dataset")]
+    pub from_file: Option<PathBuf>,
+    /// With `--from-file`: registrations per call, 1 to 1000 [default: 1000]. A call is also cut
+    /// before it would pass 4 MiB, the registry's default message limit.
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "from_file",
+        conflicts_with = "one_dataset",
+        value_parser = clap::value_parser!(u16).range(1..=1000),
+    )]
+    pub batch_size: Option<u16>,
 }
 
 /// `provctl dataset list`
@@ -1046,6 +1081,52 @@ mod tests {
         assert!(parse_validity("soon").unwrap_err().contains("90d"));
         assert!(parse_validity("0s").is_err());
         assert!(parse_validity("1500ms").is_err());
+    }
+
+    #[test]
+    fn dataset_register_takes_a_file_or_the_flags_of_one_dataset() {
+        let register = |extra: &[&str]| {
+            let mut args = vec!["provctl", "dataset", "register"];
+            args.extend(extra);
+            Cli::try_parse_from(args)
+        };
+        let cli = register(&["--from-file", "d.jsonl", "-q"]).expect("valid");
+        let Command::Dataset(DatasetCommand::Register(args)) = cli.command else {
+            panic!("parsed as another command");
+        };
+        assert_eq!(args.from_file, Some(PathBuf::from("d.jsonl")));
+        assert_eq!((args.batch_size, args.name), (None, None));
+        assert!(register(&["--from-file", "-", "--batch-size", "1000"]).is_ok());
+        let digest = format!("sha256:{}", "0".repeat(64));
+        assert!(register(&["--name", "n", "--version", "1", "--digest", &digest]).is_ok());
+        // One or the other, never a mix; the batch size only with a file, and 1 to 1000.
+        assert!(register(&["--from-file", "d.jsonl", "--name", "n"]).is_err());
+        assert!(
+            register(&[
+                "--from-file",
+                "d.jsonl",
+                "--parent",
+                &Uuid::nil().to_string()
+            ])
+            .is_err()
+        );
+        assert!(register(&["--from-file", "d.jsonl", "--batch-size", "0"]).is_err());
+        assert!(register(&["--from-file", "d.jsonl", "--batch-size", "1001"]).is_err());
+        assert!(
+            register(&[
+                "--name",
+                "n",
+                "--version",
+                "1",
+                "--digest",
+                &digest,
+                "--batch-size",
+                "5"
+            ])
+            .is_err()
+        );
+        assert!(register(&["--name", "n", "--digest", &digest]).is_err());
+        assert!(register(&[]).is_err());
     }
 
     #[test]

@@ -99,6 +99,17 @@ pub enum CliError {
     /// bundle) cannot be used. The message says what to pass instead.
     #[error("{0}")]
     Input(String),
+    /// A call of `dataset register --from-file` failed: where in the file, and what was stored.
+    #[error("{place}: {cause}; {stored}")]
+    InFile {
+        /// The line of the refused registration, or the lines of the call.
+        place: String,
+        /// Why the call failed; it sets the exit code.
+        cause: Box<CliError>,
+        /// What the calls before it stored, what this one did not, and that running the file
+        /// again is safe.
+        stored: String,
+    },
     /// A file asked for with `--out` could not be written.
     #[error("cannot write {}: {source}; check the directory exists and is writable", path.display())]
     WriteFile {
@@ -119,6 +130,7 @@ impl CliError {
             }
             Self::Rpc { status, .. } => exit_code_for(status.code()),
             Self::Input(_) => exit::USAGE,
+            Self::InFile { cause, .. } => cause.exit_code(),
             Self::Output(_) | Self::BadAnswer(_) | Self::WriteFile { .. } => exit::OTHER,
         }
     }
@@ -227,6 +239,20 @@ mod tests {
         };
         assert_eq!(write.exit_code(), 1);
         assert!(write.to_string().contains("/nowhere/cert.jws"));
+        let in_file = CliError::InFile {
+            place: "f.jsonl line 9".into(),
+            cause: Box::new(CliError::Rpc {
+                status: Status::not_found("registrations[3]: sources[0].dataset_id"),
+                url: String::new(),
+            }),
+            stored: "nothing was stored".into(),
+        };
+        assert_eq!(in_file.exit_code(), 3, "the cause's code");
+        assert!(
+            in_file
+                .to_string()
+                .starts_with("f.jsonl line 9: not found: registrations[3]")
+        );
     }
 
     #[test]

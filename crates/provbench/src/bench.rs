@@ -18,7 +18,7 @@ use crate::scenarios::evaluate;
 use crate::scenarios::issue::{self, IssuedToken, issue_many, prepare_certifiable};
 use crate::scenarios::verify::{self, VERIFY_TOKENS};
 use crate::scenarios::watch;
-use crate::scenarios::{Scenario, get, health, lineage, log, register};
+use crate::scenarios::{Scenario, get, health, lineage, log, register, register_batch};
 
 /// Longest a single call may take; keeps every loop bounded even if the server stops answering.
 const CALL_TIMEOUT: Duration = Duration::from_secs(60);
@@ -92,9 +92,13 @@ pub async fn bench(
     let evaluate_concurrency = args
         .evaluate_concurrency
         .map_or(concurrency.min(4), |n| n as usize);
+    let batch_concurrency = args
+        .batch_concurrency
+        .map_or(concurrency.min(4), |n| n as usize);
     let connections = concurrency
         .max(lineage_concurrency)
         .max(evaluate_concurrency)
+        .max(batch_concurrency)
         .div_ceil(callers_per_connection);
     let auth: Auth = format!("Bearer {}", token.trim())
         .parse()
@@ -119,11 +123,12 @@ pub async fn bench(
     // Each run of `register` names its datasets afresh: a name of an earlier round (or of the
     // same scenario listed twice) would be answered `already_existed`, failing every call.
     let mut register_runs = 0u32;
+    let mut batch_runs = 0u32;
     for &scenario in (0..args.rounds).flat_map(|_| &args.scenarios) {
-        let callers = if scenario == Scenario::Lineage {
-            lineage_concurrency
-        } else {
-            concurrency
+        let callers = match scenario {
+            Scenario::Lineage => lineage_concurrency,
+            Scenario::RegisterBatch => batch_concurrency,
+            _ => concurrency,
         };
         let stats = match scenario {
             Scenario::Watch => {
@@ -137,6 +142,11 @@ pub async fn bench(
                 let (stats, created) = register::run(&bench, callers, run).await?;
                 registered.extend(created);
                 stats
+            }
+            Scenario::RegisterBatch => {
+                let run = batch_runs;
+                batch_runs += 1;
+                register_batch::run(&bench, callers, args.batch_size as usize, run).await?
             }
             Scenario::Get => get::run(&bench, callers, &mut registered, concurrency).await?,
             Scenario::Lineage => {
@@ -208,10 +218,22 @@ mod tests {
     use super::*;
     use crate::target::start_in_process;
 
+    /// The JSON report of a run with `flags` (and `--output json`) against a fresh in-process
+    /// server.
+    async fn json_report(flags: &[&str]) -> Value {
+        let args = Args::try_parse_from(["provbench", "--output", "json"].iter().chain(flags))
+            .expect("arguments");
+        let target = start_in_process(None).await.expect("in-process server");
+        let report = bench(&args, &target.url, &target.token, "test").await;
+        if let Some(server) = target.in_process {
+            server.stop(false).await;
+        }
+        serde_json::from_str(&report.expect("the benchmark ran")).unwrap()
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn register_over_several_rounds_registers_new_datasets_every_round() {
-        let args = Args::try_parse_from([
-            "provbench",
+        let report = json_report(&[
             "--rounds",
             "2",
             "--scenarios",
@@ -222,16 +244,8 @@ mod tests {
             "2",
             "--callers-per-connection",
             "2",
-            "--output",
-            "json",
         ])
-        .expect("arguments");
-        let target = start_in_process(None).await.expect("in-process server");
-        let report = bench(&args, &target.url, &target.token, "test").await;
-        if let Some(server) = target.in_process {
-            server.stop(false).await;
-        }
-        let report: Value = serde_json::from_str(&report.expect("the benchmark ran")).unwrap();
+        .await;
         let register = &report["scenarios"][0];
         assert_eq!(register["scenario"], "register", "{report}");
         // Before names were made unique per run, every run after the first repeated the first
@@ -239,5 +253,42 @@ mod tests {
         assert_eq!(register["errors"], 0, "{report}");
         assert!(register["calls"].as_u64().unwrap() > 0, "{report}");
         assert_eq!(report["scenarios"].as_array().unwrap().len(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn register_batch_reports_datasets_per_second_beside_single_calls() {
+        let report = json_report(&[
+            "--rounds",
+            "2",
+            "--scenarios",
+            "register,register-batch",
+            "--duration",
+            "1",
+            "--concurrency",
+            "2",
+            "--batch-size",
+            "50",
+        ])
+        .await;
+        let rows = report["scenarios"].as_array().unwrap();
+        let row = rows
+            .iter()
+            .find(|r| r["scenario"] == "register-batch")
+            .unwrap();
+        // The second round names its datasets afresh, as `register` does.
+        assert_eq!(row["errors"], 0, "{report}");
+        assert_eq!(row["concurrency"], 2, "the smaller of --concurrency and 4");
+        let batch = &report["register_batch"];
+        assert_eq!(batch["batch_size"], 50, "{report}");
+        assert_eq!(batch["calls"], row["calls"], "{report}");
+        let per_call =
+            batch["datasets_per_s"].as_f64().unwrap() / row["calls_per_s"].as_f64().unwrap();
+        assert!((per_call - 50.0).abs() < 0.5, "{report}");
+        assert_eq!(batch["single_call_callers"], 2, "{report}");
+        assert!(batch["ratio"].as_f64().unwrap() > 0.0, "{report}");
+        assert!(
+            batch["goal"]["met"].is_boolean(),
+            "judged: register ran too; {report}"
+        );
     }
 }

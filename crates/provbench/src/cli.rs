@@ -10,6 +10,7 @@ Examples:
   provbench --concurrency 32
   provbench --scenarios health,get --duration 10 --output json
   provbench --scenarios health,verify --duration 1 --rounds 8
+  provbench --scenarios register,register-batch --duration 5
   provbench --target http://127.0.0.1:50051 --scenarios health,get   # token in PROVENANCE_TOKEN
 
 The report goes to standard output, progress to standard error. Measure with a release build
@@ -47,6 +48,12 @@ pub struct Args {
     /// smaller of `--concurrency` and 4 (the server's read pool). 1 skips the second run.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub evaluate_concurrency: Option<u32>,
+    /// Callers of the `register-batch` scenario; default: the smaller of `--concurrency` and 4.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub batch_concurrency: Option<u32>,
+    /// Registrations per `RegisterDatasets` call of the `register-batch` scenario, 1 to 1000.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub batch_size: u32,
     /// Callers sharing one HTTP/2 connection.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub callers_per_connection: u32,
@@ -56,8 +63,8 @@ pub struct Args {
     /// Times the whole list of scenarios is run, each for `--duration` seconds a round; a scenario's
     /// figures add up over the rounds. Alternating short rounds of `health` and `verify` measures
     /// both under the same machine conditions, which a shared or virtual machine changes from one
-    /// second to the next. Only for `health`, `register`, `get`, `issue` and `verify`, the
-    /// scenarios without a graph to build.
+    /// second to the next. Only for `health`, `register`, `register-batch`, `get`, `issue` and
+    /// `verify`, the scenarios without a graph to build.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub rounds: u32,
     /// Datasets in the lineage graph.

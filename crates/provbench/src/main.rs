@@ -4,6 +4,8 @@
 //!
 //! - `health`: the gRPC health check, the floor of the RPC stack and the baseline of the ratios;
 //! - `register`, `get`: registering datasets (durably committed) and reading them back;
+//! - `register-batch` (on demand): `RegisterDatasets` calls of 1,000 new datasets from 4 callers,
+//!   in datasets/s beside `register`'s single calls, against a goal of 10 x their datasets/s;
 //! - `lineage`: full upstream `GetLineage` walks of a layered graph built first;
 //! - `evaluate` (on demand): policy evaluation of a leaf of two large graphs, a random and a deep
 //!   one, sequentially and concurrently, against a goal of under 1 s each;
@@ -48,6 +50,7 @@
 //! cargo run --release -p provbench -- --scenarios health,evaluate --duration 5
 //! cargo run --release -p provbench -- --scenarios health,issue,verify --duration 5
 //! cargo run --release -p provbench -- --scenarios health,verify --duration 1 --rounds 8
+//! cargo run --release -p provbench -- --scenarios register,register-batch --duration 5
 //! cargo run --release -p provbench -- --scenarios evaluate --evaluate-nodes 20000 --keep-data
 //! cargo run --release -p provbench -- --scenarios log --log-leaves 1000000 --duration 10
 //! ```

@@ -1,6 +1,7 @@
 //! The report: a table of the scenarios' rows (calls, calls/s, the ratio to `health`, p50, p99,
-//! max, errors) followed by notes on what each scenario built and measured, the goals and the
-//! errors seen; or all of it as one JSON object with `--output json`.
+//! max, errors) followed by notes on what each scenario built and measured (`register-batch`: its
+//! datasets/s beside `register`'s), the goals and the errors seen; or all of it as one JSON object
+//! with `--output json`.
 
 use std::fmt::Write as _;
 
@@ -12,6 +13,7 @@ use crate::measure::Stats;
 use crate::scenarios::evaluate::EvaluationReport;
 use crate::scenarios::issue::{self, Certifiable};
 use crate::scenarios::lineage::LINEAGE_PAGE;
+use crate::scenarios::register_batch;
 use crate::scenarios::verify;
 use crate::scenarios::watch::IdleWatchReport;
 use crate::scenarios::{POLICY, Scenario};
@@ -47,6 +49,7 @@ pub fn render(
         .map(Stats::calls_per_s)
         .filter(|&r| r > 0.0);
     let goals = certificate_goals(&findings.results, health);
+    let batch = register_batch::Summary::of(&findings.results, args.batch_size as usize);
     if args.json_report() {
         let report = json!({
             "target": url,
@@ -74,6 +77,7 @@ pub fn render(
                 "goals": goals.iter().map(Goal::to_json).collect::<Vec<_>>(),
             })),
             "watch": findings.watch.as_ref().map(IdleWatchReport::to_json),
+            "register_batch": batch.as_ref().map(register_batch::Summary::to_json),
         });
         return Ok(format!("{}\n", serde_json::to_string_pretty(&report)?));
     }
@@ -155,7 +159,10 @@ pub fn render(
     if let Some(report) = &findings.watch {
         writeln!(out, "{}", report.describe())?;
     }
-    for goal in &goals {
+    if let Some(batch) = &batch {
+        writeln!(out, "{}", batch.describe())?;
+    }
+    for goal in goals.iter().chain(batch.map(|b| b.goal()).as_ref()) {
         writeln!(out, "{}", goal.describe())?;
     }
     for stats in &findings.results {
@@ -194,7 +201,8 @@ impl Goal {
         )
     }
 
-    fn to_json(&self) -> Value {
+    /// The goal as the JSON report gives it.
+    pub fn to_json(&self) -> Value {
         json!({
             "scenario": self.scenario,
             "goal": self.wanted,

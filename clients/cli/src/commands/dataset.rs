@@ -2,6 +2,7 @@
 
 use provenance_api::v1 as pb;
 
+use super::dataset_file;
 use super::digest::{hash_directory, summary_json};
 use super::paging::{fetch_pages, hint_more};
 use super::print_lines;
@@ -25,6 +26,13 @@ pub async fn run(
     // not the registry is up, and no connection idles through a long hashing.
     match command {
         DatasetCommand::Register(args) => {
+            // The whole file is read and checked before connecting, for the same reasons.
+            if let Some(file) = &args.from_file {
+                let registrations = dataset_file::read(file)?;
+                let options = dataset_file::Options::of(&args);
+                let conn = Connection::open(global).await?;
+                return dataset_file::register(&conn, &registrations, options, out).await;
+            }
             let registration = prepare(args)?;
             register(&Connection::open(global).await?, registration, out).await
         }
@@ -75,7 +83,12 @@ async fn report(conn: &Connection, args: ReportArgs, out: &mut Printer) -> Resul
 /// The registration request for the flags and the digest (given, or computed from `--path`):
 /// parents first, then the other sources, each group in the order given, since the registry
 /// keeps sources in the order they are declared.
-fn register_request(args: RegisterArgs, content_digest: String) -> pb::RegisterDatasetRequest {
+fn register_request(
+    args: RegisterArgs,
+    name: String,
+    version: String,
+    content_digest: String,
+) -> pb::RegisterDatasetRequest {
     let sources = args
         .parents
         .into_iter()
@@ -84,8 +97,8 @@ fn register_request(args: RegisterArgs, content_digest: String) -> pb::RegisterD
         .map(|s| s.to_proto())
         .collect();
     pb::RegisterDatasetRequest {
-        name: args.name,
-        version: args.version,
+        name,
+        version,
         content_digest,
         size_bytes: args.size,
         description: args.description.unwrap_or_default(),
@@ -99,14 +112,24 @@ fn register_request(args: RegisterArgs, content_digest: String) -> pb::RegisterD
     }
 }
 
-/// A registration ready to send: the flags, and the digest given or computed from `--path`.
+/// A registration ready to send: the flags, the name and version, and the digest given or
+/// computed from `--path`.
 struct Registration {
     args: RegisterArgs,
+    name: String,
+    version: String,
     digest: String,
     hashed: Option<Manifest>,
 }
 
 fn prepare(mut args: RegisterArgs) -> Result<Registration, CliError> {
+    // clap asks for both unless `--from-file` is given, which `run` has handled.
+    let (Some(name), Some(version)) = (args.name.take(), args.version.take()) else {
+        return Err(CliError::Input(
+            "give the dataset's --name and --version, or a file of registrations with --from-file"
+                .into(),
+        ));
+    };
     let (digest, hashed) = match (&args.digest, &args.path) {
         (Some(digest), _) => (digest.clone(), None),
         (None, Some(dir)) => {
@@ -127,6 +150,8 @@ fn prepare(mut args: RegisterArgs) -> Result<Registration, CliError> {
     }
     Ok(Registration {
         args,
+        name,
+        version,
         digest,
         hashed,
     })
@@ -139,6 +164,8 @@ async fn register(
 ) -> Result<(), CliError> {
     let Registration {
         args,
+        name,
+        version,
         digest,
         hashed,
     } = registration;
@@ -146,7 +173,7 @@ async fn register(
     let hashing = args.hashing.clone();
     let response = conn
         .datasets()
-        .register_dataset(register_request(args, digest.clone()))
+        .register_dataset(register_request(args, name, version, digest.clone()))
         .await
         .map_err(|s| conn.fail(s))?
         .into_inner();
@@ -229,8 +256,8 @@ mod tests {
         let parent = Uuid::now_v7();
         let request = register_request(
             RegisterArgs {
-                name: "n".into(),
-                version: "v".into(),
+                name: None,
+                version: None,
                 digest: Some("sha256:00".into()),
                 path: None,
                 hashing: crate::cli::HashingArgs {
@@ -244,7 +271,11 @@ mod tests {
                 parents: vec![parent],
                 sources: vec![SourceArg::Human],
                 quiet: false,
+                from_file: None,
+                batch_size: None,
             },
+            "n".into(),
+            "v".into(),
             "sha256:00".into(),
         );
         assert_eq!(request.visibility, pb::Visibility::Private as i32);

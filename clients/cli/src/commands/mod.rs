@@ -4,6 +4,7 @@
 mod attest;
 mod cert;
 mod dataset;
+mod dataset_file;
 mod digest;
 mod events;
 mod generate;

@@ -93,6 +93,16 @@ impl Registry {
         Ok(self.registry.operator_token(None).await?.0)
     }
 
+    /// `message` as a gRPC request carrying the admin token.
+    fn as_admin<T>(&self, message: T) -> TestResult<tonic::Request<T>> {
+        let mut request = tonic::Request::new(message);
+        request.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {}", self.admin_token).parse()?,
+        );
+        Ok(request)
+    }
+
     /// Registers a dataset over gRPC with the admin token, made from `parents` and from the output
     /// of each of `models`; its id. Quicker than a provctl run, for building large lineages.
     pub async fn register_fast(
@@ -120,19 +130,36 @@ impl Registry {
                 ..Default::default()
             }))
             .collect();
-        let mut request = tonic::Request::new(pb::RegisterDatasetRequest {
+        let request = self.as_admin(pb::RegisterDatasetRequest {
             name: name.into(),
             version: "1".into(),
             content_digest: digest_of(name),
             sources,
             ..Default::default()
-        });
-        request.metadata_mut().insert(
-            "authorization",
-            format!("Bearer {}", self.admin_token).parse()?,
-        );
+        })?;
         let answer = client.register_dataset(request).await?.into_inner();
         Ok(answer.dataset.map(|d| d.id).unwrap_or_default())
+    }
+
+    /// How many datasets the admin's organisation holds, counted over gRPC.
+    pub async fn dataset_count(&self) -> TestResult<usize> {
+        use provenance_registry::proto::v1 as pb;
+        let mut client =
+            pb::dataset_service_client::DatasetServiceClient::new(self.channel.clone());
+        let (mut count, mut page_token) = (0, String::new());
+        loop {
+            let request = self.as_admin(pb::ListDatasetsRequest {
+                page_size: 1000,
+                page_token,
+                ..Default::default()
+            })?;
+            let page = client.list_datasets(request).await?.into_inner();
+            count += page.datasets.len();
+            if page.next_page_token.is_empty() {
+                return Ok(count);
+            }
+            page_token = page.next_page_token;
+        }
     }
 
     /// Records the admin's attestation of `dataset` under the built-in policy over gRPC.
@@ -140,7 +167,7 @@ impl Registry {
         use provenance_registry::proto::v1 as pb;
         let mut client =
             pb::attestation_service_client::AttestationServiceClient::new(self.channel.clone());
-        let mut request = tonic::Request::new(pb::RecordAttestationRequest {
+        let request = self.as_admin(pb::RecordAttestationRequest {
             dataset_id: dataset.into(),
             policy_id: "deepseek-r1-anti-distillation".into(),
             method: pb::AttestationMethod::ManualReview as i32,
@@ -151,11 +178,7 @@ impl Registry {
                 ..Default::default()
             }],
             ..Default::default()
-        });
-        request.metadata_mut().insert(
-            "authorization",
-            format!("Bearer {}", self.admin_token).parse()?,
-        );
+        })?;
         Ok(client.record_attestation(request).await?.into_inner().id)
     }
 

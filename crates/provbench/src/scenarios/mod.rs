@@ -12,6 +12,7 @@ pub mod issue;
 pub mod lineage;
 pub mod log;
 pub mod register;
+pub mod register_batch;
 pub mod verify;
 pub mod watch;
 
@@ -28,6 +29,10 @@ pub enum Scenario {
     Health,
     /// Registering datasets, each durably committed.
     Register,
+    /// Registering datasets in `RegisterDatasets` calls of `--batch-size` (1,000) from
+    /// `--batch-concurrency` callers (4), in datasets/s, against a goal of 10 x the datasets/s of
+    /// `register` in the same run (not run by default).
+    RegisterBatch,
     /// Reading registered datasets back.
     Get,
     /// Full upstream `GetLineage` walks of a layered graph built first (`--lineage-nodes`).
@@ -51,6 +56,7 @@ impl Scenario {
         match self {
             Scenario::Health => "health",
             Scenario::Register => "register",
+            Scenario::RegisterBatch => "register-batch",
             Scenario::Get => "get",
             Scenario::Lineage => "lineage",
             Scenario::Evaluate => "evaluate",
