@@ -446,9 +446,18 @@ fn next_message(buffer: &mut Vec<u8>) -> Option<Vec<u8>> {
     Some(message)
 }
 
+/// A message as canonical proto3 JSON, fields without presence written even when they hold their
+/// default (`"valid": false`, `"checks": []`): a reader of a verification must not have to know
+/// that a missing field means false. Unset messages and unset `optional` fields stay out.
 fn to_json(descriptor: MessageDescriptor, bytes: &[u8]) -> Result<String, ()> {
     let message = DynamicMessage::decode(descriptor, bytes).map_err(|_| ())?;
-    serde_json::to_string(&message).map_err(|_| ())
+    let options = prost_reflect::SerializeOptions::new().skip_default_fields(false);
+    let mut out = Vec::new();
+    let mut serializer = serde_json::Serializer::new(&mut out);
+    message
+        .serialize_with_options(&mut serializer, &options)
+        .map_err(|_| ())?;
+    String::from_utf8(out).map_err(|_| ())
 }
 
 /// The gRPC status in headers or trailers, if they carry one.

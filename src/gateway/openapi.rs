@@ -32,7 +32,9 @@ pub fn document(bindings: &[Binding]) -> Value {
             "description": "The provenance registry's API over HTTP and JSON: every gRPC method of \
                 package provenance.v1 at the path its google.api.http annotation declares, with \
                 canonical proto3 JSON in and out (lowerCamelCase names, enums by name, 64-bit \
-                integers as strings, timestamps in RFC 3339). Errors are google.rpc.Status objects \
+                integers as strings, timestamps in RFC 3339; in answers every field without presence \
+                is written, defaults included, and unset messages and optional fields are left \
+                out). Errors are google.rpc.Status objects \
                 under the HTTP status of the standard mapping from their gRPC code. \
                 Server-streaming methods answer application/x-ndjson: one message a line, and a \
                 last line {\"error\": google.rpc.Status} if the stream fails.",

@@ -313,11 +313,11 @@ async fn a_revoked_certificate_shows_revoked_with_its_reason_and_history() {
     let revoked_at = history.find("<strong>REVOKED</strong>").unwrap();
     assert!(valid_at < revoked_at, "history oldest first");
 
-    // The same over HTTP/JSON (canonical proto3 JSON leaves `valid: false` out, as a default).
+    // The same over HTTP/JSON.
     let json = post_json(&app, &json!({"token": certificate.token}).to_string())
         .await
         .json();
-    assert_eq!(json.get("valid"), None, "{json}");
+    assert_eq!(json["valid"], false, "{json}");
     assert_eq!(json["status"], "CERTIFICATE_STATUS_REVOKED");
     assert_eq!(
         json["revokeReason"],

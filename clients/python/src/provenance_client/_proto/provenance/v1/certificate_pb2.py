@@ -23,46 +23,57 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from . import policy_pb2 as provenance_dot_v1_dot_policy__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fprovenance/v1/certificate.proto\x12\rprovenance.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1aprovenance/v1/policy.proto\"\xea\x01\n\nSigningKey\x12\x0b\n\x03kid\x18\x01 \x01(\t\x12\x0b\n\x03kty\x18\x02 \x01(\t\x12\x0b\n\x03\x63rv\x18\x03 \x01(\t\x12\t\n\x01x\x18\x04 \x01(\t\x12\x0b\n\x03use\x18\x05 \x01(\t\x12\x0b\n\x03\x61lg\x18\x06 \x01(\t\x12/\n\x06status\x18\x07 \x01(\x0e\x32\x1f.provenance.v1.SigningKeyStatus\x12.\n\nvalid_from\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bvalid_until\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x18\n\x16ListSigningKeysRequest\"U\n\x17ListSigningKeysResponse\x12\'\n\x04keys\x18\x01 \x03(\x0b\x32\x19.provenance.v1.SigningKey\x12\x11\n\tjwks_json\x18\x02 \x01(\t\"\xac\x05\n\x0b\x43\x65rtificate\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\ndataset_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12 \n\x18\x61udience_organization_id\x18\x04 \x01(\t\x12\x11\n\tpolicy_id\x18\x05 \x01(\t\x12\x16\n\x0epolicy_version\x18\x06 \x01(\t\x12\'\n\x07verdict\x18\x07 \x01(\x0e\x32\x16.provenance.v1.Verdict\x12\x14\n\x0ctarget_model\x18\x08 \x01(\t\x12\x1a\n\x12\x63ontract_reference\x18\t \x01(\t\x12\x16\n\x0elineage_digest\x18\n \x01(\t\x12\x14\n\x0c\x63losure_size\x18\x0b \x01(\x05\x12\x0b\n\x03kid\x18\x0c \x01(\t\x12\r\n\x05token\x18\r \x01(\t\x12.\n\nissue_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nnot_before\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x06status\x18\x11 \x01(\x0e\x32 .provenance.v1.CertificateStatus\x12/\n\x0brevoke_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rrevoke_reason\x18\x13 \x01(\t\x12\x14\n\x0crevoke_cause\x18\x14 \x01(\t\x12>\n\x0estatus_history\x18\x15 \x03(\x0b\x32&.provenance.v1.CertificateStatusChange\x12\x11\n\tlog_index\x18\x16 \x01(\x04\"\x85\x01\n\x17\x43\x65rtificateStatusChange\x12\x30\n\x06status\x18\x01 \x01(\x0e\x32 .provenance.v1.CertificateStatus\x12(\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xd9\x01\n\x17IssueCertificateRequest\x12\x12\n\ndataset_id\x18\x01 \x01(\t\x12\x11\n\tpolicy_id\x18\x02 \x01(\t\x12\x16\n\x0epolicy_version\x18\x03 \x01(\t\x12 \n\x18\x61udience_organization_id\x18\x04 \x01(\t\x12\x1a\n\x12\x63ontract_reference\x18\x05 \x01(\t\x12\x14\n\x0ctarget_model\x18\x06 \x01(\t\x12+\n\x08validity\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\"N\n\x15GetCertificateRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12)\n\x05\x61s_of\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"v\n\x18VerifyCertificateRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12 \n\x18\x61udience_organization_id\x18\x02 \x01(\t\x12)\n\x05\x61s_of\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"A\n\x11VerificationCheck\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06passed\x18\x02 \x01(\x08\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\"\xad\x03\n\x19VerifyCertificateResponse\x12\r\n\x05valid\x18\x01 \x01(\x08\x12\x30\n\x06status\x18\x02 \x01(\x0e\x32 .provenance.v1.CertificateStatus\x12\x30\n\x06\x63hecks\x18\x03 \x03(\x0b\x32 .provenance.v1.VerificationCheck\x12\x13\n\x0b\x63laims_json\x18\x04 \x01(\t\x12\x16\n\x0e\x63\x65rtificate_id\x18\x05 \x01(\t\x12/\n\x0brevoke_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rrevoke_reason\x18\x07 \x01(\t\x12\x14\n\x0crevoke_cause\x18\x08 \x01(\t\x12\x39\n\x11revoke_cause_kind\x18\t \x01(\x0e\x32\x1e.provenance.v1.RevocationCause\x12\x17\n\x0frevoke_cause_id\x18\n \x01(\t\x12>\n\x0estatus_history\x18\x0b \x03(\x0b\x32&.provenance.v1.CertificateStatusChange\"6\n\x18RevokeCertificateRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t*u\n\x10SigningKeyStatus\x12\"\n\x1eSIGNING_KEY_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19SIGNING_KEY_STATUS_ACTIVE\x10\x01\x12\x1e\n\x1aSIGNING_KEY_STATUS_RETIRED\x10\x02*\x95\x01\n\x11\x43\x65rtificateStatus\x12\"\n\x1e\x43\x45RTIFICATE_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43\x45RTIFICATE_STATUS_VALID\x10\x01\x12\x1e\n\x1a\x43\x45RTIFICATE_STATUS_REVOKED\x10\x02\x12\x1e\n\x1a\x43\x45RTIFICATE_STATUS_EXPIRED\x10\x03*\xb4\x01\n\x0fRevocationCause\x12 \n\x1cREVOCATION_CAUSE_UNSPECIFIED\x10\x00\x12(\n$REVOCATION_CAUSE_CERTIFICATE_REVOKED\x10\x01\x12(\n$REVOCATION_CAUSE_ATTESTATION_REVOKED\x10\x02\x12+\n\'REVOCATION_CAUSE_CONTAMINATION_REPORTED\x10\x03\x32\xe4\x03\n\x12\x43\x65rtificateService\x12V\n\x10IssueCertificate\x12&.provenance.v1.IssueCertificateRequest\x1a\x1a.provenance.v1.Certificate\x12R\n\x0eGetCertificate\x12$.provenance.v1.GetCertificateRequest\x1a\x1a.provenance.v1.Certificate\x12\x66\n\x11VerifyCertificate\x12\'.provenance.v1.VerifyCertificateRequest\x1a(.provenance.v1.VerifyCertificateResponse\x12X\n\x11RevokeCertificate\x12\'.provenance.v1.RevokeCertificateRequest\x1a\x1a.provenance.v1.Certificate\x12`\n\x0fListSigningKeys\x12%.provenance.v1.ListSigningKeysRequest\x1a&.provenance.v1.ListSigningKeysResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fprovenance/v1/certificate.proto\x12\rprovenance.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1aprovenance/v1/policy.proto\"\xea\x01\n\nSigningKey\x12\x0b\n\x03kid\x18\x01 \x01(\t\x12\x0b\n\x03kty\x18\x02 \x01(\t\x12\x0b\n\x03\x63rv\x18\x03 \x01(\t\x12\t\n\x01x\x18\x04 \x01(\t\x12\x0b\n\x03use\x18\x05 \x01(\t\x12\x0b\n\x03\x61lg\x18\x06 \x01(\t\x12/\n\x06status\x18\x07 \x01(\x0e\x32\x1f.provenance.v1.SigningKeyStatus\x12.\n\nvalid_from\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bvalid_until\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x18\n\x16ListSigningKeysRequest\"U\n\x17ListSigningKeysResponse\x12\'\n\x04keys\x18\x01 \x03(\x0b\x32\x19.provenance.v1.SigningKey\x12\x11\n\tjwks_json\x18\x02 \x01(\t\"\xac\x05\n\x0b\x43\x65rtificate\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\ndataset_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12 \n\x18\x61udience_organization_id\x18\x04 \x01(\t\x12\x11\n\tpolicy_id\x18\x05 \x01(\t\x12\x16\n\x0epolicy_version\x18\x06 \x01(\t\x12\'\n\x07verdict\x18\x07 \x01(\x0e\x32\x16.provenance.v1.Verdict\x12\x14\n\x0ctarget_model\x18\x08 \x01(\t\x12\x1a\n\x12\x63ontract_reference\x18\t \x01(\t\x12\x16\n\x0elineage_digest\x18\n \x01(\t\x12\x14\n\x0c\x63losure_size\x18\x0b \x01(\x05\x12\x0b\n\x03kid\x18\x0c \x01(\t\x12\r\n\x05token\x18\r \x01(\t\x12.\n\nissue_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nnot_before\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x06status\x18\x11 \x01(\x0e\x32 .provenance.v1.CertificateStatus\x12/\n\x0brevoke_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rrevoke_reason\x18\x13 \x01(\t\x12\x14\n\x0crevoke_cause\x18\x14 \x01(\t\x12>\n\x0estatus_history\x18\x15 \x03(\x0b\x32&.provenance.v1.CertificateStatusChange\x12\x11\n\tlog_index\x18\x16 \x01(\x04\"\x85\x01\n\x17\x43\x65rtificateStatusChange\x12\x30\n\x06status\x18\x01 \x01(\x0e\x32 .provenance.v1.CertificateStatus\x12(\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xd9\x01\n\x17IssueCertificateRequest\x12\x12\n\ndataset_id\x18\x01 \x01(\t\x12\x11\n\tpolicy_id\x18\x02 \x01(\t\x12\x16\n\x0epolicy_version\x18\x03 \x01(\t\x12 \n\x18\x61udience_organization_id\x18\x04 \x01(\t\x12\x1a\n\x12\x63ontract_reference\x18\x05 \x01(\t\x12\x14\n\x0ctarget_model\x18\x06 \x01(\t\x12+\n\x08validity\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\"N\n\x15GetCertificateRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12)\n\x05\x61s_of\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"v\n\x18VerifyCertificateRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12 \n\x18\x61udience_organization_id\x18\x02 \x01(\t\x12)\n\x05\x61s_of\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"A\n\x11VerificationCheck\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06passed\x18\x02 \x01(\x08\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\"\xad\x03\n\x19VerifyCertificateResponse\x12\r\n\x05valid\x18\x01 \x01(\x08\x12\x30\n\x06status\x18\x02 \x01(\x0e\x32 .provenance.v1.CertificateStatus\x12\x30\n\x06\x63hecks\x18\x03 \x03(\x0b\x32 .provenance.v1.VerificationCheck\x12\x13\n\x0b\x63laims_json\x18\x04 \x01(\t\x12\x16\n\x0e\x63\x65rtificate_id\x18\x05 \x01(\t\x12/\n\x0brevoke_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rrevoke_reason\x18\x07 \x01(\t\x12\x14\n\x0crevoke_cause\x18\x08 \x01(\t\x12\x39\n\x11revoke_cause_kind\x18\t \x01(\x0e\x32\x1e.provenance.v1.RevocationCause\x12\x17\n\x0frevoke_cause_id\x18\n \x01(\t\x12>\n\x0estatus_history\x18\x0b \x03(\x0b\x32&.provenance.v1.CertificateStatusChange\"6\n\x18RevokeCertificateRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t*u\n\x10SigningKeyStatus\x12\"\n\x1eSIGNING_KEY_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19SIGNING_KEY_STATUS_ACTIVE\x10\x01\x12\x1e\n\x1aSIGNING_KEY_STATUS_RETIRED\x10\x02*\x95\x01\n\x11\x43\x65rtificateStatus\x12\"\n\x1e\x43\x45RTIFICATE_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43\x45RTIFICATE_STATUS_VALID\x10\x01\x12\x1e\n\x1a\x43\x45RTIFICATE_STATUS_REVOKED\x10\x02\x12\x1e\n\x1a\x43\x45RTIFICATE_STATUS_EXPIRED\x10\x03*\xb4\x01\n\x0fRevocationCause\x12 \n\x1cREVOCATION_CAUSE_UNSPECIFIED\x10\x00\x12(\n$REVOCATION_CAUSE_CERTIFICATE_REVOKED\x10\x01\x12(\n$REVOCATION_CAUSE_ATTESTATION_REVOKED\x10\x02\x12+\n\'REVOCATION_CAUSE_CONTAMINATION_REPORTED\x10\x03\x32\x88\x05\n\x12\x43\x65rtificateService\x12s\n\x10IssueCertificate\x12&.provenance.v1.IssueCertificateRequest\x1a\x1a.provenance.v1.Certificate\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/v1/certificates:\x01*\x12q\n\x0eGetCertificate\x12$.provenance.v1.GetCertificateRequest\x1a\x1a.provenance.v1.Certificate\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/certificates/{id}\x12\x8a\x01\n\x11VerifyCertificate\x12\'.provenance.v1.VerifyCertificateRequest\x1a(.provenance.v1.VerifyCertificateResponse\"\"\x82\xd3\xe4\x93\x02\x1c\"\x17/v1/certificates:verify:\x01*\x12\x81\x01\n\x11RevokeCertificate\x12\'.provenance.v1.RevokeCertificateRequest\x1a\x1a.provenance.v1.Certificate\"\'\x82\xd3\xe4\x93\x02!\"\x1c/v1/certificates/{id}:revoke:\x01*\x12y\n\x0fListSigningKeys\x12%.provenance.v1.ListSigningKeysRequest\x1a&.provenance.v1.ListSigningKeysResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/signingKeysb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'provenance_client._proto.provenance.v1.certificate_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SIGNINGKEYSTATUS']._serialized_start=2291
-  _globals['_SIGNINGKEYSTATUS']._serialized_end=2408
-  _globals['_CERTIFICATESTATUS']._serialized_start=2411
-  _globals['_CERTIFICATESTATUS']._serialized_end=2560
-  _globals['_REVOCATIONCAUSE']._serialized_start=2563
-  _globals['_REVOCATIONCAUSE']._serialized_end=2743
-  _globals['_SIGNINGKEY']._serialized_start=144
-  _globals['_SIGNINGKEY']._serialized_end=378
-  _globals['_LISTSIGNINGKEYSREQUEST']._serialized_start=380
-  _globals['_LISTSIGNINGKEYSREQUEST']._serialized_end=404
-  _globals['_LISTSIGNINGKEYSRESPONSE']._serialized_start=406
-  _globals['_LISTSIGNINGKEYSRESPONSE']._serialized_end=491
-  _globals['_CERTIFICATE']._serialized_start=494
-  _globals['_CERTIFICATE']._serialized_end=1178
-  _globals['_CERTIFICATESTATUSCHANGE']._serialized_start=1181
-  _globals['_CERTIFICATESTATUSCHANGE']._serialized_end=1314
-  _globals['_ISSUECERTIFICATEREQUEST']._serialized_start=1317
-  _globals['_ISSUECERTIFICATEREQUEST']._serialized_end=1534
-  _globals['_GETCERTIFICATEREQUEST']._serialized_start=1536
-  _globals['_GETCERTIFICATEREQUEST']._serialized_end=1614
-  _globals['_VERIFYCERTIFICATEREQUEST']._serialized_start=1616
-  _globals['_VERIFYCERTIFICATEREQUEST']._serialized_end=1734
-  _globals['_VERIFICATIONCHECK']._serialized_start=1736
-  _globals['_VERIFICATIONCHECK']._serialized_end=1801
-  _globals['_VERIFYCERTIFICATERESPONSE']._serialized_start=1804
-  _globals['_VERIFYCERTIFICATERESPONSE']._serialized_end=2233
-  _globals['_REVOKECERTIFICATEREQUEST']._serialized_start=2235
-  _globals['_REVOKECERTIFICATEREQUEST']._serialized_end=2289
-  _globals['_CERTIFICATESERVICE']._serialized_start=2746
-  _globals['_CERTIFICATESERVICE']._serialized_end=3230
+  _globals['_CERTIFICATESERVICE'].methods_by_name['IssueCertificate']._loaded_options = None
+  _globals['_CERTIFICATESERVICE'].methods_by_name['IssueCertificate']._serialized_options = b'\202\323\344\223\002\025\"\020/v1/certificates:\001*'
+  _globals['_CERTIFICATESERVICE'].methods_by_name['GetCertificate']._loaded_options = None
+  _globals['_CERTIFICATESERVICE'].methods_by_name['GetCertificate']._serialized_options = b'\202\323\344\223\002\027\022\025/v1/certificates/{id}'
+  _globals['_CERTIFICATESERVICE'].methods_by_name['VerifyCertificate']._loaded_options = None
+  _globals['_CERTIFICATESERVICE'].methods_by_name['VerifyCertificate']._serialized_options = b'\202\323\344\223\002\034\"\027/v1/certificates:verify:\001*'
+  _globals['_CERTIFICATESERVICE'].methods_by_name['RevokeCertificate']._loaded_options = None
+  _globals['_CERTIFICATESERVICE'].methods_by_name['RevokeCertificate']._serialized_options = b'\202\323\344\223\002!\"\034/v1/certificates/{id}:revoke:\001*'
+  _globals['_CERTIFICATESERVICE'].methods_by_name['ListSigningKeys']._loaded_options = None
+  _globals['_CERTIFICATESERVICE'].methods_by_name['ListSigningKeys']._serialized_options = b'\202\323\344\223\002\021\022\017/v1/signingKeys'
+  _globals['_SIGNINGKEYSTATUS']._serialized_start=2321
+  _globals['_SIGNINGKEYSTATUS']._serialized_end=2438
+  _globals['_CERTIFICATESTATUS']._serialized_start=2441
+  _globals['_CERTIFICATESTATUS']._serialized_end=2590
+  _globals['_REVOCATIONCAUSE']._serialized_start=2593
+  _globals['_REVOCATIONCAUSE']._serialized_end=2773
+  _globals['_SIGNINGKEY']._serialized_start=174
+  _globals['_SIGNINGKEY']._serialized_end=408
+  _globals['_LISTSIGNINGKEYSREQUEST']._serialized_start=410
+  _globals['_LISTSIGNINGKEYSREQUEST']._serialized_end=434
+  _globals['_LISTSIGNINGKEYSRESPONSE']._serialized_start=436
+  _globals['_LISTSIGNINGKEYSRESPONSE']._serialized_end=521
+  _globals['_CERTIFICATE']._serialized_start=524
+  _globals['_CERTIFICATE']._serialized_end=1208
+  _globals['_CERTIFICATESTATUSCHANGE']._serialized_start=1211
+  _globals['_CERTIFICATESTATUSCHANGE']._serialized_end=1344
+  _globals['_ISSUECERTIFICATEREQUEST']._serialized_start=1347
+  _globals['_ISSUECERTIFICATEREQUEST']._serialized_end=1564
+  _globals['_GETCERTIFICATEREQUEST']._serialized_start=1566
+  _globals['_GETCERTIFICATEREQUEST']._serialized_end=1644
+  _globals['_VERIFYCERTIFICATEREQUEST']._serialized_start=1646
+  _globals['_VERIFYCERTIFICATEREQUEST']._serialized_end=1764
+  _globals['_VERIFICATIONCHECK']._serialized_start=1766
+  _globals['_VERIFICATIONCHECK']._serialized_end=1831
+  _globals['_VERIFYCERTIFICATERESPONSE']._serialized_start=1834
+  _globals['_VERIFYCERTIFICATERESPONSE']._serialized_end=2263
+  _globals['_REVOKECERTIFICATEREQUEST']._serialized_start=2265
+  _globals['_REVOKECERTIFICATEREQUEST']._serialized_end=2319
+  _globals['_CERTIFICATESERVICE']._serialized_start=2776
+  _globals['_CERTIFICATESERVICE']._serialized_end=3424
 # @@protoc_insertion_point(module_scope)

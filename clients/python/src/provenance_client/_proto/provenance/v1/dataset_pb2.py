@@ -23,47 +23,58 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from . import common_pb2 as provenance_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bprovenance/v1/dataset.proto\x12\rprovenance.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1aprovenance/v1/common.proto\"\x80\x02\n\x13\x43ontaminationReport\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\ndataset_id\x18\x02 \x01(\t\x12 \n\x18reporter_organization_id\x18\x03 \x01(\t\x12\x18\n\x10reporter_subject\x18\x04 \x01(\t\x12\x11\n\teffective\x18\x05 \x01(\x08\x12\x11\n\tstatement\x18\x06 \x01(\t\x12\x36\n\x08\x65vidence\x18\x07 \x03(\x0b\x32$.provenance.v1.ContaminationEvidence\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"<\n\x15\x43ontaminationEvidence\x12\x0b\n\x03uri\x18\x01 \x01(\t\x12\x16\n\x0e\x63ontent_digest\x18\x02 \x01(\t\"{\n\x1aReportContaminationRequest\x12\x12\n\ndataset_id\x18\x01 \x01(\t\x12\x11\n\tstatement\x18\x02 \x01(\t\x12\x36\n\x08\x65vidence\x18\x03 \x03(\x0b\x32$.provenance.v1.ContaminationEvidence\"?\n\x08ModelRef\x12\x10\n\x08model_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x10\n\x08provider\x18\x03 \x01(\t\"\x94\x02\n\x06Source\x12\'\n\x04kind\x18\x01 \x01(\x0e\x32\x19.provenance.v1.SourceKind\x12\x12\n\ndataset_id\x18\x02 \x01(\t\x12&\n\x05model\x18\x03 \x01(\x0b\x32\x17.provenance.v1.ModelRef\x12\x0b\n\x03uri\x18\x04 \x01(\t\x12\x0f\n\x07license\x18\x05 \x01(\t\x12\x30\n\x0c\x63ollect_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x63ontent_digest\x18\x07 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x08 \x01(\t\x12\x15\n\rparent_hidden\x18\t \x01(\x08\x12\x11\n\tbatch_ref\x18\n \x01(\t\"\xd9\x03\n\x07\x44\x61taset\x12\n\n\x02id\x18\x01 \x01(\t\x12\x17\n\x0forganization_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x16\n\x0e\x63ontent_digest\x18\x05 \x01(\t\x12\x17\n\nsize_bytes\x18\x06 \x01(\x04H\x00\x88\x01\x01\x12\x13\n\x0b\x64\x65scription\x18\x07 \x01(\t\x12\x0f\n\x07license\x18\x08 \x01(\t\x12-\n\nvisibility\x18\t \x01(\x0e\x32\x19.provenance.v1.Visibility\x12&\n\x07sources\x18\n \x03(\x0b\x32\x15.provenance.v1.Source\x12/\n\x0b\x63reate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x63ontaminated\x18\x0e \x01(\x08\x12\x41\n\x15\x63ontamination_reports\x18\x0f \x03(\x0b\x32\".provenance.v1.ContaminationReport\x12\x18\n\x10\x63reator_token_id\x18\x0c \x01(\t\x12\x17\n\x0f\x63reator_subject\x18\r \x01(\t\x12\x10\n\x08warnings\x18\x10 \x03(\tB\r\n\x0b_size_bytes\"\xf4\x01\n\x16RegisterDatasetRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x16\n\x0e\x63ontent_digest\x18\x03 \x01(\t\x12\x17\n\nsize_bytes\x18\x04 \x01(\x04H\x00\x88\x01\x01\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x0f\n\x07license\x18\x06 \x01(\t\x12-\n\nvisibility\x18\x07 \x01(\x0e\x32\x19.provenance.v1.Visibility\x12&\n\x07sources\x18\x08 \x03(\x0b\x32\x15.provenance.v1.SourceB\r\n\x0b_size_bytes\"[\n\x17RegisterDatasetResponse\x12\'\n\x07\x64\x61taset\x18\x01 \x01(\x0b\x32\x16.provenance.v1.Dataset\x12\x17\n\x0f\x61lready_existed\x18\x02 \x01(\x08\"R\n\x17RegisterDatasetsRequest\x12\x37\n\rregistrations\x18\x01 \x03(\x0b\x32 .provenance.v1.BatchRegistration\"X\n\x11\x42\x61tchRegistration\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\x36\n\x07\x64\x61taset\x18\x02 \x01(\x0b\x32%.provenance.v1.RegisterDatasetRequest\"S\n\x18RegisterDatasetsResponse\x12\x37\n\x07results\x18\x01 \x03(\x0b\x32&.provenance.v1.RegisterDatasetResponse\"\x1f\n\x11GetDatasetRequest\x12\n\n\x02id\x18\x01 \x01(\t\"c\n\x13ListDatasetsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x17\n\x0forganization_id\x18\x04 \x01(\t\"Y\n\x14ListDatasetsResponse\x12(\n\x08\x64\x61tasets\x18\x01 \x03(\x0b\x32\x16.provenance.v1.Dataset\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xe1\x01\n\nSourceKind\x12\x1b\n\x17SOURCE_KIND_UNSPECIFIED\x10\x00\x12\x17\n\x13SOURCE_KIND_DATASET\x10\x01\x12 \n\x1cSOURCE_KIND_EXTERNAL_DATASET\x10\x02\x12\x19\n\x15SOURCE_KIND_WEB_CRAWL\x10\x03\x12\x1f\n\x1bSOURCE_KIND_LICENSED_CORPUS\x10\x04\x12\x1e\n\x1aSOURCE_KIND_HUMAN_AUTHORED\x10\x05\x12\x1f\n\x1bSOURCE_KIND_MODEL_GENERATED\x10\x06\x32\xde\x03\n\x0e\x44\x61tasetService\x12`\n\x0fRegisterDataset\x12%.provenance.v1.RegisterDatasetRequest\x1a&.provenance.v1.RegisterDatasetResponse\x12\x63\n\x10RegisterDatasets\x12&.provenance.v1.RegisterDatasetsRequest\x1a\'.provenance.v1.RegisterDatasetsResponse\x12\x46\n\nGetDataset\x12 .provenance.v1.GetDatasetRequest\x1a\x16.provenance.v1.Dataset\x12W\n\x0cListDatasets\x12\".provenance.v1.ListDatasetsRequest\x1a#.provenance.v1.ListDatasetsResponse\x12\x64\n\x13ReportContamination\x12).provenance.v1.ReportContaminationRequest\x1a\".provenance.v1.ContaminationReportb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bprovenance/v1/dataset.proto\x12\rprovenance.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1aprovenance/v1/common.proto\"\x80\x02\n\x13\x43ontaminationReport\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\ndataset_id\x18\x02 \x01(\t\x12 \n\x18reporter_organization_id\x18\x03 \x01(\t\x12\x18\n\x10reporter_subject\x18\x04 \x01(\t\x12\x11\n\teffective\x18\x05 \x01(\x08\x12\x11\n\tstatement\x18\x06 \x01(\t\x12\x36\n\x08\x65vidence\x18\x07 \x03(\x0b\x32$.provenance.v1.ContaminationEvidence\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"<\n\x15\x43ontaminationEvidence\x12\x0b\n\x03uri\x18\x01 \x01(\t\x12\x16\n\x0e\x63ontent_digest\x18\x02 \x01(\t\"{\n\x1aReportContaminationRequest\x12\x12\n\ndataset_id\x18\x01 \x01(\t\x12\x11\n\tstatement\x18\x02 \x01(\t\x12\x36\n\x08\x65vidence\x18\x03 \x03(\x0b\x32$.provenance.v1.ContaminationEvidence\"?\n\x08ModelRef\x12\x10\n\x08model_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x10\n\x08provider\x18\x03 \x01(\t\"\x94\x02\n\x06Source\x12\'\n\x04kind\x18\x01 \x01(\x0e\x32\x19.provenance.v1.SourceKind\x12\x12\n\ndataset_id\x18\x02 \x01(\t\x12&\n\x05model\x18\x03 \x01(\x0b\x32\x17.provenance.v1.ModelRef\x12\x0b\n\x03uri\x18\x04 \x01(\t\x12\x0f\n\x07license\x18\x05 \x01(\t\x12\x30\n\x0c\x63ollect_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x63ontent_digest\x18\x07 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x08 \x01(\t\x12\x15\n\rparent_hidden\x18\t \x01(\x08\x12\x11\n\tbatch_ref\x18\n \x01(\t\"\xd9\x03\n\x07\x44\x61taset\x12\n\n\x02id\x18\x01 \x01(\t\x12\x17\n\x0forganization_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x16\n\x0e\x63ontent_digest\x18\x05 \x01(\t\x12\x17\n\nsize_bytes\x18\x06 \x01(\x04H\x00\x88\x01\x01\x12\x13\n\x0b\x64\x65scription\x18\x07 \x01(\t\x12\x0f\n\x07license\x18\x08 \x01(\t\x12-\n\nvisibility\x18\t \x01(\x0e\x32\x19.provenance.v1.Visibility\x12&\n\x07sources\x18\n \x03(\x0b\x32\x15.provenance.v1.Source\x12/\n\x0b\x63reate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x63ontaminated\x18\x0e \x01(\x08\x12\x41\n\x15\x63ontamination_reports\x18\x0f \x03(\x0b\x32\".provenance.v1.ContaminationReport\x12\x18\n\x10\x63reator_token_id\x18\x0c \x01(\t\x12\x17\n\x0f\x63reator_subject\x18\r \x01(\t\x12\x10\n\x08warnings\x18\x10 \x03(\tB\r\n\x0b_size_bytes\"\xf4\x01\n\x16RegisterDatasetRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x16\n\x0e\x63ontent_digest\x18\x03 \x01(\t\x12\x17\n\nsize_bytes\x18\x04 \x01(\x04H\x00\x88\x01\x01\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x0f\n\x07license\x18\x06 \x01(\t\x12-\n\nvisibility\x18\x07 \x01(\x0e\x32\x19.provenance.v1.Visibility\x12&\n\x07sources\x18\x08 \x03(\x0b\x32\x15.provenance.v1.SourceB\r\n\x0b_size_bytes\"[\n\x17RegisterDatasetResponse\x12\'\n\x07\x64\x61taset\x18\x01 \x01(\x0b\x32\x16.provenance.v1.Dataset\x12\x17\n\x0f\x61lready_existed\x18\x02 \x01(\x08\"R\n\x17RegisterDatasetsRequest\x12\x37\n\rregistrations\x18\x01 \x03(\x0b\x32 .provenance.v1.BatchRegistration\"X\n\x11\x42\x61tchRegistration\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\x36\n\x07\x64\x61taset\x18\x02 \x01(\x0b\x32%.provenance.v1.RegisterDatasetRequest\"S\n\x18RegisterDatasetsResponse\x12\x37\n\x07results\x18\x01 \x03(\x0b\x32&.provenance.v1.RegisterDatasetResponse\"\x1f\n\x11GetDatasetRequest\x12\n\n\x02id\x18\x01 \x01(\t\"c\n\x13ListDatasetsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x17\n\x0forganization_id\x18\x04 \x01(\t\"Y\n\x14ListDatasetsResponse\x12(\n\x08\x64\x61tasets\x18\x01 \x03(\x0b\x32\x16.provenance.v1.Dataset\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xe1\x01\n\nSourceKind\x12\x1b\n\x17SOURCE_KIND_UNSPECIFIED\x10\x00\x12\x17\n\x13SOURCE_KIND_DATASET\x10\x01\x12 \n\x1cSOURCE_KIND_EXTERNAL_DATASET\x10\x02\x12\x19\n\x15SOURCE_KIND_WEB_CRAWL\x10\x03\x12\x1f\n\x1bSOURCE_KIND_LICENSED_CORPUS\x10\x04\x12\x1e\n\x1aSOURCE_KIND_HUMAN_AUTHORED\x10\x05\x12\x1f\n\x1bSOURCE_KIND_MODEL_GENERATED\x10\x06\x32\x8b\x05\n\x0e\x44\x61tasetService\x12y\n\x0fRegisterDataset\x12%.provenance.v1.RegisterDatasetRequest\x1a&.provenance.v1.RegisterDatasetResponse\"\x17\x82\xd3\xe4\x93\x02\x11\"\x0c/v1/datasets:\x01*\x12\x8a\x01\n\x10RegisterDatasets\x12&.provenance.v1.RegisterDatasetsRequest\x1a\'.provenance.v1.RegisterDatasetsResponse\"%\x82\xd3\xe4\x93\x02\x1f\"\x1a/v1/datasets:batchRegister:\x01*\x12\x61\n\nGetDataset\x12 .provenance.v1.GetDatasetRequest\x1a\x16.provenance.v1.Dataset\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/datasets/{id}\x12m\n\x0cListDatasets\x12\".provenance.v1.ListDatasetsRequest\x1a#.provenance.v1.ListDatasetsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/datasets\x12\x9e\x01\n\x13ReportContamination\x12).provenance.v1.ReportContaminationRequest\x1a\".provenance.v1.ContaminationReport\"8\x82\xd3\xe4\x93\x02\x32\"-/v1/datasets/{dataset_id}:reportContamination:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'provenance_client._proto.provenance.v1.dataset_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SOURCEKIND']._serialized_start=2198
-  _globals['_SOURCEKIND']._serialized_end=2423
-  _globals['_CONTAMINATIONREPORT']._serialized_start=108
-  _globals['_CONTAMINATIONREPORT']._serialized_end=364
-  _globals['_CONTAMINATIONEVIDENCE']._serialized_start=366
-  _globals['_CONTAMINATIONEVIDENCE']._serialized_end=426
-  _globals['_REPORTCONTAMINATIONREQUEST']._serialized_start=428
-  _globals['_REPORTCONTAMINATIONREQUEST']._serialized_end=551
-  _globals['_MODELREF']._serialized_start=553
-  _globals['_MODELREF']._serialized_end=616
-  _globals['_SOURCE']._serialized_start=619
-  _globals['_SOURCE']._serialized_end=895
-  _globals['_DATASET']._serialized_start=898
-  _globals['_DATASET']._serialized_end=1371
-  _globals['_REGISTERDATASETREQUEST']._serialized_start=1374
-  _globals['_REGISTERDATASETREQUEST']._serialized_end=1618
-  _globals['_REGISTERDATASETRESPONSE']._serialized_start=1620
-  _globals['_REGISTERDATASETRESPONSE']._serialized_end=1711
-  _globals['_REGISTERDATASETSREQUEST']._serialized_start=1713
-  _globals['_REGISTERDATASETSREQUEST']._serialized_end=1795
-  _globals['_BATCHREGISTRATION']._serialized_start=1797
-  _globals['_BATCHREGISTRATION']._serialized_end=1885
-  _globals['_REGISTERDATASETSRESPONSE']._serialized_start=1887
-  _globals['_REGISTERDATASETSRESPONSE']._serialized_end=1970
-  _globals['_GETDATASETREQUEST']._serialized_start=1972
-  _globals['_GETDATASETREQUEST']._serialized_end=2003
-  _globals['_LISTDATASETSREQUEST']._serialized_start=2005
-  _globals['_LISTDATASETSREQUEST']._serialized_end=2104
-  _globals['_LISTDATASETSRESPONSE']._serialized_start=2106
-  _globals['_LISTDATASETSRESPONSE']._serialized_end=2195
-  _globals['_DATASETSERVICE']._serialized_start=2426
-  _globals['_DATASETSERVICE']._serialized_end=2904
+  _globals['_DATASETSERVICE'].methods_by_name['RegisterDataset']._loaded_options = None
+  _globals['_DATASETSERVICE'].methods_by_name['RegisterDataset']._serialized_options = b'\202\323\344\223\002\021\"\014/v1/datasets:\001*'
+  _globals['_DATASETSERVICE'].methods_by_name['RegisterDatasets']._loaded_options = None
+  _globals['_DATASETSERVICE'].methods_by_name['RegisterDatasets']._serialized_options = b'\202\323\344\223\002\037\"\032/v1/datasets:batchRegister:\001*'
+  _globals['_DATASETSERVICE'].methods_by_name['GetDataset']._loaded_options = None
+  _globals['_DATASETSERVICE'].methods_by_name['GetDataset']._serialized_options = b'\202\323\344\223\002\023\022\021/v1/datasets/{id}'
+  _globals['_DATASETSERVICE'].methods_by_name['ListDatasets']._loaded_options = None
+  _globals['_DATASETSERVICE'].methods_by_name['ListDatasets']._serialized_options = b'\202\323\344\223\002\016\022\014/v1/datasets'
+  _globals['_DATASETSERVICE'].methods_by_name['ReportContamination']._loaded_options = None
+  _globals['_DATASETSERVICE'].methods_by_name['ReportContamination']._serialized_options = b'\202\323\344\223\0022\"-/v1/datasets/{dataset_id}:reportContamination:\001*'
+  _globals['_SOURCEKIND']._serialized_start=2228
+  _globals['_SOURCEKIND']._serialized_end=2453
+  _globals['_CONTAMINATIONREPORT']._serialized_start=138
+  _globals['_CONTAMINATIONREPORT']._serialized_end=394
+  _globals['_CONTAMINATIONEVIDENCE']._serialized_start=396
+  _globals['_CONTAMINATIONEVIDENCE']._serialized_end=456
+  _globals['_REPORTCONTAMINATIONREQUEST']._serialized_start=458
+  _globals['_REPORTCONTAMINATIONREQUEST']._serialized_end=581
+  _globals['_MODELREF']._serialized_start=583
+  _globals['_MODELREF']._serialized_end=646
+  _globals['_SOURCE']._serialized_start=649
+  _globals['_SOURCE']._serialized_end=925
+  _globals['_DATASET']._serialized_start=928
+  _globals['_DATASET']._serialized_end=1401
+  _globals['_REGISTERDATASETREQUEST']._serialized_start=1404
+  _globals['_REGISTERDATASETREQUEST']._serialized_end=1648
+  _globals['_REGISTERDATASETRESPONSE']._serialized_start=1650
+  _globals['_REGISTERDATASETRESPONSE']._serialized_end=1741
+  _globals['_REGISTERDATASETSREQUEST']._serialized_start=1743
+  _globals['_REGISTERDATASETSREQUEST']._serialized_end=1825
+  _globals['_BATCHREGISTRATION']._serialized_start=1827
+  _globals['_BATCHREGISTRATION']._serialized_end=1915
+  _globals['_REGISTERDATASETSRESPONSE']._serialized_start=1917
+  _globals['_REGISTERDATASETSRESPONSE']._serialized_end=2000
+  _globals['_GETDATASETREQUEST']._serialized_start=2002
+  _globals['_GETDATASETREQUEST']._serialized_end=2033
+  _globals['_LISTDATASETSREQUEST']._serialized_start=2035
+  _globals['_LISTDATASETSREQUEST']._serialized_end=2134
+  _globals['_LISTDATASETSRESPONSE']._serialized_start=2136
+  _globals['_LISTDATASETSRESPONSE']._serialized_end=2225
+  _globals['_DATASETSERVICE']._serialized_start=2456
+  _globals['_DATASETSERVICE']._serialized_end=3107
 # @@protoc_insertion_point(module_scope)

@@ -23,24 +23,29 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19provenance/v1/event.proto\x12\rprovenance.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc2\x01\n\x05\x45vent\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x17\n\x0forganization_id\x18\x04 \x01(\t\x12\x0e\n\x06public\x18\x05 \x01(\x08\x12\x14\n\x0cpayload_json\x18\x06 \x01(\t\x12(\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tprev_hash\x18\x08 \x01(\t\x12\x0c\n\x04hash\x18\t \x01(\t\"R\n\x11ListEventsRequest\x12\x16\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x04\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"S\n\x12ListEventsResponse\x12$\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x14.provenance.v1.Event\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\",\n\x12WatchEventsRequest\x12\x16\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x04\x32\xab\x01\n\x0c\x45ventService\x12Q\n\nListEvents\x12 .provenance.v1.ListEventsRequest\x1a!.provenance.v1.ListEventsResponse\x12H\n\x0bWatchEvents\x12!.provenance.v1.WatchEventsRequest\x1a\x14.provenance.v1.Event0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19provenance/v1/event.proto\x12\rprovenance.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc2\x01\n\x05\x45vent\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x17\n\x0forganization_id\x18\x04 \x01(\t\x12\x0e\n\x06public\x18\x05 \x01(\x08\x12\x14\n\x0cpayload_json\x18\x06 \x01(\t\x12(\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tprev_hash\x18\x08 \x01(\t\x12\x0c\n\x04hash\x18\t \x01(\t\"R\n\x11ListEventsRequest\x12\x16\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x04\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"S\n\x12ListEventsResponse\x12$\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x14.provenance.v1.Event\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\",\n\x12WatchEventsRequest\x12\x16\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x04\x32\xd9\x01\n\x0c\x45ventService\x12\x65\n\nListEvents\x12 .provenance.v1.ListEventsRequest\x1a!.provenance.v1.ListEventsResponse\"\x12\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/events\x12\x62\n\x0bWatchEvents\x12!.provenance.v1.WatchEventsRequest\x1a\x14.provenance.v1.Event\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/events:watch0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'provenance_client._proto.provenance.v1.event_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_EVENT']._serialized_start=78
-  _globals['_EVENT']._serialized_end=272
-  _globals['_LISTEVENTSREQUEST']._serialized_start=274
-  _globals['_LISTEVENTSREQUEST']._serialized_end=356
-  _globals['_LISTEVENTSRESPONSE']._serialized_start=358
-  _globals['_LISTEVENTSRESPONSE']._serialized_end=441
-  _globals['_WATCHEVENTSREQUEST']._serialized_start=443
-  _globals['_WATCHEVENTSREQUEST']._serialized_end=487
-  _globals['_EVENTSERVICE']._serialized_start=490
-  _globals['_EVENTSERVICE']._serialized_end=661
+  _globals['_EVENTSERVICE'].methods_by_name['ListEvents']._loaded_options = None
+  _globals['_EVENTSERVICE'].methods_by_name['ListEvents']._serialized_options = b'\202\323\344\223\002\014\022\n/v1/events'
+  _globals['_EVENTSERVICE'].methods_by_name['WatchEvents']._loaded_options = None
+  _globals['_EVENTSERVICE'].methods_by_name['WatchEvents']._serialized_options = b'\202\323\344\223\002\022\022\020/v1/events:watch'
+  _globals['_EVENT']._serialized_start=108
+  _globals['_EVENT']._serialized_end=302
+  _globals['_LISTEVENTSREQUEST']._serialized_start=304
+  _globals['_LISTEVENTSREQUEST']._serialized_end=386
+  _globals['_LISTEVENTSRESPONSE']._serialized_start=388
+  _globals['_LISTEVENTSRESPONSE']._serialized_end=471
+  _globals['_WATCHEVENTSREQUEST']._serialized_start=473
+  _globals['_WATCHEVENTSREQUEST']._serialized_end=517
+  _globals['_EVENTSERVICE']._serialized_start=520
+  _globals['_EVENTSERVICE']._serialized_end=737
 # @@protoc_insertion_point(module_scope)

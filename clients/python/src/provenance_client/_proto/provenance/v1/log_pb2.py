@@ -23,34 +23,43 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17provenance/v1/log.proto\x12\rprovenance.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x16\n\x14GetCheckpointRequest\"\x90\x01\n\nCheckpoint\x12\x0c\n\x04note\x18\x01 \x01(\t\x12\x0e\n\x06origin\x18\x02 \x01(\t\x12\x11\n\ttree_size\x18\x03 \x01(\x04\x12\x11\n\troot_hash\x18\x04 \x01(\x0c\x12(\n\x04time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cverifier_key\x18\x06 \x01(\t\"e\n\x18GetInclusionProofRequest\x12\x14\n\nleaf_index\x18\x01 \x01(\x04H\x00\x12\x18\n\x0e\x65vent_sequence\x18\x02 \x01(\x04H\x00\x12\x11\n\ttree_size\x18\x03 \x01(\x04\x42\x06\n\x04leaf\"\x80\x01\n\x0eInclusionProof\x12\x12\n\nleaf_index\x18\x01 \x01(\x04\x12\x11\n\ttree_size\x18\x02 \x01(\x04\x12\x11\n\tleaf_data\x18\x03 \x01(\x0c\x12\x11\n\tleaf_hash\x18\x04 \x01(\x0c\x12\x0e\n\x06hashes\x18\x05 \x03(\x0c\x12\x11\n\troot_hash\x18\x06 \x01(\x0c\"O\n\x1aGetConsistencyProofRequest\x12\x17\n\x0f\x66irst_tree_size\x18\x01 \x01(\x04\x12\x18\n\x10second_tree_size\x18\x02 \x01(\x04\"\x88\x01\n\x10\x43onsistencyProof\x12\x17\n\x0f\x66irst_tree_size\x18\x01 \x01(\x04\x12\x18\n\x10second_tree_size\x18\x02 \x01(\x04\x12\x0e\n\x06hashes\x18\x03 \x03(\x0c\x12\x17\n\x0f\x66irst_root_hash\x18\x04 \x01(\x0c\x12\x18\n\x10second_root_hash\x18\x05 \x01(\x0c\"0\n\x10GetLeavesRequest\x12\r\n\x05start\x18\x01 \x01(\x04\x12\r\n\x05\x63ount\x18\x02 \x01(\r\"8\n\x11GetLeavesResponse\x12#\n\x06leaves\x18\x01 \x03(\x0b\x32\x13.provenance.v1.Leaf\"#\n\x04Leaf\x12\r\n\x05index\x18\x01 \x01(\x04\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x32\xf9\x02\n\x16TransparencyLogService\x12O\n\rGetCheckpoint\x12#.provenance.v1.GetCheckpointRequest\x1a\x19.provenance.v1.Checkpoint\x12[\n\x11GetInclusionProof\x12\'.provenance.v1.GetInclusionProofRequest\x1a\x1d.provenance.v1.InclusionProof\x12\x61\n\x13GetConsistencyProof\x12).provenance.v1.GetConsistencyProofRequest\x1a\x1f.provenance.v1.ConsistencyProof\x12N\n\tGetLeaves\x12\x1f.provenance.v1.GetLeavesRequest\x1a .provenance.v1.GetLeavesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17provenance/v1/log.proto\x12\rprovenance.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x16\n\x14GetCheckpointRequest\"\x90\x01\n\nCheckpoint\x12\x0c\n\x04note\x18\x01 \x01(\t\x12\x0e\n\x06origin\x18\x02 \x01(\t\x12\x11\n\ttree_size\x18\x03 \x01(\x04\x12\x11\n\troot_hash\x18\x04 \x01(\x0c\x12(\n\x04time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cverifier_key\x18\x06 \x01(\t\"e\n\x18GetInclusionProofRequest\x12\x14\n\nleaf_index\x18\x01 \x01(\x04H\x00\x12\x18\n\x0e\x65vent_sequence\x18\x02 \x01(\x04H\x00\x12\x11\n\ttree_size\x18\x03 \x01(\x04\x42\x06\n\x04leaf\"\x80\x01\n\x0eInclusionProof\x12\x12\n\nleaf_index\x18\x01 \x01(\x04\x12\x11\n\ttree_size\x18\x02 \x01(\x04\x12\x11\n\tleaf_data\x18\x03 \x01(\x0c\x12\x11\n\tleaf_hash\x18\x04 \x01(\x0c\x12\x0e\n\x06hashes\x18\x05 \x03(\x0c\x12\x11\n\troot_hash\x18\x06 \x01(\x0c\"O\n\x1aGetConsistencyProofRequest\x12\x17\n\x0f\x66irst_tree_size\x18\x01 \x01(\x04\x12\x18\n\x10second_tree_size\x18\x02 \x01(\x04\"\x88\x01\n\x10\x43onsistencyProof\x12\x17\n\x0f\x66irst_tree_size\x18\x01 \x01(\x04\x12\x18\n\x10second_tree_size\x18\x02 \x01(\x04\x12\x0e\n\x06hashes\x18\x03 \x03(\x0c\x12\x17\n\x0f\x66irst_root_hash\x18\x04 \x01(\x0c\x12\x18\n\x10second_root_hash\x18\x05 \x01(\x0c\"0\n\x10GetLeavesRequest\x12\r\n\x05start\x18\x01 \x01(\x04\x12\r\n\x05\x63ount\x18\x02 \x01(\r\"8\n\x11GetLeavesResponse\x12#\n\x06leaves\x18\x01 \x03(\x0b\x32\x13.provenance.v1.Leaf\"#\n\x04Leaf\x12\r\n\x05index\x18\x01 \x01(\x04\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x32\xf0\x03\n\x16TransparencyLogService\x12k\n\rGetCheckpoint\x12#.provenance.v1.GetCheckpointRequest\x1a\x19.provenance.v1.Checkpoint\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/log/checkpoint\x12{\n\x11GetInclusionProof\x12\'.provenance.v1.GetInclusionProofRequest\x1a\x1d.provenance.v1.InclusionProof\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/log/inclusionProof\x12\x83\x01\n\x13GetConsistencyProof\x12).provenance.v1.GetConsistencyProofRequest\x1a\x1f.provenance.v1.ConsistencyProof\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/log/consistencyProof\x12\x66\n\tGetLeaves\x12\x1f.provenance.v1.GetLeavesRequest\x1a .provenance.v1.GetLeavesResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/log/leavesb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'provenance_client._proto.provenance.v1.log_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETCHECKPOINTREQUEST']._serialized_start=75
-  _globals['_GETCHECKPOINTREQUEST']._serialized_end=97
-  _globals['_CHECKPOINT']._serialized_start=100
-  _globals['_CHECKPOINT']._serialized_end=244
-  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_start=246
-  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_end=347
-  _globals['_INCLUSIONPROOF']._serialized_start=350
-  _globals['_INCLUSIONPROOF']._serialized_end=478
-  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_start=480
-  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_end=559
-  _globals['_CONSISTENCYPROOF']._serialized_start=562
-  _globals['_CONSISTENCYPROOF']._serialized_end=698
-  _globals['_GETLEAVESREQUEST']._serialized_start=700
-  _globals['_GETLEAVESREQUEST']._serialized_end=748
-  _globals['_GETLEAVESRESPONSE']._serialized_start=750
-  _globals['_GETLEAVESRESPONSE']._serialized_end=806
-  _globals['_LEAF']._serialized_start=808
-  _globals['_LEAF']._serialized_end=843
-  _globals['_TRANSPARENCYLOGSERVICE']._serialized_start=846
-  _globals['_TRANSPARENCYLOGSERVICE']._serialized_end=1223
+  _globals['_TRANSPARENCYLOGSERVICE'].methods_by_name['GetCheckpoint']._loaded_options = None
+  _globals['_TRANSPARENCYLOGSERVICE'].methods_by_name['GetCheckpoint']._serialized_options = b'\202\323\344\223\002\024\022\022/v1/log/checkpoint'
+  _globals['_TRANSPARENCYLOGSERVICE'].methods_by_name['GetInclusionProof']._loaded_options = None
+  _globals['_TRANSPARENCYLOGSERVICE'].methods_by_name['GetInclusionProof']._serialized_options = b'\202\323\344\223\002\030\022\026/v1/log/inclusionProof'
+  _globals['_TRANSPARENCYLOGSERVICE'].methods_by_name['GetConsistencyProof']._loaded_options = None
+  _globals['_TRANSPARENCYLOGSERVICE'].methods_by_name['GetConsistencyProof']._serialized_options = b'\202\323\344\223\002\032\022\030/v1/log/consistencyProof'
+  _globals['_TRANSPARENCYLOGSERVICE'].methods_by_name['GetLeaves']._loaded_options = None
+  _globals['_TRANSPARENCYLOGSERVICE'].methods_by_name['GetLeaves']._serialized_options = b'\202\323\344\223\002\020\022\016/v1/log/leaves'
+  _globals['_GETCHECKPOINTREQUEST']._serialized_start=105
+  _globals['_GETCHECKPOINTREQUEST']._serialized_end=127
+  _globals['_CHECKPOINT']._serialized_start=130
+  _globals['_CHECKPOINT']._serialized_end=274
+  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_start=276
+  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_end=377
+  _globals['_INCLUSIONPROOF']._serialized_start=380
+  _globals['_INCLUSIONPROOF']._serialized_end=508
+  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_start=510
+  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_end=589
+  _globals['_CONSISTENCYPROOF']._serialized_start=592
+  _globals['_CONSISTENCYPROOF']._serialized_end=728
+  _globals['_GETLEAVESREQUEST']._serialized_start=730
+  _globals['_GETLEAVESREQUEST']._serialized_end=778
+  _globals['_GETLEAVESRESPONSE']._serialized_start=780
+  _globals['_GETLEAVESRESPONSE']._serialized_end=836
+  _globals['_LEAF']._serialized_start=838
+  _globals['_LEAF']._serialized_end=873
+  _globals['_TRANSPARENCYLOGSERVICE']._serialized_start=876
+  _globals['_TRANSPARENCYLOGSERVICE']._serialized_end=1372
 # @@protoc_insertion_point(module_scope)

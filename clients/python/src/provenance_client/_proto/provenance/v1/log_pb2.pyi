@@ -1,6 +1,7 @@
 # Rewritten by clients/python/scripts/generate_stubs.py: package-relative imports. DO NOT EDIT.
 import datetime
 
+from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor

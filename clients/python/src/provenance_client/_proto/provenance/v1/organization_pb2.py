@@ -23,37 +23,48 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n provenance/v1/organization.proto\x12\rprovenance.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"Y\n\x0cOrganization\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12/\n\x0b\x63reate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\")\n\x19\x43reateOrganizationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"$\n\x16GetOrganizationRequest\x12\n\n\x02id\x18\x01 \x01(\t\"O\n\x18ListOrganizationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\"h\n\x19ListOrganizationsResponse\x12\x32\n\rorganizations\x18\x01 \x03(\x0b\x32\x1b.provenance.v1.Organization\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"v\n\x18\x43reateAccessTokenRequest\x12!\n\x04role\x18\x01 \x01(\x0e\x32\x13.provenance.v1.Role\x12\x0f\n\x07subject\x18\x02 \x01(\t\x12&\n\x03ttl\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\"X\n\x19\x43reateAccessTokenResponse\x12\r\n\x05token\x18\x01 \x01(\t\x12,\n\x04info\x18\x02 \x01(\x0b\x32\x1e.provenance.v1.AccessTokenInfo\"\xfd\x01\n\x0f\x41\x63\x63\x65ssTokenInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x17\n\x0forganization_id\x18\x02 \x01(\t\x12!\n\x04role\x18\x03 \x01(\x0e\x32\x13.provenance.v1.Role\x12\x0f\n\x07subject\x18\x04 \x01(\t\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0brevoke_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"&\n\x18RevokeAccessTokenRequest\x12\n\n\x02id\x18\x01 \x01(\t*R\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x10\n\x0cROLE_AUDITOR\x10\x01\x12\x12\n\x0eROLE_REGISTRAR\x10\x02\x12\x0e\n\nROLE_ADMIN\x10\x03\x32\xf7\x03\n\x13OrganizationService\x12[\n\x12\x43reateOrganization\x12(.provenance.v1.CreateOrganizationRequest\x1a\x1b.provenance.v1.Organization\x12U\n\x0fGetOrganization\x12%.provenance.v1.GetOrganizationRequest\x1a\x1b.provenance.v1.Organization\x12\x66\n\x11ListOrganizations\x12\'.provenance.v1.ListOrganizationsRequest\x1a(.provenance.v1.ListOrganizationsResponse\x12\x66\n\x11\x43reateAccessToken\x12\'.provenance.v1.CreateAccessTokenRequest\x1a(.provenance.v1.CreateAccessTokenResponse\x12\\\n\x11RevokeAccessToken\x12\'.provenance.v1.RevokeAccessTokenRequest\x1a\x1e.provenance.v1.AccessTokenInfob\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n provenance/v1/organization.proto\x12\rprovenance.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"Y\n\x0cOrganization\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12/\n\x0b\x63reate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\")\n\x19\x43reateOrganizationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"$\n\x16GetOrganizationRequest\x12\n\n\x02id\x18\x01 \x01(\t\"O\n\x18ListOrganizationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\"h\n\x19ListOrganizationsResponse\x12\x32\n\rorganizations\x18\x01 \x03(\x0b\x32\x1b.provenance.v1.Organization\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"v\n\x18\x43reateAccessTokenRequest\x12!\n\x04role\x18\x01 \x01(\x0e\x32\x13.provenance.v1.Role\x12\x0f\n\x07subject\x18\x02 \x01(\t\x12&\n\x03ttl\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\"X\n\x19\x43reateAccessTokenResponse\x12\r\n\x05token\x18\x01 \x01(\t\x12,\n\x04info\x18\x02 \x01(\x0b\x32\x1e.provenance.v1.AccessTokenInfo\"\xfd\x01\n\x0f\x41\x63\x63\x65ssTokenInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x17\n\x0forganization_id\x18\x02 \x01(\t\x12!\n\x04role\x18\x03 \x01(\x0e\x32\x13.provenance.v1.Role\x12\x0f\n\x07subject\x18\x04 \x01(\t\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0brevoke_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"&\n\x18RevokeAccessTokenRequest\x12\n\n\x02id\x18\x01 \x01(\t*R\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x10\n\x0cROLE_AUDITOR\x10\x01\x12\x12\n\x0eROLE_REGISTRAR\x10\x02\x12\x0e\n\nROLE_ADMIN\x10\x03\x32\x99\x05\n\x13OrganizationService\x12y\n\x12\x43reateOrganization\x12(.provenance.v1.CreateOrganizationRequest\x1a\x1b.provenance.v1.Organization\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/v1/organizations:\x01*\x12u\n\x0fGetOrganization\x12%.provenance.v1.GetOrganizationRequest\x1a\x1b.provenance.v1.Organization\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/organizations/{id}\x12\x81\x01\n\x11ListOrganizations\x12\'.provenance.v1.ListOrganizationsRequest\x1a(.provenance.v1.ListOrganizationsResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/organizations\x12\x83\x01\n\x11\x43reateAccessToken\x12\'.provenance.v1.CreateAccessTokenRequest\x1a(.provenance.v1.CreateAccessTokenResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/v1/accessTokens:\x01*\x12\x85\x01\n\x11RevokeAccessToken\x12\'.provenance.v1.RevokeAccessTokenRequest\x1a\x1e.provenance.v1.AccessTokenInfo\"\'\x82\xd3\xe4\x93\x02!\"\x1c/v1/accessTokens/{id}:revoke:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'provenance_client._proto.provenance.v1.organization_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ROLE']._serialized_start=981
-  _globals['_ROLE']._serialized_end=1063
-  _globals['_ORGANIZATION']._serialized_start=116
-  _globals['_ORGANIZATION']._serialized_end=205
-  _globals['_CREATEORGANIZATIONREQUEST']._serialized_start=207
-  _globals['_CREATEORGANIZATIONREQUEST']._serialized_end=248
-  _globals['_GETORGANIZATIONREQUEST']._serialized_start=250
-  _globals['_GETORGANIZATIONREQUEST']._serialized_end=286
-  _globals['_LISTORGANIZATIONSREQUEST']._serialized_start=288
-  _globals['_LISTORGANIZATIONSREQUEST']._serialized_end=367
-  _globals['_LISTORGANIZATIONSRESPONSE']._serialized_start=369
-  _globals['_LISTORGANIZATIONSRESPONSE']._serialized_end=473
-  _globals['_CREATEACCESSTOKENREQUEST']._serialized_start=475
-  _globals['_CREATEACCESSTOKENREQUEST']._serialized_end=593
-  _globals['_CREATEACCESSTOKENRESPONSE']._serialized_start=595
-  _globals['_CREATEACCESSTOKENRESPONSE']._serialized_end=683
-  _globals['_ACCESSTOKENINFO']._serialized_start=686
-  _globals['_ACCESSTOKENINFO']._serialized_end=939
-  _globals['_REVOKEACCESSTOKENREQUEST']._serialized_start=941
-  _globals['_REVOKEACCESSTOKENREQUEST']._serialized_end=979
-  _globals['_ORGANIZATIONSERVICE']._serialized_start=1066
-  _globals['_ORGANIZATIONSERVICE']._serialized_end=1569
+  _globals['_ORGANIZATIONSERVICE'].methods_by_name['CreateOrganization']._loaded_options = None
+  _globals['_ORGANIZATIONSERVICE'].methods_by_name['CreateOrganization']._serialized_options = b'\202\323\344\223\002\026\"\021/v1/organizations:\001*'
+  _globals['_ORGANIZATIONSERVICE'].methods_by_name['GetOrganization']._loaded_options = None
+  _globals['_ORGANIZATIONSERVICE'].methods_by_name['GetOrganization']._serialized_options = b'\202\323\344\223\002\030\022\026/v1/organizations/{id}'
+  _globals['_ORGANIZATIONSERVICE'].methods_by_name['ListOrganizations']._loaded_options = None
+  _globals['_ORGANIZATIONSERVICE'].methods_by_name['ListOrganizations']._serialized_options = b'\202\323\344\223\002\023\022\021/v1/organizations'
+  _globals['_ORGANIZATIONSERVICE'].methods_by_name['CreateAccessToken']._loaded_options = None
+  _globals['_ORGANIZATIONSERVICE'].methods_by_name['CreateAccessToken']._serialized_options = b'\202\323\344\223\002\025\"\020/v1/accessTokens:\001*'
+  _globals['_ORGANIZATIONSERVICE'].methods_by_name['RevokeAccessToken']._loaded_options = None
+  _globals['_ORGANIZATIONSERVICE'].methods_by_name['RevokeAccessToken']._serialized_options = b'\202\323\344\223\002!\"\034/v1/accessTokens/{id}:revoke:\001*'
+  _globals['_ROLE']._serialized_start=1011
+  _globals['_ROLE']._serialized_end=1093
+  _globals['_ORGANIZATION']._serialized_start=146
+  _globals['_ORGANIZATION']._serialized_end=235
+  _globals['_CREATEORGANIZATIONREQUEST']._serialized_start=237
+  _globals['_CREATEORGANIZATIONREQUEST']._serialized_end=278
+  _globals['_GETORGANIZATIONREQUEST']._serialized_start=280
+  _globals['_GETORGANIZATIONREQUEST']._serialized_end=316
+  _globals['_LISTORGANIZATIONSREQUEST']._serialized_start=318
+  _globals['_LISTORGANIZATIONSREQUEST']._serialized_end=397
+  _globals['_LISTORGANIZATIONSRESPONSE']._serialized_start=399
+  _globals['_LISTORGANIZATIONSRESPONSE']._serialized_end=503
+  _globals['_CREATEACCESSTOKENREQUEST']._serialized_start=505
+  _globals['_CREATEACCESSTOKENREQUEST']._serialized_end=623
+  _globals['_CREATEACCESSTOKENRESPONSE']._serialized_start=625
+  _globals['_CREATEACCESSTOKENRESPONSE']._serialized_end=713
+  _globals['_ACCESSTOKENINFO']._serialized_start=716
+  _globals['_ACCESSTOKENINFO']._serialized_end=969
+  _globals['_REVOKEACCESSTOKENREQUEST']._serialized_start=971
+  _globals['_REVOKEACCESSTOKENREQUEST']._serialized_end=1009
+  _globals['_ORGANIZATIONSERVICE']._serialized_start=1096
+  _globals['_ORGANIZATIONSERVICE']._serialized_end=1761
 # @@protoc_insertion_point(module_scope)
