@@ -89,7 +89,7 @@ pub enum Command {
     Serve {
         /// How it listens.
         #[command(flatten)]
-        settings: ServeSettings,
+        settings: Box<ServeSettings>,
         /// What it issues, and under which extra policies.
         #[command(flatten)]
         rules: RegistryRules,
@@ -284,6 +284,16 @@ pub struct ServeSettings {
     /// network in clear text; without this flag such a start is refused.
     #[arg(long, env = "PROVENANCE_INSECURE_PLAINTEXT")]
     pub insecure_plaintext: bool,
+    /// A web origin (`https://procurement.example`, scheme, host and port only) whose pages may call
+    /// the API from a browser (gRPC-Web and HTTP/JSON): answered with the CORS headers that allow
+    /// it. Repeat the flag, or separate origins with commas, for several. None by default: browsers
+    /// then call the API only from pages the server itself serves.
+    #[arg(
+        long = "cors-origin",
+        env = "PROVENANCE_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
 }
 
 /// Log output format.
@@ -352,6 +362,7 @@ impl Default for ServeSettings {
             tls_client_ca: None,
             tls_client_identities: None,
             insecure_plaintext: false,
+            cors_origins: Vec::new(),
         }
     }
 }

@@ -387,6 +387,7 @@ impl Application {
         let gateway = crate::gateway::Gateway::new(grpc.clone(), limit)
             .context("cannot read the HTTP bindings from the descriptors")?;
         let http = grpc
+            .clone()
             .merge(gateway.router())
             .route(
                 JWKS_PATH,
@@ -401,6 +402,12 @@ impl Application {
                 methods.clone(),
                 routing::by_content_type,
             ))
+            // gRPC-Web (`application/grpc-web...`), from browsers, goes to the gRPC services
+            // through tonic-web, which turns it into gRPC and the answers back into gRPC-Web.
+            .layer(axum::middleware::from_fn_with_state(
+                tower::Layer::layer(&tonic_web::GrpcWebLayer::new(), grpc.clone()),
+                routing::grpc_web,
+            ))
             .layer(axum::middleware::from_fn_with_state(
                 CallLimit::new(self.settings.max_concurrent_calls),
                 limit_calls,
@@ -410,6 +417,11 @@ impl Application {
                 methods,
                 crate::call_log::log_calls,
             ));
+        // Browsers' preflights are answered before anything else, for the named origins only.
+        let http = match crate::http::cors::layer(&self.settings.cors_origins)? {
+            Some(cors) => http.layer(cors),
+            None => http,
+        };
 
         let server = Server::builder()
             .accept_http1(true)

@@ -3,6 +3,7 @@
 //! for nothing gets. Thin: read and bound the request, call the registry, render with
 //! [`crate::web`]. Every answer carries the same strict security headers.
 
+pub mod cors;
 pub mod openlineage;
 pub mod request;
 pub mod routing;

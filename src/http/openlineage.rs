@@ -39,10 +39,10 @@ pub async fn ingest(State(state): State<LineageState>, request: Request) -> Resp
     );
     let caller = match state.registry.caller(&call).await {
         Ok(caller) => caller,
-        Err(error) => return refused(&error),
+        Err(error) => return refused(error),
     };
     if let Err(error) = caller.member_with(crate::domain::access::Role::Registrar) {
-        return refused(&error);
+        return refused(error);
     }
     let event = match read_json(&parts.headers, body, state.max_body_bytes).await {
         Ok(value) => value,
@@ -61,7 +61,7 @@ pub async fn ingest(State(state): State<LineageState>, request: Request) -> Resp
                 "linked": linked.iter().map(registered_json).collect::<Vec<_>>(),
             }),
         ),
-        Err(error) => refused(&error),
+        Err(error) => refused(error),
     }
 }
 
@@ -133,49 +133,16 @@ fn registered_json(registration: &Registration) -> Value {
     })
 }
 
-/// A refusal as JSON with the HTTP status of its gRPC code (the standard mapping), naming the
-/// fields at fault.
-fn refused(error: &Error) -> Response {
-    let (status, code) = match error {
-        Error::InvalidArgument(_) => (StatusCode::BAD_REQUEST, "invalid_argument"),
-        Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-        Error::AlreadyExists(_) => (StatusCode::CONFLICT, "already_exists"),
-        Error::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
-        Error::PermissionDenied(_) => (StatusCode::FORBIDDEN, "permission_denied"),
-        Error::FailedPrecondition(_) | Error::PreconditionFailed { .. } => {
-            (StatusCode::BAD_REQUEST, "failed_precondition")
-        }
-        Error::ResourceExhausted(_) => (StatusCode::TOO_MANY_REQUESTS, "resource_exhausted"),
-        Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-        Error::Internal(cause) => {
-            tracing::error!(error = format!("{cause:#}"), "OpenLineage ingestion failed");
-            return json(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &json!({"error": {"code": "internal", "message": "internal error: please retry later"}}),
-            );
-        }
-    };
-    let mut body = json!({"error": {"code": code, "message": error.to_string()}});
-    if let Error::InvalidArgument(violations) = error {
-        body["error"]["fieldViolations"] = violations
-            .0
-            .iter()
-            .map(|v| json!({"field": v.field, "description": v.reason}))
-            .collect();
-    }
-    let mut response = json(status, &body);
-    if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            header::HeaderValue::from_static("Bearer"),
-        );
-    }
-    response
+/// A refusal as `google.rpc.Status` JSON under the HTTP status of its gRPC code (the standard
+/// mapping), field violations in a `BadRequest` detail, as the rest of the HTTP API answers.
+fn refused(error: Error) -> Response {
+    crate::gateway::status::error_response(&tonic::Status::from(error))
 }
 
 fn request_error(error: &RequestError) -> Response {
-    json(
-        error.status(),
-        &json!({"error": {"code": error.code(), "message": error.to_string()}}),
-    )
+    let code = match error {
+        RequestError::TooLarge(_) => tonic::Code::ResourceExhausted,
+        _ => tonic::Code::InvalidArgument,
+    };
+    crate::gateway::status::refusal(error.status(), code, error.to_string(), None)
 }

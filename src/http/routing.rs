@@ -6,8 +6,8 @@
 //! request's content type decides: a gRPC request (`application/grpc`, or `application/grpc+`
 //! any codec suffix such as `+proto`) is gRPC's to answer, with `UNIMPLEMENTED` for a method
 //! nobody serves; anything else is plain HTTP, answered `404` for an unknown path and `405` with
-//! `Allow` for a wrong method, each with a short JSON error. gRPC-Web (`application/grpc-web...`)
-//! is not served: it counts as plain HTTP, and a gRPC method asked for that way is answered `415`.
+//! `Allow` for a wrong method, each with a `google.rpc.Status` as JSON. gRPC-Web (`application/grpc-web...`)
+//! goes to the gRPC services through tonic-web ([`grpc_web`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -17,7 +17,6 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prost::Message;
-use serde_json::json;
 
 /// Whether `headers` say the request is gRPC (over HTTP/2, as tonic serves it).
 pub fn is_grpc(headers: &HeaderMap) -> bool {
@@ -151,6 +150,38 @@ pub async fn by_content_type(
     }
 }
 
+/// Middleware: sends gRPC-Web requests (any `application/grpc-web...` content type) to the gRPC
+/// services through tonic-web; everything else goes on.
+pub async fn grpc_web(
+    State(service): State<tonic_web::GrpcWebService<axum::Router>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let media = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let grpc_web = matches!(
+        media.as_str(),
+        "application/grpc-web"
+            | "application/grpc-web+proto"
+            | "application/grpc-web-text"
+            | "application/grpc-web-text+proto"
+    );
+    if !grpc_web {
+        return next.run(request).await;
+    }
+    use tower::ServiceExt;
+    match service.oneshot(request).await {
+        Ok(response) => response.map(axum::body::Body::new),
+        Err(never) => match never {},
+    }
+}
+
 /// The answer to a plain HTTP request for a path the server does not serve.
 pub async fn not_found(request: Request) -> Response {
     error(
@@ -174,11 +205,14 @@ pub async fn method_not_allowed(request: Request) -> Response {
     )
 }
 
+/// A refusal as `google.rpc.Status` JSON, as every plain-HTTP error of the server is.
 fn error(status: StatusCode, code: &str, message: String) -> Response {
-    super::json(
-        status,
-        &json!({"error": {"code": code, "message": message}}),
-    )
+    let code = match code {
+        "not_found" => tonic::Code::NotFound,
+        "method_not_allowed" => tonic::Code::Unimplemented,
+        _ => tonic::Code::InvalidArgument,
+    };
+    crate::gateway::status::refusal(status, code, message, None)
 }
 
 #[cfg(test)]

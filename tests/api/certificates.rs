@@ -1072,21 +1072,21 @@ async fn assert_revoked_standing(
 
     let json = verify_over_http(app, token).await;
     assert_eq!(json["valid"], false);
-    let time = chrono::DateTime::parse_from_rfc3339(json["revoke_time"].as_str().unwrap())
+    let time = chrono::DateTime::parse_from_rfc3339(json["revokeTime"].as_str().unwrap())
         .expect("an RFC 3339 time");
     assert_eq!(
         (time.timestamp(), time.timestamp_subsec_nanos() as i32),
         (revoke_time.seconds, revoke_time.nanos)
     );
-    assert_eq!(json["revoke_reason"], reason);
-    assert_eq!(json["revoke_cause"], cause);
-    assert_eq!(json["revoke_cause_kind"], kind.as_str_name());
-    assert_eq!(json["revoke_cause_id"], id);
-    let history = json["status_history"].as_array().expect("a history");
+    assert_eq!(json["revokeReason"], reason);
+    assert_eq!(json["revokeCause"], cause);
+    assert_eq!(json["revokeCauseKind"], kind.as_str_name());
+    assert_eq!(json["revokeCauseId"], id);
+    let history = json["statusHistory"].as_array().expect("a history");
     assert_eq!(history.len(), 2);
     assert_eq!(history[0]["status"], "CERTIFICATE_STATUS_VALID");
     assert_eq!(history[1]["status"], "CERTIFICATE_STATUS_REVOKED");
-    assert_eq!(history[1]["time"], json["revoke_time"]);
+    assert_eq!(history[1]["time"], json["revokeTime"]);
     assert_eq!(history[1]["reason"], reason);
 }
 
@@ -1114,10 +1114,10 @@ async fn anyone_holding_the_token_reads_when_why_and_by_what_it_was_revoked_over
     );
     assert_eq!(answer.status_history[0].time, by_owner.not_before);
     let json = verify_over_http(&app, &by_owner.token).await;
-    assert_eq!(json["revoke_time"], serde_json::Value::Null);
-    assert_eq!(json["revoke_cause_kind"], serde_json::Value::Null);
+    assert_eq!(json["revokeTime"], serde_json::Value::Null);
+    assert_eq!(json["revokeCauseKind"], "REVOCATION_CAUSE_UNSPECIFIED");
     assert_eq!(
-        json["status_history"][0]["status"],
+        json["statusHistory"][0]["status"],
         "CERTIFICATE_STATUS_VALID"
     );
 
@@ -1233,6 +1233,6 @@ async fn anyone_holding_the_token_reads_when_why_and_by_what_it_was_revoked_over
     let answer = verify(&app, &forged, "").await;
     assert_eq!((answer.revoke_time, answer.status_history.len()), (None, 0));
     let json = verify_over_http(&app, &forged).await;
-    assert_eq!(json["revoke_reason"], serde_json::Value::Null);
-    assert_eq!(json["status_history"], serde_json::json!([]));
+    assert_eq!(json["revokeReason"], "");
+    assert_eq!(json["statusHistory"], serde_json::json!([]));
 }

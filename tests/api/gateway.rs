@@ -462,3 +462,172 @@ async fn the_openapi_document_is_served_as_committed() {
     assert_eq!(answer.json(), committed);
     assert_eq!(committed["openapi"], "3.1.0");
 }
+
+/// One gRPC-Web call over HTTP/1.1 in its text form (`application/grpc-web-text`: the frames in
+/// base64), and the frames of the answer, decoded.
+async fn grpc_web(app: &TestApp, path: &str, message: &impl prost::Message) -> (Answer, Vec<u8>) {
+    use base64::Engine;
+    let encoded = message.encode_to_vec();
+    let mut frame = vec![0u8];
+    frame.extend_from_slice(&(encoded.len() as u32).to_be_bytes());
+    frame.extend_from_slice(&encoded);
+    let body = base64::engine::general_purpose::STANDARD.encode(&frame);
+    let answer = http(
+        app,
+        "POST",
+        path,
+        &[
+            "Content-Type: application/grpc-web-text".into(),
+            "Accept: application/grpc-web-text".into(),
+            "X-Grpc-Web: 1".into(),
+            format!("Authorization: Bearer {}", app.admin),
+            format!("Content-Length: {}", body.len()),
+        ],
+        body.as_bytes(),
+    )
+    .await;
+    // Each frame is base64 on its own, padding included: decode them one by one.
+    let mut frames = Vec::new();
+    let text = answer.body.trim();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = rest.find('=').map(|at| {
+            let mut end = at;
+            while rest[end..].starts_with('=') {
+                end += 1;
+            }
+            end
+        });
+        let (chunk, more) = rest.split_at(end.unwrap_or(rest.len()));
+        frames.extend(
+            base64::engine::general_purpose::STANDARD
+                .decode(chunk)
+                .unwrap_or_default(),
+        );
+        rest = more;
+    }
+    (answer, frames)
+}
+
+#[tokio::test]
+async fn grpc_web_calls_are_served_on_the_same_port_with_the_same_rules() {
+    let app = spawn_app().await;
+    let stored = app.register(&app.admin, dataset("raw")).await;
+    let (answer, bytes) = grpc_web(
+        &app,
+        "/provenance.v1.DatasetService/GetDataset",
+        &pb::GetDatasetRequest {
+            id: stored.id.clone(),
+        },
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.head);
+    assert!(
+        answer
+            .head
+            .contains("content-type: application/grpc-web-text"),
+        "{}",
+        answer.head
+    );
+    // The message frame, then the trailers frame (flag 0x80) with grpc-status 0.
+    assert_eq!(bytes[0], 0, "{bytes:?}");
+    let length = u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]) as usize;
+    let dataset = <pb::Dataset as prost::Message>::decode(&bytes[5..5 + length]).unwrap();
+    assert_eq!(dataset, stored);
+    assert_eq!(bytes[5 + length], 0x80);
+    let trailers = String::from_utf8_lossy(&bytes[5 + length + 5..]).to_ascii_lowercase();
+    assert!(trailers.contains("grpc-status:0"), "{trailers:?}");
+
+    // A refusal is the same gRPC status as over gRPC, in the headers of a trailers-only answer.
+    let (missing, _) = grpc_web(
+        &app,
+        "/provenance.v1.DatasetService/GetDataset",
+        &pb::GetDatasetRequest { id: "acme".into() },
+    )
+    .await;
+    assert!(missing.head.contains("grpc-status: 3"), "{}", missing.head);
+}
+
+#[tokio::test]
+async fn cors_answers_only_the_origins_the_operator_named() {
+    let preflight = |origin: &'static str| {
+        vec![
+            format!("Origin: {origin}"),
+            "Access-Control-Request-Method: POST".into(),
+            "Access-Control-Request-Headers: authorization, content-type, x-grpc-web".into(),
+            "Content-Length: 0".into(),
+        ]
+    };
+    let closed = spawn_app().await;
+    let answer = http(
+        &closed,
+        "OPTIONS",
+        "/provenance.v1.DatasetService/GetDataset",
+        &preflight("https://buyer.example"),
+        b"",
+    )
+    .await;
+    assert!(
+        !answer.head.contains("access-control-allow-origin"),
+        "{}",
+        answer.head
+    );
+
+    let open = spawn_app_with(provenance_registry::config::ServeSettings {
+        cors_origins: vec!["https://buyer.example".into()],
+        ..Default::default()
+    })
+    .await;
+    let allowed = http(
+        &open,
+        "OPTIONS",
+        "/v1/datasets",
+        &preflight("https://buyer.example"),
+        b"",
+    )
+    .await;
+    assert!(allowed.status < 300, "{}", allowed.head);
+    assert!(
+        allowed
+            .head
+            .contains("access-control-allow-origin: https://buyer.example"),
+        "{}",
+        allowed.head
+    );
+    assert!(allowed.head.contains("authorization"), "{}", allowed.head);
+    let other = http(
+        &open,
+        "OPTIONS",
+        "/v1/datasets",
+        &preflight("https://evil.example"),
+        b"",
+    )
+    .await;
+    assert!(
+        !other.head.contains("access-control-allow-origin"),
+        "{}",
+        other.head
+    );
+
+    // An actual call from the allowed origin may read the answer and gRPC-Web's status headers.
+    let call = http(
+        &open,
+        "GET",
+        "/v1/signingKeys",
+        &["Origin: https://buyer.example".into()],
+        b"",
+    )
+    .await;
+    assert_eq!(call.status, 200);
+    assert!(
+        call.head
+            .contains("access-control-allow-origin: https://buyer.example"),
+        "{}",
+        call.head
+    );
+    assert!(
+        call.head.contains("access-control-expose-headers"),
+        "{}",
+        call.head
+    );
+}

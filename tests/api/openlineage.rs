@@ -129,7 +129,7 @@ async fn a_refused_event_stores_nothing_and_names_the_output() {
     assert_eq!(answer.status, 400, "{}", answer.body);
     let body: Value = serde_json::from_str(&answer.body).unwrap();
     assert_eq!(
-        body["error"]["fieldViolations"][0]["field"],
+        body["details"][0]["fieldViolations"][0]["field"],
         "outputs[1].facets.provenance_digest"
     );
     let auditor = app.token(pb::Role::Auditor).await;
