@@ -70,7 +70,7 @@ fn operation(binding: &Binding, schemas: &mut Schemas) -> Value {
                 "in": "path",
                 "required": true,
                 "description": comments(&field.parent_file(), field.path()),
-                "schema": schemas.field(&field),
+                "schema": parameter_schema(schemas, &field),
             }));
         }
     }
@@ -84,7 +84,7 @@ fn operation(binding: &Binding, schemas: &mut Schemas) -> Value {
             {
                 continue;
             }
-            let schema = schemas.field(&field);
+            let schema = parameter_schema(schemas, &field);
             let mut parameter = json!({
                 "name": field.json_name(),
                 "in": "query",
@@ -132,6 +132,19 @@ fn operation(binding: &Binding, schemas: &mut Schemas) -> Value {
     operation
 }
 
+/// The schema of a path or query parameter: its field's, with `format: uuid` when the field is
+/// documented as a UUID.
+fn parameter_schema(schemas: &mut Schemas, field: &FieldDescriptor) -> Value {
+    let mut schema = schemas.field(field);
+    if field.kind() == Kind::String
+        && !field.is_list()
+        && comments(&field.parent_file(), field.path()).contains("UUID")
+    {
+        schema["format"] = json!("uuid");
+    }
+    schema
+}
+
 /// Well-known types that JSON writes as one string.
 fn is_scalar_like(message: &MessageDescriptor) -> bool {
     matches!(
@@ -164,6 +177,18 @@ impl Schemas {
             for field in message.fields() {
                 let mut schema = self.field(&field);
                 let description = comments(&field.parent_file(), field.path());
+                // A string the proto documents as a UUID is one (or empty: unset, as answers
+                // write it), so generators produce ids.
+                if field.kind() == Kind::String
+                    && !field.is_list()
+                    && description.contains("UUID")
+                    && let Some(object) = schema.as_object_mut()
+                {
+                    object.insert(
+                        "anyOf".into(),
+                        json!([{"format": "uuid"}, {"maxLength": 0}]),
+                    );
+                }
                 if !description.is_empty()
                     && let Some(object) = schema.as_object_mut()
                 {
