@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use certificate_document::certificate_html::{
-    self, AttestationEntry, CertificateDocument, EvidenceEntry, LogEntry, PolicyText, Standing,
-    StatusChange,
+    self, AttestationEntry, CertificateDocument, EvidenceEntry, Judgement, LogEntry, PolicyText,
+    Standing, StatusChange,
 };
 use certificate_document::extract::token_from_upload;
 use certificate_document::lineage_svg::{LineageGraph, LineageNode, NodeState};
@@ -133,6 +133,18 @@ pub async fn run(
     let mut doc = CertificateDocument {
         token: token.clone(),
         claims: claims.clone(),
+        // Rendered only once it verified: online, every check the registry makes; offline, the
+        // signature with the bundle's keys.
+        judgement: if conn.is_some() {
+            Judgement::Valid {
+                at: now,
+                caveat: None,
+            }
+        } else {
+            Judgement::Offline {
+                what: "the signature verified with the keys in the bundle; whether the certificate was revoked since was not asked".into(),
+            }
+        },
         jwks_json: bundle.as_ref().map(|b| pretty(&b.jwks)),
         policy: builtin_policy(&claims),
         lineage: None,
@@ -141,7 +153,6 @@ pub async fn run(
         attestations_not_shown: claims.attestation_total(),
         standing: None,
         log: None,
-        registry_url: None,
         produced_at: now,
     };
     if let Some(conn) = &conn {
@@ -271,7 +282,6 @@ async fn gather(
     doc: &mut CertificateDocument,
     has_token: bool,
 ) -> Result<(), CliError> {
-    doc.registry_url = Some(conn.url().to_owned());
     let keys = conn
         .certificates()
         .list_signing_keys(pb::ListSigningKeysRequest {})
@@ -314,7 +324,7 @@ async fn gather(
                 log_index: record.log_index,
                 checkpoint: None,
                 inclusion: Some(format!(
-                    "Prove it against a checkpoint with `provctl log prove --certificate {}` and check the proof offline with `provctl log verify`.",
+                    "Prove it against a checkpoint with provctl log prove --certificate {} and check the proof offline with provctl log verify.",
                     claims.jti
                 )),
             });
@@ -391,7 +401,7 @@ async fn gather(
         .lineage
         .iter()
         .flat_map(|g| g.nodes.iter())
-        .map(|n| (n.key.clone(), n.label.clone()))
+        .map(|n| (n.key.clone(), n.label()))
         .collect();
     doc.attestations_not_shown = 0;
     for (i, id) in claims.attestations.iter().enumerate() {
@@ -536,8 +546,10 @@ fn lineage_graph(root: &str, nodes: &[pb::LineageNode], e: &pb::Evaluation) -> L
         };
         graph.nodes.push(LineageNode {
             key: d.id.clone(),
-            label: format!("{}@{}", d.name, d.version),
-            detail: d.id.clone(),
+            name: d.name.clone(),
+            version: d.version.clone(),
+            id: d.id.clone(),
+            note: String::new(),
             state,
         });
         for parent in &node.next_ids {
@@ -547,8 +559,10 @@ fn lineage_graph(root: &str, nodes: &[pb::LineageNode], e: &pb::Evaluation) -> L
             let key = format!("hidden/{}", d.id);
             graph.nodes.push(LineageNode {
                 key: key.clone(),
-                label: format!("{} hidden dataset(s)", node.hidden_next_count),
-                detail: "private to another organisation".into(),
+                name: format!("{} hidden dataset(s)", node.hidden_next_count),
+                version: String::new(),
+                id: String::new(),
+                note: "private to another organisation".into(),
                 state: NodeState::Hidden(node.hidden_next_count.max(0) as usize),
             });
             graph.edges.push((key, d.id.clone()));
