@@ -331,8 +331,15 @@ pub fn result_page(outcome: &VerifyOutcome) -> String {
             )
         })
         .unwrap_or_default();
+    // When not valid, the checks that passed are greyed like every other green mark: a cut-out
+    // of the table must not read as a pass.
     body.push_str(&format!(
-        "<section>\n<h2 id=\"checks\">Checks</h2>\n{banner}<table id=\"check-table\" class=\"checks\">\n<caption class=\"note\">Each check the registry made, in order; a check after a failed one is not relied on, and shown as not checked.</caption>\n<thead><tr><th scope=\"col\">Check</th><th scope=\"col\">Result</th><th scope=\"col\">Detail</th></tr></thead>\n<tbody>\n",
+        "<section{}>\n<h2 id=\"checks\">Checks</h2>\n{banner}<table id=\"check-table\" class=\"checks\">\n<caption class=\"note\">Each check the registry made, in order; a check after a failed one is not relied on, and shown as not checked.</caption>\n<thead><tr><th scope=\"col\">Check</th><th scope=\"col\">Result</th><th scope=\"col\">Detail</th></tr></thead>\n<tbody>\n",
+        if headline.is_some() {
+            " class=\"not-valid\""
+        } else {
+            ""
+        },
     ));
     for (name, class, word, detail) in shown_checks(outcome) {
         body.push_str(&format!(

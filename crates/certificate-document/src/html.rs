@@ -312,7 +312,7 @@ pub const STYLE: &str = r#"
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
 body { font: 11pt/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; color: #111;
-  margin: 0 auto; max-width: 62rem; padding: 1.5rem; }
+  margin: 0 auto; max-width: 62rem; padding: 1.5rem; overflow-wrap: break-word; }
 h1 { font-size: 1.6rem; margin: 0 0 .3rem; }
 h2 { font-size: 1.2rem; margin: 1.6rem 0 .5rem; border-bottom: 1px solid #999; padding-bottom: .2rem; }
 h3 { font-size: 1rem; margin: 1rem 0 .3rem; }
