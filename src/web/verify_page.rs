@@ -10,7 +10,7 @@ use super::certificate_html::{
     Standing, StatusChange,
 };
 use super::html::{self, escape};
-use super::lineage_svg::{LineageGraph, LineageNode, NodeState};
+use super::lineage_svg::{LineageGraph, PublicStanding, ShownDataset, public_node, public_note};
 use crate::domain::certificate::{CertificateClaims, CertificateStatus};
 use crate::domain::public_lineage::{self, PublicLineage};
 use crate::registry::certificate_page::PublicCertificateFacts;
@@ -409,17 +409,10 @@ pub fn public_document(
             source: policy_source(p),
         }),
         lineage: facts.lineage.as_ref().map(lineage_graph),
-        lineage_note: facts.lineage.as_ref().map_or_else(
-            || Some("the policy it was judged under is no longer loaded by this registry".into()),
-            |lineage| {
-                let hidden: usize = lineage.nodes.iter().map(|n| n.hidden).sum();
-                (hidden > 0).then(|| {
-                    format!(
-                        "{hidden} dataset(s) private to their owners are not named here; they are counted in the lineage size and covered by the signed lineage digest. Marks show how things stand now."
-                    )
-                })
-            },
-        ),
+        lineage_note: match facts.lineage.as_ref().map(lineage_graph) {
+            Some(graph) => public_note(&graph),
+            None => Some("the policy it was judged under is no longer loaded by this registry".into()),
+        },
         attestations: facts
             .attestations
             .iter()
@@ -514,48 +507,25 @@ pub fn lineage_graph(lineage: &PublicLineage) -> LineageGraph {
             .nodes
             .iter()
             .map(|n| {
-                let state = match (&n.dataset, &n.standing) {
-                    (None, _) => NodeState::Hidden(n.hidden),
-                    (Some(_), public_lineage::Standing::Attested) => NodeState::Attested,
-                    (Some(_), public_lineage::Standing::Unattested) => NodeState::Unattested,
-                    (Some(_), public_lineage::Standing::MadeFromContaminated) => {
-                        NodeState::MadeFromContaminated
-                    }
-                    (Some(_), public_lineage::Standing::Contaminated(reason)) => {
-                        NodeState::Contaminated(reason.clone().unwrap_or_default())
-                    }
-                };
-                let (name, version, id, note) = match &n.dataset {
-                    Some(d) => (
-                        d.name.clone(),
-                        d.version.clone(),
-                        d.id.to_string(),
-                        String::new(),
-                    ),
-                    None => (
-                        format!("{} hidden dataset(s)", n.hidden),
-                        String::new(),
-                        String::new(),
-                        match &n.standing {
-                            public_lineage::Standing::Contaminated(_) => {
-                                "one of them is CONTAMINATED".into()
-                            }
-                            public_lineage::Standing::MadeFromContaminated => {
-                                "made from contaminated data".into()
-                            }
-                            public_lineage::Standing::Unattested => "not all attested now".into(),
-                            public_lineage::Standing::Attested => "all attested".into(),
-                        },
-                    ),
-                };
-                LineageNode {
-                    key: n.key.clone(),
-                    name,
-                    version,
-                    id,
-                    note,
-                    state,
-                }
+                public_node(
+                    n.key.clone(),
+                    n.dataset.as_ref().map(|d| ShownDataset {
+                        id: d.id.to_string(),
+                        name: d.name.clone(),
+                        version: d.version.clone(),
+                    }),
+                    n.hidden,
+                    match &n.standing {
+                        public_lineage::Standing::Attested => PublicStanding::Attested,
+                        public_lineage::Standing::Unattested => PublicStanding::Unattested,
+                        public_lineage::Standing::MadeFromContaminated => {
+                            PublicStanding::MadeFromContaminated
+                        }
+                        public_lineage::Standing::Contaminated(reason) => {
+                            PublicStanding::Contaminated(reason.clone())
+                        }
+                    },
+                )
             })
             .collect(),
         edges: lineage.edges.clone(),

@@ -712,6 +712,53 @@ async fn an_anonymous_viewer_sees_public_datasets_and_the_certified_one_but_noth
     }
     assert!(body.contains("2 attestation(s) named by the certificate are not shown"));
 
+    // The same public lineage over gRPC, for `provctl cert render`, with or without a token.
+    let verify = |token: String, include_public_lineage| pb::VerifyCertificateRequest {
+        token,
+        include_public_lineage,
+        ..Default::default()
+    };
+    let answer = app
+        .certificates()
+        .verify_certificate(verify(certificate.token.clone(), true))
+        .await
+        .unwrap()
+        .into_inner();
+    let lineage = answer.public_lineage.expect("asked for");
+    assert_eq!(lineage.root, format!("datasets/{}", mix.id));
+    let names: Vec<&str> = lineage.nodes.iter().map(|n| n.name.as_str()).collect();
+    assert!(
+        names.contains(&"acme-mix") && names.contains(&"open-corpus"),
+        "{names:?}"
+    );
+    let group = lineage
+        .nodes
+        .iter()
+        .find(|n| n.dataset_id.is_empty())
+        .expect("a hidden group");
+    assert_eq!(group.hidden_count, 1);
+    assert_eq!(group.standing, pb::PublicLineageStanding::Attested as i32);
+    assert!(!format!("{lineage:?}").contains("acme-secret-filtered"));
+    assert!(!format!("{lineage:?}").contains(&secret.id));
+    assert_eq!(lineage.edges.len(), 2);
+    let without = app
+        .certificates()
+        .verify_certificate(verify(certificate.token.clone(), false))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(without.public_lineage.is_none(), "only when asked for");
+    let tampered = app
+        .certificates()
+        .verify_certificate(verify(tampered(&certificate.token), true))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        tampered.public_lineage.is_none(),
+        "nothing for a tampered token"
+    );
+
     // Its owner's view over gRPC really holds what was hidden (the test can fail).
     let owner_view = app.evaluate(&app.admin, &mix, "").await;
     assert_eq!(owner_view.verdict, pb::Verdict::Clean as i32);

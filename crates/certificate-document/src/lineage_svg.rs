@@ -98,6 +98,83 @@ impl LineageGraph {
     }
 }
 
+/// How a dataset of a lineage anyone may see (or a group of hidden ones) stands now, as the
+/// registry says it (its public lineage).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublicStanding {
+    /// Its owner's attestation counts.
+    Attested,
+    /// No attestation by its owner counts any more.
+    Unattested,
+    /// Made from a contaminated dataset.
+    MadeFromContaminated,
+    /// Offends the policy; why, when the dataset is shown.
+    Contaminated(Option<String>),
+}
+
+/// A shown dataset of a public lineage: its id, name and version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownDataset {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+}
+
+/// A box of a lineage anyone may see, the same on the verification page and in a rendered
+/// document: a shown dataset, or (`dataset` `None`) a group of `hidden` datasets private to
+/// their owners, which says only how many it holds and, in words, how the worst of them stands.
+pub fn public_node(
+    key: String,
+    dataset: Option<ShownDataset>,
+    hidden: usize,
+    standing: PublicStanding,
+) -> LineageNode {
+    match dataset {
+        Some(d) => LineageNode {
+            key,
+            name: d.name,
+            version: d.version,
+            id: d.id,
+            note: String::new(),
+            state: match standing {
+                PublicStanding::Attested => NodeState::Attested,
+                PublicStanding::Unattested => NodeState::Unattested,
+                PublicStanding::MadeFromContaminated => NodeState::MadeFromContaminated,
+                PublicStanding::Contaminated(reason) => {
+                    NodeState::Contaminated(reason.unwrap_or_default())
+                }
+            },
+        },
+        None => LineageNode {
+            key,
+            name: format!("{hidden} hidden dataset(s)"),
+            version: String::new(),
+            id: String::new(),
+            note: match standing {
+                PublicStanding::Contaminated(_) => "one of them is CONTAMINATED",
+                PublicStanding::MadeFromContaminated => "made from contaminated data",
+                PublicStanding::Unattested => "not all attested now",
+                PublicStanding::Attested => "all attested",
+            }
+            .into(),
+            state: NodeState::Hidden(hidden),
+        },
+    }
+}
+
+/// What the caption says of a public lineage that hides datasets; `None` when it hides none.
+pub fn public_note(graph: &LineageGraph) -> Option<String> {
+    let (_, _, hidden) = graph.counts();
+    (hidden > 0).then(|| {
+        format!(
+            "{hidden} dataset(s) private to their owners are not named here; they are counted in the lineage size and covered by the signed lineage digest. Marks show how things stand now."
+        )
+    })
+}
+
 const BOX_HEIGHT: f64 = 62.0;
 const MIN_BOX_WIDTH: f64 = 150.0;
 const MAX_BOX_WIDTH: f64 = 240.0;
