@@ -209,6 +209,9 @@ pub struct CommonSettings {
     /// `--max-token-ttl` of [`RegistryRules`].
     #[arg(skip = RegistryRules::default().max_token_ttl)]
     pub max_token_ttl: Duration,
+    /// `--public-url` of [`RegistryRules`].
+    #[arg(skip)]
+    pub public_url: Option<String>,
 }
 
 /// What the registry issues and judges by, set where it serves: the policies it adds to the
@@ -229,6 +232,40 @@ pub struct RegistryRules {
     /// Longest lifetime an access token may be given.
     #[arg(long, env = "PROVENANCE_MAX_TOKEN_TTL", default_value = "365d", value_parser = humantime::parse_duration)]
     pub max_token_ttl: Duration,
+    /// The address where the public reaches this registry, e.g. `https://registry.example.com`:
+    /// certificates issued from now on name `PUBLIC_URL/verify` as where to verify them (signed,
+    /// printed on the certificate's first page with a QR code). Without it they name no address,
+    /// never the one a client happened to use.
+    #[arg(long, env = "PROVENANCE_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+}
+
+/// Longest `--public-url`.
+const MAX_PUBLIC_URL_LEN: usize = 512;
+
+/// `--public-url`: an `https://` (or `http://`) address with a host, and no query, fragment or
+/// whitespace; a trailing `/` is dropped, so that `PUBLIC_URL/verify` is the page.
+pub fn parse_public_url(text: &str) -> Result<String, String> {
+    let url = text.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("must start with https:// (or http://), e.g. https://registry.example.com")?;
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err("must name a host, e.g. https://registry.example.com".into());
+    }
+    if url.len() > MAX_PUBLIC_URL_LEN {
+        return Err(format!("must be at most {MAX_PUBLIC_URL_LEN} characters"));
+    }
+    if url
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '?' | '#' | '"' | '<' | '>'))
+    {
+        return Err(
+            "must not hold whitespace, quotes, angle brackets, a query or a fragment".into(),
+        );
+    }
+    Ok(url.to_owned())
 }
 
 impl Default for RegistryRules {
@@ -239,6 +276,7 @@ impl Default for RegistryRules {
             default_token_ttl: Duration::from_secs(30 * 86_400),
             max_certificate_validity: Duration::from_secs(365 * 86_400),
             max_token_ttl: Duration::from_secs(365 * 86_400),
+            public_url: None,
         }
     }
 }
@@ -327,6 +365,7 @@ impl CommonSettings {
             default_token_ttl: rules.default_token_ttl,
             max_certificate_validity: rules.max_certificate_validity,
             max_token_ttl: rules.max_token_ttl,
+            public_url: rules.public_url.clone(),
             ..self.clone()
         }
     }
@@ -345,6 +384,7 @@ impl CommonSettings {
             default_token_ttl: rules.default_token_ttl,
             max_token_ttl: rules.max_token_ttl,
             max_certificate_validity: rules.max_certificate_validity,
+            public_url: rules.public_url,
         }
     }
 }
@@ -493,5 +533,34 @@ mod tests {
         assert!(parse(&["--data-dir", "d", "admin", "operator-token"]).is_ok());
         assert!(parse(&["admin", "operator-token", "--data-dir", "d"]).is_ok());
         assert!(parse(&["--data-dir", "d", "serve", "--listen", "127.0.0.1:1"]).is_ok());
+    }
+
+    #[test]
+    fn the_public_url_is_an_address_with_a_host_and_nothing_after_its_path() {
+        assert_eq!(
+            parse_public_url("https://registry.example.com/"),
+            Ok("https://registry.example.com".into())
+        );
+        assert_eq!(
+            parse_public_url("http://127.0.0.1:8080/provenance"),
+            Ok("http://127.0.0.1:8080/provenance".into())
+        );
+        for bad in [
+            "registry.example.com",
+            "ftp://x",
+            "https://",
+            "https:///path",
+            "https://x/?a=b",
+            "https://x/#top",
+            "https://x/a b",
+            "https://x/\"><script>",
+        ] {
+            assert!(parse_public_url(bad).is_err(), "{bad}");
+        }
+        let cli = parse(&["serve", "--public-url", "https://r.example/"]).expect("parsed");
+        let Some(Command::Serve { rules, .. }) = cli.command else {
+            panic!("serve");
+        };
+        assert_eq!(rules.public_url.as_deref(), Some("https://r.example"));
     }
 }

@@ -80,6 +80,10 @@ pub async fn open_registry(
         default_validity: chrono::Duration::days(90),
         max_validity: chrono::Duration::from_std(settings.max_certificate_validity)
             .context("maximum certificate validity is too long")?,
+        verification_url: settings
+            .public_url
+            .as_ref()
+            .map(|url| format!("{url}{}", crate::web::verify_page::VERIFY_PATH)),
     };
     if certificates.max_validity < certificates.default_validity {
         bail!("--max-certificate-validity must be at least the default validity of 90 days");
@@ -411,6 +415,11 @@ impl Application {
             .layer(axum::middleware::from_fn_with_state(
                 CallLimit::new(self.settings.max_concurrent_calls),
                 limit_calls,
+            ))
+            // Outside the routing and the bounds, so that their refusals carry the headers too.
+            .layer(axum::middleware::from_fn_with_state(
+                self.tls.is_some(),
+                crate::http::security_headers,
             ))
             // Outermost, so that calls refused by the bounds above are logged too.
             .layer(axum::middleware::from_fn_with_state(

@@ -450,6 +450,7 @@ mod tests {
             iss: "registry".into(),
             sub: "datasets/x".into(),
             aud: None,
+            audience_name: None,
             iat: 1,
             nbf: 1,
             exp: 2,
@@ -457,6 +458,7 @@ mod tests {
             dataset: DatasetClaim {
                 id: "x".into(),
                 organization_id: "o".into(),
+                organization_name: None,
                 name: "n".into(),
                 version: "1".into(),
                 content_digest: "sha256:00".into(),
@@ -477,9 +479,11 @@ mod tests {
             attestations: vec![],
             attestation_count: Some(0),
             contract_reference: None,
+            verification_url: None,
         };
         let text = serde_json::to_string(&claims).unwrap();
         assert!(!text.contains("\"aud\"") && !text.contains("target_model"));
+        assert!(!text.contains("_name") && !text.contains("verification_url"));
         assert_eq!(
             serde_json::from_str::<CertificateClaims>(&text).unwrap(),
             claims

@@ -11,6 +11,7 @@ use crate::domain::certificate::{
 };
 use crate::domain::dataset::limits;
 use crate::domain::evaluation::Verdict;
+use crate::domain::public_lineage::PublicLineage;
 use crate::domain::text::{optional_line, optional_uuid, required_line, required_uuid};
 use crate::error::Error;
 use crate::proto::v1 as pb;
@@ -261,6 +262,16 @@ impl pb::certificate_service_server::CertificateService for CertificateHandlers 
                 .collect(),
             ..Default::default()
         };
+        if request.include_public_lineage
+            && let (Some(claims), true) = (&verification.claims, !response.claims_json.is_empty())
+        {
+            response.public_lineage = self
+                .registry
+                .public_certificate_facts(request.token.trim(), claims)
+                .await?
+                .and_then(|facts| facts.lineage)
+                .map(|lineage| public_lineage_to_proto(&lineage));
+        }
         standing_to_proto(verification.standing, &mut response);
         Ok(Response::new(response))
     }
@@ -292,5 +303,58 @@ impl pb::certificate_service_server::CertificateService for CertificateHandlers 
             keys: ring.keys().iter().rev().map(signing_key_to_proto).collect(),
             jwks_json: self.registry.jwks().to_string(),
         }))
+    }
+}
+
+/// The lineage an anonymous viewer may see, as `VerifyCertificateResponse.public_lineage`.
+fn public_lineage_to_proto(lineage: &PublicLineage) -> pb::PublicLineage {
+    use crate::domain::public_lineage::Standing;
+    pb::PublicLineage {
+        root: lineage.root.clone(),
+        nodes: lineage
+            .nodes
+            .iter()
+            .map(|n| {
+                let (standing, reason) = match &n.standing {
+                    Standing::Attested => (pb::PublicLineageStanding::Attested, None),
+                    Standing::Unattested => (pb::PublicLineageStanding::Unattested, None),
+                    Standing::MadeFromContaminated => {
+                        (pb::PublicLineageStanding::MadeFromContaminated, None)
+                    }
+                    Standing::Contaminated(reason) => {
+                        (pb::PublicLineageStanding::Contaminated, reason.clone())
+                    }
+                };
+                pb::PublicLineageNode {
+                    key: n.key.clone(),
+                    dataset_id: n
+                        .dataset
+                        .as_ref()
+                        .map(|d| d.id.to_string())
+                        .unwrap_or_default(),
+                    name: n
+                        .dataset
+                        .as_ref()
+                        .map(|d| d.name.clone())
+                        .unwrap_or_default(),
+                    version: n
+                        .dataset
+                        .as_ref()
+                        .map(|d| d.version.clone())
+                        .unwrap_or_default(),
+                    hidden_count: u32::try_from(n.hidden).unwrap_or(u32::MAX),
+                    standing: standing as i32,
+                    contamination_reason: reason.unwrap_or_default(),
+                }
+            })
+            .collect(),
+        edges: lineage
+            .edges
+            .iter()
+            .map(|(from, to)| pb::PublicLineageEdge {
+                from_key: from.clone(),
+                to_key: to.clone(),
+            })
+            .collect(),
     }
 }

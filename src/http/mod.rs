@@ -9,7 +9,9 @@ pub mod request;
 pub mod routing;
 pub mod verify;
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::registry::Registry;
@@ -40,21 +42,51 @@ pub fn router(registry: Registry, max_message_bytes: usize) -> axum::Router {
         .merge(openlineage::facet_schemas())
 }
 
-/// An answer with `body` of `content_type` and the security headers.
+/// The headers every plain-HTTP answer carries, pages, JSON, the JWKS and every error alike
+/// ([`security_headers`]).
+const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
+    (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+];
+
+/// What answers over TLS add: browsers then refuse plain HTTP to this host for a year, so that
+/// a verification page cannot be served to them by whoever sits on the network. Not
+/// `includeSubDomains`: the operator's other hosts are not this server's to decide.
+pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";
+
+/// Middleware in front of every route: adds [`SECURITY_HEADERS`] to every plain-HTTP answer that
+/// lacks them, whichever handler, fallback or refusal made it (so that no error answer, such as
+/// a router's `405`, goes without), and `Strict-Transport-Security` when the server speaks TLS
+/// (`tls`). gRPC answers are left as they are.
+pub async fn security_headers(State(tls): State<bool>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if routing::is_grpc(response.headers()) {
+        return response;
+    }
+    let headers = response.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
+    }
+    if tls {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(STRICT_TRANSPORT_SECURITY),
+        );
+    }
+    response
+}
+
+/// An answer with `body` of `content_type`, never cached ([`security_headers`] adds the rest).
 pub(crate) fn respond(status: StatusCode, content_type: &'static str, body: String) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
-    for (name, value) in [
-        (header::CONTENT_TYPE, content_type),
-        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "no-referrer"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-        // Verification answers change when a certificate is revoked: never serve one from a cache.
-        (header::CACHE_CONTROL, "no-store"),
-    ] {
-        headers.insert(name, HeaderValue::from_static(value));
-    }
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // Verification answers change when a certificate is revoked: never serve one from a cache.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 

@@ -17,7 +17,7 @@ use crate::registry::Registry;
 use crate::registry::certificates::MAX_TOKEN_LEN;
 use crate::web::extract::token_from_upload;
 use crate::web::verify_page::{
-    self, CheckRow, MAX_BODY_BYTES, VerifyOutcome, form_page, result_page,
+    self, CheckRow, FormValues, MAX_BODY_BYTES, StatusById, VerifyOutcome, form_page, result_page,
 };
 
 /// A verification request, from whichever form it came in.
@@ -28,16 +28,68 @@ struct VerifyRequest {
     as_of: Option<DateTime<Utc>>,
 }
 
-/// `GET /verify`.
-pub async fn form() -> Response {
-    html(StatusCode::OK, form_page(None))
+/// `GET /verify`, and `GET /verify?certificate=ID` (the address a certificate's QR code holds),
+/// which also shows the registry's status of that certificate.
+pub async fn form(State(registry): State<Registry>, request: Request) -> Response {
+    let asked = request.uri().query().and_then(|query| {
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(name, _)| name == "certificate")
+            .map(|(_, value)| value.trim().to_owned())
+    });
+    let Some(asked) = asked.filter(|a| !a.is_empty()) else {
+        return html(
+            StatusCode::OK,
+            form_page(None, &FormValues::default(), None),
+        );
+    };
+    let Some(id) = parse_hyphenated_uuid(&asked) else {
+        return html(
+            StatusCode::BAD_REQUEST,
+            form_page(
+                Some(&format!(
+                    "certificate: must be a certificate id, {UUID_FORM}"
+                )),
+                &FormValues::default(),
+                None,
+            ),
+        );
+    };
+    let now = Utc::now();
+    let found = match registry.certificate_status(id, now).await {
+        Ok(found) => found,
+        Err(e) => return internal(&e),
+    };
+    let status = StatusById {
+        id: id.to_string(),
+        status: found.map(|(status, _, _)| status),
+        since: found.map(|(_, since, _)| since),
+        until: found.map(|(_, _, until)| until),
+    };
+    html(
+        StatusCode::OK,
+        form_page(None, &FormValues::default(), Some(&status)),
+    )
 }
 
 /// `POST /verify`: a form, multipart (paste or upload) or urlencoded (paste).
 pub async fn submit(State(registry): State<Registry>, request: Request) -> Response {
-    let parsed = match read_form(request).await {
+    let fields = match read_form(request).await {
+        Ok(fields) => fields,
+        Err(e) => {
+            return html(
+                e.status(),
+                form_page(Some(&e.to_string()), &FormValues::default(), None),
+            );
+        }
+    };
+    let values = FormValues {
+        token: fields.token.clone(),
+        audience: fields.audience.clone(),
+        as_of: fields.as_of.clone(),
+    };
+    let parsed = match form_request(fields) {
         Ok(parsed) => parsed,
-        Err(e) => return html(e.status(), form_page(Some(&e.to_string()))),
+        Err(e) => return html(e.status(), form_page(Some(&e.to_string()), &values, None)),
     };
     let verification = match registry
         .verify_certificate(&parsed.token, parsed.audience, parsed.as_of)
@@ -47,19 +99,7 @@ pub async fn submit(State(registry): State<Registry>, request: Request) -> Respo
         Err(e) => return internal(&e),
     };
     let now = Utc::now();
-    let document = match (&verification.claims, verification.claims_json.is_some()) {
-        (Some(claims), true) => match registry
-            .public_certificate_facts(&parsed.token, claims)
-            .await
-        {
-            Ok(facts) => facts.map(|facts| {
-                verify_page::public_document(&parsed.token, claims, &facts, parsed.as_of, now)
-            }),
-            Err(e) => return internal(&e),
-        },
-        _ => None,
-    };
-    let outcome = VerifyOutcome {
+    let mut outcome = VerifyOutcome {
         valid: verification.valid,
         status: verification
             .status
@@ -75,8 +115,39 @@ pub async fn submit(State(registry): State<Registry>, request: Request) -> Respo
             .collect(),
         source: parsed.source,
         as_of: parsed.as_of,
-        document,
+        checked_at: now,
+        // What the page offers to verify again with: the token as read, wherever it came from.
+        form: FormValues {
+            token: parsed.token.clone(),
+            ..values
+        },
+        revocation: verification
+            .standing
+            .as_ref()
+            .and_then(|s| s.revoke_time.map(|time| (time, s.revoke_reason.clone()))),
+        window: verification.claims.as_ref().map(|c| (c.nbf, c.exp)),
+        document: None,
     };
+    if let (Some(claims), true) = (&verification.claims, verification.claims_json.is_some()) {
+        let facts = match registry
+            .public_certificate_facts(&parsed.token, claims)
+            .await
+        {
+            Ok(facts) => facts,
+            Err(e) => return internal(&e),
+        };
+        let judgement = verify_page::judgement(&outcome);
+        outcome.document = facts.map(|facts| {
+            verify_page::public_document(
+                &parsed.token,
+                claims,
+                &facts,
+                parsed.as_of,
+                now,
+                judgement,
+            )
+        });
+    }
     html(StatusCode::OK, result_page(&outcome))
 }
 
@@ -84,7 +155,11 @@ fn internal(error: &crate::error::Error) -> Response {
     tracing::error!(error = %error, "the verification page failed");
     html(
         StatusCode::INTERNAL_SERVER_ERROR,
-        form_page(Some("internal error: please try again later")),
+        form_page(
+            Some("internal error: please try again later"),
+            &FormValues::default(),
+            None,
+        ),
     )
 }
 
@@ -97,7 +172,8 @@ struct FormFields {
     as_of: String,
 }
 
-async fn read_form(request: Request) -> Result<VerifyRequest, RequestError> {
+/// Reads the form's fields; [`form_request`] then checks them.
+async fn read_form(request: Request) -> Result<FormFields, RequestError> {
     let (parts, body) = request.into_parts();
     let kind = content_type(&parts.headers);
     let media = media_type(&kind);
@@ -146,6 +222,11 @@ async fn read_form(request: Request) -> Result<VerifyRequest, RequestError> {
             }
         }
     }
+    Ok(fields)
+}
+
+/// The request a form's fields make, or why they make none.
+fn form_request(fields: FormFields) -> Result<VerifyRequest, RequestError> {
     // A token never holds whitespace: a pasted one may have been wrapped by a mail client.
     let pasted: String = fields
         .token
@@ -195,15 +276,11 @@ fn checked(
     };
     let as_of = match as_of.map(str::trim).filter(|a| !a.is_empty()) {
         None => None,
-        Some(text) => Some(
-            DateTime::parse_from_rfc3339(text)
-                .map_err(|_| {
-                    RequestError::InvalidArgument(
-                        "as_of: must be an RFC 3339 time, e.g. 2027-03-01T00:00:00Z".into(),
-                    )
-                })?
-                .with_timezone(&Utc),
-        ),
+        Some(text) => Some(parse_as_of(text).ok_or_else(|| {
+            RequestError::InvalidArgument(
+                "as_of: must be a date, e.g. 2027-03-01 (midnight UTC at its start), or an RFC 3339 time, e.g. 2027-03-01T12:00:00Z".into(),
+            )
+        })?),
     };
     Ok(VerifyRequest {
         token,
@@ -211,4 +288,41 @@ fn checked(
         audience,
         as_of,
     })
+}
+
+/// A moment to judge as of: an RFC 3339 time, or a plain date (`2027-03-01`), which means
+/// midnight UTC at its start, as a contract's date is written.
+pub fn parse_as_of(text: &str) -> Option<DateTime<Utc>> {
+    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        return Some(time.with_timezone(&Utc));
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|date| date.and_hms_opt(0, 0, 0))
+        .map(|midnight| midnight.and_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_of_takes_a_plain_date_as_midnight_utc_or_an_rfc_3339_time() {
+        assert_eq!(
+            parse_as_of("2027-03-01").map(|t| t.to_rfc3339()),
+            Some("2027-03-01T00:00:00+00:00".into())
+        );
+        assert_eq!(
+            parse_as_of("2027-03-01T12:00:00+02:00").map(|t| t.to_rfc3339()),
+            Some("2027-03-01T10:00:00+00:00".into())
+        );
+        for bad in [
+            "last tuesday",
+            "2027-02-30",
+            "01.03.2027",
+            "2027-03-01T12:00",
+        ] {
+            assert_eq!(parse_as_of(bad), None, "{bad}");
+        }
+    }
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::Registry;
 use crate::domain::attestation::Attestation;
-use crate::domain::certificate::{CertificateClaims, CertificateRecord};
+use crate::domain::certificate::{CertificateClaims, CertificateRecord, CertificateStatus};
 use crate::domain::policy::Policy;
 use crate::domain::public_lineage::{PublicLineage, anonymous_viewer, public_lineage};
 use crate::domain::transparency::{SignedCheckpoint, leaf_hash};
@@ -38,6 +38,27 @@ pub struct PublicCertificateFacts {
 }
 
 impl Registry {
+    /// The status of the certificate `id` at `now`, with when that status began (its revocation,
+    /// its expiry, or the start of its validity) and until when it is valid; `None` when the
+    /// registry holds no such certificate. Public, as a status list is: nothing of what the
+    /// certificate states is told, only whether it stands.
+    pub async fn certificate_status(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(CertificateStatus, DateTime<Utc>, DateTime<Utc>)>> {
+        let Some(record) = self.store.get_certificate(id).await? else {
+            return Ok(None);
+        };
+        let status = record.status_at(now);
+        let since = match status {
+            CertificateStatus::Revoked => record.revoke_time.unwrap_or(record.not_before),
+            CertificateStatus::Expired => record.expire_time,
+            CertificateStatus::Valid => record.not_before,
+        };
+        Ok(Some((status, since, record.expire_time)))
+    }
+
     /// The facts the verification page shows for a token whose signature verified. `None` when the
     /// registry does not hold exactly this token under its id: then nothing of its records is shown,
     /// since a page must not reveal anything to whoever merely guesses or alters an id.

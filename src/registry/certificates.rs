@@ -31,6 +31,8 @@ pub struct CertificatePolicy {
     pub default_validity: Duration,
     /// Longest validity a request may ask for.
     pub max_validity: Duration,
+    /// Where certificates say they are verified (`--public-url` and `/verify`), if anywhere.
+    pub verification_url: Option<String>,
 }
 
 /// Shortest validity a request may ask for.
@@ -137,16 +139,27 @@ impl Registry {
                 ),
             ));
         }
-        if let Some(audience) = request.audience {
-            self.store
-                .get_organization(audience)
-                .await?
-                .ok_or_else(|| {
-                    Error::NotFound(format!(
-                        "audience_organization_id: organisation {audience} not found"
-                    ))
-                })?;
-        }
+        // Names are signed beside the ids, as they are at issuance, so that a reader of the
+        // certificate sees who certified for whom without looking ids up.
+        let audience_name = match request.audience {
+            Some(audience) => Some(
+                self.store
+                    .get_organization(audience)
+                    .await?
+                    .ok_or_else(|| {
+                        Error::NotFound(format!(
+                            "audience_organization_id: organisation {audience} not found"
+                        ))
+                    })?
+                    .name,
+            ),
+            None => None,
+        };
+        let owner_name = self
+            .store
+            .get_organization(organization)
+            .await?
+            .map(|o| o.name);
 
         let now = truncate_to_micros(Utc::now());
         let graph = self
@@ -166,6 +179,7 @@ impl Registry {
             iss: self.certificates.issuer.clone(),
             sub: format!("datasets/{}", dataset.id),
             aud: request.audience.map(|a| a.to_string()),
+            audience_name,
             iat: now.timestamp(),
             nbf: now.timestamp(),
             exp: expire_time.timestamp(),
@@ -173,6 +187,7 @@ impl Registry {
             dataset: DatasetClaim {
                 id: dataset.id.to_string(),
                 organization_id: dataset.organization_id.to_string(),
+                organization_name: owner_name,
                 name: dataset.name.clone(),
                 version: dataset.version.clone(),
                 content_digest: dataset.content_digest.to_string(),
@@ -196,6 +211,7 @@ impl Registry {
                 .collect(),
             attestation_count: Some(found.attestation_ids.len()),
             contract_reference: request.contract_reference.clone(),
+            verification_url: self.certificates.verification_url.clone(),
         };
         let keys = self.signing_keys();
         let key = keys.active();

@@ -166,6 +166,7 @@ async fn verify(app: &TestApp, token: &str, audience: &str) -> pb::VerifyCertifi
             token: token.into(),
             audience_organization_id: audience.into(),
             as_of: None,
+            include_public_lineage: false,
         })
         .await
         .expect("verification answers")
@@ -539,6 +540,7 @@ async fn forged_altered_and_misused_tokens_fail_verification_with_the_reason() {
                 token: String::new(),
                 audience_organization_id: String::new(),
                 as_of: None,
+                include_public_lineage: false,
             })
             .await,
         Code::InvalidArgument,
@@ -795,6 +797,7 @@ async fn a_buyer_learns_of_a_revocation_and_can_ask_whether_it_was_valid_on_the_
             token: certificate.token.clone(),
             audience_organization_id: buyer.clone(),
             as_of: Some(contract_date),
+            include_public_lineage: false,
         })
         .await
         .unwrap()
@@ -1147,6 +1150,7 @@ async fn anyone_holding_the_token_reads_when_why_and_by_what_it_was_revoked_over
             token: by_owner.token.clone(),
             audience_organization_id: String::new(),
             as_of: by_owner.issue_time,
+            include_public_lineage: false,
         })
         .await
         .unwrap()

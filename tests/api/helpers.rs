@@ -54,8 +54,23 @@ pub async fn spawn_app_configured(
     settings: ServeSettings,
     policy_dir: Option<std::path::PathBuf>,
 ) -> TestApp {
+    spawn_app_public(settings, policy_dir, None).await
+}
+
+/// Starts a server with the given bounds and policy directory that publishes `public_url`
+/// (`--public-url`) as its address.
+pub async fn spawn_app_public(
+    settings: ServeSettings,
+    policy_dir: Option<std::path::PathBuf>,
+    public_url: Option<String>,
+) -> TestApp {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let mut app = start(dir, settings, policy_dir, fresh_database().await).await;
+    let common = CommonSettings {
+        policy_dir,
+        public_url,
+        ..CommonSettings::for_data_dir(dir.path().to_path_buf())
+    };
+    let mut app = start(dir, settings, common, fresh_database().await).await;
     let (org, admin, _) = app
         .registry
         .bootstrap_organization("Acme".into(), None)
@@ -89,7 +104,7 @@ pub async fn fresh_database() -> Option<TestDatabase> {
 async fn start(
     dir: TempDir,
     mut settings: ServeSettings,
-    policy_dir: Option<std::path::PathBuf>,
+    common: CommonSettings,
     database: Option<TestDatabase>,
 ) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
@@ -97,9 +112,8 @@ async fn start(
     }
     settings.listen = "127.0.0.1:0".parse().unwrap();
     let common = CommonSettings {
-        policy_dir,
         database_url: database.as_ref().map(|d| d.url.clone()),
-        ..CommonSettings::for_data_dir(dir.path().to_path_buf())
+        ..common
     };
     let app = Application::build(&common, &settings)
         .await
@@ -176,7 +190,8 @@ impl TestApp {
             self.operator.clone(),
         );
         let database = self.database.take();
-        let mut app = start(self.dir, ServeSettings::default(), None, database).await;
+        let common = CommonSettings::for_data_dir(self.dir.path().to_path_buf());
+        let mut app = start(self.dir, ServeSettings::default(), common, database).await;
         app.org_id = org_id;
         app.admin = admin;
         app.operator = operator;

@@ -408,6 +408,7 @@ async fn call(
                     token: f.certificate.token.clone(),
                     audience_organization_id: spell(&f.buyer),
                     as_of: None,
+                    include_public_lineage: false,
                 })
                 .await?
                 .into_inner();

@@ -960,6 +960,7 @@ async fn times_given_to_certificate_reads_answer_every_extreme_as_documented() {
                 token: scene.certificate.token.clone(),
                 audience_organization_id: String::new(),
                 as_of: Some(time),
+                include_public_lineage: false,
             })
             .await
             .map(|r| r.into_inner());

@@ -155,6 +155,13 @@ async fn grpc_is_served_over_tls_and_plaintext_to_the_tls_port_fails_cleanly() {
     let jwks = https_get(&authority, server.addr, "/.well-known/jwks.json").await;
     assert!(jwks.starts_with("HTTP/1.1 200"), "{jwks}");
     assert!(jwks.contains("\"keys\""), "{jwks}");
+    // HTTPS answers tell browsers to keep to HTTPS, and carry the other security headers.
+    let head = jwks.to_ascii_lowercase();
+    assert!(
+        head.contains("strict-transport-security: max-age=31536000"),
+        "{jwks}"
+    );
+    assert!(head.contains("x-content-type-options: nosniff"), "{jwks}");
 
     // A client that does not trust the server's CA does not get through.
     let stranger = Authority::new("Other CA");

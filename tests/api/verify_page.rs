@@ -6,6 +6,8 @@ use provenance_registry::proto::v1 as pb;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use provenance_registry::web::html::text_of;
+
 use crate::helpers::*;
 use crate::policies::{POLICY, attestation_request};
 
@@ -233,8 +235,27 @@ async fn a_pasted_valid_token_shows_every_check_the_status_the_lineage_and_the_l
     assert_eq!(page.status, 200);
     page.assert_secure_headers();
     let body = &page.body;
-    assert!(body.contains("VALID: every check passed"), "{body}");
-    assert_eq!(body.matches(">PASSED<").count(), 10);
+    assert!(
+        body.contains("VALID: every check made passed (the audience was not checked)"),
+        "{body}"
+    );
+    // The audience is not checked without an organisation id, and the page asks for one.
+    assert_eq!(body.matches(">PASSED<").count(), 9);
+    assert!(body.contains("<tr data-check=\"audience\"><th scope=\"row\"><code>audience</code></th><td class=\"result note\" data-label=\"Result\">NOT CHECKED<"));
+    assert!(body.contains("Was it issued for your organisation?"));
+    // The first page: who certified what, for whom, under which clause, until when.
+    let first = &body[body.find("class=\"first-page").unwrap()..];
+    let first = &first[..first.find("</section>").unwrap()];
+    for needle in [
+        "<strong><bdi>Acme</bdi></strong>",
+        "no buyer named",
+        "MSA-2027-001",
+        "You will not use the Model",
+        "<strong>Clean</strong>",
+        "Valid</strong>, as the registry answered at",
+    ] {
+        assert!(first.contains(needle), "{needle:?} missing in {first}");
+    }
     assert!(body.contains("<strong id=\"status\">VALID</strong>"));
     assert!(body.contains("<svg") && body.contains("mix@1") && body.contains("raw@1"));
     assert!(
@@ -242,7 +263,8 @@ async fn a_pasted_valid_token_shows_every_check_the_status_the_lineage_and_the_l
         "the public attestation"
     );
     assert!(body.contains("1 attestation(s) named by the certificate are not shown"));
-    assert!(body.contains(&mix.content_digest));
+    // Hashes are set in groups of eight that a line breaks between: the text is whole.
+    assert!(text_of(body).contains(&mix.content_digest));
     assert!(body.contains("MSA-2027-001"));
     assert!(
         body.contains("You will not use the Model"),
@@ -265,7 +287,8 @@ async fn a_tampered_token_fails_its_signature_and_the_page_repeats_none_of_its_c
     let page = post_pasted(&app, &tampered(&certificate.token)).await;
     assert_eq!(page.status, 200);
     assert!(
-        page.body.contains("NOT VALID: failed signature"),
+        page.body
+            .contains("NOT VALID — SIGNATURE DOES NOT VERIFY: the token was altered"),
         "{}",
         page.body
     );
@@ -276,13 +299,17 @@ async fn a_tampered_token_fails_its_signature_and_the_page_repeats_none_of_its_c
     let (head, tail) = certificate.token.split_at(40);
     let wrapped = post_pasted(&app, &format!("  {head}\r\n{tail}\n")).await;
     assert!(
-        wrapped.body.contains("VALID: every check passed"),
+        wrapped.body.contains("VALID: every check made passed"),
         "{}",
         wrapped.body
     );
 
     let garbage = post_pasted(&app, "not-a-token").await;
-    assert!(garbage.body.contains("NOT VALID: failed format"));
+    assert!(
+        garbage
+            .body
+            .contains("NOT VALID — NOT A LINEAGE CERTIFICATE")
+    );
 }
 
 #[tokio::test]
@@ -301,16 +328,31 @@ async fn a_revoked_certificate_shows_revoked_with_its_reason_and_history() {
         .unwrap();
     let page = post_pasted(&app, &certificate.token).await;
     let body = &page.body;
-    assert!(body.contains("NOT VALID: failed status"), "{body}");
+    assert!(
+        body.contains("NOT VALID — REVOKED on ")
+            && body.contains(" UTC: replaced by the amended contract&#39;s certificate</p>"),
+        "{body}"
+    );
     assert!(body.contains("<strong id=\"status\">REVOKED</strong>"));
-    assert!(body.contains("replaced by the amended contract&#39;s certificate"));
+    // Every section but the first page (whose headline says it above) repeats it; no green
+    // mark remains; the lineage check after the failed status check is not relied on.
+    assert_eq!(
+        body.matches("<p class=\"banner\" role=\"note\">NOT VALID — REVOKED on")
+            .count(),
+        body.matches("<section").count() - 1
+    );
+    assert!(body.contains("<div class=\"not-valid\">"));
+    assert!(!body.contains("#1b6e2a"), "green lineage marks");
+    let lineage = &body[body.find("data-check=\"lineage\"").unwrap()..];
+    let lineage = &lineage[..lineage.find("</tr>").unwrap()];
+    assert!(lineage.contains(">NOT CHECKED<"), "{lineage}");
     assert!(
         body.contains(&format!("certificates/{}", certificate.id)),
         "the cause"
     );
     let history = &body[body.find("Status history").unwrap()..];
-    let valid_at = history.find("<strong>VALID</strong>").unwrap();
-    let revoked_at = history.find("<strong>REVOKED</strong>").unwrap();
+    let valid_at = history.find("<strong>Valid</strong>").unwrap();
+    let revoked_at = history.find("<strong>Revoked</strong>").unwrap();
     assert!(valid_at < revoked_at, "history oldest first");
 
     // The same over HTTP/JSON.
@@ -327,7 +369,7 @@ async fn a_revoked_certificate_shows_revoked_with_its_reason_and_history() {
 
 #[tokio::test]
 async fn an_uploaded_rendered_certificate_or_bundle_is_verified_by_the_token_inside() {
-    use provenance_registry::web::certificate_html::{CertificateDocument, render};
+    use provenance_registry::web::certificate_html::{CertificateDocument, Judgement, render};
     let app = spawn_app().await;
     let (_, certificate) = certified(&app).await;
     let (claims, _) = provenance_registry::domain::certificate::signed_claims(
@@ -337,6 +379,10 @@ async fn an_uploaded_rendered_certificate_or_bundle_is_verified_by_the_token_ins
     let rendered = render(&CertificateDocument {
         token: certificate.token.clone(),
         claims,
+        judgement: Judgement::Valid {
+            at: chrono::Utc::now(),
+            caveat: None,
+        },
         jwks_json: None,
         policy: None,
         lineage: None,
@@ -345,13 +391,12 @@ async fn an_uploaded_rendered_certificate_or_bundle_is_verified_by_the_token_ins
         attestations_not_shown: 0,
         standing: None,
         log: None,
-        registry_url: None,
         produced_at: chrono::Utc::now(),
     });
     let page = post_upload(&app, "contract-cert.html", rendered.as_bytes()).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(
-        page.body.contains("VALID: every check passed"),
+        page.body.contains("VALID: every check made passed"),
         "{}",
         page.body
     );
@@ -362,7 +407,7 @@ async fn an_uploaded_rendered_certificate_or_bundle_is_verified_by_the_token_ins
 
     let bundle = json!({"format": "provenance-certificate-bundle/v1", "token": certificate.token, "log": null});
     let page = post_upload(&app, "bundle.json", bundle.to_string().as_bytes()).await;
-    assert!(page.body.contains("VALID: every check passed"));
+    assert!(page.body.contains("VALID: every check made passed"));
 
     let page = post_upload(&app, "holiday.html", b"<html>no certificate here</html>").await;
     assert_eq!(page.status, 400);
@@ -460,7 +505,7 @@ async fn an_anonymous_viewer_sees_public_datasets_and_the_certified_one_but_noth
 
     let page = post_pasted(&app, &certificate.token).await;
     let body = &page.body;
-    assert!(body.contains("VALID: every check passed"), "{body}");
+    assert!(body.contains("VALID: every check made passed"), "{body}");
     // The certified dataset (the token names it) and the public corpus are shown.
     assert!(body.contains("acme-mix@1") && body.contains("open-corpus@1"));
     assert!(body.contains("public statement about the corpus"));
@@ -480,6 +525,53 @@ async fn an_anonymous_viewer_sees_public_datasets_and_the_certified_one_but_noth
         );
     }
     assert!(body.contains("2 attestation(s) named by the certificate are not shown"));
+
+    // The same public lineage over gRPC, for `provctl cert render`, with or without a token.
+    let verify = |token: String, include_public_lineage| pb::VerifyCertificateRequest {
+        token,
+        include_public_lineage,
+        ..Default::default()
+    };
+    let answer = app
+        .certificates()
+        .verify_certificate(verify(certificate.token.clone(), true))
+        .await
+        .unwrap()
+        .into_inner();
+    let lineage = answer.public_lineage.expect("asked for");
+    assert_eq!(lineage.root, format!("datasets/{}", mix.id));
+    let names: Vec<&str> = lineage.nodes.iter().map(|n| n.name.as_str()).collect();
+    assert!(
+        names.contains(&"acme-mix") && names.contains(&"open-corpus"),
+        "{names:?}"
+    );
+    let group = lineage
+        .nodes
+        .iter()
+        .find(|n| n.dataset_id.is_empty())
+        .expect("a hidden group");
+    assert_eq!(group.hidden_count, 1);
+    assert_eq!(group.standing, pb::PublicLineageStanding::Attested as i32);
+    assert!(!format!("{lineage:?}").contains("acme-secret-filtered"));
+    assert!(!format!("{lineage:?}").contains(&secret.id));
+    assert_eq!(lineage.edges.len(), 2);
+    let without = app
+        .certificates()
+        .verify_certificate(verify(certificate.token.clone(), false))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(without.public_lineage.is_none(), "only when asked for");
+    let tampered = app
+        .certificates()
+        .verify_certificate(verify(tampered(&certificate.token), true))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        tampered.public_lineage.is_none(),
+        "nothing for a tampered token"
+    );
 
     // Its owner's view over gRPC really holds what was hidden (the test can fail).
     let owner_view = app.evaluate(&app.admin, &mix, "").await;
@@ -507,20 +599,156 @@ async fn the_form_checks_the_audience_and_judges_as_of_a_date() {
     );
     let bad = post_form(&app, &form("", "last tuesday")).await;
     assert_eq!(bad.status, 400);
-    assert!(bad.body.contains("as_of: must be an RFC 3339 time"));
+    assert!(
+        bad.body
+            .contains("as_of: must be a date, e.g. 2027-03-01 (midnight UTC")
+    );
+    // What was pasted and typed is kept for the next try.
+    assert!(bad.body.contains(&format!(">{token}</textarea>")));
+    assert!(bad.body.contains("value=\"last tuesday\""));
 
     let (buyer, _) = app.other_org("Buyer").await;
     let page = post_form(&app, &form(&buyer, "")).await;
     assert!(
-        page.body.contains("NOT VALID: failed audience"),
+        page.body
+            .contains("NOT VALID — NOT ISSUED FOR YOUR ORGANISATION: issued for no audience"),
         "{}",
         page.body
     );
-    let page = post_form(&app, &form("", "2001-01-01T00:00:00Z")).await;
+    // A plain date means midnight UTC at its start.
+    let page = post_form(&app, &form("", "2001-01-01")).await;
     assert!(
-        page.body.contains("NOT VALID: failed validity"),
+        page.body.contains("NOT VALID — NOT VALID YET: valid from "),
         "{}",
         page.body
     );
-    assert!(page.body.contains("as of 2001-01-01T00:00:00Z"));
+    assert!(page.body.contains("judged as of 2001-01-01T00:00:00Z"));
+    assert_eq!(
+        post_json(
+            &app,
+            &json!({"token": token, "as_of": "2001-01-01T00:00:00Z"}).to_string()
+        )
+        .await
+        .json()["checks"][6]["detail"],
+        "not valid yet"
+    );
+}
+
+#[tokio::test]
+async fn names_are_signed_at_issuance_and_the_operators_address_is_printed_with_a_qr_code() {
+    let app = spawn_app_public(
+        provenance_registry::config::ServeSettings::default(),
+        None,
+        Some("https://registry.example".into()),
+    )
+    .await;
+    let raw = app.register(&app.admin, dataset("raw")).await;
+    app.attest(&app.admin, &raw).await;
+    let (buyer, _) = app.other_org("Buyer GmbH").await;
+    let certificate = app
+        .certificates()
+        .issue_certificate(authed(
+            &app.admin,
+            pb::IssueCertificateRequest {
+                dataset_id: raw.id.clone(),
+                policy_id: POLICY.into(),
+                audience_organization_id: buyer.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("issued")
+        .into_inner();
+    let (claims, _) = provenance_registry::domain::certificate::signed_claims(
+        certificate.token.rsplit_once('.').unwrap().0,
+    )
+    .unwrap();
+    assert_eq!(claims.dataset.organization_name.as_deref(), Some("Acme"));
+    assert_eq!(claims.audience_name.as_deref(), Some("Buyer GmbH"));
+    assert_eq!(
+        claims.verification_url.as_deref(),
+        Some("https://registry.example/verify")
+    );
+
+    let page = post_form(
+        &app,
+        &[
+            ("token", certificate.token.as_str()),
+            ("audience_organization_id", buyer.as_str()),
+        ],
+    )
+    .await;
+    let body = &page.body;
+    assert!(body.contains("VALID: every check passed"), "{body}");
+    assert!(body.contains("<strong><bdi>Buyer GmbH</bdi></strong>"));
+    assert!(body.contains(&format!(
+        "https://registry.example/verify?certificate={}",
+        certificate.id
+    )));
+    assert!(body.contains("class=\"qr-code\""));
+
+    // The address the QR code holds: the registry's status of that id, nothing else.
+    let asked = http(
+        &app,
+        "GET",
+        &format!("/verify?certificate={}", certificate.id),
+        &[],
+        b"",
+    )
+    .await;
+    assert_eq!(asked.status, 200);
+    asked.assert_secure_headers();
+    assert!(asked.body.contains("VALID now, until "), "{}", asked.body);
+    assert!(!asked.body.contains("raw@1") && !asked.body.contains("Buyer GmbH"));
+    let unknown = http(
+        &app,
+        "GET",
+        &format!("/verify?certificate={}", uuid::Uuid::now_v7()),
+        &[],
+        b"",
+    )
+    .await;
+    assert!(
+        unknown
+            .body
+            .contains("UNKNOWN: this registry issued no certificate with this id")
+    );
+}
+
+#[tokio::test]
+async fn the_jwks_and_every_error_answer_carry_the_security_headers() {
+    let app = spawn_app().await;
+    let jwks = http(&app, "GET", "/.well-known/jwks.json", &[], b"").await;
+    assert_eq!(jwks.status, 200);
+    jwks.assert_secure_headers();
+    assert!(jwks.head.contains("content-type: application/jwk-set+json"));
+    assert!(jwks.head.contains("cache-control: public, max-age=300"));
+    assert!(
+        !jwks.head.contains("strict-transport-security"),
+        "HSTS only over TLS"
+    );
+    let cases: [(&str, &str, u16); 5] = [
+        ("GET", "/v1/certificates:verify", 405),
+        ("DELETE", "/verify", 405),
+        ("POST", "/.well-known/jwks.json", 405),
+        ("GET", "/nothing-here", 404),
+        (
+            "GET",
+            "/provenance.v1.CertificateService/VerifyCertificate",
+            405,
+        ),
+    ];
+    for (method, path, status) in cases {
+        let answer = http(&app, method, path, &["Content-Length: 0".into()], b"").await;
+        assert_eq!(answer.status, status, "{method} {path}");
+        answer.assert_secure_headers();
+    }
+    let bad_id = http(&app, "GET", "/verify?certificate=nope", &[], b"").await;
+    assert_eq!(bad_id.status, 400);
+    bad_id.assert_secure_headers();
+    assert!(
+        bad_id
+            .body
+            .contains("certificate: must be a certificate id")
+    );
 }

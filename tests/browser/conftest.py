@@ -32,6 +32,10 @@ ARTIFACTS = pathlib.Path(os.environ.get("BROWSER_ARTIFACTS", REPO / "target" / "
 # A dataset name that would run script if the page did not escape it.
 HOSTILE_NAME = "sft-mix <script>alert(\"x\")</script>'"
 
+# The address the registry publishes (`--public-url`): certificates name it, never the address
+# the test's client used.
+PUBLIC_URL = "https://registry.example"
+
 
 def require_chromium():
     missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not (os.path.exists(p) or shutil.which(p))]
@@ -64,7 +68,7 @@ class Server:
         ).stdout
         fields = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
         self.admin_token = fields["admin_token"]
-        self.process, self.address = serve(SERVER_BIN, self.dir)
+        self.process, self.address = serve(SERVER_BIN, self.dir, ["--public-url", PUBLIC_URL])
         self.url = f"http://{self.address}"
 
     def provctl(self, *args, check=True):
@@ -74,9 +78,9 @@ class Server:
             raise AssertionError(f"provctl {' '.join(args)} failed ({result.returncode}): {result.stderr}")
         return result
 
-    def register(self, name, *extra):
+    def register(self, name, *extra, version="1"):
         return self.provctl(
-            "dataset", "register", "-q", "--name", name, "--version", "1", "--digest", digest(name), *extra
+            "dataset", "register", "-q", "--name", name, "--version", version, "--digest", digest(name), *extra
         ).stdout.strip()
 
     def attest(self, dataset_id):
@@ -86,8 +90,10 @@ class Server:
             "--evidence", f"https://example.org/review.pdf={digest('review')}",
         )
 
-    def issue(self, dataset_id, path):
-        out = self.provctl("cert", "issue", dataset_id, "--contract", "MSA-2027-001", "--out", str(path)).stdout
+    def issue(self, dataset_id, path, *extra):
+        out = self.provctl(
+            "cert", "issue", dataset_id, "--contract", "MSA-2027-001", "--out", str(path), *extra
+        ).stdout
         return next(line.split()[-1] for line in out.splitlines() if line.startswith("id:"))
 
     def stop(self):

@@ -41,7 +41,9 @@ async fn a_token_file_and_a_bundle_render_as_one_self_contained_document() -> Te
     for needle in [
         "<h1>Lineage certificate</h1>",
         "derived@1",
-        "base@1",
+        // The picture is the public lineage, as the verification page draws it: the private
+        // parent is counted, not named, even for its owner's token.
+        "1 hidden dataset(s)",
         "<svg",
         "MSA-2027-001",
         "You will not use the Model",
@@ -63,6 +65,25 @@ async fn a_token_file_and_a_bundle_render_as_one_self_contained_document() -> Te
         !html.contains("src=\"http") && !html.contains("href=\"http"),
         "nothing fetched"
     );
+    assert!(!html.contains("base@1"), "a private parent is not named");
+    // Without a token: the same picture.
+    let anonymous_file = dir.path().join("anonymous.html");
+    registry
+        .run_with(
+            None,
+            &["cert", "render", cert, "--out", path_str(&anonymous_file)?],
+        )
+        .await?
+        .ok();
+    let anonymous = std::fs::read_to_string(&anonymous_file)?;
+    let picture = |page: &str| -> TestResult<String> {
+        let start = page
+            .find("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"lineage\"")
+            .ok_or("a picture")?;
+        let end = start + page[start..].find("</svg>").ok_or("its end")?;
+        Ok(page[start..end].to_owned())
+    };
+    assert_eq!(picture(&anonymous)?, picture(&html)?);
     // The rendered document verifies as it stands, like the token it carries.
     let verified = registry
         .run(&["cert", "verify", path_str(&html_file)?])

@@ -4,13 +4,19 @@
 //! it independently. Pure: the caller gathers the facts ([`CertificateDocument`]); this module only
 //! writes markup, escaping every string it did not write itself.
 //!
+//! The first printed page stands alone ([`summary`]): whether the certificate holds, in words and
+//! with the time it was found so; who certified what, for whom, under which clause (quoted), valid
+//! from when to when; and where to verify it, with a QR code. A certificate that is not valid says
+//! so in its headline, in a banner on every section and in the top margin of every printed page,
+//! and its green marks are greyed, so that no part of it, cut out or printed alone, reads as valid.
+//!
 //! The token sits in `<pre id="certificate-token">`, so that the verification page (and anyone)
 //! finds it again in a saved or uploaded copy ([`crate::extract`]).
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::html::{self, escape, facts_table};
+use crate::html::{self, PageMarks, escape, facts_table};
 use crate::lineage_svg::{self, LineageGraph};
 use provenance_api::certificate::CertificateClaims;
 
@@ -67,7 +73,7 @@ pub struct AttestationEntry {
     pub time: DateTime<Utc>,
     /// When it stops counting, if ever.
     pub expires: Option<DateTime<Utc>>,
-    /// How (e.g. `MANUAL_REVIEW`).
+    /// How, as the API names it (e.g. `MANUAL_REVIEW`); shown in words.
     pub method: String,
     /// The statement.
     pub statement: String,
@@ -112,14 +118,47 @@ pub struct LogEntry {
     pub inclusion: Option<String>,
 }
 
-/// Everything the document shows. Only `token` and `claims` are needed; the rest is shown when
-/// known, and its absence is said.
+/// Whether the certificate holds, as whoever made the document found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Judgement {
+    /// Every check passed at `at`; `caveat` says what was not checked (e.g. the audience).
+    Valid {
+        /// When it was verified.
+        at: DateTime<Utc>,
+        /// What the verification did not cover, if anything.
+        caveat: Option<String>,
+    },
+    /// Not valid; the headline says why, in words (`REVOKED on 2026-12-04 19:16 UTC: ...`).
+    NotValid {
+        /// Why, for the headline, the banners and the top of every printed page.
+        headline: String,
+    },
+    /// Only what could be checked without the registry was checked; `what` says what.
+    Offline {
+        /// What was checked, and what was not.
+        what: String,
+    },
+}
+
+impl Judgement {
+    fn not_valid(&self) -> Option<&str> {
+        match self {
+            Judgement::NotValid { headline } => Some(headline),
+            _ => None,
+        }
+    }
+}
+
+/// Everything the document shows. Only `token`, `claims` and `judgement` are needed; the rest is
+/// shown when known, and its absence is said.
 #[derive(Debug, Clone)]
 pub struct CertificateDocument {
     /// The compact JWS.
     pub token: String,
     /// Its claims (decoded; verification is the reader's, with the instructions given).
     pub claims: CertificateClaims,
+    /// Whether it holds, as found when the document was made.
+    pub judgement: Judgement,
     /// The registry's public keys (JWKS JSON), when known.
     pub jwks_json: Option<String>,
     /// The clause, when known.
@@ -136,8 +175,6 @@ pub struct CertificateDocument {
     pub standing: Option<Standing>,
     /// The transparency log entry, when known.
     pub log: Option<LogEntry>,
-    /// The registry's address, for the instructions (e.g. `https://registry.example:50051`).
-    pub registry_url: Option<String>,
     /// When the document was made.
     pub produced_at: DateTime<Utc>,
 }
@@ -149,127 +186,341 @@ pub fn render(doc: &CertificateDocument) -> String {
         "Lineage certificate: {}@{}",
         claims.dataset.name, claims.dataset.version
     );
-    let mut body = format!(
-        "<header>\n<h1>Lineage certificate</h1>\n<p class=\"note\">{} — certificate <span class=\"mono\">{}</span>, made {}. This document is a readable copy; the signed token below is what counts.</p>\n{}</header>\n<main>\n",
-        escape(&format!(
-            "{}@{}",
-            claims.dataset.name, claims.dataset.version
-        )),
-        escape(&claims.jti),
-        escape(&html::time(doc.produced_at)),
-        summary_line(doc),
-    );
+    let mut body = String::from("<main>\n");
+    body.push_str(&summary(doc, "h1", "Lineage certificate", true));
     body.push_str(&sections(doc));
-    body.push_str(&machine_section(doc));
-    body.push_str(&instructions(doc));
-    body.push_str("</main>\n");
-    html::document(&title, &body)
+    body.push_str(&wrap(doc, &machine_section(doc)));
+    body.push_str(&wrap(doc, &instructions(doc)));
+    body.push_str(&format!(
+        "<p class=\"note\">Made {} from the signed token and the registry's records.</p>\n</main>\n",
+        escape(&html::time(doc.produced_at))
+    ));
+    html::document(&title, &body, &page_marks(doc, "Lineage certificate"))
 }
 
-/// The verdict and, when known, the status, in words.
-fn summary_line(doc: &CertificateDocument) -> String {
-    let claims = &doc.claims;
-    let verdict = match &claims.target_model {
-        Some(target) => format!("{} for target model {target}", claims.verdict),
-        None => claims.verdict.clone(),
-    };
-    let verdict_class = if claims.verdict == "CLEAN" || claims.verdict == "EXEMPT" {
-        "ok"
-    } else {
-        "bad"
-    };
-    let mut line = format!(
-        "<p><span class=\"verdict {verdict_class}\">Verdict: {}</span> under policy <span class=\"mono\">{}</span> version <span class=\"mono\">{}</span>",
-        escape(&verdict),
-        escape(&claims.policy.id),
-        escape(&claims.policy.version),
+/// What every printed page of a document about this certificate carries: its id and page number
+/// at the foot, and, when it is not valid, why at the top.
+pub fn page_marks(doc: &CertificateDocument, what: &str) -> PageMarks {
+    PageMarks {
+        footer: Some(format!("{what} {}", doc.claims.jti)),
+        banner: doc
+            .judgement
+            .not_valid()
+            .map(|headline| format!("NOT VALID — {headline}")),
+    }
+}
+
+/// The headline: whether the certificate holds, in words, with the time it was found so.
+pub fn headline(judgement: &Judgement) -> String {
+    match judgement {
+        Judgement::Valid { at, caveat } => format!(
+            "<p id=\"headline\" class=\"verdict headline ok\">VALID: verified {}{}</p>\n",
+            escape(&html::human_time(*at)),
+            caveat
+                .as_ref()
+                .map(|c| format!("<br><span class=\"note\">{}</span>", escape(c)))
+                .unwrap_or_default()
+        ),
+        Judgement::NotValid { headline } => format!(
+            "<p id=\"headline\" class=\"verdict headline bad\">NOT VALID — {}</p>\n",
+            escape(headline)
+        ),
+        Judgement::Offline { what } => format!(
+            "<p id=\"headline\" class=\"verdict headline neutral\">NOT CHECKED ONLINE: {}</p>\n",
+            escape(what)
+        ),
+    }
+}
+
+/// A banner repeating why the certificate is not valid, for the top of every section; empty when
+/// it is valid.
+fn banner(doc: &CertificateDocument) -> String {
+    doc.judgement
+        .not_valid()
+        .map(|headline| {
+            format!(
+                "<p class=\"banner\" role=\"note\">NOT VALID — {}</p>\n",
+                escape(headline)
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// `section` with the banner after its heading when the certificate is not valid.
+fn wrap(doc: &CertificateDocument, section: &str) -> String {
+    let banner = banner(doc);
+    if banner.is_empty() {
+        return section.to_owned();
+    }
+    match section.find("</h2>\n") {
+        Some(at) => format!(
+            "{}{banner}{}",
+            &section[..at + "</h2>\n".len()],
+            &section[at + "</h2>\n".len()..]
+        ),
+        None => section.to_owned(),
+    }
+}
+
+/// A name from the claims with the id beside it; says so when the certificate names none.
+fn named(name: Option<&str>, id: &str) -> String {
+    match name {
+        Some(name) => format!(
+            "<strong>{}</strong><br><span class=\"note\">organisation id</span> {}",
+            html::name(name),
+            html::id(id)
+        ),
+        None => format!(
+            "organisation {} <span class=\"note\">(its name is not in this certificate, which was issued before names were signed)</span>",
+            html::id(id)
+        ),
+    }
+}
+
+/// The verdict in words.
+fn verdict_words(claims: &CertificateClaims) -> String {
+    let members = format!(
+        "its whole lineage of {} dataset(s) was judged under the clause: each dataset attested by its owner, none contaminated",
+        claims.lineage.size
     );
-    if let Some(standing) = &doc.standing {
-        line.push_str(&format!(
-            " <span class=\"verdict {}\">Status: {}</span> <span class=\"note\">as the registry stated it at {}</span>",
-            if standing.status == "VALID" { "ok" } else { "bad" },
-            escape(&standing.status),
-            escape(&html::time(standing.checked_at)),
+    match (claims.verdict.as_str(), &claims.target_model) {
+        ("CLEAN", _) => format!("<strong>Clean</strong>: {}", escape(&members)),
+        ("EXEMPT", Some(target)) => format!(
+            "<strong>Exempt</strong> for target model <bdi>{}</bdi>: {}; restricted outputs in it may improve that model under the clause's exemption",
+            escape(target),
+            escape(&members)
+        ),
+        (other, _) => format!("<strong>{}</strong>", escape(&html::words(other))),
+    }
+}
+
+/// The certificate's status in words, with its time: the registry's answer, or why it is not
+/// known.
+fn status_words(doc: &CertificateDocument) -> String {
+    let Some(standing) = &doc.standing else {
+        return "<span class=\"note\">not asked: verify online to learn whether it was revoked</span>".into();
+    };
+    let change = standing
+        .history
+        .iter()
+        .rev()
+        .find(|c| c.status == standing.status);
+    match (standing.status.as_str(), change) {
+        ("VALID", _) => format!(
+            "<strong class=\"pass\">Valid</strong>, as the registry answered at {}",
+            escape(&html::human_time(standing.checked_at))
+        ),
+        (status, Some(change)) => format!(
+            "<strong class=\"fail\">{} on {}</strong>{} <span class=\"note\">(the registry's answer at {})</span>",
+            escape(&html::words(status)),
+            escape(&html::human_time(change.time)),
+            change
+                .reason
+                .as_ref()
+                .map(|r| format!(": {}", escape(r)))
+                .unwrap_or_default(),
+            escape(&html::human_time(standing.checked_at))
+        ),
+        (status, None) => format!(
+            "<strong class=\"fail\">{}</strong> <span class=\"note\">(the registry's answer at {})</span>",
+            escape(&html::words(status)),
+            escape(&html::human_time(standing.checked_at))
+        ),
+    }
+}
+
+/// The address that verifies this certificate: the operator's published page with the
+/// certificate's id.
+pub fn verification_link(claims: &CertificateClaims) -> Option<String> {
+    claims
+        .verification_url
+        .as_ref()
+        .map(|url| format!("{url}?certificate={}", claims.jti))
+}
+
+/// The first page, which stands alone: the headline, who certified what, for whom, under which
+/// clause, the verdict, valid when, the status and where to verify it. `heading` is its heading's
+/// element (`h1` in the document, `h2` on the verification page) and text; `with_headline` is
+/// false where the page says the result above it already.
+pub fn summary(
+    doc: &CertificateDocument,
+    element: &str,
+    heading: &str,
+    with_headline: bool,
+) -> String {
+    let claims = &doc.claims;
+    let mut out = format!(
+        "<section class=\"first-page{}\" id=\"summary\">\n<{element}>{}</{element}>\n{}",
+        if doc.judgement.not_valid().is_some() {
+            " not-valid"
+        } else {
+            ""
+        },
+        escape(heading),
+        if with_headline {
+            headline(&doc.judgement)
+        } else {
+            String::new()
+        },
+    );
+    if let Some(link) = verification_link(claims) {
+        out.push_str(&format!(
+            "<div class=\"qr\">{}<span>Scan to verify</span></div>\n",
+            crate::qr::svg(&link)
         ));
     }
-    line.push_str("</p>\n");
-    line
+    let clause = match &doc.policy {
+        Some(policy) => format!(
+            "{}<blockquote>{}</blockquote>",
+            escape(&policy.title),
+            escape(&policy.clause)
+        ),
+        None => format!(
+            "<span class=\"note\">the clause's text was not available when this was made; its SHA-256 is</span> {}",
+            html::hash(&claims.policy.clause_sha256)
+        ),
+    };
+    let rows = vec![
+        (
+            "Certified dataset",
+            format!(
+                "<strong>{}</strong>@{}<br><span class=\"note\">dataset id</span> {}<br><span class=\"note\">content</span> {}",
+                html::name(&claims.dataset.name),
+                html::name(&claims.dataset.version),
+                html::id(&claims.dataset.id),
+                html::hash(&claims.dataset.content_digest),
+            ),
+        ),
+        (
+            "Certified by (owner)",
+            named(
+                claims.dataset.organization_name.as_deref(),
+                &claims.dataset.organization_id,
+            ),
+        ),
+        (
+            "Issued for (buyer)",
+            match &claims.aud {
+                Some(aud) => named(claims.audience_name.as_deref(), aud),
+                None => "<span class=\"note\">no buyer named: issued for anyone who holds it</span>"
+                    .into(),
+            },
+        ),
+        (
+            "Contract",
+            claims
+                .contract_reference
+                .as_ref()
+                .map(|c| html::name(c))
+                .unwrap_or_else(|| "<span class=\"note\">none given</span>".into()),
+        ),
+        (
+            "Clause",
+            format!(
+                "{clause}<span class=\"note\">policy</span> <bdi>{}</bdi>, <span class=\"note\">version</span> <bdi>{}</bdi>",
+                escape(&claims.policy.id),
+                escape(&claims.policy.version)
+            ),
+        ),
+        ("Verdict", verdict_words(claims)),
+        (
+            "Valid",
+            format!(
+                "from <strong>{}</strong> to <strong>{}</strong>",
+                escape(&html::human_epoch(claims.nbf)),
+                escape(&html::human_epoch(claims.exp))
+            ),
+        ),
+        ("Status", status_words(doc)),
+        (
+            "Issued by",
+            format!(
+                "<bdi>{}</bdi> <span class=\"note\">on {}, signed with key</span> {}",
+                escape(&claims.iss),
+                escape(&html::human_epoch(claims.iat)),
+                html::hash(&token_kid(&doc.token).unwrap_or_else(|| "(unknown)".into()))
+            ),
+        ),
+        ("Certificate id", html::id(&claims.jti)),
+        (
+            "Verify at",
+            match verification_link(claims) {
+                Some(link) => format!("<span class=\"mono\">{}</span>", escape(&link)),
+                None => "<span class=\"note\">the registry's operator published no verification address; any copy of the registry verifies it at /verify</span>".into(),
+            },
+        ),
+    ];
+    out.push_str(&facts_table(
+        "What this certificate states. This is a readable copy: the signed token (under Machine-verifiable certificate) is what counts.",
+        &rows,
+    ));
+    out.push_str("</section>\n");
+    out
 }
 
 /// The sections about what the certificate states, shared with the verification page: the
-/// dataset, the policy, the lineage, the attestations, the validity and status, the log entry.
+/// certificate and the dataset in detail, the policy, the lineage, the attestations, the validity
+/// and status, the log entry. When the certificate is not valid, each opens with a banner saying
+/// so and its green marks are greyed.
 pub fn sections(doc: &CertificateDocument) -> String {
+    let not_valid = doc.judgement.not_valid().is_some();
+    let mut out = String::from(if not_valid {
+        "<div class=\"not-valid\">\n"
+    } else {
+        "<div>\n"
+    });
+    for section in [
+        certificate_section(doc),
+        policy_section(doc),
+        lineage_section(doc),
+        attestations_section(doc),
+        validity_section(doc),
+        log_section(doc),
+    ] {
+        out.push_str(&wrap(doc, &section));
+    }
+    out.push_str("</div>\n");
+    out
+}
+
+fn certificate_section(doc: &CertificateDocument) -> String {
     let claims = &doc.claims;
-    let mut out = String::new();
-    let optional = |value: &Option<String>, none: &str| match value {
-        Some(v) => escape(v),
-        None => format!("<span class=\"note\">{}</span>", escape(none)),
-    };
-    out.push_str("<section>\n<h2 id=\"certificate\">Certificate</h2>\n");
+    let mut out = String::from("<section>\n<h2 id=\"dataset\">Certified dataset</h2>\n");
     out.push_str(&facts_table(
-        "Which certificate this is, and who signed it.",
+        "The dataset the certificate is for and who signed it, as the signed token states them.",
         &[
+            ("Name", html::name(&claims.dataset.name)),
+            ("Version", html::name(&claims.dataset.version)),
+            ("Content digest", html::hash(&claims.dataset.content_digest)),
+            ("Dataset id", html::id(&claims.dataset.id)),
             (
-                "Certificate id",
-                format!("<span class=\"mono\">{}</span>", escape(&claims.jti)),
+                "Owner",
+                named(
+                    claims.dataset.organization_name.as_deref(),
+                    &claims.dataset.organization_id,
+                ),
             ),
+            ("Certificate id", html::id(&claims.jti)),
             ("Issuer", escape(&claims.iss)),
             (
                 "Signing key id",
-                format!(
-                    "<span class=\"mono\">{}</span>",
-                    escape(&token_kid(&doc.token).unwrap_or_else(|| "(unknown)".into()))
-                ),
+                html::hash(&token_kid(&doc.token).unwrap_or_else(|| "(unknown)".into())),
             ),
         ],
     ));
     out.push_str("</section>\n");
-    out.push_str("<section>\n<h2 id=\"dataset\">Certified dataset</h2>\n");
-    out.push_str(&facts_table(
-        "The dataset the certificate is for, as the signed token states it.",
-        &[
-            ("Name", escape(&claims.dataset.name)),
-            ("Version", escape(&claims.dataset.version)),
-            (
-                "Content digest",
-                format!(
-                    "<span class=\"mono\">{}</span>",
-                    escape(&claims.dataset.content_digest)
-                ),
-            ),
-            (
-                "Dataset id",
-                format!("<span class=\"mono\">{}</span>", escape(&claims.dataset.id)),
-            ),
-            (
-                "Owner (organisation id)",
-                format!(
-                    "<span class=\"mono\">{}</span>",
-                    escape(&claims.dataset.organization_id)
-                ),
-            ),
-            (
-                "Issued for (buyer organisation id)",
-                optional(&claims.aud, "anyone: no audience named"),
-            ),
-            (
-                "Contract reference",
-                optional(&claims.contract_reference, "none given"),
-            ),
-        ],
-    ));
-    out.push_str("</section>\n");
+    out
+}
 
-    out.push_str("<section>\n<h2 id=\"policy\">Policy and clause</h2>\n");
+fn policy_section(doc: &CertificateDocument) -> String {
+    let claims = &doc.claims;
+    let mut out = String::from("<section>\n<h2 id=\"policy\">Policy and clause</h2>\n");
     let mut rows = vec![
         ("Policy", escape(&claims.policy.id)),
         ("Version", escape(&claims.policy.version)),
         (
             "Clause SHA-256 (certified)",
-            format!(
-                "<span class=\"mono\">{}</span>",
-                escape(&claims.policy.clause_sha256)
-            ),
+            html::hash(&claims.policy.clause_sha256),
         ),
     ];
     if let Some(policy) = &doc.policy {
@@ -279,8 +530,8 @@ pub fn sections(doc: &CertificateDocument) -> String {
         rows.push((
             "SHA-256 of the clause shown",
             format!(
-                "<span class=\"mono\">{}</span> <span class=\"{}\">{}</span>",
-                escape(&computed),
+                "{} <span class=\"{}\">{}</span>",
+                html::hash(&computed),
                 if matches { "pass" } else { "fail" },
                 if matches {
                     "matches the certificate"
@@ -305,52 +556,32 @@ pub fn sections(doc: &CertificateDocument) -> String {
         ),
     }
     out.push_str(&format!(
-        "<p>Verdict: <strong>{}</strong>{}. A certificate is issued only when every dataset of the lineage carries its owner's attestation and nothing in it is contaminated ({}), and the verdict is checked again when it is stored.</p>\n",
-        escape(&claims.verdict),
-        claims
-            .target_model
-            .as_ref()
-            .map(|t| format!(" for target model <span class=\"mono\">{}</span>", escape(t)))
-            .unwrap_or_default(),
+        "<p>Verdict: {}. A certificate is issued only when every dataset of the lineage carries its owner's attestation and nothing in it is contaminated{}, and the verdict is checked again when it is stored.</p>\n",
+        verdict_words(claims),
         if claims.verdict == "EXEMPT" {
-            "or the target model is exempt under the clause"
+            ", or the target model is exempt under the clause"
         } else {
-            "CLEAN"
+            ""
         },
     ));
     out.push_str("</section>\n");
+    out
+}
 
-    out.push_str(&lineage_section(doc));
-    out.push_str(&attestations_section(doc));
-
-    out.push_str("<section>\n<h2 id=\"validity\">Validity and status</h2>\n");
+fn validity_section(doc: &CertificateDocument) -> String {
+    let claims = &doc.claims;
+    let mut out = String::from("<section>\n<h2 id=\"validity\">Validity and status</h2>\n");
     let mut rows = vec![
         ("Issued", escape(&html::epoch(claims.iat))),
         ("Valid from", escape(&html::epoch(claims.nbf))),
         ("Valid until", escape(&html::epoch(claims.exp))),
+        ("Status", status_words(doc)),
     ];
-    match &doc.standing {
-        Some(standing) => {
-            rows.push((
-                "Status",
-                format!(
-                    "<strong>{}</strong> <span class=\"note\">(the registry's answer at {})</span>",
-                    escape(&standing.status),
-                    escape(&html::time(standing.checked_at))
-                ),
-            ));
-            if let Some(cause) = &standing.revoke_cause {
-                rows.push((
-                    "Revocation caused by",
-                    format!("<span class=\"mono\">{}</span>", escape(cause)),
-                ));
-            }
-        }
-        None => rows.push((
-            "Status",
-            "<span class=\"note\">not asked: verify online to learn whether it was revoked</span>"
-                .into(),
-        )),
+    if let Some(cause) = doc.standing.as_ref().and_then(|s| s.revoke_cause.as_ref()) {
+        rows.push((
+            "Revocation caused by",
+            format!("<span class=\"mono\">{}</span>", escape(cause)),
+        ));
     }
     out.push_str(&facts_table(
         "When the certificate holds, and where it stands.",
@@ -362,33 +593,37 @@ pub fn sections(doc: &CertificateDocument) -> String {
         );
         for change in &standing.history {
             out.push_str(&format!(
-                "<tr><td>{}</td><td><strong>{}</strong></td><td>{}</td></tr>\n",
+                "<tr><td data-label=\"From\">{}</td><td data-label=\"Status\"><strong>{}</strong></td><td data-label=\"Reason\">{}</td></tr>\n",
                 escape(&html::time(change.time)),
-                escape(&change.status),
+                escape(&html::words(&change.status)),
                 escape(change.reason.as_deref().unwrap_or("")),
             ));
         }
         out.push_str("</tbody>\n</table>\n");
     }
     out.push_str("</section>\n");
+    out
+}
 
-    if let Some(log) = &doc.log {
-        out.push_str("<section>\n<h2 id=\"log\">Transparency log</h2>\n");
-        out.push_str(&format!(
-            "<p>The issuance of this certificate is leaf <strong class=\"mono\">{}</strong> of the registry's transparency log (its <code>certificate.issued</code> event, whose payload holds the token's SHA-256).</p>\n",
-            log.log_index
-        ));
-        if let Some(inclusion) = &log.inclusion {
-            out.push_str(&format!("<p>{}</p>\n", escape(inclusion)));
-        }
-        if let Some(note) = &log.checkpoint {
-            out.push_str(&format!(
-                "<h3>Signed checkpoint</h3>\n<pre class=\"checkpoint\">{}</pre>\n",
-                escape(note)
-            ));
-        }
-        out.push_str("</section>\n");
+fn log_section(doc: &CertificateDocument) -> String {
+    let Some(log) = &doc.log else {
+        return String::new();
+    };
+    let mut out = String::from("<section>\n<h2 id=\"log\">Transparency log</h2>\n");
+    out.push_str(&format!(
+        "<p>The issuance of this certificate is leaf <strong class=\"mono\">{}</strong> of the registry's transparency log (its <code>certificate.issued</code> event, whose payload holds the token's SHA-256).</p>\n",
+        log.log_index
+    ));
+    if let Some(inclusion) = &log.inclusion {
+        out.push_str(&format!("<p>{}</p>\n", escape(inclusion)));
     }
+    if let Some(note) = &log.checkpoint {
+        out.push_str(&format!(
+            "<h3>Signed checkpoint</h3>\n<pre class=\"checkpoint\">{}</pre>\n",
+            escape(note)
+        ));
+    }
+    out.push_str("</section>\n");
     out
 }
 
@@ -398,13 +633,7 @@ fn lineage_section(doc: &CertificateDocument) -> String {
     out.push_str(&facts_table(
         "The whole upstream lineage the certificate covers.",
         &[
-            (
-                "Lineage digest",
-                format!(
-                    "<span class=\"mono\">{}</span>",
-                    escape(&claims.lineage.digest)
-                ),
-            ),
+            ("Lineage digest", html::hash(&claims.lineage.digest)),
             (
                 "Datasets in the lineage",
                 format!("{} (the certified one included)", claims.lineage.size),
@@ -413,21 +642,23 @@ fn lineage_section(doc: &CertificateDocument) -> String {
     ));
     match &doc.lineage {
         Some(graph) => {
-            out.push_str("<figure>\n");
+            out.push_str("<figure>\n<div class=\"lineage-box\">\n");
             out.push_str(&lineage_svg::render(
                 graph,
                 &format!(
                     "Lineage of {}@{}",
                     claims.dataset.name, claims.dataset.version
                 ),
+                doc.judgement.not_valid().is_some(),
             ));
             out.push_str(
-                "\n<figcaption class=\"note\">Arrows point from what a dataset was made from to what was made; the certified dataset is at the bottom, in a thick box. Marks: <strong>attested</strong> (its owner's attestation counts), <strong>NOT ATTESTED</strong> (dashed), <strong>CONTAMINATED</strong> (red), <strong>made from contaminated data</strong> (red outline), <strong>hidden</strong> (grey: private to its owner).",
+                "\n</div>\n<figcaption class=\"note\">Arrows point from what a dataset was made from to what was made; the certified dataset is at the bottom, in a thick box, number 1. Marks: <strong>attested</strong> (its owner's attestation counts), <strong>NOT ATTESTED</strong> (dashed), <strong>CONTAMINATED</strong> (red), <strong>made from contaminated data</strong> (red outline), <strong>hidden</strong> (grey: private to its owner). The table below names every box in full.",
             );
             if let Some(note) = &doc.lineage_note {
                 out.push_str(&format!(" {}", escape(note)));
             }
             out.push_str("</figcaption>\n</figure>\n");
+            out.push_str(&lineage_svg::table(graph));
         }
         None => out.push_str(&format!(
             "<p class=\"note\">The lineage picture is not available: {}</p>\n",
@@ -456,26 +687,26 @@ fn attestations_section(doc: &CertificateDocument) -> String {
                 escape(&e.uri),
                 e.digest
                     .as_ref()
-                    .map(|d| format!(" — SHA-256 <span class=\"mono\">{}</span>", escape(d)))
+                    .map(|d| format!(" <span class=\"note\">with digest</span> {}", html::hash(d)))
                     .unwrap_or_default(),
                 e.description
                     .as_ref()
-                    .map(|d| format!(" — {}", escape(d)))
+                    .map(|d| format!(": {}", escape(d)))
                     .unwrap_or_default(),
             ));
         }
         let mut rows = vec![
-            ("Dataset", escape(&a.dataset)),
+            ("Dataset", html::name(&a.dataset)),
             (
                 "Attested by",
                 format!(
-                    "{} <span class=\"note\">of organisation</span> <span class=\"mono\">{}</span>",
+                    "<bdi>{}</bdi> <span class=\"note\">of organisation</span> {}",
                     escape(&a.attester),
-                    escape(&a.organization_id)
+                    html::id(&a.organization_id)
                 ),
             ),
-            ("When", escape(&html::time(a.time))),
-            ("Method", escape(&a.method)),
+            ("When", escape(&html::human_time(a.time))),
+            ("Method", escape(&html::words(&a.method))),
             ("Statement", escape(&a.statement)),
             (
                 "Evidence",
@@ -488,7 +719,7 @@ fn attestations_section(doc: &CertificateDocument) -> String {
             (
                 "Expires",
                 a.expires
-                    .map(|t| escape(&html::time(t)))
+                    .map(|t| escape(&html::human_time(t)))
                     .unwrap_or_else(|| "never".into()),
             ),
         ];
@@ -517,8 +748,8 @@ fn attestations_section(doc: &CertificateDocument) -> String {
 fn machine_section(doc: &CertificateDocument) -> String {
     let mut out = String::from("<section>\n<h2 id=\"token\">Machine-verifiable certificate</h2>\n");
     out.push_str(&format!(
-        "<p>The certificate itself is this compact JWS (Ed25519, <code>typ: lineage-cert+jwt</code>), signed with key <span class=\"mono\">{}</span> by issuer <span class=\"mono\">{}</span>. Everything above is a readable copy of it and of the registry's records; only the token is signed.</p>\n<pre id=\"{TOKEN_ELEMENT_ID}\" class=\"token\">{}</pre>\n",
-        escape(&token_kid(&doc.token).unwrap_or_else(|| "(unknown)".into())),
+        "<p>The certificate itself is this compact JWS (Ed25519, <code>typ: lineage-cert+jwt</code>), signed with key {} by issuer <bdi>{}</bdi>. Everything above is a readable copy of it and of the registry's records; only the token is signed.</p>\n<pre id=\"{TOKEN_ELEMENT_ID}\" class=\"token\">{}</pre>\n",
+        html::hash(&token_kid(&doc.token).unwrap_or_else(|| "(unknown)".into())),
         escape(&doc.claims.iss),
         escape(&doc.token),
     ));
@@ -547,15 +778,19 @@ fn token_kid(token: &str) -> Option<String> {
 }
 
 fn instructions(doc: &CertificateDocument) -> String {
-    let registry = doc
-        .registry_url
+    // The operator's published address; without one, a placeholder the reader fills in, never
+    // the address some client happened to use.
+    let page = doc
+        .claims
+        .verification_url
         .clone()
-        .unwrap_or_else(|| "https://REGISTRY:50051".into());
+        .unwrap_or_else(|| "https://REGISTRY/verify".into());
+    let registry = page.strip_suffix("/verify").unwrap_or(&page).to_owned();
     format!(
         "<section>\n<h2 id=\"verify\">How to verify this certificate independently</h2>\n\
 <p>Do not rely on this page's words alone: anyone can edit an HTML file. The signed token is what counts, and any of these checks it. Each needs no account.</p>\n\
 <ol>\n\
-<li><strong>In a browser:</strong> open <span class=\"mono\">{registry}/verify</span>, and upload this file (or paste the token). The page shows every check, whether the certificate was revoked, and its lineage.</li>\n\
+<li><strong>In a browser:</strong> open <span class=\"mono\">{page}</span>, and upload this file (or paste the token). The page shows every check, whether the certificate was revoked, and its lineage.</li>\n\
 <li><strong>With the command-line client:</strong> save the token to a file and run <code>provctl --url {registry} cert verify token.jws</code> (add <code>--audience YOUR_ORG_ID</code> to check it was issued for you). Exit code 0 means valid. With <code>--offline --jwks keys.json</code> it checks the signature with keys you pinned, without the network (but cannot tell whether it was revoked).</li>\n\
 <li><strong>In Python</strong> (PyJWT with <code>cryptography</code>):\n<pre>import jwt, urllib.request\n\
 jwks = jwt.PyJWKSet.from_json(urllib.request.urlopen(\"{registry}/.well-known/jwks.json\").read())\n\
@@ -568,6 +803,7 @@ then ask the registry whether it still stands: <code>POST {registry}/v1/certific
 </ol>\n\
 <p class=\"note\">The lineage digest in the token binds the certificate to the whole upstream lineage: a dataset added, removed or changed anywhere in it gives another digest, and the registry's <code>lineage</code> check fails. To print this document, use the browser's print dialog (A4); to make a PDF, print to PDF or run <code>chromium --headless --print-to-pdf=certificate.pdf certificate.html</code>.</p>\n\
 </section>\n",
+        page = escape(&page),
         registry = escape(&registry),
         issuer = escape(&doc.claims.iss),
     )
@@ -586,8 +822,11 @@ pub(crate) mod tests {
             "sub": "datasets/d1",
             "iat": 1_800_000_000, "nbf": 1_800_000_000, "exp": 1_807_776_000,
             "jti": evil,
-            "dataset": {"id": evil, "organization_id": evil, "name": evil, "version": evil,
-                        "content_digest": evil},
+            "dataset": {"id": evil, "organization_id": evil, "organization_name": evil,
+                        "name": evil, "version": evil, "content_digest": evil},
+            "aud": evil,
+            "audience_name": evil,
+            "verification_url": evil,
             "lineage": {"digest": evil, "size": 2, "members": [evil], "members_complete": true},
             "policy": {"id": evil, "version": evil, "clause_sha256": evil},
             "verdict": evil,
@@ -613,8 +852,10 @@ pub(crate) mod tests {
                 root: evil.into(),
                 nodes: vec![LineageNode {
                     key: evil.into(),
-                    label: evil.into(),
-                    detail: evil.into(),
+                    name: evil.into(),
+                    version: evil.into(),
+                    id: evil.into(),
+                    note: evil.into(),
                     state: NodeState::Contaminated(evil.into()),
                 }],
                 edges: vec![],
@@ -652,9 +893,157 @@ pub(crate) mod tests {
                 checkpoint: Some(evil.into()),
                 inclusion: Some(evil.into()),
             }),
-            registry_url: Some(evil.into()),
+            judgement: Judgement::NotValid {
+                headline: evil.into(),
+            },
             produced_at: Utc::now(),
         }
+    }
+
+    /// A valid certificate as provctl renders it: names signed, the clause known, the status
+    /// asked.
+    fn valid_document() -> CertificateDocument {
+        let mut doc = hostile_document();
+        doc.token = "eyJhbGciOiJFZERTQSIsImtpZCI6ImtleS0xIn0.e30.x".into();
+        doc.claims = serde_json::from_value(serde_json::json!({
+            "iss": "provenance-registry",
+            "sub": "datasets/0192f0c1-7a2b-7c3d-8e4f-0123456789ab",
+            "aud": "0192f0c1-0000-7000-8000-00000000b0b0",
+            "audience_name": "Buyer GmbH",
+            "iat": 1_796_411_760, "nbf": 1_796_411_760, "exp": 1_804_187_760,
+            "jti": "0192f0c1-7a2b-7c3d-8e4f-0000000000c1",
+            "dataset": {"id": "0192f0c1-7a2b-7c3d-8e4f-0123456789ab",
+                        "organization_id": "0192f0c1-0000-7000-8000-00000000acme",
+                        "organization_name": "Acme Data",
+                        "name": "sft-mix", "version": "3",
+                        "content_digest": format!("sha256:{}", "ab".repeat(32))},
+            "lineage": {"digest": format!("sha256:{}", "cd".repeat(32)), "size": 7,
+                        "members": [], "members_complete": false},
+            "policy": {"id": "deepseek-r1-anti-distillation", "version": "1",
+                       "clause_sha256": hex::encode(Sha256::digest(b"You will not."))},
+            "verdict": "CLEAN",
+            "contract_reference": "MSA-2027-001",
+            "verification_url": "https://registry.example/verify",
+            "attestations": [],
+        }))
+        .expect("claims");
+        doc.policy = Some(PolicyText {
+            title: "Anti-distillation".into(),
+            clause: "You will not.".into(),
+            source: "a record".into(),
+        });
+        doc.judgement = Judgement::Valid {
+            at: DateTime::from_timestamp(1_796_500_000, 0).expect("a time"),
+            caveat: None,
+        };
+        doc.standing = Some(Standing {
+            status: "VALID".into(),
+            checked_at: DateTime::from_timestamp(1_796_500_000, 0).expect("a time"),
+            history: vec![],
+            revoke_cause: None,
+        });
+        doc.attestations[0].method = "AUTOMATED_SCAN".into();
+        doc
+    }
+
+    /// The first page's markup.
+    fn first_page(page: &str) -> &str {
+        let start = page
+            .find("<section class=\"first-page")
+            .expect("a first page");
+        let end = start + page[start..].find("</section>").expect("its end");
+        &page[start..end]
+    }
+
+    #[test]
+    fn the_first_page_says_who_certified_what_for_whom_under_which_clause_and_until_when() {
+        let page = render(&valid_document());
+        let first = first_page(&page);
+        for needle in [
+            "VALID: verified 2026-12-05",
+            "<strong><bdi>sft-mix</bdi></strong>@<bdi>3</bdi>",
+            "<strong><bdi>Acme Data</bdi></strong>",
+            "<strong><bdi>Buyer GmbH</bdi></strong>",
+            "MSA-2027-001",
+            "<blockquote>You will not.</blockquote>",
+            "<strong>Clean</strong>: its whole lineage of 7 dataset(s)",
+            "from <strong>2026-12-04 19:16 UTC</strong> to <strong>2027-03-04 19:16 UTC</strong>",
+            "Valid</strong>, as the registry answered at 2026-12-05",
+            "https://registry.example/verify?certificate=0192f0c1-7a2b-7c3d-8e4f-0000000000c1",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"qr-code\"",
+            "<b>0000000000c1</b>",
+        ] {
+            assert!(first.contains(needle), "missing {needle:?} in {first}");
+        }
+        assert!(!page.contains('`'), "no Markdown backticks");
+        assert!(page.contains("Automated scan") && !page.contains("AUTOMATED_SCAN"));
+        // The footer of every printed page names the certificate and counts pages.
+        assert!(page.contains("counter(page) \" of \" counter(pages)"));
+        assert!(page.contains("@bottom-left { content: \"Lineage certificate 0192f0c1\\2d 7a2b"));
+        assert!(
+            !page.contains("@top-center"),
+            "no banner on a valid certificate"
+        );
+    }
+
+    #[test]
+    fn a_certificate_without_signed_names_or_a_published_address_says_so() {
+        let mut doc = valid_document();
+        doc.claims.dataset.organization_name = None;
+        doc.claims.aud = None;
+        doc.claims.verification_url = None;
+        let page = render(&doc);
+        let first = first_page(&page);
+        assert!(first.contains("its name is not in this certificate"));
+        assert!(first.contains("no buyer named"));
+        assert!(first.contains("published no verification address"));
+        assert!(!first.contains("qr-code"));
+        assert!(
+            page.contains("https://REGISTRY/verify"),
+            "a placeholder, not a guess"
+        );
+    }
+
+    #[test]
+    fn a_certificate_that_is_not_valid_says_so_everywhere_and_shows_no_green() {
+        let mut doc = valid_document();
+        doc.judgement = Judgement::NotValid {
+            headline: "REVOKED on 2026-12-04 19:16 UTC: replaced".into(),
+        };
+        doc.standing = Some(Standing {
+            status: "REVOKED".into(),
+            checked_at: DateTime::from_timestamp(1_796_500_000, 0).expect("a time"),
+            history: vec![
+                StatusChange {
+                    status: "VALID".into(),
+                    time: DateTime::from_timestamp(1_796_400_000, 0).expect("a time"),
+                    reason: None,
+                },
+                StatusChange {
+                    status: "REVOKED".into(),
+                    time: DateTime::from_timestamp(1_796_411_760, 0).expect("a time"),
+                    reason: Some("replaced".into()),
+                },
+            ],
+            revoke_cause: Some("certificates/x".into()),
+        });
+        doc.lineage.as_mut().expect("a lineage").nodes[0].state = NodeState::Attested;
+        let page = render(&doc);
+        assert!(page.contains(
+            "<p id=\"headline\" class=\"verdict headline bad\">NOT VALID — REVOKED on 2026-12-04 19:16 UTC: replaced</p>"
+        ));
+        assert!(first_page(&page).contains("Revoked on 2026-12-04 19:16 UTC</strong>: replaced"));
+        // A banner in every section after the first page, and in every printed page's top margin.
+        let sections = page.matches("<section>").count();
+        assert!(sections >= 6);
+        assert_eq!(
+            page.matches("<p class=\"banner\" role=\"note\">NOT VALID — REVOKED")
+                .count(),
+            sections
+        );
+        assert!(page.contains("@top-center { content: \"NOT VALID"));
+        assert!(page.contains("<div class=\"not-valid\">"));
+        assert!(!page.contains("#1b6e2a"), "the lineage's green is greyed");
     }
 
     #[test]
@@ -679,7 +1068,7 @@ pub(crate) mod tests {
         let page = render(&doc);
         for needle in [
             "<h1>Lineage certificate</h1>",
-            "Verdict: CLEAN",
+            "Verdict: <strong>Clean</strong>",
             "matches the certificate",
             "<blockquote>You will not.</blockquote>",
             "id=\"certificate-token\"",
@@ -718,5 +1107,14 @@ pub(crate) mod tests {
         assert!(page.contains("lineage picture is not available"));
         assert!(page.contains("not asked: verify online"));
         assert!(!page.contains("Transparency log"));
+    }
+
+    #[test]
+    fn hashes_and_ids_are_grouped_and_names_in_other_scripts_are_flagged() {
+        let mut doc = valid_document();
+        doc.claims.dataset.name = "数据集".into();
+        let page = render(&doc);
+        assert!(page.contains("<span class=\"hash\">sha256:<wbr><span>abababab</span><wbr>"));
+        assert!(page.contains("(Han script; as code points: U+6570 U+636E U+96C6)"));
     }
 }

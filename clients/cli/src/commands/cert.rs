@@ -398,6 +398,7 @@ async fn verify_online(
             token: input.token().to_owned(),
             audience_organization_id: audience.map(|a| a.to_string()).unwrap_or_default(),
             as_of,
+            include_public_lineage: false,
         })
         .await
         .map_err(|s| conn.fail(s))?

@@ -7,11 +7,13 @@
 use std::path::{Path, PathBuf};
 
 use certificate_document::certificate_html::{
-    self, AttestationEntry, CertificateDocument, EvidenceEntry, LogEntry, PolicyText, Standing,
-    StatusChange,
+    self, AttestationEntry, CertificateDocument, EvidenceEntry, Judgement, LogEntry, PolicyText,
+    Standing, StatusChange,
 };
 use certificate_document::extract::token_from_upload;
-use certificate_document::lineage_svg::{LineageGraph, LineageNode, NodeState};
+use certificate_document::lineage_svg::{
+    LineageGraph, PublicStanding, ShownDataset, public_node, public_note,
+};
 use chrono::{DateTime, Utc};
 use provenance_api::certificate::{CertificateClaims, signed_claims};
 use provenance_api::policies::BUILTIN;
@@ -83,17 +85,23 @@ pub async fn run(
     } else {
         Some(Connection::open_public(global).await?)
     };
+    // The lineage anyone who holds the token may see, as the verification page draws it: the same
+    // picture whoever renders the document, with or without a token, so that a vendor's own view
+    // of its private lineage never reaches a document it hands out.
+    let mut public_lineage = None;
     let refused = match (&conn, &bundle) {
         (Some(conn), _) => {
             let verification = conn
                 .certificates()
                 .verify_certificate(pb::VerifyCertificateRequest {
                     token: token.clone(),
+                    include_public_lineage: true,
                     ..Default::default()
                 })
                 .await
                 .map_err(|s| conn.fail(s))?
                 .into_inner();
+            public_lineage = verification.public_lineage.clone();
             failed_checks(
                 verification.valid,
                 verification
@@ -133,6 +141,18 @@ pub async fn run(
     let mut doc = CertificateDocument {
         token: token.clone(),
         claims: claims.clone(),
+        // Rendered only once it verified: online, every check the registry makes; offline, the
+        // signature with the bundle's keys.
+        judgement: if conn.is_some() {
+            Judgement::Valid {
+                at: now,
+                caveat: None,
+            }
+        } else {
+            Judgement::Offline {
+                what: "the signature verified with the keys in the bundle; whether the certificate was revoked since was not asked".into(),
+            }
+        },
         jwks_json: bundle.as_ref().map(|b| pretty(&b.jwks)),
         policy: builtin_policy(&claims),
         lineage: None,
@@ -141,10 +161,21 @@ pub async fn run(
         attestations_not_shown: claims.attestation_total(),
         standing: None,
         log: None,
-        registry_url: None,
         produced_at: now,
     };
     if let Some(conn) = &conn {
+        match &public_lineage {
+            Some(lineage) => {
+                let graph = lineage_graph(lineage);
+                doc.lineage_note = public_note(&graph);
+                doc.lineage = Some(graph);
+            }
+            None => {
+                doc.lineage_note = Some(
+                    "the registry no longer loads the policy it was judged under, so it cannot mark the lineage".into(),
+                );
+            }
+        }
         gather(conn, &claims, &mut doc, global.token.is_some()).await?;
     }
     let html = certificate_html::render(&doc);
@@ -271,7 +302,6 @@ async fn gather(
     doc: &mut CertificateDocument,
     has_token: bool,
 ) -> Result<(), CliError> {
-    doc.registry_url = Some(conn.url().to_owned());
     let keys = conn
         .certificates()
         .list_signing_keys(pb::ListSigningKeysRequest {})
@@ -314,7 +344,7 @@ async fn gather(
                 log_index: record.log_index,
                 checkpoint: None,
                 inclusion: Some(format!(
-                    "Prove it against a checkpoint with `provctl log prove --certificate {}` and check the proof offline with `provctl log verify`.",
+                    "Prove it against a checkpoint with provctl log prove --certificate {} and check the proof offline with provctl log verify.",
                     claims.jti
                 )),
             });
@@ -331,10 +361,6 @@ async fn gather(
         Err(s) => return Err(conn.fail(s)),
     }
     if !has_token {
-        doc.lineage_note = Some(
-            "no access token was given: the clause, lineage and attestations are read with one"
-                .into(),
-        );
         return Ok(());
     }
     match conn
@@ -367,31 +393,13 @@ async fn gather(
         Err(s) if not_readable(&s) => {}
         Err(s) => return Err(conn.fail(s)),
     }
-    match lineage(conn, claims).await? {
-        Some(graph) => {
-            let hidden: usize = graph
-                .nodes
-                .iter()
-                .map(|n| match n.state {
-                    NodeState::Hidden(count) => count,
-                    _ => 0,
-                })
-                .sum();
-            doc.lineage_note = (hidden > 0).then(|| {
-                "Grey boxes stand for other organisations' private datasets, which your token may not see; they are covered by the signed lineage digest.".to_owned()
-            });
-            doc.lineage = Some(graph);
-        }
-        None => {
-            doc.lineage_note = Some("your token may not read this dataset's lineage".into());
-        }
-    }
     // Attestations name their dataset by id; the lineage knows the names.
     let names: std::collections::HashMap<String, String> = doc
         .lineage
         .iter()
         .flat_map(|g| g.nodes.iter())
-        .map(|n| (n.key.clone(), n.label.clone()))
+        .filter(|n| !n.id.is_empty())
+        .map(|n| (n.id.clone(), n.label()))
         .collect();
     doc.attestations_not_shown = 0;
     for (i, id) in claims.attestations.iter().enumerate() {
@@ -448,113 +456,40 @@ fn attestation_entry(a: pb::Attestation) -> AttestationEntry {
     }
 }
 
-/// The upstream lineage as the caller may see it, marked by one evaluation; `None` when the
-/// caller may not read the dataset.
-async fn lineage(
-    conn: &Connection,
-    claims: &CertificateClaims,
-) -> Result<Option<LineageGraph>, CliError> {
-    let stream = conn
-        .lineage()
-        .stream_lineage(pb::GetLineageRequest {
-            dataset_id: claims.dataset.id.clone(),
-            direction: pb::LineageDirection::Upstream as i32,
-            ..Default::default()
-        })
-        .await;
-    let mut stream = match stream {
-        Ok(stream) => stream.into_inner(),
-        Err(s) if not_readable(&s) => return Ok(None),
-        Err(s) => return Err(conn.fail(s)),
-    };
-    let mut nodes = Vec::new();
-    while let Some(node) = stream.message().await.map_err(|s| conn.fail(s))? {
-        nodes.push(node);
+/// The picture of the public lineage the registry answered.
+fn lineage_graph(lineage: &pb::PublicLineage) -> LineageGraph {
+    use pb::PublicLineageStanding as S;
+    LineageGraph {
+        root: lineage.root.clone(),
+        nodes: lineage
+            .nodes
+            .iter()
+            .map(|n| {
+                let reason = Some(n.contamination_reason.clone()).filter(|r| !r.is_empty());
+                public_node(
+                    n.key.clone(),
+                    (!n.dataset_id.is_empty()).then(|| ShownDataset {
+                        id: n.dataset_id.clone(),
+                        name: n.name.clone(),
+                        version: n.version.clone(),
+                    }),
+                    n.hidden_count as usize,
+                    match S::try_from(n.standing).unwrap_or(S::Unspecified) {
+                        S::Attested => PublicStanding::Attested,
+                        S::MadeFromContaminated => PublicStanding::MadeFromContaminated,
+                        S::Contaminated => PublicStanding::Contaminated(reason),
+                        // A standing this client does not know is not vouched for.
+                        S::Unattested | S::Unspecified => PublicStanding::Unattested,
+                    },
+                )
+            })
+            .collect(),
+        edges: lineage
+            .edges
+            .iter()
+            .map(|e| (e.from_key.clone(), e.to_key.clone()))
+            .collect(),
     }
-    let evaluation = conn
-        .policies()
-        .evaluate_dataset(pb::EvaluateDatasetRequest {
-            dataset_id: claims.dataset.id.clone(),
-            policy_id: claims.policy.id.clone(),
-            policy_version: claims.policy.version.clone(),
-            target_model: claims.target_model.clone().unwrap_or_default(),
-        })
-        .await;
-    let evaluation = match evaluation {
-        Ok(e) => e.into_inner(),
-        Err(s) if not_readable(&s) => pb::Evaluation::default(),
-        Err(s) => return Err(conn.fail(s)),
-    };
-    Ok(Some(lineage_graph(&claims.dataset.id, &nodes, &evaluation)))
-}
-
-/// The picture of an upstream walk marked by an evaluation: an offender is contaminated, the other
-/// steps of its path made from contaminated data, datasets lacking an attestation unattested.
-/// A dataset's hidden parents become one grey box under it.
-fn lineage_graph(root: &str, nodes: &[pb::LineageNode], e: &pb::Evaluation) -> LineageGraph {
-    use std::collections::{HashMap, HashSet};
-    let mut offenders: HashMap<&str, String> = HashMap::new();
-    let mut tainted: HashSet<&str> = HashSet::new();
-    for offender in &e.offenders {
-        if let Some((last, before)) = offender.path.split_last() {
-            if !last.hidden {
-                let reason = if offender.model_id.is_empty() {
-                    "reported contaminated by its owner".to_owned()
-                } else {
-                    format!("output of {}", offender.model_id)
-                };
-                offenders.entry(last.dataset_id.as_str()).or_insert(reason);
-            }
-            tainted.extend(
-                before
-                    .iter()
-                    .filter(|s| !s.hidden)
-                    .map(|s| s.dataset_id.as_str()),
-            );
-        }
-    }
-    let unattested: HashSet<&str> = e
-        .missing_attestations
-        .iter()
-        .filter(|s| !s.hidden)
-        .map(|s| s.dataset_id.as_str())
-        .collect();
-    let mut graph = LineageGraph {
-        root: root.to_owned(),
-        ..Default::default()
-    };
-    for node in nodes {
-        let Some(d) = &node.dataset else { continue };
-        let state = if let Some(reason) = offenders.get(d.id.as_str()) {
-            NodeState::Contaminated(reason.clone())
-        } else if tainted.contains(d.id.as_str()) {
-            NodeState::MadeFromContaminated
-        } else if unattested.contains(d.id.as_str()) {
-            NodeState::Unattested
-        } else {
-            NodeState::Attested
-        };
-        graph.nodes.push(LineageNode {
-            key: d.id.clone(),
-            label: format!("{}@{}", d.name, d.version),
-            detail: d.id.clone(),
-            state,
-        });
-        for parent in &node.next_ids {
-            graph.edges.push((parent.clone(), d.id.clone()));
-        }
-        if node.hidden_next_count > 0 {
-            let key = format!("hidden/{}", d.id);
-            graph.nodes.push(LineageNode {
-                key: key.clone(),
-                label: format!("{} hidden dataset(s)", node.hidden_next_count),
-                detail: "private to another organisation".into(),
-                state: NodeState::Hidden(node.hidden_next_count.max(0) as usize),
-            });
-            graph.edges.push((key, d.id.clone()));
-        }
-    }
-    graph
 }
 
 /// Prints `html` to an A4 PDF at `path` with headless Chromium, whose print engine honours the
@@ -607,45 +542,40 @@ fn running_as_root() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn dataset(id: &str, name: &str) -> Option<pb::Dataset> {
-        Some(pb::Dataset {
-            id: id.into(),
-            name: name.into(),
-            version: "1".into(),
-            ..Default::default()
-        })
-    }
+    use certificate_document::lineage_svg::NodeState;
 
     #[test]
-    fn the_walk_becomes_a_picture_with_marks_and_hidden_parents() {
-        let nodes = vec![
-            pb::LineageNode {
-                dataset: dataset("m", "mix"),
-                depth: 0,
-                next_ids: vec!["r".into()],
-                hidden_next_count: 2,
-            },
-            pb::LineageNode {
-                dataset: dataset("r", "raw"),
-                depth: 1,
-                next_ids: vec![],
-                hidden_next_count: 0,
-            },
-        ];
-        let step = |id: &str| pb::PathStep {
-            dataset_id: id.into(),
-            ..Default::default()
+    fn the_public_lineage_becomes_a_picture_with_marks_and_hidden_groups() {
+        let node = |key: &str, id: &str, hidden: u32, standing: pb::PublicLineageStanding| {
+            pb::PublicLineageNode {
+                key: key.into(),
+                dataset_id: id.into(),
+                name: id.into(),
+                version: if id.is_empty() { "" } else { "1" }.into(),
+                hidden_count: hidden,
+                standing: standing as i32,
+                contamination_reason: if id == "r" {
+                    "output of DeepSeek-R1".into()
+                } else {
+                    String::new()
+                },
+            }
         };
-        let evaluation = pb::Evaluation {
-            offenders: vec![pb::Offender {
-                path: vec![step("m"), step("r")],
-                model_id: "deepseek-ai/DeepSeek-R1".into(),
-                ..Default::default()
+        use pb::PublicLineageStanding as S;
+        let lineage = pb::PublicLineage {
+            root: "datasets/m".into(),
+            nodes: vec![
+                node("datasets/m", "m", 0, S::MadeFromContaminated),
+                node("datasets/r", "r", 0, S::Contaminated),
+                node("hidden/1", "", 2, S::Unattested),
+                node("datasets/x", "x", 0, S::Unspecified),
+            ],
+            edges: vec![pb::PublicLineageEdge {
+                from_key: "datasets/r".into(),
+                to_key: "datasets/m".into(),
             }],
-            ..Default::default()
         };
-        let graph = lineage_graph("m", &nodes, &evaluation);
+        let graph = lineage_graph(&lineage);
         let state = |key: &str| {
             graph
                 .nodes
@@ -654,14 +584,17 @@ mod tests {
                 .map(|n| n.state.clone())
         };
         assert_eq!(
-            state("r"),
-            Some(NodeState::Contaminated(
-                "output of deepseek-ai/DeepSeek-R1".into()
-            ))
+            state("datasets/r"),
+            Some(NodeState::Contaminated("output of DeepSeek-R1".into()))
         );
-        assert_eq!(state("m"), Some(NodeState::MadeFromContaminated));
-        assert_eq!(state("hidden/m"), Some(NodeState::Hidden(2)));
-        assert!(graph.edges.contains(&("r".into(), "m".into())));
-        assert!(graph.edges.contains(&("hidden/m".into(), "m".into())));
+        assert_eq!(state("datasets/m"), Some(NodeState::MadeFromContaminated));
+        assert_eq!(state("hidden/1"), Some(NodeState::Hidden(2)));
+        assert_eq!(state("datasets/x"), Some(NodeState::Unattested));
+        assert!(
+            graph
+                .edges
+                .contains(&("datasets/r".into(), "datasets/m".into()))
+        );
+        assert_eq!(graph.nodes[2].label(), "2 hidden dataset(s)");
     }
 }

@@ -19,6 +19,10 @@ pub struct DatasetClaim {
     pub id: String,
     /// Its owner.
     pub organization_id: String,
+    /// Its owner's name when the certificate was issued, so that a reader sees who certified
+    /// without looking the id up. Absent from certificates issued before names were signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_name: Option<String>,
     /// Its name.
     pub name: String,
     /// Its version.
@@ -61,6 +65,9 @@ pub struct CertificateClaims {
     /// The buyer's organisation id, when the certificate was issued for one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<String>,
+    /// The buyer's organisation's name when the certificate was issued, beside `aud`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience_name: Option<String>,
     /// Issued at, seconds since the epoch.
     pub iat: i64,
     /// Not valid before.
@@ -90,6 +97,11 @@ pub struct CertificateClaims {
     /// The contract the certificate is attached to, as the vendor names it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_reference: Option<String>,
+    /// Where a reader verifies it: the registry's public verification page, as its operator
+    /// published it (`--public-url`), never the address a client happened to use. Absent when
+    /// the operator published none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_url: Option<String>,
 }
 
 impl CertificateClaims {

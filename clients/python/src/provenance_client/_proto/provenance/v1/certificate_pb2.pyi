@@ -27,6 +27,14 @@ class CertificateStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CERTIFICATE_STATUS_REVOKED: _ClassVar[CertificateStatus]
     CERTIFICATE_STATUS_EXPIRED: _ClassVar[CertificateStatus]
 
+class PublicLineageStanding(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PUBLIC_LINEAGE_STANDING_UNSPECIFIED: _ClassVar[PublicLineageStanding]
+    PUBLIC_LINEAGE_STANDING_ATTESTED: _ClassVar[PublicLineageStanding]
+    PUBLIC_LINEAGE_STANDING_UNATTESTED: _ClassVar[PublicLineageStanding]
+    PUBLIC_LINEAGE_STANDING_MADE_FROM_CONTAMINATED: _ClassVar[PublicLineageStanding]
+    PUBLIC_LINEAGE_STANDING_CONTAMINATED: _ClassVar[PublicLineageStanding]
+
 class RevocationCause(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     REVOCATION_CAUSE_UNSPECIFIED: _ClassVar[RevocationCause]
@@ -40,6 +48,11 @@ CERTIFICATE_STATUS_UNSPECIFIED: CertificateStatus
 CERTIFICATE_STATUS_VALID: CertificateStatus
 CERTIFICATE_STATUS_REVOKED: CertificateStatus
 CERTIFICATE_STATUS_EXPIRED: CertificateStatus
+PUBLIC_LINEAGE_STANDING_UNSPECIFIED: PublicLineageStanding
+PUBLIC_LINEAGE_STANDING_ATTESTED: PublicLineageStanding
+PUBLIC_LINEAGE_STANDING_UNATTESTED: PublicLineageStanding
+PUBLIC_LINEAGE_STANDING_MADE_FROM_CONTAMINATED: PublicLineageStanding
+PUBLIC_LINEAGE_STANDING_CONTAMINATED: PublicLineageStanding
 REVOCATION_CAUSE_UNSPECIFIED: RevocationCause
 REVOCATION_CAUSE_CERTIFICATE_REVOKED: RevocationCause
 REVOCATION_CAUSE_ATTESTATION_REVOKED: RevocationCause
@@ -164,14 +177,52 @@ class GetCertificateRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class VerifyCertificateRequest(_message.Message):
-    __slots__ = ("token", "audience_organization_id", "as_of")
+    __slots__ = ("token", "audience_organization_id", "as_of", "include_public_lineage")
     TOKEN_FIELD_NUMBER: _ClassVar[int]
     AUDIENCE_ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
     AS_OF_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_PUBLIC_LINEAGE_FIELD_NUMBER: _ClassVar[int]
     token: str
     audience_organization_id: str
     as_of: _timestamp_pb2.Timestamp
-    def __init__(self, token: _Optional[str] = ..., audience_organization_id: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    include_public_lineage: bool
+    def __init__(self, token: _Optional[str] = ..., audience_organization_id: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., include_public_lineage: _Optional[bool] = ...) -> None: ...
+
+class PublicLineageNode(_message.Message):
+    __slots__ = ("key", "dataset_id", "name", "version", "hidden_count", "standing", "contamination_reason")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    DATASET_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    HIDDEN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    STANDING_FIELD_NUMBER: _ClassVar[int]
+    CONTAMINATION_REASON_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    dataset_id: str
+    name: str
+    version: str
+    hidden_count: int
+    standing: PublicLineageStanding
+    contamination_reason: str
+    def __init__(self, key: _Optional[str] = ..., dataset_id: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[str] = ..., hidden_count: _Optional[int] = ..., standing: _Optional[_Union[PublicLineageStanding, str]] = ..., contamination_reason: _Optional[str] = ...) -> None: ...
+
+class PublicLineageEdge(_message.Message):
+    __slots__ = ("from_key", "to_key")
+    FROM_KEY_FIELD_NUMBER: _ClassVar[int]
+    TO_KEY_FIELD_NUMBER: _ClassVar[int]
+    from_key: str
+    to_key: str
+    def __init__(self, from_key: _Optional[str] = ..., to_key: _Optional[str] = ...) -> None: ...
+
+class PublicLineage(_message.Message):
+    __slots__ = ("root", "nodes", "edges")
+    ROOT_FIELD_NUMBER: _ClassVar[int]
+    NODES_FIELD_NUMBER: _ClassVar[int]
+    EDGES_FIELD_NUMBER: _ClassVar[int]
+    root: str
+    nodes: _containers.RepeatedCompositeFieldContainer[PublicLineageNode]
+    edges: _containers.RepeatedCompositeFieldContainer[PublicLineageEdge]
+    def __init__(self, root: _Optional[str] = ..., nodes: _Optional[_Iterable[_Union[PublicLineageNode, _Mapping]]] = ..., edges: _Optional[_Iterable[_Union[PublicLineageEdge, _Mapping]]] = ...) -> None: ...
 
 class VerificationCheck(_message.Message):
     __slots__ = ("name", "passed", "detail")
@@ -184,7 +235,7 @@ class VerificationCheck(_message.Message):
     def __init__(self, name: _Optional[str] = ..., passed: _Optional[bool] = ..., detail: _Optional[str] = ...) -> None: ...
 
 class VerifyCertificateResponse(_message.Message):
-    __slots__ = ("valid", "status", "checks", "claims_json", "certificate_id", "revoke_time", "revoke_reason", "revoke_cause", "revoke_cause_kind", "revoke_cause_id", "status_history")
+    __slots__ = ("valid", "status", "checks", "claims_json", "certificate_id", "revoke_time", "revoke_reason", "revoke_cause", "revoke_cause_kind", "revoke_cause_id", "status_history", "public_lineage")
     VALID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     CHECKS_FIELD_NUMBER: _ClassVar[int]
@@ -196,6 +247,7 @@ class VerifyCertificateResponse(_message.Message):
     REVOKE_CAUSE_KIND_FIELD_NUMBER: _ClassVar[int]
     REVOKE_CAUSE_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_HISTORY_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_LINEAGE_FIELD_NUMBER: _ClassVar[int]
     valid: bool
     status: CertificateStatus
     checks: _containers.RepeatedCompositeFieldContainer[VerificationCheck]
@@ -207,7 +259,8 @@ class VerifyCertificateResponse(_message.Message):
     revoke_cause_kind: RevocationCause
     revoke_cause_id: str
     status_history: _containers.RepeatedCompositeFieldContainer[CertificateStatusChange]
-    def __init__(self, valid: _Optional[bool] = ..., status: _Optional[_Union[CertificateStatus, str]] = ..., checks: _Optional[_Iterable[_Union[VerificationCheck, _Mapping]]] = ..., claims_json: _Optional[str] = ..., certificate_id: _Optional[str] = ..., revoke_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoke_reason: _Optional[str] = ..., revoke_cause: _Optional[str] = ..., revoke_cause_kind: _Optional[_Union[RevocationCause, str]] = ..., revoke_cause_id: _Optional[str] = ..., status_history: _Optional[_Iterable[_Union[CertificateStatusChange, _Mapping]]] = ...) -> None: ...
+    public_lineage: PublicLineage
+    def __init__(self, valid: _Optional[bool] = ..., status: _Optional[_Union[CertificateStatus, str]] = ..., checks: _Optional[_Iterable[_Union[VerificationCheck, _Mapping]]] = ..., claims_json: _Optional[str] = ..., certificate_id: _Optional[str] = ..., revoke_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoke_reason: _Optional[str] = ..., revoke_cause: _Optional[str] = ..., revoke_cause_kind: _Optional[_Union[RevocationCause, str]] = ..., revoke_cause_id: _Optional[str] = ..., status_history: _Optional[_Iterable[_Union[CertificateStatusChange, _Mapping]]] = ..., public_lineage: _Optional[_Union[PublicLineage, _Mapping]] = ...) -> None: ...
 
 class RevokeCertificateRequest(_message.Message):
     __slots__ = ("id", "reason")
