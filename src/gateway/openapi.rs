@@ -174,6 +174,7 @@ impl Schemas {
             // Placeholder first: messages may refer to themselves.
             self.done.insert(name.clone(), Value::Null);
             let mut properties = Map::new();
+            let mut required = Vec::new();
             for field in message.fields() {
                 let mut schema = self.field(&field);
                 let description = comments(&field.parent_file(), field.path());
@@ -199,14 +200,22 @@ impl Schemas {
                         object.entry("description").or_insert(json!(description));
                     }
                 }
+                // What the proto documents as required, if answers always write it too (a field
+                // without presence is written even at its default).
+                if !field.supports_presence() && documents_required(&description) {
+                    required.push(field.json_name().to_owned());
+                }
                 properties.insert(field.json_name().to_owned(), schema);
             }
-            let schema = json!({
+            let mut schema = json!({
                 "type": "object",
                 "description": comments(&message.parent_file(), message.path()),
                 "properties": properties,
                 "additionalProperties": false,
             });
+            if !required.is_empty() {
+                schema["required"] = json!(required);
+            }
             self.done.insert(name.clone(), schema);
         }
         json!({"$ref": format!("#/components/schemas/{name}")})
@@ -323,6 +332,12 @@ fn comments(file: &FileDescriptor, path: &[i32]) -> String {
         .unwrap_or_default()
 }
 
+/// Whether a field's comment says it is required outright ("Required." or "Required, at most
+/// ..."), not under a condition ("Required for ...").
+fn documents_required(comment: &str) -> bool {
+    comment.contains("Required.") || comment.contains("Required,")
+}
+
 fn first_sentence(text: &str) -> String {
     match text.find(". ") {
         Some(end) => text[..=end].to_owned(),
@@ -372,5 +387,9 @@ mod tests {
         assert_eq!(dataset["properties"]["contentDigest"]["type"], "string");
         assert_eq!(dataset["properties"]["sizeBytes"]["format"], "uint64");
         assert_eq!(dataset["properties"]["createTime"]["format"], "date-time");
+        let request = &document["components"]["schemas"]["provenance.v1.RegisterDatasetRequest"];
+        assert_eq!(request["required"], json!(["contentDigest"]));
+        let source = &document["components"]["schemas"]["provenance.v1.Source"];
+        assert_eq!(source["required"], json!(["kind"]), "not uri: required for some kinds only");
     }
 }
