@@ -390,6 +390,10 @@ mod tests {
         let request = &document["components"]["schemas"]["provenance.v1.RegisterDatasetRequest"];
         assert_eq!(request["required"], json!(["contentDigest"]));
         let source = &document["components"]["schemas"]["provenance.v1.Source"];
-        assert_eq!(source["required"], json!(["kind"]), "not uri: required for some kinds only");
+        assert_eq!(
+            source["required"],
+            json!(["kind"]),
+            "not uri: required for some kinds only"
+        );
     }
 }
