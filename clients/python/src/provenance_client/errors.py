@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import grpc
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 __all__ = [
     "RegistryError",
@@ -185,23 +187,28 @@ _BY_CODE: dict[grpc.StatusCode, type[RegistryError]] = {
     )
 }
 
-_BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
-_PRECONDITION_FAILURE = "type.googleapis.com/google.rpc.PreconditionFailure"
-
-
 def error_from_rpc(error: grpc.RpcError) -> RegistryError:
-    """The :class:`RegistryError` subclass for a failed gRPC call, with the server's details."""
+    """The :class:`RegistryError` subclass for a failed gRPC call, with the server's details
+    (``google.rpc.BadRequest`` and ``google.rpc.PreconditionFailure``, read with grpcio-status)."""
     code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
     message = (error.details() if hasattr(error, "details") else None) or str(error)
     fields: list[FieldViolation] = []
     preconditions: list[PreconditionViolation] = []
-    trailers = error.trailing_metadata() if hasattr(error, "trailing_metadata") else None
-    for key, value in trailers or ():
-        if key == "grpc-status-details-bin" and isinstance(value, bytes):
-            try:
-                fields, preconditions = _status_details(value)
-            except ValueError:
-                pass  # malformed details: the message still says what went wrong
+    try:
+        status = rpc_status.from_call(error) if hasattr(error, "trailing_metadata") else None
+    except ValueError:
+        status = None  # details that contradict the code or message: the message still says what went wrong
+    for detail in status.details if status is not None else ():
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad_request = error_details_pb2.BadRequest()
+            detail.Unpack(bad_request)
+            fields.extend(FieldViolation(field=v.field, description=v.description) for v in bad_request.field_violations)
+        elif detail.Is(error_details_pb2.PreconditionFailure.DESCRIPTOR):
+            failure = error_details_pb2.PreconditionFailure()
+            detail.Unpack(failure)
+            preconditions.extend(
+                PreconditionViolation(type=v.type, subject=v.subject, description=v.description) for v in failure.violations
+            )
     cls = _BY_CODE.get(code, RegistryError)
     return cls(
         message,
@@ -209,75 +216,3 @@ def error_from_rpc(error: grpc.RpcError) -> RegistryError:
         field_violations=tuple(fields),
         precondition_violations=tuple(preconditions),
     )
-
-
-# The details come as a serialized google.rpc.Status. Its few messages are decoded here by hand
-# (wire format: varint keys, length-delimited strings and messages) rather than by depending on
-# googleapis-common-protos for three message types.
-
-
-def _status_details(data: bytes) -> tuple[list[FieldViolation], list[PreconditionViolation]]:
-    fields: list[FieldViolation] = []
-    preconditions: list[PreconditionViolation] = []
-    for number, value in _fields(data):
-        if number != 3 or not isinstance(value, bytes):  # google.rpc.Status.details (Any)
-            continue
-        any_fields = dict(_fields(value))
-        type_url = any_fields.get(1, b"")
-        payload = any_fields.get(2, b"")
-        if not isinstance(type_url, bytes) or not isinstance(payload, bytes):
-            continue
-        if type_url.decode() == _BAD_REQUEST:
-            for n, violation in _fields(payload):
-                if n == 1 and isinstance(violation, bytes):
-                    v = _strings(violation)
-                    fields.append(FieldViolation(field=v.get(1, ""), description=v.get(2, "")))
-        elif type_url.decode() == _PRECONDITION_FAILURE:
-            for n, violation in _fields(payload):
-                if n == 1 and isinstance(violation, bytes):
-                    v = _strings(violation)
-                    preconditions.append(
-                        PreconditionViolation(type=v.get(1, ""), subject=v.get(2, ""), description=v.get(3, ""))
-                    )
-    return fields, preconditions
-
-
-def _strings(data: bytes) -> dict[int, str]:
-    return {n: v.decode("utf-8", "replace") for n, v in _fields(data) if isinstance(v, bytes)}
-
-
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        if pos >= len(data) or shift > 63:
-            raise ValueError("truncated varint")
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return result, pos
-        shift += 7
-
-
-def _fields(data: bytes) -> list[tuple[int, int | bytes]]:
-    out: list[tuple[int, int | bytes]] = []
-    pos = 0
-    while pos < len(data):
-        key, pos = _varint(data, pos)
-        number, wire = key >> 3, key & 7
-        if wire == 0:
-            value, pos = _varint(data, pos)
-            out.append((number, value))
-        elif wire == 2:
-            length, pos = _varint(data, pos)
-            if pos + length > len(data):
-                raise ValueError("truncated field")
-            out.append((number, data[pos : pos + length]))
-            pos += length
-        elif wire == 1:
-            pos += 8
-        elif wire == 5:
-            pos += 4
-        else:
-            raise ValueError(f"unsupported wire type {wire}")
-    return out
