@@ -24,7 +24,7 @@ use serde_json::{Map, Value};
 use tonic::Code;
 use tower::ServiceExt;
 
-use crate::http::request::{RequestError, media_type, read_body};
+use crate::http::request::{RequestError, content_type, media_type, read_body};
 use rules::{Binding, BodyRule};
 use status::{error_response, refusal};
 
@@ -154,22 +154,18 @@ async fn request_message(
     };
     let mut object = Map::new();
     if binding.body == BodyRule::Whole {
-        let media = media_type(
-            headers
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or(""),
-        );
+        let media = media_type(&content_type(headers));
         let bytes = read_body(headers, body, limit)
             .await
-            .map_err(|e| Box::new(request_refusal(&e)))?;
+            .map_err(|e| Box::new(e.response()))?;
         if !bytes.is_empty() || !media.is_empty() {
             if media != "application/json" {
-                return Err(Box::new(request_refusal(
-                    &RequestError::UnsupportedMediaType(format!(
+                return Err(Box::new(
+                    RequestError::UnsupportedMediaType(format!(
                         "send the request as application/json, not {media:?}"
-                    )),
-                )));
+                    ))
+                    .response(),
+                ));
             }
             match serde_json::from_slice::<Value>(&bytes) {
                 Ok(Value::Object(fields)) => object = fields,
@@ -299,14 +295,6 @@ fn culprit(descriptor: &MessageDescriptor, value: &Value) -> Option<String> {
         return Some(inner.unwrap_or_else(|| key.clone()));
     }
     None
-}
-
-fn request_refusal(error: &RequestError) -> Response {
-    let code = match error {
-        RequestError::TooLarge(_) => Code::ResourceExhausted,
-        _ => Code::InvalidArgument,
-    };
-    refusal(error.status(), code, error.to_string(), None)
 }
 
 /// Calls the method in-process over gRPC and turns its answer into JSON.

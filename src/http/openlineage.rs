@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::json;
-use super::request::{RequestError, media_type, read_body};
+use super::request::{RequestError, content_type, media_type, read_body};
 use crate::domain::openlineage::{facets, read_event};
 use crate::domain::registration::Registration;
 use crate::error::Error;
@@ -46,7 +46,7 @@ pub async fn ingest(State(state): State<LineageState>, request: Request) -> Resp
     }
     let event = match read_json(&parts.headers, body, state.max_body_bytes).await {
         Ok(value) => value,
-        Err(error) => return request_error(&error),
+        Err(error) => return error.response(),
     };
     let outcome = match read_event(&event) {
         Ok(event) => state.registry.ingest_openlineage(&caller, event).await,
@@ -97,12 +97,7 @@ async fn read_json(
     body: axum::body::Body,
     limit: usize,
 ) -> Result<Value, RequestError> {
-    let media = media_type(
-        headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or(""),
-    );
+    let media = media_type(&content_type(headers));
     if media != "application/json" {
         return Err(RequestError::UnsupportedMediaType(format!(
             "an OpenLineage event is sent as application/json, not {:?}",
@@ -137,12 +132,4 @@ fn registered_json(registration: &Registration) -> Value {
 /// mapping), field violations in a `BadRequest` detail, as the rest of the HTTP API answers.
 fn refused(error: Error) -> Response {
     crate::gateway::status::error_response(&tonic::Status::from(error))
-}
-
-fn request_error(error: &RequestError) -> Response {
-    let code = match error {
-        RequestError::TooLarge(_) => tonic::Code::ResourceExhausted,
-        _ => tonic::Code::InvalidArgument,
-    };
-    crate::gateway::status::refusal(error.status(), code, error.to_string(), None)
 }

@@ -41,6 +41,16 @@ impl RequestError {
         }
     }
 
+    /// The answer: a `google.rpc.Status` under [`RequestError::status`], as every plain-HTTP
+    /// refusal of the server is.
+    pub fn response(&self) -> axum::response::Response {
+        let code = match self {
+            RequestError::TooLarge(_) => tonic::Code::ResourceExhausted,
+            _ => tonic::Code::InvalidArgument,
+        };
+        crate::gateway::status::refusal(self.status(), code, self.to_string(), None)
+    }
+
     /// The `code` of the JSON error body.
     pub fn code(&self) -> &'static str {
         match self {
