@@ -46,7 +46,8 @@ mod tests {
         .unwrap();
         std::fs::write(dir.path().join("README.md"), "not a policy").unwrap();
         let set = load(Some(dir.path())).unwrap();
-        assert_eq!(set.list().count(), 2);
+        let builtin = PolicySet::builtin().unwrap().list().count();
+        assert_eq!(set.list().count(), builtin + 1);
     }
 
     #[test]

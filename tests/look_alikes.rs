@@ -44,15 +44,21 @@ fn shipped_family() -> ModelFamily {
         .restricted
 }
 
+/// The policy whose family the properties judge.
+const SHIPPED_POLICY: &str = "deepseek-r1-anti-distillation";
+
 /// The names the table of spellings says are not in the family.
 fn clean_names() -> Vec<String> {
     include_str!("data/model_names.tsv")
         .lines()
         .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
         .skip(1)
-        .filter_map(|line| line.split_once('\t'))
-        .filter(|(_, expected)| *expected == "-")
-        .map(|(spelling, _)| spelling.to_owned())
+        .filter_map(|line| {
+            let mut fields = line.split('\t');
+            Some((fields.next()?, fields.next()?, fields.next()?))
+        })
+        .filter(|(policy, _, expected)| *policy == SHIPPED_POLICY && *expected == "-")
+        .map(|(_, spelling, _)| spelling.to_owned())
         .collect()
 }
 

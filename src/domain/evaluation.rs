@@ -20,7 +20,7 @@ use uuid::Uuid;
 use super::access::Caller;
 use super::dataset::Visibility;
 use super::model_name::FamilyMatch;
-use super::policy::Policy;
+use super::policy::{Policy, Purpose, RuleKind};
 
 /// Offenders and datasets without attestation listed in an answer at most; the rest are counted.
 pub const MAX_LISTED: usize = 100;
@@ -138,6 +138,44 @@ pub struct Offender {
     pub offence: Offence,
 }
 
+/// What a policy that allows training on its family's outputs asks in return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObligationKind {
+    /// The trained model's name must begin with the policy's prefix.
+    NamePrefix,
+    /// The trained model is bound by the source's terms.
+    InheritedTerms,
+    /// The trained model must not compete with the provider.
+    NoCompetingUse,
+}
+
+/// Whether an obligation is met, as far as the evaluation can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObligationStatus {
+    /// Met: the target model's name begins with the prefix, or the declared purpose is not a
+    /// competing model.
+    Met,
+    /// Not met: the target model's name does not begin with the prefix.
+    Unmet,
+    /// Cannot be judged: no target model, or no declared purpose.
+    Undetermined,
+    /// Binds the trained model whatever it is: inherited terms.
+    Applies,
+}
+
+/// An obligation that restricted outputs in the lineage bring with them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Obligation {
+    /// What is owed.
+    pub kind: ObligationKind,
+    /// Whether it is met.
+    pub status: ObligationStatus,
+    /// The outputs that bring it, as offenders are listed; at most [`MAX_LISTED`].
+    pub sources: Vec<Offender>,
+    /// How many there are in all.
+    pub source_count: usize,
+}
+
 /// The judgement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evaluation {
@@ -157,6 +195,9 @@ pub struct Evaluation {
     pub attestation_ids: Vec<Uuid>,
     /// Datasets in the closure.
     pub closure_size: usize,
+    /// What the restricted outputs in the lineage oblige the trained model to, under a policy
+    /// that allows them at a price (empty under a prohibition, and when there are none).
+    pub obligations: Vec<Obligation>,
 }
 
 /// The steps of `path` an answer shows: all of a short path, the ends of a long one.
@@ -172,11 +213,13 @@ fn path_ends(path: &[Uuid]) -> impl Iterator<Item = &Uuid> {
     head.iter().chain(tail)
 }
 
-/// Judges `graph` under `policy` for `target` (if any), as `caller` may see it.
+/// Judges `graph` under `policy` for `target` (if any) and the declared `purpose`, as `caller` may
+/// see it.
 pub fn evaluate(
     graph: &ClosureGraph,
     policy: &Policy,
     target: Option<&str>,
+    purpose: Purpose,
     caller: &Caller,
 ) -> Evaluation {
     let nodes: HashMap<Uuid, &GraphNode> = graph.nodes.iter().map(|n| (n.id, n)).collect();
@@ -222,9 +265,61 @@ pub fn evaluate(
     }
 
     let target_exemption = target.and_then(|t| policy.exempt_target(t));
+    // Under a prohibition restricted outputs offend; under the other kinds they bring an obligation,
+    // unless a competing purpose is declared, which a competing-use prohibition forbids.
+    let obligation = match policy.kind {
+        RuleKind::Prohibition => None,
+        RuleKind::CompetingUseProhibition => match purpose {
+            Purpose::CompetingModel => None,
+            Purpose::NonCompeting => Some((ObligationKind::NoCompetingUse, ObligationStatus::Met)),
+            Purpose::Undeclared => Some((
+                ObligationKind::NoCompetingUse,
+                ObligationStatus::Undetermined,
+            )),
+        },
+        RuleKind::NamingObligation => Some((
+            ObligationKind::NamePrefix,
+            match target {
+                None => ObligationStatus::Undetermined,
+                Some(t) if policy.name_meets_prefix(t) => ObligationStatus::Met,
+                Some(_) => ObligationStatus::Unmet,
+            },
+        )),
+        RuleKind::InheritedTerms => {
+            Some((ObligationKind::InheritedTerms, ObligationStatus::Applies))
+        }
+    };
+    let listed = |found: Vec<(Vec<Uuid>, u32, Offence)>| -> (Vec<Offender>, usize) {
+        let mut found = found;
+        found.sort_by(|a, b| (a.0.len(), &a.0, a.1).cmp(&(b.0.len(), &b.0, b.1)));
+        let count = found.len();
+        let shown = found
+            .into_iter()
+            .take(MAX_LISTED)
+            .map(|(path, _, offence)| Offender {
+                path: path_ends(&path).map(step).collect(),
+                path_length: path.len(),
+                offence,
+            })
+            .collect();
+        (shown, count)
+    };
+    let (offending, obligations) = match obligation {
+        Some((kind, status)) if !restricted.is_empty() => {
+            let (sources, source_count) = listed(restricted);
+            let obligation = Obligation {
+                kind,
+                status,
+                sources,
+                source_count,
+            };
+            (Vec::new(), vec![obligation])
+        }
+        _ => (restricted, Vec::new()),
+    };
     let verdict_before_attestations = if !reported.is_empty() {
         Some(Verdict::Contaminated)
-    } else if !restricted.is_empty() {
+    } else if !offending.is_empty() {
         Some(if target_exemption.is_some() {
             Verdict::Exempt
         } else {
@@ -233,19 +328,11 @@ pub fn evaluate(
     } else {
         None
     };
-
-    let mut offenders: Vec<_> = reported.into_iter().chain(restricted).collect();
-    offenders.sort_by(|a, b| (a.0.len(), &a.0, a.1).cmp(&(b.0.len(), &b.0, b.1)));
-    let offender_count = offenders.len();
-    let offenders = offenders
-        .into_iter()
-        .take(MAX_LISTED)
-        .map(|(path, _, offence)| Offender {
-            path: path_ends(&path).map(step).collect(),
-            path_length: path.len(),
-            offence,
-        })
-        .collect();
+    // Without a declared purpose, a competing-use prohibition cannot say the outputs are allowed.
+    let purpose_undetermined = obligations.iter().any(|o| {
+        o.kind == ObligationKind::NoCompetingUse && o.status == ObligationStatus::Undetermined
+    });
+    let (offenders, offender_count) = listed(reported.into_iter().chain(offending).collect());
 
     let attested: HashSet<Uuid> = graph
         .attestations
@@ -267,11 +354,12 @@ pub fn evaluate(
     attestation_ids.sort_unstable();
     attestation_ids.dedup();
 
-    let verdict = verdict_before_attestations.unwrap_or(if missing.is_empty() {
-        Verdict::Clean
-    } else {
-        Verdict::Incomplete
-    });
+    let verdict =
+        verdict_before_attestations.unwrap_or(if missing.is_empty() && !purpose_undetermined {
+            Verdict::Clean
+        } else {
+            Verdict::Incomplete
+        });
     Evaluation {
         verdict,
         target_exemption,
@@ -281,6 +369,7 @@ pub fn evaluate(
         missing_attestation_count: missing.len(),
         attestation_ids,
         closure_size: walk.order.len(),
+        obligations,
     }
 }
 
@@ -416,7 +505,7 @@ mod tests {
             position: 0,
             model_id: "Qwen/Qwen2.5-72B-Instruct".into(),
         });
-        let e = evaluate(&g, &policy(), None, &owner(org));
+        let e = evaluate(&g, &policy(), None, Purpose::Undeclared, &owner(org));
         assert_eq!(e.verdict, Verdict::Clean);
         assert_eq!(e.attestation_ids.len(), 2);
         assert_eq!(e.closure_size, 2);
@@ -436,7 +525,7 @@ mod tests {
         );
         attest_all(&mut g);
         g.model_sources.push(r1_source(ids["r1-out"]));
-        let e = evaluate(&g, &policy(), None, &owner(org));
+        let e = evaluate(&g, &policy(), None, Purpose::Undeclared, &owner(org));
         assert_eq!(e.verdict, Verdict::Contaminated);
         assert_eq!(e.offender_count, 1);
         assert_eq!(names(&e.offenders[0].path), ["top", "r1-out"]);
@@ -455,15 +544,28 @@ mod tests {
             &g,
             &policy(),
             Some("DeepSeek-R1-Distill-Qwen-7B"),
+            Purpose::Undeclared,
             &owner(org),
         );
         assert_eq!(exempt.verdict, Verdict::Exempt);
         assert!(exempt.target_exemption.is_some());
-        let other = evaluate(&g, &policy(), Some("Llama-3.1-8B"), &owner(org));
+        let other = evaluate(
+            &g,
+            &policy(),
+            Some("Llama-3.1-8B"),
+            Purpose::Undeclared,
+            &owner(org),
+        );
         assert_eq!(other.verdict, Verdict::Contaminated);
 
         g.contaminations.push((ids["b"], Uuid::now_v7()));
-        let reported = evaluate(&g, &policy(), Some("DeepSeek-R1"), &owner(org));
+        let reported = evaluate(
+            &g,
+            &policy(),
+            Some("DeepSeek-R1"),
+            Purpose::Undeclared,
+            &owner(org),
+        );
         assert_eq!(reported.verdict, Verdict::Contaminated);
         assert_eq!(reported.offender_count, 2);
         assert!(matches!(
@@ -477,7 +579,7 @@ mod tests {
         let org = Uuid::now_v7();
         let (mut g, ids) = graph(org, &[("a", &[]), ("b", &["a"]), ("c", &["b"])]);
         g.attestations.push((ids["b"], Uuid::now_v7()));
-        let e = evaluate(&g, &policy(), None, &owner(org));
+        let e = evaluate(&g, &policy(), None, Purpose::Undeclared, &owner(org));
         assert_eq!(e.verdict, Verdict::Incomplete);
         assert_eq!(names(&e.missing_attestations), ["c", "a"]);
         assert_eq!(e.missing_attestation_count, 2);
@@ -505,7 +607,7 @@ mod tests {
         }
         g.model_sources.push(r1_source(ids["theirs"]));
         g.contaminations.push((ids["theirs"], Uuid::now_v7()));
-        let e = evaluate(&g, &policy(), None, &owner(org));
+        let e = evaluate(&g, &policy(), None, Purpose::Undeclared, &owner(org));
         assert_eq!(names(&e.offenders[0].path), ["mine", "public", "?"]);
         // On the same path, a source's offence comes before the dataset's report.
         assert_eq!(
@@ -533,11 +635,175 @@ mod tests {
         for i in 0..150 {
             g.model_sources.push(r1_source(ids[&format!("leaf{i:03}")]));
         }
-        let first = evaluate(&g, &policy(), None, &owner(org));
+        let first = evaluate(&g, &policy(), None, Purpose::Undeclared, &owner(org));
         assert_eq!(first.offender_count, 150);
         assert_eq!(first.offenders.len(), MAX_LISTED);
         g.model_sources.reverse();
         g.edges.reverse();
-        assert_eq!(evaluate(&g, &policy(), None, &owner(org)), first);
+        assert_eq!(
+            evaluate(&g, &policy(), None, Purpose::Undeclared, &owner(org)),
+            first
+        );
+    }
+
+    fn builtin(id: &str) -> std::sync::Arc<Policy> {
+        PolicySet::builtin()
+            .unwrap()
+            .get("policy_id", id, "policy_version", "")
+            .unwrap()
+    }
+
+    /// A chain `a` < `b`, both attested, whose root `a` holds outputs of `model`.
+    fn attested_chain_with_outputs_of(
+        org: Uuid,
+        model: &str,
+    ) -> (ClosureGraph, HashMap<String, Uuid>) {
+        let (mut g, ids) = graph(org, &[("a", &[]), ("b", &["a"])]);
+        g.model_sources.push(ModelSource {
+            dataset_id: ids["a"],
+            position: 0,
+            model_id: model.into(),
+        });
+        attest_all(&mut g);
+        (g, ids)
+    }
+
+    fn only_obligation(e: &Evaluation) -> (ObligationKind, ObligationStatus) {
+        assert_eq!(e.obligations.len(), 1, "{e:?}");
+        let o = &e.obligations[0];
+        assert_eq!(o.source_count, 1);
+        assert_eq!(names(&o.sources[0].path), ["b", "a"]);
+        (o.kind, o.status)
+    }
+
+    #[test]
+    fn a_naming_obligation_leaves_the_verdict_clean_and_is_judged_against_the_target() {
+        let org = Uuid::now_v7();
+        let (g, _) = attested_chain_with_outputs_of(org, "meta-llama/Llama-3.1-8B-Instruct");
+        let policy = builtin("llama-3.1-community-license");
+        for (target, status) in [
+            (Some("Llama-3.1-Acme-8B"), ObligationStatus::Met),
+            (Some("acme/llama-acme-8b"), ObligationStatus::Met),
+            (Some("Acme-8B"), ObligationStatus::Unmet),
+            (Some("Acme-Llama-8B"), ObligationStatus::Unmet),
+            // A Cyrillic `а` makes a name that only looks like it begins with Llama.
+            (Some("Llаma-Acme-8B"), ObligationStatus::Unmet),
+            (None, ObligationStatus::Undetermined),
+        ] {
+            let e = evaluate(&g, &policy, target, Purpose::Undeclared, &owner(org));
+            assert_eq!(e.verdict, Verdict::Clean, "{target:?}");
+            assert_eq!(e.offender_count, 0);
+            assert_eq!(
+                only_obligation(&e),
+                (ObligationKind::NamePrefix, status),
+                "{target:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_competing_use_prohibition_judges_by_the_declared_purpose() {
+        let org = Uuid::now_v7();
+        let (g, _) = attested_chain_with_outputs_of(org, "gpt-4o-2024-08-06");
+        let policy = builtin("openai-terms-of-use");
+        let competing = evaluate(&g, &policy, None, Purpose::CompetingModel, &owner(org));
+        assert_eq!(competing.verdict, Verdict::Contaminated);
+        assert_eq!(competing.offender_count, 1);
+        assert!(competing.obligations.is_empty());
+
+        let allowed = evaluate(&g, &policy, None, Purpose::NonCompeting, &owner(org));
+        assert_eq!(allowed.verdict, Verdict::Clean);
+        assert_eq!(
+            only_obligation(&allowed),
+            (ObligationKind::NoCompetingUse, ObligationStatus::Met)
+        );
+
+        let undeclared = evaluate(&g, &policy, None, Purpose::Undeclared, &owner(org));
+        assert_eq!(undeclared.verdict, Verdict::Incomplete);
+        assert_eq!(undeclared.missing_attestation_count, 0);
+        assert_eq!(
+            only_obligation(&undeclared),
+            (
+                ObligationKind::NoCompetingUse,
+                ObligationStatus::Undetermined
+            )
+        );
+    }
+
+    #[test]
+    fn inherited_terms_apply_to_any_target_and_do_not_contaminate() {
+        let org = Uuid::now_v7();
+        let (g, _) = attested_chain_with_outputs_of(org, "Llama-3.3-70B-Instruct");
+        let text =
+            crate::domain::policy::tests_support::builtin_text("llama-3.3-community-license")
+                .replace("kind = \"naming_obligation\"", "kind = \"inherited_terms\"")
+                .replace("name_prefix = \"Llama\"\n", "");
+        let policy = Policy::from_toml(&text).unwrap();
+        for target in [None, Some("Acme-8B"), Some("Llama-3.3-Acme")] {
+            let e = evaluate(&g, &policy, target, Purpose::CompetingModel, &owner(org));
+            assert_eq!(e.verdict, Verdict::Clean);
+            assert_eq!(
+                only_obligation(&e),
+                (ObligationKind::InheritedTerms, ObligationStatus::Applies)
+            );
+        }
+    }
+
+    #[test]
+    fn outputs_of_other_families_bring_no_obligation_and_reports_still_contaminate() {
+        let org = Uuid::now_v7();
+        let (mut g, ids) = attested_chain_with_outputs_of(org, "deepseek-ai/DeepSeek-R1");
+        let policy = builtin("llama-3.1-community-license");
+        let e = evaluate(
+            &g,
+            &policy,
+            Some("Acme-8B"),
+            Purpose::Undeclared,
+            &owner(org),
+        );
+        assert_eq!(e.verdict, Verdict::Clean);
+        assert!(e.obligations.is_empty());
+
+        g.contaminations.push((ids["a"], Uuid::now_v7()));
+        let reported = evaluate(
+            &g,
+            &policy,
+            Some("Llama-3.1-Acme"),
+            Purpose::Undeclared,
+            &owner(org),
+        );
+        assert_eq!(reported.verdict, Verdict::Contaminated);
+    }
+
+    #[test]
+    fn llama_2_outputs_contaminate_under_llama_2_only_and_llama_2_targets_are_exempt() {
+        let org = Uuid::now_v7();
+        let (g, _) = attested_chain_with_outputs_of(org, "meta-llama/Llama-2-7b-chat-hf");
+        let qwen_target = Some("Qwen2.5-7B-Instruct");
+        let under =
+            |id: &str, target| evaluate(&g, &builtin(id), target, Purpose::Undeclared, &owner(org));
+        assert_eq!(
+            under("llama-2-community-license", qwen_target).verdict,
+            Verdict::Contaminated
+        );
+        assert_eq!(
+            under(
+                "llama-2-community-license",
+                Some("CodeLlama-7b-Instruct-hf")
+            )
+            .verdict,
+            Verdict::Exempt
+        );
+        for other in [
+            "deepseek-r1-anti-distillation",
+            "llama-3-community-license",
+            "llama-3.1-community-license",
+            "tongyi-qianwen-license",
+            "openai-terms-of-use",
+        ] {
+            let e = under(other, qwen_target);
+            assert_eq!(e.verdict, Verdict::Clean, "{other}");
+            assert!(e.obligations.is_empty(), "{other}");
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::model_name::{FamilyMatch, MatchRule, ModelFamily};
+use super::model_name::{FamilyMatch, MatchRule, ModelFamily, look_alike_warning, normalize};
 use crate::error::{Error, Result};
 
 /// The built-in policy files, compiled into the server.
@@ -23,6 +23,16 @@ pub struct Policy {
     pub version: String,
     /// Short title.
     pub title: String,
+    /// What the clause does to training on the family's outputs; a file without it states a
+    /// prohibition, as every policy did before there were kinds.
+    #[serde(default)]
+    pub kind: RuleKind,
+    /// Where the clause stands in its document, e.g. `1.b.v`.
+    #[serde(default)]
+    pub section: String,
+    /// For a [`RuleKind::NamingObligation`]: what the trained model's name must begin with.
+    #[serde(default)]
+    pub name_prefix: String,
     /// The clause, verbatim.
     pub clause: String,
     /// Lower-case hex SHA-256 of the clause's UTF-8 bytes; checked on load.
@@ -33,7 +43,8 @@ pub struct Policy {
     pub source: PolicySource,
     /// The restricted models.
     pub restricted: ModelFamily,
-    /// Who is exempt.
+    /// Who is exempt; nobody when the file has no `[exempt]` table.
+    #[serde(default)]
     pub exempt: Exemption,
     /// Compiled into the server (not from a file in `--policy-dir`).
     #[serde(skip)]
@@ -54,6 +65,10 @@ pub struct PolicySource {
     /// When the document was last updated, `YYYY-MM-DD`.
     #[serde(default)]
     pub document_updated: String,
+    /// The document's own version or release date, as it states it (e.g. `Llama 2 Version Release
+    /// Date: July 18, 2023`).
+    #[serde(default)]
+    pub document_version: String,
     /// Where to read it.
     #[serde(default)]
     pub url: String,
@@ -65,8 +80,48 @@ pub struct PolicySource {
     pub note: String,
 }
 
+/// What a clause does to training on outputs of the models it names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    /// The outputs must not improve another model (the exempt family aside): they contaminate.
+    #[default]
+    Prohibition,
+    /// The outputs may train a model, whose name must then begin with [`Policy::name_prefix`].
+    NamingObligation,
+    /// The outputs may train a model, which is then bound by the source's terms.
+    InheritedTerms,
+    /// The outputs must not develop a model that competes with the provider: they contaminate when
+    /// the declared purpose is a competing model.
+    CompetingUseProhibition,
+}
+
+impl RuleKind {
+    /// The kind as policy files write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleKind::Prohibition => "prohibition",
+            RuleKind::NamingObligation => "naming_obligation",
+            RuleKind::InheritedTerms => "inherited_terms",
+            RuleKind::CompetingUseProhibition => "competing_use_prohibition",
+        }
+    }
+}
+
+/// What the party asking for an evaluation declares the trained model is for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Purpose {
+    /// Nothing declared.
+    #[default]
+    Undeclared,
+    /// A model that competes with the provider of the restricted models.
+    CompetingModel,
+    /// A model that does not compete with the provider.
+    NonCompeting,
+}
+
 /// Who may use restricted outputs anyway.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Exemption {
     /// The exemption in the clause's words.
@@ -122,7 +177,45 @@ impl Policy {
         self.restricted
             .validate()
             .map_err(|e| format!("restricted: {e}"))?;
+        for (field, value) in [
+            ("section", &self.section),
+            ("source.document_version", &self.source.document_version),
+        ] {
+            if value.len() > 200 || value.trim() != value {
+                return Err(format!(
+                    "{field} {value:?} must be at most 200 characters without surrounding spaces"
+                ));
+            }
+        }
+        match self.kind {
+            RuleKind::NamingObligation => {
+                let prefix = normalize(&self.name_prefix).id;
+                if prefix.is_empty() || self.name_prefix.len() > 100 {
+                    return Err(format!(
+                        "name_prefix {:?} must name 1 to 100 characters of a model name for a naming_obligation",
+                        self.name_prefix
+                    ));
+                }
+            }
+            _ if !self.name_prefix.is_empty() => {
+                return Err(format!(
+                    "name_prefix is only for a naming_obligation, not a {}",
+                    self.kind.as_str()
+                ));
+            }
+            _ => {}
+        }
         Ok(())
+    }
+
+    /// Whether `target` meets this policy's naming obligation: its name, in normalised form (see
+    /// [`normalize`]), begins with the prefix's. A name spelled with look-alike characters does not:
+    /// `Llаma-Acme` with a Cyrillic `а` does not begin with `Llama`.
+    pub fn name_meets_prefix(&self, target: &str) -> bool {
+        let prefix = normalize(&self.name_prefix).id;
+        !prefix.is_empty()
+            && look_alike_warning(target).is_none()
+            && normalize(target).id.starts_with(&prefix)
     }
 
     /// Whether a source generated by `model` carries restricted output under this policy.
@@ -226,6 +319,20 @@ impl PolicySet {
             .find(|p| p.version == version)
             .cloned()
             .ok_or_else(|| Error::NotFound(format!("policy {id:?} version {version:?} not found")))
+    }
+}
+
+/// The built-in policy files' texts, for tests that derive policies of their own from them.
+#[cfg(test)]
+pub mod tests_support {
+    /// The text of the built-in policy file whose id is `id`.
+    pub fn builtin_text(id: &str) -> String {
+        super::BUILTIN
+            .iter()
+            .map(|(_, text)| *text)
+            .find(|text| text.contains(&format!("id = \"{id}\"")))
+            .unwrap_or_else(|| panic!("no built-in policy {id}"))
+            .to_owned()
     }
 }
 
@@ -369,5 +476,84 @@ mod tests {
             set.get("policy_id", "", "policy_version", ""),
             Err(Error::InvalidArgument(_))
         ));
+    }
+
+    #[test]
+    fn kinds_are_read_and_a_file_without_one_states_a_prohibition() {
+        let set = PolicySet::builtin().unwrap();
+        let kind = |id: &str| set.get("policy_id", id, "policy_version", "").unwrap().kind;
+        assert_eq!(kind("deepseek-r1-anti-distillation"), RuleKind::Prohibition);
+        assert_eq!(kind("llama-2-community-license"), RuleKind::Prohibition);
+        assert_eq!(
+            kind("llama-3.1-community-license"),
+            RuleKind::NamingObligation
+        );
+        assert_eq!(
+            kind("openai-terms-of-use"),
+            RuleKind::CompetingUseProhibition
+        );
+        let inherited = tests_support::builtin_text("llama-3.3-community-license")
+            .replace("kind = \"naming_obligation\"", "kind = \"inherited_terms\"")
+            .replace("name_prefix = \"Llama\"\n", "");
+        assert_eq!(
+            Policy::from_toml(&inherited).unwrap().kind,
+            RuleKind::InheritedTerms
+        );
+    }
+
+    #[test]
+    fn a_naming_obligation_needs_a_prefix_and_only_it_may_have_one() {
+        let naming = tests_support::builtin_text("llama-3.1-community-license");
+        for (text, needle) in [
+            (
+                naming.replace("name_prefix = \"Llama\"\n", ""),
+                "name_prefix",
+            ),
+            (
+                naming.replace("name_prefix = \"Llama\"", "name_prefix = \"--\""),
+                "name_prefix",
+            ),
+            (
+                builtin_text().replace("title = ", "name_prefix = \"DeepSeek\"\ntitle = "),
+                "only for a naming_obligation",
+            ),
+            (
+                naming.replace("kind = \"naming_obligation\"", "kind = \"naming\""),
+                "unknown variant",
+            ),
+            (
+                naming.replace("section = \"1.b.i\"", "section = \" 1.b.i\""),
+                "section",
+            ),
+        ] {
+            let err = Policy::from_toml(&text).unwrap_err();
+            assert!(err.contains(needle), "{needle}: {err}");
+        }
+    }
+
+    #[test]
+    fn every_shipped_policy_cites_its_clause_fully() {
+        for policy in PolicySet::builtin().unwrap().list() {
+            let s = &policy.source;
+            assert!(!s.document.is_empty() && !s.url.is_empty(), "{}", policy.id);
+            assert_eq!(s.snapshot_sha256.len(), 64, "{}", policy.id);
+            if policy.id != "deepseek-r1-anti-distillation" {
+                // The seed record names no section and no version of its own.
+                assert!(!policy.section.is_empty(), "{}", policy.id);
+                assert!(!s.document_version.is_empty(), "{}", policy.id);
+                assert!(s.url.starts_with("https://github.com/"), "{}", policy.id);
+            }
+        }
+    }
+
+    #[test]
+    fn the_name_prefix_is_compared_in_normalised_form() {
+        let policy =
+            Policy::from_toml(&tests_support::builtin_text("llama-3.2-community-license")).unwrap();
+        assert!(policy.name_meets_prefix("LLAMA-3.2-Acme"));
+        assert!(policy.name_meets_prefix("https://huggingface.co/acme/Llama-Acme-1B"));
+        assert!(policy.name_meets_prefix("Llama"));
+        assert!(!policy.name_meets_prefix("Acme-1B"));
+        assert!(!policy.name_meets_prefix("Lama-Acme"));
     }
 }

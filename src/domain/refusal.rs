@@ -9,7 +9,10 @@
 //! rest; the message does not repeat the details. Its message and details together stay within
 //! [`MAX_REFUSAL_BYTES`], so that the trailing metadata stays within 8 KiB.
 
-use super::evaluation::{Evaluation, MAX_LISTED, Offence, Offender, PathStep};
+use super::evaluation::{
+    Evaluation, MAX_LISTED, Obligation, ObligationKind, ObligationStatus, Offence, Offender,
+    PathStep,
+};
 use crate::error::{Error, PreconditionViolation};
 
 /// Most bytes of a refusal's message and details together, before encoding. Base64 makes 4/3 of
@@ -47,6 +50,40 @@ pub fn incomplete(summary: &str, found: &Evaluation) -> Error {
         found.missing_attestation_count,
         "dataset(s) without a valid attestation",
         violations,
+    )
+}
+
+/// `FailedPrecondition` for an obligation the evaluation cannot show met: `summary` and the
+/// obligation with what would meet it.
+pub fn obligation_open(summary: &str, owed: &Obligation, name_prefix: &str) -> Error {
+    let (kind, subject, description) = match (owed.kind, owed.status) {
+        (ObligationKind::NamePrefix, ObligationStatus::Unmet) => (
+            "NAME_PREFIX_UNMET",
+            name_prefix.to_owned(),
+            format!("the target model's name does not begin with {name_prefix:?}"),
+        ),
+        (ObligationKind::NamePrefix, _) => (
+            "TARGET_MODEL_REQUIRED",
+            name_prefix.to_owned(),
+            format!("name the target model, whose name must begin with {name_prefix:?}"),
+        ),
+        (_, _) => (
+            "PURPOSE_UNDECLARED",
+            "declared_purpose".to_owned(),
+            "the policy forbids using the outputs for a competing model: declare the purpose"
+                .to_owned(),
+        ),
+    };
+    let violation = PreconditionViolation {
+        kind: kind.into(),
+        subject,
+        description,
+    };
+    refusal(
+        summary,
+        owed.source_count,
+        "model-generated source(s) bring the obligation",
+        std::iter::once(violation),
     )
 }
 
@@ -191,6 +228,7 @@ mod tests {
             missing_attestation_count: 80_000,
             attestation_ids: vec![],
             closure_size: 80_000,
+            obligations: vec![],
         }
     }
 

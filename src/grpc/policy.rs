@@ -2,7 +2,7 @@
 
 use tonic::{Request, Response, Status};
 
-use super::convert::{evaluation_to_proto, policy_to_proto};
+use super::convert::{evaluation_to_proto, policy_to_proto, purpose_from_proto};
 use crate::domain::dataset::limits;
 use crate::domain::text::{optional_line, required_uuid};
 use crate::proto::v1 as pb;
@@ -50,6 +50,7 @@ impl pb::policy_service_server::PolicyService for PolicyHandlers {
         let request = request.into_inner();
         let dataset_id = required_uuid("dataset_id", &request.dataset_id)?;
         let target = optional_line("target_model", &request.target_model, limits::MODEL_FIELD)?;
+        let purpose = purpose_from_proto(request.declared_purpose)?;
         let (policy, evaluation) = self
             .registry
             .evaluate(
@@ -58,12 +59,14 @@ impl pb::policy_service_server::PolicyService for PolicyHandlers {
                 &request.policy_id,
                 &request.policy_version,
                 target.as_deref(),
+                purpose,
             )
             .await?;
         Ok(Response::new(evaluation_to_proto(
             dataset_id,
             &policy,
             request.target_model,
+            purpose,
             evaluation,
         )))
     }

@@ -12,8 +12,9 @@ use crate::domain::certificate::{
     CERTIFICATE_TYPE, CertificateClaims, CertificateRecord, CertificateStatus, DatasetClaim,
     MAX_LISTED_MEMBERS, PolicyClaim, lineage_claim, verdict_name,
 };
-use crate::domain::evaluation::{self, ClosureGraph, Evaluation, Verdict};
+use crate::domain::evaluation::{self, ClosureGraph, Evaluation, ObligationStatus, Verdict};
 use crate::domain::event::truncate_to_micros;
+use crate::domain::policy::{Policy, Purpose};
 use crate::domain::refusal;
 use crate::error::{Error, Result};
 use crate::signing_keys::KeyRing;
@@ -167,8 +168,10 @@ impl Registry {
             .closure_graph(dataset.id, &policy.id, &policy.version, now)
             .await?;
         let target = request.target_model.as_deref();
-        let found = evaluation::evaluate(&graph, &policy, target, caller);
-        refuse_unless_certifiable(&found, dataset.id)?;
+        // Certificates carry no declared purpose yet: a competing-use prohibition is refused as
+        // undetermined when its outputs are in the lineage.
+        let found = evaluation::evaluate(&graph, &policy, target, Purpose::Undeclared, caller);
+        refuse_unless_certifiable(&found, dataset.id, &policy)?;
 
         let members: Vec<Uuid> = graph.nodes.iter().map(|n| n.id).collect();
         let closure = self.store.get_datasets(&members).await?;
@@ -248,9 +251,14 @@ impl Registry {
         let check_target = request.target_model.clone();
         let dataset_id = dataset.id;
         let precondition = move |graph: &ClosureGraph| {
-            let again =
-                evaluation::evaluate(graph, &policy, check_target.as_deref(), &check_caller);
-            refuse_unless_certifiable(&again, dataset_id)
+            let again = evaluation::evaluate(
+                graph,
+                &policy,
+                check_target.as_deref(),
+                Purpose::Undeclared,
+                &check_caller,
+            );
+            refuse_unless_certifiable(&again, dataset_id, &policy)
         };
         let read_at = self.certificate_cache.generation();
         let sequence = self
@@ -470,14 +478,28 @@ impl CertificateKeys for KeyRing {
 }
 
 /// `FailedPrecondition` unless the evaluation allows a certificate: clean, or exempt for the target.
-fn refuse_unless_certifiable(found: &Evaluation, dataset: Uuid) -> Result<()> {
-    match found.verdict {
-        Verdict::Clean | Verdict::Exempt => Ok(()),
-        Verdict::Contaminated => Err(refusal::contaminated(
+fn refuse_unless_certifiable(found: &Evaluation, dataset: Uuid, policy: &Policy) -> Result<()> {
+    let open = found.obligations.iter().find(|o| {
+        matches!(
+            o.status,
+            ObligationStatus::Unmet | ObligationStatus::Undetermined
+        )
+    });
+    match (found.verdict, open) {
+        (Verdict::Contaminated, _) => Err(refusal::contaminated(
             &format!("dataset {dataset} cannot be certified: its lineage is contaminated"),
             found,
         )),
-        Verdict::Incomplete => Err(refusal::incomplete(
+        (_, Some(owed)) => Err(refusal::obligation_open(
+            &format!(
+                "dataset {dataset} cannot be certified under policy {:?} version {:?}: an obligation is not shown met",
+                policy.id, policy.version
+            ),
+            owed,
+            &policy.name_prefix,
+        )),
+        (Verdict::Clean | Verdict::Exempt, None) => Ok(()),
+        (Verdict::Incomplete, None) => Err(refusal::incomplete(
             &format!(
                 "dataset {dataset} cannot be certified: its lineage is not wholly attested by the \
                  datasets' owners under this policy version"

@@ -11,7 +11,7 @@ use crate::domain::attestation::{Attestation, ContaminationReport, Evidence, Met
 use crate::domain::evaluation::{self, Evaluation};
 use crate::domain::event::truncate_to_micros;
 use crate::domain::paging::PageTokens;
-use crate::domain::policy::Policy;
+use crate::domain::policy::{Policy, Purpose};
 use crate::domain::refusal;
 use crate::error::{Error, Result};
 use crate::store::AttestationQuery;
@@ -54,6 +54,7 @@ impl Registry {
         policy_id: &str,
         policy_version: &str,
         target_model: Option<&str>,
+        purpose: Purpose,
     ) -> Result<(Arc<Policy>, Evaluation)> {
         let policy = self
             .policies
@@ -63,7 +64,7 @@ impl Registry {
             .store
             .closure_graph(dataset_id, &policy.id, &policy.version, Utc::now())
             .await?;
-        let evaluation = evaluation::evaluate(&graph, &policy, target_model, caller);
+        let evaluation = evaluation::evaluate(&graph, &policy, target_model, purpose, caller);
         Ok((policy, evaluation))
     }
 
@@ -108,7 +109,13 @@ impl Registry {
         let check_policy = policy.clone();
         let check_caller = caller.clone();
         let precondition = move |graph: &evaluation::ClosureGraph| {
-            let found = evaluation::evaluate(graph, &check_policy, None, &check_caller);
+            let found = evaluation::evaluate(
+                graph,
+                &check_policy,
+                None,
+                Purpose::Undeclared,
+                &check_caller,
+            );
             if found.offender_count == 0 {
                 return Ok(());
             }

@@ -550,7 +550,9 @@ Exit codes by verdict, for CI pipelines to gate on:
   0  CLEAN: nothing restricted or contaminated, every dataset attested by its owner
   0  EXEMPT: restricted outputs in the lineage, but --target is exempt under the policy
   7  CONTAMINATED: restricted model outputs, or a dataset reported contaminated, in the lineage
-  8  INCOMPLETE: nothing restricted found, but some datasets lack a valid attestation
+  8  INCOMPLETE: nothing restricted found, but some datasets lack a valid attestation, or a
+     competing-use policy's outputs are in the lineage and no --purpose was declared
+Obligations (a naming obligation, inherited terms) are printed, and do not change the code.
 Other failures exit as listed in `provctl --help` (e.g. 3 when the dataset is not found).";
 
 /// `provctl policy evaluate`
@@ -570,6 +572,18 @@ pub struct EvaluateArgs {
     /// outputs into EXEMPT.
     #[arg(long, value_name = "MODEL")]
     pub target: Option<String>,
+    /// What the trained model is for: a competing-use policy (hosted models' terms) judges by it.
+    #[arg(long, value_enum)]
+    pub purpose: Option<PurposeArg>,
+}
+
+/// `--purpose` of `provctl policy evaluate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PurposeArg {
+    /// A model that competes with the provider of the policy's models.
+    CompetingModel,
+    /// A model that does not compete with the provider.
+    NonCompeting,
 }
 
 /// `provctl attest ...`

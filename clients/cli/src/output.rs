@@ -351,15 +351,27 @@ pub fn policy_lines(p: &pb::Policy) -> Vec<String> {
         format!("version:        {}", p.version),
         format!("title:          {}", p.title),
         format!("built in:       {}", yes_no(p.builtin)),
+        format!("kind:           {}", policy_kind_text(p.kind)),
+    ];
+    if !p.section.is_empty() {
+        lines.push(format!("section:        {}", p.section));
+    }
+    if !p.name_prefix.is_empty() {
+        lines.push(format!("name prefix:    {}", p.name_prefix));
+    }
+    lines.extend([
         format!("clause:         {}", p.clause),
         format!("clause sha256:  {}", p.clause_sha256),
-    ];
+    ]);
     match &p.source {
         Some(s) => {
             lines.push("source:".into());
             lines.push(format!("  publisher:    {}", s.publisher));
             lines.push(format!("  record:       {}", s.record_id));
             lines.push(format!("  document:     {}", s.document));
+            if !s.document_version.is_empty() {
+                lines.push(format!("  version:      {}", s.document_version));
+            }
             if !s.document_updated.is_empty() {
                 lines.push(format!("  updated:      {}", s.document_updated));
             }
@@ -533,6 +545,28 @@ fn not_listed(count: i32, listed: usize) -> Option<i64> {
     (more > 0).then_some(more)
 }
 
+/// A policy kind as policy files write it.
+fn policy_kind_text(kind: i32) -> String {
+    match pb::PolicyKind::try_from(kind) {
+        Ok(pb::PolicyKind::Prohibition) => "prohibition".into(),
+        Ok(pb::PolicyKind::NamingObligation) => "naming_obligation".into(),
+        Ok(pb::PolicyKind::InheritedTerms) => "inherited_terms".into(),
+        Ok(pb::PolicyKind::CompetingUseProhibition) => "competing_use_prohibition".into(),
+        Ok(pb::PolicyKind::Unspecified) | Err(_) => format!("unknown ({kind})"),
+    }
+}
+
+/// An obligation's status in capitals, as verdicts are printed.
+fn obligation_status_text(status: i32) -> String {
+    match pb::ObligationStatus::try_from(status) {
+        Ok(pb::ObligationStatus::Met) => "MET".into(),
+        Ok(pb::ObligationStatus::Unmet) => "UNMET".into(),
+        Ok(pb::ObligationStatus::Undetermined) => "UNDETERMINED".into(),
+        Ok(pb::ObligationStatus::Applies) => "APPLIES".into(),
+        Ok(pb::ObligationStatus::Unspecified) | Err(_) => format!("UNKNOWN ({status})"),
+    }
+}
+
 /// An evaluation as lines: the verdict alone on the first, for `| head -1`; then why.
 pub fn evaluation_lines(e: &pb::Evaluation) -> Vec<String> {
     let mut lines = vec![
@@ -576,6 +610,21 @@ pub fn evaluation_lines(e: &pb::Evaluation) -> Vec<String> {
         }
         if let Some(more) = not_listed(e.offender_count, e.offenders.len()) {
             lines.push(format!("  {more} more offender(s) not listed"));
+        }
+    }
+
+    for o in &e.obligations {
+        lines.push(format!(
+            "obligation:   {}: {}",
+            obligation_status_text(o.status),
+            o.description
+        ));
+        for source in &o.sources {
+            lines.push(format!("  {}", offender_path_text(source)));
+            lines.push(format!("    {}", offence_text(source)));
+        }
+        if let Some(more) = not_listed(o.source_count, o.sources.len()) {
+            lines.push(format!("  {more} more source(s) not listed"));
         }
     }
 

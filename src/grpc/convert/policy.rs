@@ -7,10 +7,11 @@ use super::{time_from_proto, time_to_proto};
 use crate::domain::attestation::{Attestation, ContaminationReport, Evidence, Method, limits};
 use crate::domain::digest::ContentDigest;
 use crate::domain::evaluation::{
-    Evaluation, MAX_LISTED_ATTESTATION_IDS, Offence, PathStep, Verdict,
+    Evaluation, MAX_LISTED_ATTESTATION_IDS, Obligation, ObligationKind, ObligationStatus, Offence,
+    Offender, PathStep, Verdict,
 };
 use crate::domain::model_name::ModelFamily;
-use crate::domain::policy::Policy;
+use crate::domain::policy::{Policy, Purpose, RuleKind};
 use crate::domain::text::{optional_text, required_line, required_uuid};
 use crate::error::{Error, Result};
 use crate::proto::v1 as pb;
@@ -32,6 +33,7 @@ pub fn policy_to_proto(p: &Policy) -> pb::Policy {
             url: p.source.url.clone(),
             snapshot_sha256: p.source.snapshot_sha256.clone(),
             note: p.source.note.clone(),
+            document_version: p.source.document_version.clone(),
         }),
         restricted: Some(family_to_proto(&p.restricted)),
         derivative_outputs_restricted: p.derivative_outputs_restricted,
@@ -40,6 +42,93 @@ pub fn policy_to_proto(p: &Policy) -> pb::Policy {
             restricted_family: p.exempt.restricted_family,
         }),
         builtin: p.builtin,
+        kind: kind_to_proto(p.kind) as i32,
+        section: p.section.clone(),
+        name_prefix: p.name_prefix.clone(),
+    }
+}
+
+fn kind_to_proto(kind: RuleKind) -> pb::PolicyKind {
+    match kind {
+        RuleKind::Prohibition => pb::PolicyKind::Prohibition,
+        RuleKind::NamingObligation => pb::PolicyKind::NamingObligation,
+        RuleKind::InheritedTerms => pb::PolicyKind::InheritedTerms,
+        RuleKind::CompetingUseProhibition => pb::PolicyKind::CompetingUseProhibition,
+    }
+}
+
+/// The declared purpose of an evaluation request.
+pub fn purpose_from_proto(value: i32) -> Result<Purpose> {
+    match pb::Purpose::try_from(value) {
+        Ok(pb::Purpose::Unspecified) => Ok(Purpose::Undeclared),
+        Ok(pb::Purpose::CompetingModel) => Ok(Purpose::CompetingModel),
+        Ok(pb::Purpose::NonCompeting) => Ok(Purpose::NonCompeting),
+        Err(_) => Err(Error::invalid(
+            "declared_purpose",
+            format!("{value} is not one of the PURPOSE_ values"),
+        )),
+    }
+}
+
+fn purpose_to_proto(purpose: Purpose) -> pb::Purpose {
+    match purpose {
+        Purpose::Undeclared => pb::Purpose::Unspecified,
+        Purpose::CompetingModel => pb::Purpose::CompetingModel,
+        Purpose::NonCompeting => pb::Purpose::NonCompeting,
+    }
+}
+
+fn obligation_to_proto(policy: &Policy, o: &Obligation) -> pb::Obligation {
+    let (kind, owed) = match o.kind {
+        ObligationKind::NamePrefix => (
+            pb::ObligationKind::NamePrefix,
+            format!(
+                "the trained model's name must begin with {:?} ({} {})",
+                policy.name_prefix, policy.source.document, policy.section
+            ),
+        ),
+        ObligationKind::InheritedTerms => (
+            pb::ObligationKind::InheritedTerms,
+            format!(
+                "the trained model is bound by the terms of {} ({})",
+                policy.source.document, policy.section
+            ),
+        ),
+        ObligationKind::NoCompetingUse => (
+            pb::ObligationKind::NoCompetingUse,
+            format!(
+                "the trained model must not compete with the provider ({} {})",
+                policy.source.document, policy.section
+            ),
+        ),
+    };
+    let (status, why) = match o.status {
+        ObligationStatus::Met => (pb::ObligationStatus::Met, "met"),
+        ObligationStatus::Unmet => (
+            pb::ObligationStatus::Unmet,
+            "not met by the target model's name",
+        ),
+        ObligationStatus::Undetermined if o.kind == ObligationKind::NamePrefix => (
+            pb::ObligationStatus::Undetermined,
+            "undetermined: no target model named",
+        ),
+        ObligationStatus::Undetermined => (
+            pb::ObligationStatus::Undetermined,
+            "undetermined: no purpose declared",
+        ),
+        ObligationStatus::Applies => (pb::ObligationStatus::Applies, "applies"),
+    };
+    pb::Obligation {
+        kind: kind as i32,
+        status: status as i32,
+        description: format!("{owed}: {why}"),
+        name_prefix: if o.kind == ObligationKind::NamePrefix {
+            policy.name_prefix.clone()
+        } else {
+            String::new()
+        },
+        sources: o.sources.iter().map(offender_to_proto).collect(),
+        source_count: i32::try_from(o.source_count).unwrap_or(i32::MAX),
     }
 }
 
@@ -82,11 +171,41 @@ fn step_to_proto(step: &PathStep) -> pb::PathStep {
     }
 }
 
+fn offender_to_proto(o: &Offender) -> pb::Offender {
+    let path = o.path.iter().map(step_to_proto).collect();
+    let path_length = i32::try_from(o.path_length).unwrap_or(i32::MAX);
+    match &o.offence {
+        Offence::RestrictedModelOutput {
+            model_id,
+            source_index,
+            found,
+        } => pb::Offender {
+            kind: pb::OffenceKind::RestrictedModelOutput as i32,
+            path,
+            model_id: model_id.clone(),
+            source_index: *source_index as i32,
+            match_rule: found.rule.as_str().to_owned(),
+            matched: found.matched.clone(),
+            derivative: found.derivative,
+            report_id: String::new(),
+            path_length,
+        },
+        Offence::ReportedContaminated { report_id } => pb::Offender {
+            kind: pb::OffenceKind::ReportedContaminated as i32,
+            path,
+            report_id: report_id.map(|id| id.to_string()).unwrap_or_default(),
+            path_length,
+            ..Default::default()
+        },
+    }
+}
+
 /// An evaluation on the wire.
 pub fn evaluation_to_proto(
     dataset_id: Uuid,
     policy: &Policy,
     target_model: String,
+    purpose: Purpose,
     e: Evaluation,
 ) -> pb::Evaluation {
     let verdict = match e.verdict {
@@ -116,38 +235,7 @@ pub fn evaluation_to_proto(
         target_model,
         target_exempt: e.target_exemption.is_some(),
         exemption,
-        offenders: e
-            .offenders
-            .iter()
-            .map(|o| {
-                let path = o.path.iter().map(step_to_proto).collect();
-                let path_length = i32::try_from(o.path_length).unwrap_or(i32::MAX);
-                match &o.offence {
-                    Offence::RestrictedModelOutput {
-                        model_id,
-                        source_index,
-                        found,
-                    } => pb::Offender {
-                        kind: pb::OffenceKind::RestrictedModelOutput as i32,
-                        path,
-                        model_id: model_id.clone(),
-                        source_index: *source_index as i32,
-                        match_rule: found.rule.as_str().to_owned(),
-                        matched: found.matched.clone(),
-                        derivative: found.derivative,
-                        report_id: String::new(),
-                        path_length,
-                    },
-                    Offence::ReportedContaminated { report_id } => pb::Offender {
-                        kind: pb::OffenceKind::ReportedContaminated as i32,
-                        path,
-                        report_id: report_id.map(|id| id.to_string()).unwrap_or_default(),
-                        path_length,
-                        ..Default::default()
-                    },
-                }
-            })
-            .collect(),
+        offenders: e.offenders.iter().map(offender_to_proto).collect(),
         offender_count: e.offender_count as i32,
         missing_attestations: e.missing_attestations.iter().map(step_to_proto).collect(),
         missing_attestation_count: e.missing_attestation_count as i32,
@@ -160,6 +248,13 @@ pub fn evaluation_to_proto(
         attestation_count: i32::try_from(e.attestation_ids.len()).unwrap_or(i32::MAX),
         closure_size: e.closure_size as i32,
         evaluate_time: Some(time_to_proto(Utc::now())),
+        obligations: e
+            .obligations
+            .iter()
+            .map(|o| obligation_to_proto(policy, o))
+            .collect(),
+        declared_purpose: purpose_to_proto(purpose) as i32,
+        policy_kind: kind_to_proto(policy.kind) as i32,
     }
 }
 
@@ -329,7 +424,7 @@ mod tests {
     use crate::domain::model_name::{FamilyMatch, MAX_ENTRY_CHARS, MatchRule};
 
     /// The bound `EvaluateDataset` documents in `policy.proto`.
-    const MAX_EVALUATION_BYTES: usize = 1_258_291; // 1.2 MiB
+    const MAX_EVALUATION_BYTES: usize = 2 * 1024 * 1024;
 
     #[test]
     fn the_widest_evaluation_stays_within_its_documented_bound() {
@@ -358,17 +453,26 @@ mod tests {
         let evaluation = Evaluation {
             verdict: Verdict::Contaminated,
             target_exemption: None,
-            offenders: vec![offender; MAX_LISTED],
+            offenders: vec![offender.clone(); MAX_LISTED],
             offender_count: 1_000_000,
             missing_attestations: (0..MAX_LISTED).map(|_| step()).collect(),
             missing_attestation_count: 1_000_000,
             attestation_ids: (0..100_000).map(|_| Uuid::now_v7()).collect(),
             closure_size: 1_000_000,
+            // Reported contaminations offend while restricted outputs bring an obligation: both
+            // lists full at once.
+            obligations: vec![Obligation {
+                kind: ObligationKind::NamePrefix,
+                status: ObligationStatus::Unmet,
+                sources: vec![offender; MAX_LISTED],
+                source_count: 1_000_000,
+            }],
         };
         let answer = evaluation_to_proto(
             Uuid::now_v7(),
             &policy,
             "𝐓".repeat(limits::MODEL_FIELD),
+            Purpose::CompetingModel,
             evaluation,
         );
         assert_eq!(answer.attestation_ids.len(), MAX_LISTED_ATTESTATION_IDS);

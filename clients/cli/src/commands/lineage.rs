@@ -183,6 +183,7 @@ async fn show(conn: &Connection, args: LineageShowArgs, out: &mut Printer) -> Re
                     policy_id: args.policy,
                     policy_version: args.policy_version.unwrap_or_default(),
                     target_model: String::new(),
+                    declared_purpose: pb::Purpose::Unspecified as i32,
                 })
                 .await
                 .map_err(|s| conn.fail(with_policy_hint(s)))?

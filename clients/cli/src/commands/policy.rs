@@ -4,7 +4,7 @@ use provenance_api::v1 as pb;
 use tonic::{Code, Status};
 
 use super::print_lines;
-use crate::cli::{EvaluateArgs, PolicyCommand};
+use crate::cli::{EvaluateArgs, PolicyCommand, PurposeArg};
 use crate::client::Connection;
 use crate::error::{CliError, exit};
 use crate::output::{Printer, evaluation_lines, policy_lines, policy_row};
@@ -92,6 +92,11 @@ fn evaluate_request(args: EvaluateArgs) -> pb::EvaluateDatasetRequest {
         policy_id: args.policy,
         policy_version: args.policy_version.unwrap_or_default(),
         target_model: args.target.unwrap_or_default(),
+        declared_purpose: match args.purpose {
+            None => pb::Purpose::Unspecified,
+            Some(PurposeArg::CompetingModel) => pb::Purpose::CompetingModel,
+            Some(PurposeArg::NonCompeting) => pb::Purpose::NonCompeting,
+        } as i32,
     }
 }
 
@@ -166,11 +171,13 @@ mod tests {
             policy: "p".into(),
             policy_version: None,
             target: Some("DeepSeek-R1-Distill-Qwen-7B".into()),
+            purpose: Some(PurposeArg::NonCompeting),
         });
         assert_eq!(request.dataset_id, id.to_string());
         assert_eq!(request.policy_id, "p");
         assert_eq!(request.policy_version, "");
         assert_eq!(request.target_model, "DeepSeek-R1-Distill-Qwen-7B");
+        assert_eq!(request.declared_purpose(), pb::Purpose::NonCompeting);
     }
 
     #[test]

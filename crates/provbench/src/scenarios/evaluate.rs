@@ -101,6 +101,7 @@ impl Worker for EvaluateWorker {
             policy_id: POLICY.into(),
             policy_version: String::new(),
             target_model: String::new(),
+            declared_purpose: pb::Purpose::Unspecified as i32,
         };
         let answer = self
             .client

@@ -27,7 +27,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aprovenance/v1/policy.proto\x12\rprovenance.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x94\x01\n\x0cPolicySource\x12\x11\n\tpublisher\x18\x01 \x01(\t\x12\x11\n\trecord_id\x18\x02 \x01(\t\x12\x10\n\x08\x64ocument\x18\x03 \x01(\t\x12\x18\n\x10\x64ocument_updated\x18\x04 \x01(\t\x12\x0b\n\x03url\x18\x05 \x01(\t\x12\x17\n\x0fsnapshot_sha256\x18\x06 \x01(\t\x12\x0c\n\x04note\x18\x07 \x01(\t\"<\n\nModelAlias\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nderivative\x18\x02 \x01(\x08\x12\x0c\n\x04note\x18\x03 \x01(\t\"A\n\x0cModelPattern\x12\x0f\n\x07pattern\x18\x01 \x01(\t\x12\x12\n\nderivative\x18\x02 \x01(\x08\x12\x0c\n\x04note\x18\x03 \x01(\t\"\x7f\n\x0bModelFamily\x12\x15\n\rcanonical_ids\x18\x01 \x03(\t\x12*\n\x07\x61liases\x18\x02 \x03(\x0b\x32\x19.provenance.v1.ModelAlias\x12-\n\x08patterns\x18\x03 \x03(\x0b\x32\x1b.provenance.v1.ModelPattern\";\n\tExemption\x12\x13\n\x0b\x64\x65scription\x18\x01 \x01(\t\x12\x19\n\x11restricted_family\x18\x02 \x01(\x08\"\x9a\x02\n\x06Policy\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x0e\n\x06\x63lause\x18\x04 \x01(\t\x12\x15\n\rclause_sha256\x18\x05 \x01(\t\x12+\n\x06source\x18\x06 \x01(\x0b\x32\x1b.provenance.v1.PolicySource\x12.\n\nrestricted\x18\x07 \x01(\x0b\x32\x1a.provenance.v1.ModelFamily\x12%\n\x1d\x64\x65rivative_outputs_restricted\x18\x08 \x01(\x08\x12(\n\x06\x65xempt\x18\t \x01(\x0b\x32\x18.provenance.v1.Exemption\x12\x0f\n\x07\x62uiltin\x18\n \x01(\x08\"\x15\n\x13ListPoliciesRequest\"?\n\x14ListPoliciesResponse\x12\'\n\x08policies\x18\x01 \x03(\x0b\x32\x15.provenance.v1.Policy\"/\n\x10GetPolicyRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\"m\n\x16\x45valuateDatasetRequest\x12\x12\n\ndataset_id\x18\x01 \x01(\t\x12\x11\n\tpolicy_id\x18\x02 \x01(\t\x12\x16\n\x0epolicy_version\x18\x03 \x01(\t\x12\x14\n\x0ctarget_model\x18\x04 \x01(\t\"M\n\x08PathStep\x12\x12\n\ndataset_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\t\x12\x0e\n\x06hidden\x18\x04 \x01(\x08\"\xe4\x01\n\x08Offender\x12(\n\x04kind\x18\x01 \x01(\x0e\x32\x1a.provenance.v1.OffenceKind\x12%\n\x04path\x18\x02 \x03(\x0b\x32\x17.provenance.v1.PathStep\x12\x13\n\x0bpath_length\x18\t \x01(\x05\x12\x10\n\x08model_id\x18\x03 \x01(\t\x12\x14\n\x0csource_index\x18\x04 \x01(\x05\x12\x12\n\nmatch_rule\x18\x05 \x01(\t\x12\x0f\n\x07matched\x18\x06 \x01(\t\x12\x12\n\nderivative\x18\x07 \x01(\x08\x12\x11\n\treport_id\x18\x08 \x01(\t\"\xe6\x03\n\nEvaluation\x12\'\n\x07verdict\x18\x01 \x01(\x0e\x32\x16.provenance.v1.Verdict\x12\x12\n\ndataset_id\x18\x02 \x01(\t\x12\x11\n\tpolicy_id\x18\x03 \x01(\t\x12\x16\n\x0epolicy_version\x18\x04 \x01(\t\x12\x15\n\rclause_sha256\x18\x05 \x01(\t\x12\x14\n\x0ctarget_model\x18\x06 \x01(\t\x12\x15\n\rtarget_exempt\x18\x07 \x01(\x08\x12\x11\n\texemption\x18\x08 \x01(\t\x12*\n\toffenders\x18\t \x03(\x0b\x32\x17.provenance.v1.Offender\x12\x16\n\x0eoffender_count\x18\n \x01(\x05\x12\x35\n\x14missing_attestations\x18\x0b \x03(\x0b\x32\x17.provenance.v1.PathStep\x12!\n\x19missing_attestation_count\x18\x0c \x01(\x05\x12\x17\n\x0f\x61ttestation_ids\x18\r \x03(\t\x12\x14\n\x0c\x63losure_size\x18\x0e \x01(\x05\x12\x31\n\revaluate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11\x61ttestation_count\x18\x10 \x01(\x05*{\n\x07Verdict\x12\x17\n\x13VERDICT_UNSPECIFIED\x10\x00\x12\x11\n\rVERDICT_CLEAN\x10\x01\x12\x18\n\x14VERDICT_CONTAMINATED\x10\x02\x12\x16\n\x12VERDICT_INCOMPLETE\x10\x03\x12\x12\n\x0eVERDICT_EXEMPT\x10\x04*}\n\x0bOffenceKind\x12\x1c\n\x18OFFENCE_KIND_UNSPECIFIED\x10\x00\x12(\n$OFFENCE_KIND_RESTRICTED_MODEL_OUTPUT\x10\x01\x12&\n\"OFFENCE_KIND_REPORTED_CONTAMINATED\x10\x02\x32\xe3\x02\n\rPolicyService\x12m\n\x0cListPolicies\x12\".provenance.v1.ListPoliciesRequest\x1a#.provenance.v1.ListPoliciesResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/policies\x12^\n\tGetPolicy\x12\x1f.provenance.v1.GetPolicyRequest\x1a\x15.provenance.v1.Policy\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/policies/{id}\x12\x82\x01\n\x0f\x45valuateDataset\x12%.provenance.v1.EvaluateDatasetRequest\x1a\x19.provenance.v1.Evaluation\"-\x82\xd3\xe4\x93\x02\'\"\"/v1/datasets/{dataset_id}:evaluate:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aprovenance/v1/policy.proto\x12\rprovenance.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xae\x01\n\x0cPolicySource\x12\x11\n\tpublisher\x18\x01 \x01(\t\x12\x11\n\trecord_id\x18\x02 \x01(\t\x12\x10\n\x08\x64ocument\x18\x03 \x01(\t\x12\x18\n\x10\x64ocument_updated\x18\x04 \x01(\t\x12\x0b\n\x03url\x18\x05 \x01(\t\x12\x17\n\x0fsnapshot_sha256\x18\x06 \x01(\t\x12\x0c\n\x04note\x18\x07 \x01(\t\x12\x18\n\x10\x64ocument_version\x18\x08 \x01(\t\"<\n\nModelAlias\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nderivative\x18\x02 \x01(\x08\x12\x0c\n\x04note\x18\x03 \x01(\t\"A\n\x0cModelPattern\x12\x0f\n\x07pattern\x18\x01 \x01(\t\x12\x12\n\nderivative\x18\x02 \x01(\x08\x12\x0c\n\x04note\x18\x03 \x01(\t\"\x7f\n\x0bModelFamily\x12\x15\n\rcanonical_ids\x18\x01 \x03(\t\x12*\n\x07\x61liases\x18\x02 \x03(\x0b\x32\x19.provenance.v1.ModelAlias\x12-\n\x08patterns\x18\x03 \x03(\x0b\x32\x1b.provenance.v1.ModelPattern\";\n\tExemption\x12\x13\n\x0b\x64\x65scription\x18\x01 \x01(\t\x12\x19\n\x11restricted_family\x18\x02 \x01(\x08\"\xe9\x02\n\x06Policy\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x0e\n\x06\x63lause\x18\x04 \x01(\t\x12\x15\n\rclause_sha256\x18\x05 \x01(\t\x12+\n\x06source\x18\x06 \x01(\x0b\x32\x1b.provenance.v1.PolicySource\x12.\n\nrestricted\x18\x07 \x01(\x0b\x32\x1a.provenance.v1.ModelFamily\x12%\n\x1d\x64\x65rivative_outputs_restricted\x18\x08 \x01(\x08\x12(\n\x06\x65xempt\x18\t \x01(\x0b\x32\x18.provenance.v1.Exemption\x12\x0f\n\x07\x62uiltin\x18\n \x01(\x08\x12\'\n\x04kind\x18\x0b \x01(\x0e\x32\x19.provenance.v1.PolicyKind\x12\x0f\n\x07section\x18\x0c \x01(\t\x12\x13\n\x0bname_prefix\x18\r \x01(\t\"\x15\n\x13ListPoliciesRequest\"?\n\x14ListPoliciesResponse\x12\'\n\x08policies\x18\x01 \x03(\x0b\x32\x15.provenance.v1.Policy\"/\n\x10GetPolicyRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\"\x9f\x01\n\x16\x45valuateDatasetRequest\x12\x12\n\ndataset_id\x18\x01 \x01(\t\x12\x11\n\tpolicy_id\x18\x02 \x01(\t\x12\x16\n\x0epolicy_version\x18\x03 \x01(\t\x12\x14\n\x0ctarget_model\x18\x04 \x01(\t\x12\x30\n\x10\x64\x65\x63lared_purpose\x18\x05 \x01(\x0e\x32\x16.provenance.v1.Purpose\"\xd4\x01\n\nObligation\x12+\n\x04kind\x18\x01 \x01(\x0e\x32\x1d.provenance.v1.ObligationKind\x12/\n\x06status\x18\x02 \x01(\x0e\x32\x1f.provenance.v1.ObligationStatus\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x13\n\x0bname_prefix\x18\x04 \x01(\t\x12(\n\x07sources\x18\x05 \x03(\x0b\x32\x17.provenance.v1.Offender\x12\x14\n\x0csource_count\x18\x06 \x01(\x05\"M\n\x08PathStep\x12\x12\n\ndataset_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\t\x12\x0e\n\x06hidden\x18\x04 \x01(\x08\"\xe4\x01\n\x08Offender\x12(\n\x04kind\x18\x01 \x01(\x0e\x32\x1a.provenance.v1.OffenceKind\x12%\n\x04path\x18\x02 \x03(\x0b\x32\x17.provenance.v1.PathStep\x12\x13\n\x0bpath_length\x18\t \x01(\x05\x12\x10\n\x08model_id\x18\x03 \x01(\t\x12\x14\n\x0csource_index\x18\x04 \x01(\x05\x12\x12\n\nmatch_rule\x18\x05 \x01(\t\x12\x0f\n\x07matched\x18\x06 \x01(\t\x12\x12\n\nderivative\x18\x07 \x01(\x08\x12\x11\n\treport_id\x18\x08 \x01(\t\"\xf8\x04\n\nEvaluation\x12\'\n\x07verdict\x18\x01 \x01(\x0e\x32\x16.provenance.v1.Verdict\x12\x12\n\ndataset_id\x18\x02 \x01(\t\x12\x11\n\tpolicy_id\x18\x03 \x01(\t\x12\x16\n\x0epolicy_version\x18\x04 \x01(\t\x12\x15\n\rclause_sha256\x18\x05 \x01(\t\x12\x14\n\x0ctarget_model\x18\x06 \x01(\t\x12\x15\n\rtarget_exempt\x18\x07 \x01(\x08\x12\x11\n\texemption\x18\x08 \x01(\t\x12*\n\toffenders\x18\t \x03(\x0b\x32\x17.provenance.v1.Offender\x12\x16\n\x0eoffender_count\x18\n \x01(\x05\x12\x35\n\x14missing_attestations\x18\x0b \x03(\x0b\x32\x17.provenance.v1.PathStep\x12!\n\x19missing_attestation_count\x18\x0c \x01(\x05\x12\x17\n\x0f\x61ttestation_ids\x18\r \x03(\t\x12\x14\n\x0c\x63losure_size\x18\x0e \x01(\x05\x12\x31\n\revaluate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11\x61ttestation_count\x18\x10 \x01(\x05\x12.\n\x0bobligations\x18\x11 \x03(\x0b\x32\x19.provenance.v1.Obligation\x12\x30\n\x10\x64\x65\x63lared_purpose\x18\x12 \x01(\x0e\x32\x16.provenance.v1.Purpose\x12.\n\x0bpolicy_kind\x18\x13 \x01(\x0e\x32\x19.provenance.v1.PolicyKind*\xb5\x01\n\nPolicyKind\x12\x1b\n\x17POLICY_KIND_UNSPECIFIED\x10\x00\x12\x1b\n\x17POLICY_KIND_PROHIBITION\x10\x01\x12!\n\x1dPOLICY_KIND_NAMING_OBLIGATION\x10\x02\x12\x1f\n\x1bPOLICY_KIND_INHERITED_TERMS\x10\x03\x12)\n%POLICY_KIND_COMPETING_USE_PROHIBITION\x10\x04*Z\n\x07Purpose\x12\x17\n\x13PURPOSE_UNSPECIFIED\x10\x00\x12\x1b\n\x17PURPOSE_COMPETING_MODEL\x10\x01\x12\x19\n\x15PURPOSE_NON_COMPETING\x10\x02*\x9d\x01\n\x0eObligationKind\x12\x1f\n\x1bOBLIGATION_KIND_UNSPECIFIED\x10\x00\x12\x1f\n\x1bOBLIGATION_KIND_NAME_PREFIX\x10\x01\x12#\n\x1fOBLIGATION_KIND_INHERITED_TERMS\x10\x02\x12$\n OBLIGATION_KIND_NO_COMPETING_USE\x10\x03*\xb0\x01\n\x10ObligationStatus\x12!\n\x1dOBLIGATION_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15OBLIGATION_STATUS_MET\x10\x01\x12\x1b\n\x17OBLIGATION_STATUS_UNMET\x10\x02\x12\"\n\x1eOBLIGATION_STATUS_UNDETERMINED\x10\x03\x12\x1d\n\x19OBLIGATION_STATUS_APPLIES\x10\x04*{\n\x07Verdict\x12\x17\n\x13VERDICT_UNSPECIFIED\x10\x00\x12\x11\n\rVERDICT_CLEAN\x10\x01\x12\x18\n\x14VERDICT_CONTAMINATED\x10\x02\x12\x16\n\x12VERDICT_INCOMPLETE\x10\x03\x12\x12\n\x0eVERDICT_EXEMPT\x10\x04*}\n\x0bOffenceKind\x12\x1c\n\x18OFFENCE_KIND_UNSPECIFIED\x10\x00\x12(\n$OFFENCE_KIND_RESTRICTED_MODEL_OUTPUT\x10\x01\x12&\n\"OFFENCE_KIND_REPORTED_CONTAMINATED\x10\x02\x32\xe3\x02\n\rPolicyService\x12m\n\x0cListPolicies\x12\".provenance.v1.ListPoliciesRequest\x1a#.provenance.v1.ListPoliciesResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/policies\x12^\n\tGetPolicy\x12\x1f.provenance.v1.GetPolicyRequest\x1a\x15.provenance.v1.Policy\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/policies/{id}\x12\x82\x01\n\x0f\x45valuateDataset\x12%.provenance.v1.EvaluateDatasetRequest\x1a\x19.provenance.v1.Evaluation\"-\x82\xd3\xe4\x93\x02\'\"\"/v1/datasets/{dataset_id}:evaluate:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,36 +40,46 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_POLICYSERVICE'].methods_by_name['GetPolicy']._serialized_options = b'\202\323\344\223\002\023\022\021/v1/policies/{id}'
   _globals['_POLICYSERVICE'].methods_by_name['EvaluateDataset']._loaded_options = None
   _globals['_POLICYSERVICE'].methods_by_name['EvaluateDataset']._serialized_options = b'\202\323\344\223\002\'\"\"/v1/datasets/{dataset_id}:evaluate:\001*'
-  _globals['_VERDICT']._serialized_start=1910
-  _globals['_VERDICT']._serialized_end=2033
-  _globals['_OFFENCEKIND']._serialized_start=2035
-  _globals['_OFFENCEKIND']._serialized_end=2160
+  _globals['_POLICYKIND']._serialized_start=2428
+  _globals['_POLICYKIND']._serialized_end=2609
+  _globals['_PURPOSE']._serialized_start=2611
+  _globals['_PURPOSE']._serialized_end=2701
+  _globals['_OBLIGATIONKIND']._serialized_start=2704
+  _globals['_OBLIGATIONKIND']._serialized_end=2861
+  _globals['_OBLIGATIONSTATUS']._serialized_start=2864
+  _globals['_OBLIGATIONSTATUS']._serialized_end=3040
+  _globals['_VERDICT']._serialized_start=3042
+  _globals['_VERDICT']._serialized_end=3165
+  _globals['_OFFENCEKIND']._serialized_start=3167
+  _globals['_OFFENCEKIND']._serialized_end=3292
   _globals['_POLICYSOURCE']._serialized_start=109
-  _globals['_POLICYSOURCE']._serialized_end=257
-  _globals['_MODELALIAS']._serialized_start=259
-  _globals['_MODELALIAS']._serialized_end=319
-  _globals['_MODELPATTERN']._serialized_start=321
-  _globals['_MODELPATTERN']._serialized_end=386
-  _globals['_MODELFAMILY']._serialized_start=388
-  _globals['_MODELFAMILY']._serialized_end=515
-  _globals['_EXEMPTION']._serialized_start=517
-  _globals['_EXEMPTION']._serialized_end=576
-  _globals['_POLICY']._serialized_start=579
-  _globals['_POLICY']._serialized_end=861
-  _globals['_LISTPOLICIESREQUEST']._serialized_start=863
-  _globals['_LISTPOLICIESREQUEST']._serialized_end=884
-  _globals['_LISTPOLICIESRESPONSE']._serialized_start=886
-  _globals['_LISTPOLICIESRESPONSE']._serialized_end=949
-  _globals['_GETPOLICYREQUEST']._serialized_start=951
-  _globals['_GETPOLICYREQUEST']._serialized_end=998
-  _globals['_EVALUATEDATASETREQUEST']._serialized_start=1000
-  _globals['_EVALUATEDATASETREQUEST']._serialized_end=1109
-  _globals['_PATHSTEP']._serialized_start=1111
-  _globals['_PATHSTEP']._serialized_end=1188
-  _globals['_OFFENDER']._serialized_start=1191
-  _globals['_OFFENDER']._serialized_end=1419
-  _globals['_EVALUATION']._serialized_start=1422
-  _globals['_EVALUATION']._serialized_end=1908
-  _globals['_POLICYSERVICE']._serialized_start=2163
-  _globals['_POLICYSERVICE']._serialized_end=2518
+  _globals['_POLICYSOURCE']._serialized_end=283
+  _globals['_MODELALIAS']._serialized_start=285
+  _globals['_MODELALIAS']._serialized_end=345
+  _globals['_MODELPATTERN']._serialized_start=347
+  _globals['_MODELPATTERN']._serialized_end=412
+  _globals['_MODELFAMILY']._serialized_start=414
+  _globals['_MODELFAMILY']._serialized_end=541
+  _globals['_EXEMPTION']._serialized_start=543
+  _globals['_EXEMPTION']._serialized_end=602
+  _globals['_POLICY']._serialized_start=605
+  _globals['_POLICY']._serialized_end=966
+  _globals['_LISTPOLICIESREQUEST']._serialized_start=968
+  _globals['_LISTPOLICIESREQUEST']._serialized_end=989
+  _globals['_LISTPOLICIESRESPONSE']._serialized_start=991
+  _globals['_LISTPOLICIESRESPONSE']._serialized_end=1054
+  _globals['_GETPOLICYREQUEST']._serialized_start=1056
+  _globals['_GETPOLICYREQUEST']._serialized_end=1103
+  _globals['_EVALUATEDATASETREQUEST']._serialized_start=1106
+  _globals['_EVALUATEDATASETREQUEST']._serialized_end=1265
+  _globals['_OBLIGATION']._serialized_start=1268
+  _globals['_OBLIGATION']._serialized_end=1480
+  _globals['_PATHSTEP']._serialized_start=1482
+  _globals['_PATHSTEP']._serialized_end=1559
+  _globals['_OFFENDER']._serialized_start=1562
+  _globals['_OFFENDER']._serialized_end=1790
+  _globals['_EVALUATION']._serialized_start=1793
+  _globals['_EVALUATION']._serialized_end=2425
+  _globals['_POLICYSERVICE']._serialized_start=3295
+  _globals['_POLICYSERVICE']._serialized_end=3650
 # @@protoc_insertion_point(module_scope)

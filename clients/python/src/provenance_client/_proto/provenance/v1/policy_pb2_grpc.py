@@ -82,9 +82,9 @@ class PolicyServiceServicer:
     def EvaluateDataset(self, request, context):
         """Judges a dataset's whole upstream lineage under a policy. Any role that may see the dataset.
         The same registry state always gives the same answer, in the same order. The answer is bounded
-        whatever the lineage (at most 100 offenders with shortened paths, 100 datasets lacking an
-        attestation, 1000 attestation ids; every count given in full): at most 1.2 MiB, well within
-        the 4 MiB a default gRPC client accepts.
+        whatever the lineage (at most 100 offenders with shortened paths, 100 sources per obligation,
+        100 datasets lacking an attestation, 1000 attestation ids; every count given in full): at most
+        2 MiB, within the 4 MiB a default gRPC client accepts.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
