@@ -103,7 +103,14 @@ fn obligation_to_proto(policy: &Policy, o: &Obligation) -> pb::Obligation {
         ),
     };
     let (status, why) = match o.status {
-        ObligationStatus::Met => (pb::ObligationStatus::Met, "met"),
+        ObligationStatus::Met if o.kind == ObligationKind::NamePrefix => (
+            pb::ObligationStatus::Met,
+            "met: the target model's name begins with it",
+        ),
+        ObligationStatus::Met => (
+            pb::ObligationStatus::Met,
+            "met: the declared purpose is a model that does not compete",
+        ),
         ObligationStatus::Unmet => (
             pb::ObligationStatus::Unmet,
             "not met by the target model's name",
@@ -116,7 +123,10 @@ fn obligation_to_proto(policy: &Policy, o: &Obligation) -> pb::Obligation {
             pb::ObligationStatus::Undetermined,
             "undetermined: no purpose declared",
         ),
-        ObligationStatus::Applies => (pb::ObligationStatus::Applies, "applies"),
+        ObligationStatus::Applies => (
+            pb::ObligationStatus::Applies,
+            "applies to whatever model is trained",
+        ),
     };
     pb::Obligation {
         kind: kind as i32,
