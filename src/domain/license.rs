@@ -164,7 +164,10 @@ mod tests {
             ("GPL-2.0", "GPL-2.0"),
             ("Apache-1.0+", "Apache-1.0+"),
             ("LicenseRef-Internal-1", "LicenseRef-Internal-1"),
-            ("CC-BY-4.0 AND LicenseRef-scraped", "CC-BY-4.0 AND LicenseRef-scraped"),
+            (
+                "CC-BY-4.0 AND LicenseRef-scraped",
+                "CC-BY-4.0 AND LicenseRef-scraped",
+            ),
         ] {
             assert_eq!(
                 parse_license("license", given).ok().flatten().as_deref(),
@@ -178,9 +181,19 @@ mod tests {
     #[test]
     fn unknown_identifiers_and_bad_expressions_are_refused_naming_them() {
         let unknown = refusal("MIT OR Frobnicate-1.0");
-        assert!(unknown.contains("\\\"Frobnicate-1.0\\\" is not an SPDX licence identifier"), "{unknown}");
+        assert!(
+            unknown.contains("\\\"Frobnicate-1.0\\\" is not an SPDX licence identifier"),
+            "{unknown}"
+        );
         assert!(unknown.contains("license"), "{unknown}");
-        for bad in ["MIT OR", "(MIT", "MIT AND AND Apache-2.0", "MIT WITH Apache-2.0", "Apache 2", "MIT/Apache-2.0"] {
+        for bad in [
+            "MIT OR",
+            "(MIT",
+            "MIT AND AND Apache-2.0",
+            "MIT WITH Apache-2.0",
+            "Apache 2",
+            "MIT/Apache-2.0",
+        ] {
             let why = refusal(bad);
             assert!(why.contains("SPDX licence expression"), "{bad}: {why}");
         }

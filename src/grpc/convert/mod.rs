@@ -19,8 +19,8 @@ use crate::domain::dataset::{
 };
 use crate::domain::digest::ContentDigest;
 use crate::domain::event::Event;
-use crate::domain::registration::UnitParent;
 use crate::domain::license::{is_unparsed, parse_license};
+use crate::domain::registration::UnitParent;
 use crate::domain::text::{optional_line, optional_text, optional_uuid, required_line};
 use crate::error::{Error, Result};
 use crate::proto::v1 as pb;
