@@ -47,7 +47,7 @@ pub fn parse_license(field: &str, text: &str) -> Result<Option<String>> {
 /// in normalised form (free text, or an expression spelt otherwise): the API shows it as stored
 /// and flags it.
 pub fn is_unparsed(stored: &str) -> bool {
-    normalise(stored).is_ok_and(|normalised| normalised == stored) == false
+    !normalise(stored).is_ok_and(|normalised| normalised == stored)
 }
 
 /// The normalised form of `text`, or why it is not an SPDX licence expression.
