@@ -216,35 +216,48 @@ async fn licences_stored_before_the_rule_stay_readable_and_are_flagged_unparsed(
         .register(&app.admin, with_license("model-row", "MIT", "MIT"))
         .await;
     // Rows as an older registry stored them, free text and all, written straight into its
-    // database.
-    let Some(url) = app.sqlite_url() else {
-        return;
-    };
-    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
-        .await
-        .unwrap();
-    let legacy = uuid::Uuid::now_v7().to_string();
-    sqlx::query(
+    // database (SQLite or PostgreSQL, whichever the suite runs on).
+    let legacy = uuid::Uuid::now_v7();
+    let model_id = uuid::Uuid::parse_str(&model.id).unwrap();
+    let statements = [
         "INSERT INTO datasets (id, organization_id, name, version, content_digest, size_bytes, \
          description, license, visibility, create_time, creator_token_id, creator_subject) \
          SELECT $1, organization_id, 'legacy', version, content_digest, size_bytes, description, \
          'Creative Commons, see website', visibility, create_time, creator_token_id, \
          creator_subject FROM datasets WHERE id = $2",
-    )
-    .bind(&legacy)
-    .bind(&model.id)
-    .execute(&mut conn)
-    .await
-    .unwrap();
-    sqlx::query(
         "INSERT INTO dataset_sources (dataset_id, position, kind, uri, license) \
          SELECT $1, position, kind, uri, 'mit' FROM dataset_sources WHERE dataset_id = $2",
-    )
-    .bind(&legacy)
-    .bind(&model.id)
-    .execute(&mut conn)
-    .await
-    .unwrap();
+    ];
+    match &app.database {
+        Some(database) => {
+            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(database.url.as_str())
+                .await
+                .unwrap();
+            for statement in statements {
+                sqlx::query(statement)
+                    .bind(legacy)
+                    .bind(model_id)
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+            }
+        }
+        None => {
+            let url = format!("sqlite://{}", app.dir.path().join("registry.db").display());
+            let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+                .await
+                .unwrap();
+            for statement in statements {
+                sqlx::query(statement)
+                    .bind(legacy.to_string())
+                    .bind(model_id.to_string())
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+    let legacy = legacy.to_string();
 
     let read = get(&app, &legacy).await;
     assert_eq!(read.license, "Creative Commons, see website");
