@@ -92,6 +92,11 @@ impl KeyEntry {
         &self.encoding
     }
 
+    /// The Ed25519 signature of `message` (deterministic, RFC 8032): what a DSSE envelope carries.
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        ed25519_dalek::Signer::sign(&self.signing, message).to_bytes()
+    }
+
     /// The public key, decoded for the signature rule (`ed25519-verify`).
     pub fn public_key(&self) -> PublicKey {
         self.public

@@ -72,6 +72,7 @@ fn source() -> impl Strategy<Value = pb::Source> {
                     description,
                     parent_hidden: false,
                     batch_ref: String::new(),
+                    license_unparsed: false,
                 }
             },
         )

@@ -28,6 +28,7 @@ pub use provenance_api::certificate::claims::{
     CERTIFICATE_TYPE, CertificateClaims, DatasetClaim, LineageClaim, MAX_LISTED_MEMBERS,
     PolicyClaim, signed_claims,
 };
+use provenance_api::certificate::dsse;
 
 /// The lineage digest of a closure (see the module documentation). `closure` holds every dataset
 /// of the upstream closure with its sources, in any order.
@@ -122,6 +123,29 @@ pub struct CertificateRecord {
 }
 
 impl CertificateRecord {
+    /// The in-toto Statement signed at issuance beside the token (see
+    /// [`provenance_api::certificate::dsse`]): the token's claims with the certificate's log index.
+    /// The same bytes whenever it is built, so that signing it again (Ed25519 is deterministic)
+    /// gives the envelope signed at issuance. `None` until the certificate is stored (the log
+    /// index is known only then), or when the token's claims do not read.
+    pub fn statement(&self) -> Option<Vec<u8>> {
+        let sequence = self.issued_event_sequence?;
+        let signing_input = self.token.rsplit_once('.')?.0;
+        let (_, claims_json) = signed_claims(signing_input).ok()?;
+        dsse::statement(&claims_json, &self.token, sequence.saturating_sub(1)).ok()
+    }
+
+    /// Whether `presented` is this very certificate: its token, or (a DSSE envelope) one whose
+    /// payload `signed` is its Statement.
+    pub fn holds(&self, presented: &str, signed: &str) -> bool {
+        if dsse::looks_like_envelope(presented) {
+            self.statement()
+                .is_some_and(|statement| statement == signed.as_bytes())
+        } else {
+            self.token == presented
+        }
+    }
+
     /// Where it stands at `time`.
     pub fn status_at(&self, time: DateTime<Utc>) -> CertificateStatus {
         status_at(self.revoke_time, self.expire_time, time)

@@ -8,6 +8,7 @@ pub mod digest;
 pub mod evaluation;
 pub mod event;
 pub mod key_record;
+pub mod license;
 pub mod lineage;
 pub mod model_name;
 pub mod openlineage;

@@ -30,6 +30,7 @@ use uuid::Uuid;
 use super::access::Caller;
 use super::dataset::{Dataset, ModelRef, NewDataset, Source, SourceKind, Visibility, limits};
 use super::digest::ContentDigest;
+use super::license::parse_license;
 use super::text::{optional_line, optional_text, required_line};
 use crate::error::{Error, Result};
 
@@ -662,7 +663,7 @@ fn digest_facet(facet: &Map<String, Value>, at: &str) -> Result<DigestFacet> {
     Ok(DigestFacet {
         digest: ContentDigest::parse(&path(at, "digest"), digest)?,
         size_bytes,
-        license: optional_line(&path(at, "license"), license, limits::LICENSE)?,
+        license: parse_license(&path(at, "license"), license)?,
     })
 }
 

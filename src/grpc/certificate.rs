@@ -89,7 +89,13 @@ fn standing_to_proto(standing: Option<Standing>, response: &mut pb::VerifyCertif
     response.status_history = history_to_proto(standing.history);
 }
 
-fn certificate_to_proto(c: CertificateRecord, as_of: DateTime<Utc>) -> pb::Certificate {
+/// The certificate as the API answers it, with its DSSE envelope (`dsse_envelope`, empty when
+/// none could be made).
+fn certificate_to_proto(
+    c: CertificateRecord,
+    dsse_envelope: Option<String>,
+    as_of: DateTime<Utc>,
+) -> pb::Certificate {
     // Asked about a time before the revocation, the certificate is shown as it stood then.
     let revoked_by_then = c.revoke_time.is_some_and(|revoked| revoked <= as_of);
     let (revoke_time, revoke_reason, revoke_cause) = if revoked_by_then {
@@ -133,6 +139,7 @@ fn certificate_to_proto(c: CertificateRecord, as_of: DateTime<Utc>) -> pb::Certi
             .issued_event_sequence
             .map(|sequence| sequence.saturating_sub(1))
             .unwrap_or_default(),
+        dsse_envelope: dsse_envelope.unwrap_or_default(),
     }
 }
 
@@ -190,7 +197,12 @@ impl pb::certificate_service_server::CertificateService for CertificateHandlers 
                 },
             )
             .await?;
-        Ok(Response::new(certificate_to_proto(certificate, Utc::now())))
+        let envelope = self.registry.dsse_envelope(&certificate);
+        Ok(Response::new(certificate_to_proto(
+            certificate,
+            envelope,
+            Utc::now(),
+        )))
     }
 
     #[tracing::instrument(skip_all)]
@@ -208,7 +220,12 @@ impl pb::certificate_service_server::CertificateService for CertificateHandlers 
             .transpose()?
             .unwrap_or_else(Utc::now);
         let certificate = self.registry.get_certificate(&caller, id).await?;
-        Ok(Response::new(certificate_to_proto(certificate, as_of)))
+        let envelope = self.registry.dsse_envelope(&certificate);
+        Ok(Response::new(certificate_to_proto(
+            certificate,
+            envelope,
+            as_of,
+        )))
     }
 
     /// Public: buyers verify without an account, so no token is asked for.
@@ -267,7 +284,7 @@ impl pb::certificate_service_server::CertificateService for CertificateHandlers 
         {
             response.public_lineage = self
                 .registry
-                .public_certificate_facts(request.token.trim(), claims)
+                .public_certificate_facts(request.token.trim(), &response.claims_json, claims)
                 .await?
                 .and_then(|facts| facts.lineage)
                 .map(|lineage| public_lineage_to_proto(&lineage));
@@ -289,7 +306,12 @@ impl pb::certificate_service_server::CertificateService for CertificateHandlers 
             .registry
             .revoke_certificate(&caller, id, reason)
             .await?;
-        Ok(Response::new(certificate_to_proto(certificate, Utc::now())))
+        let envelope = self.registry.dsse_envelope(&certificate);
+        Ok(Response::new(certificate_to_proto(
+            certificate,
+            envelope,
+            Utc::now(),
+        )))
     }
 
     /// Public: verifiers fetch keys without an account, so no token is asked for.

@@ -129,8 +129,9 @@ pub async fn submit(State(registry): State<Registry>, request: Request) -> Respo
         document: None,
     };
     if let (Some(claims), true) = (&verification.claims, verification.claims_json.is_some()) {
+        let signed = verification.claims_json.as_deref().unwrap_or_default();
         let facts = match registry
-            .public_certificate_facts(&parsed.token, claims)
+            .public_certificate_facts(&parsed.token, signed, claims)
             .await
         {
             Ok(facts) => facts,
@@ -138,8 +139,9 @@ pub async fn submit(State(registry): State<Registry>, request: Request) -> Respo
         };
         let judgement = verify_page::judgement(&outcome);
         outcome.document = facts.map(|facts| {
+            // The token the registry holds: the one presented, or the JWS of a presented envelope.
             verify_page::public_document(
-                &parsed.token,
+                &facts.record.token,
                 claims,
                 &facts,
                 parsed.as_of,
@@ -227,14 +229,24 @@ async fn read_form(request: Request) -> Result<FormFields, RequestError> {
 
 /// The request a form's fields make, or why they make none.
 fn form_request(fields: FormFields) -> Result<VerifyRequest, RequestError> {
-    // A token never holds whitespace: a pasted one may have been wrapped by a mail client.
-    let pasted: String = fields
-        .token
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
+    // A token never holds whitespace: a pasted one may have been wrapped by a mail client. A DSSE
+    // envelope is JSON, read as pasted.
+    let pasted: String = if provenance_api::certificate::dsse::looks_like_envelope(&fields.token) {
+        fields.token.trim().to_owned()
+    } else {
+        fields
+            .token
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect()
+    };
     let (token, source) = if !pasted.is_empty() {
-        (pasted, "the pasted token".to_owned())
+        let what = if provenance_api::certificate::dsse::looks_like_envelope(&pasted) {
+            "the pasted DSSE envelope"
+        } else {
+            "the pasted token"
+        };
+        (pasted, what.to_owned())
     } else if let Some((name, content)) = &fields.file {
         let token = token_from_upload(content).map_err(|e| {
             RequestError::InvalidArgument(format!("the uploaded file {name:?}: {e}"))

@@ -15,8 +15,9 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::domain::certificate::{self, CertificateRecord, CertificateStatus};
+use provenance_api::certificate::dsse;
 
-/// Certificates kept (each about 250 bytes).
+/// Certificates kept (each about 300 bytes).
 pub const DEFAULT_CAPACITY: usize = 200_000;
 
 /// The facts of one stored certificate that verification compares the token with.
@@ -28,6 +29,9 @@ pub struct StoredFacts {
     pub lineage_digest: String,
     /// SHA-256 of the stored token: the whole token is not kept, to keep entries small.
     pub token_sha256: [u8; 32],
+    /// SHA-256 of the in-toto Statement signed beside the token (its DSSE envelope's payload);
+    /// `None` when there is none.
+    pub statement_sha256: Option<[u8; 32]>,
     /// `nbf`, as stored (to the microsecond): where the status history starts.
     pub not_before: DateTime<Utc>,
     /// `exp`.
@@ -47,6 +51,9 @@ impl StoredFacts {
             dataset_id: record.dataset_id,
             lineage_digest: record.lineage_digest.clone(),
             token_sha256: token_sha256(&record.token),
+            statement_sha256: record
+                .statement()
+                .map(|statement| Sha256::digest(&statement).into()),
             not_before: record.not_before,
             expire_time: record.expire_time,
             revoke_time: record.revoke_time,
@@ -80,6 +87,18 @@ impl StoredFacts {
     /// same certificate, so that online and offline verification agree on it.
     pub fn holds_token(&self, token: &str) -> bool {
         self.token_sha256 == token_sha256(token)
+    }
+
+    /// Whether `presented`, in either form, is this certificate: a JWS as [`Self::holds_token`]
+    /// says; a DSSE envelope when `signed` (its payload, as its signature covers it) is the
+    /// Statement signed at issuance. As for the token, the signature is not compared.
+    pub fn holds(&self, presented: &str, signed: &str) -> bool {
+        if dsse::looks_like_envelope(presented) {
+            self.statement_sha256
+                .is_some_and(|stored| stored == <[u8; 32]>::from(Sha256::digest(signed.as_bytes())))
+        } else {
+            self.holds_token(presented)
+        }
     }
 }
 
@@ -167,6 +186,7 @@ mod tests {
             dataset_id: Uuid::nil(),
             lineage_digest: "sha256:00".into(),
             token_sha256: token_sha256(token),
+            statement_sha256: None,
             not_before: DateTime::from_timestamp(1_900_000_000, 0).unwrap_or_default(),
             expire_time: DateTime::from_timestamp(2_000_000_000, 0).unwrap_or_default(),
             revoke_time: revoked,

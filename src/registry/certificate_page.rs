@@ -59,12 +59,14 @@ impl Registry {
         Ok(Some((status, since, record.expire_time)))
     }
 
-    /// The facts the verification page shows for a token whose signature verified. `None` when the
-    /// registry does not hold exactly this token under its id: then nothing of its records is shown,
-    /// since a page must not reveal anything to whoever merely guesses or alters an id.
+    /// The facts the verification page shows for a certificate (`presented` in either form, its
+    /// signed content `signed`) whose signature verified. `None` when the registry does not hold
+    /// exactly this certificate under its id: then nothing of its records is shown, since a page
+    /// must not reveal anything to whoever merely guesses or alters an id.
     pub async fn public_certificate_facts(
         &self,
-        token: &str,
+        presented: &str,
+        signed: &str,
         claims: &CertificateClaims,
     ) -> Result<Option<PublicCertificateFacts>> {
         let Ok(id) = Uuid::try_parse(&claims.jti) else {
@@ -73,7 +75,7 @@ impl Registry {
         let Some(record) = self.store.get_certificate(id).await? else {
             return Ok(None);
         };
-        if record.token != token {
+        if !record.holds(presented, signed) {
             return Ok(None);
         }
         let viewer = anonymous_viewer();

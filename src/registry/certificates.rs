@@ -22,6 +22,7 @@ use crate::store::CertificateInsert;
 use provenance_api::certificate::checks::{
     CertificateKey, CertificateKeys, ONLINE_CHECKS, read_header,
 };
+use provenance_api::certificate::dsse;
 
 /// Lifetimes of certificates and the name they are issued under.
 #[derive(Debug, Clone)]
@@ -337,7 +338,23 @@ impl Registry {
         Ok(Some(facts))
     }
 
-    /// Checks a certificate token, reporting every check. Needs no caller.
+    /// The certificate as an in-toto Statement in a DSSE envelope (JSON), signed by the key that
+    /// signed its token. Built again on each call: the Statement is the same bytes every time and
+    /// Ed25519 signatures are deterministic, so this is exactly the envelope signed at issuance.
+    /// `None` before the certificate is stored, or when its key is gone from the key file.
+    pub fn dsse_envelope(&self, record: &CertificateRecord) -> Option<String> {
+        let statement = record.statement()?;
+        let ring = self.signing_keys();
+        let Some(key) = ring.find(&record.kid) else {
+            tracing::warn!(kid = %record.kid, "a certificate's signing key is not in the key file");
+            return None;
+        };
+        let signature = key.sign(&dsse::pae(dsse::PAYLOAD_TYPE, &statement));
+        Some(dsse::envelope_json(&statement, &key.kid, &signature))
+    }
+
+    /// Checks a certificate in either form (a compact JWS or a DSSE envelope), reporting every
+    /// check. Needs no caller.
     pub async fn verify_certificate(
         &self,
         token: &str,
@@ -359,7 +376,7 @@ impl Registry {
                     Some(signature) => {
                         self.signatures
                             .verify(
-                                pending.signing_input().as_bytes().to_vec(),
+                                pending.signing_input().to_vec(),
                                 signature,
                                 *pending.public_key(),
                             )
@@ -386,10 +403,10 @@ impl Registry {
                 false,
                 "the registry has no certificate with this id",
             ),
-            Some(record) if !record.holds_token(token) => Check::new(
+            Some(record) if !record.holds(token, &claims_json) => Check::new(
                 "status",
                 false,
-                "the registry holds a different token under this id",
+                "the registry holds a different certificate under this id",
             ),
             Some(record) => match record.status_at(now) {
                 CertificateStatus::Valid => Check::new("status", true, "valid"),
@@ -413,7 +430,7 @@ impl Registry {
         // up under a known id learns nothing of that certificate.
         let standing = stored
             .as_ref()
-            .filter(|record| record.holds_token(token))
+            .filter(|record| record.holds(token, &claims_json))
             .map(|record| Standing::of(record, now));
         // A dataset's upstream closure never changes, so the digest stored at issuance is the
         // registry's; a mismatch means the token or the store was altered.

@@ -9,7 +9,7 @@ use crate::verify_page::{Answer, http};
 
 const FACETS: &str = "https://registry.example/openlineage/facets/1-0-0/";
 
-async fn emit(app: &TestApp, token: &str, event: &Value) -> Answer {
+pub async fn emit(app: &TestApp, token: &str, event: &Value) -> Answer {
     let body = event.to_string();
     http(
         app,
@@ -25,7 +25,7 @@ async fn emit(app: &TestApp, token: &str, event: &Value) -> Answer {
     .await
 }
 
-fn facet(schema: &str, fields: Value) -> Value {
+pub fn facet(schema: &str, fields: Value) -> Value {
     let mut facet = json!({
         "_producer": "https://example.org/tests",
         "_schemaURL": format!("{FACETS}{schema}.json#/$defs/{schema}"),
@@ -44,7 +44,7 @@ fn output(name: &str) -> Value {
     })
 }
 
-fn complete(job: &str, inputs: Value, outputs: Value) -> Value {
+pub fn complete(job: &str, inputs: Value, outputs: Value) -> Value {
     json!({
         "eventType": "COMPLETE",
         "eventTime": "2026-12-05T10:00:00.000Z",

@@ -87,7 +87,7 @@ fn dechunk(mut body: &str) -> String {
     out
 }
 
-async fn post_json(app: &TestApp, body: &str) -> Answer {
+pub async fn post_json(app: &TestApp, body: &str) -> Answer {
     http(
         app,
         "POST",
@@ -120,12 +120,12 @@ async fn post_form(app: &TestApp, fields: &[(&str, &str)]) -> Answer {
 }
 
 /// A pasted token, posted by the form.
-async fn post_pasted(app: &TestApp, token: &str) -> Answer {
+pub async fn post_pasted(app: &TestApp, token: &str) -> Answer {
     post_form(app, &[("token", token)]).await
 }
 
 /// The form as a browser posts an uploaded file (multipart), with an empty token field.
-async fn post_upload(app: &TestApp, file_name: &str, content: &[u8]) -> Answer {
+pub async fn post_upload(app: &TestApp, file_name: &str, content: &[u8]) -> Answer {
     let boundary = "----provenance-test-boundary";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\n\r\n\

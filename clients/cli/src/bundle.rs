@@ -6,6 +6,8 @@
 //! {
 //!   "format": "provenance-certificate-bundle/v1",
 //!   "token": "<the compact JWS>",
+//!   "dsse_envelope": {...},           the same certificate as an in-toto Statement in a DSSE
+//!                                     envelope, when the bundler could read it (optional)
 //!   "jwks": {"keys": [...]},          the registry's signing keys when bundled
 //!   "certificate": {...},             a summary of the signed claims, and the status when bundled
 //!   "lineage": [{"id", "name", "version", "content_digest", "depth"}, ...],
@@ -18,7 +20,7 @@
 //! }
 //! ```
 //!
-//! Only the token and the checkpoint are signed. The summary and the lineage list are for people
+//! Only the token, the envelope and the checkpoint are signed. The summary and the lineage list are for people
 //! and are checked against the signed claims when the bundle is verified (the `bundle` check);
 //! the `log` member is checked against the log key (the `log_*` checks).
 
@@ -43,6 +45,8 @@ pub const BUNDLE_FORMAT: &str = "provenance-certificate-bundle/v1";
 pub struct Bundle {
     /// The certificate's compact JWS.
     pub token: String,
+    /// The same certificate's DSSE envelope (JSON text), when the bundle carries it.
+    pub dsse_envelope: Option<String>,
     /// The signing keys packed with it.
     pub jwks: Value,
     /// The summary (unsigned).
@@ -83,8 +87,14 @@ impl Bundle {
             .to_owned();
         let jwks = value.get("jwks").cloned().unwrap_or(Value::Null);
         crate::offline::check_jwks(&jwks).map_err(|e| format!("the bundle's jwks: {e}"))?;
+        let dsse_envelope = match value.get("dsse_envelope") {
+            None | Some(Value::Null) => None,
+            Some(envelope @ Value::Object(_)) => Some(envelope.to_string()),
+            Some(_) => return Err("the bundle's dsse_envelope is not a JSON object".into()),
+        };
         Ok(Self {
             token,
+            dsse_envelope,
             jwks,
             certificate: value.get("certificate").cloned().unwrap_or(Value::Null),
             lineage: value
@@ -180,6 +190,62 @@ impl Bundle {
             checks,
             not_checked,
         }
+    }
+
+    /// The `dsse` check, when the bundle carries an envelope: it verifies offline with `jwks` (the
+    /// keys the token was checked with) as the token does, and it is the same certificate (the same
+    /// claims, and its `token_sha256` is the token's). `None` without an envelope.
+    pub fn dsse_check(
+        &self,
+        jwks: &Value,
+        claims: Option<&CertificateClaims>,
+        at: DateTime<Utc>,
+    ) -> Option<Check> {
+        let envelope = self.dsse_envelope.as_deref()?;
+        let Some(claims) = claims else {
+            return Some(Check::new(
+                "dsse",
+                false,
+                "not checked: an earlier check failed",
+            ));
+        };
+        let verification = crate::offline::verify(envelope, jwks, None, at);
+        let failed: Vec<String> = verification
+            .checks
+            .iter()
+            .filter(|c| !c.passed && c.name != "validity")
+            .map(|c| format!("{}: {}", c.name, c.detail))
+            .collect();
+        let token_sha256 = hex::encode(Sha256::digest(self.token.as_bytes()));
+        let same = verification.claims.as_ref() == Some(claims)
+            && verification
+                .claims_json
+                .as_deref()
+                .and_then(|s| serde_json::from_str::<Value>(s).ok())
+                .and_then(|s| s["predicate"]["token_sha256"].as_str().map(str::to_owned))
+                == Some(token_sha256);
+        Some(if !failed.is_empty() {
+            Check::new(
+                "dsse",
+                false,
+                format!(
+                    "the bundle's DSSE envelope does not verify ({})",
+                    failed.join("; ")
+                ),
+            )
+        } else if !same {
+            Check::new(
+                "dsse",
+                false,
+                "the bundle's DSSE envelope is of another certificate than its token",
+            )
+        } else {
+            Check::new(
+                "dsse",
+                true,
+                "the bundle's DSSE envelope verifies and states the token's claims",
+            )
+        })
     }
 
     /// Whether the unsigned summary agrees with the signed claims (`None` when they could not be

@@ -654,6 +654,17 @@ pub struct ListAttestationsArgs {
     pub page: PageArgs,
 }
 
+/// The forms `provctl cert get` prints a certificate in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CertificateFormat {
+    /// Its status and claims, for people (or `--output json`).
+    Summary,
+    /// The compact JWS.
+    Jws,
+    /// The in-toto Statement v1 in a DSSE envelope.
+    Dsse,
+}
+
 /// `provctl cert ...`
 #[derive(Debug, Subcommand)]
 pub enum CertCommand {
@@ -662,7 +673,7 @@ pub enum CertCommand {
     /// for `--target-model`.
     Issue(IssueCertificateArgs),
     /// Show a certificate: its status (now or at `--as-of`), status history, revocation and
-    /// what it states.
+    /// what it states; or, with `--format jws|dsse`, the certificate itself.
     Get {
         /// Id of the certificate (the token's `jti`).
         #[arg(value_parser = parse_id)]
@@ -670,6 +681,10 @@ pub enum CertCommand {
         /// Give the status as it stood at this moment, in RFC 3339 (e.g. a contract's date).
         #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
         as_of: Option<DateTime<Utc>>,
+        /// What to print: `summary` (status and claims), `jws` (the compact JWS, one line) or
+        /// `dsse` (the in-toto Statement in its DSSE envelope, one line of JSON).
+        #[arg(long, value_enum, default_value_t = CertificateFormat::Summary)]
+        format: CertificateFormat,
     },
     /// Verify a certificate and print every check. Online (the default) the registry checks
     /// everything, revocation included; with `--offline` nothing goes over the network and

@@ -637,3 +637,156 @@ async fn crafted_signatures_get_the_same_answer_online_and_offline() -> TestResu
     assert_eq!(status, Some(false), "{online}");
     registry.stop().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dsse_envelope_is_printed_verified_online_and_offline_and_bundled() -> TestResult {
+    let registry = Registry::start().await?;
+    let dir = tempfile::tempdir()?;
+    let envelope_file = dir.path().join("cert.dsse.json");
+    let tampered_file = dir.path().join("tampered.dsse.json");
+    let jwks_file = dir.path().join("jwks.json");
+    let bundle_file = dir.path().join("bundle.json");
+    let (envelope_path, tampered_path) = (path_str(&envelope_file)?, path_str(&tampered_file)?);
+    let (jwks, bundle) = (path_str(&jwks_file)?, path_str(&bundle_file)?);
+    let derived = clean_dataset(&registry).await?;
+    let issued = registry.run(&["cert", "issue", &derived]).await?.ok();
+    let id = field(&issued, "id")?;
+
+    // One line of JSON: the envelope as GetCertificate answers it.
+    let printed = registry
+        .run(&["cert", "get", &id, "--format", "dsse"])
+        .await?
+        .ok();
+    assert_eq!(printed.stdout.lines().count(), 1, "{}", printed.stdout);
+    let envelope: Value = serde_json::from_str(&printed.stdout)?;
+    assert_eq!(envelope["payloadType"], "application/vnd.in-toto+json");
+    std::fs::write(&envelope_file, &printed.stdout)?;
+    let jws = registry
+        .run(&["cert", "get", &id, "--format", "jws"])
+        .await?
+        .ok();
+    assert!(jws.stdout.trim().starts_with("eyJ"), "{}", jws.stdout);
+
+    // Verified online and, with pinned keys, offline, by the same checks as the token.
+    let online = registry
+        .run_with(None, &["--output", "json", "cert", "verify", envelope_path])
+        .await?
+        .ok()
+        .json()?;
+    assert_eq!(online["valid"], true, "{online}");
+    assert_eq!(online["certificateId"], id.as_str());
+    assert!(
+        checks(&online).iter().all(|(_, passed)| *passed),
+        "{online}"
+    );
+    registry
+        .run_with(None, &["cert", "keys", "--out", jwks])
+        .await?
+        .ok();
+    let offline = run_without_network(&[
+        "--output",
+        "json",
+        "cert",
+        "verify",
+        envelope_path,
+        "--offline",
+        "--jwks",
+        jwks,
+    ])
+    .await?
+    .ok()
+    .json()?;
+    assert_eq!(offline["valid"], true, "{offline}");
+    // What was signed: the Statement, whose predicate holds the claims.
+    assert_eq!(
+        offline["claims"]["predicate"]["jti"],
+        id.as_str(),
+        "{offline}"
+    );
+
+    // An altered Statement fails the signature check, online and offline.
+    let mut altered = envelope.clone();
+    let statement = base64_standard_decode(envelope["payload"].as_str().unwrap_or_default())?;
+    let mut statement: Value = serde_json::from_slice(&statement)?;
+    statement["predicate"]["verdict"] = "EXEMPT".into();
+    altered["payload"] = base64_standard_encode(statement.to_string().as_bytes()).into();
+    std::fs::write(&tampered_file, altered.to_string())?;
+    for run in [
+        registry
+            .run_with(None, &["--output", "json", "cert", "verify", tampered_path])
+            .await?,
+        run_without_network(&[
+            "--output",
+            "json",
+            "cert",
+            "verify",
+            tampered_path,
+            "--offline",
+            "--jwks",
+            jwks,
+        ])
+        .await?,
+    ] {
+        let answer = run.expect_code(NOT_VALID).json()?;
+        assert!(
+            checks(&answer).contains(&("signature".to_owned(), false)),
+            "{answer}"
+        );
+    }
+
+    // A bundle carries both forms, and checks that the envelope is the token's certificate.
+    registry
+        .run(&["cert", "bundle", &id, "--out", bundle])
+        .await?
+        .ok();
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&bundle_file)?)?;
+    assert_eq!(written["dsse_envelope"], envelope);
+    let verified = run_without_network(&[
+        "--output",
+        "json",
+        "cert",
+        "verify",
+        bundle,
+        "--offline",
+        "--jwks",
+        jwks,
+    ])
+    .await?
+    .ok()
+    .json()?;
+    assert!(
+        checks(&verified).contains(&("dsse".to_owned(), true)),
+        "{verified}"
+    );
+    let mut forged = written.clone();
+    forged["dsse_envelope"] = altered;
+    std::fs::write(&bundle_file, forged.to_string())?;
+    let refused = run_without_network(&[
+        "--output",
+        "json",
+        "cert",
+        "verify",
+        bundle,
+        "--offline",
+        "--jwks",
+        jwks,
+    ])
+    .await?
+    .expect_code(NOT_VALID)
+    .json()?;
+    assert!(
+        checks(&refused).contains(&("dsse".to_owned(), false)),
+        "{refused}"
+    );
+    Ok(())
+}
+
+fn base64_standard_decode(text: &str) -> TestResult<Vec<u8>> {
+    use base64::Engine;
+    Ok(base64::engine::general_purpose::STANDARD.decode(text)?)
+}
+
+fn base64_standard_encode(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}

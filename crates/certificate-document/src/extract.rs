@@ -1,4 +1,5 @@
-//! Finding a certificate's token in what a person hands over: the token itself, a bundle written by
+//! Finding a certificate's token in what a person hands over: the token itself, its DSSE envelope
+//! (JSON, returned whole), a bundle written by
 //! `provctl cert bundle`, or a certificate document rendered by [`crate::certificate_html`] (as
 //! saved or printed to HTML). Pure; the input is untrusted and bounded by the caller.
 
@@ -59,6 +60,11 @@ pub fn token_from_upload(bytes: &[u8]) -> Result<String, ExtractError> {
 fn token_from_bundle(text: &str) -> Result<String, ExtractError> {
     let value: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| ExtractError::NotABundle(format!("the file is not valid JSON: {e}")))?;
+    // The certificate as a DSSE envelope (`provctl cert get ID --format dsse`), which the
+    // verification reads as it is.
+    if value.get("payloadType").is_some() {
+        return Ok(text.to_owned());
+    }
     match value.get("format").and_then(serde_json::Value::as_str) {
         Some(BUNDLE_FORMAT) => {}
         Some(other) => {

@@ -19,6 +19,7 @@ use crate::domain::dataset::{
 };
 use crate::domain::digest::ContentDigest;
 use crate::domain::event::Event;
+use crate::domain::license::{is_unparsed, parse_license};
 use crate::domain::registration::UnitParent;
 use crate::domain::text::{optional_line, optional_text, optional_uuid, required_line};
 use crate::error::{Error, Result};
@@ -120,7 +121,7 @@ pub fn new_dataset(
         content_digest: ContentDigest::parse("content_digest", &request.content_digest)?,
         size_bytes: request.size_bytes,
         description: optional_text("description", &request.description, limits::DESCRIPTION)?,
-        license: optional_line("license", &request.license, limits::LICENSE)?,
+        license: parse_license("license", &request.license)?,
         visibility,
         sources,
         creator_token_id: caller.token_id,
@@ -291,7 +292,7 @@ fn source_from_proto(source: pb::Source) -> Result<Source> {
     Source::new(
         kind,
         optional_line("uri", &source.uri, limits::URI)?,
-        optional_line("license", &source.license, limits::LICENSE)?,
+        parse_license("license", &source.license)?,
         source
             .collect_time
             .as_ref()
@@ -317,6 +318,7 @@ pub fn dataset_to_proto(d: Dataset) -> pb::Dataset {
         content_digest: d.content_digest.to_string(),
         size_bytes: d.size_bytes,
         description: d.description.unwrap_or_default(),
+        license_unparsed: d.license.as_deref().is_some_and(is_unparsed),
         license: d.license.unwrap_or_default(),
         visibility: match d.visibility {
             Visibility::Private => pb::Visibility::Private,
@@ -362,6 +364,7 @@ fn source_to_proto(s: Source) -> pb::Source {
         dataset_id,
         model,
         uri: s.uri.unwrap_or_default(),
+        license_unparsed: s.license.as_deref().is_some_and(is_unparsed),
         license: s.license.unwrap_or_default(),
         collect_time: s.collect_time.map(time_to_proto),
         content_digest: s.content_digest.map(|d| d.to_string()).unwrap_or_default(),

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use certificate_document::extract::looks_like_token;
 use chrono::Utc;
-use provenance_api::certificate::CertificateClaims;
+use provenance_api::certificate::{CertificateClaims, dsse};
 use provenance_api::v1 as pb;
 use serde_json::{Value, json};
 use tonic::{Code, Status};
@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::policy::with_policy_hint;
 use super::{pretty, print_lines, timestamp, write_file};
 use crate::bundle::{self, Bundle, LogChecks, Standing};
-use crate::cli::{CertCommand, IssueCertificateArgs, VerifyCertificateArgs};
+use crate::cli::{CertCommand, CertificateFormat, IssueCertificateArgs, VerifyCertificateArgs};
 use crate::client::Connection;
 use crate::config::Settings;
 use crate::error::{CliError, exit};
@@ -42,7 +42,7 @@ pub async fn run(
 ) -> Result<u8, CliError> {
     match command {
         CertCommand::Issue(args) => issue(&Connection::open(global).await?, args, out).await?,
-        CertCommand::Get { id, as_of } => {
+        CertCommand::Get { id, as_of, format } => {
             let conn = Connection::open(global).await?;
             let certificate = conn
                 .certificates()
@@ -53,7 +53,16 @@ pub async fn run(
                 .await
                 .map_err(|s| conn.fail(s))?
                 .into_inner();
-            print_certificate(out, &certificate)?;
+            match format {
+                CertificateFormat::Summary => print_certificate(out, &certificate)?,
+                CertificateFormat::Jws => print_lines(out, vec![certificate.token])?,
+                CertificateFormat::Dsse if certificate.dsse_envelope.is_empty() => {
+                    return Err(CliError::BadAnswer(
+                        "the registry sent no DSSE envelope for this certificate (a registry older than envelopes)".into(),
+                    ));
+                }
+                CertificateFormat::Dsse => print_lines(out, vec![certificate.dsse_envelope])?,
+            }
         }
         CertCommand::Verify(args) => return verify(global, args, out).await,
         CertCommand::Revoke { id, reason } => {
@@ -220,6 +229,11 @@ fn parse_input(text: &str, name: &str) -> Result<Input, CliError> {
                 "{name} is not valid JSON ({e}): expected a certificate bundle or a token"
             ))
         })?;
+        // The certificate as a DSSE envelope (`provctl cert get ID --format dsse`): verified as
+        // it stands, by the same checks as a token.
+        if value.get("payloadType").is_some() {
+            return Ok(Input::Token(text.to_owned()));
+        }
         if value.get("keys").is_some() && value.get("format").is_none() {
             return Err(CliError::Input(format!(
                 "{name} is a JWKS, not a certificate: pass it with --jwks, and the certificate as the argument"
@@ -404,9 +418,16 @@ async fn verify_online(
         .map_err(|s| conn.fail(s))?
         .into_inner();
     let claims_json = Some(response.claims_json).filter(|c| !c.is_empty());
-    let claims = claims_json
-        .as_deref()
-        .and_then(|c| serde_json::from_str::<CertificateClaims>(c).ok());
+    // A token's claims, or the Statement of an envelope whose predicate holds them.
+    let claims = claims_json.as_deref().and_then(|c| {
+        serde_json::from_str::<CertificateClaims>(c)
+            .ok()
+            .or_else(|| {
+                dsse::statement_claims(c.as_bytes())
+                    .ok()
+                    .map(|(claims, _)| claims)
+            })
+    });
     let mut checks: Vec<Check> = response
         .checks
         .into_iter()
@@ -481,6 +502,11 @@ fn check_bundle(
     let check = bundle.check(claims);
     *valid &= check.passed;
     checks.push(check);
+    let envelope_keys = pinned_jwks.unwrap_or(&bundle.jwks);
+    if let Some(check) = bundle.dsse_check(envelope_keys, claims, Utc::now()) {
+        *valid &= check.passed;
+        checks.push(check);
+    }
     if bundle.log.is_null() {
         return Ok(vec![Check::new(
             "log",
@@ -806,7 +832,6 @@ async fn make_bundle(
             return Ok(exit::INVALID_CERTIFICATE);
         }
     };
-    let token = input.token();
     if record.is_none() {
         // Its owner's and its audience's members may read it; anyone else bundles without the
         // history.
@@ -822,6 +847,17 @@ async fn make_bundle(
             Err(s) => return Err(conn.fail(s)),
         };
     }
+    // The bundle carries the token, and the envelope beside it when the bundler may read it; an
+    // envelope alone is bundled only when its token can be read.
+    let token = match (&record, dsse::looks_like_envelope(input.token())) {
+        (Some(record), true) => record.token.as_str(),
+        (None, true) => {
+            return Err(CliError::Input(
+                "a DSSE envelope is bundled with its token, which only its owner's and its audience's members may read: bundle the token instead".into(),
+            ));
+        }
+        (_, false) => input.token(),
+    };
     let (jwks, keys) = signing_keys(&conn).await?;
     // Whoever opens the bundle years from now has only these keys: check now that they suffice.
     let checked_at = Utc::now();
@@ -846,7 +882,7 @@ async fn make_bundle(
         .as_ref()
         .map_or(Value::Null, |r| bundle_history(&r.status_history));
     let status = report.status.unwrap_or_default();
-    let value = bundle::build(
+    let mut value = bundle::build(
         token,
         jwks,
         &claims,
@@ -859,6 +895,13 @@ async fn make_bundle(
         lineage,
         log,
     );
+    if let Some(envelope) = record
+        .as_ref()
+        .filter(|r| r.token == token && !r.dsse_envelope.is_empty())
+        .and_then(|r| serde_json::from_str::<Value>(&r.dsse_envelope).ok())
+    {
+        value["dsse_envelope"] = envelope;
+    }
     write_file(path, &pretty(&value))?;
 
     let verify_hint = format!("provctl cert verify {} --offline", path.display());

@@ -9,6 +9,12 @@
 //! checks after it are reported as not checked. `key_window`, `validity` and `audience` are judged
 //! from the signed claims and are all reported whatever each finds.
 //!
+//! A certificate comes in either of its two forms, checked by the same names: the compact JWS, or
+//! the in-toto Statement in a DSSE envelope ([`super::dsse`]), where `format` reads the envelope,
+//! `algorithm` is the key's (Ed25519, DSSE names none), `type` checks the payload type, the
+//! Statement's `_type` and its `predicateType`, `key` looks up the signature's `keyid`, and
+//! `signature` verifies it over DSSE's PAE.
+//!
 //! Verification runs in three steps so that the caller chooses the key set from the token's `kid`
 //! and verifies the signature its own way (the registry batches concurrent signatures):
 //! [`read_header`], then [`CertificateHeader::find_key`], then [`PendingSignature::conclude`].
@@ -24,6 +30,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::claims::{CERTIFICATE_TYPE, CertificateClaims, signed_claims};
+use super::dsse::{self, ReadEnvelope};
 
 /// The checks made without the registry, in the order they run.
 pub const OFFLINE_CHECKS: [&str; 8] = [
@@ -135,17 +142,70 @@ impl From<StoppedEarly> for OfflineVerification {
     }
 }
 
-/// A token whose `format`, `algorithm` and `type` checks passed.
+/// A certificate whose `format`, `algorithm` and `type` checks passed.
 #[derive(Debug)]
 pub struct CertificateHeader<'t> {
-    token: &'t str,
+    form: Form<'t>,
     kid: String,
     checks: Vec<Check>,
 }
 
-/// Runs the `format`, `algorithm` and `type` checks on `token`, exactly as given (a client that
-/// reads it from a file trims it first).
-pub fn read_header(token: &str) -> Result<CertificateHeader<'_>, StoppedEarly> {
+/// The form a certificate was presented in.
+#[derive(Debug)]
+enum Form<'t> {
+    /// A compact JWS.
+    Jws(&'t str),
+    /// An in-toto Statement in a DSSE envelope.
+    Dsse(ReadEnvelope),
+}
+
+/// Runs the `format`, `algorithm` and `type` checks on a certificate presented in either form,
+/// exactly as given (a client that reads it from a file trims it first): a DSSE envelope when it
+/// is a JSON object ([`dsse::looks_like_envelope`]), otherwise a compact JWS.
+pub fn read_header(presented: &str) -> Result<CertificateHeader<'_>, StoppedEarly> {
+    if dsse::looks_like_envelope(presented) {
+        read_envelope_header(presented)
+    } else {
+        read_jws_header(presented)
+    }
+}
+
+fn read_envelope_header(text: &str) -> Result<CertificateHeader<'_>, StoppedEarly> {
+    let mut checks = Vec::with_capacity(OFFLINE_CHECKS.len() + ONLINE_CHECKS.len());
+    let envelope = match dsse::read_envelope(text) {
+        Ok(envelope) => envelope,
+        Err(why) => {
+            checks.push(Check::new("format", false, why));
+            return Err(StoppedEarly(checks));
+        }
+    };
+    checks.push(Check::new(
+        "format",
+        true,
+        "a DSSE envelope with one signature",
+    ));
+    checks.push(Check::new(
+        "algorithm",
+        true,
+        "Ed25519 over the DSSE pre-authentication encoding",
+    ));
+    if let Err(why) = dsse::statement_type(&envelope) {
+        checks.push(Check::new("type", false, why));
+        return Err(StoppedEarly(checks));
+    }
+    checks.push(Check::new(
+        "type",
+        true,
+        "an in-toto Statement v1 of a lineage certificate",
+    ));
+    Ok(CertificateHeader {
+        kid: envelope.keyid.clone(),
+        form: Form::Dsse(envelope),
+        checks,
+    })
+}
+
+fn read_jws_header(token: &str) -> Result<CertificateHeader<'_>, StoppedEarly> {
     let mut checks = Vec::with_capacity(OFFLINE_CHECKS.len() + ONLINE_CHECKS.len());
     let parts: Vec<&str> = token.split('.').collect();
     let header = match parts.as_slice() {
@@ -192,7 +252,7 @@ pub fn read_header(token: &str) -> Result<CertificateHeader<'_>, StoppedEarly> {
     }
     checks.push(Check::new("type", true, CERTIFICATE_TYPE));
     Ok(CertificateHeader {
-        token,
+        form: Form::Jws(token),
         kid: member("kid").to_owned(),
         checks,
     })
@@ -210,7 +270,11 @@ impl<'t> CertificateHeader<'t> {
         keys: &impl CertificateKeys,
     ) -> Result<PendingSignature<'t>, StoppedEarly> {
         let found = if self.kid.is_empty() {
-            Err("the token names no key (no kid in its header)".to_owned())
+            Err(match self.form {
+                Form::Jws(_) => "the token names no key (no kid in its header)",
+                Form::Dsse(_) => "the envelope names no key (no keyid in its signature)",
+            }
+            .to_owned())
         } else {
             keys.certificate_key(&self.kid)
         };
@@ -226,22 +290,48 @@ impl<'t> CertificateHeader<'t> {
             None => format!("signed with key {}", key.kid),
         };
         self.checks.push(Check::new("key", true, detail));
-        // Three parts, as the format check found: the signature covers the first two as sent.
-        let (signing_input, signature) = self.token.rsplit_once('.').unwrap_or((self.token, ""));
+        let (signing_input, signature, signed) = match self.form {
+            Form::Jws(token) => {
+                // Three parts, as the format check found: the signature covers the first two as
+                // sent.
+                let (signing_input, signature) = token.rsplit_once('.').unwrap_or((token, ""));
+                (
+                    Cow::Borrowed(signing_input.as_bytes()),
+                    URL_SAFE_NO_PAD.decode(signature).ok(),
+                    Signed::Jws(signing_input),
+                )
+            }
+            Form::Dsse(envelope) => (
+                Cow::Owned(dsse::pae(&envelope.payload_type, &envelope.payload)),
+                envelope.signature,
+                Signed::Statement(envelope.payload),
+            ),
+        };
         Ok(PendingSignature {
             signing_input,
-            signature: URL_SAFE_NO_PAD.decode(signature).ok(),
+            signature,
+            signed,
             key,
             checks: self.checks,
         })
     }
 }
 
-/// A token whose checks up to `key` passed, waiting for its signature to be verified.
+/// What a signature covers, to read the claims from once it verified.
+#[derive(Debug)]
+enum Signed<'t> {
+    /// A JWS's `header.payload`.
+    Jws(&'t str),
+    /// A DSSE envelope's payload: the Statement.
+    Statement(Vec<u8>),
+}
+
+/// A certificate whose checks up to `key` passed, waiting for its signature to be verified.
 #[derive(Debug)]
 pub struct PendingSignature<'t> {
-    signing_input: &'t str,
+    signing_input: Cow<'t, [u8]>,
     signature: Option<Vec<u8>>,
+    signed: Signed<'t>,
     key: CertificateKey,
     checks: Vec<Check>,
 }
@@ -252,9 +342,10 @@ impl PendingSignature<'_> {
         &self.key.public_key
     }
 
-    /// What the signature covers: the token's header and payload as sent, with the dot.
-    pub fn signing_input(&self) -> &str {
-        self.signing_input
+    /// What the signature covers: a JWS's header and payload as sent, with the dot; a DSSE
+    /// envelope's PAE of its payload type and payload.
+    pub fn signing_input(&self) -> &[u8] {
+        &self.signing_input
     }
 
     /// The signature's bytes; `None` when they are not base64url (and so verify nothing).
@@ -269,8 +360,7 @@ impl PendingSignature<'_> {
         audience: Option<Uuid>,
     ) -> OfflineVerification {
         let verifies = self.signature().is_some_and(|signature| {
-            ed25519_verify::verify(self.public_key(), self.signing_input.as_bytes(), signature)
-                .is_ok()
+            ed25519_verify::verify(self.public_key(), &self.signing_input, signature).is_ok()
         });
         self.conclude(verifies, at, audience)
     }
@@ -293,7 +383,11 @@ impl PendingSignature<'_> {
             ));
             return StoppedEarly(self.checks).into();
         }
-        let (claims, claims_json) = match signed_claims(self.signing_input) {
+        let read = match &self.signed {
+            Signed::Jws(signing_input) => signed_claims(signing_input),
+            Signed::Statement(payload) => dsse::statement_claims(payload),
+        };
+        let (claims, claims_json) = match read {
             Ok(read) => read,
             Err(why) => {
                 self.checks.push(Check::new(

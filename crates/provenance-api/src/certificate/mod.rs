@@ -1,9 +1,11 @@
 //! Lineage certificates as their verifiers see them: the claims ([`claims`]), the offline checks
-//! every verifier runs by the same names ([`checks`]), and certificate keys read from a JWKS
+//! every verifier runs by the same names ([`checks`]), the in-toto Statement in a DSSE envelope
+//! that carries the same claims ([`dsse`]), and certificate keys read from a JWKS
 //! ([`jwks`]).
 
 pub mod checks;
 pub mod claims;
+pub mod dsse;
 pub mod jwks;
 
 pub use checks::{

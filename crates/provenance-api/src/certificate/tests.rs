@@ -312,3 +312,89 @@ fn signatures_crafted_by_the_key_holder_get_the_rules_answer() {
         assert_eq!(v.checks[4].passed, how.expected().is_ok(), "{how:?}");
     }
 }
+
+/// The DSSE envelope of `token`'s claims, as the registry signs it at issuance.
+fn envelope_of(token: &str, log_index: u64) -> String {
+    let payload = token.split('.').nth(1).expect("three parts");
+    let claims_json =
+        String::from_utf8(URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("UTF-8");
+    let statement = dsse::statement(&claims_json, token, log_index).expect("a statement");
+    let signature = signing_key().sign(&dsse::pae(dsse::PAYLOAD_TYPE, &statement));
+    dsse::envelope_json(&statement, KID, &signature.to_bytes())
+}
+
+#[test]
+fn the_pae_is_the_dsse_specifications() {
+    // The DSSE protocol document's example.
+    assert_eq!(
+        dsse::pae("http://example.com/HelloWorld", b"hello world"),
+        b"DSSEv1 29 http://example.com/HelloWorld 11 hello world".to_vec()
+    );
+}
+
+#[test]
+fn an_envelope_passes_the_same_checks_as_its_token_and_states_the_same_claims() {
+    let token = sign(
+        &header(),
+        &claims(Some("0193a5b0-0000-7000-8000-0000000000b1")),
+    );
+    let envelope = envelope_of(&token, 41);
+    let audience = Uuid::try_parse("0193a5b0-0000-7000-8000-0000000000b1").ok();
+    let by_token = verify(&token, &jwks(), audience, at(ISSUED + 60));
+    let by_envelope = verify(&envelope, &jwks(), audience, at(ISSUED + 60));
+    assert!(by_envelope.valid, "{:#?}", by_envelope.checks);
+    let names =
+        |v: &OfflineVerification| v.checks.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&by_envelope), names(&by_token));
+    assert_eq!(by_envelope.claims, by_token.claims);
+    assert_eq!(by_envelope.kid.as_deref(), Some(KID));
+    let statement: Value =
+        serde_json::from_str(by_envelope.claims_json.as_deref().expect("signed")).expect("JSON");
+    assert_eq!(statement["predicate"]["log_index"], 41);
+    assert_eq!(
+        statement["subject"][0]["name"],
+        "0193a5b0-0000-7000-8000-0000000000a1/sft@1"
+    );
+    assert_eq!(statement["subject"][0]["digest"]["sha256"], "0".repeat(64));
+    // The same certificate always gives the same envelope.
+    assert_eq!(envelope_of(&token, 41), envelope);
+
+    // Expiry, audience and key window are judged from the predicate as from the token.
+    assert_eq!(
+        failed(&verify(&envelope, &jwks(), audience, at(ISSUED + 86_400))),
+        ["validity"]
+    );
+    assert_eq!(
+        failed(&verify(
+            &envelope,
+            &jwks(),
+            Some(Uuid::nil()),
+            at(ISSUED + 60)
+        )),
+        ["audience"]
+    );
+}
+
+#[test]
+fn an_envelope_whose_subject_is_not_the_predicates_dataset_fails_the_signature_check() {
+    // Signed by the key's holder, yet not a certificate: the subject names another dataset.
+    let token = sign(&header(), &claims(None));
+    let envelope: Value = serde_json::from_str(&envelope_of(&token, 1)).expect("JSON");
+    let mut statement: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(envelope["payload"].as_str().expect("payload"))
+            .expect("base64"),
+    )
+    .expect("JSON");
+    statement["subject"][0]["name"] = "other/thing@1".into();
+    let statement = statement.to_string().into_bytes();
+    let signature = signing_key().sign(&dsse::pae(dsse::PAYLOAD_TYPE, &statement));
+    let forged = dsse::envelope_json(&statement, KID, &signature.to_bytes());
+    let v = verify(&forged, &jwks(), None, at(ISSUED + 60));
+    assert_eq!(failed(&v)[0], "signature");
+    assert!(
+        v.checks.iter().any(|c| c.detail.contains("subject")),
+        "{:#?}",
+        v.checks
+    );
+}

@@ -93,7 +93,7 @@ class ListSigningKeysResponse(_message.Message):
     def __init__(self, keys: _Optional[_Iterable[_Union[SigningKey, _Mapping]]] = ..., jwks_json: _Optional[str] = ...) -> None: ...
 
 class Certificate(_message.Message):
-    __slots__ = ("id", "dataset_id", "organization_id", "audience_organization_id", "policy_id", "policy_version", "verdict", "target_model", "contract_reference", "lineage_digest", "closure_size", "kid", "token", "issue_time", "not_before", "expire_time", "status", "revoke_time", "revoke_reason", "revoke_cause", "status_history", "log_index")
+    __slots__ = ("id", "dataset_id", "organization_id", "audience_organization_id", "policy_id", "policy_version", "verdict", "target_model", "contract_reference", "lineage_digest", "closure_size", "kid", "token", "issue_time", "not_before", "expire_time", "status", "revoke_time", "revoke_reason", "revoke_cause", "status_history", "log_index", "dsse_envelope")
     ID_FIELD_NUMBER: _ClassVar[int]
     DATASET_ID_FIELD_NUMBER: _ClassVar[int]
     ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -116,6 +116,7 @@ class Certificate(_message.Message):
     REVOKE_CAUSE_FIELD_NUMBER: _ClassVar[int]
     STATUS_HISTORY_FIELD_NUMBER: _ClassVar[int]
     LOG_INDEX_FIELD_NUMBER: _ClassVar[int]
+    DSSE_ENVELOPE_FIELD_NUMBER: _ClassVar[int]
     id: str
     dataset_id: str
     organization_id: str
@@ -138,7 +139,8 @@ class Certificate(_message.Message):
     revoke_cause: str
     status_history: _containers.RepeatedCompositeFieldContainer[CertificateStatusChange]
     log_index: int
-    def __init__(self, id: _Optional[str] = ..., dataset_id: _Optional[str] = ..., organization_id: _Optional[str] = ..., audience_organization_id: _Optional[str] = ..., policy_id: _Optional[str] = ..., policy_version: _Optional[str] = ..., verdict: _Optional[_Union[_policy_pb2.Verdict, str]] = ..., target_model: _Optional[str] = ..., contract_reference: _Optional[str] = ..., lineage_digest: _Optional[str] = ..., closure_size: _Optional[int] = ..., kid: _Optional[str] = ..., token: _Optional[str] = ..., issue_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., not_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[_Union[CertificateStatus, str]] = ..., revoke_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoke_reason: _Optional[str] = ..., revoke_cause: _Optional[str] = ..., status_history: _Optional[_Iterable[_Union[CertificateStatusChange, _Mapping]]] = ..., log_index: _Optional[int] = ...) -> None: ...
+    dsse_envelope: str
+    def __init__(self, id: _Optional[str] = ..., dataset_id: _Optional[str] = ..., organization_id: _Optional[str] = ..., audience_organization_id: _Optional[str] = ..., policy_id: _Optional[str] = ..., policy_version: _Optional[str] = ..., verdict: _Optional[_Union[_policy_pb2.Verdict, str]] = ..., target_model: _Optional[str] = ..., contract_reference: _Optional[str] = ..., lineage_digest: _Optional[str] = ..., closure_size: _Optional[int] = ..., kid: _Optional[str] = ..., token: _Optional[str] = ..., issue_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., not_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[_Union[CertificateStatus, str]] = ..., revoke_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoke_reason: _Optional[str] = ..., revoke_cause: _Optional[str] = ..., status_history: _Optional[_Iterable[_Union[CertificateStatusChange, _Mapping]]] = ..., log_index: _Optional[int] = ..., dsse_envelope: _Optional[str] = ...) -> None: ...
 
 class CertificateStatusChange(_message.Message):
     __slots__ = ("status", "time", "reason")

@@ -34,6 +34,13 @@ class CertificateServiceStub:
     it was judged under and the verdict. Verification and the public keys need no access token:
     verifiers fetch the keys without an account, over gRPC here or over plain HTTP at
     `/.well-known/jwks.json` on the same port.
+
+    Each certificate also comes as an in-toto Statement v1 in a DSSE envelope
+    (`Certificate.dsse_envelope`), signed at issuance with the same key, for supply-chain tools
+    (in-toto, Sigstore, GUAC): payload type `application/vnd.in-toto+json`, `keyid` the JWK's `kid`,
+    subject the dataset (`<organisation>/<name>@<version>`, its SHA-256), predicate type
+    `https://provenance-registry.dev/attestation/lineage-certificate/v1` (the certificate's claims
+    with its transparency-log index; schema in docs/in-toto/lineage-certificate/v1/).
     """
 
     def __init__(self, channel):
@@ -77,6 +84,13 @@ class CertificateServiceServicer:
     it was judged under and the verdict. Verification and the public keys need no access token:
     verifiers fetch the keys without an account, over gRPC here or over plain HTTP at
     `/.well-known/jwks.json` on the same port.
+
+    Each certificate also comes as an in-toto Statement v1 in a DSSE envelope
+    (`Certificate.dsse_envelope`), signed at issuance with the same key, for supply-chain tools
+    (in-toto, Sigstore, GUAC): payload type `application/vnd.in-toto+json`, `keyid` the JWK's `kid`,
+    subject the dataset (`<organisation>/<name>@<version>`, its SHA-256), predicate type
+    `https://provenance-registry.dev/attestation/lineage-certificate/v1` (the certificate's claims
+    with its transparency-log index; schema in docs/in-toto/lineage-certificate/v1/).
     """
 
     def IssueCertificate(self, request, context):
@@ -90,16 +104,19 @@ class CertificateServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetCertificate(self, request, context):
-        """Reads a certificate: for its owner's and its audience's members, and operators.
+        """Reads a certificate, both forms included: for its owner's and its audience's members, and
+        operators.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def VerifyCertificate(self, request, context):
-        """Checks a certificate token: signature, key, type, algorithm, validity window, audience, its
-        status in the registry, and that its lineage still matches. No access token needed. A token that
-        fails a check is answered (with `valid` false and the failed checks), not refused.
+        """Checks a certificate, in either form (the compact JWS or the DSSE envelope): signature, key,
+        type, algorithm, validity window, audience, its status in the registry, and that its lineage
+        still matches; the same checks by the same names for both forms. No access token needed. A
+        certificate that fails a check is answered (with `valid` false and the failed checks), not
+        refused.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -167,6 +184,13 @@ class CertificateService:
     it was judged under and the verdict. Verification and the public keys need no access token:
     verifiers fetch the keys without an account, over gRPC here or over plain HTTP at
     `/.well-known/jwks.json` on the same port.
+
+    Each certificate also comes as an in-toto Statement v1 in a DSSE envelope
+    (`Certificate.dsse_envelope`), signed at issuance with the same key, for supply-chain tools
+    (in-toto, Sigstore, GUAC): payload type `application/vnd.in-toto+json`, `keyid` the JWK's `kid`,
+    subject the dataset (`<organisation>/<name>@<version>`, its SHA-256), predicate type
+    `https://provenance-registry.dev/attestation/lineage-certificate/v1` (the certificate's claims
+    with its transparency-log index; schema in docs/in-toto/lineage-certificate/v1/).
     """
 
     @staticmethod

@@ -79,7 +79,7 @@ class ModelRef(_message.Message):
     def __init__(self, model_id: _Optional[str] = ..., version: _Optional[str] = ..., provider: _Optional[str] = ...) -> None: ...
 
 class Source(_message.Message):
-    __slots__ = ("kind", "dataset_id", "model", "uri", "license", "collect_time", "content_digest", "description", "parent_hidden", "batch_ref")
+    __slots__ = ("kind", "dataset_id", "model", "uri", "license", "collect_time", "content_digest", "description", "parent_hidden", "batch_ref", "license_unparsed")
     KIND_FIELD_NUMBER: _ClassVar[int]
     DATASET_ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
@@ -90,6 +90,7 @@ class Source(_message.Message):
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     PARENT_HIDDEN_FIELD_NUMBER: _ClassVar[int]
     BATCH_REF_FIELD_NUMBER: _ClassVar[int]
+    LICENSE_UNPARSED_FIELD_NUMBER: _ClassVar[int]
     kind: SourceKind
     dataset_id: str
     model: ModelRef
@@ -100,10 +101,11 @@ class Source(_message.Message):
     description: str
     parent_hidden: bool
     batch_ref: str
-    def __init__(self, kind: _Optional[_Union[SourceKind, str]] = ..., dataset_id: _Optional[str] = ..., model: _Optional[_Union[ModelRef, _Mapping]] = ..., uri: _Optional[str] = ..., license: _Optional[str] = ..., collect_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., content_digest: _Optional[str] = ..., description: _Optional[str] = ..., parent_hidden: _Optional[bool] = ..., batch_ref: _Optional[str] = ...) -> None: ...
+    license_unparsed: bool
+    def __init__(self, kind: _Optional[_Union[SourceKind, str]] = ..., dataset_id: _Optional[str] = ..., model: _Optional[_Union[ModelRef, _Mapping]] = ..., uri: _Optional[str] = ..., license: _Optional[str] = ..., collect_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., content_digest: _Optional[str] = ..., description: _Optional[str] = ..., parent_hidden: _Optional[bool] = ..., batch_ref: _Optional[str] = ..., license_unparsed: _Optional[bool] = ...) -> None: ...
 
 class Dataset(_message.Message):
-    __slots__ = ("id", "organization_id", "name", "version", "content_digest", "size_bytes", "description", "license", "visibility", "sources", "create_time", "contaminated", "contamination_reports", "creator_token_id", "creator_subject", "warnings")
+    __slots__ = ("id", "organization_id", "name", "version", "content_digest", "size_bytes", "description", "license", "visibility", "sources", "create_time", "contaminated", "contamination_reports", "creator_token_id", "creator_subject", "warnings", "license_unparsed")
     ID_FIELD_NUMBER: _ClassVar[int]
     ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -120,6 +122,7 @@ class Dataset(_message.Message):
     CREATOR_TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
     CREATOR_SUBJECT_FIELD_NUMBER: _ClassVar[int]
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    LICENSE_UNPARSED_FIELD_NUMBER: _ClassVar[int]
     id: str
     organization_id: str
     name: str
@@ -136,7 +139,8 @@ class Dataset(_message.Message):
     creator_token_id: str
     creator_subject: str
     warnings: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, id: _Optional[str] = ..., organization_id: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[str] = ..., content_digest: _Optional[str] = ..., size_bytes: _Optional[int] = ..., description: _Optional[str] = ..., license: _Optional[str] = ..., visibility: _Optional[_Union[_common_pb2.Visibility, str]] = ..., sources: _Optional[_Iterable[_Union[Source, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., contaminated: _Optional[bool] = ..., contamination_reports: _Optional[_Iterable[_Union[ContaminationReport, _Mapping]]] = ..., creator_token_id: _Optional[str] = ..., creator_subject: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
+    license_unparsed: bool
+    def __init__(self, id: _Optional[str] = ..., organization_id: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[str] = ..., content_digest: _Optional[str] = ..., size_bytes: _Optional[int] = ..., description: _Optional[str] = ..., license: _Optional[str] = ..., visibility: _Optional[_Union[_common_pb2.Visibility, str]] = ..., sources: _Optional[_Iterable[_Union[Source, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., contaminated: _Optional[bool] = ..., contamination_reports: _Optional[_Iterable[_Union[ContaminationReport, _Mapping]]] = ..., creator_token_id: _Optional[str] = ..., creator_subject: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ..., license_unparsed: _Optional[bool] = ...) -> None: ...
 
 class RegisterDatasetRequest(_message.Message):
     __slots__ = ("name", "version", "content_digest", "size_bytes", "description", "license", "visibility", "sources")

@@ -1,0 +1,160 @@
+"""Certificates as in-toto Statements in DSSE envelopes, checked with the ecosystem's own libraries:
+securesystemslib verifies the envelope's signature with the key from the published JWKS, the in-toto
+attestation library validates the Statement, and jsonschema validates the predicate against the
+schema the repository publishes. Tampered envelopes are refused by securesystemslib and by the
+registry's VerifyCertificate alike."""
+
+import base64
+import copy
+import hashlib
+import json
+import pathlib
+import urllib.request
+
+import jsonschema
+import pytest
+from google.protobuf import json_format
+from in_toto_attestation.v1 import statement_pb2
+from in_toto_attestation.v1.statement import Statement
+from securesystemslib.dsse import Envelope
+from securesystemslib.exceptions import VerificationError
+from securesystemslib.signer import SSlibKey
+
+from conftest import REPO, auth, digest
+
+PREDICATE_TYPE = "https://provenance-registry.dev/attestation/lineage-certificate/v1"
+SCHEMA = REPO / "docs" / "in-toto" / "lineage-certificate" / "v1" / "schema.json"
+
+
+def b64url_decode(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@pytest.fixture
+def issued(server, pb):
+    """A certificate for a clean, attested dataset, issued for the organisation itself."""
+    datasets = pb.dataset_pb2_grpc.DatasetServiceStub(server.channel)
+    attestations = pb.attestation_pb2_grpc.AttestationServiceStub(server.channel)
+    certificates = pb.certificate_pb2_grpc.CertificateServiceStub(server.channel)
+    admin = auth(server.admin_token)
+    request = pb.dataset_pb2.RegisterDatasetRequest(
+        name="corpus", version="2", content_digest=digest("corpus"), license="cc-by-4.0 OR mit"
+    )
+    dataset = datasets.RegisterDataset(request, metadata=admin).dataset
+    attestations.RecordAttestation(
+        pb.attestation_pb2.RecordAttestationRequest(
+            dataset_id=dataset.id,
+            policy_id="deepseek-r1-anti-distillation",
+            method=pb.attestation_pb2.ATTESTATION_METHOD_MANUAL_REVIEW,
+            statement="reviewed",
+            evidence=[pb.attestation_pb2.Evidence(uri="https://evidence.example/r", content_digest=digest("r"))],
+        ),
+        metadata=admin,
+    )
+    certificate = certificates.IssueCertificate(
+        pb.certificate_pb2.IssueCertificateRequest(
+            dataset_id=dataset.id, policy_id="deepseek-r1-anti-distillation", audience_organization_id=server.org_id
+        ),
+        metadata=admin,
+    )
+    return dataset, certificate
+
+
+def published_keys(server):
+    """The registry's certificate keys as securesystemslib keys, from the JWKS over plain HTTP."""
+    with urllib.request.urlopen(f"http://{server.address}/.well-known/jwks.json", timeout=10) as response:
+        jwks = json.load(response)
+    return [
+        SSlibKey(jwk["kid"], "ed25519", "ed25519", {"public": b64url_decode(jwk["x"]).hex()})
+        for jwk in jwks["keys"]
+        if jwk.get("use") == "sig"
+    ]
+
+
+def verify_with_registry(server, pb, presented):
+    certificates = pb.certificate_pb2_grpc.CertificateServiceStub(server.channel)
+    return certificates.VerifyCertificate(pb.certificate_pb2.VerifyCertificateRequest(token=presented))
+
+
+def test_the_envelope_verifies_with_securesystemslib_and_the_statement_with_the_in_toto_rules(server, pb, issued):
+    dataset, certificate = issued
+    envelope = Envelope.from_dict(json.loads(certificate.dsse_envelope))
+    assert envelope.payload_type == "application/vnd.in-toto+json"
+    accepted = envelope.verify(published_keys(server), 1)
+    assert list(accepted) == [certificate.kid]
+
+    # The Statement, read by the in-toto attestation library's own message type and rules.
+    statement_pb = json_format.Parse(envelope.payload, statement_pb2.Statement())
+    Statement.copy_from_pb(statement_pb).validate()
+    assert statement_pb.type == "https://in-toto.io/Statement/v1"
+    assert statement_pb.predicate_type == PREDICATE_TYPE
+    assert len(statement_pb.subject) == 1
+    subject = statement_pb.subject[0]
+    assert subject.name == "Acme/corpus@2"
+    assert dict(subject.digest) == {"sha256": dataset.content_digest.removeprefix("sha256:")}
+
+    # The predicate validates against the schema published in the repository, and states the
+    # JWS's claims with the log index and the token's SHA-256.
+    statement = json.loads(envelope.payload)
+    predicate = statement["predicate"]
+    jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text())).validate(predicate)
+    claims = json.loads(b64url_decode(certificate.token.split(".")[1]))
+    assert predicate["log_index"] == certificate.log_index
+    assert predicate["token_sha256"] == hashlib.sha256(certificate.token.encode()).hexdigest()
+    assert {k: v for k, v in predicate.items() if k not in ("log_index", "token_sha256")} == claims
+    assert predicate["jti"] == certificate.id and predicate["aud"] == server.org_id
+
+    # And the registry verifies the same envelope, by the same checks as the token.
+    by_envelope = verify_with_registry(server, pb, certificate.dsse_envelope)
+    by_token = verify_with_registry(server, pb, certificate.token)
+    assert by_envelope.valid, by_envelope.checks
+    assert [c.name for c in by_envelope.checks] == [c.name for c in by_token.checks]
+    assert by_envelope.certificate_id == certificate.id
+
+
+def tampered_envelopes(envelope_json):
+    original = json.loads(envelope_json)
+    statement = json.loads(base64.b64decode(original["payload"]))
+
+    def with_statement(edit):
+        altered_statement = copy.deepcopy(statement)
+        edit(altered_statement)
+        altered = copy.deepcopy(original)
+        altered["payload"] = base64.b64encode(json.dumps(altered_statement).encode()).decode()
+        return altered
+
+    def with_envelope(edit):
+        altered = copy.deepcopy(original)
+        edit(altered)
+        return altered
+
+    def flip_signature(e):
+        sig = bytearray(base64.b64decode(e["signatures"][0]["sig"]))
+        sig[0] ^= 1
+        e["signatures"][0]["sig"] = base64.b64encode(bytes(sig)).decode()
+
+    yield "a changed verdict", with_statement(lambda s: s["predicate"].update(verdict="EXEMPT")), "signature"
+    yield "another subject digest", with_statement(lambda s: s["subject"][0]["digest"].update(sha256="0" * 64)), "signature"
+    yield "a later expiry", with_statement(lambda s: s["predicate"].update(exp=s["predicate"]["exp"] + 86400)), "signature"
+    yield "a flipped signature bit", with_envelope(flip_signature), "signature"
+    yield "another payload type", with_envelope(lambda e: e.update(payloadType="application/json")), "type"
+    yield "an unknown key id", with_envelope(lambda e: e["signatures"][0].update(keyid="someone-else")), "key"
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_tampered_envelopes_are_refused_by_securesystemslib_and_by_verify_certificate(server, pb, issued, case):
+    _, certificate = issued
+    what, altered, failing_check = list(tampered_envelopes(certificate.dsse_envelope))[case]
+    with pytest.raises(VerificationError):
+        Envelope.from_dict(copy.deepcopy(altered)).verify(published_keys(server), 1)
+    answer = verify_with_registry(server, pb, json.dumps(altered))
+    assert not answer.valid, what
+    first_failed = next(c for c in answer.checks if not c.passed)
+    assert first_failed.name == failing_check, (what, first_failed)
+    assert answer.claims_json == "", what
+
+
+def test_the_licence_is_stored_as_a_normalised_spdx_expression(server, pb, issued):
+    dataset, _ = issued
+    assert dataset.license == "CC-BY-4.0 OR MIT"
+    assert not dataset.license_unparsed
