@@ -9,6 +9,7 @@ import uuid
 import grpc
 import pytest
 
+from conftest import unique
 from provenance_client import (
     FailedPrecondition,
     InvalidArgument,
@@ -20,8 +21,6 @@ from provenance_client import (
     Unavailable,
     pb,
 )
-
-from conftest import unique
 
 
 def test_a_bad_id_is_invalid_argument_naming_the_field(buyer):

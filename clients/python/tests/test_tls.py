@@ -41,9 +41,15 @@ class Authority:
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(
                 x509.KeyUsage(
-                    digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                    key_encipherment=False, data_encipherment=False, key_agreement=False,
-                    encipher_only=False, decipher_only=False,
+                    digital_signature=True,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    encipher_only=False,
+                    decipher_only=False,
                 ),
                 critical=True,
             )
@@ -110,8 +116,14 @@ def mutual(tmp_path_factory):
             'role = "auditor"\n'
         )
         return [
-            "--tls-cert", str(server_cert), "--tls-key", str(server_key),
-            "--tls-client-ca", str(client_ca.pem), "--tls-client-identities", str(identities),
+            "--tls-cert",
+            str(server_cert),
+            "--tls-key",
+            str(server_key),
+            "--tls-client-ca",
+            str(client_ca.pem),
+            "--tls-client-identities",
+            str(identities),
         ]
 
     server = Server(configure)
