@@ -125,7 +125,9 @@ fn consistency_proof_cases_get_their_expected_outcome() {
 fn checkpoint_cases_get_their_expected_outcome() {
     check_all("checkpoints", |case| {
         let opened = NoteVerifier::from_vkey(case["verifier_key"].as_str().expect("a key"))
-            .and_then(|verifier| open_checkpoint(case["note"].as_str().expect("a note"), &verifier));
+            .and_then(|verifier| {
+                open_checkpoint(case["note"].as_str().expect("a note"), &verifier)
+            });
         match opened {
             Ok(checkpoint) => json!({
                 "origin": checkpoint.origin,

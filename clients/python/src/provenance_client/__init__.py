@@ -20,8 +20,10 @@ from .aio import AsyncRegistry, AsyncRevocationWatch
 from .bundle import BUNDLE_FORMAT, BundleError, BundleVerification, verify_bundle
 from .client import DEFAULT_POLICY, DEFAULT_URL, Registry, RevocationWatch
 from .errors import (
+    Aborted,
     AlreadyExists,
     Cancelled,
+    DataLoss,
     DeadlineExceeded,
     FailedPrecondition,
     FieldViolation,
@@ -36,6 +38,7 @@ from .errors import (
     Unauthenticated,
     Unavailable,
     Unimplemented,
+    Unknown,
     error_from_rpc,
 )
 from .logproof import CONSISTENCY_FORMAT, INCLUSION_FORMAT, LogVerification, verify_log
@@ -93,6 +96,7 @@ __all__ = [
     "NOT_CHECKED",
     "OFFLINE_CHECKS",
     "ONLINE_CHECKS",
+    "Aborted",
     "AlreadyExists",
     "AsyncRegistry",
     "AsyncRevocationWatch",
@@ -103,6 +107,7 @@ __all__ = [
     "CertificateStatus",
     "Checkpoint",
     "CheckpointError",
+    "DataLoss",
     "Dataset",
     "DeadlineExceeded",
     "Evaluation",
@@ -134,6 +139,7 @@ __all__ = [
     "Unauthenticated",
     "Unavailable",
     "Unimplemented",
+    "Unknown",
     "Verdict",
     "Verification",
     "VerificationCheck",

@@ -130,11 +130,13 @@ class Registry:
     """A client of one provenance registry, over gRPC.
 
     Args:
-        url: ``http://host:port`` for a plaintext channel (the server's default), or
-            ``https://host:port`` for TLS.
+        url: ``https://host:port`` for TLS, or ``http://host:port`` for a plaintext channel (the
+            server's default; with a token, only to a loopback address such as 127.0.0.1, lest the
+            token cross the network in the clear).
         token: an access token (``Bearer``) for the calls that need one: ``certificate``,
-            ``lineage``, ``dataset``, ``evaluate``, ``watch_revocations``. Verification and the
-            keys need none, and are sent without it.
+            ``lineage``, ``dataset``, ``evaluate``, ``watch_revocations``. Over TLS it travels as
+            ``grpc.access_token_call_credentials``, over loopback plaintext as ``authorization``
+            metadata. Verification, the keys and the log need none, and are sent without it.
         timeout: seconds allowed for each unary call (streams have no deadline).
         root_certificates: TLS only: PEM file of the CAs to trust (default: the system's).
         client_cert, client_key: TLS only: PEM files of a client certificate and its key, for
@@ -144,7 +146,7 @@ class Registry:
 
     Use it as a context manager, or call :meth:`close`, to close the channel::
 
-        with Registry("http://registry:50051", token=os.environ["PROVENANCE_TOKEN"]) as registry:
+        with Registry("https://registry.example", token=os.environ["PROVENANCE_TOKEN"]) as registry:
             print(registry.verify(certificate).status)
 
     Every failed call raises a :class:`provenance_client.RegistryError` subclass

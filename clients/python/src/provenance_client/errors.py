@@ -91,6 +91,24 @@ class RegistryError(Exception):
         return [v.field for v in self.field_violations]
 
 
+class Unknown(RegistryError):
+    """``UNKNOWN``: an error the server or the transport did not classify."""
+
+    code = grpc.StatusCode.UNKNOWN
+
+
+class Aborted(RegistryError):
+    """``ABORTED``: the operation was aborted (e.g. a conflicting concurrent change); retrying may help."""
+
+    code = grpc.StatusCode.ABORTED
+
+
+class DataLoss(RegistryError):
+    """``DATA_LOSS``: unrecoverable data loss or corruption."""
+
+    code = grpc.StatusCode.DATA_LOSS
+
+
 class Cancelled(RegistryError):
     """``CANCELLED``: the call was cancelled."""
 
@@ -172,6 +190,9 @@ class Unauthenticated(RegistryError):
 _BY_CODE: dict[grpc.StatusCode, type[RegistryError]] = {
     cls.code: cls
     for cls in (
+        Unknown,
+        Aborted,
+        DataLoss,
         Cancelled,
         InvalidArgument,
         DeadlineExceeded,
