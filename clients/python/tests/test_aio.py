@@ -148,3 +148,22 @@ async def test_the_log_is_verified_with_a_pinned_key_sync_and_async(vendor, serv
         assert key.open_checkpoint(same.note).size >= later.size
         proof = registry.consistency_proof(later.size, key.open_checkpoint(same.note).size)
         assert proof.first_tree_size == later.size
+
+
+def test_the_async_client_has_the_sync_clients_methods_with_the_same_signatures():
+    import inspect
+
+    def public(cls: type) -> dict[str, inspect.Signature]:
+        return {
+            name: inspect.signature(member)
+            for name, member in vars(cls).items()
+            if callable(member) and not name.startswith("_")
+        }
+
+    sync, async_ = public(Registry), public(AsyncRegistry)
+    assert set(sync) <= set(async_), set(sync) - set(async_)
+    for name, signature in sync.items():
+        assert list(signature.parameters) == list(async_[name].parameters), name
+        is_coroutine = inspect.iscoroutinefunction(getattr(AsyncRegistry, name))
+        # Everything that talks to the registry is awaited; starting a watch is not (it is iterated).
+        assert is_coroutine == (name not in {"call_options", "watch_revocations"}), name
