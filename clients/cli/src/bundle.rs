@@ -587,6 +587,81 @@ mod tests {
         );
     }
 
+    /// The bundle cases of `tests/data/verification_vectors.json`, which the Python client's suite
+    /// reads too: `cert verify BUNDLE --offline`'s checks (composed here as `commands::cert` composes
+    /// them: the offline checks, the online-only ones as not run, `bundle`, then the log checks
+    /// made and not made) give every case its expected verdict and check names.
+    #[test]
+    fn shared_bundle_cases_get_their_expected_checks() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/data/verification_vectors.json"
+        );
+        let text = std::fs::read_to_string(path).expect("tests/data/verification_vectors.json");
+        let vectors: Value = serde_json::from_str(&text).expect("JSON");
+        let cases = vectors["bundles"].as_array().expect("bundle cases");
+        assert!(cases.len() >= 10);
+        let mut failures = Vec::new();
+        for case in cases {
+            let name = case["name"].as_str().unwrap_or("?");
+            let got = match verify_case(case) {
+                Ok((valid, checks)) => json!({"valid": valid, "checks": checks}),
+                Err(why) => json!({"error": why}),
+            };
+            let expected = &case["expect"];
+            let agrees = match (expected.get("error"), got.get("error")) {
+                (Some(wanted), Some(error)) => error
+                    .as_str()
+                    .zip(wanted.as_str())
+                    .is_some_and(|(error, wanted)| error.contains(wanted)),
+                (None, None) => &got == expected,
+                _ => false,
+            };
+            if !agrees {
+                failures.push(format!("{name}: got {got}, expected {expected}"));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    fn verify_case(case: &Value) -> Result<(bool, Vec<Value>), String> {
+        let bundle = Bundle::from_json(&case["bundle"])?;
+        let at = DateTime::from_timestamp(case["at"].as_i64().ok_or("at")?, 0).ok_or("at")?;
+        let audience = case["audience"]
+            .as_str()
+            .map(|a| uuid::Uuid::parse_str(a).map_err(|e| e.to_string()))
+            .transpose()?;
+        let verification = crate::offline::verify(&bundle.token, &bundle.jwks, audience, at);
+        let mut valid = verification.valid;
+        let mut checks = verification.checks;
+        checks.extend(
+            crate::offline::ONLINE_ONLY
+                .iter()
+                .map(|(name, detail)| Check::new(*name, false, *detail)),
+        );
+        let summary = bundle.check(verification.claims.as_ref());
+        valid &= summary.passed;
+        checks.push(summary);
+        if bundle.log.is_null() {
+            checks.push(Check::new("log", false, "not checked: no log evidence"));
+        } else {
+            let verifier = match case["log_key"].as_str() {
+                Some(vkey) => NoteVerifier::from_vkey(vkey).map_err(|e| e.to_string())?,
+                None => bundle
+                    .log_verifier()
+                    .ok_or("the bundle's log member names no verifier_key")??,
+            };
+            let log = bundle.log_checks(&verifier, "test", verification.claims.as_ref());
+            valid &= log.checks.iter().all(|c| c.passed);
+            checks.extend(log.checks);
+            checks.extend(log.not_checked);
+        }
+        Ok((
+            valid,
+            checks.iter().map(|c| json!([c.name, c.passed])).collect(),
+        ))
+    }
+
     #[test]
     fn other_json_is_refused_with_a_reason() {
         let refused = |v: Value| Bundle::from_json(&v).expect_err("not a bundle");

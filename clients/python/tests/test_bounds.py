@@ -11,10 +11,9 @@ from __future__ import annotations
 import grpc
 import pytest
 
+from conftest import digest, unique
 from provenance_client import DEFAULT_POLICY, pb
 from provenance_client.errors import error_from_rpc
-
-from conftest import digest, unique
 
 DISTILLED = "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B"
 
@@ -35,7 +34,9 @@ def plain(server):
 
 def _register(datasets, metadata, name, parents=(), models=()):
     sources = [pb.dataset_pb2.Source(kind=pb.dataset_pb2.SOURCE_KIND_DATASET, dataset_id=p) for p in parents] + [
-        pb.dataset_pb2.Source(kind=pb.dataset_pb2.SOURCE_KIND_MODEL_GENERATED, model=pb.dataset_pb2.ModelRef(model_id=m))
+        pb.dataset_pb2.Source(
+            kind=pb.dataset_pb2.SOURCE_KIND_MODEL_GENERATED, model=pb.dataset_pb2.ModelRef(model_id=m)
+        )
         for m in models
     ]
     request = pb.dataset_pb2.RegisterDatasetRequest(
@@ -71,9 +72,7 @@ def _evaluate(policies, metadata, dataset_id):
 def test_a_forty_shard_mix_and_a_thousand_wide_one_are_refused_and_judged_whole(plain):
     datasets, policies, attestations, metadata = plain
     # Long names, so that a refusal listing every path would be far over every limit.
-    shards = [
-        _register(datasets, metadata, unique("shard-" + "x" * 150), models=[DISTILLED]) for _ in range(1000)
-    ]
+    shards = [_register(datasets, metadata, unique("shard-" + "x" * 150), models=[DISTILLED]) for _ in range(1000)]
     for width in (40, 1000):
         mix = _register(datasets, metadata, unique(f"mix-{width}"), parents=shards[:width])
         message, violations = _attest_refusal(attestations, metadata, mix)

@@ -9,6 +9,7 @@ import uuid
 import grpc
 import pytest
 
+from conftest import unique
 from provenance_client import (
     FailedPrecondition,
     InvalidArgument,
@@ -20,8 +21,6 @@ from provenance_client import (
     Unavailable,
     pb,
 )
-
-from conftest import unique
 
 
 def test_a_bad_id_is_invalid_argument_naming_the_field(buyer):
@@ -90,3 +89,18 @@ def test_the_stubs_are_self_contained():
 
     assert "provenance" not in sys.modules  # no top-level package from the generated code
     assert pb.certificate_pb2.Certificate.__module__ == "provenance_client._proto.provenance.v1.certificate_pb2"
+
+
+def test_every_status_code_has_its_own_class():
+    """Typed per status code: each non-OK gRPC code maps to one RegistryError subclass whose `code`
+    is that code, carrying the message."""
+    import provenance_client
+    from provenance_client.errors import _BY_CODE
+
+    codes = [code for code in grpc.StatusCode if code is not grpc.StatusCode.OK]
+    assert sorted(_BY_CODE, key=lambda c: c.value[0]) == codes
+    for code, cls in _BY_CODE.items():
+        assert issubclass(cls, RegistryError) and cls.code is code
+        assert getattr(provenance_client, cls.__name__) is cls
+        error = cls("field: why", code=code)
+        assert str(error) == f"{code.name}: field: why" and error.fields == []

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from provenance_client import NotFound, Verdict, pb
-
 from conftest import unique
+from provenance_client import NotFound, Verdict, pb
 
 SHARDS = 60  # more than the server's default page of 50
 

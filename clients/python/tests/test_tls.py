@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import hashlib
 import pathlib
@@ -14,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from conftest import Server
-from provenance_client import Registry, pb
+from provenance_client import AsyncRegistry, Registry, pb
 from provenance_client.errors import RegistryError, Unauthenticated
 
 
@@ -41,9 +42,15 @@ class Authority:
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(
                 x509.KeyUsage(
-                    digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                    key_encipherment=False, data_encipherment=False, key_agreement=False,
-                    encipher_only=False, decipher_only=False,
+                    digital_signature=True,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    encipher_only=False,
+                    decipher_only=False,
                 ),
                 critical=True,
             )
@@ -110,8 +117,14 @@ def mutual(tmp_path_factory):
             'role = "auditor"\n'
         )
         return [
-            "--tls-cert", str(server_cert), "--tls-key", str(server_key),
-            "--tls-client-ca", str(client_ca.pem), "--tls-client-identities", str(identities),
+            "--tls-cert",
+            str(server_cert),
+            "--tls-key",
+            str(server_key),
+            "--tls-client-ca",
+            str(client_ca.pem),
+            "--tls-client-identities",
+            str(identities),
         ]
 
     server = Server(configure)
@@ -155,3 +168,31 @@ def test_an_unlisted_certificate_is_unauthenticated_and_an_untrusted_server_is_r
     ) as registry:
         with pytest.raises(RegistryError):
             registry.jwks()
+
+
+def test_over_tls_the_token_travels_as_call_credentials_sync_and_async(mutual):
+    """An unlisted client certificate connects but authenticates nothing: the buyer's admin token,
+    sent by grpc.access_token_call_credentials, decides."""
+    cert, key, _ = mutual["unlisted"]
+    server = mutual["server"]
+    tls = {"root_certificates": mutual["server_ca"], "client_cert": cert, "client_key": key}
+    request = pb.organization_pb2.GetOrganizationRequest(id=server.buyer_org)
+    with Registry(mutual["url"], token=server.buyer_admin, **tls) as registry:
+        assert registry.metadata == ()  # no explicit metadata over TLS
+        assert "credentials" in registry.call_options()
+        assert registry.call(registry.stubs.organizations.GetOrganization, request).name == "Buyer Models Inc"
+
+    async def read() -> str:
+        async with AsyncRegistry(mutual["url"], token=server.buyer_admin, **tls) as registry:
+            assert (await registry.jwks())["keys"]  # sent without the token, and still answered
+            answer = await registry.call(registry.stubs.organizations.GetOrganization, request)
+            return str(answer.name)
+
+    assert asyncio.run(read()) == "Buyer Models Inc"
+
+    async def refused() -> None:
+        async with AsyncRegistry(mutual["url"], token="not-a-token", **tls) as registry:
+            await registry.call(registry.stubs.organizations.GetOrganization, request)
+
+    with pytest.raises(Unauthenticated):
+        asyncio.run(refused())

@@ -124,7 +124,10 @@ def _is_canonical(encoding: bytes) -> bool:
     return y < _P and not (sign == 1 and y in (1, _P - 1))
 
 
-_BASE = _decode(_BASE_Y.to_bytes(32, "little"))
+_DECODED_BASE = _decode(_BASE_Y.to_bytes(32, "little"))
+if _DECODED_BASE is None:  # pragma: no cover - the base point is a point
+    raise ImportError("the Ed25519 base point does not decode")
+_BASE: _Point = _DECODED_BASE
 
 
 def check(public_key: bytes, message: bytes, signature: bytes) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import urllib.parse
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -15,6 +14,7 @@ from typing import Any, Literal, TypeVar
 import grpc
 
 from . import pb
+from ._transport import Endpoint
 from .errors import Unavailable, error_from_rpc
 from .models import Certificate, Dataset, Evaluation, Lineage, LineageNode, Revocation, Verification, _timestamp
 
@@ -34,10 +34,6 @@ _MAX_PAGE = 1000
 Response = TypeVar("Response")
 
 
-def _read(path: str | Path | None) -> bytes | None:
-    return None if path is None else Path(path).read_bytes()
-
-
 def _certificate_id(value: str) -> str:
     """A certificate id in canonical form; accepts ``certificates/<id>`` too."""
     if not isinstance(value, str):
@@ -49,15 +45,98 @@ def _certificate_id(value: str) -> str:
         raise ValueError(f"not a certificate id (UUID): {value!r}") from None
 
 
+def verify_request(
+    token: str, audience: str | None, as_of: datetime | None
+) -> pb.certificate_pb2.VerifyCertificateRequest:
+    """The ``VerifyCertificate`` request both clients send."""
+    if not isinstance(token, str):
+        raise TypeError(f"token must be a str, not {type(token).__name__}")
+    request = pb.certificate_pb2.VerifyCertificateRequest(token=token, audience_organization_id=audience or "")
+    if as_of is not None:
+        request.as_of.CopyFrom(_timestamp(as_of, "as_of"))
+    return request
+
+
+def certificate_request(certificate_id: str, as_of: datetime | None) -> pb.certificate_pb2.GetCertificateRequest:
+    """The ``GetCertificate`` request both clients send."""
+    request = pb.certificate_pb2.GetCertificateRequest(id=certificate_id)
+    if as_of is not None:
+        request.as_of.CopyFrom(_timestamp(as_of, "as_of"))
+    return request
+
+
+def lineage_request(
+    dataset_id: str, direction: str, max_depth: int | None, page_size: int
+) -> pb.lineage_pb2.GetLineageRequest:
+    """The first ``GetLineage`` request both clients send, its arguments checked."""
+    if direction not in _DIRECTIONS:
+        raise ValueError(f"direction must be 'upstream' or 'downstream', not {direction!r}")
+    if max_depth is not None and max_depth < 1:
+        raise ValueError("max_depth must be at least 1 (None for no limit)")
+    if not 1 <= page_size <= _MAX_PAGE:
+        raise ValueError(f"page_size must be between 1 and {_MAX_PAGE}")
+    return pb.lineage_pb2.GetLineageRequest(
+        dataset_id=dataset_id,
+        direction=_DIRECTIONS[direction],
+        max_depth=max_depth or 0,
+        page_size=page_size,
+    )
+
+
+def lineage_nodes(page: pb.lineage_pb2.GetLineageResponse) -> list[LineageNode]:
+    """The nodes of one ``GetLineage`` page."""
+    return [
+        LineageNode(Dataset.from_proto(n.dataset), n.depth, list(n.next_ids), n.hidden_next_count) for n in page.nodes
+    ]
+
+
+def watched_ids(certificate_ids: Iterable[str] | str, after_sequence: int) -> set[str]:
+    """The certificate ids a watch waits for, checked."""
+    ids = {_certificate_id(i) for i in ([certificate_ids] if isinstance(certificate_ids, str) else certificate_ids)}
+    if not ids:
+        raise ValueError("no certificate to watch")
+    if after_sequence < 0:
+        raise ValueError("after_sequence must be >= 0")
+    return ids
+
+
+def take_revocation(event: pb.event_pb2.Event, pending: set[str]) -> Revocation | None:
+    """The revocation ``event`` announces of a pending certificate (removed from ``pending``), or
+    ``None`` for any other event, or one already reported (the event for the other organisation)."""
+    if event.type != "certificate.revoked" or not event.subject.startswith("certificates/"):
+        return None
+    certificate_id = event.subject.removeprefix("certificates/")
+    if certificate_id not in pending:
+        return None
+    pending.discard(certificate_id)
+    return Revocation.from_event(event, certificate_id)
+
+
+def inclusion_request(
+    leaf_index: int | None, event_sequence: int | None, tree_size: int
+) -> pb.log_pb2.GetInclusionProofRequest:
+    """The ``GetInclusionProof`` request both clients send: exactly one of the leaf's index or its
+    event's sequence."""
+    if (leaf_index is None) == (event_sequence is None):
+        raise ValueError("give exactly one of leaf_index and event_sequence")
+    if tree_size < 0:
+        raise ValueError("tree_size must be >= 0 (0 for the newest checkpoint's)")
+    if leaf_index is not None:
+        return pb.log_pb2.GetInclusionProofRequest(leaf_index=leaf_index, tree_size=tree_size)
+    return pb.log_pb2.GetInclusionProofRequest(event_sequence=event_sequence or 0, tree_size=tree_size)
+
+
 class Registry:
     """A client of one provenance registry, over gRPC.
 
     Args:
-        url: ``http://host:port`` for a plaintext channel (the server's default), or
-            ``https://host:port`` for TLS.
+        url: ``https://host:port`` for TLS, or ``http://host:port`` for a plaintext channel (the
+            server's default; with a token, only to a loopback address such as 127.0.0.1, lest the
+            token cross the network in the clear).
         token: an access token (``Bearer``) for the calls that need one: ``certificate``,
-            ``lineage``, ``dataset``, ``evaluate``, ``watch_revocations``. Verification and the
-            keys need none, and are sent without it.
+            ``lineage``, ``dataset``, ``evaluate``, ``watch_revocations``. Over TLS it travels as
+            ``grpc.access_token_call_credentials``, over loopback plaintext as ``authorization``
+            metadata. Verification, the keys and the log need none, and are sent without it.
         timeout: seconds allowed for each unary call (streams have no deadline).
         root_certificates: TLS only: PEM file of the CAs to trust (default: the system's).
         client_cert, client_key: TLS only: PEM files of a client certificate and its key, for
@@ -67,7 +146,7 @@ class Registry:
 
     Use it as a context manager, or call :meth:`close`, to close the channel::
 
-        with Registry("http://registry:50051", token=os.environ["PROVENANCE_TOKEN"]) as registry:
+        with Registry("https://registry.example", token=os.environ["PROVENANCE_TOKEN"]) as registry:
             print(registry.verify(certificate).status)
 
     Every failed call raises a :class:`provenance_client.RegistryError` subclass
@@ -85,31 +164,16 @@ class Registry:
         client_key: str | Path | None = None,
         options: Iterable[tuple[str, Any]] = (),
     ) -> None:
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"url must be http://host:port or https://host:port, not {url!r}")
-        if parts.path not in ("", "/"):
-            raise ValueError(f"url must not have a path: {url!r}")
-        if (client_cert is None) != (client_key is None):
-            raise ValueError("client_cert and client_key go together")
+        self._endpoint = Endpoint.parse(url, token, root_certificates, client_cert, client_key, options)
         self.url = url
-        self.target = parts.netloc
+        self.target = self._endpoint.target
         self.timeout = timeout
-        self._token = token
-        # Over mutual TLS a client certificate the operator mapped to an organisation stands in
-        # for the token.
-        self._client_certificate = client_cert is not None
-        if parts.scheme == "https":
-            credentials = grpc.ssl_channel_credentials(
-                root_certificates=_read(root_certificates),
-                private_key=_read(client_key),
-                certificate_chain=_read(client_cert),
+        if self._endpoint.credentials is not None:
+            self.channel: grpc.Channel = grpc.secure_channel(
+                self.target, self._endpoint.credentials, options=self._endpoint.options
             )
-            self.channel: grpc.Channel = grpc.secure_channel(self.target, credentials, options=list(options))
         else:
-            if root_certificates is not None or client_cert is not None:
-                raise ValueError("TLS files were given for an http:// url; use https://")
-            self.channel = grpc.insecure_channel(self.target, options=list(options))
+            self.channel = grpc.insecure_channel(self.target, options=self._endpoint.options)
         #: The generated service stubs, for calls the typed API does not cover (see :meth:`call`).
         self.stubs = SimpleNamespace(
             organizations=pb.organization_pb2_grpc.OrganizationServiceStub(self.channel),
@@ -119,6 +183,7 @@ class Registry:
             policies=pb.policy_pb2_grpc.PolicyServiceStub(self.channel),
             attestations=pb.attestation_pb2_grpc.AttestationServiceStub(self.channel),
             certificates=pb.certificate_pb2_grpc.CertificateServiceStub(self.channel),
+            log=pb.log_pb2_grpc.TransparencyLogServiceStub(self.channel),
         )
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -136,26 +201,24 @@ class Registry:
         self.close()
 
     def __repr__(self) -> str:
-        return f"Registry({self.url!r}, token={'<set>' if self._token else None})"
+        return f"Registry({self.url!r}, token={'<set>' if self._endpoint.token else None})"
 
     @property
     def metadata(self) -> tuple[tuple[str, str], ...]:
-        """The call metadata carrying the token, for calling :attr:`stubs` directly (e.g. the
-        ``StreamLineage`` stream): ``registry.stubs.lineage.StreamLineage(request,
-        metadata=registry.metadata)``."""
-        return self._metadata(True)
+        """The explicit call metadata carrying the token over loopback plaintext (empty over TLS,
+        where the token travels as call credentials): prefer :meth:`call_options`."""
+        return self._endpoint.metadata()
 
-    def _metadata(self, authenticated: bool) -> tuple[tuple[str, str], ...]:
-        if not authenticated:
-            return ()
-        if not self._token:
-            if self._client_certificate:
-                return ()
-            raise ValueError(
-                "this call needs an access token (Registry(url, token=...)) or a client certificate "
-                "the registry maps to an organisation (Registry(https_url, client_cert=..., client_key=...))"
-            )
-        return (("authorization", f"Bearer {self._token}"),)
+    def call_options(self, authenticated: bool = True) -> dict[str, Any]:
+        """The keyword arguments that authenticate a call made through :attr:`stubs` directly
+        (e.g. the ``StreamLineage`` stream): ``registry.stubs.lineage.StreamLineage(request,
+        **registry.call_options())``. Over TLS the token travels as
+        ``grpc.access_token_call_credentials``; over loopback plaintext as metadata.
+
+        Raises:
+            ValueError: the client has no token and no client certificate.
+        """
+        return self._endpoint.call_auth(authenticated)
 
     def call(
         self,
@@ -175,8 +238,8 @@ class Registry:
         try:
             return method(
                 request,
-                metadata=self._metadata(authenticated),
                 timeout=self.timeout if timeout is None else timeout,
+                **self._endpoint.call_auth(authenticated),
             )
         except grpc.RpcError as error:
             raise error_from_rpc(error) from None
@@ -220,11 +283,7 @@ class Registry:
         Raises:
             InvalidArgument: an empty or oversized token, or an audience that is not a UUID.
         """
-        if not isinstance(token, str):
-            raise TypeError(f"token must be a str, not {type(token).__name__}")
-        request = pb.certificate_pb2.VerifyCertificateRequest(token=token, audience_organization_id=audience or "")
-        if as_of is not None:
-            request.as_of.CopyFrom(_timestamp(as_of, "as_of"))
+        request = verify_request(token, audience, as_of)
         answer = self.call(self.stubs.certificates.VerifyCertificate, request, authenticated=False)
         return Verification.from_proto(answer)
 
@@ -236,9 +295,7 @@ class Registry:
             InvalidArgument: the id is not a UUID.
             NotFound: no such certificate, or not one the caller may read.
         """
-        request = pb.certificate_pb2.GetCertificateRequest(id=certificate_id)
-        if as_of is not None:
-            request.as_of.CopyFrom(_timestamp(as_of, "as_of"))
+        request = certificate_request(certificate_id, as_of)
         return Certificate.from_proto(self.call(self.stubs.certificates.GetCertificate, request))
 
     # -- datasets, lineage, policies -----------------------------------------------------------
@@ -269,26 +326,12 @@ class Registry:
             a :class:`Lineage`: iterate it for the nodes (depth order, the start first); its
             ``hidden_count`` says how many datasets of the walk the caller may not see.
         """
-        if direction not in _DIRECTIONS:
-            raise ValueError(f"direction must be 'upstream' or 'downstream', not {direction!r}")
-        if max_depth is not None and max_depth < 1:
-            raise ValueError("max_depth must be at least 1 (None for no limit)")
-        if not 1 <= page_size <= _MAX_PAGE:
-            raise ValueError(f"page_size must be between 1 and {_MAX_PAGE}")
-        request = pb.lineage_pb2.GetLineageRequest(
-            dataset_id=dataset_id,
-            direction=_DIRECTIONS[direction],
-            max_depth=max_depth or 0,
-            page_size=page_size,
-        )
+        request = lineage_request(dataset_id, direction, max_depth, page_size)
         nodes: list[LineageNode] = []
         total = hidden = 0
         while True:
             page = self.call(self.stubs.lineage.GetLineage, request)
-            nodes.extend(
-                LineageNode(Dataset.from_proto(n.dataset), n.depth, list(n.next_ids), n.hidden_next_count)
-                for n in page.nodes
-            )
+            nodes.extend(lineage_nodes(page))
             total, hidden = page.total_count, page.hidden_count
             if not page.next_page_token:
                 break
@@ -315,6 +358,38 @@ class Registry:
         )
         return Evaluation.from_proto(self.call(self.stubs.policies.EvaluateDataset, request))
 
+    # -- transparency log ----------------------------------------------------------------------
+
+    def checkpoint(self) -> pb.log_pb2.Checkpoint:
+        """The log's newest signed checkpoint (``GetCheckpoint``); needs no token. Verify its
+        ``note`` with a pinned key: :class:`provenance_client.LogKey` ``.open_checkpoint``."""
+        answer: pb.log_pb2.Checkpoint = self.call(
+            self.stubs.log.GetCheckpoint, pb.log_pb2.GetCheckpointRequest(), authenticated=False
+        )
+        return answer
+
+    def inclusion_proof(
+        self, *, leaf_index: int | None = None, event_sequence: int | None = None, tree_size: int = 0
+    ) -> pb.log_pb2.InclusionProof:
+        """The audit path of one leaf (``GetInclusionProof``), by leaf index or event sequence,
+        against the tree of ``tree_size`` leaves (0: the newest checkpoint's); needs no token.
+        Check it with :func:`provenance_client.verify_inclusion` against a verified checkpoint."""
+        request = inclusion_request(leaf_index, event_sequence, tree_size)
+        answer: pb.log_pb2.InclusionProof = self.call(self.stubs.log.GetInclusionProof, request, authenticated=False)
+        return answer
+
+    def consistency_proof(self, first_tree_size: int, second_tree_size: int) -> pb.log_pb2.ConsistencyProof:
+        """The proof that the tree of ``second_tree_size`` leaves extends that of
+        ``first_tree_size`` (``GetConsistencyProof``); needs no token. Check it with
+        :func:`provenance_client.verify_consistency` between two verified checkpoints."""
+        request = pb.log_pb2.GetConsistencyProofRequest(
+            first_tree_size=first_tree_size, second_tree_size=second_tree_size
+        )
+        answer: pb.log_pb2.ConsistencyProof = self.call(
+            self.stubs.log.GetConsistencyProof, request, authenticated=False
+        )
+        return answer
+
     # -- revocations ---------------------------------------------------------------------------
 
     def watch_revocations(self, certificate_ids: Iterable[str], *, after_sequence: int = 0) -> RevocationWatch:
@@ -338,13 +413,9 @@ class Registry:
             RegistryError: when iterating, if the stream fails (e.g. ``Unauthenticated``,
                 ``Unavailable``).
         """
-        ids = {_certificate_id(i) for i in ([certificate_ids] if isinstance(certificate_ids, str) else certificate_ids)}
-        if not ids:
-            raise ValueError("no certificate to watch")
-        if after_sequence < 0:
-            raise ValueError("after_sequence must be >= 0")
+        ids = watched_ids(certificate_ids, after_sequence)
         call = self.stubs.events.WatchEvents(
-            pb.event_pb2.WatchEventsRequest(after_sequence=after_sequence), metadata=self._metadata(True)
+            pb.event_pb2.WatchEventsRequest(after_sequence=after_sequence), **self._endpoint.call_auth(True)
         )
         return RevocationWatch(call, ids, after_sequence)
 
@@ -390,15 +461,10 @@ class RevocationWatch(Iterator[Revocation]):
                     raise StopIteration from None
                 raise error_from_rpc(error) from None
             self.last_sequence = event.sequence
-            if event.type != "certificate.revoked" or not event.subject.startswith("certificates/"):
-                continue
-            certificate_id = event.subject.removeprefix("certificates/")
-            if certificate_id not in self.pending:
-                continue  # not watched, or already reported (the event for the other organisation)
-            self.pending.discard(certificate_id)
-            revocation = Revocation.from_event(event, certificate_id)
-            self.reported.append(revocation)
-            return revocation
+            revocation = take_revocation(event, self.pending)
+            if revocation is not None:
+                self.reported.append(revocation)
+                return revocation
 
     def _cancelled_by_us(self, error: grpc.RpcError) -> bool:
         return self._closed.is_set() and getattr(error, "code", lambda: None)() == grpc.StatusCode.CANCELLED

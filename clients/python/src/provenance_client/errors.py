@@ -9,28 +9,29 @@ details: the ``google.rpc.BadRequest`` field violations of ``INVALID_ARGUMENT`` 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 __all__ = [
-    "RegistryError",
-    "Cancelled",
-    "InvalidArgument",
-    "DeadlineExceeded",
-    "NotFound",
     "AlreadyExists",
-    "PermissionDenied",
-    "ResourceExhausted",
+    "Cancelled",
+    "DeadlineExceeded",
     "FailedPrecondition",
-    "OutOfRange",
-    "Unimplemented",
-    "Internal",
-    "Unavailable",
-    "Unauthenticated",
     "FieldViolation",
+    "Internal",
+    "InvalidArgument",
+    "NotFound",
+    "OutOfRange",
+    "PermissionDenied",
     "PreconditionViolation",
+    "RegistryError",
+    "ResourceExhausted",
+    "Unauthenticated",
+    "Unavailable",
+    "Unimplemented",
     "error_from_rpc",
 ]
 
@@ -88,6 +89,24 @@ class RegistryError(Exception):
     def fields(self) -> list[str]:
         """The names of the fields the server rejected (from ``field_violations``)."""
         return [v.field for v in self.field_violations]
+
+
+class Unknown(RegistryError):
+    """``UNKNOWN``: an error the server or the transport did not classify."""
+
+    code = grpc.StatusCode.UNKNOWN
+
+
+class Aborted(RegistryError):
+    """``ABORTED``: the operation was aborted (e.g. a conflicting concurrent change); retrying may help."""
+
+    code = grpc.StatusCode.ABORTED
+
+
+class DataLoss(RegistryError):
+    """``DATA_LOSS``: unrecoverable data loss or corruption."""
+
+    code = grpc.StatusCode.DATA_LOSS
 
 
 class Cancelled(RegistryError):
@@ -171,6 +190,9 @@ class Unauthenticated(RegistryError):
 _BY_CODE: dict[grpc.StatusCode, type[RegistryError]] = {
     cls.code: cls
     for cls in (
+        Unknown,
+        Aborted,
+        DataLoss,
         Cancelled,
         InvalidArgument,
         DeadlineExceeded,
@@ -187,6 +209,7 @@ _BY_CODE: dict[grpc.StatusCode, type[RegistryError]] = {
     )
 }
 
+
 def error_from_rpc(error: grpc.RpcError) -> RegistryError:
     """The :class:`RegistryError` subclass for a failed gRPC call, with the server's details
     (``google.rpc.BadRequest`` and ``google.rpc.PreconditionFailure``, read with grpcio-status)."""
@@ -195,19 +218,22 @@ def error_from_rpc(error: grpc.RpcError) -> RegistryError:
     fields: list[FieldViolation] = []
     preconditions: list[PreconditionViolation] = []
     try:
-        status = rpc_status.from_call(error) if hasattr(error, "trailing_metadata") else None
+        status = rpc_status.from_call(cast(grpc.Call, error)) if hasattr(error, "trailing_metadata") else None
     except ValueError:
         status = None  # details that contradict the code or message: the message still says what went wrong
     for detail in status.details if status is not None else ():
         if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
             bad_request = error_details_pb2.BadRequest()
             detail.Unpack(bad_request)
-            fields.extend(FieldViolation(field=v.field, description=v.description) for v in bad_request.field_violations)
+            fields.extend(
+                FieldViolation(field=v.field, description=v.description) for v in bad_request.field_violations
+            )
         elif detail.Is(error_details_pb2.PreconditionFailure.DESCRIPTOR):
             failure = error_details_pb2.PreconditionFailure()
             detail.Unpack(failure)
             preconditions.extend(
-                PreconditionViolation(type=v.type, subject=v.subject, description=v.description) for v in failure.violations
+                PreconditionViolation(type=v.type, subject=v.subject, description=v.description)
+                for v in failure.violations
             )
     cls = _BY_CODE.get(code, RegistryError)
     return cls(

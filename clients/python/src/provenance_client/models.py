@@ -22,23 +22,23 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from . import pb
 
 __all__ = [
-    "CertificateStatus",
-    "RevocationCause",
-    "Verdict",
-    "VerificationCheck",
-    "Verification",
-    "OfflineVerification",
-    "StatusChange",
     "Certificate",
-    "ModelRef",
-    "Source",
+    "CertificateStatus",
     "Dataset",
-    "LineageNode",
-    "Lineage",
-    "Revocation",
-    "PathStep",
-    "Offender",
     "Evaluation",
+    "Lineage",
+    "LineageNode",
+    "ModelRef",
+    "Offender",
+    "OfflineVerification",
+    "PathStep",
+    "Revocation",
+    "RevocationCause",
+    "Source",
+    "StatusChange",
+    "Verdict",
+    "Verification",
+    "VerificationCheck",
 ]
 
 
