@@ -18,3 +18,4 @@ pub mod refusal;
 pub mod registration;
 pub mod text;
 pub mod transparency;
+pub mod webhook;

@@ -32,3 +32,4 @@ mod secrets;
 mod support_postgres;
 mod tls;
 mod verify_page;
+mod webhooks;
