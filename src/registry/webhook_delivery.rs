@@ -128,6 +128,10 @@ async fn deliver_for(shared: Arc<Shared>, target: WebhookTarget, permit: OwnedSe
 
 async fn deliver_pending(shared: &Shared, target: &WebhookTarget) -> Result<()> {
     let hook = &target.webhook;
+    // Acknowledgements not yet recorded: written together, one transaction per batch, so that a
+    // busy endpoint costs the database one commit per batch rather than per event. A crash before
+    // they are written sends them again (at least once).
+    let mut acknowledged: Vec<(u64, u16, chrono::DateTime<Utc>)> = Vec::new();
     loop {
         let batch = shared.store.pending_deliveries(hook.id, BATCH).await?;
         if batch.is_empty() {
@@ -135,12 +139,16 @@ async fn deliver_pending(shared: &Shared, target: &WebhookTarget) -> Result<()> 
         }
         for (delivery, event) in batch {
             if shared.shutdown.is_cancelled() {
-                return Ok(());
+                return record_acknowledged(shared, hook.id, &mut acknowledged)
+                    .await
+                    .map(|_| ());
             }
             let now = Utc::now();
             if delivery.next_attempt_time > now {
                 // Redelivery or resume made it due later than this look; the lease query decides.
-                return Ok(());
+                return record_acknowledged(shared, hook.id, &mut acknowledged)
+                    .await
+                    .map(|_| ());
             }
             let message_id = webhook::message_id(hook.id, delivery.sequence);
             let body = delivery_body(&event);
@@ -157,25 +165,12 @@ async fn deliver_pending(shared: &Shared, target: &WebhookTarget) -> Result<()> 
                 .post(&hook.url, &headers, body.as_bytes())
                 .await;
             let done = Utc::now();
-            let lease_until = done + chrono::Duration::from_std(LEASE).unwrap_or_default();
             match sent {
-                Ok(status) => {
-                    let held = shared
-                        .store
-                        .record_attempt(
-                            shared.owner,
-                            hook.id,
-                            delivery.sequence,
-                            done,
-                            &AttemptOutcome::Delivered { status },
-                            lease_until,
-                        )
-                        .await?;
-                    if !held {
+                Ok(status) => acknowledged.push((delivery.sequence, status, done)),
+                Err(failure) => {
+                    if !record_acknowledged(shared, hook.id, &mut acknowledged).await? {
                         return Ok(());
                     }
-                }
-                Err(failure) => {
                     tracing::info!(
                         webhook = %hook.id,
                         sequence = delivery.sequence,
@@ -197,7 +192,7 @@ async fn deliver_pending(shared: &Shared, target: &WebhookTarget) -> Result<()> 
                             delivery.sequence,
                             done,
                             &outcome,
-                            lease_until,
+                            lease_end(done),
                         )
                         .await?;
                     if window_ran_out(&delivery, done, &shared.rules) {
@@ -207,7 +202,37 @@ async fn deliver_pending(shared: &Shared, target: &WebhookTarget) -> Result<()> 
                 }
             }
         }
+        if !record_acknowledged(shared, hook.id, &mut acknowledged).await? {
+            return Ok(());
+        }
     }
+}
+
+/// When a lease renewed at `now` ends.
+fn lease_end(now: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
+    now + chrono::Duration::from_std(LEASE).unwrap_or_default()
+}
+
+/// Writes the acknowledgements gathered so far; whether the lease is still held.
+async fn record_acknowledged(
+    shared: &Shared,
+    webhook_id: Uuid,
+    acknowledged: &mut Vec<(u64, u16, chrono::DateTime<Utc>)>,
+) -> Result<bool> {
+    if acknowledged.is_empty() {
+        return Ok(true);
+    }
+    let held = shared
+        .store
+        .record_deliveries(
+            shared.owner,
+            webhook_id,
+            acknowledged,
+            lease_end(Utc::now()),
+        )
+        .await?;
+    acknowledged.clear();
+    Ok(held)
 }
 
 /// Whether a delivery failing at `now` has been failing for longer than the retry window.

@@ -145,6 +145,17 @@ pub trait WebhookStore: Send + Sync {
         lease_until: DateTime<Utc>,
     ) -> Result<bool>;
 
+    /// Records acknowledged deliveries `(sequence, status, time)` by lease holder `owner` in one
+    /// transaction and extends its lease to `lease_until`; whether `owner` still held the lease
+    /// (when not, nothing was written).
+    async fn record_deliveries(
+        &self,
+        owner: Uuid,
+        webhook_id: Uuid,
+        delivered: &[(u64, u16, DateTime<Utc>)],
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool>;
+
     /// Marks an endpoint failing with `event`, unless it is no longer active, and ends the lease.
     async fn mark_webhook_failing(
         &self,

@@ -479,6 +479,46 @@ impl WebhookStore for PostgresStore {
         Ok(true)
     }
 
+    async fn record_deliveries(
+        &self,
+        owner: Uuid,
+        webhook_id: Uuid,
+        delivered: &[(u64, u16, DateTime<Utc>)],
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut tx = self.readers.begin().await?;
+        let held = sqlx::query(
+            "UPDATE webhooks SET lease_until = $1, retry_after = NULL \
+             WHERE id = $2 AND lease_owner = $3",
+        )
+        .bind(lease_until)
+        .bind(webhook_id)
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !held {
+            return Ok(false);
+        }
+        for (sequence, status, time) in delivered {
+            sqlx::query(
+                "UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, \
+                 last_attempt_time = $1, delivered_time = $1, last_status_code = $2, \
+                 last_error = NULL, first_failure_time = NULL \
+                 WHERE webhook_id = $3 AND sequence = $4",
+            )
+            .bind(*time)
+            .bind(i32::from(*status))
+            .bind(webhook_id)
+            .bind(crate::store::db_int(*sequence)?)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
     async fn mark_webhook_failing(
         &self,
         owner: Uuid,

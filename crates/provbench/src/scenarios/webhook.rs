@@ -1,10 +1,12 @@
 //! `webhook` (not in the default list): webhook delivery. It starts an HTTP receiver on
-//! 127.0.0.1 that acknowledges every request, registers one endpoint for `dataset.registered`
-//! events, then `--concurrency` callers register datasets for `--duration` seconds. Once every
-//! event committed has arrived, it reports the events delivered per second (from the first
-//! commit to the last arrival) and the delay from each event's commit (its time in the log) to its
-//! arrival at the receiver, p50, p99 and max. Needs the in-process server (which allows loopback
-//! endpoints) or a `--target` started with `--webhook-allow-loopback`, and an admin token.
+//! 127.0.0.1 that acknowledges every request and registers one endpoint for `dataset.registered`
+//! events. Live: `--concurrency` callers register datasets for `--duration` seconds while the
+//! endpoint is active, giving the delay from each event's commit (its time in the log) to its
+//! arrival, p50, p99 and max. Backlog: the endpoint is paused, as many seconds of registrations
+//! again are committed, and it is resumed, giving the events sent per second from the resume to
+//! the last arrival. Every event must arrive (and the order is checked). Needs the in-process
+//! server (which allows loopback endpoints) or a `--target` started with
+//! `--webhook-allow-loopback`, and an admin token.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -34,6 +36,7 @@ type Arrival = (
 /// What `webhook` measured.
 pub struct WebhookReport {
     events: usize,
+    backlog: usize,
     duplicates: usize,
     per_second: f64,
     p50: Duration,
@@ -45,11 +48,12 @@ pub struct WebhookReport {
 impl WebhookReport {
     pub fn describe(&self) -> String {
         format!(
-            "webhook: {} events delivered to a receiver on 127.0.0.1 at {:.0} events/s (first \
-             commit to last arrival); commit to delivery p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; \
-             {} repeated deliveries; {}",
-            self.events,
+            "webhook: a backlog of {} events sent to a receiver on 127.0.0.1 at {:.0} events/s \
+             (resume to last arrival); {} events sent as committed: commit to delivery p50 {:.1} \
+             ms, p99 {:.1} ms, max {:.1} ms; {} repeated deliveries; {}",
+            self.backlog,
             self.per_second,
+            self.events,
             self.p50.as_secs_f64() * 1e3,
             self.p99.as_secs_f64() * 1e3,
             self.max.as_secs_f64() * 1e3,
@@ -65,6 +69,7 @@ impl WebhookReport {
     pub fn to_json(&self) -> Value {
         json!({
             "events": self.events,
+            "backlog": self.backlog,
             "events_per_s": round3(self.per_second),
             "delay_p50_ms": round3(self.p50.as_secs_f64() * 1e3),
             "delay_p99_ms": round3(self.p99.as_secs_f64() * 1e3),
@@ -99,8 +104,47 @@ pub async fn run(bench: &Bench, callers: usize) -> anyhow::Result<WebhookReport>
              --webhook-allow-loopback, and the token must be an admin's)",
         )?
         .into_inner();
+    eprintln!("provbench: webhook: receiver on 127.0.0.1:{port}");
+    let id = created.webhook.map(|w| w.id).unwrap_or_default();
+    // Live: events delivered as they are committed, for the delay.
+    let committed = write_for(bench, callers, "live").await?;
+    let live = wait_for(&arrivals, committed).await?;
+    let live_arrivals = arrivals.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    // Backlog: as many events again committed while the endpoint is paused, then sent as fast as
+    // the registry sends, for the events per second.
+    set_state(bench, &id, pb::WebhookState::Paused).await?;
+    let backlog = write_for(bench, callers, "backlog").await?;
+    arrivals.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    let resumed = chrono::Utc::now();
+    set_state(bench, &id, pb::WebhookState::Active).await?;
+    wait_for(&arrivals, backlog).await?;
+    let backlog_arrivals = arrivals.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    receiver.abort();
+    let _ = WebhookServiceClient::new(bench.channel(0))
+        .delete_webhook(authorized(pb::DeleteWebhookRequest { id }, &bench.auth))
+        .await;
+    let mut report = summarise(&live_arrivals, live);
+    let last = backlog_arrivals
+        .iter()
+        .map(|a| a.2)
+        .max()
+        .unwrap_or(resumed);
+    report.backlog = backlog;
+    report.per_second = backlog as f64
+        / (last - resumed)
+            .to_std()
+            .unwrap_or_default()
+            .as_secs_f64()
+            .max(1e-9);
+    report.in_order &= backlog_arrivals.windows(2).all(|w| w[0].0 <= w[1].0);
+    report.duplicates += backlog_arrivals.len().saturating_sub(backlog);
+    Ok(report)
+}
+
+/// `callers` writers register datasets for the bench's duration; how many they registered.
+async fn write_for(bench: &Bench, callers: usize, phase: &str) -> anyhow::Result<usize> {
     eprintln!(
-        "provbench: webhook: {callers} writers for {} s, delivered to 127.0.0.1:{port}",
+        "provbench: webhook ({phase}): {callers} writers for {} s",
         bench.duration.as_secs()
     );
     let deadline = tokio::time::Instant::now() + bench.duration;
@@ -108,7 +152,7 @@ pub async fn run(bench: &Bench, callers: usize) -> anyhow::Result<WebhookReport>
     for caller in 0..callers {
         let mut client = DatasetServiceClient::new(bench.channel(caller));
         let auth = bench.auth.clone();
-        let tag = bench.tag.clone();
+        let tag = format!("{}-{phase}", bench.tag);
         writers.spawn(async move {
             let mut written = 0usize;
             while tokio::time::Instant::now() < deadline {
@@ -125,28 +169,40 @@ pub async fn run(bench: &Bench, callers: usize) -> anyhow::Result<WebhookReport>
     while let Some(outcome) = writers.join_next().await {
         committed += outcome??;
     }
+    Ok(committed)
+}
+
+/// Waits until `count` distinct events have arrived.
+async fn wait_for(arrivals: &Mutex<Vec<Arrival>>, count: usize) -> anyhow::Result<usize> {
     let drain = tokio::time::Instant::now() + DRAIN_LIMIT;
-    let arrived = loop {
+    loop {
         let arrived = distinct(&arrivals.lock().unwrap_or_else(|p| p.into_inner()));
-        if arrived >= committed {
-            break arrived;
+        if arrived >= count {
+            return Ok(arrived);
         }
         if tokio::time::Instant::now() > drain {
-            bail!("only {arrived} of {committed} events arrived within {DRAIN_LIMIT:?}");
+            bail!("only {arrived} of {count} events arrived within {DRAIN_LIMIT:?}");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    receiver.abort();
-    let _ = WebhookServiceClient::new(bench.channel(0))
-        .delete_webhook(authorized(
-            pb::DeleteWebhookRequest {
-                id: created.webhook.map(|w| w.id).unwrap_or_default(),
+    }
+}
+
+async fn set_state(bench: &Bench, id: &str, state: pb::WebhookState) -> anyhow::Result<()> {
+    WebhookServiceClient::new(bench.channel(0))
+        .update_webhook(authorized(
+            pb::UpdateWebhookRequest {
+                id: id.to_owned(),
+                state: state as i32,
+                update_mask: Some(provenance_api::wkt::FieldMask {
+                    paths: vec!["state".into()],
+                }),
+                ..Default::default()
             },
             &bench.auth,
         ))
-        .await;
-    let all = arrivals.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    Ok(summarise(&all, arrived))
+        .await
+        .context("cannot pause or resume the webhook")?;
+    Ok(())
 }
 
 fn distinct(arrivals: &[Arrival]) -> usize {
@@ -176,6 +232,7 @@ fn summarise(arrivals: &[Arrival], events: usize) -> WebhookReport {
     };
     WebhookReport {
         events,
+        backlog: 0,
         duplicates: arrivals.len().saturating_sub(events),
         per_second: events as f64 / span.as_secs_f64().max(1e-9),
         p50: at(0.50),
@@ -219,25 +276,26 @@ async fn receive(listener: TcpListener, arrivals: Arc<Mutex<Vec<Arrival>>>) {
                 }
             }
             let now = chrono::Utc::now();
+            // Noted before the answer, so that the list is in the order the sender sent (it sends
+            // the next event only once this one is answered).
+            if let Ok(body) = serde_json::from_slice::<Value>(&buffer[head..head + length]) {
+                let sequence = body["data"]["sequence"]
+                    .as_str()
+                    .and_then(|s| s.parse::<u64>().ok());
+                let committed = body["timestamp"]
+                    .as_str()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+                if let (Some(sequence), Some(committed)) = (sequence, committed) {
+                    arrivals.lock().unwrap_or_else(|p| p.into_inner()).push((
+                        sequence,
+                        committed.to_utc(),
+                        now,
+                    ));
+                }
+            }
             let _ = stream
                 .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
                 .await;
-            let Ok(body) = serde_json::from_slice::<Value>(&buffer[head..head + length]) else {
-                return;
-            };
-            let sequence = body["data"]["sequence"]
-                .as_str()
-                .and_then(|s| s.parse::<u64>().ok());
-            let committed = body["timestamp"]
-                .as_str()
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
-            if let (Some(sequence), Some(committed)) = (sequence, committed) {
-                arrivals.lock().unwrap_or_else(|p| p.into_inner()).push((
-                    sequence,
-                    committed.to_utc(),
-                    now,
-                ));
-            }
         });
     }
 }
