@@ -994,3 +994,80 @@ async fn after_a_sigkill_with_deliveries_pending_every_event_arrives_in_order() 
     }
     drop(server);
 }
+
+#[tokio::test]
+async fn two_replicas_deliver_each_event_to_each_endpoint_once_and_in_order() {
+    let Some(server) = crate::support_postgres::server_url() else {
+        return;
+    };
+    let database = TestDatabase::create(&server).await;
+    let url = database.url.as_str();
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (_, admin) = create_org_with(dir_a.path(), &["--database-url", url], "Acme");
+    // The second replica gets the first one's keys, as a deployment distributes them.
+    for entry in std::fs::read_dir(dir_a.path()).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), dir_b.path().join(entry.file_name())).unwrap();
+        }
+    }
+    let options = ["--database-url", url, "--webhook-allow-loopback"];
+    let a = ServerProcess::start_with(dir_a.path(), &options);
+    let b = ServerProcess::start_with(dir_b.path(), &options);
+    let replicas = [a.channel().await, b.channel().await];
+    let receiver = Receiver::start(200).await;
+    let mut client = WebhookServiceClient::new(replicas[0].clone());
+    let mut endpoints = Vec::new();
+    for n in 0..4 {
+        let created = client
+            .create_webhook(authed(
+                &admin,
+                pb::CreateWebhookRequest {
+                    webhook: Some(pb::Webhook {
+                        url: format!("http://127.0.0.1:{}/hook/{n}", receiver.port),
+                        event_types: vec!["dataset.registered".into()],
+                        ..Default::default()
+                    }),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        endpoints.push(created.webhook.unwrap().id.replace('-', ""));
+    }
+    const EVENTS: usize = 30;
+    for n in 0..EVENTS {
+        DatasetServiceClient::new(replicas[n % 2].clone())
+            .register_dataset(authed(&admin, dataset(&format!("replicated-{n}"))))
+            .await
+            .unwrap();
+    }
+    let received = receiver
+        .wait_for("every event at every endpoint", |r| r.len() >= 4 * EVENTS)
+        .await;
+    // Give a second sender, if there were one, time to repeat something.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let received = if receiver.received().len() > received.len() {
+        receiver.received()
+    } else {
+        received
+    };
+    let mut ids: Vec<&str> = received
+        .iter()
+        .map(|r| r.headers["webhook-id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), 4 * EVENTS, "each event once per endpoint");
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 4 * EVENTS, "no event sent twice to an endpoint");
+    for endpoint in &endpoints {
+        let order: Vec<u64> = received
+            .iter()
+            .filter(|r| r.headers["webhook-id"].contains(endpoint.as_str()))
+            .map(Received::sequence)
+            .collect();
+        assert_eq!(order.len(), EVENTS);
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    }
+    drop((a, b));
+}
