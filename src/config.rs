@@ -21,6 +21,8 @@ pub mod defaults {
     pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
     /// Open `WatchEvents` streams.
     pub const MAX_WATCHERS: usize = 1024;
+    /// Webhook deliveries in flight at once.
+    pub const WEBHOOK_MAX_CONCURRENT_DELIVERIES: u32 = 32;
 }
 
 /// A registry of training-data lineage, attestations and signed lineage certificates.
@@ -332,6 +334,46 @@ pub struct ServeSettings {
         value_delimiter = ','
     )]
     pub cors_origins: Vec<String>,
+    /// Let webhooks post plain `http://` to loopback addresses (`127.0.0.1`, `::1`, names such as
+    /// `localhost` that resolve to them). For tests and benchmarks only: otherwise endpoints must
+    /// be `https://` and loopback is refused like every other non-public address.
+    #[arg(long, env = "PROVENANCE_WEBHOOK_ALLOW_LOOPBACK")]
+    pub webhook_allow_loopback: bool,
+    /// An address range (CIDR, e.g. `10.20.0.0/16`) that webhooks may reach although it is
+    /// private, link-local or otherwise refused. Repeat the flag, or separate ranges with commas.
+    #[arg(
+        long = "webhook-allow-cidr",
+        env = "PROVENANCE_WEBHOOK_ALLOW_CIDRS",
+        value_delimiter = ','
+    )]
+    pub webhook_allow_cidrs: Vec<crate::domain::webhook::IpRange>,
+    /// How long a failed webhook delivery is retried (with exponential backoff) before its
+    /// endpoint is marked failing.
+    #[arg(long, env = "PROVENANCE_WEBHOOK_RETRY_WINDOW", default_value = "3d", value_parser = humantime::parse_duration)]
+    pub webhook_retry_window: Duration,
+    /// Webhook deliveries in flight at once, all endpoints together (one at most per endpoint).
+    #[arg(long, env = "PROVENANCE_WEBHOOK_MAX_CONCURRENT_DELIVERIES", default_value_t = defaults::WEBHOOK_MAX_CONCURRENT_DELIVERIES, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub webhook_max_concurrent_deliveries: u32,
+    /// Longest one webhook delivery may take in all (connecting takes at most 5 seconds of it).
+    #[arg(long, env = "PROVENANCE_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub webhook_timeout: Duration,
+}
+
+impl ServeSettings {
+    /// The webhook rules these settings give.
+    pub fn webhook_rules(&self) -> crate::registry::webhooks::WebhookRules {
+        let timeout = self.webhook_timeout.max(Duration::from_secs(1));
+        crate::registry::webhooks::WebhookRules {
+            addresses: crate::domain::webhook::AddressPolicy {
+                allow_loopback_http: self.webhook_allow_loopback,
+                allowed_ranges: self.webhook_allow_cidrs.clone(),
+            },
+            retry_window: self.webhook_retry_window,
+            max_concurrent_deliveries: self.webhook_max_concurrent_deliveries as usize,
+            connect_timeout: timeout.min(Duration::from_secs(5)),
+            request_timeout: timeout,
+        }
+    }
 }
 
 /// Log output format.
@@ -403,6 +445,11 @@ impl Default for ServeSettings {
             tls_client_identities: None,
             insecure_plaintext: false,
             cors_origins: Vec::new(),
+            webhook_allow_loopback: false,
+            webhook_allow_cidrs: Vec::new(),
+            webhook_retry_window: Duration::from_secs(3 * 24 * 3600),
+            webhook_max_concurrent_deliveries: defaults::WEBHOOK_MAX_CONCURRENT_DELIVERIES,
+            webhook_timeout: Duration::from_secs(10),
         }
     }
 }

@@ -15,6 +15,8 @@
 //! - [`store`] is the storage interface and its SQLite implementation.
 //! - [`http`] serves the public certificate verification page beside gRPC; [`web`] renders it and
 //!   the certificate document for contracts (pure HTML and SVG).
+//! - [`webhook_sender`] posts webhook deliveries without reaching into private networks; the
+//!   outbox behind it is in [`registry::webhook_delivery`] and the stores.
 
 pub mod admin;
 pub mod auth;
@@ -40,3 +42,4 @@ pub mod store;
 pub mod telemetry;
 pub mod tls;
 pub mod web;
+pub mod webhook_sender;

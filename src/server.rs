@@ -25,6 +25,7 @@ use crate::grpc::lineage::LineageHandlers;
 use crate::grpc::log::LogHandlers;
 use crate::grpc::organization::OrganizationHandlers;
 use crate::grpc::policy::PolicyHandlers;
+use crate::grpc::webhook::WebhookHandlers;
 use crate::http::routing::{self, GrpcMethods};
 use crate::key_record::{KeyFiles, open_keys};
 use crate::proto::v1 as pb;
@@ -238,14 +239,19 @@ impl Application {
             Some(path) => ClientIdentities::load(path)?,
             None => ClientIdentities::default(),
         };
-        let registry =
-            open_registry(common, settings.max_watchers, clients, shutdown.clone()).await?;
+        let registry = open_registry(common, settings.max_watchers, clients, shutdown.clone())
+            .await?
+            .with_webhook_rules(settings.webhook_rules());
         let covered = registry
             .check_log()
             .await
             .map_err(|e| anyhow::anyhow!("{e:#}"))
             .context("refusing to serve")?;
         tracing::info!(events = covered, "transparency log checked");
+        registry
+            .start_webhook_delivery(shutdown.clone())
+            .await
+            .context("cannot start sending webhooks")?;
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -290,6 +296,7 @@ impl Application {
         use pb::organization_service_server::OrganizationServiceServer;
         use pb::policy_service_server::PolicyServiceServer;
         use pb::transparency_log_service_server::TransparencyLogServiceServer;
+        use pb::webhook_service_server::WebhookServiceServer;
         use tonic::server::NamedService;
 
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
@@ -302,6 +309,7 @@ impl Application {
             AttestationServiceServer::<AttestationHandlers>::NAME,
             CertificateServiceServer::<CertificateHandlers>::NAME,
             TransparencyLogServiceServer::<LogHandlers>::NAME,
+            WebhookServiceServer::<WebhookHandlers>::NAME,
         ] {
             health_reporter
                 .set_service_status(name, tonic_health::ServingStatus::Serving)
@@ -376,6 +384,12 @@ impl Application {
             )
             .add_service(
                 TransparencyLogServiceServer::new(LogHandlers {
+                    registry: registry.clone(),
+                })
+                .max_decoding_message_size(limit),
+            )
+            .add_service(
+                WebhookServiceServer::new(WebhookHandlers {
                     registry: registry.clone(),
                 })
                 .max_decoding_message_size(limit),

@@ -22,6 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "attestation",
         "certificate",
         "log",
+        "webhook",
     ]
     .iter()
     .map(|name| root.join(format!("provenance/v1/{name}.proto")))

@@ -19,3 +19,4 @@ pub mod refusal;
 pub mod registration;
 pub mod text;
 pub mod transparency;
+pub mod webhook;

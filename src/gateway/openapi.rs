@@ -149,7 +149,7 @@ fn parameter_schema(schemas: &mut Schemas, field: &FieldDescriptor) -> Value {
 fn is_scalar_like(message: &MessageDescriptor) -> bool {
     matches!(
         message.full_name(),
-        "google.protobuf.Timestamp" | "google.protobuf.Duration"
+        "google.protobuf.Timestamp" | "google.protobuf.Duration" | "google.protobuf.FieldMask"
     )
 }
 
@@ -285,6 +285,10 @@ fn well_known(message: &MessageDescriptor) -> Option<Value> {
             "type": "string",
             "pattern": "^-?[0-9]{1,12}(\\.[0-9]{1,9})?s$",
             "description": "Seconds with up to nine fractional digits and the suffix s, e.g. 86400s.",
+        })),
+        "google.protobuf.FieldMask" => Some(json!({
+            "type": "string",
+            "description": "Field paths in lowerCamelCase separated by commas, e.g. state,eventTypes.",
         })),
         _ => None,
     }

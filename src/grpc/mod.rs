@@ -11,6 +11,7 @@ pub mod log;
 pub mod organization;
 pub mod policy;
 pub mod status;
+pub mod webhook;
 
 use std::pin::Pin;
 

@@ -65,6 +65,12 @@ impl EventFeed {
         self.commits.send_modify(|n| *n = n.wrapping_add(1));
     }
 
+    /// A receiver that changes whenever this process commits events (for the webhook sender,
+    /// which also looks on its own for what other processes commit).
+    pub fn commits(&self) -> watch::Receiver<u64> {
+        self.commits.subscribe()
+    }
+
     /// Wakes the watchers whenever the last committed sequence moves, whoever committed it. Local
     /// commits have woken them already; the extra wake-up costs each watcher one empty read. A
     /// sequence never seen before counts as a move, so a watcher that read the store while the

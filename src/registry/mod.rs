@@ -14,6 +14,8 @@ pub mod openlineage;
 pub mod organizations;
 pub mod policy;
 pub mod transparency;
+pub mod webhook_delivery;
+pub mod webhooks;
 
 pub use lineage::{LineageNode, LineagePage, LineageQuery};
 
@@ -73,6 +75,7 @@ pub struct Registry {
     log_key: Arc<LogKey>,
     certificates: CertificatePolicy,
     signatures: BatchVerifier,
+    webhooks: Arc<webhooks::WebhookRules>,
 }
 
 impl Registry {
@@ -126,6 +129,7 @@ impl Registry {
             log_key: Arc::new(keys.log),
             certificates,
             signatures: BatchVerifier::new(),
+            webhooks: Arc::new(webhooks::WebhookRules::default()),
         }
     }
 

@@ -11,6 +11,7 @@
 pub mod decode;
 pub mod postgres;
 pub mod sqlite;
+pub mod webhooks;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -101,7 +102,7 @@ pub struct OrganizationQuery {
 
 /// The registry's persistent state.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: webhooks::WebhookStore + Send + Sync + 'static {
     /// Whether other processes (replicas) may write to the same database at any moment. Caches of
     /// mutable state (such as certificate statuses) are then off: only the database knows.
     fn is_shared(&self) -> bool {

@@ -182,7 +182,12 @@ impl TestApp {
     }
 
     /// Stops the server and starts a new one on the same data directory (on a new port).
-    pub async fn restart(mut self) -> TestApp {
+    pub async fn restart(self) -> TestApp {
+        self.restart_with(ServeSettings::default()).await
+    }
+
+    /// [`Self::restart`] with other settings.
+    pub async fn restart_with(mut self, settings: ServeSettings) -> TestApp {
         self.stop().await;
         let (org_id, admin, operator) = (
             self.org_id.clone(),
@@ -191,7 +196,7 @@ impl TestApp {
         );
         let database = self.database.take();
         let common = CommonSettings::for_data_dir(self.dir.path().to_path_buf());
-        let mut app = start(self.dir, ServeSettings::default(), common, database).await;
+        let mut app = start(self.dir, settings, common, database).await;
         app.org_id = org_id;
         app.admin = admin;
         app.operator = operator;

@@ -34,3 +34,4 @@ mod secrets;
 mod support_postgres;
 mod tls;
 mod verify_page;
+mod webhooks;

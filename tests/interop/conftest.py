@@ -45,7 +45,7 @@ def pb():
         pass
 
     modules = Modules()
-    for name in ["common", "organization", "dataset", "lineage", "event", "policy", "attestation", "certificate", "log"]:
+    for name in ["common", "organization", "dataset", "lineage", "event", "policy", "attestation", "certificate", "log", "webhook"]:
         setattr(modules, f"{name}_pb2", importlib.import_module(f"provenance.v1.{name}_pb2"))
         setattr(modules, f"{name}_pb2_grpc", importlib.import_module(f"provenance.v1.{name}_pb2_grpc"))
     yield modules

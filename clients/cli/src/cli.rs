@@ -147,6 +147,9 @@ pub enum Command {
     /// Issue and revoke access tokens of your organisation (admin role).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage your organisation's webhook endpoints and their deliveries (admin role).
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
     /// Read restricted-model policies and judge datasets against them.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -496,6 +499,81 @@ pub enum OrgCommand {
         /// Which page.
         #[command(flatten)]
         page: PageArgs,
+    },
+}
+
+/// `provctl webhook ...`
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Register an HTTPS endpoint; prints its id and its signing secret (shown only this once).
+    Create {
+        /// Where deliveries are posted (`https://`).
+        #[arg(value_name = "URL")]
+        endpoint: String,
+        /// An event type to receive (repeat for several; none for every type).
+        #[arg(long = "event-type", value_name = "TYPE")]
+        event_types: Vec<String>,
+        /// For people.
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Show one endpoint.
+    Get {
+        /// Id of the endpoint.
+        #[arg(value_parser = parse_id)]
+        id: Uuid,
+    },
+    /// List your organisation's endpoints.
+    List,
+    /// Pause an endpoint: deliveries accumulate until it is resumed.
+    Pause {
+        /// Id of the endpoint.
+        #[arg(value_parser = parse_id)]
+        id: Uuid,
+    },
+    /// Resume a paused or failing endpoint: it catches up, in order.
+    Resume {
+        /// Id of the endpoint.
+        #[arg(value_parser = parse_id)]
+        id: Uuid,
+    },
+    /// Replace the event types an endpoint receives (none for every type).
+    SetTypes {
+        /// Id of the endpoint.
+        #[arg(value_parser = parse_id)]
+        id: Uuid,
+        /// An event type to receive (repeat for several).
+        #[arg(long = "event-type", value_name = "TYPE")]
+        event_types: Vec<String>,
+    },
+    /// Delete an endpoint and its pending deliveries.
+    Delete {
+        /// Id of the endpoint.
+        #[arg(value_parser = parse_id)]
+        id: Uuid,
+    },
+    /// Give an endpoint a new signing secret (printed); the old one keeps signing for `--grace`.
+    RotateSecret {
+        /// Id of the endpoint.
+        #[arg(value_parser = parse_id)]
+        id: Uuid,
+        /// How long the old secret keeps signing (e.g. `48h`; server default 24h, at most 7 days).
+        #[arg(long, value_parser = humantime::parse_duration)]
+        grace: Option<std::time::Duration>,
+    },
+    /// List an endpoint's deliveries, newest first.
+    Deliveries {
+        /// Id of the endpoint.
+        #[arg(value_parser = parse_id)]
+        id: Uuid,
+    },
+    /// Send one event to an endpoint again.
+    Redeliver {
+        /// Id of the endpoint.
+        #[arg(value_parser = parse_id)]
+        id: Uuid,
+        /// The event's sequence.
+        sequence: u64,
     },
 }
 

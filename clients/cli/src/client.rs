@@ -160,6 +160,11 @@ impl Connection {
         pb::event_service_client::EventServiceClient::new(self.channel.clone())
     }
 
+    /// `WebhookService`.
+    pub fn webhooks(&self) -> pb::webhook_service_client::WebhookServiceClient<AuthChannel> {
+        pb::webhook_service_client::WebhookServiceClient::new(self.channel.clone())
+    }
+
     /// `OrganizationService`.
     pub fn organizations(
         &self,

@@ -18,6 +18,7 @@ use crate::scenarios::evaluate;
 use crate::scenarios::issue::{self, IssuedToken, issue_many, prepare_certifiable};
 use crate::scenarios::verify::{self, VERIFY_TOKENS};
 use crate::scenarios::watch;
+use crate::scenarios::webhook;
 use crate::scenarios::{Scenario, get, health, lineage, log, register, register_batch};
 
 /// Longest a single call may take; keeps every loop bounded even if the server stops answering.
@@ -133,6 +134,10 @@ pub async fn bench(
         let stats = match scenario {
             Scenario::Watch => {
                 findings.watch = Some(watch::run(&bench, callers).await?);
+                continue;
+            }
+            Scenario::Webhook => {
+                findings.webhook = Some(webhook::run(&bench, callers).await?);
                 continue;
             }
             Scenario::Health => health::run(&bench, callers).await?,

@@ -11,7 +11,9 @@
 //!   one, sequentially and concurrently, against a goal of under 1 s each;
 //! - `issue`, `verify`: issuing lineage certificates and verifying them, each against a goal;
 //! - `log` (on demand): appends as the transparency log fills, then its proofs, each verified;
-//! - `watch` (on demand): the CPU time idle `WatchEvents` streams cost (in-process server only).
+//! - `watch` (on demand): the CPU time idle `WatchEvents` streams cost (in-process server only);
+//! - `webhook` (on demand): webhook deliveries to a receiver on 127.0.0.1, events/s from a backlog
+//!   and the delay from commit to delivery (p50, p99).
 //!
 //! Each scenario's module says what exactly it calls, what it builds first and what it checks.
 //!
@@ -53,6 +55,7 @@
 //! cargo run --release -p provbench -- --scenarios register,register-batch --duration 5
 //! cargo run --release -p provbench -- --scenarios evaluate --evaluate-nodes 20000 --keep-data
 //! cargo run --release -p provbench -- --scenarios log --log-leaves 1000000 --duration 10
+//! cargo run --release -p provbench -- --scenarios webhook --duration 10 --concurrency 16
 //! ```
 //!
 //! `--keep-data` leaves the in-process server's data directory in place (its path is printed), so

@@ -16,6 +16,7 @@ use crate::scenarios::lineage::LINEAGE_PAGE;
 use crate::scenarios::register_batch;
 use crate::scenarios::verify;
 use crate::scenarios::watch::IdleWatchReport;
+use crate::scenarios::webhook::WebhookReport;
 use crate::scenarios::{POLICY, Scenario};
 
 /// What a run gathered for its report, besides the flags and the connections.
@@ -31,6 +32,7 @@ pub struct Findings {
     /// How many certificates `verify` had to issue first, and how many distinct tokens it cycled.
     pub verify: Option<(usize, usize)>,
     pub watch: Option<IdleWatchReport>,
+    pub webhook: Option<WebhookReport>,
 }
 
 /// The report to print: one JSON object with `--output json`, else the table and its notes.
@@ -77,6 +79,7 @@ pub fn render(
                 "goals": goals.iter().map(Goal::to_json).collect::<Vec<_>>(),
             })),
             "watch": findings.watch.as_ref().map(IdleWatchReport::to_json),
+            "webhook": findings.webhook.as_ref().map(WebhookReport::to_json),
             "register_batch": batch.as_ref().map(register_batch::Summary::to_json),
         });
         return Ok(format!("{}\n", serde_json::to_string_pretty(&report)?));
@@ -157,6 +160,9 @@ pub fn render(
         )?;
     }
     if let Some(report) = &findings.watch {
+        writeln!(out, "{}", report.describe())?;
+    }
+    if let Some(report) = &findings.webhook {
         writeln!(out, "{}", report.describe())?;
     }
     if let Some(batch) = &batch {

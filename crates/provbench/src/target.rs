@@ -126,6 +126,8 @@ async fn start_in(
     };
     let serve = provenance_registry::config::ServeSettings {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        // The `webhook` scenario's receiver listens on 127.0.0.1.
+        webhook_allow_loopback: true,
         ..Default::default()
     };
     let app = provenance_registry::server::Application::build(&common, &serve).await?;

@@ -8,7 +8,7 @@
 use std::fmt;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-pub use pbjson_types::Duration;
+pub use pbjson_types::{Duration, FieldMask};
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 

@@ -19,6 +19,7 @@ mod keys;
 mod log;
 mod policy;
 mod rows;
+mod webhooks;
 
 use super::{
     AttestationQuery, CertificateInsert, DatasetQuery, LogSnapshot, NameLookup, OrganizationQuery,
@@ -212,6 +213,7 @@ async fn append_events(
         });
         insert.build().execute(&mut **tx).await?;
     }
+    webhooks::enqueue_deliveries(tx, head.sequence).await?;
     Ok(new_head)
 }
 

@@ -22,6 +22,7 @@ mod decode_rows;
 mod keys;
 mod log;
 mod policy;
+mod webhooks;
 
 use super::{
     AttestationQuery, CertificateInsert, DatasetQuery, LogSnapshot, NameLookup, OrganizationQuery,
@@ -197,6 +198,7 @@ async fn append_events(
         });
         insert.build().execute(&mut **tx).await?;
     }
+    webhooks::enqueue_deliveries(tx, head.sequence).await?;
     Ok(new_head)
 }
 

@@ -16,6 +16,7 @@ mod paging;
 mod policy;
 pub mod render;
 mod token;
+mod webhook;
 
 use std::fs;
 use std::path::Path;
@@ -64,6 +65,7 @@ async fn run_with(global: &Settings, command: Command, out: &mut Printer) -> Res
         Command::Events(c) => events::run(&Connection::open(global).await?, c, out).await,
         Command::Org(c) => org::run(&Connection::open(global).await?, c, out).await,
         Command::Token(c) => token::run(&Connection::open(global).await?, c, out).await,
+        Command::Webhook(c) => webhook::run(&Connection::open(global).await?, c, out).await,
         Command::Attest(c) => attest::run(&Connection::open(global).await?, c, out).await,
         Command::Health(args) => health::run(global, args, out).await,
         Command::Completion { .. } | Command::Man { .. } => {

@@ -15,6 +15,7 @@ pub mod register;
 pub mod register_batch;
 pub mod verify;
 pub mod watch;
+pub mod webhook;
 
 use clap::ValueEnum;
 
@@ -49,6 +50,9 @@ pub enum Scenario {
     Log,
     /// The CPU time idle `WatchEvents` streams cost; in-process server only (not run by default).
     Watch,
+    /// Webhook deliveries to a receiver on 127.0.0.1: events/s and commit-to-delivery delay (not
+    /// run by default).
+    Webhook,
 }
 
 impl Scenario {
@@ -64,6 +68,7 @@ impl Scenario {
             Scenario::Verify => "verify",
             Scenario::Log => "log",
             Scenario::Watch => "watch",
+            Scenario::Webhook => "webhook",
         }
     }
 }
