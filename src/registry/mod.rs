@@ -13,6 +13,7 @@ pub mod lineage;
 pub mod openlineage;
 pub mod organizations;
 pub mod policy;
+pub mod tiles;
 pub mod transparency;
 
 pub use lineage::{LineageNode, LineagePage, LineageQuery};

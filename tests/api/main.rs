@@ -30,5 +30,6 @@ mod routing;
 mod secrets;
 #[path = "../support/postgres.rs"]
 mod support_postgres;
+mod tiles;
 mod tls;
 mod verify_page;
