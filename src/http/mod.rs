@@ -7,6 +7,7 @@ pub mod cors;
 pub mod openlineage;
 pub mod request;
 pub mod routing;
+pub mod status_lists;
 pub mod tiles;
 pub mod verify;
 
@@ -42,7 +43,8 @@ pub fn router(registry: Registry, max_message_bytes: usize) -> axum::Router {
                 .with_state(lineage),
         )
         .merge(openlineage::facet_schemas())
-        .merge(tiles::router(registry_for_tiles))
+        .merge(tiles::router(registry_for_tiles.clone()))
+        .merge(status_lists::router(registry_for_tiles))
 }
 
 /// The headers every plain-HTTP answer carries, pages, JSON, the JWKS and every error alike

@@ -13,6 +13,7 @@ pub mod lineage;
 pub mod openlineage;
 pub mod organizations;
 pub mod policy;
+pub mod status_lists;
 pub mod tiles;
 pub mod transparency;
 
@@ -74,6 +75,7 @@ pub struct Registry {
     log_key: Arc<LogKey>,
     certificates: CertificatePolicy,
     signatures: BatchVerifier,
+    status_lists: Arc<status_lists::StatusListCache>,
 }
 
 impl Registry {
@@ -122,6 +124,7 @@ impl Registry {
             tokens,
             upstream_closures: Arc::new(ClosureCache::new(closure_cache::DEFAULT_BUDGET)),
             certificate_cache: Arc::new(CertificateCache::new(cached_certificates)),
+            status_lists: Arc::default(),
             policies: Arc::new(policies),
             signing_keys: Arc::new(keys.certificates),
             log_key: Arc::new(keys.log),

@@ -28,6 +28,7 @@ mod process;
 mod replicas;
 mod routing;
 mod secrets;
+mod status_lists;
 #[path = "../support/postgres.rs"]
 mod support_postgres;
 mod tiles;
