@@ -31,6 +31,7 @@ pub struct Findings {
     /// How many certificates `verify` had to issue first, and how many distinct tokens it cycled.
     pub verify: Option<(usize, usize)>,
     pub watch: Option<IdleWatchReport>,
+    pub status_list: Option<crate::scenarios::status_list::StatusListReport>,
 }
 
 /// The report to print: one JSON object with `--output json`, else the table and its notes.
@@ -77,6 +78,10 @@ pub fn render(
                 "goals": goals.iter().map(Goal::to_json).collect::<Vec<_>>(),
             })),
             "watch": findings.watch.as_ref().map(IdleWatchReport::to_json),
+            "status_list": findings
+                .status_list
+                .as_ref()
+                .map(crate::scenarios::status_list::StatusListReport::to_json),
             "register_batch": batch.as_ref().map(register_batch::Summary::to_json),
         });
         return Ok(format!("{}\n", serde_json::to_string_pretty(&report)?));
@@ -157,6 +162,9 @@ pub fn render(
         )?;
     }
     if let Some(report) = &findings.watch {
+        writeln!(out, "{}", report.describe())?;
+    }
+    if let Some(report) = &findings.status_list {
         writeln!(out, "{}", report.describe())?;
     }
     if let Some(batch) = &batch {

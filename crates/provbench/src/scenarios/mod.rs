@@ -13,6 +13,7 @@ pub mod lineage;
 pub mod log;
 pub mod register;
 pub mod register_batch;
+pub mod status_list;
 pub mod verify;
 pub mod watch;
 
@@ -49,6 +50,9 @@ pub enum Scenario {
     Log,
     /// The CPU time idle `WatchEvents` streams cost; in-process server only (not run by default).
     Watch,
+    /// Building a token status list of `--status-list-size` certificates, 1 % revoked: its size
+    /// and build time; no calls (not run by default).
+    StatusList,
 }
 
 impl Scenario {
@@ -64,6 +68,7 @@ impl Scenario {
             Scenario::Verify => "verify",
             Scenario::Log => "log",
             Scenario::Watch => "watch",
+            Scenario::StatusList => "status-list",
         }
     }
 }
