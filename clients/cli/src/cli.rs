@@ -767,6 +767,11 @@ pub struct VerifyCertificateArgs {
     /// the pinned `--jwks`, else the bundle's own.
     #[arg(long, value_name = "VKEY_OR_FILE")]
     pub log_key: Option<String>,
+    /// A copy of the certificate's token status list (the `statuslist+jwt` fetched from the
+    /// `uri` of its `status` claim), to learn offline whether it was revoked: the
+    /// `status_list` check reads its bit and says when the list was built. Needs `--offline`.
+    #[arg(long, value_name = "FILE", requires = "offline")]
+    pub status_list: Option<PathBuf>,
 }
 
 /// `provctl log ...`

@@ -136,6 +136,103 @@ pub fn status_at(bytes: &[u8], idx: u64) -> Result<u8, StatusListError> {
     Ok((byte >> (idx % 8)) & 1)
 }
 
+/// The `status_list` check of offline verification: the certificate's bit in a copy of its status
+/// list (`list_token`, the `statuslist+jwt` fetched from the certificate's `uri` at some time),
+/// signed by a key of `keys`, judged at `at`. The detail says how fresh the answer is: when the
+/// list was built, how old it is, and whether it is past its `ttl` (then fetch it again). A list
+/// past its `exp`, of another URI, or not signed by a certificate key fails the check.
+pub fn status_list_check(
+    claims: &crate::certificate::CertificateClaims,
+    list_token: &str,
+    keys: &impl crate::certificate::CertificateKeys,
+    at: chrono::DateTime<chrono::Utc>,
+) -> crate::certificate::Check {
+    use crate::certificate::Check;
+    let fail = |detail: String| Check::new("status_list", false, detail);
+    let Some(status) = &claims.status else {
+        return fail(
+            "the certificate names no status list; verify online to learn its status".into(),
+        );
+    };
+    let reference = &status.status_list;
+    let list = match open_list_token(list_token.trim(), keys) {
+        Ok(list) => list,
+        Err(why) => return fail(format!("the status list: {why}")),
+    };
+    if list.sub != reference.uri {
+        return fail(format!(
+            "the status list is {}, but the certificate's is {}",
+            list.sub, reference.uri
+        ));
+    }
+    let now = at.timestamp();
+    if now >= list.exp {
+        return fail(format!(
+            "the status list expired (exp {}); fetch it again from {}",
+            list.exp, reference.uri
+        ));
+    }
+    let bit = match decode_list(&list.status_list).and_then(|b| status_at(&b, reference.idx)) {
+        Ok(bit) => bit,
+        Err(why) => return fail(format!("the status list: {why}")),
+    };
+    let age = now - list.iat;
+    let freshness = if age <= list.ttl {
+        format!("built {age} s before, within its ttl of {} s", list.ttl)
+    } else {
+        format!(
+            "built {age} s before, past its ttl of {} s: stale, fetch it again from {}",
+            list.ttl, reference.uri
+        )
+    };
+    if bit == STATUS_VALID {
+        Check::new(
+            "status_list",
+            true,
+            format!("not revoked according to the status list {freshness}"),
+        )
+    } else {
+        fail(format!("REVOKED according to the status list {freshness}"))
+    }
+}
+
+/// The claims of a `statuslist+jwt` whose signature verifies with a key of `keys`.
+fn open_list_token(
+    token: &str,
+    keys: &impl crate::certificate::CertificateKeys,
+) -> Result<StatusListClaims, String> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err("not a compact JWS".into());
+    };
+    let decode = |part: &str, what: &str| {
+        URL_SAFE_NO_PAD
+            .decode(part)
+            .map_err(|e| format!("its {what} is not base64url: {e}"))
+    };
+    let header: serde_json::Value = serde_json::from_slice(&decode(header, "header")?)
+        .map_err(|e| format!("its header is not JSON: {e}"))?;
+    if header["typ"] != STATUS_LIST_TYPE || header["alg"] != "EdDSA" {
+        return Err(format!(
+            "its header is not a {STATUS_LIST_TYPE} signed with EdDSA: {header}"
+        ));
+    }
+    let kid = header["kid"].as_str().ok_or("its header names no kid")?;
+    let key = keys.certificate_key(kid)?;
+    let signature = decode(signature, "signature")?;
+    let signing_input = &token[..header_and_payload_len(token)];
+    ed25519_verify::verify(&key.public_key, signing_input.as_bytes(), &signature)
+        .map_err(|_| "its signature does not verify".to_owned())?;
+    serde_json::from_slice(&decode(payload, "payload")?)
+        .map_err(|e| format!("its claims are not a status list's: {e}"))
+}
+
+fn header_and_payload_len(token: &str) -> usize {
+    token.rfind('.').unwrap_or(token.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,5 +276,99 @@ mod tests {
         assert_eq!(bad("eNrbuRgAAhcBXQ", 2), Err(StatusListError::Bits(2)));
         assert!(matches!(bad("***", 1), Err(StatusListError::Base64(_))));
         assert!(matches!(bad("AAAA", 1), Err(StatusListError::Zlib(_))));
+    }
+    /// RFC 8037 appendix A.1's key, whose JWKS entry is known.
+    fn signing_key() -> ed25519_dalek::SigningKey {
+        let mut seed = [0u8; 32];
+        hex::decode_to_slice(
+            "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+            &mut seed,
+        )
+        .unwrap();
+        ed25519_dalek::SigningKey::from_bytes(&seed)
+    }
+
+    const KID: &str = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
+    const URI: &str = "https://registry.example/statuslists/1";
+
+    fn sign(header: &serde_json::Value, claims: &serde_json::Value) -> String {
+        use ed25519_dalek::Signer;
+        let encode = |v: &serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
+        let input = format!("{}.{}", encode(header), encode(claims));
+        let signature = signing_key().sign(input.as_bytes());
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+    }
+
+    fn list_token(iat: i64, revoked: &[u64]) -> String {
+        let claims = StatusListClaims {
+            sub: URI.into(),
+            iat,
+            exp: iat + 86_400,
+            ttl: 300,
+            status_list: encode_list(64, revoked.iter().copied()),
+        };
+        sign(
+            &serde_json::json!({"alg": "EdDSA", "typ": STATUS_LIST_TYPE, "kid": KID}),
+            &serde_json::to_value(claims).unwrap(),
+        )
+    }
+
+    fn certificate(idx: u64, uri: &str) -> crate::certificate::CertificateClaims {
+        serde_json::from_value(serde_json::json!({
+            "iss": "r", "sub": "datasets/x", "iat": 0, "nbf": 0, "exp": 1, "jti": "j",
+            "dataset": {"id": "d", "organization_id": "o", "name": "n", "version": "1",
+                        "content_digest": "sha256:00"},
+            "lineage": {"digest": "sha256:11", "size": 1, "members": [], "members_complete": true},
+            "policy": {"id": "p", "version": "1", "clause_sha256": "22"},
+            "verdict": "CLEAN", "attestations": [],
+            "status": {"status_list": {"idx": idx, "uri": uri}},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_offline_check_reads_the_bit_and_says_how_fresh_it_is() {
+        let jwks = serde_json::json!({"keys": [{
+            "kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+            "kid": KID, "use": "sig", "alg": "EdDSA",
+        }]});
+        let keys = crate::certificate::JsonWebKeySet::new(&jwks);
+        let at = |s| chrono::DateTime::from_timestamp(s, 0).unwrap();
+        let token = list_token(1_000, &[5]);
+        let check = status_list_check(&certificate(4, URI), &token, &keys, at(1_100));
+        assert!(check.passed, "{}", check.detail);
+        assert!(
+            check
+                .detail
+                .contains("built 100 s before, within its ttl of 300 s")
+        );
+        let check = status_list_check(&certificate(4, URI), &token, &keys, at(2_000));
+        assert!(
+            check.passed && check.detail.contains("stale"),
+            "{}",
+            check.detail
+        );
+        let check = status_list_check(&certificate(5, URI), &token, &keys, at(1_100));
+        assert!(
+            !check.passed && check.detail.starts_with("REVOKED"),
+            "{}",
+            check.detail
+        );
+        // Expired, another list, out of range, altered, or no status claim at all: refused.
+        let check = status_list_check(&certificate(4, URI), &token, &keys, at(1_000 + 86_400));
+        assert!(!check.passed && check.detail.contains("expired"));
+        let other = "https://registry.example/statuslists/2";
+        let check = status_list_check(&certificate(4, other), &token, &keys, at(1_100));
+        assert!(!check.passed && check.detail.contains("but the certificate's is"));
+        let check = status_list_check(&certificate(64, URI), &token, &keys, at(1_100));
+        assert!(!check.passed && check.detail.contains("past the end"));
+        let tampered = token.replacen('.', ".e", 1);
+        for bad in [tampered, "x.y".to_owned()] {
+            let check = status_list_check(&certificate(4, URI), &bad, &keys, at(1_100));
+            assert!(!check.passed, "{bad}");
+        }
+        let mut none = certificate(4, URI);
+        none.status = None;
+        assert!(!status_list_check(&none, &token, &keys, at(1_100)).passed);
     }
 }
