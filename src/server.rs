@@ -85,6 +85,7 @@ pub async fn open_registry(
             .public_url
             .as_ref()
             .map(|url| format!("{url}{}", crate::web::verify_page::VERIFY_PATH)),
+        public_url: settings.public_url.clone(),
     };
     if certificates.max_validity < certificates.default_validity {
         bail!("--max-certificate-validity must be at least the default validity of 90 days");

@@ -504,6 +504,7 @@ mod tests {
             attestation_count: Some(0),
             contract_reference: None,
             verification_url: None,
+            status: None,
         };
         let text = serde_json::to_string(&claims).unwrap();
         assert!(!text.contains("\"aud\"") && !text.contains("target_model"));

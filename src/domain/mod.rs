@@ -17,6 +17,7 @@ pub mod policy;
 pub mod public_lineage;
 pub mod refusal;
 pub mod registration;
+pub mod status_list;
 pub mod text;
 pub mod transparency;
 pub mod webhook;

@@ -7,6 +7,8 @@ pub mod cors;
 pub mod openlineage;
 pub mod request;
 pub mod routing;
+pub mod status_lists;
+pub mod tiles;
 pub mod verify;
 
 use axum::extract::{Request, State};
@@ -28,6 +30,7 @@ pub fn router(registry: Registry, max_message_bytes: usize) -> axum::Router {
         registry: registry.clone(),
         max_body_bytes: max_message_bytes,
     };
+    let registry_for_tiles = registry.clone();
     axum::Router::new()
         .route(
             crate::web::verify_page::VERIFY_PATH,
@@ -40,6 +43,8 @@ pub fn router(registry: Registry, max_message_bytes: usize) -> axum::Router {
                 .with_state(lineage),
         )
         .merge(openlineage::facet_schemas())
+        .merge(tiles::router(registry_for_tiles.clone()))
+        .merge(status_lists::router(registry_for_tiles))
 }
 
 /// The headers every plain-HTTP answer carries, pages, JSON, the JWKS and every error alike

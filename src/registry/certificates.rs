@@ -35,6 +35,9 @@ pub struct CertificatePolicy {
     pub max_validity: Duration,
     /// Where certificates say they are verified (`--public-url` and `/verify`), if anywhere.
     pub verification_url: Option<String>,
+    /// The registry's public URL (`--public-url`): certificates carry a status list position under
+    /// it; without one they carry none.
+    pub public_url: Option<String>,
 }
 
 /// Shortest validity a request may ask for.
@@ -178,6 +181,7 @@ impl Registry {
         let closure = self.store.get_datasets(&members).await?;
         let lineage = lineage_claim(&closure);
         let id = Uuid::now_v7();
+        let status = self.reserve_status(id).await?;
         let expire_time = now + validity;
         let claims = CertificateClaims {
             iss: self.certificates.issuer.clone(),
@@ -216,6 +220,7 @@ impl Registry {
             attestation_count: Some(found.attestation_ids.len()),
             contract_reference: request.contract_reference.clone(),
             verification_url: self.certificates.verification_url.clone(),
+            status,
         };
         let keys = self.signing_keys();
         let key = keys.active();

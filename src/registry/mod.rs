@@ -13,6 +13,8 @@ pub mod lineage;
 pub mod openlineage;
 pub mod organizations;
 pub mod policy;
+pub mod status_lists;
+pub mod tiles;
 pub mod transparency;
 pub mod webhook_delivery;
 pub mod webhooks;
@@ -76,6 +78,7 @@ pub struct Registry {
     certificates: CertificatePolicy,
     signatures: BatchVerifier,
     webhooks: Arc<webhooks::WebhookRules>,
+    status_lists: Arc<status_lists::StatusListCache>,
 }
 
 impl Registry {
@@ -124,6 +127,7 @@ impl Registry {
             tokens,
             upstream_closures: Arc::new(ClosureCache::new(closure_cache::DEFAULT_BUDGET)),
             certificate_cache: Arc::new(CertificateCache::new(cached_certificates)),
+            status_lists: Arc::default(),
             policies: Arc::new(policies),
             signing_keys: Arc::new(keys.certificates),
             log_key: Arc::new(keys.log),

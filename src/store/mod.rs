@@ -266,6 +266,19 @@ pub trait Store: webhooks::WebhookStore + Send + Sync + 'static {
     /// The checkpoint of the largest tree signed so far.
     async fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>>;
 
+    /// Reserves a position in a token status list for `certificate`: the next one of the newest
+    /// list with room, or the first of a new list keyed with `new_key`. Every caller gets a
+    /// different position, across replicas too.
+    async fn reserve_status_position(
+        &self,
+        certificate: Uuid,
+        new_key: [u8; 32],
+    ) -> Result<StatusPosition>;
+
+    /// The capacity of status list `list` and the positions of its revoked certificates; `None`
+    /// when there is no such list.
+    async fn revoked_status_positions(&self, list: u64) -> Result<Option<(u64, Vec<u64>)>>;
+
     /// A read-only view of the transparency log, the event log and the checkpoints as they stood at
     /// one moment, whatever other processes commit while it is read. The start-up check compares
     /// the three: read at different moments, a replica writing meanwhile would make a sound log
@@ -300,6 +313,15 @@ pub trait Store: webhooks::WebhookStore + Send + Sync + 'static {
         reason: &str,
         events: Vec<NewEvent>,
     ) -> Result<Option<CertificateRecord>>;
+}
+
+/// A certificate's place in the token status lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusPosition {
+    /// The list's number (its URI ends with it).
+    pub list: u64,
+    /// The certificate's index in it.
+    pub idx: u64,
 }
 
 /// The log's reads, all from one snapshot of the database (one read-only transaction). Dropping it

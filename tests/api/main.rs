@@ -30,8 +30,10 @@ mod process;
 mod replicas;
 mod routing;
 mod secrets;
+mod status_lists;
 #[path = "../support/postgres.rs"]
 mod support_postgres;
+mod tiles;
 mod tls;
 mod verify_page;
 mod webhooks;

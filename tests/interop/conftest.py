@@ -62,7 +62,7 @@ def run_admin(data_dir, *args):
 class Server:
     """A `provenance-registry serve` process on a free port with its own data directory."""
 
-    def __init__(self):
+    def __init__(self, extra_args=()):
         if not BINARY.exists():
             subprocess.run(["cargo", "build", "--bin", "provenance-registry"], cwd=REPO, check=True)
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="provenance-data-"))
@@ -72,7 +72,7 @@ class Server:
         self.org_id = fields["organization_id"]
         self.admin_token = fields["admin_token"]
         self.operator_token = run_admin(self.dir, "operator-token").strip()
-        self.process, self.address = serve(BINARY, self.dir)
+        self.process, self.address = serve(BINARY, self.dir, extra_args)
         self.channel = grpc.insecure_channel(self.address)
         grpc.channel_ready_future(self.channel).result(timeout=30)
 

@@ -874,6 +874,11 @@ pub struct VerifyCertificateArgs {
     /// the pinned `--jwks`, else the bundle's own.
     #[arg(long, value_name = "VKEY_OR_FILE")]
     pub log_key: Option<String>,
+    /// A copy of the certificate's token status list (the `statuslist+jwt` fetched from the
+    /// `uri` of its `status` claim), to learn offline whether it was revoked: the
+    /// `status_list` check reads its bit and says when the list was built. Needs `--offline`.
+    #[arg(long, value_name = "FILE", requires = "offline")]
+    pub status_list: Option<PathBuf>,
 }
 
 /// `provctl log ...`
@@ -917,6 +922,10 @@ pub enum LogCommand {
         /// How many leaves (1 to 1000; fewer at the end of the log).
         #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
         count: u32,
+        /// Read the entry bundles of a C2SP tlog-tiles mirror instead of calling the registry:
+        /// `http://`, `https://` or a directory holding `checkpoint` and `tile/`.
+        #[arg(long, value_name = "URL")]
+        tiles: Option<String>,
     },
 }
 
@@ -1019,6 +1028,11 @@ pub struct MonitorArgs {
     /// Do one round and exit (for cron jobs and tests).
     #[arg(long)]
     pub once: bool,
+    /// Read the log from a C2SP tlog-tiles mirror instead of the registry: `http://`, `https://`
+    /// or a directory holding `checkpoint` and `tile/` (a static copy, e.g. on a CDN). Consistency
+    /// proofs are computed from its tiles; nothing it serves is trusted.
+    #[arg(long, value_name = "URL")]
+    pub tiles: Option<String>,
 }
 
 /// How an organisation convinced itself that a dataset is clean.

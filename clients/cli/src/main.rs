@@ -19,6 +19,7 @@ mod offline;
 mod output;
 mod scheme;
 mod source;
+mod tiles;
 mod tree;
 
 use std::io;

@@ -140,6 +140,13 @@ pub async fn bench(
                 findings.webhook = Some(webhook::run(&bench, callers).await?);
                 continue;
             }
+            Scenario::StatusList => {
+                findings.status_list = Some(crate::scenarios::status_list::run(
+                    args.status_list_size,
+                    bench.seed,
+                )?);
+                continue;
+            }
             Scenario::Health => health::run(&bench, callers).await?,
             Scenario::Register => {
                 let run = register_runs;

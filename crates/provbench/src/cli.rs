@@ -73,6 +73,9 @@ pub struct Args {
     /// Events the `log` scenario fills the log to before measuring proofs.
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub log_leaves: u64,
+    /// Certificates in the list the `status-list` scenario builds.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(8..=100_000_000))]
+    pub status_list_size: u64,
     /// Datasets in each of the two `evaluate` graphs.
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
     pub evaluate_nodes: u64,

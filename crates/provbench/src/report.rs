@@ -33,6 +33,7 @@ pub struct Findings {
     pub verify: Option<(usize, usize)>,
     pub watch: Option<IdleWatchReport>,
     pub webhook: Option<WebhookReport>,
+    pub status_list: Option<crate::scenarios::status_list::StatusListReport>,
 }
 
 /// The report to print: one JSON object with `--output json`, else the table and its notes.
@@ -80,6 +81,10 @@ pub fn render(
             })),
             "watch": findings.watch.as_ref().map(IdleWatchReport::to_json),
             "webhook": findings.webhook.as_ref().map(WebhookReport::to_json),
+            "status_list": findings
+                .status_list
+                .as_ref()
+                .map(crate::scenarios::status_list::StatusListReport::to_json),
             "register_batch": batch.as_ref().map(register_batch::Summary::to_json),
         });
         return Ok(format!("{}\n", serde_json::to_string_pretty(&report)?));
@@ -163,6 +168,9 @@ pub fn render(
         writeln!(out, "{}", report.describe())?;
     }
     if let Some(report) = &findings.webhook {
+        writeln!(out, "{}", report.describe())?;
+    }
+    if let Some(report) = &findings.status_list {
         writeln!(out, "{}", report.describe())?;
     }
     if let Some(batch) = &batch {

@@ -27,6 +27,7 @@ pub mod v1 {
 pub mod certificate;
 pub mod event_chain;
 pub mod policies;
+pub mod status_list;
 pub mod wkt;
 
 /// Encoded descriptors of the API, served by gRPC reflection.

@@ -75,6 +75,7 @@
 
 mod checkpoint;
 mod hash;
+mod tiles;
 mod tree;
 mod verify;
 
@@ -86,6 +87,11 @@ pub use checkpoint::{
     open_checkpoint, open_note, sign_checkpoint, sign_note,
 };
 pub use hash::{Hash, empty_root, hash_children, hash_leaf};
+pub use tiles::{
+    BundleError, MAX_ENTRY_BYTES, MAX_TILE_LEVEL, MissingTile, TILE_HEIGHT, TILE_WIDTH, Tile,
+    TileLevel, TilePathError, TileSet, TileSizeError, decode_entry_bundle, encode_entry_bundle,
+    tiles_read_by,
+};
 pub use tree::{
     Frontier, MemoryTree, MissingNode, NodeId, NodeSource, TreeError, TreeFull, consistency_proof,
     inclusion_proof, nodes_completed_by_append, root_at,

@@ -20,6 +20,7 @@ mod log;
 mod policy;
 mod rows;
 mod webhooks;
+mod status_lists;
 
 use super::{
     AttestationQuery, CertificateInsert, DatasetQuery, LogSnapshot, NameLookup, OrganizationQuery,
@@ -658,6 +659,18 @@ impl Store for PostgresStore {
 
     async fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>> {
         log::latest_checkpoint(&self.readers).await
+    }
+
+    async fn reserve_status_position(
+        &self,
+        certificate: Uuid,
+        new_key: [u8; 32],
+    ) -> Result<super::StatusPosition> {
+        self.reserve_status_row(certificate, new_key).await
+    }
+
+    async fn revoked_status_positions(&self, list: u64) -> Result<Option<(u64, Vec<u64>)>> {
+        self.read_revoked_positions(list).await
     }
 
     async fn log_snapshot(&self) -> Result<Box<dyn LogSnapshot>> {

@@ -23,6 +23,7 @@ mod keys;
 mod log;
 mod policy;
 mod webhooks;
+mod status_lists;
 
 use super::{
     AttestationQuery, CertificateInsert, DatasetQuery, LogSnapshot, NameLookup, OrganizationQuery,
@@ -654,6 +655,18 @@ impl Store for SqliteStore {
 
     async fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>> {
         self.read_latest_checkpoint().await
+    }
+
+    async fn reserve_status_position(
+        &self,
+        certificate: Uuid,
+        new_key: [u8; 32],
+    ) -> Result<super::StatusPosition> {
+        self.reserve_status_row(certificate, new_key).await
+    }
+
+    async fn revoked_status_positions(&self, list: u64) -> Result<Option<(u64, Vec<u64>)>> {
+        self.read_revoked_positions(list).await
     }
 
     async fn log_snapshot(&self) -> Result<Box<dyn LogSnapshot>> {

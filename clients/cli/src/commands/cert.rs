@@ -351,6 +351,10 @@ async fn verify(
     print_report(out, &report)
 }
 
+/// Largest status list file `cert verify --status-list` reads (a list of 2^27 positions, 1 %
+/// revoked, compresses to about 2 MB).
+const MAX_STATUS_LIST_FILE_BYTES: usize = 32 << 20;
+
 fn verify_offline(args: &VerifyCertificateArgs, input: &Input) -> Result<Report, CliError> {
     let (jwks, keys) = match (&args.jwks, input.bundle()) {
         (Some(path), bundle) => (
@@ -382,6 +386,26 @@ fn verify_offline(args: &VerifyCertificateArgs, input: &Input) -> Result<Report,
         &mut checks,
     )?;
     checks.extend(log_not_checked);
+    if let (Some(path), Some(claims)) = (&args.status_list, verification.claims.as_ref()) {
+        let list = std::fs::read(path)
+            .ok()
+            .filter(|bytes| bytes.len() <= MAX_STATUS_LIST_FILE_BYTES)
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(|| {
+                CliError::Input(format!(
+                    "cannot read --status-list {}: expected a statuslist+jwt of at most {MAX_STATUS_LIST_FILE_BYTES} bytes",
+                    path.display()
+                ))
+            })?;
+        let check = provenance_api::status_list::status_list_check(
+            claims,
+            &list,
+            &provenance_api::certificate::JsonWebKeySet::new(&jwks),
+            at,
+        );
+        valid &= check.passed;
+        checks.push(check);
+    }
     Ok(Report {
         valid,
         keys,

@@ -28,6 +28,7 @@ use crate::logproof::{
     LogVerification, Step, VerifyInput, base64, describe, key_label, to_hash,
 };
 use crate::output::{Printer, format_time, message_json};
+use crate::tiles::Mirror;
 
 /// The largest proof or key file read: a proof holds at most 64 hashes of 32 bytes.
 const MAX_PROOF_BYTES: u64 = 1 << 20;
@@ -58,7 +59,12 @@ pub async fn run(
         LogCommand::Prove(args) => prove(global, args, out).await?,
         LogCommand::Verify(args) => return verify(&args, out),
         LogCommand::Monitor(args) => return monitor(global, args, out).await,
-        LogCommand::Leaves { start, count } => {
+        LogCommand::Leaves {
+            start,
+            count,
+            tiles: Some(url),
+        } => mirror_leaves(&Mirror::parse(&url)?, start, count, out).await?,
+        LogCommand::Leaves { start, count, .. } => {
             leaves(&Connection::open_public(global).await?, start, count, out).await?;
         }
     }
@@ -196,10 +202,18 @@ async fn leaves(
         .await
         .map_err(|s| conn.fail(s))?
         .into_inner();
+    print_leaves(&answer, start, out)
+}
+
+fn print_leaves(
+    answer: &pb::GetLeavesResponse,
+    start: u64,
+    out: &mut Printer,
+) -> Result<(), CliError> {
     if out.is_json() {
         // The answer, with provctl's own: the index asked for, and each leaf's event sequence, and
         // its data and leaf hash in hex, as events and proof files write hashes.
-        let mut value = message_json(&answer)?;
+        let mut value = message_json(answer)?;
         value["start"] = json!(start.to_string());
         if let Some(leaves) = value.get_mut("leaves").and_then(Value::as_array_mut) {
             for (fields, leaf) in leaves.iter_mut().zip(&answer.leaves) {
@@ -223,6 +237,36 @@ async fn leaves(
         }
     }
     Ok(())
+}
+
+/// `log leaves --tiles URL`: the same leaves, read from the mirror's entry bundles up to the size
+/// its checkpoint states (leaves are data, checked by whoever rebuilds the tree from them).
+async fn mirror_leaves(
+    mirror: &Mirror,
+    start: u64,
+    count: u32,
+    out: &mut Printer,
+) -> Result<(), CliError> {
+    let note = mirror.checkpoint().await?;
+    let size = note
+        .lines()
+        .nth(1)
+        .and_then(|line| line.parse::<u64>().ok())
+        .ok_or_else(|| {
+            CliError::BadAnswer(format!(
+                "{}/checkpoint has no tree size on its second line",
+                mirror.describe()
+            ))
+        })?;
+    let data = mirror.leaves(start, u64::from(count), size).await?;
+    let answer = pb::GetLeavesResponse {
+        leaves: data
+            .into_iter()
+            .zip(start..)
+            .map(|(data, index)| pb::Leaf { index, data })
+            .collect(),
+    };
+    print_leaves(&answer, start, out)
 }
 
 // ----- key ---------------------------------------------------------------------------------------
@@ -774,9 +818,12 @@ async fn monitor(global: &Settings, args: MonitorArgs, out: &mut Printer) -> Res
         }
         _ => None,
     };
-    let conn = Connection::open_public(global).await?;
+    let source = match &args.tiles {
+        Some(url) => Source::Mirror(Mirror::parse(url)?),
+        None => Source::Registry(Connection::open_public(global).await?),
+    };
     tokio::select! {
-        code = follow(&conn, &args, &verifier, last, out) => code,
+        code = follow(&source, &args, &verifier, last, out) => code,
         // Ctrl-C is how a monitor is meant to end. Should the handler fail to install, the
         // pattern disables this branch and the monitor goes on.
         Ok(()) = tokio::signal::ctrl_c() => {
@@ -792,8 +839,65 @@ async fn monitor(global: &Settings, args: MonitorArgs, out: &mut Printer) -> Res
     }
 }
 
+/// Where a monitor reads the log.
+enum Source {
+    /// The registry's gRPC calls.
+    Registry(Connection),
+    /// A tiles mirror (`--tiles`).
+    Mirror(Mirror),
+}
+
+impl Source {
+    async fn checkpoint_note(&self) -> Result<String, CliError> {
+        match self {
+            Self::Registry(conn) => Ok(conn
+                .log()
+                .get_checkpoint(pb::GetCheckpointRequest {})
+                .await
+                .map_err(|s| conn.fail(s))?
+                .into_inner()
+                .note),
+            Self::Mirror(mirror) => mirror.checkpoint().await,
+        }
+    }
+
+    /// The consistency proof from `from` to `to` leaves: the sizes it answers for, and its hashes.
+    async fn consistency(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> Result<((u64, u64), Vec<Vec<u8>>), CliError> {
+        match self {
+            Self::Registry(conn) => {
+                let proof = conn
+                    .log()
+                    .get_consistency_proof(pb::GetConsistencyProofRequest {
+                        first_tree_size: from,
+                        second_tree_size: to,
+                    })
+                    .await
+                    .map_err(|s| conn.fail(s))?
+                    .into_inner();
+                Ok((
+                    (proof.first_tree_size, proof.second_tree_size),
+                    proof.hashes,
+                ))
+            }
+            Self::Mirror(mirror) => Ok((
+                (from, to),
+                mirror
+                    .consistency(from, to)
+                    .await?
+                    .iter()
+                    .map(|h| h.to_vec())
+                    .collect(),
+            )),
+        }
+    }
+}
+
 async fn follow(
-    conn: &Connection,
+    conn: &Source,
     args: &MonitorArgs,
     verifier: &NoteVerifier,
     mut last: Option<Verified>,
@@ -850,24 +954,16 @@ async fn follow(
 /// One round: the newest checkpoint, opened with the pinned key and, when the tree grew, linked to
 /// the last one by a consistency proof. An alarm comes with the note that raised it.
 async fn round(
-    conn: &Connection,
+    conn: &Source,
     verifier: &NoteVerifier,
     last: Option<&Verified>,
 ) -> Result<Result<(Verified, Seen), (Alarm, String)>, CliError> {
-    let answer = conn
-        .log()
-        .get_checkpoint(pb::GetCheckpointRequest {})
-        .await
-        .map_err(|s| conn.fail(s))?
-        .into_inner();
-    let checkpoint = match logproof::open_new(&answer.note, verifier) {
+    let note = conn.checkpoint_note().await?;
+    let checkpoint = match logproof::open_new(&note, verifier) {
         Ok(checkpoint) => checkpoint,
-        Err(alarm) => return Ok(Err((alarm, answer.note))),
+        Err(alarm) => return Ok(Err((alarm, note))),
     };
-    let new = Verified {
-        note: answer.note,
-        checkpoint,
-    };
+    let new = Verified { note, checkpoint };
     let Some(last) = last else {
         return Ok(Ok((new, Seen::First)));
     };
@@ -882,19 +978,7 @@ async fn round(
             let (sizes, hashes) = if from == 0 {
                 ((0, to), Vec::new())
             } else {
-                let proof = conn
-                    .log()
-                    .get_consistency_proof(pb::GetConsistencyProofRequest {
-                        first_tree_size: from,
-                        second_tree_size: to,
-                    })
-                    .await
-                    .map_err(|s| conn.fail(s))?
-                    .into_inner();
-                (
-                    (proof.first_tree_size, proof.second_tree_size),
-                    proof.hashes,
-                )
+                conn.consistency(from, to).await?
             };
             if let Err(alarm) =
                 logproof::check_growth(&last.checkpoint, &new.checkpoint, sizes, &hashes)

@@ -39,8 +39,24 @@ impl Registry {
     /// A registry serving with `serve` (on a free loopback port, whatever its `listen`); its `url`
     /// is `https://localhost:PORT` when `serve` names a TLS certificate.
     pub async fn start_with(serve: ServeSettings) -> TestResult<Self> {
+        Self::start_configured(serve, None).await
+    }
+
+    /// A registry that publishes `public_url` as its address (`--public-url`), so that its
+    /// certificates carry a status list position.
+    pub async fn start_published(public_url: &str) -> TestResult<Self> {
+        Self::start_configured(ServeSettings::default(), Some(public_url.to_owned())).await
+    }
+
+    async fn start_configured(
+        serve: ServeSettings,
+        public_url: Option<String>,
+    ) -> TestResult<Self> {
         let dir = tempfile::tempdir()?;
-        let common = CommonSettings::for_data_dir(dir.path().to_path_buf());
+        let common = CommonSettings {
+            public_url,
+            ..CommonSettings::for_data_dir(dir.path().to_path_buf())
+        };
         let serve = ServeSettings {
             listen: "127.0.0.1:0".parse()?,
             ..serve

@@ -13,6 +13,7 @@ pub mod lineage;
 pub mod log;
 pub mod register;
 pub mod register_batch;
+pub mod status_list;
 pub mod verify;
 pub mod watch;
 pub mod webhook;
@@ -53,6 +54,9 @@ pub enum Scenario {
     /// Webhook deliveries to a receiver on 127.0.0.1: events/s and commit-to-delivery delay (not
     /// run by default).
     Webhook,
+    /// Building a token status list of `--status-list-size` certificates, 1 % revoked: its size
+    /// and build time; no calls (not run by default).
+    StatusList,
 }
 
 impl Scenario {
@@ -69,6 +73,7 @@ impl Scenario {
             Scenario::Log => "log",
             Scenario::Watch => "watch",
             Scenario::Webhook => "webhook",
+            Scenario::StatusList => "status-list",
         }
     }
 }

@@ -102,6 +102,10 @@ pub struct CertificateClaims {
     /// the operator published none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification_url: Option<String>,
+    /// Where the certificate's revocation status is published (a token status list), when the
+    /// operator published a URL for the registry (`--public-url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<crate::status_list::StatusClaim>,
 }
 
 impl CertificateClaims {

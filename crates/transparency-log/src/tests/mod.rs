@@ -3,3 +3,4 @@
 
 mod merkle;
 mod notes;
+mod tiles;
