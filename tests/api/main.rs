@@ -11,6 +11,7 @@ mod command_line;
 mod crash;
 mod datasets;
 mod events;
+mod exports;
 mod gateway;
 mod helpers;
 mod ids;

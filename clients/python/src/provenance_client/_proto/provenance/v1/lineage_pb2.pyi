@@ -10,14 +10,45 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class LineageExportFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LINEAGE_EXPORT_FORMAT_UNSPECIFIED: _ClassVar[LineageExportFormat]
+    LINEAGE_EXPORT_FORMAT_SPDX3: _ClassVar[LineageExportFormat]
+    LINEAGE_EXPORT_FORMAT_CYCLONEDX: _ClassVar[LineageExportFormat]
+    LINEAGE_EXPORT_FORMAT_PROV: _ClassVar[LineageExportFormat]
+
 class LineageDirection(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     LINEAGE_DIRECTION_UNSPECIFIED: _ClassVar[LineageDirection]
     LINEAGE_DIRECTION_UPSTREAM: _ClassVar[LineageDirection]
     LINEAGE_DIRECTION_DOWNSTREAM: _ClassVar[LineageDirection]
+LINEAGE_EXPORT_FORMAT_UNSPECIFIED: LineageExportFormat
+LINEAGE_EXPORT_FORMAT_SPDX3: LineageExportFormat
+LINEAGE_EXPORT_FORMAT_CYCLONEDX: LineageExportFormat
+LINEAGE_EXPORT_FORMAT_PROV: LineageExportFormat
 LINEAGE_DIRECTION_UNSPECIFIED: LineageDirection
 LINEAGE_DIRECTION_UPSTREAM: LineageDirection
 LINEAGE_DIRECTION_DOWNSTREAM: LineageDirection
+
+class ExportLineageRequest(_message.Message):
+    __slots__ = ("dataset_id", "direction", "max_depth", "format")
+    DATASET_ID_FIELD_NUMBER: _ClassVar[int]
+    DIRECTION_FIELD_NUMBER: _ClassVar[int]
+    MAX_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    dataset_id: str
+    direction: LineageDirection
+    max_depth: int
+    format: LineageExportFormat
+    def __init__(self, dataset_id: _Optional[str] = ..., direction: _Optional[_Union[LineageDirection, str]] = ..., max_depth: _Optional[int] = ..., format: _Optional[_Union[LineageExportFormat, str]] = ...) -> None: ...
+
+class ExportLineageResponse(_message.Message):
+    __slots__ = ("media_type", "content")
+    MEDIA_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    media_type: str
+    content: bytes
+    def __init__(self, media_type: _Optional[str] = ..., content: _Optional[bytes] = ...) -> None: ...
 
 class GetLineageRequest(_message.Message):
     __slots__ = ("dataset_id", "direction", "max_depth", "page_size", "page_token")
