@@ -395,3 +395,46 @@ async fn an_export_over_the_bound_is_refused_whole_and_a_shallower_one_fits() {
     let bom: Value = serde_json::from_slice(&shallow.content).unwrap();
     assert_eq!(bom["components"].as_array().unwrap().len(), 5);
 }
+
+#[tokio::test]
+async fn the_http_gateway_serves_the_same_export_as_grpc() {
+    use base64::Engine;
+    let app = spawn_app().await;
+    let raw = app.register(&app.admin, dataset("raw")).await;
+    let child = app.register(&app.admin, derived("child", &[&raw])).await;
+    let grpc = export(
+        &app,
+        &app.admin,
+        export_request(
+            &child.id,
+            pb::LineageDirection::Upstream,
+            pb::LineageExportFormat::Cyclonedx,
+        ),
+    )
+    .await
+    .unwrap();
+    let path = format!(
+        "/v1/datasets/{}/lineage:export?format=LINEAGE_EXPORT_FORMAT_CYCLONEDX",
+        child.id
+    );
+    let headers = [format!("Authorization: Bearer {}", app.admin)];
+    let answer = crate::verify_page::http(&app, "GET", &path, &headers, b"").await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let body = answer.json();
+    assert_eq!(body["mediaType"], grpc.media_type);
+    let content = base64::engine::general_purpose::STANDARD
+        .decode(body["content"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(content, grpc.content);
+
+    let refused = crate::verify_page::http(
+        &app,
+        "GET",
+        &format!("/v1/datasets/{}/lineage:export", child.id),
+        &headers,
+        b"",
+    )
+    .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.body.contains("format"), "{}", refused.body);
+}
