@@ -9,7 +9,10 @@ use tonic::Code;
 use crate::helpers::*;
 
 const FORMATS: [(pb::LineageExportFormat, &str); 3] = [
-    (pb::LineageExportFormat::Spdx3, "application/spdx+json"),
+    (
+        pb::LineageExportFormat::Spdx3,
+        "application/spdx3+json; version=3.0.1",
+    ),
     (
         pb::LineageExportFormat::Cyclonedx,
         "application/vnd.cyclonedx+json; version=1.6",

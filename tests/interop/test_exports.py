@@ -88,7 +88,7 @@ def assert_nothing_private(text, lineage):
 
 def test_spdx3_exports_are_read_by_the_spdx_bindings(server, pb, lineage):
     for media_type, text in walks(server, pb, lineage, "spdx3"):
-        assert media_type == "application/spdx+json"
+        assert media_type == "application/spdx3+json; version=3.0.1"
         objects = spdx.SHACLObjectSet()
         spdx.JSONLDDeserializer().deserialize_data(json.loads(text), objects)
         # Writing checks every required property and cardinality of the model.

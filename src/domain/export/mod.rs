@@ -43,7 +43,7 @@ impl ExportFormat {
     /// The media type of a document in this format.
     pub fn media_type(self) -> &'static str {
         match self {
-            ExportFormat::Spdx3 => "application/spdx+json",
+            ExportFormat::Spdx3 => "application/spdx3+json; version=3.0.1",
             ExportFormat::CycloneDx => "application/vnd.cyclonedx+json; version=1.6",
             ExportFormat::Prov => "application/json",
         }
