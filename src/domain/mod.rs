@@ -7,6 +7,7 @@ pub mod dataset;
 pub mod digest;
 pub mod evaluation;
 pub mod event;
+pub mod export;
 pub mod key_record;
 pub mod license;
 pub mod lineage;

@@ -4,6 +4,7 @@ use tonic::{Request, Response, Status};
 
 use super::convert::lineage_node_to_proto;
 use super::{ResponseStream, stream_of};
+use crate::domain::export::ExportFormat;
 use crate::domain::lineage::{Direction, max_depth};
 use crate::domain::paging::page_size;
 use crate::domain::text::required_uuid;
@@ -18,7 +19,11 @@ pub struct LineageHandlers {
 }
 
 fn query_from_proto(request: &pb::GetLineageRequest) -> Result<LineageQuery> {
-    let direction = match pb::LineageDirection::try_from(request.direction) {
+    query_of(&request.dataset_id, request.direction, request.max_depth)
+}
+
+fn query_of(dataset_id: &str, direction: i32, depth: i32) -> Result<LineageQuery> {
+    let direction = match pb::LineageDirection::try_from(direction) {
         Ok(pb::LineageDirection::Unspecified | pb::LineageDirection::Upstream) => {
             Direction::Upstream
         }
@@ -31,10 +36,23 @@ fn query_from_proto(request: &pb::GetLineageRequest) -> Result<LineageQuery> {
         }
     };
     Ok(LineageQuery {
-        root: required_uuid("dataset_id", &request.dataset_id)?,
+        root: required_uuid("dataset_id", dataset_id)?,
         direction,
-        max_depth: max_depth(request.max_depth)?,
+        max_depth: max_depth(depth)?,
     })
+}
+
+fn export_format_from_proto(value: i32) -> Result<ExportFormat> {
+    match pb::LineageExportFormat::try_from(value) {
+        Ok(pb::LineageExportFormat::Spdx3) => Ok(ExportFormat::Spdx3),
+        Ok(pb::LineageExportFormat::Cyclonedx) => Ok(ExportFormat::CycloneDx),
+        Ok(pb::LineageExportFormat::Prov) => Ok(ExportFormat::Prov),
+        Ok(pb::LineageExportFormat::Unspecified) | Err(_) => Err(Error::invalid(
+            "format",
+            "must be LINEAGE_EXPORT_FORMAT_SPDX3, LINEAGE_EXPORT_FORMAT_CYCLONEDX or \
+             LINEAGE_EXPORT_FORMAT_PROV",
+        )),
+    }
 }
 
 #[tonic::async_trait]
@@ -71,5 +89,24 @@ impl pb::lineage_service_server::LineageService for LineageHandlers {
         let query = query_from_proto(request.get_ref())?;
         let nodes = self.registry.lineage_stream(&caller, query).await?;
         Ok(Response::new(stream_of(nodes, lineage_node_to_proto)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn export_lineage(
+        &self,
+        request: Request<pb::ExportLineageRequest>,
+    ) -> Result<Response<pb::ExportLineageResponse>, Status> {
+        let caller = self.registry.caller(&request).await?;
+        let request = request.into_inner();
+        let query = query_of(&request.dataset_id, request.direction, request.max_depth)?;
+        let format = export_format_from_proto(request.format)?;
+        let content = self
+            .registry
+            .export_lineage(&caller, &query, format)
+            .await?;
+        Ok(Response::new(pb::ExportLineageResponse {
+            media_type: format.media_type().to_owned(),
+            content,
+        }))
     }
 }

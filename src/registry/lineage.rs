@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::Registry;
 use crate::domain::access::Caller;
 use crate::domain::dataset::Dataset;
+use crate::domain::export::{self, ExportFormat, ExportNode, LineageExport};
 use crate::domain::lineage::{Direction, NextSteps, Walk};
 use crate::domain::paging::PageTokens;
 use crate::error::{Error, Result};
@@ -139,6 +140,36 @@ impl Registry {
             total_count: walk.visible_count(),
             hidden_count: walk.hidden_count(),
         })
+    }
+
+    /// The whole walk written in `format`, as the caller may see it; a walk over the export bounds
+    /// is refused before its datasets are read.
+    pub async fn export_lineage(
+        &self,
+        caller: &Caller,
+        query: &LineageQuery,
+        format: ExportFormat,
+    ) -> Result<Vec<u8>> {
+        let walk = self.walk(caller, query).await?;
+        export::check_walk_size(walk.visible_count(), walk.hidden_count())?;
+        let mut nodes = Vec::with_capacity(walk.visible_count());
+        let mut cursor: Option<String> = None;
+        loop {
+            let (page, next) = walk.page(cursor.as_deref(), STREAM_CHUNK)?;
+            for node in self.nodes(caller, &walk, query.direction, page).await? {
+                nodes.push(ExportNode {
+                    dataset: node.dataset,
+                    next_visible: node.next.visible,
+                    next_hidden: node.next.hidden,
+                });
+            }
+            match next {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        let lineage = LineageExport::new(query.root, query.direction, nodes, walk.hidden_count());
+        export::render(&lineage, format)
     }
 
     /// The whole walk as a stream of nodes, read in chunks.

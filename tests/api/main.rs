@@ -12,6 +12,7 @@ mod crash;
 mod datasets;
 mod dsse;
 mod events;
+mod exports;
 mod gateway;
 mod helpers;
 mod ids;

@@ -259,6 +259,28 @@ pub enum DatasetCommand {
     /// everything made from it are judged CONTAMINATED; another organisation's report is recorded
     /// and announced but changes no verdict until the owner acts.
     Report(ReportArgs),
+    /// Register a dataset from Croissant 1.0 or 1.1 metadata (registrar role): name, version,
+    /// the manifest digest of its FileObjects' sha256 and sizes, licence, `isBasedOn` sources and
+    /// the RAI fields in the description (see the README's "Croissant in"). A file that does not
+    /// validate is refused, naming the field, before anything is sent.
+    Import(ImportArgs),
+}
+
+/// `provctl dataset import`
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The Croissant metadata file (JSON-LD), e.g. `metadata.json`.
+    #[arg(long, value_name = "FILE")]
+    pub croissant: PathBuf,
+    /// The version label to register, instead of the file's `version`.
+    #[arg(long, value_name = "V")]
+    pub version: Option<String>,
+    /// Let every organisation see the dataset. Cannot be undone.
+    #[arg(long)]
+    pub public: bool,
+    /// Print only the dataset's id.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// `provctl dataset report`
@@ -392,6 +414,35 @@ pub enum LineageCommand {
     /// One page of the walk (`GetLineage`), nodes by depth then id, with the counts of the whole
     /// walk.
     List(LineageListArgs),
+    /// The whole walk as a standard document (`ExportLineage`): SPDX 3.0.1 JSON-LD, CycloneDX 1.6
+    /// JSON or W3C PROV-JSON, written as the registry sends it (to standard output, or `--out`).
+    /// Datasets you may not see appear only as counted, anonymous nodes.
+    Export(LineageExportArgs),
+}
+
+/// `provctl lineage export`
+#[derive(Debug, Args)]
+pub struct LineageExportArgs {
+    /// The walk.
+    #[command(flatten)]
+    pub walk: LineageWalkArgs,
+    /// The standard to write.
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Write the document to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// The standards `lineage export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// SPDX 3.0.1 JSON-LD (Dataset and AI profiles).
+    Spdx3,
+    /// CycloneDX 1.6 JSON.
+    Cyclonedx,
+    /// W3C PROV-JSON.
+    Prov,
 }
 
 /// Where a lineage walk starts, which way it goes and how deep.

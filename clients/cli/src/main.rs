@@ -10,6 +10,7 @@ mod cli;
 mod client;
 mod commands;
 mod config;
+mod croissant;
 mod error;
 mod evidence;
 mod graph;

@@ -61,6 +61,11 @@ impl Printer {
         self.out.flush()
     }
 
+    /// Writes bytes as they are, e.g. a document the registry made.
+    pub fn bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.out.write_all(bytes)
+    }
+
     /// Pushes out what is buffered.
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()

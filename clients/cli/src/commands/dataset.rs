@@ -6,9 +6,10 @@ use super::dataset_file;
 use super::digest::{hash_directory, summary_json};
 use super::paging::{fetch_pages, hint_more};
 use super::print_lines;
-use crate::cli::{DatasetCommand, ListDatasetsArgs, RegisterArgs, ReportArgs};
+use crate::cli::{DatasetCommand, ImportArgs, ListDatasetsArgs, RegisterArgs, ReportArgs};
 use crate::client::Connection;
 use crate::config::Settings;
+use crate::croissant;
 use crate::error::CliError;
 use crate::manifest::Manifest;
 use crate::output::{
@@ -39,7 +40,77 @@ pub async fn run(
         DatasetCommand::Get { id } => get(&Connection::open(global).await?, id, out).await,
         DatasetCommand::List(args) => list(&Connection::open(global).await?, args, out).await,
         DatasetCommand::Report(args) => report(&Connection::open(global).await?, args, out).await,
+        DatasetCommand::Import(args) => {
+            // Read and checked before connecting, as a directory is hashed.
+            let import = read_croissant(&args)?;
+            import_croissant(&Connection::open(global).await?, import, &args, out).await
+        }
     }
+}
+
+fn read_croissant(args: &ImportArgs) -> Result<croissant::Import, CliError> {
+    let path = &args.croissant;
+    let unreadable =
+        |e: std::io::Error| CliError::Input(format!("cannot read {}: {e}", path.display()));
+    let size = std::fs::metadata(path).map_err(unreadable)?.len();
+    if size > croissant::FILE_LIMIT {
+        return Err(CliError::Input(format!(
+            "{}: {size} bytes, more than the {} a Croissant file may have",
+            path.display(),
+            croissant::FILE_LIMIT
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(unreadable)?;
+    let mut import = croissant::parse(&bytes, args.version.as_deref()).map_err(|e| {
+        CliError::Input(format!(
+            "{} is not Croissant metadata the registry can take: {e}",
+            path.display()
+        ))
+    })?;
+    if args.public {
+        import.request.visibility = pb::Visibility::Public as i32;
+    }
+    Ok(import)
+}
+
+async fn import_croissant(
+    conn: &Connection,
+    import: croissant::Import,
+    args: &ImportArgs,
+    out: &mut Printer,
+) -> Result<(), CliError> {
+    let response = conn
+        .datasets()
+        .register_dataset(import.request)
+        .await
+        .map_err(|s| conn.fail(s))?
+        .into_inner();
+    let Some(dataset) = &response.dataset else {
+        return Err(CliError::BadAnswer(
+            "the registration answer holds no dataset".into(),
+        ));
+    };
+    if args.quiet {
+        out.line(&dataset.id)?;
+    } else if out.is_json() {
+        out.message(&response)?;
+    } else {
+        eprintln!(
+            "manifest of {} file(s), {} bytes",
+            import.manifest.entries.len(),
+            import.manifest.total_bytes()
+        );
+        print_lines(out, dataset_lines(dataset))?;
+        out.line(format!(
+            "already existed: {}",
+            if response.already_existed {
+                "yes"
+            } else {
+                "no"
+            }
+        ))?;
+    }
+    Ok(())
 }
 
 async fn get(conn: &Connection, id: uuid::Uuid, out: &mut Printer) -> Result<(), CliError> {

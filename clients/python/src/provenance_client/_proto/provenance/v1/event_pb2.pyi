@@ -53,8 +53,10 @@ class Event(google.protobuf.message.Message):
     type: builtins.str
     """What happened: `organization.created`, `access_token.created`, `access_token.revoked`,
     `dataset.registered`, `dataset.contamination_reported`, `attestation.recorded`,
-    `attestation.revoked`, `certificate.issued`, `certificate.revoked`. A revocation of a
-    certificate issued for another organisation is two events, one visible to each.
+    `attestation.revoked`, `certificate.issued`, `certificate.revoked`, `webhook.created`,
+    `webhook.updated`, `webhook.deleted`, `webhook.secret_rotated`, `webhook.failing` (see
+    `webhook.proto`). A revocation of a certificate issued for another organisation is two events,
+    one visible to each.
     """
     subject: builtins.str
     """What it happened to, as `kind/uuid`, e.g. `datasets/0193...`."""

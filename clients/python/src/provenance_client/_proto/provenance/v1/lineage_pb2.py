@@ -16,7 +16,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from . import dataset_pb2 as provenance_dot_v1_dot_dataset__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bprovenance/v1/lineage.proto\x12\rprovenance.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1bprovenance/v1/dataset.proto\"\x95\x01\n\x11GetLineageRequest\x12\x12\n\ndataset_id\x18\x01 \x01(\t\x12\x32\n\tdirection\x18\x02 \x01(\x0e\x32\x1f.provenance.v1.LineageDirection\x12\x11\n\tmax_depth\x18\x03 \x01(\x05\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"r\n\x0bLineageNode\x12\'\n\x07\x64\x61taset\x18\x01 \x01(\x0b\x32\x16.provenance.v1.Dataset\x12\r\n\x05\x64\x65pth\x18\x02 \x01(\x05\x12\x10\n\x08next_ids\x18\x03 \x03(\t\x12\x19\n\x11hidden_next_count\x18\x04 \x01(\x05\"\x83\x01\n\x12GetLineageResponse\x12)\n\x05nodes\x18\x01 \x03(\x0b\x32\x1a.provenance.v1.LineageNode\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x13\n\x0btotal_count\x18\x03 \x01(\x05\x12\x14\n\x0chidden_count\x18\x04 \x01(\x05*w\n\x10LineageDirection\x12!\n\x1dLINEAGE_DIRECTION_UNSPECIFIED\x10\x00\x12\x1e\n\x1aLINEAGE_DIRECTION_UPSTREAM\x10\x01\x12 \n\x1cLINEAGE_DIRECTION_DOWNSTREAM\x10\x02\x32\x92\x02\n\x0eLineageService\x12|\n\nGetLineage\x12 .provenance.v1.GetLineageRequest\x1a!.provenance.v1.GetLineageResponse\")\x82\xd3\xe4\x93\x02#\x12!/v1/datasets/{dataset_id}/lineage\x12\x81\x01\n\rStreamLineage\x12 .provenance.v1.GetLineageRequest\x1a\x1a.provenance.v1.LineageNode\"0\x82\xd3\xe4\x93\x02*\x12(/v1/datasets/{dataset_id}/lineage:stream0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bprovenance/v1/lineage.proto\x12\rprovenance.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1bprovenance/v1/dataset.proto\"\xa5\x01\n\x14\x45xportLineageRequest\x12\x12\n\ndataset_id\x18\x01 \x01(\t\x12\x32\n\tdirection\x18\x02 \x01(\x0e\x32\x1f.provenance.v1.LineageDirection\x12\x11\n\tmax_depth\x18\x03 \x01(\x05\x12\x32\n\x06\x66ormat\x18\x04 \x01(\x0e\x32\".provenance.v1.LineageExportFormat\"<\n\x15\x45xportLineageResponse\x12\x12\n\nmedia_type\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\"\x95\x01\n\x11GetLineageRequest\x12\x12\n\ndataset_id\x18\x01 \x01(\t\x12\x32\n\tdirection\x18\x02 \x01(\x0e\x32\x1f.provenance.v1.LineageDirection\x12\x11\n\tmax_depth\x18\x03 \x01(\x05\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"r\n\x0bLineageNode\x12\'\n\x07\x64\x61taset\x18\x01 \x01(\x0b\x32\x16.provenance.v1.Dataset\x12\r\n\x05\x64\x65pth\x18\x02 \x01(\x05\x12\x10\n\x08next_ids\x18\x03 \x03(\t\x12\x19\n\x11hidden_next_count\x18\x04 \x01(\x05\"\x83\x01\n\x12GetLineageResponse\x12)\n\x05nodes\x18\x01 \x03(\x0b\x32\x1a.provenance.v1.LineageNode\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x13\n\x0btotal_count\x18\x03 \x01(\x05\x12\x14\n\x0chidden_count\x18\x04 \x01(\x05*\xa2\x01\n\x13LineageExportFormat\x12%\n!LINEAGE_EXPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x1f\n\x1bLINEAGE_EXPORT_FORMAT_SPDX3\x10\x01\x12#\n\x1fLINEAGE_EXPORT_FORMAT_CYCLONEDX\x10\x02\x12\x1e\n\x1aLINEAGE_EXPORT_FORMAT_PROV\x10\x03*w\n\x10LineageDirection\x12!\n\x1dLINEAGE_DIRECTION_UNSPECIFIED\x10\x00\x12\x1e\n\x1aLINEAGE_DIRECTION_UPSTREAM\x10\x01\x12 \n\x1cLINEAGE_DIRECTION_DOWNSTREAM\x10\x02\x32\xa1\x03\n\x0eLineageService\x12|\n\nGetLineage\x12 .provenance.v1.GetLineageRequest\x1a!.provenance.v1.GetLineageResponse\")\x82\xd3\xe4\x93\x02#\x12!/v1/datasets/{dataset_id}/lineage\x12\x81\x01\n\rStreamLineage\x12 .provenance.v1.GetLineageRequest\x1a\x1a.provenance.v1.LineageNode\"0\x82\xd3\xe4\x93\x02*\x12(/v1/datasets/{dataset_id}/lineage:stream0\x01\x12\x8c\x01\n\rExportLineage\x12#.provenance.v1.ExportLineageRequest\x1a$.provenance.v1.ExportLineageResponse\"0\x82\xd3\xe4\x93\x02*\x12(/v1/datasets/{dataset_id}/lineage:exportb\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'provenance_client._proto.provenance.v1.lineage_pb2', globals())
@@ -27,14 +27,22 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _LINEAGESERVICE.methods_by_name['GetLineage']._serialized_options = b'\202\323\344\223\002#\022!/v1/datasets/{dataset_id}/lineage'
   _LINEAGESERVICE.methods_by_name['StreamLineage']._options = None
   _LINEAGESERVICE.methods_by_name['StreamLineage']._serialized_options = b'\202\323\344\223\002*\022(/v1/datasets/{dataset_id}/lineage:stream'
-  _LINEAGEDIRECTION._serialized_start=507
-  _LINEAGEDIRECTION._serialized_end=626
-  _GETLINEAGEREQUEST._serialized_start=106
-  _GETLINEAGEREQUEST._serialized_end=255
-  _LINEAGENODE._serialized_start=257
-  _LINEAGENODE._serialized_end=371
-  _GETLINEAGERESPONSE._serialized_start=374
-  _GETLINEAGERESPONSE._serialized_end=505
-  _LINEAGESERVICE._serialized_start=629
-  _LINEAGESERVICE._serialized_end=903
+  _LINEAGESERVICE.methods_by_name['ExportLineage']._options = None
+  _LINEAGESERVICE.methods_by_name['ExportLineage']._serialized_options = b'\202\323\344\223\002*\022(/v1/datasets/{dataset_id}/lineage:export'
+  _LINEAGEEXPORTFORMAT._serialized_start=738
+  _LINEAGEEXPORTFORMAT._serialized_end=900
+  _LINEAGEDIRECTION._serialized_start=902
+  _LINEAGEDIRECTION._serialized_end=1021
+  _EXPORTLINEAGEREQUEST._serialized_start=106
+  _EXPORTLINEAGEREQUEST._serialized_end=271
+  _EXPORTLINEAGERESPONSE._serialized_start=273
+  _EXPORTLINEAGERESPONSE._serialized_end=333
+  _GETLINEAGEREQUEST._serialized_start=336
+  _GETLINEAGEREQUEST._serialized_end=485
+  _LINEAGENODE._serialized_start=487
+  _LINEAGENODE._serialized_end=601
+  _GETLINEAGERESPONSE._serialized_start=604
+  _GETLINEAGERESPONSE._serialized_end=735
+  _LINEAGESERVICE._serialized_start=1024
+  _LINEAGESERVICE._serialized_end=1441
 # @@protoc_insertion_point(module_scope)

@@ -21,6 +21,38 @@ else:
 
 DESCRIPTOR: google.protobuf.descriptor.FileDescriptor
 
+class _LineageExportFormat:
+    ValueType = typing.NewType("ValueType", builtins.int)
+    V: typing_extensions.TypeAlias = ValueType
+
+class _LineageExportFormatEnumTypeWrapper(google.protobuf.internal.enum_type_wrapper._EnumTypeWrapper[_LineageExportFormat.ValueType], builtins.type):
+    DESCRIPTOR: google.protobuf.descriptor.EnumDescriptor
+    LINEAGE_EXPORT_FORMAT_UNSPECIFIED: _LineageExportFormat.ValueType  # 0
+    """Not set: refused with `INVALID_ARGUMENT` naming `format`."""
+    LINEAGE_EXPORT_FORMAT_SPDX3: _LineageExportFormat.ValueType  # 1
+    """SPDX 3.0.1 JSON-LD with the Core, Software, Dataset, AI and SimpleLicensing profiles; media
+    type `application/spdx3+json; version=3.0.1`.
+    """
+    LINEAGE_EXPORT_FORMAT_CYCLONEDX: _LineageExportFormat.ValueType  # 2
+    """CycloneDX 1.6 JSON; media type `application/vnd.cyclonedx+json; version=1.6`."""
+    LINEAGE_EXPORT_FORMAT_PROV: _LineageExportFormat.ValueType  # 3
+    """W3C PROV-JSON (the PROV-JSON member submission); media type `application/json`."""
+
+class LineageExportFormat(_LineageExportFormat, metaclass=_LineageExportFormatEnumTypeWrapper):
+    """The standard a lineage export is written in."""
+
+LINEAGE_EXPORT_FORMAT_UNSPECIFIED: LineageExportFormat.ValueType  # 0
+"""Not set: refused with `INVALID_ARGUMENT` naming `format`."""
+LINEAGE_EXPORT_FORMAT_SPDX3: LineageExportFormat.ValueType  # 1
+"""SPDX 3.0.1 JSON-LD with the Core, Software, Dataset, AI and SimpleLicensing profiles; media
+type `application/spdx3+json; version=3.0.1`.
+"""
+LINEAGE_EXPORT_FORMAT_CYCLONEDX: LineageExportFormat.ValueType  # 2
+"""CycloneDX 1.6 JSON; media type `application/vnd.cyclonedx+json; version=1.6`."""
+LINEAGE_EXPORT_FORMAT_PROV: LineageExportFormat.ValueType  # 3
+"""W3C PROV-JSON (the PROV-JSON member submission); media type `application/json`."""
+global___LineageExportFormat = LineageExportFormat
+
 class _LineageDirection:
     ValueType = typing.NewType("ValueType", builtins.int)
     V: typing_extensions.TypeAlias = ValueType
@@ -44,6 +76,60 @@ LINEAGE_DIRECTION_UPSTREAM: LineageDirection.ValueType  # 1
 LINEAGE_DIRECTION_DOWNSTREAM: LineageDirection.ValueType  # 2
 """Towards the derivatives: children, their children, and so on."""
 global___LineageDirection = LineageDirection
+
+@typing.final
+class ExportLineageRequest(google.protobuf.message.Message):
+    """Which walk to export, and in which format."""
+
+    DESCRIPTOR: google.protobuf.descriptor.Descriptor
+
+    DATASET_ID_FIELD_NUMBER: builtins.int
+    DIRECTION_FIELD_NUMBER: builtins.int
+    MAX_DEPTH_FIELD_NUMBER: builtins.int
+    FORMAT_FIELD_NUMBER: builtins.int
+    dataset_id: builtins.str
+    """UUID of the dataset to start from; it must be visible to the caller."""
+    direction: global___LineageDirection.ValueType
+    """Which way to walk, as in `GetLineageRequest`."""
+    max_depth: builtins.int
+    """How many edges deep to walk: 0 for the maximum (10000), 1 to 10000; negative or larger is
+    `INVALID_ARGUMENT`.
+    """
+    format: global___LineageExportFormat.ValueType
+    """The format; required."""
+    def __init__(
+        self,
+        *,
+        dataset_id: builtins.str = ...,
+        direction: global___LineageDirection.ValueType = ...,
+        max_depth: builtins.int = ...,
+        format: global___LineageExportFormat.ValueType = ...,
+    ) -> None: ...
+    def ClearField(self, field_name: typing.Literal["dataset_id", b"dataset_id", "direction", b"direction", "format", b"format", "max_depth", b"max_depth"]) -> None: ...
+
+global___ExportLineageRequest = ExportLineageRequest
+
+@typing.final
+class ExportLineageResponse(google.protobuf.message.Message):
+    """A lineage export."""
+
+    DESCRIPTOR: google.protobuf.descriptor.Descriptor
+
+    MEDIA_TYPE_FIELD_NUMBER: builtins.int
+    CONTENT_FIELD_NUMBER: builtins.int
+    media_type: builtins.str
+    """The media type of `content`, e.g. `application/spdx3+json; version=3.0.1`."""
+    content: builtins.bytes
+    """The document, UTF-8 JSON, at most 4000000 bytes."""
+    def __init__(
+        self,
+        *,
+        media_type: builtins.str = ...,
+        content: builtins.bytes = ...,
+    ) -> None: ...
+    def ClearField(self, field_name: typing.Literal["content", b"content", "media_type", b"media_type"]) -> None: ...
+
+global___ExportLineageResponse = ExportLineageResponse
 
 @typing.final
 class GetLineageRequest(google.protobuf.message.Message):

@@ -30,6 +30,11 @@ class LineageServiceStub(object):
                 request_serializer=provenance_dot_v1_dot_lineage__pb2.GetLineageRequest.SerializeToString,
                 response_deserializer=provenance_dot_v1_dot_lineage__pb2.LineageNode.FromString,
                 )
+        self.ExportLineage = channel.unary_unary(
+                '/provenance.v1.LineageService/ExportLineage',
+                request_serializer=provenance_dot_v1_dot_lineage__pb2.ExportLineageRequest.SerializeToString,
+                response_deserializer=provenance_dot_v1_dot_lineage__pb2.ExportLineageResponse.FromString,
+                )
 
 
 class LineageServiceServicer(object):
@@ -55,6 +60,21 @@ class LineageServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportLineage(self, request, context):
+        """The whole walk as one document in a standard format (SPDX 3.0.1 JSON-LD, CycloneDX 1.6 JSON
+        or W3C PROV-JSON), under the same visibility rules as `GetLineage`: datasets the caller may
+        not see appear only as anonymous nodes that say how many datasets they stand for, never with
+        a name, id, digest or source. The same state always gives the same bytes.
+
+        Errors: `INVALID_ARGUMENT` naming `dataset_id`, `direction`, `max_depth` or `format`;
+        `NOT_FOUND` when the dataset does not exist or is not visible; `RESOURCE_EXHAUSTED` when the
+        walk holds more than 5000 datasets (hidden ones included) or the document would pass
+        4000000 bytes: an export is refused, never cut short (a smaller `max_depth` may fit).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LineageServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -67,6 +87,11 @@ def add_LineageServiceServicer_to_server(servicer, server):
                     servicer.StreamLineage,
                     request_deserializer=provenance_dot_v1_dot_lineage__pb2.GetLineageRequest.FromString,
                     response_serializer=provenance_dot_v1_dot_lineage__pb2.LineageNode.SerializeToString,
+            ),
+            'ExportLineage': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportLineage,
+                    request_deserializer=provenance_dot_v1_dot_lineage__pb2.ExportLineageRequest.FromString,
+                    response_serializer=provenance_dot_v1_dot_lineage__pb2.ExportLineageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -114,5 +139,22 @@ class LineageService(object):
         return grpc.experimental.unary_stream(request, target, '/provenance.v1.LineageService/StreamLineage',
             provenance_dot_v1_dot_lineage__pb2.GetLineageRequest.SerializeToString,
             provenance_dot_v1_dot_lineage__pb2.LineageNode.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ExportLineage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/provenance.v1.LineageService/ExportLineage',
+            provenance_dot_v1_dot_lineage__pb2.ExportLineageRequest.SerializeToString,
+            provenance_dot_v1_dot_lineage__pb2.ExportLineageResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

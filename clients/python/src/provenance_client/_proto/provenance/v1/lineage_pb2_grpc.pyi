@@ -41,6 +41,21 @@ class LineageServiceStub:
     `page_size` and `page_token` are ignored.
     """
 
+    ExportLineage: grpc.UnaryUnaryMultiCallable[
+        provenance_client._proto.provenance.v1.lineage_pb2.ExportLineageRequest,
+        provenance_client._proto.provenance.v1.lineage_pb2.ExportLineageResponse,
+    ]
+    """The whole walk as one document in a standard format (SPDX 3.0.1 JSON-LD, CycloneDX 1.6 JSON
+    or W3C PROV-JSON), under the same visibility rules as `GetLineage`: datasets the caller may
+    not see appear only as anonymous nodes that say how many datasets they stand for, never with
+    a name, id, digest or source. The same state always gives the same bytes.
+
+    Errors: `INVALID_ARGUMENT` naming `dataset_id`, `direction`, `max_depth` or `format`;
+    `NOT_FOUND` when the dataset does not exist or is not visible; `RESOURCE_EXHAUSTED` when the
+    walk holds more than 5000 datasets (hidden ones included) or the document would pass
+    4000000 bytes: an export is refused, never cut short (a smaller `max_depth` may fit).
+    """
+
 class LineageServiceAsyncStub:
     """Walks the lineage graph from one dataset, upstream (what it was made from, at any depth) or
     downstream (what was made from it). One database query computes each walk, however large.
@@ -61,6 +76,21 @@ class LineageServiceAsyncStub:
     ]
     """The whole walk as a stream of nodes in the same order, for graphs too large to page through.
     `page_size` and `page_token` are ignored.
+    """
+
+    ExportLineage: grpc.aio.UnaryUnaryMultiCallable[
+        provenance_client._proto.provenance.v1.lineage_pb2.ExportLineageRequest,
+        provenance_client._proto.provenance.v1.lineage_pb2.ExportLineageResponse,
+    ]
+    """The whole walk as one document in a standard format (SPDX 3.0.1 JSON-LD, CycloneDX 1.6 JSON
+    or W3C PROV-JSON), under the same visibility rules as `GetLineage`: datasets the caller may
+    not see appear only as anonymous nodes that say how many datasets they stand for, never with
+    a name, id, digest or source. The same state always gives the same bytes.
+
+    Errors: `INVALID_ARGUMENT` naming `dataset_id`, `direction`, `max_depth` or `format`;
+    `NOT_FOUND` when the dataset does not exist or is not visible; `RESOURCE_EXHAUSTED` when the
+    walk holds more than 5000 datasets (hidden ones included) or the document would pass
+    4000000 bytes: an export is refused, never cut short (a smaller `max_depth` may fit).
     """
 
 class LineageServiceServicer(metaclass=abc.ABCMeta):
@@ -87,6 +117,23 @@ class LineageServiceServicer(metaclass=abc.ABCMeta):
     ) -> typing.Union[collections.abc.Iterator[provenance_client._proto.provenance.v1.lineage_pb2.LineageNode], collections.abc.AsyncIterator[provenance_client._proto.provenance.v1.lineage_pb2.LineageNode]]:
         """The whole walk as a stream of nodes in the same order, for graphs too large to page through.
         `page_size` and `page_token` are ignored.
+        """
+
+    @abc.abstractmethod
+    def ExportLineage(
+        self,
+        request: provenance_client._proto.provenance.v1.lineage_pb2.ExportLineageRequest,
+        context: _ServicerContext,
+    ) -> typing.Union[provenance_client._proto.provenance.v1.lineage_pb2.ExportLineageResponse, collections.abc.Awaitable[provenance_client._proto.provenance.v1.lineage_pb2.ExportLineageResponse]]:
+        """The whole walk as one document in a standard format (SPDX 3.0.1 JSON-LD, CycloneDX 1.6 JSON
+        or W3C PROV-JSON), under the same visibility rules as `GetLineage`: datasets the caller may
+        not see appear only as anonymous nodes that say how many datasets they stand for, never with
+        a name, id, digest or source. The same state always gives the same bytes.
+
+        Errors: `INVALID_ARGUMENT` naming `dataset_id`, `direction`, `max_depth` or `format`;
+        `NOT_FOUND` when the dataset does not exist or is not visible; `RESOURCE_EXHAUSTED` when the
+        walk holds more than 5000 datasets (hidden ones included) or the document would pass
+        4000000 bytes: an export is refused, never cut short (a smaller `max_depth` may fit).
         """
 
 def add_LineageServiceServicer_to_server(servicer: LineageServiceServicer, server: typing.Union[grpc.Server, grpc.aio.Server]) -> None: ...
