@@ -148,6 +148,7 @@ async fn the_bundle_proves_the_issuance_was_logged_and_tampering_is_caught() -> 
     assert!(
         names.ends_with(&[
             "bundle",
+            "dsse",
             "log_checkpoint",
             "log_origin",
             "log_inclusion",

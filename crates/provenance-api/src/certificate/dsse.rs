@@ -22,6 +22,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::claims::CertificateClaims;
+use crate::event_chain::canonical_json;
 
 /// The DSSE `payloadType` of an in-toto Statement.
 pub const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
@@ -93,7 +94,9 @@ pub fn statement(claims_json: &str, token: &str, log_index: u64) -> Result<Vec<u
         "predicateType": PREDICATE_TYPE,
         "predicate": predicate,
     });
-    serde_json::to_vec(&statement).map_err(|e| e.to_string())
+    // Keys sorted explicitly (not by whatever map serde_json was built with), so that the bytes
+    // never change for a stored certificate, whose envelope is signed again on each read.
+    Ok(canonical_json(&statement).into_bytes())
 }
 
 /// The Statement's subject for a certificate's dataset: `<organisation>/<name>@<version>` (the
