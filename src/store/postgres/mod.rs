@@ -19,8 +19,8 @@ mod keys;
 mod log;
 mod policy;
 mod rows;
-mod webhooks;
 mod status_lists;
+mod webhooks;
 
 use super::{
     AttestationQuery, CertificateInsert, DatasetQuery, LogSnapshot, NameLookup, OrganizationQuery,

@@ -22,8 +22,8 @@ mod decode_rows;
 mod keys;
 mod log;
 mod policy;
-mod webhooks;
 mod status_lists;
+mod webhooks;
 
 use super::{
     AttestationQuery, CertificateInsert, DatasetQuery, LogSnapshot, NameLookup, OrganizationQuery,
