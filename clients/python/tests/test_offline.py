@@ -85,6 +85,24 @@ def test_a_valid_certificate_verifies_with_its_claims(server, issued, jwks):
     assert jwt.decode(certificate.token, key=key, algorithms=["EdDSA"], audience=server.buyer_org) == result.claims
 
 
+def test_the_dsse_envelope_verifies_under_the_same_check_names_with_the_same_claims(server, issued, jwks):
+    _, certificate = issued
+    by_token = verify_offline(certificate.token, jwks, audience=server.buyer_org)
+    by_envelope = verify_offline(certificate.dsse_envelope, jwks, audience=server.buyer_org)
+    assert by_envelope.valid, by_envelope.reasons
+    assert [c.name for c in by_envelope.checks] == [c.name for c in by_token.checks]
+    signed = {k: v for k, v in by_envelope.claims.items() if k not in ("log_index", "token_sha256")}
+    assert signed == by_token.claims
+    # A Statement altered after signing, and an envelope with a second signature, are refused.
+    envelope = json.loads(certificate.dsse_envelope)
+    statement = json.loads(base64.b64decode(envelope["payload"]))
+    statement["predicate"]["verdict"] = "EXEMPT"
+    altered = dict(envelope, payload=base64.b64encode(json.dumps(statement).encode()).decode())
+    assert failed(verify_offline(json.dumps(altered), jwks)) == ["signature"]
+    doubled = dict(envelope, signatures=envelope["signatures"] * 2)
+    assert failed(verify_offline(json.dumps(doubled), jwks))[0] == "format"
+
+
 def test_a_tampered_certificate_fails_the_signature_and_yields_no_claims(issued, jwks):
     _, certificate = issued
     header, _, signature = certificate.token.split(".")

@@ -210,6 +210,39 @@ def _summary_check(bundle: Mapping[str, Any], claims: dict[str, Any] | None) -> 
     )
 
 
+def _dsse_check(
+    bundle: Mapping[str, Any],
+    jwks: Mapping[str, Any],
+    claims: dict[str, Any] | None,
+    token: str,
+    at: datetime | None,
+) -> VerificationCheck | None:
+    """The ``dsse`` check, when the bundle carries an envelope: it verifies offline with the keys
+    the token was checked with, and it is the same certificate (the same claims, and its
+    ``token_sha256`` is the token's). ``None`` without an envelope (provctl's ``dsse_check``)."""
+    envelope = bundle.get("dsse_envelope")
+    if envelope is None:
+        return None
+    if claims is None:
+        return VerificationCheck("dsse", False, "not checked: an earlier check failed")
+    if not isinstance(envelope, str):
+        envelope = json.dumps(envelope)
+    verification = verify_offline(envelope, jwks, at=at)
+    failed = [f"{c.name}: {c.detail}" for c in verification.checks if not c.passed and c.name != "validity"]
+    predicate = verification.claims or {}
+    signed = {k: v for k, v in predicate.items() if k not in ("log_index", "token_sha256")}
+    same = (
+        verification.claims is not None
+        and signed == claims
+        and predicate.get("token_sha256") == hashlib.sha256(token.encode("utf-8")).hexdigest()
+    )
+    if failed:
+        return VerificationCheck("dsse", False, f"the bundle's DSSE envelope does not verify ({'; '.join(failed)})")
+    if not same:
+        return VerificationCheck("dsse", False, "the bundle's DSSE envelope is of another certificate than its token")
+    return VerificationCheck("dsse", True, "the bundle's DSSE envelope verifies and states the token's claims")
+
+
 def _jwks_log_key(jwks: Mapping[str, Any], origin: str) -> LogKey | None:
     """The first ``"use": "log"`` key of a JWKS usable under ``origin`` as the log key."""
     from .offline import _base64url
@@ -314,6 +347,10 @@ def verify_bundle(
     summary = _summary_check(bundle, claims)
     valid &= summary.passed
     checks.append(summary)
+    dsse = _dsse_check(bundle, keys, claims, token, at)
+    if dsse is not None:
+        valid &= dsse.passed
+        checks.append(dsse)
 
     log = bundle.get("log")
     if log is None:

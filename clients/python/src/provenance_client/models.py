@@ -300,6 +300,9 @@ class Certificate:
     revoke_reason: str
     revoke_cause: str
     status_history: list[StatusChange]
+    #: The same certificate as an in-toto Statement in a DSSE envelope (JSON), signed by the same
+    #: key; :func:`verify_offline` checks it as it checks ``token``. Empty when not given.
+    dsse_envelope: str = ""
 
     @classmethod
     def from_proto(cls, c: pb.certificate_pb2.Certificate) -> Certificate:
@@ -325,6 +328,7 @@ class Certificate:
             revoke_reason=c.revoke_reason,
             revoke_cause=c.revoke_cause,
             status_history=[StatusChange(_status(h.status), _time(h, "time"), h.reason) for h in c.status_history],
+            dsse_envelope=c.dsse_envelope,
         )
 
 

@@ -47,6 +47,11 @@ __all__ = [
 CERTIFICATE_TYPE = "lineage-cert+jwt"
 #: The only signature algorithm certificates use (Ed25519).
 ALGORITHM = "EdDSA"
+
+#: A certificate's other form: an in-toto Statement v1 in a DSSE envelope, signed by the same key.
+DSSE_PAYLOAD_TYPE = "application/vnd.in-toto+json"
+STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
+PREDICATE_TYPE = "https://provenance-registry.dev/attestation/lineage-certificate/v1"
 #: Where the registry serves its JWKS over plain HTTP, on its gRPC port.
 JWKS_PATH = "/.well-known/jwks.json"
 #: The checks made without the registry, in the order they run (the Rust ``OFFLINE_CHECKS``).
@@ -300,6 +305,110 @@ def signed_claims(signing_input: str) -> tuple[dict[str, Any], str]:
     return claims, text
 
 
+def dsse_pae(payload_type: str, payload: bytes) -> bytes:
+    """DSSE's pre-authentication encoding, what an envelope's signature covers."""
+    kind = payload_type.encode("utf-8")
+    return b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(payload), payload)
+
+
+@dataclass
+class _Envelope:
+    payload: bytes
+    payload_type: str
+    keyid: str
+    signature: bytes | None
+
+
+def _read_envelope(text: str) -> _Envelope:
+    """An envelope as the registry reads one (the Rust ``read_envelope``); raises ``_Unreadable``."""
+    try:
+        envelope = _json(text.encode("utf-8"))
+    except ValueError as error:
+        raise _Unreadable(f"not a DSSE envelope: {error}") from None
+    if not isinstance(envelope, dict):
+        raise _Unreadable("not a DSSE envelope: not a JSON object")
+    payload_text, payload_type, signatures = (
+        envelope.get("payload"),
+        envelope.get("payloadType"),
+        envelope.get("signatures"),
+    )
+    if not isinstance(payload_text, str) or not isinstance(payload_type, str) or not isinstance(signatures, list):
+        raise _Unreadable("not a DSSE envelope: payload, payloadType and signatures are required")
+    try:
+        payload = base64.b64decode(payload_text, validate=True)
+    except (binascii.Error, ValueError):
+        raise _Unreadable("the payload is not standard base64") from None
+    if len(signatures) != 1:
+        raise _Unreadable(f"{len(signatures)} signatures; a certificate's envelope carries exactly one")
+    signature = signatures[0]
+    if not isinstance(signature, dict) or not isinstance(signature.get("sig"), str):
+        raise _Unreadable("not a DSSE envelope: a signature needs its sig")
+    keyid = signature.get("keyid", "")
+    if not isinstance(keyid, str):
+        raise _Unreadable("not a DSSE envelope: keyid is not a string")
+    try:
+        sig: bytes | None = base64.b64decode(signature["sig"], validate=True)
+    except (binascii.Error, ValueError):
+        sig = None
+    return _Envelope(payload, payload_type, keyid, sig)
+
+
+def _statement_type(envelope: _Envelope) -> str | None:
+    """Why the envelope is not a lineage certificate's Statement, or ``None``."""
+    if envelope.payload_type != DSSE_PAYLOAD_TYPE:
+        return (
+            f"payloadType {json.dumps(envelope.payload_type)} is not {json.dumps(DSSE_PAYLOAD_TYPE)}: "
+            "not an in-toto Statement"
+        )
+    try:
+        statement = json.loads(envelope.payload)
+    except ValueError:
+        return "the payload is not JSON"
+    if not isinstance(statement, dict):
+        statement = {}
+
+    def member(name: str) -> str:
+        value = statement.get(name)
+        return value if isinstance(value, str) else ""
+
+    if member("_type") != STATEMENT_TYPE:
+        return f"_type {json.dumps(member('_type'))} is not {json.dumps(STATEMENT_TYPE)}"
+    if member("predicateType") != PREDICATE_TYPE:
+        return (
+            f"predicateType {json.dumps(member('predicateType'))} is not {json.dumps(PREDICATE_TYPE)}: "
+            "not a lineage certificate"
+        )
+    return None
+
+
+def statement_claims(payload: bytes) -> tuple[dict[str, Any], str]:
+    """The claims of a Statement whose signature verified, and the Statement as signed; raises
+    ``ValueError`` saying why it is not a lineage certificate's (the Rust ``statement_claims``)."""
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("the payload is not UTF-8") from None
+    statement = _json(payload)
+    if not isinstance(statement, dict) or "predicate" not in statement:
+        raise ValueError("the Statement has no predicate")
+    claims = statement["predicate"]
+    problem = _shape_error(claims, _CLAIMS, "")
+    if problem:
+        raise ValueError(f"the predicate: {problem}")
+    dataset = claims["dataset"]
+    digest = dataset["content_digest"]
+    if not digest.startswith("sha256:"):
+        raise ValueError("the content digest is not sha256:<hex>")
+    organization = dataset.get("organization_name") or dataset["organization_id"]
+    expected = {
+        "name": f"{organization}/{dataset['name']}@{dataset['version']}",
+        "digest": {"sha256": digest[len("sha256:") :]},
+    }
+    if statement.get("subject") != [expected]:
+        raise ValueError("the subject is not the certified dataset")
+    return claims, text
+
+
 class _Checks:
     def __init__(self) -> None:
         self.done: list[VerificationCheck] = []
@@ -356,8 +465,15 @@ def verify_offline(
     ``valid=False`` and the failed checks (``result.reasons``). The claims are returned only when
     the signature verified.
 
+    The certificate's other form, its in-toto Statement in a DSSE envelope (JSON, as
+    ``GetCertificate`` answers it in ``dsse_envelope``), is checked under the same names: ``format``
+    reads the envelope (exactly one signature), ``type`` its payload type, ``_type`` and
+    ``predicateType``, ``key`` its ``keyid``, and ``signature`` the Ed25519 signature of the DSSE
+    pre-authentication encoding and the Statement's subject (the certified dataset).
+
     Args:
-        token: the certificate (compact JWS); surrounding whitespace is ignored.
+        token: the certificate: a compact JWS, or a DSSE envelope's JSON; surrounding whitespace
+            is ignored.
         jwks: the registry's JWKS, ``{"keys": [...]}`` (see :func:`fetch_jwks_http`).
         audience: the buyer's organisation id (a UUID) the certificate must have been issued for.
         at: judge the validity window at this moment (timezone-aware); default now.
@@ -392,53 +508,93 @@ def verify_offline(
 
     checks = _Checks()
     token = token.strip()
-    # format
-    parts = token.split(".")
-    try:
-        if len(parts) != 3:
-            raise _Unreadable(f"{len(parts)} part(s) separated by dots, not 3")
-        header = _decode_json(parts[0])
-        if not isinstance(header, dict):
-            raise _Unreadable("the header is not a JSON object")
-    except _Unreadable as why:
-        checks.add("format", False, f"not a compact JWS with a readable header: {why}")
-        return checks.stopped(None)
-    checks.add("format", True, "a compact JWS")
-    # algorithm
-    alg = _str_member(header, "alg")
-    if alg != ALGORITHM:
-        checks.add("algorithm", False, f"{json.dumps(alg)} is not allowed; certificates use EdDSA")
-        return checks.stopped(header)
-    checks.add("algorithm", True, ALGORITHM)
-    # type
-    typ = _str_member(header, "typ")
-    if typ != CERTIFICATE_TYPE:
-        checks.add(
-            "type", False, f"typ {json.dumps(typ)} is not {json.dumps(CERTIFICATE_TYPE)}: not a lineage certificate"
-        )
-        return checks.stopped(header)
-    checks.add("type", True, CERTIFICATE_TYPE)
-    # key
-    kid = _str_member(header, "kid")
-    try:
-        if not kid:
-            raise _Unreadable("the token names no key (no kid in its header)")
-        key = _certificate_key(jwks, kid)
-    except _Unreadable as why:
-        checks.add("key", False, str(why))
-        return checks.stopped(header)
-    checks.add("key", True, f"signed with key {key.kid} ({key.note})")
-    # signature: over the first two parts as sent
-    signing_input, _, encoded_signature = token.rpartition(".")
-    signature = _base64url(encoded_signature)
-    if signature is None or not _ed25519.verify(key.public_key, signing_input.encode("utf-8"), signature):
-        checks.add("signature", False, "the signature does not verify: the token was altered, or signed by another key")
-        return checks.stopped(header)
-    try:
-        claims, _ = signed_claims(signing_input)
-    except ValueError as why:
-        checks.add("signature", False, f"the signed claims are not a lineage certificate's: {why}")
-        return checks.stopped(header)
+    if token.lstrip("\ufeff").startswith("{"):
+        # The other form: an in-toto Statement in a DSSE envelope, checked under the same names.
+        try:
+            envelope = _read_envelope(token.lstrip("\ufeff"))
+        except _Unreadable as why:
+            checks.add("format", False, str(why))
+            return checks.stopped(None)
+        checks.add("format", True, "a DSSE envelope with one signature")
+        checks.add("algorithm", True, "Ed25519 over the DSSE pre-authentication encoding")
+        header: dict[str, Any] = {"kid": envelope.keyid, "payloadType": envelope.payload_type}
+        wrong_type = _statement_type(envelope)
+        if wrong_type:
+            checks.add("type", False, wrong_type)
+            return checks.stopped(header)
+        checks.add("type", True, "an in-toto Statement v1 of a lineage certificate")
+        kid = envelope.keyid
+        try:
+            if not kid:
+                raise _Unreadable("the envelope names no key (no keyid in its signature)")
+            key = _certificate_key(jwks, kid)
+        except _Unreadable as why:
+            checks.add("key", False, str(why))
+            return checks.stopped(header)
+        checks.add("key", True, f"signed with key {key.kid} ({key.note})")
+        signed = dsse_pae(envelope.payload_type, envelope.payload)
+        if envelope.signature is None or not _ed25519.verify(key.public_key, signed, envelope.signature):
+            checks.add(
+                "signature", False, "the signature does not verify: the token was altered, or signed by another key"
+            )
+            return checks.stopped(header)
+        try:
+            claims, _ = statement_claims(envelope.payload)
+        except ValueError as why:
+            checks.add("signature", False, f"the signed claims are not a lineage certificate's: {why}")
+            return checks.stopped(header)
+    else:
+        # format
+        parts = token.split(".")
+        try:
+            if len(parts) != 3:
+                raise _Unreadable(f"{len(parts)} part(s) separated by dots, not 3")
+            header = _decode_json(parts[0])
+            if not isinstance(header, dict):
+                raise _Unreadable("the header is not a JSON object")
+        except _Unreadable as why:
+            checks.add("format", False, f"not a compact JWS with a readable header: {why}")
+            return checks.stopped(None)
+        checks.add("format", True, "a compact JWS")
+        # algorithm
+        alg = _str_member(header, "alg")
+        if alg != ALGORITHM:
+            checks.add("algorithm", False, f"{json.dumps(alg)} is not allowed; certificates use EdDSA")
+            return checks.stopped(header)
+        checks.add("algorithm", True, ALGORITHM)
+        # type
+        typ = _str_member(header, "typ")
+        if typ != CERTIFICATE_TYPE:
+            checks.add(
+                "type",
+                False,
+                f"typ {json.dumps(typ)} is not {json.dumps(CERTIFICATE_TYPE)}: not a lineage certificate",
+            )
+            return checks.stopped(header)
+        checks.add("type", True, CERTIFICATE_TYPE)
+        # key
+        kid = _str_member(header, "kid")
+        try:
+            if not kid:
+                raise _Unreadable("the token names no key (no kid in its header)")
+            key = _certificate_key(jwks, kid)
+        except _Unreadable as why:
+            checks.add("key", False, str(why))
+            return checks.stopped(header)
+        checks.add("key", True, f"signed with key {key.kid} ({key.note})")
+        # signature: over the first two parts as sent
+        signing_input, _, encoded_signature = token.rpartition(".")
+        signature = _base64url(encoded_signature)
+        if signature is None or not _ed25519.verify(key.public_key, signing_input.encode("utf-8"), signature):
+            checks.add(
+                "signature", False, "the signature does not verify: the token was altered, or signed by another key"
+            )
+            return checks.stopped(header)
+        try:
+            claims, _ = signed_claims(signing_input)
+        except ValueError as why:
+            checks.add("signature", False, f"the signed claims are not a lineage certificate's: {why}")
+            return checks.stopped(header)
     checks.add("signature", True, "the signature verifies")
     # key_window: `iat` is in whole seconds and the key's start in microseconds, hence the second.
     if key.valid_from is None:
