@@ -106,6 +106,13 @@ def postgres_database():
     return server.rsplit("/", 1)[0] + "/" + name
 
 
+def drop_postgres_database(url):
+    """Drops a database `postgres_database` made, so that runs leave none behind."""
+    server = os.environ["TEST_POSTGRES_URL"]
+    name = url.rsplit("/", 1)[1]
+    subprocess.run(["psql", server, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=True, capture_output=True)
+
+
 class Registry:
     """A server process with the webhook loopback allowance (unless told otherwise)."""
 
@@ -131,6 +138,8 @@ class Registry:
     def stop(self):
         self.channel.close()
         stop(self.process, self.dir)
+        if self.database:
+            drop_postgres_database(self.database[1])
 
 
 def run_admin_with(data_dir, options, *args):
