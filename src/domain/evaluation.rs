@@ -800,6 +800,8 @@ mod tests {
             "llama-3.1-community-license",
             "tongyi-qianwen-license",
             "openai-terms-of-use",
+            "gemma-terms-of-use",
+            "gemini-api-additional-terms",
         ] {
             let e = under(other, qwen_target);
             assert_eq!(e.verdict, Verdict::Clean, "{other}");

@@ -492,12 +492,10 @@ mod tests {
             kind("openai-terms-of-use"),
             RuleKind::CompetingUseProhibition
         );
-        let inherited = tests_support::builtin_text("llama-3.3-community-license")
-            .replace("kind = \"naming_obligation\"", "kind = \"inherited_terms\"")
-            .replace("name_prefix = \"Llama\"\n", "");
+        assert_eq!(kind("gemma-terms-of-use"), RuleKind::InheritedTerms);
         assert_eq!(
-            Policy::from_toml(&inherited).unwrap().kind,
-            RuleKind::InheritedTerms
+            kind("gemini-api-additional-terms"),
+            RuleKind::CompetingUseProhibition
         );
     }
 

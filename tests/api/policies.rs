@@ -1025,6 +1025,8 @@ async fn evaluation_requests_name_their_bad_fields() {
 
 const LLAMA_3_1: &str = "llama-3.1-community-license";
 const OPENAI: &str = "openai-terms-of-use";
+const GEMMA: &str = "gemma-terms-of-use";
+const GEMINI: &str = "gemini-api-additional-terms";
 
 impl TestApp {
     /// Evaluates `dataset` under `policy` for `target` (empty for none) and `purpose`.
@@ -1110,6 +1112,8 @@ async fn every_shipped_policy_is_listed_with_its_kind_section_and_source() {
         ),
         ("tongyi-qianwen-license", pb::PolicyKind::Prohibition),
         (OPENAI, pb::PolicyKind::CompetingUseProhibition),
+        (GEMMA, pb::PolicyKind::InheritedTerms),
+        (GEMINI, pb::PolicyKind::CompetingUseProhibition),
     ] {
         assert!(kinds.contains(&expected), "{expected:?} in {kinds:?}");
     }
@@ -1224,38 +1228,73 @@ async fn a_certificate_is_refused_while_an_obligation_is_unmet_or_undetermined()
 #[tokio::test]
 async fn the_hosted_model_terms_react_to_the_declared_purpose() {
     let app = spawn_app().await;
-    let mix = app.attested_chain_under(OPENAI, "gpt-4o-2024-08-06").await;
-    let competing = app
-        .evaluate_under(&mix, OPENAI, "", pb::Purpose::CompetingModel)
-        .await;
-    assert_eq!(verdict(&competing), pb::Verdict::Contaminated);
-    assert_eq!(competing.offender_count, 1);
-    assert_eq!(competing.offenders[0].matched, "gpt-4o");
-    assert!(competing.obligations.is_empty());
-    assert_eq!(competing.declared_purpose(), pb::Purpose::CompetingModel);
+    for (policy, model, matched) in [
+        (OPENAI, "gpt-4o-2024-08-06", "gpt-4o"),
+        (GEMINI, "models/gemini-2.5-pro", "gemini-2.5-pro"),
+    ] {
+        let mix = app.attested_chain_under(policy, model).await;
+        let competing = app
+            .evaluate_under(&mix, policy, "", pb::Purpose::CompetingModel)
+            .await;
+        assert_eq!(verdict(&competing), pb::Verdict::Contaminated, "{policy}");
+        assert_eq!(competing.offender_count, 1, "{policy}");
+        assert_eq!(competing.offenders[0].matched, matched);
+        assert!(competing.obligations.is_empty(), "{policy}");
+        assert_eq!(competing.declared_purpose(), pb::Purpose::CompetingModel);
 
-    let allowed = app
-        .evaluate_under(&mix, OPENAI, "", pb::Purpose::NonCompeting)
-        .await;
-    assert_eq!(verdict(&allowed), pb::Verdict::Clean);
-    assert_eq!(
-        only_obligation(&allowed),
-        (
-            pb::ObligationKind::NoCompetingUse,
-            pb::ObligationStatus::Met,
-            1
-        )
-    );
+        let allowed = app
+            .evaluate_under(&mix, policy, "", pb::Purpose::NonCompeting)
+            .await;
+        assert_eq!(verdict(&allowed), pb::Verdict::Clean, "{policy}");
+        assert_eq!(
+            only_obligation(&allowed),
+            (
+                pb::ObligationKind::NoCompetingUse,
+                pb::ObligationStatus::Met,
+                1
+            ),
+            "{policy}"
+        );
 
-    let undeclared = app
-        .evaluate_under(&mix, OPENAI, "", pb::Purpose::Unspecified)
+        let undeclared = app
+            .evaluate_under(&mix, policy, "", pb::Purpose::Unspecified)
+            .await;
+        assert_eq!(verdict(&undeclared), pb::Verdict::Incomplete, "{policy}");
+        assert_eq!(undeclared.missing_attestation_count, 0, "{policy}");
+        assert_eq!(
+            only_obligation(&undeclared).1,
+            pb::ObligationStatus::Undetermined,
+            "{policy}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn gemma_outputs_bring_the_gemma_terms_to_any_target_and_never_contaminate() {
+    let app = spawn_app().await;
+    let mix = app
+        .attested_chain_under(GEMMA, "google/gemma-2-9b-it")
         .await;
-    assert_eq!(verdict(&undeclared), pb::Verdict::Incomplete);
-    assert_eq!(undeclared.missing_attestation_count, 0);
-    assert_eq!(
-        only_obligation(&undeclared).1,
-        pb::ObligationStatus::Undetermined
-    );
+    for (target, purpose) in [
+        ("Acme-8B", pb::Purpose::CompetingModel),
+        ("google/gemma-2-27b", pb::Purpose::Unspecified),
+        ("", pb::Purpose::NonCompeting),
+    ] {
+        let e = app.evaluate_under(&mix, GEMMA, target, purpose).await;
+        assert_eq!(verdict(&e), pb::Verdict::Clean, "{target}");
+        assert_eq!(e.offender_count, 0, "{target}");
+        assert_eq!(e.policy_kind(), pb::PolicyKind::InheritedTerms);
+        assert_eq!(
+            only_obligation(&e),
+            (
+                pb::ObligationKind::InheritedTerms,
+                pb::ObligationStatus::Applies,
+                1
+            ),
+            "{target}"
+        );
+        assert_eq!(e.obligations[0].sources[0].matched, "gemma-2-*");
+    }
 }
 
 #[tokio::test]

@@ -36,4 +36,12 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "policies/openai-terms-of-use.toml",
         include_str!("../../../policies/openai-terms-of-use.toml"),
     ),
+    (
+        "policies/gemma.toml",
+        include_str!("../../../policies/gemma.toml"),
+    ),
+    (
+        "policies/gemini-api.toml",
+        include_str!("../../../policies/gemini-api.toml"),
+    ),
 ];
