@@ -172,9 +172,9 @@ fn form(values: &FormValues, with_file: bool) -> String {
     format!(
         "<form method=\"post\" action=\"{VERIFY_PATH}\" enctype=\"multipart/form-data\">\n\
 <fieldset>\n<legend>The certificate</legend>\n\
-<label for=\"token\">Paste the certificate token</label>\n\
+<label for=\"token\">Paste the certificate: its token or its DSSE envelope</label>\n\
 <textarea id=\"token\" name=\"token\" rows=\"6\" spellcheck=\"false\" autocomplete=\"off\" aria-describedby=\"token-hint\">{token}</textarea>\n\
-<p id=\"token-hint\" class=\"hint\">The compact JWS: three parts separated by dots, starting with <code>eyJ</code>.</p>\n\
+<p id=\"token-hint\" class=\"hint\">The compact JWS (three parts separated by dots, starting with <code>eyJ</code>) or the in-toto DSSE envelope (JSON, as <code>provctl cert get ID --format dsse</code> prints it).</p>\n\
 {file}\
 </fieldset>\n\
 <fieldset>\n<legend>Optional checks</legend>\n\

@@ -2,14 +2,17 @@
 
 - SPDX 3.0.1: the SPDX project's Python bindings (`spdx-python-model`, generated from the SPDX 3.0.1
   SHACL model) read the JSON-LD and write it again, which checks every class, property, type and
-  cardinality; `spdx3-validate` runs too where it can fetch the SPDX model files from spdx.org
-  (set SPDX3_VALIDATE_ONLINE=1; this build machine has no route there).
+  cardinality; the SPDX 3.0.1 JSON Schema (as `lib4sbom` ships it) validates the document; and
+  `spdx3-validate` runs too where it can fetch the SPDX model files from spdx.org (set
+  SPDX3_VALIDATE_ONLINE=1; this build machine has no route there, and no package registry it can
+  reach carries the SHACL model or the JSON-LD context).
 - CycloneDX 1.6: `cyclonedx-python-lib`'s strict JSON validator for 1.6.
 - PROV-JSON: the `prov` package reads the document and its relations back.
 
 Nothing of another organisation's private datasets may appear in any export.
 """
 
+import importlib.resources
 import io
 import json
 import os
@@ -18,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 
+import jsonschema
 import pytest
 from conftest import REPO, auth, digest, run_admin
 from cyclonedx.schema import SchemaVersion
@@ -108,6 +112,28 @@ def test_spdx3_exports_are_read_by_the_spdx_bindings(server, pb, lineage):
         generates = [r for r in objects.foreach_type(spdx.Relationship) if r.relationshipType == spdx.RelationshipType.generates]
         assert [r.to[0].name for r in generates] == ["mine"]
         assert_nothing_private(text, lineage)
+
+
+def spdx_3_0_1_json_schema():
+    """The SPDX 3.0.1 JSON Schema as `lib4sbom` ships it (generated from the 3.0.1 model by the SPDX
+    project's shacl2code, like the one spdx3-validate fetches from spdx.org)."""
+    schema = json.loads(importlib.resources.files("lib4sbom").joinpath("schemas/spdx/3.0-schema.json").read_text("utf-8"))
+    # The file's name says 3.0; its context says which release it is.
+    assert schema["properties"]["@context"]["const"] == "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"
+    return schema
+
+
+def test_spdx3_exports_validate_against_the_spdx_3_0_1_json_schema(server, pb, lineage):
+    validator = jsonschema.Draft202012Validator(spdx_3_0_1_json_schema())
+    for _, text in walks(server, pb, lineage, "spdx3"):
+        document = json.loads(text)
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
+        assert errors == []
+        # The check can fail: a package without its creation information is refused.
+        broken = json.loads(text)
+        package = next(e for e in broken["@graph"] if e["type"] == "dataset_DatasetPackage")
+        del package["creationInfo"]
+        assert not validator.is_valid(broken)
 
 
 @pytest.mark.skipif(

@@ -1,7 +1,8 @@
 //! A lineage as a CycloneDX 1.6 JSON BOM.
 //!
 //! Each visible dataset is a component of type `data` (name, version, SHA-256 hash, licence as an
-//! SPDX expression, description, size as a property) whose `pedigree.ancestors` lists what it was
+//! SPDX expression or, stored as free text before licences were parsed, by name, description, size
+//! as a property) whose `pedigree.ancestors` lists what it was
 //! made from in the walk: parent datasets, declared sources, generating models and the anonymous
 //! node standing for hidden parents. The starting dataset is `metadata.component`; the other
 //! datasets, the anonymous nodes and the models (type `machine-learning-model`) are `components`,
@@ -14,6 +15,7 @@ use super::{
     utc_seconds,
 };
 use crate::domain::dataset::{Dataset, Source, SourceKind};
+use crate::domain::license::is_unparsed;
 
 /// The JSON Schema of CycloneDX 1.6.
 pub const SCHEMA: &str = "http://cyclonedx.org/schema/bom-1.6.schema.json";
@@ -40,8 +42,16 @@ fn hashes(digest: &str) -> Value {
     json!([{"alg": "SHA-256", "content": sha256_hex(digest)}])
 }
 
-fn licenses(expression: Option<&str>) -> Option<Value> {
-    expression.map(|e| json!([{"expression": e}]))
+/// A component's `licenses`: the SPDX expression, or, for a licence stored as free text before
+/// licences were parsed, a licence known only by its name (CycloneDX's `license.name`).
+fn licenses(stored: Option<&str>) -> Option<Value> {
+    stored.map(|l| {
+        if is_unparsed(l) {
+            json!([{"license": {"name": l}}])
+        } else {
+            json!([{"expression": l}])
+        }
+    })
 }
 
 /// A dataset's identity, as an ancestor names it (without `bom-ref`, which must be unique).
@@ -254,6 +264,21 @@ mod tests {
                 .iter()
                 .any(|c| c["name"] == "2 datasets not visible to you" && c.get("hashes").is_none())
         );
+    }
+
+    #[test]
+    fn a_licence_stored_as_free_text_is_a_licence_by_name() {
+        let mut export = upstream_export();
+        export.datasets[0].license = Some("mit".into());
+        let bom = document(&export);
+        let root = &bom["metadata"]["component"];
+        assert_eq!(root["licenses"], json!([{"license": {"name": "mit"}}]));
+        let parent = bom["components"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["name"] == "parent"))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(parent["licenses"], json!([{"expression": "CC-BY-4.0"}]));
     }
 
     #[test]

@@ -9,7 +9,9 @@
 //! are `simplelicensing_LicenseExpression` elements carrying the stored value, linked by
 //! `hasDeclaredLicense`; nothing is concluded by the registry, so every package's
 //! `hasConcludedLicense` (and a missing declared one) is `NoAssertionLicense`, as the Dataset and
-//! AI profiles require one of each. Element ids are IRIs under `urn:provenance-registry:`.
+//! AI profiles require one of each. A licence stored as free text before licences were parsed is
+//! declared `NoAssertionLicense` too, and quoted in the package's `comment`. Element ids are IRIs
+//! under `urn:provenance-registry:`.
 
 use std::collections::BTreeMap;
 
@@ -20,6 +22,7 @@ use super::{
     utc_seconds,
 };
 use crate::domain::dataset::{Dataset, Source, SourceKind};
+use crate::domain::license::is_unparsed;
 
 /// The JSON-LD context of SPDX 3.0.1.
 pub const CONTEXT: &str = "https://spdx.org/rdf/3.0.1/spdx-context.jsonld";
@@ -76,11 +79,13 @@ impl Graph {
         id
     }
 
-    /// The two licence relationships every package carries.
+    /// The two licence relationships every package carries. A licence stored before licences
+    /// were parsed, and not an SPDX expression, is no declaration SPDX can carry: it is
+    /// `NoAssertionLicense`, and the package's comment quotes it (see [`unparsed_license_note`]).
     fn licenses_of(&mut self, package: &str, declared: Option<&str>) {
         let declared = match declared {
-            Some(expression) => self.license(expression),
-            None => NO_ASSERTION.to_owned(),
+            Some(expression) if !is_unparsed(expression) => self.license(expression),
+            _ => NO_ASSERTION.to_owned(),
         };
         self.relate(package, "hasDeclaredLicense", vec![declared]);
         self.relate(
@@ -124,7 +129,18 @@ fn package(dataset: &Dataset) -> Value {
     if let Some(description) = &dataset.description {
         package["description"] = json!(description);
     }
+    if let Some(note) = unparsed_license_note(dataset.license.as_deref()) {
+        package["comment"] = json!(note);
+    }
     package
+}
+
+/// The words that quote a licence stored as free text, which the package declares as
+/// `NoAssertionLicense`; `None` for an SPDX expression or no licence.
+fn unparsed_license_note(license: Option<&str>) -> Option<String> {
+    license
+        .filter(|l| is_unparsed(l))
+        .map(|l| format!("licence as registered, not an SPDX licence expression: {l:?}"))
 }
 
 fn source_package(source: &Source) -> Value {
@@ -137,7 +153,10 @@ fn source_package(source: &Source) -> Value {
         "name": name,
         "software_primaryPurpose": "data",
         "dataset_datasetType": ["noAssertion"],
-        "comment": format!("source of kind {}", source.kind.name()),
+        "comment": match unparsed_license_note(source.license.as_deref()) {
+            Some(note) => format!("source of kind {}; {note}", source.kind.name()),
+            None => format!("source of kind {}", source.kind.name()),
+        },
     });
     if let Some(uri) = source.uri.as_deref().filter(|u| is_absolute_uri(u)) {
         package["software_downloadLocation"] = json!(uri);
@@ -349,6 +368,33 @@ mod tests {
             .collect();
         assert_eq!(hidden.len(), 1);
         assert!(hidden[0].get("verifiedUsing").is_none());
+    }
+
+    #[test]
+    fn a_licence_stored_as_free_text_is_no_assertion_and_quoted_in_the_comment() {
+        let mut export = upstream_export();
+        export.datasets[0].license = Some("Creative Commons, see website".into());
+        let doc = document(&export);
+        let iri = dataset_iri(export.datasets[0].id);
+        let package = of_type(&doc, "dataset_DatasetPackage")
+            .into_iter()
+            .find(|p| p["spdxId"] == iri)
+            .expect("the package");
+        assert!(
+            package["comment"]
+                .as_str()
+                .is_some_and(|c| c.contains("\"Creative Commons, see website\""))
+        );
+        let declared = of_type(&doc, "Relationship")
+            .into_iter()
+            .find(|r| r["from"] == iri && r["relationshipType"] == "hasDeclaredLicense")
+            .expect("a declared licence");
+        assert_eq!(declared["to"], json!([NO_ASSERTION]));
+        assert!(
+            of_type(&doc, "simplelicensing_LicenseExpression")
+                .iter()
+                .all(|l| l["simplelicensing_licenseExpression"] != "Creative Commons, see website")
+        );
     }
 
     #[test]
