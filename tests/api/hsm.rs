@@ -67,16 +67,11 @@ impl SoftHsm {
         )
         .unwrap();
         let hsm = Self { home, module };
-        let made = Command::new("softhsm2-util")
-            .env("SOFTHSM2_CONF", hsm.conf())
-            .args(["--init-token", "--free", "--label", "registry"])
-            .args(["--so-pin", "5678", "--pin", "1234"])
-            .output()
-            .unwrap();
-        assert!(
-            made.status.success(),
-            "{}",
-            String::from_utf8_lossy(&made.stderr)
+        succeeded(
+            Command::new("softhsm2-util")
+                .env("SOFTHSM2_CONF", hsm.conf())
+                .args(["--init-token", "--free", "--label", "registry"])
+                .args(["--so-pin", "5678", "--pin", "1234"]),
         );
         Some(hsm)
     }
@@ -193,6 +188,20 @@ impl HsmApp {
             .map(tonic::Response::into_inner)
     }
 
+    /// Asserts that `VerifyCertificate` passes every check of `presented` (a JWS or envelope).
+    async fn assert_verifies(&self, presented: &str) {
+        let verdict = self
+            .certificates()
+            .verify_certificate(pb::VerifyCertificateRequest {
+                token: presented.to_owned(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(verdict.checks.iter().all(|c| c.passed), "{verdict:?}");
+    }
+
     async fn jwks(&self) -> Value {
         let text = self
             .certificates()
@@ -233,17 +242,22 @@ impl HsmApp {
 
 /// Runs `provenance-registry --data-dir DIR OPTIONS ARGS` with the token, expecting success.
 fn command(hsm: &SoftHsm, dir: &Path, options: &[&str], args: &[&str]) -> Output {
-    let output = Command::new(BINARY)
-        .envs(hsm.env())
-        .arg("--data-dir")
-        .arg(dir)
-        .args(options)
-        .args(args)
-        .output()
-        .unwrap();
+    succeeded(
+        Command::new(BINARY)
+            .envs(hsm.env())
+            .arg("--data-dir")
+            .arg(dir)
+            .args(options)
+            .args(args),
+    )
+}
+
+/// Runs `command` to its end, failing the test with its standard error if it failed.
+fn succeeded(command: &mut Command) -> Output {
+    let output = command.output().unwrap();
     assert!(
         output.status.success(),
-        "{args:?}: {}",
+        "{command:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     output
@@ -341,16 +355,7 @@ async fn certificates_and_checkpoints_signed_in_the_token_verify_against_the_jwk
     }
     // And the server's own verification agrees, in both forms.
     for presented in [&certificate.token, &certificate.dsse_envelope] {
-        let verdict = app
-            .certificates()
-            .verify_certificate(pb::VerifyCertificateRequest {
-                token: presented.clone(),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        assert!(verdict.checks.iter().all(|c| c.passed), "{verdict:?}");
+        app.assert_verifies(presented).await;
     }
 
     // The checkpoint is signed by the log's own key in the token, pinned from the JWKS.
@@ -405,16 +410,8 @@ async fn rotation_makes_a_second_key_in_the_token_and_both_are_published_during_
     assert_eq!(second.kid, signing[0]["kid"].as_str().unwrap());
     assert_eq!(verify_jws(&second.token, &jwks), second.kid);
     assert_eq!(verify_jws(&first.token, &jwks), old_kid);
-    let verdict = app
-        .certificates()
-        .verify_certificate(pb::VerifyCertificateRequest {
-            token: first.token.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(verdict.checks.iter().all(|c| c.passed), "{verdict:?}");
+    app.assert_verifies(&first.token).await;
+    app.assert_verifies(&second.token).await;
 }
 
 #[tokio::test]
