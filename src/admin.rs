@@ -10,9 +10,10 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::client_certificates::ClientIdentities;
 use crate::config::{AdminArgs, AdminCommand, CommonSettings, KeysCommand};
 use crate::domain::event::format_time;
-use crate::key_record::{KeyFiles, open_keys, record_key_files, rotate_signing_keys};
+use crate::key_record::{
+    KeyFiles, open_keys, record_key_files, rotate_signing_keys, signing_key_ring,
+};
 use crate::server::{describe_database, open_registry, open_store, require_registry};
-use crate::signing_keys::KeyRing;
 
 /// Says on standard error where a command works: the data directory and the database.
 fn announce(settings: &CommonSettings) {
@@ -88,39 +89,37 @@ async fn open(settings: &CommonSettings) -> anyhow::Result<crate::registry::Regi
     .await
 }
 
-/// Lists or rotates the certificate signing keys in the key file. Rotation needs the registry's
-/// database too: it records the new keys there, so that every replica's file is checked against
-/// them at its next start.
+/// Lists or rotates the certificate signing keys in the key file (or the token of
+/// `--signing-key`). Rotation needs the registry's database too: it records the new keys there, so
+/// that every replica's keys are checked against them at its next start.
 pub async fn keys(settings: &CommonSettings, command: KeysCommand) -> anyhow::Result<()> {
+    let files = KeyFiles::of(settings);
     let path = settings.signing_key_file();
     let shown = std::path::absolute(&path).unwrap_or(path.clone());
     if let KeysCommand::Rotate = command {
         announce(settings);
         require_registry(settings).await?;
         let store = open_store(settings).await?;
-        // The file must be the registry's (recorded) keys before it is rotated.
-        open_keys(
-            store.as_ref(),
-            &KeyFiles::of(settings),
-            &format!("{}/log", settings.issuer),
-        )
-        .await?;
-        let fresh = rotate_signing_keys(store.as_ref(), &path).await?;
+        // The keys must be the registry's (recorded) keys before they are rotated.
+        open_keys(store.as_ref(), &files, &format!("{}/log", settings.issuer)).await?;
+        let fresh = rotate_signing_keys(store.as_ref(), &files).await?;
         eprintln!(
             "new active signing key {}; the previous one is retired and kept for verification",
             fresh.kid
         );
+    } else if let Some(uri) = &settings.signing_key {
+        eprintln!("signing keys in the token {}", uri.redacted());
     } else {
         eprintln!("signing key file {}", shown.display());
     }
-    if !path.exists() {
+    if settings.signing_key.is_none() && !path.exists() {
         anyhow::bail!(
             "no signing key file at {}: run this where the server runs, with its --data-dir \
              (PROVENANCE_DATA_DIR) or --signing-key-file; the server's first start creates it",
             shown.display()
         );
     }
-    let ring = KeyRing::load(&path)?;
+    let ring = signing_key_ring(&files).await?;
     for key in ring.keys().iter().rev() {
         println!(
             "{}  {}  valid from {}{}",

@@ -9,6 +9,8 @@ use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
+use crate::pkcs11::Pkcs11Uri;
+
 /// Default bounds of the server, shared by the flags and [`ServeSettings::default`].
 pub mod defaults {
     /// Listen address.
@@ -199,6 +201,13 @@ pub struct CommonSettings {
     /// `signing-keys.json` in the data directory, created with one key on first start. Replicas share it.
     #[arg(long, env = "PROVENANCE_SIGNING_KEY_FILE", global = true)]
     pub signing_key_file: Option<PathBuf>,
+    /// Keep the certificate and checkpoint signing keys in a hardware security module instead of
+    /// files: an RFC 7512 PKCS#11 URI naming the token, the keys' label and the module, e.g.
+    /// `pkcs11:token=Registry;object=provenance-registry?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=/run/pin`
+    /// (README: Signing keys in a hardware security module). Keys are made in the token, never
+    /// extractable, on first start and by `keys rotate`.
+    #[arg(long, env = "PROVENANCE_SIGNING_KEY", value_name = "PKCS11_URI", value_parser = parse_signing_key, global = true, conflicts_with = "signing_key_file")]
+    pub signing_key: Option<Pkcs11Uri>,
     /// `--policy-dir` of [`RegistryRules`].
     #[arg(skip)]
     pub policy_dir: Option<PathBuf>,
@@ -385,6 +394,11 @@ pub enum LogFormat {
     Json,
 }
 
+/// `--signing-key`: a PKCS#11 URI, refused at start with the attribute at fault named.
+fn parse_signing_key(text: &str) -> Result<Pkcs11Uri, String> {
+    Pkcs11Uri::parse(text).map_err(|e| e.to_string())
+}
+
 impl CommonSettings {
     /// The database URL in effect.
     pub fn database_url(&self) -> String {
@@ -421,6 +435,7 @@ impl CommonSettings {
             database_pool_size: 16,
             policy_dir: rules.policy_dir,
             signing_key_file: None,
+            signing_key: None,
             issuer: "provenance-registry".into(),
             log_format: LogFormat::Pretty,
             default_token_ttl: rules.default_token_ttl,

@@ -9,8 +9,10 @@
 //! jsonwebtoken is built without its `rust_crypto` and `aws_lc_rs` back ends, so no RSA, ECDSA or
 //! other HMAC code is in the binary, and nothing chooses a provider but [`install`]. Every
 //! constructor of a key the registry signs or verifies JWTs with calls it (`TokenKeys::new`, the
-//! certificate signing keys through [`ed25519_encoding_key`]): jsonwebtoken needs no key before
-//! those, so no entry point (server, admin commands, tests, benchmarks) can sign or verify first.
+//! certificate signing keys' `KeyEntry::from_public`, [`ed25519_encoding_key`]): jsonwebtoken
+//! needs no key before those, so no entry point (server, admin commands, tests, benchmarks) can
+//! sign or verify first. Certificates themselves are signed by `KeyEntry::sign_jws`, which builds
+//! the same JWS bytes and signs them wherever the key is kept (a file or a hardware module).
 
 use anyhow::bail;
 use ed25519_dalek::SigningKey;

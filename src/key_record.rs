@@ -2,7 +2,9 @@
 //! [`crate::domain::key_record`]): every process opening a registry, server or operator command,
 //! reads its key files, records their fingerprints if the database has none yet (the first process
 //! wins a race), and refuses to go on when its files are not the recorded ones, naming the files to
-//! copy and where they were recorded from.
+//! copy and where they were recorded from. With `--signing-key pkcs11:...` the certificate and
+//! checkpoint keys are in a token instead (see [`crate::pkcs11`]); they are recorded and checked
+//! the same way, by the same fingerprints, with the token's URI (without PIN) as their source.
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +15,8 @@ use crate::config::CommonSettings;
 use crate::domain::event::{format_time, truncate_to_micros};
 use crate::domain::key_record::{Comparison, KeyKind, RecordedKey, compare};
 use crate::log_key::LogKey;
-use crate::signing_keys::{KeyEntry, KeyRing, KeyRingFile};
+use crate::pkcs11::{Pkcs11Uri, Token};
+use crate::signing_keys::{CertificateKeySource, KeyEntry, KeyRing, KeyRingFile, TokenKeyRing};
 use crate::store::Store;
 
 /// File in the data directory holding the access-token signing secret.
@@ -35,6 +38,8 @@ pub struct KeyFiles {
     pub certificate_signing: PathBuf,
     /// The transparency log's key.
     pub log_signing: PathBuf,
+    /// The token holding the certificate and checkpoint keys instead of their files.
+    pub token: Option<Pkcs11Uri>,
 }
 
 impl KeyFiles {
@@ -44,11 +49,37 @@ impl KeyFiles {
             access_token: settings.data_dir.join(ACCESS_TOKEN_KEY_FILE),
             certificate_signing: settings.signing_key_file(),
             log_signing: settings.data_dir.join(LOG_KEY_FILE),
+            token: settings.signing_key.clone(),
         }
     }
 
-    /// The file of `kind`, as messages name it: an absolute path.
+    /// The token and label that hold the key of `kind`, when a token does.
+    fn in_token(&self, kind: KeyKind) -> Option<Pkcs11Uri> {
+        let uri = self.token.as_ref()?;
+        match kind {
+            KeyKind::AccessToken => None,
+            KeyKind::CertificateSigning => Some(uri.clone()),
+            KeyKind::LogSigning => Some(Pkcs11Uri {
+                object: uri.log_object(),
+                ..uri.clone()
+            }),
+        }
+    }
+
+    /// Where the key of `kind` is, as records and messages name it: `host:absolute path` of its
+    /// file, or its token's URI (without PIN) naming its label.
+    fn source(&self, kind: KeyKind) -> String {
+        match self.in_token(kind) {
+            Some(uri) => uri.redacted(),
+            None => source_of(self.path(kind)),
+        }
+    }
+
+    /// The file of `kind`, as messages name it: an absolute path (or the token's URI).
     fn shown(&self, kind: KeyKind) -> String {
+        if let Some(uri) = self.in_token(kind) {
+            return uri.redacted();
+        }
         let path = self.path(kind);
         std::path::absolute(path)
             .unwrap_or_else(|_| path.to_path_buf())
@@ -70,8 +101,8 @@ impl KeyFiles {
 pub struct CheckedKeys {
     /// The access-token secret.
     pub access_token: [u8; 32],
-    /// The certificate signing keys (re-read when their file changes).
-    pub certificates: KeyRingFile,
+    /// The certificate signing keys (re-read when their file or token changes).
+    pub certificates: CertificateKeySource,
     /// The transparency log's key.
     pub log: LogKey,
 }
@@ -88,8 +119,17 @@ pub async fn open_keys(
     let recorded = store.recorded_keys().await?;
     refuse_missing_files(store, files, &recorded).await?;
     let access_token = crate::key_file::load_or_create_secret(&files.access_token)?;
-    let certificates = KeyRingFile::open(files.certificate_signing.clone())?;
-    let log = LogKey::load_or_create(&files.log_signing, log_origin)?;
+    let (certificates, log) = match &files.token {
+        None => (
+            CertificateKeySource::File(KeyRingFile::open(files.certificate_signing.clone())?),
+            LogKey::load_or_create(&files.log_signing, log_origin)?,
+        ),
+        Some(uri) => {
+            let is_new = recorded.is_empty() && store.chain_head().await?.sequence == 0;
+            let (uri, origin) = (uri.clone(), log_origin.to_owned());
+            blocking(move || open_token_keys(&uri, is_new, &origin)).await?
+        }
+    };
     let local = [
         (
             KeyKind::AccessToken,
@@ -110,6 +150,39 @@ pub async fn open_keys(
     })
 }
 
+/// Runs `call`, which blocks (a token), on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    call: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    tokio::task::spawn_blocking(call)
+        .await
+        .context("a call to the token failed")?
+}
+
+/// The keys in the token `uri` names (blocking), made there first for a new registry (`is_new`).
+/// A registry that has keys gets no new ones: a token without them is the wrong token.
+fn open_token_keys(
+    uri: &Pkcs11Uri,
+    is_new: bool,
+    log_origin: &str,
+) -> anyhow::Result<(CertificateKeySource, LogKey)> {
+    let token = Token::open(uri)?;
+    if token.keys(&uri.object)?.is_empty() {
+        if !is_new {
+            bail!(
+                "the token {} holds no certificate keys labelled {:?}, but the database already \
+                 holds a registry: use the token (and label) its keys were made in",
+                uri.redacted(),
+                uri.object
+            );
+        }
+        token.generate(&uri.object, truncate_to_micros(Utc::now()))?;
+    }
+    let certificates = TokenKeyRing::open(token.clone(), &uri.object)?;
+    let log = LogKey::in_token(&token, &uri.log_object(), is_new, log_origin)?;
+    Ok((CertificateKeySource::Token(certificates), log))
+}
+
 /// The fingerprint the database records of an access-token secret: an HMAC-SHA-256 of a fixed
 /// label under the secret, in hex. It tells whether two files hold the same secret; finding the
 /// secret from it is as hard as forging the HMAC.
@@ -118,17 +191,21 @@ pub fn access_token_fingerprint(secret: &[u8; 32]) -> String {
     hex::encode(ring::hmac::sign(&key, ACCESS_TOKEN_FINGERPRINT_LABEL).as_ref())
 }
 
-/// A record of `kind`'s file in `files` with `fingerprint`, made here and now.
+/// A record of `kind`'s key in `files` with `fingerprint`, made here and now.
 fn record_of(files: &KeyFiles, kind: KeyKind, fingerprint: String) -> RecordedKey {
-    record_of_path(files.path(kind), kind, fingerprint)
+    record_from(files.source(kind), kind, fingerprint)
 }
 
 /// A record of `kind`'s file at `path` with `fingerprint`, made here and now.
 fn record_of_path(path: &Path, kind: KeyKind, fingerprint: String) -> RecordedKey {
+    record_from(source_of(path), kind, fingerprint)
+}
+
+fn record_from(source: String, kind: KeyKind, fingerprint: String) -> RecordedKey {
     RecordedKey {
         kind,
         fingerprint,
-        source: source_of(path),
+        source,
         record_time: truncate_to_micros(Utc::now()),
     }
 }
@@ -162,7 +239,7 @@ async fn refuse_missing_files(
 ) -> anyhow::Result<()> {
     let missing: Vec<KeyKind> = KeyKind::ALL
         .into_iter()
-        .filter(|kind| !files.path(*kind).exists())
+        .filter(|kind| files.in_token(*kind).is_none() && !files.path(*kind).exists())
         .collect();
     if missing.is_empty() {
         return Ok(());
@@ -231,6 +308,14 @@ async fn check_against_record(
                     ));
                 }
             }
+            Comparison::Older | Comparison::Different if files.in_token(key.kind).is_some() => {
+                problems.push(format!(
+                    "{file} holds other keys than the registry's (recorded from {}, {}): use the \
+                     token and label the registry's keys are in",
+                    record.source,
+                    format_time(record.record_time)
+                ))
+            }
             Comparison::Older => problems.push(format!(
                 "{file} is out of date (the keys were rotated since): copy {} (recorded {}) over it",
                 record.source,
@@ -254,10 +339,64 @@ async fn check_against_record(
     )
 }
 
+/// Rotates the certificate signing keys where `files` keeps them: in their file (see
+/// [`rotate_key_file`]) or in the token, where the new key is made (sensitive, not extractable)
+/// before the record moves to it; when the record cannot move, the new key is removed again.
+pub async fn rotate_signing_keys(store: &dyn Store, files: &KeyFiles) -> anyhow::Result<KeyEntry> {
+    let Some(uri) = files.token.clone() else {
+        return rotate_key_file(store, &files.certificate_signing).await;
+    };
+    let label = uri.object.clone();
+    let (token, ring) = {
+        let label = label.clone();
+        blocking(move || {
+            let token = Token::open(&uri)?;
+            let ring = KeyRing::in_token(&token, &label)?;
+            Ok((token, ring))
+        })
+        .await?
+    };
+    let before = ring.fingerprint();
+    let (rotated, made) = {
+        let (token, label) = (token.clone(), label.clone());
+        blocking(move || {
+            let made = token.generate(&label, truncate_to_micros(Utc::now()))?;
+            match KeyRing::in_token(&token, &label) {
+                Ok(rotated) => Ok((rotated, made)),
+                Err(error) => {
+                    let _ = token.destroy(&label, &made.id);
+                    Err(error.into())
+                }
+            }
+        })
+        .await?
+    };
+    let after = record_of(files, KeyKind::CertificateSigning, rotated.fingerprint());
+    if !store.replace_recorded_key(Some(&before), &after).await? {
+        blocking(move || Ok(token.destroy(&label, &made.id)?)).await?;
+        bail!(
+            "the database's record of the certificate signing keys is not the keys in {}: they \
+             were rotated elsewhere meanwhile, or this is another token",
+            files.shown(KeyKind::CertificateSigning)
+        );
+    }
+    Ok(rotated.active().clone())
+}
+
+/// The certificate signing keys where `files` keeps them, as they are now.
+pub async fn signing_key_ring(files: &KeyFiles) -> anyhow::Result<KeyRing> {
+    match files.token.clone() {
+        None => KeyRing::load(&files.certificate_signing),
+        Some(uri) => {
+            blocking(move || Ok(KeyRing::in_token(&Token::open(&uri)?, &uri.object)?)).await
+        }
+    }
+}
+
 /// Rotates the certificate signing keys in `file`, which must hold the recorded keys: the record
 /// is moved to the new keys first (so that of two rotations at once only one goes ahead), then the
 /// file is written; when writing fails, the record is moved back.
-pub async fn rotate_signing_keys(store: &dyn Store, file: &Path) -> anyhow::Result<KeyEntry> {
+async fn rotate_key_file(store: &dyn Store, file: &Path) -> anyhow::Result<KeyEntry> {
     let ring = KeyRing::load(file)?;
     let (rotated, fresh) = ring.rotated()?;
     let before = ring.fingerprint();
@@ -295,21 +434,32 @@ pub async fn record_key_files(
 ) -> anyhow::Result<Vec<RecordedKey>> {
     for kind in KeyKind::ALL {
         let path = files.path(kind);
-        if !path.exists() {
+        if files.in_token(kind).is_none() && !path.exists() {
             bail!("key file {} does not exist", path.display());
         }
     }
     let secret = crate::key_file::load_or_create_secret(&files.access_token)?;
-    let keys = [
-        (KeyKind::AccessToken, access_token_fingerprint(&secret)),
-        (
-            KeyKind::CertificateSigning,
+    let (certificates, log) = match files.token.clone() {
+        None => (
             KeyRing::load(&files.certificate_signing)?.fingerprint(),
-        ),
-        (
-            KeyKind::LogSigning,
             LogKey::load_or_create(&files.log_signing, log_origin)?.key_id(),
         ),
+        Some(uri) => {
+            let origin = log_origin.to_owned();
+            blocking(move || {
+                let token = Token::open(&uri)?;
+                Ok((
+                    KeyRing::in_token(&token, &uri.object)?.fingerprint(),
+                    LogKey::in_token(&token, &uri.log_object(), false, &origin)?.key_id(),
+                ))
+            })
+            .await?
+        }
+    };
+    let keys = [
+        (KeyKind::AccessToken, access_token_fingerprint(&secret)),
+        (KeyKind::CertificateSigning, certificates),
+        (KeyKind::LogSigning, log),
     ]
     .map(|(kind, fingerprint)| record_of(files, kind, fingerprint));
     for key in &keys {

@@ -10,7 +10,9 @@
 //! - [`registry`] holds the use cases: rights, rules and storage calls, plus group commit of
 //!   registrations and the live event feed.
 //! - [`auth`] turns a bearer token into a caller; [`key_file`] keeps secrets in the data directory;
-//!   [`jwt_crypto`] is the only cryptography jsonwebtoken signs and verifies with.
+//!   [`jwt_crypto`] is the only cryptography jsonwebtoken signs and verifies with;
+//!   [`signing_keys`] and [`log_key`] sign with keys in files or, through [`pkcs11`], in a
+//!   hardware security module.
 //! - [`domain`] holds the rules, free of I/O: validation, access, registration, lineage, events.
 //! - [`store`] is the storage interface and its SQLite implementation.
 //! - [`http`] serves the public certificate verification page beside gRPC; [`web`] renders it and
@@ -32,6 +34,7 @@ pub mod jwt_crypto;
 pub mod key_file;
 pub mod key_record;
 pub mod log_key;
+pub mod pkcs11;
 pub mod policy_dir;
 pub mod proto;
 pub mod registry;

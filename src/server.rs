@@ -47,7 +47,7 @@ async fn jwks(registry: Registry) -> impl axum::response::IntoResponse {
             (axum::http::header::CONTENT_TYPE, "application/jwk-set+json"),
             (axum::http::header::CACHE_CONTROL, "public, max-age=300"),
         ],
-        registry.jwks().to_string(),
+        registry.jwks().await.to_string(),
     )
 }
 

@@ -5,13 +5,17 @@
 //! The file: `{"keys": [{"kid", "created", "retired", "private_key"}]}`, where `private_key` is the
 //! 32-byte Ed25519 seed in hex, `created`/`retired` are RFC 3339 times, and `kid` is the key's RFC
 //! 7638 JWK thumbprint, so that anyone holding the public key can recompute it.
+//!
+//! With `--signing-key pkcs11:...` the keys live in a hardware security module instead
+//! ([`crate::pkcs11`]); either way a key signs through the [`Ed25519Signer`] trait, and calls that
+//! may block (a module) run off the async runtime's threads, bounded ([`off_runtime`]).
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, LazyLock, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -22,8 +26,105 @@ use ed25519_dalek::SigningKey;
 use ed25519_verify::PublicKey;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use tokio::sync::Semaphore;
 
 use crate::domain::event::{format_time, truncate_to_micros};
+use crate::pkcs11::{Token, TokenSigner};
+
+/// Signs with one Ed25519 key, wherever it is kept: a key file's seed or a key in a hardware
+/// security module. Interchangeable behind [`KeyEntry`] and [`crate::log_key::LogKey`].
+pub trait Ed25519Signer: Send + Sync {
+    /// The signature (pure Ed25519, RFC 8032) of `message`. May block when [`Self::blocks`]:
+    /// async code calls it through [`sign`].
+    fn sign_blocking(&self, message: &[u8]) -> Result<[u8; 64], SignError>;
+
+    /// Whether a call may block (leaves the process: a hardware module), and so runs on the
+    /// blocking pool, bounded by [`off_runtime`].
+    fn blocks(&self) -> bool;
+}
+
+/// A key that could not sign (its hardware module is gone, erred or did not answer in time). The
+/// detail is logged; callers get `UNAVAILABLE`, and nothing the signature was for is stored.
+#[derive(Debug, thiserror::Error)]
+#[error("the signing key is unavailable: {0}")]
+pub struct SignError(pub String);
+
+impl From<SignError> for crate::error::Error {
+    fn from(error: SignError) -> Self {
+        tracing::error!(error = %error, "a signing key could not sign");
+        crate::error::Error::Unavailable(
+            "a signing key is unavailable (its hardware security module does not answer); \
+             nothing was written: try again later"
+                .into(),
+        )
+    }
+}
+
+/// Most calls to a hardware module at once, waiting or running; more are refused at once, so a
+/// module that hangs holds at most this many blocking threads.
+pub const MAX_BLOCKING_SIGNER_CALLS: usize = 64;
+
+/// Longest the caller waits for a hardware module's answer.
+pub const SIGNER_CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+static BLOCKING_CALLS: LazyLock<Arc<Semaphore>> =
+    LazyLock::new(|| Arc::new(Semaphore::new(MAX_BLOCKING_SIGNER_CALLS)));
+
+/// Runs `call` (a hardware module call) on the blocking pool: at most
+/// [`MAX_BLOCKING_SIGNER_CALLS`] at once, each waited for at most [`SIGNER_CALL_TIMEOUT`].
+pub async fn off_runtime<T: Send + 'static>(
+    call: impl FnOnce() -> Result<T, SignError> + Send + 'static,
+) -> Result<T, SignError> {
+    let permit = BLOCKING_CALLS.clone().try_acquire_owned().map_err(|_| {
+        SignError(format!(
+            "{MAX_BLOCKING_SIGNER_CALLS} calls to the hardware module are pending"
+        ))
+    })?;
+    let running = tokio::task::spawn_blocking(move || {
+        // Held until the call returns, however long the caller waits.
+        let _permit = permit;
+        call()
+    });
+    match tokio::time::timeout(SIGNER_CALL_TIMEOUT, running).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(failure)) => Err(SignError(format!(
+            "the call to the module failed: {failure}"
+        ))),
+        Err(_) => Err(SignError(format!(
+            "the hardware module did not answer within {SIGNER_CALL_TIMEOUT:?}"
+        ))),
+    }
+}
+
+/// The signature of `message` by `signer`, off the runtime's threads when it may block.
+pub async fn sign(
+    signer: &Arc<dyn Ed25519Signer>,
+    message: Vec<u8>,
+) -> Result<[u8; 64], SignError> {
+    if !signer.blocks() {
+        return signer.sign_blocking(&message);
+    }
+    let signer = signer.clone();
+    off_runtime(move || signer.sign_blocking(&message)).await
+}
+
+/// A key file's key: signs in the process.
+struct SeedSigner(SigningKey);
+
+impl Ed25519Signer for SeedSigner {
+    fn sign_blocking(&self, message: &[u8]) -> Result<[u8; 64], SignError> {
+        Ok(ed25519_dalek::Signer::sign(&self.0, message).to_bytes())
+    }
+
+    fn blocks(&self) -> bool {
+        false
+    }
+}
+
+/// The signer of an Ed25519 seed (a key file's key).
+pub fn seed_signer(signing: SigningKey) -> Arc<dyn Ed25519Signer> {
+    Arc::new(SeedSigner(signing))
+}
 
 /// One signing key.
 #[derive(Clone)]
@@ -34,10 +135,14 @@ pub struct KeyEntry {
     pub created: DateTime<Utc>,
     /// When a newer key replaced it; `None` for the active key.
     pub retired: Option<DateTime<Utc>>,
-    signing: SigningKey,
-    /// Built once: JWT libraries otherwise parse the key again for every token.
-    encoding: jsonwebtoken::EncodingKey,
-    /// Decoded (and checked against the signature rule) once, for the same reason.
+    /// What signs with it.
+    signer: Arc<dyn Ed25519Signer>,
+    /// The seed, for a key kept in a file (written back on rotation); `None` in a token.
+    seed: Option<SigningKey>,
+    /// The public key (RFC 8032 encoding).
+    x: [u8; 32],
+    /// Decoded (and checked against the signature rule) once: verifiers would otherwise parse it
+    /// again for every token.
     public: PublicKey,
 }
 
@@ -60,41 +165,80 @@ impl KeyEntry {
         Self::from_seed(seed, truncate_to_micros(now), None)
     }
 
-    /// The key of `seed`. Refused when the signature rule refuses its public key, which an honest
-    /// seed gives with negligible probability: better to know at start than at each verification.
+    /// The key of `seed`.
     fn from_seed(
         seed: [u8; 32],
         created: DateTime<Utc>,
         retired: Option<DateTime<Utc>>,
     ) -> anyhow::Result<Self> {
         let signing = SigningKey::from_bytes(&seed);
-        let kid = thumbprint(&public_x(&signing));
-        let encoding = crate::jwt_crypto::ed25519_encoding_key(&signing)?;
-        let public = PublicKey::from_bytes(signing.verifying_key().as_bytes())
+        let x = signing.verifying_key().to_bytes();
+        let mut key = Self::from_public(x, created, retired, seed_signer(signing.clone()))?;
+        key.seed = Some(signing);
+        Ok(key)
+    }
+
+    /// The key with public key `x` that `signer` signs with. Refused when the signature rule
+    /// refuses the public key, which an honest key is with negligible probability: better to know
+    /// at start than at each verification.
+    pub fn from_public(
+        x: [u8; 32],
+        created: DateTime<Utc>,
+        retired: Option<DateTime<Utc>>,
+        signer: Arc<dyn Ed25519Signer>,
+    ) -> anyhow::Result<Self> {
+        // Nothing signs or verifies JWTs before a key exists (src/jwt_crypto.rs).
+        crate::jwt_crypto::install()?;
+        let kid = thumbprint(&URL_SAFE_NO_PAD.encode(x));
+        let public = PublicKey::from_bytes(&x)
             .map_err(|why| anyhow::anyhow!("key {kid} cannot verify signatures: {why}"))?;
         Ok(Self {
             kid,
             created,
             retired,
-            signing,
-            encoding,
+            signer,
+            seed: None,
+            x,
             public,
         })
     }
 
     /// The public key, base64url without padding (the JWK's `x`).
     pub fn x(&self) -> String {
-        public_x(&self.signing)
+        URL_SAFE_NO_PAD.encode(self.x)
     }
 
-    /// The key that signs JWTs.
-    pub fn encoding_key(&self) -> &jsonwebtoken::EncodingKey {
-        &self.encoding
+    /// The Ed25519 signature of `message` (deterministic, RFC 8032): what a DSSE envelope
+    /// carries. Fails when the key's hardware module cannot sign now.
+    pub async fn sign(&self, message: Vec<u8>) -> Result<[u8; 64], SignError> {
+        sign(&self.signer, message).await
     }
 
-    /// The Ed25519 signature of `message` (deterministic, RFC 8032): what a DSSE envelope carries.
-    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
-        ed25519_dalek::Signer::sign(&self.signing, message).to_bytes()
+    /// `claims` as a compact JWS (RFC 7515) under `header` (whose `alg` must be EdDSA), signed
+    /// with this key: the bytes `jsonwebtoken::encode` makes, signed wherever the key is kept.
+    pub async fn sign_jws<T: Serialize>(
+        &self,
+        header: &jsonwebtoken::Header,
+        claims: &T,
+    ) -> crate::error::Result<String> {
+        if header.alg != jsonwebtoken::Algorithm::EdDSA {
+            return Err(crate::error::Error::internal(anyhow::anyhow!(
+                "certificate keys sign EdDSA only, not {:?}",
+                header.alg
+            )));
+        }
+        let part = |value: serde_json::Result<Vec<u8>>| {
+            value
+                .map(|json| URL_SAFE_NO_PAD.encode(json))
+                .map_err(|e| crate::error::Error::internal(anyhow::anyhow!("cannot sign: {e}")))
+        };
+        let input = format!(
+            "{}.{}",
+            part(serde_json::to_vec(header))?,
+            part(serde_json::to_vec(claims))?
+        );
+        let signature = self.sign(input.clone().into_bytes()).await?;
+        Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature)))
     }
 
     /// The public key, decoded for the signature rule (`ed25519-verify`).
@@ -122,10 +266,6 @@ impl KeyEntry {
             "valid_until": self.retired.map(format_time),
         })
     }
-}
-
-fn public_x(signing: &SigningKey) -> String {
-    URL_SAFE_NO_PAD.encode(signing.verifying_key().to_bytes())
 }
 
 /// RFC 7638 thumbprint of an Ed25519 public key: the API's, with which verifiers check a JWK's id.
@@ -240,18 +380,19 @@ impl KeyRing {
     }
 
     fn write(&self, path: &Path, create_new: bool) -> anyhow::Result<()> {
-        let file = KeyFile {
-            keys: self
-                .keys
-                .iter()
-                .map(|k| StoredKey {
-                    kid: k.kid.clone(),
-                    created: format_time(k.created),
-                    retired: k.retired.map(format_time),
-                    private_key: hex::encode(k.signing.to_bytes()),
-                })
-                .collect(),
-        };
+        let mut keys = Vec::with_capacity(self.keys.len());
+        for k in &self.keys {
+            let Some(seed) = &k.seed else {
+                bail!("key {} is kept in a token, not a file", k.kid);
+            };
+            keys.push(StoredKey {
+                kid: k.kid.clone(),
+                created: format_time(k.created),
+                retired: k.retired.map(format_time),
+                private_key: hex::encode(seed.to_bytes()),
+            });
+        }
+        let file = KeyFile { keys };
         let text = serde_json::to_string_pretty(&file)?;
         // Written beside the target and renamed over it, so a reader never sees half a file.
         let temporary = path.with_extension("json.tmp");
@@ -299,6 +440,154 @@ impl KeyRing {
     /// The public keys as a JWKS document (RFC 7517), newest first.
     pub fn jwks(&self) -> Value {
         json!({ "keys": self.keys.iter().rev().map(KeyEntry::jwk).collect::<Vec<_>>() })
+    }
+}
+
+impl KeyRing {
+    /// The keys `token` holds labelled `label` (blocking: call it off the runtime): the newest is
+    /// active, each older one retired when the next was made. Fails when there are none.
+    pub fn in_token(token: &Arc<Token>, label: &str) -> Result<Self, SignError> {
+        let found = token.keys(label)?;
+        let retirements = found
+            .iter()
+            .skip(1)
+            .map(|next| Some(next.created))
+            .chain([None]);
+        let mut keys = Vec::with_capacity(found.len());
+        for (key, retired) in found.iter().zip(retirements) {
+            let signer: Arc<dyn Ed25519Signer> = Arc::new(TokenSigner {
+                token: token.clone(),
+                label: label.to_owned(),
+                id: key.id.clone(),
+            });
+            keys.push(
+                KeyEntry::from_public(key.public, key.created, retired, signer)
+                    .map_err(|e| SignError(format!("{e:#}")))?,
+            );
+        }
+        if keys.is_empty() {
+            return Err(SignError(format!(
+                "the token {} holds no key labelled {label:?}",
+                token.uri().redacted()
+            )));
+        }
+        Ok(Self { keys })
+    }
+}
+
+/// How long the certificate keys read from a token are used for signing before the token is
+/// listed again: a rotation made by another process is signed with within this long (at once
+/// after a JWKS or `ListSigningKeys` read, which always list the token).
+pub const TOKEN_KEYS_RECHECK: Duration = Duration::from_secs(1);
+
+/// The certificate keys in a token, as a running server keeps them: the last listing, listed
+/// again when older than [`TOKEN_KEYS_RECHECK`] (one listing at a time; a token that does not
+/// answer leaves the last listing in use, and signing then fails on its own).
+pub struct TokenKeyRing {
+    token: Arc<Token>,
+    label: String,
+    current: RwLock<(Instant, Arc<KeyRing>)>,
+    listing: tokio::sync::Mutex<()>,
+}
+
+impl TokenKeyRing {
+    /// Lists the keys labelled `label` (blocking; at start).
+    pub fn open(token: Arc<Token>, label: &str) -> anyhow::Result<Self> {
+        let ring = KeyRing::in_token(&token, label)?;
+        Ok(Self {
+            token,
+            label: label.to_owned(),
+            current: RwLock::new((Instant::now(), Arc::new(ring))),
+            listing: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The last listing.
+    pub fn cached(&self) -> Arc<KeyRing> {
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .1
+            .clone()
+    }
+
+    /// The keys, listed again unless the last listing is younger than `age`.
+    pub async fn listed_within(&self, age: Duration) -> Arc<KeyRing> {
+        let asked = Instant::now();
+        let fresh_enough = |at: Instant| asked.saturating_duration_since(at) < age;
+        if fresh_enough(self.current.read().unwrap_or_else(|p| p.into_inner()).0) {
+            return self.cached();
+        }
+        let _one_at_a_time = self.listing.lock().await;
+        // Listed by another caller meanwhile.
+        if self.current.read().unwrap_or_else(|p| p.into_inner()).0 >= asked {
+            return self.cached();
+        }
+        let (token, label) = (self.token.clone(), self.label.clone());
+        match off_runtime(move || KeyRing::in_token(&token, &label)).await {
+            Ok(ring) => {
+                let ring = Arc::new(ring);
+                *self.current.write().unwrap_or_else(|p| p.into_inner()) =
+                    (Instant::now(), ring.clone());
+                ring
+            }
+            Err(error) => {
+                tracing::error!(
+                    error = %error,
+                    "cannot list the signing keys in the token; keeping the last listing"
+                );
+                self.cached()
+            }
+        }
+    }
+}
+
+/// Where the certificate signing keys are: a key file (the default) or a token.
+pub enum CertificateKeySource {
+    /// A key file, re-read when it changes.
+    File(KeyRingFile),
+    /// A hardware security module.
+    Token(TokenKeyRing),
+}
+
+impl CertificateKeySource {
+    /// The keys as last read (for a file: as it holds them now), without calling a token.
+    pub fn current(&self) -> Arc<KeyRing> {
+        match self {
+            Self::File(file) => file.current(),
+            Self::Token(token) => token.cached(),
+        }
+    }
+
+    /// The keys to sign with now.
+    pub async fn for_signing(&self) -> Arc<KeyRing> {
+        match self {
+            Self::File(file) => file.current(),
+            Self::Token(token) => token.listed_within(TOKEN_KEYS_RECHECK).await,
+        }
+    }
+
+    /// The keys as they are now, for publication (JWKS, `ListSigningKeys`).
+    pub async fn listed(&self) -> Arc<KeyRing> {
+        match self {
+            Self::File(file) => file.current(),
+            Self::Token(token) => token.listed_within(Duration::ZERO).await,
+        }
+    }
+
+    /// The keys to check a signature by key `kid` with (see [`KeyRingFile::for_verifying`]); a
+    /// token is listed again for an unknown `kid` at most every [`TOKEN_KEYS_RECHECK`].
+    pub async fn for_verifying(&self, kid: &str) -> Arc<KeyRing> {
+        match self {
+            Self::File(file) => file.for_verifying(kid),
+            Self::Token(token) => {
+                let cached = token.cached();
+                if cached.find(kid).is_some() {
+                    return cached;
+                }
+                token.listed_within(TOKEN_KEYS_RECHECK).await
+            }
+        }
     }
 }
 
@@ -458,6 +747,48 @@ mod tests {
         ] {
             assert_eq!(jwk[member], value);
         }
+    }
+
+    #[tokio::test]
+    async fn a_jws_is_the_one_jsonwebtoken_makes_with_the_same_key() {
+        let seed = [5u8; 32];
+        let key = KeyEntry::from_seed(seed, Utc::now(), None).unwrap();
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+        header.typ = Some("lineage-cert+jwt".into());
+        header.kid = Some(key.kid.clone());
+        let claims = json!({"sub": "datasets/1", "n": 1, "text": "é"});
+        let ours = key.sign_jws(&header, &claims).await.unwrap();
+        let encoding = crate::jwt_crypto::ed25519_encoding_key(&SigningKey::from_bytes(&seed));
+        let theirs = jsonwebtoken::encode(&header, &claims, &encoding.unwrap()).unwrap();
+        assert_eq!(ours, theirs);
+        // Another algorithm is refused rather than mislabelled.
+        let hs256 = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+        assert!(key.sign_jws(&hs256, &claims).await.is_err());
+    }
+
+    /// A signer that always fails, as a hardware module that went away does.
+    struct Gone;
+
+    impl Ed25519Signer for Gone {
+        fn sign_blocking(&self, _: &[u8]) -> Result<[u8; 64], SignError> {
+            Err(SignError("the token is not present".into()))
+        }
+
+        fn blocks(&self) -> bool {
+            true
+        }
+    }
+
+    #[tokio::test]
+    async fn a_key_that_cannot_sign_gives_unavailable_through_the_blocking_pool() {
+        let x = SigningKey::from_bytes(&[3; 32]).verifying_key().to_bytes();
+        let key = KeyEntry::from_public(x, Utc::now(), None, Arc::new(Gone)).unwrap();
+        let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+        let refused = key.sign_jws(&header, &json!({})).await.unwrap_err();
+        assert!(
+            matches!(&refused, crate::error::Error::Unavailable(m) if m.contains("nothing was written")),
+            "{refused:?}"
+        );
     }
 
     #[test]

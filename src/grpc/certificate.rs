@@ -197,7 +197,13 @@ impl pb::certificate_service_server::CertificateService for CertificateHandlers 
                 },
             )
             .await?;
-        let envelope = self.registry.dsse_envelope(&certificate);
+        // Stored already: a key that cannot sign now leaves the envelope out (GetCertificate
+        // gives it later) rather than report a failure for what was done.
+        let envelope = self
+            .registry
+            .dsse_envelope(&certificate)
+            .await
+            .unwrap_or_default();
         Ok(Response::new(certificate_to_proto(
             certificate,
             envelope,
@@ -220,7 +226,7 @@ impl pb::certificate_service_server::CertificateService for CertificateHandlers 
             .transpose()?
             .unwrap_or_else(Utc::now);
         let certificate = self.registry.get_certificate(&caller, id).await?;
-        let envelope = self.registry.dsse_envelope(&certificate);
+        let envelope = self.registry.dsse_envelope(&certificate).await?;
         Ok(Response::new(certificate_to_proto(
             certificate,
             envelope,
@@ -306,7 +312,13 @@ impl pb::certificate_service_server::CertificateService for CertificateHandlers 
             .registry
             .revoke_certificate(&caller, id, reason)
             .await?;
-        let envelope = self.registry.dsse_envelope(&certificate);
+        // Stored already: a key that cannot sign now leaves the envelope out (GetCertificate
+        // gives it later) rather than report a failure for what was done.
+        let envelope = self
+            .registry
+            .dsse_envelope(&certificate)
+            .await
+            .unwrap_or_default();
         Ok(Response::new(certificate_to_proto(
             certificate,
             envelope,
@@ -320,10 +332,10 @@ impl pb::certificate_service_server::CertificateService for CertificateHandlers 
         &self,
         _request: Request<pb::ListSigningKeysRequest>,
     ) -> Result<Response<pb::ListSigningKeysResponse>, Status> {
-        let ring = self.registry.signing_keys();
+        let ring = self.registry.listed_signing_keys().await;
         Ok(Response::new(pb::ListSigningKeysResponse {
             keys: ring.keys().iter().rev().map(signing_key_to_proto).collect(),
-            jwks_json: self.registry.jwks().to_string(),
+            jwks_json: self.registry.jwks().await.to_string(),
         }))
     }
 }

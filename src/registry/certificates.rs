@@ -222,13 +222,14 @@ impl Registry {
             verification_url: self.certificates.verification_url.clone(),
             status,
         };
-        let keys = self.signing_keys();
+        let keys = self.keys_for_signing().await;
         let key = keys.active();
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some(CERTIFICATE_TYPE.to_owned());
         header.kid = Some(key.kid.clone());
-        let token = jsonwebtoken::encode(&header, &claims, key.encoding_key())
-            .map_err(|e| Error::internal(anyhow::anyhow!("cannot sign a certificate: {e}")))?;
+        // Signed before anything is stored: a key that cannot sign (its hardware module gone)
+        // fails the call with UNAVAILABLE and leaves no certificate row and no event behind.
+        let token = key.sign_jws(&header, &claims).await?;
 
         let record = CertificateRecord {
             id,
@@ -346,16 +347,19 @@ impl Registry {
     /// The certificate as an in-toto Statement in a DSSE envelope (JSON), signed by the key that
     /// signed its token. Built again on each call: the Statement is the same bytes every time and
     /// Ed25519 signatures are deterministic, so this is exactly the envelope signed at issuance.
-    /// `None` before the certificate is stored, or when its key is gone from the key file.
-    pub fn dsse_envelope(&self, record: &CertificateRecord) -> Option<String> {
-        let statement = record.statement()?;
-        let ring = self.signing_keys();
+    /// `None` before the certificate is stored, or when its key is gone from the key file; fails
+    /// with `UNAVAILABLE` when the key cannot sign now (its hardware module gone).
+    pub async fn dsse_envelope(&self, record: &CertificateRecord) -> Result<Option<String>> {
+        let Some(statement) = record.statement() else {
+            return Ok(None);
+        };
+        let ring = self.verifying_keys(&record.kid).await;
         let Some(key) = ring.find(&record.kid) else {
             tracing::warn!(kid = %record.kid, "a certificate's signing key is not in the key file");
-            return None;
+            return Ok(None);
         };
-        let signature = key.sign(&dsse::pae(dsse::PAYLOAD_TYPE, &statement));
-        Some(dsse::envelope_json(&statement, &key.kid, &signature))
+        let signature = key.sign(dsse::pae(dsse::PAYLOAD_TYPE, &statement)).await?;
+        Ok(Some(dsse::envelope_json(&statement, &key.kid, &signature)))
     }
 
     /// Checks a certificate in either form (a compact JWS or a DSSE envelope), reporting every
@@ -370,10 +374,13 @@ impl Registry {
         // with the keys of this registry and the signature verified together with concurrent
         // calls' signatures.
         let now = as_of.unwrap_or_else(Utc::now);
-        let pending = read_header(token).and_then(|header| {
-            let ring = self.verifying_keys(header.kid());
-            header.find_key(&*ring)
-        });
+        let pending = match read_header(token) {
+            Ok(header) => {
+                let ring = self.verifying_keys(header.kid()).await;
+                header.find_key(&*ring)
+            }
+            Err(stopped) => Err(stopped),
+        };
         let offline = match pending {
             Err(stopped) => stopped.into(),
             Ok(pending) => {

@@ -33,7 +33,7 @@ use crate::domain::registration::{Registration, Unit};
 use crate::error::Result;
 use crate::log_key::LogKey;
 use crate::signature_batch::BatchVerifier;
-use crate::signing_keys::{KeyRing, KeyRingFile};
+use crate::signing_keys::{CertificateKeySource, KeyRing};
 use crate::store::{CertificateInsert, Store, Viewer};
 use certificate_cache::CertificateCache;
 use certificates::CertificatePolicy;
@@ -56,7 +56,7 @@ pub const MIN_TOKEN_TTL: Duration = Duration::minutes(1);
 /// The registry's own keys.
 pub struct RegistryKeys {
     /// The keys that sign certificates.
-    pub certificates: KeyRingFile,
+    pub certificates: CertificateKeySource,
     /// The key that signs the transparency log's checkpoints.
     pub log: LogKey,
 }
@@ -73,7 +73,7 @@ pub struct Registry {
     upstream_closures: Arc<ClosureCache>,
     certificate_cache: Arc<CertificateCache>,
     policies: Arc<PolicySet>,
-    signing_keys: Arc<KeyRingFile>,
+    signing_keys: Arc<CertificateKeySource>,
     log_key: Arc<LogKey>,
     certificates: CertificatePolicy,
     signatures: BatchVerifier,
@@ -137,21 +137,31 @@ impl Registry {
         }
     }
 
-    /// The certificate signing keys as their file holds them now.
+    /// The certificate signing keys as their file holds them now (in a token: as last listed).
     pub fn signing_keys(&self) -> Arc<KeyRing> {
         self.signing_keys.current()
     }
 
+    /// The certificate signing keys to sign with now (see [`CertificateKeySource::for_signing`]).
+    pub async fn keys_for_signing(&self) -> Arc<KeyRing> {
+        self.signing_keys.for_signing().await
+    }
+
+    /// The certificate signing keys as they are now, for publication.
+    pub async fn listed_signing_keys(&self) -> Arc<KeyRing> {
+        self.signing_keys.listed().await
+    }
+
     /// The certificate signing keys to check a signature by key `kid` with (see
-    /// [`KeyRingFile::for_verifying`]).
-    pub fn verifying_keys(&self, kid: &str) -> Arc<KeyRing> {
-        self.signing_keys.for_verifying(kid)
+    /// [`CertificateKeySource::for_verifying`]).
+    pub async fn verifying_keys(&self, kid: &str) -> Arc<KeyRing> {
+        self.signing_keys.for_verifying(kid).await
     }
 
     /// Every public key of the registry as a JWKS: the certificate keys (`"use": "sig"`) and the
     /// transparency log's key (`"use": "log"`).
-    pub fn jwks(&self) -> serde_json::Value {
-        let mut jwks = self.signing_keys().jwks();
+    pub async fn jwks(&self) -> serde_json::Value {
+        let mut jwks = self.listed_signing_keys().await.jwks();
         if let Some(keys) = jwks["keys"].as_array_mut() {
             keys.push(self.log_key.jwk());
         }

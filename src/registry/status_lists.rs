@@ -82,13 +82,12 @@ impl Registry {
             ttl: TTL.num_seconds(),
             status_list: encode_list(capacity, revoked),
         };
-        let keys = self.signing_keys();
+        let keys = self.keys_for_signing().await;
         let key = keys.active();
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some(STATUS_LIST_TYPE.to_owned());
         header.kid = Some(key.kid.clone());
-        let token = jsonwebtoken::encode(&header, &claims, key.encoding_key())
-            .map_err(|e| Error::internal(anyhow::anyhow!("cannot sign a status list: {e}")))?;
+        let token = key.sign_jws(&header, &claims).await?;
         if let Ok(mut built) = self.status_lists.built.lock() {
             built.insert(list, (now, token.clone()));
         }

@@ -81,12 +81,16 @@ impl Registry {
         }
         let root = self.root_at(size).await?;
         let time = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap_or_default();
-        let note = self.log_key.sign(&Checkpoint {
-            origin: self.log_key.origin().to_owned(),
-            size,
-            root,
-            extensions: vec![time_extension(time.timestamp())],
-        })?;
+        // Signed before it is kept: a key that cannot sign leaves no checkpoint behind.
+        let note = self
+            .log_key
+            .sign(&Checkpoint {
+                origin: self.log_key.origin().to_owned(),
+                size,
+                root,
+                extensions: vec![time_extension(time.timestamp())],
+            })
+            .await?;
         // A concurrent call may have kept one of this size first: answer with the one kept.
         self.store
             .keep_checkpoint(SignedCheckpoint {

@@ -15,6 +15,7 @@ mod events;
 mod exports;
 mod gateway;
 mod helpers;
+mod hsm;
 mod ids;
 mod integers;
 mod isolation;

@@ -385,6 +385,15 @@ impl NoteVerifier {
 /// The text must be non-empty, end with a newline and hold no control
 /// character other than newline.
 pub fn sign_note(text: &str, key_name: &str, key: &SigningKey) -> Result<String, CheckpointError> {
+    check_note_text(text, key_name)?;
+    let signature = key.sign(text.as_bytes()).to_bytes();
+    signed_note(text, key_name, &key.verifying_key(), &signature)
+}
+
+/// Checks that `text` may be signed as a note under `key_name` (the checks of
+/// [`sign_note`]), for a signer that signs the text elsewhere (a hardware
+/// module) and then calls [`signed_note`].
+pub fn check_note_text(text: &str, key_name: &str) -> Result<(), CheckpointError> {
     check_key_name(key_name)?;
     if text.is_empty() {
         return Err(CheckpointError::InvalidText("empty"));
@@ -395,11 +404,22 @@ pub fn sign_note(text: &str, key_name: &str, key: &SigningKey) -> Result<String,
     if let Some(error) = find_forbidden_control(text) {
         return Err(error);
     }
-    let id = key_id(key_name, &key.verifying_key());
-    let signature = key.sign(text.as_bytes());
+    Ok(())
+}
+
+/// The note of `text` (checked by [`check_note_text`]) with `signature`, the
+/// Ed25519 signature of `text` by `key` under `key_name`, made elsewhere.
+pub fn signed_note(
+    text: &str,
+    key_name: &str,
+    key: &VerifyingKey,
+    signature: &[u8; 64],
+) -> Result<String, CheckpointError> {
+    check_note_text(text, key_name)?;
+    let id = key_id(key_name, key);
     let mut payload = Vec::with_capacity(ED25519_SIGNATURE_LINE_BYTES);
     payload.extend_from_slice(&id.to_be_bytes());
-    payload.extend_from_slice(&signature.to_bytes());
+    payload.extend_from_slice(signature);
     let note = format!(
         "{text}\n{SIGNATURE_PREFIX}{key_name} {}\n",
         STANDARD.encode(payload)
@@ -510,6 +530,16 @@ pub fn sign_checkpoint(
 ) -> Result<String, CheckpointError> {
     checkpoint.validate()?;
     sign_note(&checkpoint.body(), key_name, key)
+}
+
+/// The text of `checkpoint` to sign (checked as [`sign_checkpoint`] checks it),
+/// for a signer that signs elsewhere (a hardware module) and then makes the
+/// note with [`signed_note`].
+pub fn checkpoint_text(checkpoint: &Checkpoint, key_name: &str) -> Result<String, CheckpointError> {
+    checkpoint.validate()?;
+    let text = checkpoint.body();
+    check_note_text(&text, key_name)?;
+    Ok(text)
 }
 
 /// Verifies a checkpoint note against one trusted key and parses its text

@@ -83,8 +83,8 @@ mod verify;
 mod tests;
 
 pub use checkpoint::{
-    Checkpoint, CheckpointError, MAX_NOTE_BYTES, MAX_SIGNATURES, NoteVerifier, key_id,
-    open_checkpoint, open_note, sign_checkpoint, sign_note,
+    Checkpoint, CheckpointError, MAX_NOTE_BYTES, MAX_SIGNATURES, NoteVerifier, check_note_text,
+    checkpoint_text, key_id, open_checkpoint, open_note, sign_checkpoint, sign_note, signed_note,
 };
 pub use hash::{Hash, empty_root, hash_children, hash_leaf};
 pub use tiles::{
