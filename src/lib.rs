@@ -32,6 +32,7 @@ pub mod jwt_crypto;
 pub mod key_file;
 pub mod key_record;
 pub mod log_key;
+pub mod metrics;
 pub mod policy_dir;
 pub mod proto;
 pub mod registry;
