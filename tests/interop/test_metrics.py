@@ -35,10 +35,12 @@ def families(text):
 
 
 def calls(parsed, service, method, status):
-    """The `provenance_calls_total` sample of one method and status (gRPC)."""
+    """The `provenance_calls_total` sample of one method and status (gRPC); 0 when not yet counted
+    (a family without samples is left out)."""
+    family = parsed.get("provenance_calls")
     found = [
         s.value
-        for s in parsed["provenance_calls"].samples
+        for s in (family.samples if family else [])
         if s.name == "provenance_calls_total"
         and s.labels == {"protocol": "grpc", "service": service, "method": method, "status": status}
     ]
