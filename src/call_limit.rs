@@ -20,6 +20,8 @@ const RETRY_AFTER_SECONDS: &str = "1";
 pub struct CallLimit {
     permits: Arc<Semaphore>,
     max: usize,
+    /// Where refusals are counted (`--metrics-listen`), if anywhere.
+    metrics: Option<crate::metrics::Metrics>,
 }
 
 impl CallLimit {
@@ -28,7 +30,13 @@ impl CallLimit {
         Self {
             permits: Arc::new(Semaphore::new(max)),
             max,
+            metrics: None,
         }
+    }
+
+    /// This bound, counting its refusals in `metrics`.
+    pub fn counted_in(self, metrics: Option<crate::metrics::Metrics>) -> Self {
+        Self { metrics, ..self }
     }
 
     fn refusal(&self, request: &Request) -> Response {
@@ -37,7 +45,11 @@ impl CallLimit {
              retry shortly",
             self.max
         );
-        if crate::http::routing::is_grpc(request.headers()) {
+        let grpc = crate::http::routing::is_grpc(request.headers());
+        if let Some(metrics) = &self.metrics {
+            metrics.count_refusal(grpc);
+        }
+        if grpc {
             return tonic::Status::resource_exhausted(message)
                 .into_http::<axum::body::Body>()
                 .into_response();

@@ -3,6 +3,11 @@
 //! code name, or HTTP status) and the duration (for a stream, how long it was open). Never a token,
 //! a query string or a path the server does not serve: gRPC methods are named only when served,
 //! HTTP paths by their route. Turn it off with `RUST_LOG=info,provenance_registry::call_log=off`.
+//!
+//! The same middleware counts each call in `/metrics` (when `--metrics-listen` is set: by protocol,
+//! service, method and status, with its duration; see [`crate::metrics`]) and makes it a `call` span
+//! of the traces (when `--otlp-endpoint` is set: continuing the caller's W3C `traceparent`, with the
+//! method, the status and the caller's organisation id; see [`crate::telemetry`]).
 
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
@@ -15,10 +20,27 @@ use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use http_body::{Frame, SizeHint};
+use std::borrow::Cow;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::domain::access::{Caller, Role};
 use crate::http::routing::{GrpcMethods, GrpcPath, is_grpc};
+use crate::metrics::{CallLabels, Metrics};
+
+/// What the middleware needs: the served gRPC methods, and the metrics when they are served.
+#[derive(Clone)]
+pub struct CallObserver {
+    /// The gRPC methods served.
+    pub methods: Arc<GrpcMethods>,
+    /// Where calls are counted (`--metrics-listen`), if anywhere.
+    pub metrics: Option<Metrics>,
+}
+
+/// The gRPC method an HTTP/JSON gateway call was answered by (`/package.Service/Method`), which the
+/// gateway puts in its answer's extensions so that the call is counted under that method.
+#[derive(Debug, Clone)]
+pub struct GatewayMethod(pub String);
 
 /// Where the handler of a call leaves who the caller turned out to be, for the call's log line.
 /// The middleware puts one in each request's extensions; [`CallerSlot::fill`] sets it.
@@ -34,49 +56,128 @@ impl CallerSlot {
     }
 }
 
-/// Axum middleware: logs each call once its answer is complete (or abandoned).
+/// Axum middleware: logs, counts and traces each call once its answer is complete (or
+/// abandoned).
 pub async fn log_calls(
-    State(methods): State<Arc<GrpcMethods>>,
+    State(observer): State<CallObserver>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    if !tracing::enabled!(tracing::Level::INFO) {
-        // Filtered out (RUST_LOG): nothing to measure.
+    let log = tracing::enabled!(tracing::Level::INFO);
+    let trace = crate::telemetry::tracing_calls();
+    if !log && !trace && observer.metrics.is_none() {
+        // Nothing logs, counts or traces calls: nothing to measure.
         return next.run(request).await;
     }
     let grpc = is_grpc(request.headers());
-    let method = if grpc {
+    let name = if grpc {
         let path = request.uri().path();
-        match methods.classify(path) {
-            GrpcPath::Method => path.trim_start_matches('/').to_owned(),
-            _ => "(unknown method)".to_owned(),
+        match observer.methods.classify(path) {
+            GrpcPath::Method => CallName::Grpc(path.trim_start_matches('/').to_owned()),
+            _ => CallName::UnknownGrpc,
         }
     } else {
         let route = request
             .extensions()
             .get::<MatchedPath>()
             .map_or("(no route)", MatchedPath::as_str);
-        format!("{} {route}", http_method(request.method()))
+        CallName::Http(format!("{} {route}", http_method(request.method())))
+    };
+    let span = if trace {
+        let span = tracing::info_span!(
+            target: crate::telemetry::TRACE_TARGET,
+            "call",
+            otel.name = name.as_str(),
+            otel.kind = "server",
+            rpc.system = if grpc { "grpc" } else { "http" },
+            rpc.method = tracing::field::Empty,
+            http.route = tracing::field::Empty,
+            status = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+            organization.id = tracing::field::Empty,
+            role = tracing::field::Empty,
+        );
+        crate::telemetry::continue_trace(&span, request.headers());
+        span
+    } else {
+        tracing::Span::none()
     };
     let caller = CallerSlot::default();
     request.extensions_mut().insert(caller.clone());
     let mut record = CallRecord {
-        method,
+        name,
         grpc,
         start: Instant::now(),
         caller,
         status: None,
         end: None,
+        log,
+        metrics: observer.metrics,
+        span: span.clone(),
     };
-    let response = next.run(request).await;
+    let response = next.run(request).instrument(span).await;
+    if let Some(GatewayMethod(path)) = response.extensions().get::<GatewayMethod>()
+        && observer.methods.classify(path) == GrpcPath::Method
+    {
+        record.name = CallName::Gateway {
+            route: record.name.as_str().to_owned(),
+            method: path.trim_start_matches('/').to_owned(),
+        };
+    }
     record.status = if grpc {
         // A trailers-only answer (every error) carries its status in the headers; otherwise it
         // comes in the trailers, at the end of the body.
-        grpc_status(response.headers())
+        grpc_status(response.headers()).map(Cow::Borrowed)
     } else {
-        Some(response.status().as_u16().to_string())
+        Some(Cow::Owned(response.status().as_u16().to_string()))
     };
     response.map(|inner| Body::new(LoggedBody { inner, record }))
+}
+
+/// What a call called.
+enum CallName {
+    /// A served gRPC method: `package.Service/Method`.
+    Grpc(String),
+    /// A gRPC path nobody serves.
+    UnknownGrpc,
+    /// A plain HTTP route: `GET /route`.
+    Http(String),
+    /// An HTTP/JSON gateway route and the gRPC method (`package.Service/Method`) that answered it.
+    Gateway { route: String, method: String },
+}
+
+impl CallName {
+    /// As the log line names it.
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Grpc(name) | Self::Http(name) => name,
+            Self::UnknownGrpc => "(unknown method)",
+            Self::Gateway { route, .. } => route,
+        }
+    }
+
+    /// The protocol, service and method labels of `/metrics`.
+    fn labels(&self) -> (&'static str, Cow<'static, str>, Cow<'static, str>) {
+        let split = |name: &str| match name.split_once('/') {
+            Some((service, method)) => (
+                Cow::Owned(service.to_owned()),
+                Cow::Owned(method.to_owned()),
+            ),
+            None => (Cow::Borrowed("(unknown)"), Cow::Borrowed("(unknown)")),
+        };
+        match self {
+            Self::Grpc(name) => {
+                let (service, method) = split(name);
+                ("grpc", service, method)
+            }
+            Self::UnknownGrpc => ("grpc", "(unknown)".into(), "(unknown)".into()),
+            Self::Http(route) => ("http", "http".into(), Cow::Owned(route.clone())),
+            Self::Gateway { method, .. } => {
+                let (service, method) = split(method);
+                ("http", service, method)
+            }
+        }
+    }
 }
 
 /// A standard method's name; anything else as `OTHER` (the log holds no caller-chosen text).
@@ -96,14 +197,14 @@ fn http_method(method: &Method) -> &'static str {
 }
 
 /// The `grpc-status` in `headers` as its canonical code name.
-fn grpc_status(headers: &HeaderMap) -> Option<String> {
+fn grpc_status(headers: &HeaderMap) -> Option<&'static str> {
     let code = headers
         .get("grpc-status")?
         .to_str()
         .ok()?
         .parse::<i32>()
         .ok()?;
-    Some(code_name(tonic::Code::from_i32(code)).to_owned())
+    Some(code_name(tonic::Code::from_i32(code)))
 }
 
 /// The canonical name of a gRPC status code, as gRPC's documentation spells it.
@@ -130,26 +231,32 @@ fn code_name(code: tonic::Code) -> &'static str {
     }
 }
 
-/// What the log line of one call says; written when dropped, which is when the answer's body is
-/// done with (sent, failed or abandoned by the client), or when the call is abandoned before.
+/// What the log line, the metrics and the span of one call say; written when dropped, which is
+/// when the answer's body is done with (sent, failed or abandoned by the client), or when the call
+/// is abandoned before.
 struct CallRecord {
-    method: String,
+    name: CallName,
     grpc: bool,
     start: Instant,
     caller: CallerSlot,
-    status: Option<String>,
+    status: Option<Cow<'static, str>>,
     end: Option<Instant>,
+    /// Whether to log it.
+    log: bool,
+    /// Where to count it.
+    metrics: Option<Metrics>,
+    /// Its span (disabled unless traces are exported), ended with the record.
+    span: tracing::Span,
 }
 
 impl Drop for CallRecord {
     fn drop(&mut self) {
         let elapsed = self.end.unwrap_or_else(Instant::now) - self.start;
-        let duration_ms = elapsed.as_micros() as f64 / 1000.0;
         let status = match (&self.status, self.grpc) {
-            (Some(status), _) => status.as_str(),
+            (Some(status), _) => status.clone(),
             // The client went away before the answer was complete.
-            (None, true) => "CANCELLED",
-            (None, false) => "(no answer)",
+            (None, true) => Cow::Borrowed("CANCELLED"),
+            (None, false) => Cow::Borrowed("(no answer)"),
         };
         let (organization, role) = match self.caller.0.get() {
             Some((organization, role)) => (
@@ -158,14 +265,56 @@ impl Drop for CallRecord {
             ),
             None => ("-".to_owned(), "-"),
         };
-        tracing::info!(
-            method = %self.method,
-            organization = %organization,
-            role = %role,
-            status = %status,
-            duration_ms,
-            "call"
-        );
+        if let Some(metrics) = &self.metrics {
+            let (protocol, service, method) = self.name.labels();
+            metrics.count_call(
+                CallLabels {
+                    protocol,
+                    service,
+                    method,
+                    status: status.clone(),
+                },
+                elapsed,
+            );
+        }
+        if !self.span.is_disabled() {
+            match &self.name {
+                CallName::Grpc(method) => {
+                    self.span.record("rpc.method", method.as_str());
+                }
+                CallName::UnknownGrpc => {}
+                CallName::Http(route) => {
+                    self.span.record("http.route", route.as_str());
+                }
+                CallName::Gateway { route, method } => {
+                    crate::telemetry::rename(&self.span, method.clone());
+                    self.span.record("rpc.method", method.as_str());
+                    self.span.record("http.route", route.as_str());
+                }
+            }
+            self.span.record("status", &*status);
+            self.span.record("organization.id", organization.as_str());
+            self.span.record("role", role);
+            let failed = if self.grpc {
+                status != "OK"
+            } else {
+                !status.starts_with(['1', '2', '3'])
+            };
+            if failed {
+                self.span.record("otel.status_code", "ERROR");
+            }
+        }
+        if self.log {
+            let duration_ms = elapsed.as_micros() as f64 / 1000.0;
+            tracing::info!(
+                method = %self.name.as_str(),
+                organization = %organization,
+                role = %role,
+                status = %status,
+                duration_ms,
+                "call"
+            );
+        }
     }
 }
 
@@ -188,13 +337,13 @@ impl HttpBody for LoggedBody {
         match &polled {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(status) = frame.trailers_ref().and_then(grpc_status) {
-                    this.record.status = Some(status);
+                    this.record.status = Some(Cow::Borrowed(status));
                     this.record.end = Some(Instant::now());
                 }
             }
             Poll::Ready(Some(Err(_))) => {
                 if this.record.grpc {
-                    this.record.status = Some("(stream broken)".to_owned());
+                    this.record.status = Some(Cow::Borrowed("(stream broken)"));
                 }
                 this.record.end = Some(Instant::now());
             }
@@ -231,6 +380,6 @@ mod tests {
         assert_eq!(code_name(tonic::Code::from_i32(16)), "UNAUTHENTICATED");
         let mut headers = HeaderMap::new();
         headers.insert("grpc-status", "5".parse().unwrap());
-        assert_eq!(grpc_status(&headers).as_deref(), Some("NOT_FOUND"));
+        assert_eq!(grpc_status(&headers), Some("NOT_FOUND"));
     }
 }

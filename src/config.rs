@@ -366,6 +366,39 @@ pub struct ServeSettings {
     /// Longest one webhook delivery may take in all (connecting takes at most 5 seconds of it).
     #[arg(long, env = "PROVENANCE_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub webhook_timeout: Duration,
+    /// Address and port to serve `GET /metrics` on (Prometheus text format), apart from the API,
+    /// e.g. `127.0.0.1:9464`. Off by default; port 0 picks a free port (printed at start).
+    #[arg(long, env = "PROVENANCE_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Export traces over OTLP/gRPC to this collector, e.g. `http://127.0.0.1:4317`: a span per
+    /// call with its method, status and organisation id, continuing the caller's `traceparent`.
+    /// Off by default.
+    #[arg(long, env = "PROVENANCE_OTLP_ENDPOINT", value_parser = parse_otlp_endpoint)]
+    pub otlp_endpoint: Option<String>,
+}
+
+/// Longest `--otlp-endpoint`.
+const MAX_OTLP_ENDPOINT_LEN: usize = 512;
+
+/// `--otlp-endpoint`: an `http://` or `https://` address with a host, without whitespace.
+pub fn parse_otlp_endpoint(text: &str) -> Result<String, String> {
+    let url = text.trim();
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or("must start with http:// or https://, e.g. http://127.0.0.1:4317")?;
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err("must name a host, e.g. http://127.0.0.1:4317".into());
+    }
+    if url.len() > MAX_OTLP_ENDPOINT_LEN {
+        return Err(format!(
+            "must be at most {MAX_OTLP_ENDPOINT_LEN} characters"
+        ));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must not hold whitespace".into());
+    }
+    Ok(url.to_owned())
 }
 
 impl ServeSettings {
@@ -465,6 +498,8 @@ impl Default for ServeSettings {
             webhook_retry_window: Duration::from_secs(3 * 24 * 3600),
             webhook_max_concurrent_deliveries: defaults::WEBHOOK_MAX_CONCURRENT_DELIVERIES,
             webhook_timeout: Duration::from_secs(10),
+            metrics_listen: None,
+            otlp_endpoint: None,
         }
     }
 }
@@ -595,6 +630,42 @@ mod tests {
         assert!(parse(&["--data-dir", "d", "admin", "operator-token"]).is_ok());
         assert!(parse(&["admin", "operator-token", "--data-dir", "d"]).is_ok());
         assert!(parse(&["--data-dir", "d", "serve", "--listen", "127.0.0.1:1"]).is_ok());
+    }
+
+    #[test]
+    fn monitoring_is_off_unless_asked_for_and_takes_only_addresses() {
+        let cli = parse(&[]).expect("parsed");
+        assert_eq!(cli.serve.metrics_listen, None);
+        assert_eq!(cli.serve.otlp_endpoint, None);
+        let cli = parse(&[
+            "serve",
+            "--metrics-listen",
+            "127.0.0.1:9464",
+            "--otlp-endpoint",
+            "http://127.0.0.1:4317",
+        ])
+        .expect("parsed");
+        let Some(Command::Serve { settings, .. }) = cli.command else {
+            panic!("serve");
+        };
+        assert_eq!(
+            settings.metrics_listen,
+            Some("127.0.0.1:9464".parse().unwrap())
+        );
+        assert_eq!(
+            settings.otlp_endpoint.as_deref(),
+            Some("http://127.0.0.1:4317")
+        );
+        for bad in [
+            "127.0.0.1:4317",
+            "grpc://x",
+            "http://",
+            "http:///x",
+            "http://a b",
+        ] {
+            assert!(parse_otlp_endpoint(bad).is_err(), "{bad}");
+        }
+        assert!(parse(&["--metrics-listen", "not an address"]).is_err());
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub mod jwt_crypto;
 pub mod key_file;
 pub mod key_record;
 pub mod log_key;
+pub mod metrics;
 pub mod pkcs11;
 pub mod policy_dir;
 pub mod proto;

@@ -15,7 +15,18 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse_checked();
-    telemetry::init(cli.common.log_format);
+    let otlp_endpoint = match &cli.command {
+        None => cli.serve.otlp_endpoint.as_deref(),
+        Some(Command::Serve { settings, .. }) => settings.otlp_endpoint.as_deref(),
+        Some(_) => None,
+    };
+    let telemetry = match telemetry::init(cli.common.log_format, otlp_endpoint) {
+        Ok(telemetry) => telemetry,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let outcome = match cli.command {
         None => serve(&cli.common.serving(&cli.rules), &cli.serve).await,
         Some(Command::Serve { settings, rules }) => {
@@ -30,6 +41,8 @@ async fn main() -> std::process::ExitCode {
         }
         Some(Command::Man { dir }) => man(&dir),
     };
+    // The spans of the last calls, flushed after the server stopped.
+    telemetry.shutdown().await;
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
@@ -51,6 +64,10 @@ async fn serve(common: &CommonSettings, settings: &ServeSettings) -> anyhow::Res
         tls = %on_off(settings.tls_cert.is_some()),
         mutual_tls = %on_off(settings.tls_client_ca.is_some()),
         database = %server::describe_database(common),
+        metrics = %app
+            .metrics_addr()
+            .map_or_else(|| "off".to_owned(), |addr| format!("http://{addr}/metrics")),
+        traces = %settings.otlp_endpoint.as_deref().unwrap_or("off"),
         data_dir = %std::path::absolute(&common.data_dir)
             .unwrap_or(common.data_dir.clone())
             .display(),

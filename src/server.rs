@@ -207,6 +207,8 @@ pub struct Application {
     settings: ServeSettings,
     shutdown: CancellationToken,
     hangup: Option<Signal>,
+    /// `--metrics-listen`, bound.
+    metrics_listener: Option<TcpListener>,
 }
 
 impl Application {
@@ -256,7 +258,12 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let metrics_listener = match settings.metrics_listen {
+            Some(address) => Some(crate::metrics::bind(address).await?),
+            None => None,
+        };
         Ok(Self {
+            metrics_listener,
             listener,
             tls,
             registry,
@@ -276,6 +283,13 @@ impl Application {
     /// The address actually bound.
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
         Ok(self.listener.local_addr()?)
+    }
+
+    /// The address `/metrics` is served on, when it is (`--metrics-listen`).
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
     }
 
     /// The registry behind the server (tests use it to bootstrap organisations).
@@ -329,6 +343,18 @@ impl Application {
                 self.shutdown.clone(),
             ));
         }
+        let metrics = match self.metrics_listener {
+            Some(listener) => {
+                let (served, shutdown) = (registry.clone(), self.shutdown.clone());
+                tokio::spawn(async move {
+                    if let Err(error) = crate::metrics::serve(listener, served, shutdown).await {
+                        tracing::error!(error = format!("{error:#}"), "metrics: stopped");
+                    }
+                });
+                Some(registry.metrics().clone())
+            }
+            None => None,
+        };
         let shutdown = self.shutdown.clone();
         let stop = async move {
             signal.await;
@@ -428,7 +454,7 @@ impl Application {
                 routing::grpc_web,
             ))
             .layer(axum::middleware::from_fn_with_state(
-                CallLimit::new(self.settings.max_concurrent_calls),
+                CallLimit::new(self.settings.max_concurrent_calls).counted_in(metrics.clone()),
                 limit_calls,
             ))
             // Outside the routing and the bounds, so that their refusals carry the headers too.
@@ -436,9 +462,10 @@ impl Application {
                 self.tls.is_some(),
                 crate::http::security_headers,
             ))
-            // Outermost, so that calls refused by the bounds above are logged too.
+            // Outermost, so that calls refused by the bounds above are logged, counted and traced
+            // too.
             .layer(axum::middleware::from_fn_with_state(
-                methods,
+                crate::call_log::CallObserver { methods, metrics },
                 crate::call_log::log_calls,
             ));
         // Browsers' preflights are answered before anything else, for the named origins only.

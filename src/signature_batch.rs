@@ -15,6 +15,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use ed25519_verify::{Item, PublicKey, SIGNATURE_LENGTH};
+use prometheus_client::metrics::histogram::Histogram;
 use tokio::sync::{Notify, oneshot};
 
 /// Most signatures checked in one batch: the saving per signature stops growing at about 16 (it
@@ -33,6 +34,8 @@ struct Job {
 #[derive(Clone, Default)]
 pub struct BatchVerifier {
     shared: Arc<Shared>,
+    /// The sizes of the batches checked, for `/metrics`.
+    sizes: Option<Histogram>,
 }
 
 #[derive(Default)]
@@ -53,6 +56,14 @@ impl BatchVerifier {
     /// An empty queue.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// This queue, recording the size of each batch in `metrics`.
+    pub fn with_metrics(self, metrics: &crate::metrics::Metrics) -> Self {
+        Self {
+            sizes: Some(metrics.signature_batches()),
+            ..self
+        }
     }
 
     /// Whether `signature` is `key`'s Ed25519 signature of `message` under the rule of
@@ -98,6 +109,16 @@ impl BatchVerifier {
             state.queue.drain(..take).collect::<Vec<_>>()
         };
         let _leaving = LeaveChecking(self);
+        if let Some(sizes) = &self.sizes {
+            sizes.observe(batch.len() as f64);
+        }
+        // A child of the span of the call whose caller checks the batch.
+        let _span = tracing::info_span!(
+            target: crate::telemetry::TRACE_TARGET,
+            "signature_batch",
+            batch.size = batch.len()
+        )
+        .entered();
         #[cfg(test)]
         if tests::PANIC_IN_NEXT_BATCH.swap(false, std::sync::atomic::Ordering::SeqCst) {
             panic!("a check failed unexpectedly");

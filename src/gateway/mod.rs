@@ -130,7 +130,12 @@ async fn serve(State(gateway): State<Gateway>, request: Request) -> Response {
         Ok(message) => message,
         Err(response) => return *response,
     };
-    call(&gateway, binding, parts, message).await
+    let mut response = call(&gateway, binding, parts, message).await;
+    // For the call's metrics and span (crate::call_log): the method, not only the route.
+    response
+        .extensions_mut()
+        .insert(crate::call_log::GatewayMethod(binding.grpc_path()));
+    response
 }
 
 /// The gRPC request message of a call: the JSON body (for `body: "*"`), the path's variables and

@@ -333,8 +333,10 @@ impl Registry {
     /// What verification compares a token with, from the cache or else the store.
     async fn stored_facts(&self, id: Uuid) -> Result<Option<StoredFacts>> {
         if let Some(facts) = self.certificate_cache.get(id) {
+            self.metrics.count_certificate_cache(true);
             return Ok(Some(facts));
         }
+        self.metrics.count_certificate_cache(false);
         let read_at = self.certificate_cache.generation();
         let Some(record) = self.store.get_certificate(id).await? else {
             return Ok(None);

@@ -60,6 +60,12 @@ impl EventFeed {
         feed
     }
 
+    /// How many watchers are open now.
+    pub fn open_watchers(&self) -> usize {
+        self.max_watchers
+            .saturating_sub(self.watchers.available_permits())
+    }
+
     /// Tells watchers that new events were committed.
     pub fn notify(&self) {
         self.commits.send_modify(|n| *n = n.wrapping_add(1));

@@ -4,10 +4,15 @@
 //!
 //! One task takes whatever requests are waiting (up to a bound), writes them as one batch, answers
 //! each, and repeats. While a batch commits, the next one gathers; a lone request is written at once.
+//!
+//! Each batch's size goes to a histogram of `/metrics`, and its transaction is a `store.transaction`
+//! span of the trace of the first call in it (linked from the others' traces).
 
 use std::future::Future;
 
+use prometheus_client::metrics::histogram::Histogram;
 use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
 
 use crate::error::{Error, Result};
 
@@ -17,6 +22,8 @@ pub const MAX_BATCH: usize = 256;
 struct Job<Request, Outcome> {
     request: Request,
     reply: oneshot::Sender<Result<Outcome>>,
+    /// The trace of the call that submitted it.
+    trace: opentelemetry::Context,
 }
 
 /// Handle for submitting requests to the committing task.
@@ -35,8 +42,8 @@ impl<Request, Outcome> Clone for GroupCommit<Request, Outcome> {
 impl<Request: Send + 'static, Outcome: Send + 'static> GroupCommit<Request, Outcome> {
     /// Starts the committing task. `write` stores a batch in one transaction and answers each
     /// request in order; when it fails as a whole, nothing of the batch was written. `what` names
-    /// the requests in the log.
-    pub fn start<Write, Written>(what: &'static str, write: Write) -> Self
+    /// the requests in the log and the spans; `sizes` gets the size of each batch.
+    pub fn start<Write, Written>(what: &'static str, sizes: Histogram, write: Write) -> Self
     where
         Write: Fn(Vec<Request>) -> Written + Send + 'static,
         Written: Future<Output = Result<Vec<Result<Outcome>>>> + Send,
@@ -45,9 +52,11 @@ impl<Request: Send + 'static, Outcome: Send + 'static> GroupCommit<Request, Outc
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+                sizes.observe(batch.len() as f64);
+                let span = batch_span(what, &batch);
                 let (requests, replies): (Vec<_>, Vec<_>) =
                     batch.drain(..).map(|job| (job.request, job.reply)).unzip();
-                match write(requests).await {
+                match write(requests).instrument(span).await {
                     Ok(outcomes) => {
                         for (reply, outcome) in replies.into_iter().zip(outcomes) {
                             // A caller that went away no longer needs its answer.
@@ -76,9 +85,32 @@ impl<Request: Send + 'static, Outcome: Send + 'static> GroupCommit<Request, Outc
         let (reply, answer) = oneshot::channel();
         let unavailable = || Error::Unavailable("the registry is shutting down".into());
         self.jobs
-            .send(Job { request, reply })
+            .send(Job {
+                request,
+                reply,
+                trace: opentelemetry::Context::current(),
+            })
             .await
             .map_err(|_| unavailable())?;
         answer.await.map_err(|_| unavailable())?
     }
+}
+
+/// The span of a batch's transaction: a child of the first call's, linked from the others'.
+fn batch_span<Request, Outcome>(
+    what: &'static str,
+    batch: &[Job<Request, Outcome>],
+) -> tracing::Span {
+    let Some(first) = batch.first() else {
+        return tracing::Span::none();
+    };
+    let span = tracing::info_span!(
+        target: crate::telemetry::TRACE_TARGET,
+        parent: None,
+        "store.transaction",
+        kind = what,
+        batch.size = batch.len()
+    );
+    crate::telemetry::join_traces(&span, &first.trace, batch[1..].iter().map(|job| &job.trace));
+    span
 }

@@ -32,6 +32,7 @@ use crate::domain::policy::PolicySet;
 use crate::domain::registration::{Registration, Unit};
 use crate::error::Result;
 use crate::log_key::LogKey;
+use crate::metrics::Metrics;
 use crate::signature_batch::BatchVerifier;
 use crate::signing_keys::{CertificateKeySource, KeyRing};
 use crate::store::{CertificateInsert, Store, Viewer};
@@ -78,6 +79,7 @@ pub struct Registry {
     certificates: CertificatePolicy,
     signatures: BatchVerifier,
     webhooks: Arc<webhooks::WebhookRules>,
+    metrics: Metrics,
     status_lists: Arc<status_lists::StatusListCache>,
 }
 
@@ -92,26 +94,36 @@ impl Registry {
         keys: RegistryKeys,
         certificates: CertificatePolicy,
     ) -> Self {
-        let registrations = GroupCommit::start("registration", {
-            let (store, feed) = (store.clone(), feed.clone());
-            move |batch| {
+        let metrics = Metrics::new();
+        store.observe_write_waits(metrics.clone());
+        let registrations = GroupCommit::start(
+            "registration",
+            metrics.group_commit("registration"),
+            {
                 let (store, feed) = (store.clone(), feed.clone());
-                async move { Ok(datasets::register_in_transactions(&*store, &feed, batch).await) }
-            }
-        });
-        let issuances = GroupCommit::start("certificate issuance", {
-            let (store, feed) = (store.clone(), feed.clone());
-            move |batch| {
-                let (store, feed) = (store.clone(), feed.clone());
-                async move {
-                    let outcomes = store.insert_certificates(batch).await?;
-                    if outcomes.iter().any(Result::is_ok) {
-                        feed.notify();
-                    }
-                    Ok(outcomes)
+                move |batch| {
+                    let (store, feed) = (store.clone(), feed.clone());
+                    async move { Ok(datasets::register_in_transactions(&*store, &feed, batch).await) }
                 }
-            }
-        });
+            },
+        );
+        let issuances = GroupCommit::start(
+            "certificate issuance",
+            metrics.group_commit("certificate_issuance"),
+            {
+                let (store, feed) = (store.clone(), feed.clone());
+                move |batch| {
+                    let (store, feed) = (store.clone(), feed.clone());
+                    async move {
+                        let outcomes = store.insert_certificates(batch).await?;
+                        if outcomes.iter().any(Result::is_ok) {
+                            feed.notify();
+                        }
+                        Ok(outcomes)
+                    }
+                }
+            },
+        );
         // Replicas revoke behind each other's backs: only the database knows the status then.
         let cached_certificates = if store.is_shared() {
             0
@@ -132,9 +144,27 @@ impl Registry {
             signing_keys: Arc::new(keys.certificates),
             log_key: Arc::new(keys.log),
             certificates,
-            signatures: BatchVerifier::new(),
+            signatures: BatchVerifier::new().with_metrics(&metrics),
             webhooks: Arc::new(webhooks::WebhookRules::default()),
+            metrics,
         }
+    }
+
+    /// The registry's metrics (served on `--metrics-listen`).
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// What the gauges of `/metrics` show now: the logs' sizes, open watchers, pending webhook
+    /// deliveries and the database pools. Nothing of any one organisation.
+    pub async fn metrics_state(&self) -> Result<crate::metrics::State> {
+        Ok(crate::metrics::State {
+            events: self.store.chain_head().await?.sequence,
+            log_leaves: self.store.log_size().await?,
+            watchers: self.feed.open_watchers(),
+            webhook_pending: self.store.count_pending_deliveries().await?,
+            pools: self.store.pool_status(),
+        })
     }
 
     /// The certificate signing keys as their file holds them now (in a token: as last listed).

@@ -109,6 +109,17 @@ pub trait Store: webhooks::WebhookStore + Send + Sync + 'static {
         false
     }
 
+    /// The connection pools' sizes, for `/metrics`.
+    fn pool_status(&self) -> Vec<crate::metrics::PoolStatus> {
+        Vec::new()
+    }
+
+    /// From now on, records in `metrics` how long each write transaction waited for the write
+    /// connection and lock.
+    fn observe_write_waits(&self, metrics: crate::metrics::Metrics) {
+        let _ = metrics;
+    }
+
     /// Stores a new organisation with its event. `AlreadyExists` when the name is taken.
     async fn create_organization(&self, organization: &Organization, event: NewEvent)
     -> Result<()>;

@@ -171,4 +171,7 @@ pub trait WebhookStore: Send + Sync {
     /// Ends every lease, for a process that is the only one sending (SQLite): leases of a process
     /// that was killed would otherwise hold its endpoints until they expire.
     async fn clear_leases(&self) -> Result<()>;
+
+    /// Deliveries waiting to be sent, all endpoints together (for `/metrics`).
+    async fn count_pending_deliveries(&self) -> Result<u64>;
 }

@@ -24,6 +24,8 @@ pub use pb::policy_service_client::PolicyServiceClient;
 pub struct TestApp {
     /// Where the server listens.
     pub addr: std::net::SocketAddr,
+    /// Where it serves `/metrics`, when `--metrics-listen` is set.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     pub dir: TempDir,
     pub registry: Registry,
     pub channel: Channel,
@@ -108,7 +110,10 @@ async fn start(
     database: Option<TestDatabase>,
 ) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
-        provenance_registry::telemetry::init(provenance_registry::config::LogFormat::Pretty);
+        let _ = provenance_registry::telemetry::init(
+            provenance_registry::config::LogFormat::Pretty,
+            None,
+        );
     }
     settings.listen = "127.0.0.1:0".parse().unwrap();
     let common = CommonSettings {
@@ -119,6 +124,7 @@ async fn start(
         .await
         .expect("server builds");
     let addr = app.local_addr().unwrap();
+    let metrics_addr = app.metrics_addr();
     let registry = app.registry().clone();
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {
@@ -131,6 +137,7 @@ async fn start(
         .expect("connect to the test server");
     TestApp {
         addr,
+        metrics_addr,
         dir,
         registry,
         channel,

@@ -137,6 +137,11 @@ impl ServerProcess {
         Ok(Self { child, addr, log })
     }
 
+    /// The address it serves on.
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
     /// Its peak resident memory so far (`VmHWM`), in KiB.
     pub fn peak_rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))

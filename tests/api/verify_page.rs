@@ -49,7 +49,18 @@ pub async fn http(
     headers: &[String],
     body: &[u8],
 ) -> Answer {
-    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    http_at(app.addr, method, path, headers, body).await
+}
+
+/// [`http`] to any address (`/metrics`, a server process).
+pub async fn http_at(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[String],
+    body: &[u8],
+) -> Answer {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let mut request =
         format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
     for header in headers {

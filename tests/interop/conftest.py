@@ -19,7 +19,7 @@ import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "support"))
-from server_process import serve, stop  # noqa: E402
+from server_process import serve_logged, stop  # noqa: E402
 
 BINARY = pathlib.Path(os.environ.get("PROVENANCE_BIN", REPO / "target" / "debug" / "provenance-registry"))
 # The command-line client, whose --output json is checked against protobuf's own JSON printer.
@@ -72,7 +72,8 @@ class Server:
         self.org_id = fields["organization_id"]
         self.admin_token = fields["admin_token"]
         self.operator_token = run_admin(self.dir, "operator-token").strip()
-        self.process, self.address = serve(BINARY, self.dir, extra_args)
+        self.process, self.fields = serve_logged(BINARY, self.dir, extra_args)
+        self.address = self.fields["address"]
         self.channel = grpc.insecure_channel(self.address)
         grpc.channel_ready_future(self.channel).result(timeout=30)
 

@@ -11,6 +11,13 @@ import threading
 def serve(binary, data_dir, extra_args=()):
     """Starts the server on 127.0.0.1 and a free port with `data_dir` (and `extra_args` for
     `serve`); returns the process and the address it listens on, once it has logged it."""
+    process, fields = serve_logged(binary, data_dir, extra_args)
+    return process, fields["address"]
+
+
+def serve_logged(binary, data_dir, extra_args=()):
+    """`serve`, returning the process and the fields of the line it logged when it began serving
+    (`address`, `metrics`, `traces`, ...)."""
     process = subprocess.Popen(
         [
             str(binary), "serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--data-dir", str(data_dir),
@@ -20,21 +27,21 @@ def serve(binary, data_dir, extra_args=()):
         stdout=subprocess.DEVNULL,
         text=True,
     )
-    address = None
+    fields = {}
     for line in process.stderr:
         try:
             entry = json.loads(line)
         except ValueError:
             continue
-        address = entry.get("fields", {}).get("address")
-        if address:
+        fields = entry.get("fields", {})
+        if fields.get("address"):
             break
-    if not address:
+    if not fields.get("address"):
         process.wait(timeout=10)
         raise AssertionError(f"the server exited ({process.returncode}) before logging its address")
     # Keep draining the log so the server never blocks on a full pipe.
     threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()
-    return process, address
+    return process, fields
 
 
 def stop(process, data_dir, timeout=20):

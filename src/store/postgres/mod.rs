@@ -5,13 +5,15 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgQueryResult};
 use sqlx::{AssertSqlSafe, Postgres, QueryBuilder, Row, Transaction};
+use tracing::Instrument;
 use uuid::Uuid;
 
 mod certificates;
@@ -37,6 +39,7 @@ use crate::domain::lineage::{ClosureEntry, Direction};
 use crate::domain::registration::{self, DatasetKey, ParentInfo, Registration, Unit};
 use crate::domain::transparency::{self, FetchedNodes, Hash, NodeId, SignedCheckpoint};
 use crate::error::{Error, Result};
+use crate::metrics::{Metrics, PoolStatus};
 use crate::store::decode::{self, hash_bytes, parse_visibility};
 use rows::{DATASET_JSON, event_from_row, token_from_row};
 
@@ -57,6 +60,8 @@ pub struct PostgresStore {
     writer: PgPool,
     /// Connections for reads.
     readers: PgPool,
+    /// Where write transactions' waits are recorded, once the registry says.
+    metrics: Arc<OnceLock<Metrics>>,
 }
 
 impl PostgresStore {
@@ -94,7 +99,11 @@ impl PostgresStore {
             .connect_with(options)
             .await
             .with_context(|| format!("cannot connect to PostgreSQL at {server}"))?;
-        Ok(Self { writer, readers })
+        Ok(Self {
+            writer,
+            readers,
+            metrics: Arc::default(),
+        })
     }
 
     /// The database at `url` for people: `postgres://user@host:port/database`, never a password.
@@ -129,11 +138,24 @@ impl PostgresStore {
 
     /// A write transaction holding the registry's write lock until it ends.
     async fn begin(&self) -> Result<Transaction<'static, Postgres>> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(WRITE_LOCK)
-            .execute(&mut *tx)
-            .await?;
+        let start = Instant::now();
+        let tx = async {
+            let mut tx = self.writer.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(WRITE_LOCK)
+                .execute(&mut *tx)
+                .await?;
+            Ok::<_, sqlx::Error>(tx)
+        }
+        .instrument(tracing::info_span!(
+            target: crate::telemetry::TRACE_TARGET,
+            "store.begin",
+            db.system.name = "postgresql"
+        ))
+        .await?;
+        if let Some(metrics) = self.metrics.get() {
+            metrics.observe_write_wait(start.elapsed());
+        }
         Ok(tx)
     }
 }
@@ -235,6 +257,21 @@ async fn read_head<'e, E: sqlx::PgExecutor<'e>>(executor: E) -> Result<ChainHead
 impl Store for PostgresStore {
     fn is_shared(&self) -> bool {
         true
+    }
+
+    fn pool_status(&self) -> Vec<PoolStatus> {
+        [("writer", &self.writer), ("readers", &self.readers)]
+            .into_iter()
+            .map(|(pool, connections)| PoolStatus {
+                pool,
+                open: connections.size(),
+                idle: u32::try_from(connections.num_idle()).unwrap_or(u32::MAX),
+            })
+            .collect()
+    }
+
+    fn observe_write_waits(&self, metrics: Metrics) {
+        let _ = self.metrics.set(metrics);
     }
 
     async fn create_organization(&self, org: &Organization, event: NewEvent) -> Result<()> {

@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use async_trait::async_trait;
@@ -15,6 +16,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, Transaction};
+use tracing::Instrument;
 use uuid::Uuid;
 
 mod certificates;
@@ -40,6 +42,7 @@ use crate::domain::lineage::{ClosureEntry, Direction};
 use crate::domain::registration::{self, DatasetKey, ParentInfo, Registration, Unit};
 use crate::domain::transparency::{self, FetchedNodes, Hash, NodeId, SignedCheckpoint};
 use crate::error::{Error, Result};
+use crate::metrics::{Metrics, PoolStatus};
 use crate::store::decode::{self, parse_hash, parse_time, parse_uuid, parse_visibility};
 use decode_rows::{DATASET_JSON, event_from_row, token_from_row};
 
@@ -53,6 +56,8 @@ pub struct SqliteStore {
     writer: SqlitePool,
     /// Read-only connections for queries, so reads never wait behind a write transaction.
     readers: SqlitePool,
+    /// Where write transactions' waits are recorded, once the registry says.
+    metrics: Arc<OnceLock<Metrics>>,
 }
 
 impl SqliteStore {
@@ -81,7 +86,11 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await
             .with_context(|| format!("cannot open SQLite database {url:?} for reading"))?;
-        let store = Self { writer, readers };
+        let store = Self {
+            writer,
+            readers,
+            metrics: Arc::default(),
+        };
         // A database written before the transparency log existed gets its tree now.
         let added = store.extend_log_over_events().await?;
         if added > 0 {
@@ -117,7 +126,20 @@ impl SqliteStore {
     /// A write transaction that holds SQLite's write lock from its start, so that it never fails
     /// half-way for want of it (another process, such as the admin command, may write too).
     async fn begin(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+        let start = Instant::now();
+        let tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .instrument(tracing::info_span!(
+                target: crate::telemetry::TRACE_TARGET,
+                "store.begin",
+                db.system.name = "sqlite"
+            ))
+            .await?;
+        if let Some(metrics) = self.metrics.get() {
+            metrics.observe_write_wait(start.elapsed());
+        }
+        Ok(tx)
     }
 }
 
@@ -218,6 +240,21 @@ async fn read_head<'e, E: sqlx::SqliteExecutor<'e>>(executor: E) -> Result<Chain
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn pool_status(&self) -> Vec<PoolStatus> {
+        [("writer", &self.writer), ("readers", &self.readers)]
+            .into_iter()
+            .map(|(pool, connections)| PoolStatus {
+                pool,
+                open: connections.size(),
+                idle: u32::try_from(connections.num_idle()).unwrap_or(u32::MAX),
+            })
+            .collect()
+    }
+
+    fn observe_write_waits(&self, metrics: Metrics) {
+        let _ = self.metrics.set(metrics);
+    }
+
     async fn create_organization(&self, org: &Organization, event: NewEvent) -> Result<()> {
         let mut tx = self.begin().await?;
         let inserted =

@@ -582,4 +582,12 @@ impl WebhookStore for SqliteStore {
             .await?;
         Ok(())
     }
+
+    async fn count_pending_deliveries(&self) -> Result<u64> {
+        let count: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'")
+                .fetch_one(&self.readers)
+                .await?;
+        Ok(u64::try_from(count).unwrap_or_default())
+    }
 }
