@@ -4,7 +4,8 @@
 //! A tour, from the wire inwards:
 //!
 //! - [`server`] binds the port and serves gRPC with health and reflection; [`config`] is the command
-//!   line; [`admin`] holds the operator's commands; [`telemetry`] sets up logging.
+//!   line; [`admin`] holds the operator's commands, [`backup`] their backups, restores and checks;
+//!   [`telemetry`] sets up logging.
 //! - [`grpc`] has one thin handler file per service, converting wire messages ([`proto`]) into
 //!   domain types and errors ([`error`]) into statuses.
 //! - [`registry`] holds the use cases: rights, rules and storage calls, plus group commit of
@@ -20,6 +21,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod backup;
 pub mod call_limit;
 pub mod call_log;
 pub mod config;
