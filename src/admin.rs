@@ -28,10 +28,31 @@ fn announce(settings: &CommonSettings) {
 /// Runs one admin command, printing its result to standard output.
 pub async fn run(settings: &CommonSettings, args: AdminArgs) -> anyhow::Result<()> {
     announce(settings);
-    if !args.init {
+    if !args.init && !matches!(args.command, AdminCommand::Restore { .. }) {
         require_registry(settings).await?;
     }
     match args.command {
+        AdminCommand::Backup { dest } => {
+            let verified = crate::backup::backup(settings, &dest).await?;
+            eprintln!("backed up into {}", dest.display());
+            print!("{verified}");
+        }
+        AdminCommand::Restore { source, replace } => {
+            let (verified, aside) = crate::backup::restore(settings, &source, replace).await?;
+            if let Some(aside) = aside {
+                eprintln!("the previous data directory is kept as {}", aside.display());
+            }
+            eprintln!(
+                "restored {} into {}",
+                source.display(),
+                settings.data_dir.display()
+            );
+            print!("{verified}");
+        }
+        AdminCommand::Verify => {
+            let verified = crate::backup::verify(settings).await?;
+            print!("{verified}");
+        }
         AdminCommand::CreateOrg { name, admin_ttl } => {
             let name = crate::domain::text::required_line(
                 "name",

@@ -152,6 +152,29 @@ pub enum AdminCommand {
     /// Record this machine's key files as the registry's, replacing the fingerprints the database
     /// holds: only after replacing a key on purpose, with the same files on every replica.
     RecordKeys,
+    /// Copy the registry (SQLite database and key files), while it serves, into the new directory
+    /// DEST, and check the copy as `verify` does. PostgreSQL: see README "Backups and restore".
+    Backup {
+        /// Directory to create for the copy; must not exist.
+        #[arg(value_name = "DEST")]
+        dest: PathBuf,
+    },
+    /// Restore the backup in SRC into --data-dir: the copy is checked as `verify` does before it is
+    /// put in place, and a non-empty data directory is only replaced with --replace.
+    Restore {
+        /// A directory written by `admin backup`.
+        #[arg(value_name = "SRC")]
+        source: PathBuf,
+        /// Put the backup in place of a non-empty data directory (stop its server first); the old
+        /// directory is kept, renamed to DIR.replaced-TIME.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Check the registry (SQLite or PostgreSQL, with its key files) without changing it: the
+    /// schema is this binary's, the key files are the recorded ones, the event chain links and
+    /// hashes end to end, and the transparency log matches the events and the latest checkpoint,
+    /// whose signature is checked with the log key. Exits non-zero naming what is wrong.
+    Verify,
 }
 
 /// Signing-key commands, run on the server machine against the key file.

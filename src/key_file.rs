@@ -30,7 +30,9 @@ pub fn load_or_create_secret(path: &Path) -> anyhow::Result<[u8; 32]> {
     }
 }
 
-fn read_secret(path: &Path) -> anyhow::Result<[u8; 32]> {
+/// Reads the 32-byte secret at `path` (64 hex digits), refusing a file others may read; never
+/// creates one.
+pub fn read_secret(path: &Path) -> anyhow::Result<[u8; 32]> {
     let text = read_private(path)?;
     let mut secret = [0u8; 32];
     hex::decode_to_slice(text.trim(), &mut secret)

@@ -393,6 +393,90 @@ pub async fn signing_key_ring(files: &KeyFiles) -> anyhow::Result<KeyRing> {
     }
 }
 
+/// Checks the key files in `files` against the database's record without writing anything (for
+/// `admin verify`, on a registry or a copy of one): each file must exist, be private to its owner,
+/// and hold the recorded key. Certificate signing keys rotated after the record (`Newer`) pass, as
+/// a server start would record them. Returns the log key, to check checkpoints with.
+pub async fn check_key_files(
+    store: &dyn Store,
+    files: &KeyFiles,
+    log_origin: &str,
+) -> anyhow::Result<LogKey> {
+    for kind in KeyKind::ALL {
+        if files.in_token(kind).is_none() && !files.path(kind).is_file() {
+            bail!("key file {} is missing", files.shown(kind));
+        }
+    }
+    let access_token = crate::key_file::read_secret(&files.access_token)?;
+    // Keys in a token are read there (never made: `false`), as `record_key_files` reads them.
+    let (certificates, log) = match files.token.clone() {
+        None => (
+            KeyRing::load(&files.certificate_signing)?.fingerprint(),
+            LogKey::load_or_create(&files.log_signing, log_origin)?,
+        ),
+        Some(uri) => {
+            let origin = log_origin.to_owned();
+            blocking(move || {
+                let token = Token::open(&uri)?;
+                Ok((
+                    KeyRing::in_token(&token, &uri.object)?.fingerprint(),
+                    LogKey::in_token(&token, &uri.log_object(), false, &origin)?,
+                ))
+            })
+            .await?
+        }
+    };
+    let local = [
+        (
+            KeyKind::AccessToken,
+            access_token_fingerprint(&access_token),
+        ),
+        (KeyKind::CertificateSigning, certificates),
+        (KeyKind::LogSigning, log.key_id()),
+    ];
+    let recorded = store.recorded_keys().await?;
+    if recorded.is_empty() {
+        if store.chain_head().await?.sequence > 0 {
+            bail!(
+                "the database records no key fingerprints although it holds events: it was \
+                 written by a release that did not record them, so the key files cannot be \
+                 checked against it. Start a server on it once to record them"
+            );
+        }
+        return Ok(log);
+    }
+    let mut problems = Vec::new();
+    for (kind, fingerprint) in &local {
+        let file = files.shown(*kind);
+        let Some(record) = recorded.iter().find(|r| r.kind == *kind) else {
+            problems.push(format!(
+                "{file}: the database recorded no fingerprint of the {} key",
+                kind.as_str()
+            ));
+            continue;
+        };
+        match compare(*kind, &record.fingerprint, fingerprint) {
+            Comparison::Same | Comparison::Newer => {}
+            Comparison::Older => problems.push(format!(
+                "{file} is out of date: the keys were rotated since (recorded {} from {})",
+                format_time(record.record_time),
+                record.source
+            )),
+            Comparison::Different => problems.push(format!(
+                "{file} holds other keys than the registry's {} key (recorded {} from {})",
+                kind.as_str(),
+                format_time(record.record_time),
+                record.source
+            )),
+        }
+    }
+    if problems.is_empty() {
+        Ok(log)
+    } else {
+        bail!("{}", problems.join("; "))
+    }
+}
+
 /// Rotates the certificate signing keys in `file`, which must hold the recorded keys: the record
 /// is moved to the new keys first (so that of two rotations at once only one goes ahead), then the
 /// file is written; when writing fails, the record is moved back.

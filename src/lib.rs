@@ -4,8 +4,9 @@
 //! A tour, from the wire inwards:
 //!
 //! - [`server`] binds the port and serves gRPC with health and reflection; [`config`] is the command
-//!   line; [`admin`] holds the operator's commands; [`telemetry`] sets up logging and OTLP traces;
-//!   [`metrics`] keeps the counters and gauges served on `--metrics-listen`.
+//!   line; [`admin`] holds the operator's commands, [`backup`] their backups, restores and checks;
+//!   [`telemetry`] sets up logging and OTLP traces; [`metrics`] keeps the counters and gauges
+//!   served on `--metrics-listen`.
 //! - [`grpc`] has one thin handler file per service, converting wire messages ([`proto`]) into
 //!   domain types and errors ([`error`]) into statuses.
 //! - [`registry`] holds the use cases: rights, rules and storage calls, plus group commit of
@@ -23,6 +24,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod backup;
 pub mod call_limit;
 pub mod call_log;
 pub mod config;

@@ -14,7 +14,7 @@ use crate::domain::transparency::{
     time_extension,
 };
 use crate::error::{Error, Result};
-use crate::store::LogSnapshot;
+use crate::store::{LogSnapshot, Store};
 
 /// Most leaves one `GetLeaves` call returns.
 pub const MAX_LEAVES_PER_CALL: u32 = 1000;
@@ -188,59 +188,7 @@ impl Registry {
     /// replica starts, and a tree, an event count and a checkpoint read at different moments
     /// would disagree about a sound log.
     pub async fn check_log(&self) -> Result<u64> {
-        let mut snapshot = self.store.log_snapshot().await?;
-        let snapshot = snapshot.as_mut();
-        let size = snapshot.log_size().await?;
-        let head = snapshot.chain_head().await?.sequence;
-        if size != head {
-            return Err(corrupted(format!(
-                "it covers {size} events but the event log holds {head}"
-            )));
-        }
-        // Every stored node, level by level and page by page: a leaf must be its event's leaf
-        // hash, an inner node the hash of its two children. Memory stays at one page.
-        let mut level = 0u8;
-        while size >> level > 0 {
-            let count = size >> level;
-            let mut index = 0;
-            while index < count {
-                let page = (count - index).min(u64::from(CHECK_PAGE)) as u32;
-                let stored = snapshot.log_level(level, index, page).await?;
-                let expected: Vec<Hash> = if level == 0 {
-                    let events = snapshot.log_leaves(index, page).await?;
-                    events.iter().map(leaf_hash).collect()
-                } else {
-                    let children = snapshot.log_level(level - 1, 2 * index, 2 * page).await?;
-                    children
-                        .chunks_exact(2)
-                        .map(|pair| hash_children(&pair[0], &pair[1]))
-                        .collect()
-                };
-                if stored.len() != page as usize || stored != expected {
-                    return Err(corrupted(format!(
-                        "a node of level {level} between {index} and {} does not match {}",
-                        index + u64::from(page),
-                        if level == 0 {
-                            "its event"
-                        } else {
-                            "its children"
-                        }
-                    )));
-                }
-                index += u64::from(page);
-            }
-            level += 1;
-        }
-        if let Some(latest) = snapshot.latest_checkpoint().await?
-            && (latest.tree_size > size
-                || snapshot_root(snapshot, latest.tree_size).await? != latest.root)
-        {
-            return Err(corrupted(format!(
-                "it does not extend checkpoint {} that the registry signed",
-                latest.tree_size
-            )));
-        }
-        Ok(size)
+        Ok(check_stored_log(self.store.as_ref()).await?.size)
     }
 
     async fn checked_size(&self, field: &str, requested: Option<u64>) -> Result<u64> {
@@ -273,6 +221,83 @@ impl Registry {
     async fn fetch(&self, ids: &[NodeId]) -> Result<FetchedNodes> {
         self.store.log_nodes(ids).await
     }
+}
+
+/// What [`check_stored_log`] found sound, read from one snapshot.
+#[derive(Debug, Clone)]
+pub struct CheckedLog {
+    /// Leaves in the tree (events covered).
+    pub size: u64,
+    /// The event chain's head in the same snapshot (its sequence is `size`).
+    pub head: crate::domain::event::ChainHead,
+    /// The latest signed checkpoint, whose root is the tree's at its size (its signature is not
+    /// checked here: the registry signed it with its own key).
+    pub checkpoint: Option<SignedCheckpoint>,
+}
+
+/// The check of [`Registry::check_log`] on any store, such as a copy being restored (`admin
+/// verify`): the stored tree covers exactly the event log, every stored node is the hash of its
+/// event or children, and the latest checkpoint's root is the tree's at its size.
+pub async fn check_stored_log(store: &dyn Store) -> Result<CheckedLog> {
+    let mut snapshot = store.log_snapshot().await?;
+    let snapshot = snapshot.as_mut();
+    let size = snapshot.log_size().await?;
+    let head = snapshot.chain_head().await?;
+    if size != head.sequence {
+        return Err(corrupted(format!(
+            "it covers {size} events but the event log holds {}",
+            head.sequence
+        )));
+    }
+    // Every stored node, level by level and page by page: a leaf must be its event's leaf
+    // hash, an inner node the hash of its two children. Memory stays at one page.
+    let mut level = 0u8;
+    while size >> level > 0 {
+        let count = size >> level;
+        let mut index = 0;
+        while index < count {
+            let page = (count - index).min(u64::from(CHECK_PAGE)) as u32;
+            let stored = snapshot.log_level(level, index, page).await?;
+            let expected: Vec<Hash> = if level == 0 {
+                let events = snapshot.log_leaves(index, page).await?;
+                events.iter().map(leaf_hash).collect()
+            } else {
+                let children = snapshot.log_level(level - 1, 2 * index, 2 * page).await?;
+                children
+                    .chunks_exact(2)
+                    .map(|pair| hash_children(&pair[0], &pair[1]))
+                    .collect()
+            };
+            if stored.len() != page as usize || stored != expected {
+                return Err(corrupted(format!(
+                    "a node of level {level} between {index} and {} does not match {}",
+                    index + u64::from(page),
+                    if level == 0 {
+                        "its event"
+                    } else {
+                        "its children"
+                    }
+                )));
+            }
+            index += u64::from(page);
+        }
+        level += 1;
+    }
+    let checkpoint = snapshot.latest_checkpoint().await?;
+    if let Some(latest) = &checkpoint
+        && (latest.tree_size > size
+            || snapshot_root(snapshot, latest.tree_size).await? != latest.root)
+    {
+        return Err(corrupted(format!(
+            "it does not extend checkpoint {} that the registry signed",
+            latest.tree_size
+        )));
+    }
+    Ok(CheckedLog {
+        size,
+        head,
+        checkpoint,
+    })
 }
 
 /// The root of the tree of `size` leaves, from the nodes in `snapshot`.

@@ -5,6 +5,7 @@
 //! it on PostgreSQL, each test in a fresh database of its own.
 
 mod auth;
+mod backups;
 mod batches;
 mod certificates;
 mod command_line;

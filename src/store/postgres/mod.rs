@@ -106,6 +106,29 @@ impl PostgresStore {
         })
     }
 
+    /// Connects to the database at `url` for reading only: no migrations, and every transaction
+    /// read-only (`default_transaction_read_only`), so writes fail. For checking a registry or a
+    /// copy of one (`admin verify`) without changing it, while replicas may be writing to it.
+    pub async fn open_read_only(url: &str) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .context("invalid PostgreSQL URL (expected postgres://user@host:port/database)")?
+            .options([
+                ("timezone", "UTC"),
+                ("client_min_messages", "warning"),
+                ("default_transaction_read_only", "on"),
+            ]);
+        let readers = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot connect to PostgreSQL at {}", Self::describe(url)))?;
+        Ok(Self {
+            writer: readers.clone(),
+            readers,
+        })
+    }
+
     /// The database at `url` for people: `postgres://user@host:port/database`, never a password.
     pub fn describe(url: &str) -> String {
         match PgConnectOptions::from_str(url) {

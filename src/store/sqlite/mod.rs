@@ -99,6 +99,25 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// Opens the existing database at `url` for reading only: no migrations, no tree extended, no
+    /// file created, every connection read-only (writes fail). For checking a registry or a copy of
+    /// one (`admin verify`) without changing it, while a server may be writing to it.
+    pub async fn open_read_only(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .with_context(|| format!("invalid SQLite URL {url:?}"))?
+            .read_only(true)
+            .busy_timeout(Duration::from_secs(10));
+        let readers = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open SQLite database {url:?} for reading"))?;
+        Ok(Self {
+            writer: readers.clone(),
+            readers,
+        })
+    }
+
     /// The database at `url` for people: `sqlite://` and the file's absolute path.
     pub fn describe(url: &str) -> String {
         match SqliteConnectOptions::from_str(url) {
