@@ -16,7 +16,7 @@ pub const MAX_NOTE_BYTES: usize = 1 << 20;
 pub const MAX_SIGNATURES: usize = 100;
 
 /// Every signature line starts with U+2014 EM DASH and a space.
-const SIGNATURE_PREFIX: &str = "\u{2014} ";
+pub(crate) const SIGNATURE_PREFIX: &str = "\u{2014} ";
 
 /// Signature type identifier of Ed25519 in signed notes.
 const ALG_ED25519: u8 = 0x01;
@@ -200,7 +200,7 @@ impl Checkpoint {
 
 /// Parses a decimal `u64` with no sign, no whitespace and no leading zero
 /// (except `0` itself), so that each number has exactly one spelling.
-fn parse_decimal(text: &str) -> Result<u64, &'static str> {
+pub(crate) fn parse_decimal(text: &str) -> Result<u64, &'static str> {
     if text.is_empty() {
         return Err("empty");
     }
@@ -245,7 +245,7 @@ fn has_control(text: &str) -> bool {
 }
 
 /// The first control character other than newline, which notes must not hold.
-fn find_forbidden_control(text: &str) -> Option<CheckpointError> {
+pub(crate) fn find_forbidden_control(text: &str) -> Option<CheckpointError> {
     text.bytes()
         .enumerate()
         .find(|&(_, b)| b < 0x20 && b != b'\n')
@@ -254,7 +254,7 @@ fn find_forbidden_control(text: &str) -> Option<CheckpointError> {
 
 /// Key names must be non-empty with no Unicode space and no `+`, so that they
 /// can be delimited in signature lines and verifier keys.
-fn check_key_name(name: &str) -> Result<(), CheckpointError> {
+pub(crate) fn check_key_name(name: &str) -> Result<(), CheckpointError> {
     if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c == '+') {
         return Err(CheckpointError::InvalidKeyName(name.to_owned()));
     }
@@ -422,6 +422,43 @@ pub fn sign_note(text: &str, key_name: &str, key: &SigningKey) -> Result<String,
 /// rule (crate `ed25519-verify`: cofactored, canonical encodings, S < L) rejects
 /// the whole note.
 pub fn open_note<'a>(note: &'a str, verifier: &NoteVerifier) -> Result<&'a str, CheckpointError> {
+    let (text, lines) = split_note(note)?;
+    let mut verified = false;
+    for line in &lines {
+        if line.name != verifier.name || line.key_id != verifier.key_id {
+            continue;
+        }
+        ed25519_verify::verify(&verifier.rule_key, text.as_bytes(), &line.signature).map_err(
+            |_| CheckpointError::InvalidSignature {
+                name: line.name.to_owned(),
+                key_id: line.key_id,
+            },
+        )?;
+        verified = true;
+    }
+    if verified {
+        Ok(text)
+    } else {
+        Err(CheckpointError::NotSignedByKey {
+            name: verifier.name.clone(),
+            key_id: verifier.key_id,
+        })
+    }
+}
+
+/// One signature line of a note, decoded but not verified.
+pub(crate) struct SignatureLine<'a> {
+    /// The key name.
+    pub name: &'a str,
+    /// The key ID (the first four bytes of the decoded signature).
+    pub key_id: u32,
+    /// The signature bytes after the key ID (never empty).
+    pub signature: Vec<u8>,
+}
+
+/// Splits a note into its text (final newline included) and its signature lines, checking the
+/// note's form and bounds ([`MAX_NOTE_BYTES`], [`MAX_SIGNATURES`]) but no signature.
+pub(crate) fn split_note(note: &str) -> Result<(&str, Vec<SignatureLine<'_>>), CheckpointError> {
     if note.len() > MAX_NOTE_BYTES {
         return Err(CheckpointError::NoteTooLarge {
             len: note.len(),
@@ -445,7 +482,7 @@ pub fn open_note<'a>(note: &'a str, verifier: &NoteVerifier) -> Result<&'a str, 
         return Err(CheckpointError::NoSignatures);
     };
 
-    // Counted before any signature check, so the limit also bounds the
+    // Counted before any line is decoded, so the limit also bounds the
     // number of verifications an input can trigger.
     if signatures.split('\n').count() > MAX_SIGNATURES {
         return Err(CheckpointError::TooManySignatures {
@@ -453,7 +490,7 @@ pub fn open_note<'a>(note: &'a str, verifier: &NoteVerifier) -> Result<&'a str, 
         });
     }
 
-    let mut verified = false;
+    let mut lines = Vec::new();
     for (position, line) in signatures.split('\n').enumerate() {
         let line_number = position + 1;
         let malformed = |reason| CheckpointError::MalformedSignatureLine {
@@ -476,26 +513,13 @@ pub fn open_note<'a>(note: &'a str, verifier: &NoteVerifier) -> Result<&'a str, 
         if signature.is_empty() {
             return Err(malformed("signature shorter than its 4-byte key id"));
         }
-        let id = u32::from_be_bytes(*id_bytes);
-        if name != verifier.name || id != verifier.key_id {
-            continue;
-        }
-        let invalid = || CheckpointError::InvalidSignature {
-            name: name.to_owned(),
-            key_id: id,
-        };
-        ed25519_verify::verify(&verifier.rule_key, text.as_bytes(), signature)
-            .map_err(|_| invalid())?;
-        verified = true;
+        lines.push(SignatureLine {
+            name,
+            key_id: u32::from_be_bytes(*id_bytes),
+            signature: signature.to_vec(),
+        });
     }
-    if verified {
-        Ok(text)
-    } else {
-        Err(CheckpointError::NotSignedByKey {
-            name: verifier.name.clone(),
-            key_id: verifier.key_id,
-        })
-    }
+    Ok((text, lines))
 }
 
 /// Signs `checkpoint` with `key` under `key_name` and returns the note.
