@@ -18,6 +18,7 @@ pub mod tiles;
 pub mod transparency;
 pub mod webhook_delivery;
 pub mod webhooks;
+pub mod witnesses;
 
 pub use lineage::{LineageNode, LineagePage, LineageQuery};
 
@@ -79,6 +80,8 @@ pub struct Registry {
     signatures: BatchVerifier,
     webhooks: Arc<webhooks::WebhookRules>,
     status_lists: Arc<status_lists::StatusListCache>,
+    /// The operator's witnesses and what the registry knows of their state.
+    witnessing: Arc<witnesses::Witnessing>,
 }
 
 impl Registry {
@@ -134,6 +137,7 @@ impl Registry {
             certificates,
             signatures: BatchVerifier::new(),
             webhooks: Arc::new(webhooks::WebhookRules::default()),
+            witnessing: Arc::default(),
         }
     }
 

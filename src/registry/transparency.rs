@@ -62,8 +62,16 @@ impl Registry {
         (self.log_key.origin(), self.log_key.verifier_key())
     }
 
-    /// The newest checkpoint: the tree over every committed event, signed once per tree size.
+    /// The newest checkpoint: the tree over every committed event, signed once per tree size, its
+    /// note followed by the witnesses' cosignatures (asked for when the size is new; see
+    /// [`super::witnesses`]).
     pub async fn checkpoint(&self) -> Result<SignedCheckpoint> {
+        let signed = self.signed_checkpoint().await?;
+        self.cosigned(signed).await
+    }
+
+    /// The newest checkpoint with the registry's signature only.
+    async fn signed_checkpoint(&self) -> Result<SignedCheckpoint> {
         // The newest checkpoint first: the tree only grows, so a size read afterwards is at least
         // its size unless the store lost events (read the other way round, a checkpoint signed
         // in between by a concurrent call would look like a shrunken log).

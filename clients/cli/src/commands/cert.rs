@@ -13,7 +13,7 @@ use provenance_api::certificate::{CertificateClaims, dsse};
 use provenance_api::v1 as pb;
 use serde_json::{Value, json};
 use tonic::{Code, Status};
-use transparency_log::NoteVerifier;
+use transparency_log::{CosignatureVerifier, NoteVerifier};
 use uuid::Uuid;
 
 use super::policy::with_policy_hint;
@@ -344,7 +344,7 @@ async fn verify(
             &input,
             args.audience,
             args.as_of.map(timestamp),
-            args.log_key.as_deref(),
+            &BundleKeys::of(&args)?,
         )
         .await?
     };
@@ -380,7 +380,7 @@ fn verify_offline(args: &VerifyCertificateArgs, input: &Input) -> Result<Report,
     let log_not_checked = check_bundle(
         input,
         verification.claims.as_ref(),
-        args.log_key.as_deref(),
+        &BundleKeys::of(args)?,
         pinned_jwks,
         &mut valid,
         &mut checks,
@@ -428,7 +428,7 @@ async fn verify_online(
     input: &Input,
     audience: Option<Uuid>,
     as_of: Option<provenance_api::wkt::Timestamp>,
-    log_key: Option<&str>,
+    keys: &BundleKeys<'_>,
 ) -> Result<Report, CliError> {
     let response = conn
         .certificates()
@@ -475,7 +475,7 @@ async fn verify_online(
     let log_not_checked = check_bundle(
         input,
         claims.as_ref(),
-        log_key,
+        keys,
         None,
         &mut valid,
         &mut checks,
@@ -505,20 +505,86 @@ fn with_online_only(mut checks: Vec<Check>) -> Vec<Check> {
     checks
 }
 
+/// The keys a bundle's `log` member is checked with: `--log-key`, and the witnesses of
+/// `--witness` with their threshold.
+struct BundleKeys<'a> {
+    log_key: Option<&'a str>,
+    witnesses: Vec<CosignatureVerifier>,
+    threshold: usize,
+}
+
+impl<'a> BundleKeys<'a> {
+    /// No pinned log key and no witnesses.
+    fn none() -> Self {
+        Self {
+            log_key: None,
+            witnesses: Vec::new(),
+            threshold: 0,
+        }
+    }
+
+    fn of(args: &'a VerifyCertificateArgs) -> Result<Self, CliError> {
+        let witnesses = args
+            .witnesses
+            .iter()
+            .map(|arg| read_witness_key(arg))
+            .collect::<Result<Vec<_>, _>>()?;
+        let threshold = match args.witness_threshold {
+            Some(n) if n as usize > witnesses.len() => {
+                return Err(CliError::Input(format!(
+                    "--witness-threshold {n} is more than the {} --witness key(s) given",
+                    witnesses.len()
+                )));
+            }
+            Some(n) => n as usize,
+            None => witnesses.len(),
+        };
+        Ok(Self {
+            log_key: args.log_key.as_deref(),
+            witnesses,
+            threshold,
+        })
+    }
+}
+
+/// A witness's cosigner key, given as text or in a file.
+fn read_witness_key(arg: &str) -> Result<CosignatureVerifier, CliError> {
+    let path = Path::new(arg);
+    let text = if path.is_file() {
+        let file = File::open(path)
+            .map_err(|e| CliError::Input(format!("cannot read --witness {arg}: {e}")))?;
+        read_limited(file, arg)?
+    } else {
+        arg.to_owned()
+    };
+    CosignatureVerifier::from_vkey(text.trim()).map_err(|e| {
+        CliError::Input(format!(
+            "--witness {arg}: not a witness key ({e}); pass the key `provctl witness key` prints (<name>+<key id>+<key>, type 0x04), or a file holding it"
+        ))
+    })
+}
+
 /// For a bundle: the `bundle` check of its summary, then the `log_*` checks of its transparency
-/// log member, all added to `checks` and `valid`. Returns the log checks that could not be made.
+/// log member (and `log_witnesses` when witnesses are given), all added to `checks` and `valid`.
+/// Returns the log checks that could not be made.
 fn check_bundle(
     input: &Input,
     claims: Option<&CertificateClaims>,
-    log_key: Option<&str>,
+    keys: &BundleKeys<'_>,
     pinned_jwks: Option<&Value>,
     valid: &mut bool,
     checks: &mut Vec<Check>,
 ) -> Result<Vec<Check>, CliError> {
+    let log_key = keys.log_key;
     let Some(bundle) = input.bundle() else {
         if log_key.is_some() {
             return Err(CliError::Input(
                 "--log-key checks a bundle's transparency-log member: pass a bundle (`provctl cert bundle`)".into(),
+            ));
+        }
+        if !keys.witnesses.is_empty() {
+            return Err(CliError::Input(
+                "--witness checks the cosignatures of a bundle's checkpoint: pass a bundle (`provctl cert bundle`)".into(),
             ));
         }
         return Ok(Vec::new());
@@ -528,6 +594,11 @@ fn check_bundle(
     checks.push(check);
     let envelope_keys = pinned_jwks.unwrap_or(&bundle.jwks);
     if let Some(check) = bundle.dsse_check(envelope_keys, claims, Utc::now()) {
+        *valid &= check.passed;
+        checks.push(check);
+    }
+    if !keys.witnesses.is_empty() {
+        let check = bundle.witness_check(&keys.witnesses, keys.threshold);
         *valid &= check.passed;
         checks.push(check);
     }
@@ -845,7 +916,7 @@ async fn make_bundle(
         }
         None => (read_input(certificate)?, None),
     };
-    let report = verify_online(&conn, &input, None, None, None).await?;
+    let report = verify_online(&conn, &input, None, None, &BundleKeys::none()).await?;
     let claims = match (&report.claims, report.valid) {
         (Some(claims), true) => claims.clone(),
         _ => {
