@@ -117,7 +117,9 @@ impl Witnessing {
                 rules.connect_timeout,
                 rules.request_timeout,
             )
-            .map_err(|e| tracing::error!(error = %e, "witnesses: no HTTP client; none will be asked"))
+            .map_err(
+                |e| tracing::error!(error = %e, "witnesses: no HTTP client; none will be asked"),
+            )
             .ok()
         };
         Self {
@@ -203,7 +205,10 @@ impl Registry {
     }
 
     /// `checkpoint`'s note followed by the cosignature lines kept for it.
-    async fn with_cosignatures(&self, mut checkpoint: SignedCheckpoint) -> Result<SignedCheckpoint> {
+    async fn with_cosignatures(
+        &self,
+        mut checkpoint: SignedCheckpoint,
+    ) -> Result<SignedCheckpoint> {
         for cosignature in self.store.cosignatures(checkpoint.tree_size).await? {
             checkpoint.note.push_str(&cosignature.line);
             checkpoint.note.push('\n');

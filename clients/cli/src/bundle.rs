@@ -16,11 +16,13 @@
 //!     "checkpoint": "<signed note>",
 //!     "inclusion": {...},              a provenance-log-inclusion/v1 proof of the issuance leaf
 //!     "issuance_event": {...}          the certificate.issued event, or null if unreadable
-//!   }
+//!   },
+//!   "status_list": "<statuslist+jwt>"  the certificate's token status list when bundled, for
+//!                                     offline revocation checks (optional)
 //! }
 //! ```
 //!
-//! Only the token, the envelope and the checkpoint are signed. The summary and the lineage list are for people
+//! Only the token, the envelope, the checkpoint and the status list are signed. The summary and the lineage list are for people
 //! and are checked against the signed claims when the bundle is verified (the `bundle` check);
 //! the `log` member is checked against the log key (the `log_*` checks).
 
@@ -55,6 +57,8 @@ pub struct Bundle {
     pub lineage: Vec<Value>,
     /// The transparency log's evidence (`null` when the bundle has none).
     pub log: Value,
+    /// The certificate's token status list (`statuslist+jwt`) as fetched when bundled, if any.
+    pub status_list: Option<String>,
 }
 
 /// The outcome of the `log` member's checks.
@@ -103,6 +107,10 @@ impl Bundle {
                 .cloned()
                 .unwrap_or_default(),
             log: value.get("log").cloned().unwrap_or(Value::Null),
+            status_list: value
+                .get("status_list")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
         })
     }
 

@@ -999,6 +999,14 @@ pub enum LogCommand {
         /// Write the signed note, exactly as the registry signed it, to this file.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Read the checkpoint from a C2SP tlog-tiles mirror instead of calling the registry:
+        /// `http://`, `https://` or a directory holding `checkpoint` and `tile/`. Needs `--key`:
+        /// nothing a mirror serves is trusted until it verifies with the pinned key.
+        #[arg(long, value_name = "URL", requires = "key")]
+        tiles: Option<String>,
+        /// With `--tiles`: the pinned log key (`<name>+<key id>+<key>`, or a file holding it).
+        #[arg(long, value_name = "VKEY_OR_FILE", requires = "tiles")]
+        key: Option<String>,
     },
     /// Print the log's public key in the signed-note verifier form `<name>+<key id>+<key>`, to
     /// pin out of band: `log verify` and `log monitor` trust no other key. It is read from the
@@ -1095,6 +1103,12 @@ pub struct ProveArgs {
     /// Write the proof to this file (JSON) instead of printing it.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Compute the proof from a C2SP tlog-tiles mirror instead of calling the registry
+    /// (`http://`, `https://` or a directory holding `checkpoint` and `tile/`); not with
+    /// `--certificate`, whose leaf only the registry knows. Verify the file with `log verify` and
+    /// the pinned key as any other.
+    #[arg(long, value_name = "URL", conflicts_with = "certificate")]
+    pub tiles: Option<String>,
 }
 
 /// `provctl log verify`

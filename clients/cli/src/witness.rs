@@ -66,7 +66,9 @@ impl WitnessedLog {
         let key = NoteVerifier::from_vkey(vkey).map_err(|e| format!("--log {text:?}: {e}"))?;
         let origin = origin.unwrap_or(key.name()).to_owned();
         if origin.is_empty() || origin.bytes().any(|b| b < 0x20) {
-            return Err(format!("--log {text:?}: the origin must be one non-empty line"));
+            return Err(format!(
+                "--log {text:?}: the origin must be one non-empty line"
+            ));
         }
         Ok(Self { origin, key })
     }
@@ -111,8 +113,14 @@ pub fn load_or_create_key(path: &Path, name: Option<&str>) -> Result<CosignerKey
 }
 
 fn load_key(path: &Path, expected_name: Option<&str>) -> Result<CosignerKey, CliError> {
-    let bad = |why: &str| CliError::Input(format!("{} is not a witness key file: {why}", path.display()));
-    let text = read_bounded(path).map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
+    let bad = |why: &str| {
+        CliError::Input(format!(
+            "{} is not a witness key file: {why}",
+            path.display()
+        ))
+    };
+    let text = read_bounded(path)
+        .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
     let rest = text
         .trim_end_matches('\n')
         .strip_prefix(KEY_PREFIX)
@@ -121,12 +129,19 @@ fn load_key(path: &Path, expected_name: Option<&str>) -> Result<CosignerKey, Cli
     let (Some(name), Some(id), Some(encoded)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(bad("expected PRIVATE+KEY+<name>+<key id>+<key>"));
     };
-    let raw = STANDARD.decode(encoded).map_err(|_| bad("the key is not base64"))?;
+    let raw = STANDARD
+        .decode(encoded)
+        .map_err(|_| bad("the key is not base64"))?;
     let Some((&COSIGNATURE_V1_ED25519, seed)) = raw.split_first() else {
-        return Err(bad("the key is not an Ed25519 cosignature/v1 key (type 0x04)"));
+        return Err(bad(
+            "the key is not an Ed25519 cosignature/v1 key (type 0x04)",
+        ));
     };
-    let seed: [u8; 32] = seed.try_into().map_err(|_| bad("the key is not 32 bytes"))?;
-    let key = CosignerKey::new(name, SigningKey::from_bytes(&seed)).map_err(|e| bad(&e.to_string()))?;
+    let seed: [u8; 32] = seed
+        .try_into()
+        .map_err(|_| bad("the key is not 32 bytes"))?;
+    let key =
+        CosignerKey::new(name, SigningKey::from_bytes(&seed)).map_err(|e| bad(&e.to_string()))?;
     if format!("{:08x}", key.verifier().key_id()) != id {
         return Err(bad("the key id does not match the key"));
     }
@@ -206,14 +221,20 @@ impl Witness {
 
     /// The file holding the last checkpoint cosigned for `origin`.
     fn state_file(&self, origin: &str) -> PathBuf {
-        self.state_dir
-            .join(format!("{}.checkpoint", hex::encode(Sha256::digest(origin))))
+        self.state_dir.join(format!(
+            "{}.checkpoint",
+            hex::encode(Sha256::digest(origin))
+        ))
     }
 
     /// The last cosigned checkpoint of `origin` (the log's note with the witness's cosignature),
     /// verified again with the log's key: a state file that does not verify stops the witness
     /// from cosigning that log rather than letting it start over.
-    fn stored(&self, origin: &str, log: &NoteVerifier) -> Result<Option<(String, u64, Hash)>, String> {
+    fn stored(
+        &self,
+        origin: &str,
+        log: &NoteVerifier,
+    ) -> Result<Option<(String, u64, Hash)>, String> {
         let path = self.state_file(origin);
         let note = match read_bounded(&path) {
             Ok(note) => note,
@@ -240,7 +261,10 @@ impl Witness {
             Ok(latest) => latest,
             Err(reason) => {
                 eprintln!("provctl witness: {reason}");
-                return plain(StatusCode::INTERNAL_SERVER_ERROR, "the witness's state is unreadable\n");
+                return plain(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the witness's state is unreadable\n",
+                );
             }
         };
         let checkpoint =
@@ -261,7 +285,10 @@ impl Witness {
         let kept = format!("{}{line}", request.note);
         if let Err(e) = replace_file(&self.state_file(&origin), kept.as_bytes()) {
             eprintln!("provctl witness: cannot keep the checkpoint of {origin:?}: {e}");
-            return plain(StatusCode::INTERNAL_SERVER_ERROR, "the witness cannot keep its state\n");
+            return plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the witness cannot keep its state\n",
+            );
         }
         eprintln!(
             "provctl witness: cosigned {origin:?} at size {}",
@@ -277,7 +304,10 @@ impl Witness {
                 return match self.stored(origin, log) {
                     Ok(Some((note, _, _))) => (StatusCode::OK, "text/plain; charset=utf-8", note),
                     Ok(None) => plain(StatusCode::NOT_FOUND, "no checkpoint cosigned yet\n"),
-                    Err(_) => plain(StatusCode::INTERNAL_SERVER_ERROR, "the witness's state is unreadable\n"),
+                    Err(_) => plain(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "the witness's state is unreadable\n",
+                    ),
                 };
             }
         }
@@ -319,6 +349,10 @@ impl Witness {
     async fn answer(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
         let path = request.uri().path().to_owned();
         let (status, content_type, body) = match (request.method(), path.as_str()) {
+            (&Method::POST, "/add-checkpoint") if declared_too_large(&request) => plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the body is larger than the witness reads\n",
+            ),
             (&Method::POST, "/add-checkpoint") => {
                 let limited = Limited::new(request.into_body(), MAX_ADD_CHECKPOINT_BYTES);
                 match tokio::time::timeout(BODY_TIMEOUT, limited.collect()).await {
@@ -343,10 +377,23 @@ impl Witness {
         let mut response = Response::new(Full::new(Bytes::from(body)));
         *response.status_mut() = status;
         if let Ok(value) = content_type.parse() {
-            response.headers_mut().insert(hyper::header::CONTENT_TYPE, value);
+            response
+                .headers_mut()
+                .insert(hyper::header::CONTENT_TYPE, value);
         }
         response
     }
+}
+
+/// Whether the request announces a body above [`MAX_ADD_CHECKPOINT_BYTES`]: refused before any
+/// of it is read.
+fn declared_too_large(request: &Request<Incoming>) -> bool {
+    request
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok())
+        .is_some_and(|length| length > MAX_ADD_CHECKPOINT_BYTES as u64)
 }
 
 fn plain(status: StatusCode, body: &str) -> (StatusCode, &'static str, String) {

@@ -6,8 +6,7 @@ use sqlx::{PgExecutor, Postgres, QueryBuilder, Row, Transaction};
 use super::{MAX_ROWS_PER_INSERT, PostgresStore};
 use crate::domain::event::ChainHead;
 use crate::domain::transparency::{
-    CheckpointCosignature,
-    FetchedNodes, Hash, NodeId, SignedCheckpoint, frontier_nodes, grow_tree,
+    CheckpointCosignature, FetchedNodes, Hash, NodeId, SignedCheckpoint, frontier_nodes, grow_tree,
 };
 use crate::error::Result;
 use crate::store::LogSnapshot;
@@ -205,7 +204,10 @@ fn cosignature_from_row(row: &sqlx::postgres::PgRow) -> Result<CheckpointCosigna
 }
 
 impl PostgresStore {
-    pub(super) async fn insert_cosignature(&self, cosignature: CheckpointCosignature) -> Result<()> {
+    pub(super) async fn insert_cosignature(
+        &self,
+        cosignature: CheckpointCosignature,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO checkpoint_cosignatures (tree_size, witness, line, cosigned_at) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (tree_size, witness) DO NOTHING",

@@ -6,8 +6,8 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteExecutor, Transaction};
 use super::{MAX_ROWS_PER_INSERT, SqliteStore};
 use crate::domain::event::{ChainHead, format_time};
 use crate::domain::transparency::{
-    CheckpointCosignature,
-    FetchedNodes, Hash, NodeId, SignedCheckpoint, frontier_nodes, grow_tree, leaf_hash,
+    CheckpointCosignature, FetchedNodes, Hash, NodeId, SignedCheckpoint, frontier_nodes, grow_tree,
+    leaf_hash,
 };
 use crate::error::Result;
 use crate::store::decode::{hash_bytes, parse_hash, parse_time};
@@ -243,7 +243,10 @@ fn cosignature_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<CheckpointCosig
 }
 
 impl SqliteStore {
-    pub(super) async fn insert_cosignature(&self, cosignature: CheckpointCosignature) -> Result<()> {
+    pub(super) async fn insert_cosignature(
+        &self,
+        cosignature: CheckpointCosignature,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO checkpoint_cosignatures (tree_size, witness, line, cosigned_at) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (tree_size, witness) DO NOTHING",

@@ -386,17 +386,24 @@ fn verify_offline(args: &VerifyCertificateArgs, input: &Input) -> Result<Report,
         &mut checks,
     )?;
     checks.extend(log_not_checked);
-    if let (Some(path), Some(claims)) = (&args.status_list, verification.claims.as_ref()) {
-        let list = std::fs::read(path)
-            .ok()
-            .filter(|bytes| bytes.len() <= MAX_STATUS_LIST_FILE_BYTES)
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .ok_or_else(|| {
-                CliError::Input(format!(
-                    "cannot read --status-list {}: expected a statuslist+jwt of at most {MAX_STATUS_LIST_FILE_BYTES} bytes",
-                    path.display()
-                ))
-            })?;
+    let list = match (&args.status_list, input.bundle()) {
+        (Some(path), _) => Some(
+            std::fs::read(path)
+                .ok()
+                .filter(|bytes| bytes.len() <= MAX_STATUS_LIST_FILE_BYTES)
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or_else(|| {
+                    CliError::Input(format!(
+                        "cannot read --status-list {}: expected a statuslist+jwt of at most {MAX_STATUS_LIST_FILE_BYTES} bytes",
+                        path.display()
+                    ))
+                })?,
+        ),
+        // The list the bundle carries, as fetched when it was bundled.
+        (None, Some(bundle)) => bundle.status_list.clone(),
+        (None, None) => None,
+    };
+    if let (Some(list), Some(claims)) = (list, verification.claims.as_ref()) {
         let check = provenance_api::status_list::status_list_check(
             claims,
             &list,
@@ -472,14 +479,8 @@ async fn verify_online(
         revoke_cause_id: response.revoke_cause_id,
         status_history: response.status_history,
     });
-    let log_not_checked = check_bundle(
-        input,
-        claims.as_ref(),
-        keys,
-        None,
-        &mut valid,
-        &mut checks,
-    )?;
+    let log_not_checked =
+        check_bundle(input, claims.as_ref(), keys, None, &mut valid, &mut checks)?;
     checks.extend(log_not_checked);
     Ok(Report {
         valid,
@@ -997,6 +998,10 @@ async fn make_bundle(
     {
         value["dsse_envelope"] = envelope;
     }
+    let status_list = bundled_status_list(global, &claims).await;
+    if let Some(list) = &status_list {
+        value["status_list"] = json!(list);
+    }
     write_file(path, &pretty(&value))?;
 
     let verify_hint = format!("provctl cert verify {} --offline", path.display());
@@ -1099,6 +1104,32 @@ async fn log_evidence(
 
 /// The status history as a bundle carries it: `status` by its proto name, `time` in RFC 3339 with
 /// microseconds, `reason`.
+/// The certificate's token status list as the registry serves it now (the path of its `status`
+/// claim's URI, from the registry's own HTTP port), for offline verification to read its bit;
+/// `None`, said on stderr, when the certificate has no status claim or the list cannot be fetched.
+async fn bundled_status_list(global: &Settings, claims: &CertificateClaims) -> Option<String> {
+    let uri = &claims.status.as_ref()?.status_list.uri;
+    let path = uri
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .map(|(_, path)| path)?;
+    let fetched = match crate::tiles::Mirror::parse(&global.url) {
+        Ok(registry) => registry.get(path, MAX_STATUS_LIST_FILE_BYTES).await,
+        Err(e) => Err(e),
+    };
+    match fetched.map(String::from_utf8) {
+        Ok(Ok(list)) => Some(list),
+        Ok(Err(_)) => {
+            eprintln!("provctl: the status list at /{path} is not text; bundled without it");
+            None
+        }
+        Err(e) => {
+            eprintln!("provctl: cannot fetch the status list /{path} ({e}); bundled without it");
+            None
+        }
+    }
+}
+
 fn bundle_history(history: &[pb::CertificateStatusChange]) -> Value {
     history
         .iter()
