@@ -276,6 +276,47 @@ pub fn key_id(name: &str, key: &VerifyingKey) -> u32 {
     u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
 }
 
+/// Splits a verifier key `<name>+<8 hex digits key ID>+<base64(alg || 32-byte key)>` of signature
+/// type `alg` into its name, claimed key ID and Ed25519 key (`wrong_type` is the refusal of another
+/// type); the caller checks the key ID, which depends on the type.
+pub(crate) fn parse_vkey<'a>(
+    vkey: &'a str,
+    alg: u8,
+    wrong_type: &'static str,
+) -> Result<(&'a str, u32, VerifyingKey), CheckpointError> {
+    // The base64 part may itself contain '+', so split only twice.
+    let mut parts = vkey.splitn(3, '+');
+    let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(CheckpointError::MalformedVerifierKey(
+            "expected <name>+<key id>+<key>",
+        ));
+    };
+    check_key_name(name)?;
+    if id_hex.len() != 8 || !id_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(CheckpointError::MalformedVerifierKey(
+            "key id is not 8 hex digits",
+        ));
+    }
+    let claimed_id = u32::from_str_radix(id_hex, 16)
+        .map_err(|_| CheckpointError::MalformedVerifierKey("key id is not 8 hex digits"))?;
+    let raw = STANDARD
+        .decode(key_b64)
+        .map_err(|_| CheckpointError::MalformedVerifierKey("key is not canonical base64"))?;
+    let Some((&found, key_bytes)) = raw.split_first() else {
+        return Err(CheckpointError::MalformedVerifierKey("key is empty"));
+    };
+    if found != alg {
+        return Err(CheckpointError::MalformedVerifierKey(wrong_type));
+    }
+    let key_bytes: [u8; 32] = key_bytes
+        .try_into()
+        .map_err(|_| CheckpointError::MalformedVerifierKey("Ed25519 public key is not 32 bytes"))?;
+    let key = VerifyingKey::from_bytes(&key_bytes)
+        .map_err(|_| CheckpointError::MalformedVerifierKey("not a valid Ed25519 public key"))?;
+    Ok((name, claimed_id, key))
+}
+
 /// A trusted Ed25519 key under its signed-note name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NoteVerifier {
@@ -313,38 +354,8 @@ impl NoteVerifier {
     /// Parses a verifier key `<name>+<8 hex digits key ID>+<base64(0x01 ||
     /// 32-byte public key)>`, checking that the key ID matches the key.
     pub fn from_vkey(vkey: &str) -> Result<Self, CheckpointError> {
-        // The base64 part may itself contain '+', so split only twice.
-        let mut parts = vkey.splitn(3, '+');
-        let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(CheckpointError::MalformedVerifierKey(
-                "expected <name>+<key id>+<key>",
-            ));
-        };
-        check_key_name(name)?;
-        if id_hex.len() != 8 || !id_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(CheckpointError::MalformedVerifierKey(
-                "key id is not 8 hex digits",
-            ));
-        }
-        let claimed_id = u32::from_str_radix(id_hex, 16)
-            .map_err(|_| CheckpointError::MalformedVerifierKey("key id is not 8 hex digits"))?;
-        let raw = STANDARD
-            .decode(key_b64)
-            .map_err(|_| CheckpointError::MalformedVerifierKey("key is not canonical base64"))?;
-        let Some((&alg, key_bytes)) = raw.split_first() else {
-            return Err(CheckpointError::MalformedVerifierKey("key is empty"));
-        };
-        if alg != ALG_ED25519 {
-            return Err(CheckpointError::MalformedVerifierKey(
-                "signature type is not Ed25519 (0x01)",
-            ));
-        }
-        let key_bytes: [u8; 32] = key_bytes.try_into().map_err(|_| {
-            CheckpointError::MalformedVerifierKey("Ed25519 public key is not 32 bytes")
-        })?;
-        let key = VerifyingKey::from_bytes(&key_bytes)
-            .map_err(|_| CheckpointError::MalformedVerifierKey("not a valid Ed25519 public key"))?;
+        let (name, claimed_id, key) =
+            parse_vkey(vkey, ALG_ED25519, "signature type is not Ed25519 (0x01)")?;
         let verifier = Self::new(name, key)?;
         if verifier.key_id != claimed_id {
             return Err(CheckpointError::MalformedVerifierKey(

@@ -18,7 +18,8 @@ use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
 use crate::checkpoint::{
-    CheckpointError, SIGNATURE_PREFIX, check_key_name, find_forbidden_control, split_note,
+    CheckpointError, SIGNATURE_PREFIX, check_key_name, find_forbidden_control, parse_vkey,
+    split_note,
 };
 
 /// Signature type of Ed25519 `cosignature/v1` keys in key IDs and verifier keys.
@@ -131,37 +132,11 @@ impl CosignatureVerifier {
 
     /// Parses `<name>+<8 hex digits key ID>+<base64(0x04 || 32-byte key)>`, checking the key ID.
     pub fn from_vkey(vkey: &str) -> Result<Self, CheckpointError> {
-        let mut parts = vkey.splitn(3, '+');
-        let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(CheckpointError::MalformedVerifierKey(
-                "expected <name>+<key id>+<key>",
-            ));
-        };
-        check_key_name(name)?;
-        if id_hex.len() != 8 || !id_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(CheckpointError::MalformedVerifierKey(
-                "key id is not 8 hex digits",
-            ));
-        }
-        let claimed_id = u32::from_str_radix(id_hex, 16)
-            .map_err(|_| CheckpointError::MalformedVerifierKey("key id is not 8 hex digits"))?;
-        let raw = STANDARD
-            .decode(key_b64)
-            .map_err(|_| CheckpointError::MalformedVerifierKey("key is not canonical base64"))?;
-        let Some((&alg, key_bytes)) = raw.split_first() else {
-            return Err(CheckpointError::MalformedVerifierKey("key is empty"));
-        };
-        if alg != COSIGNATURE_V1_ED25519 {
-            return Err(CheckpointError::MalformedVerifierKey(
-                "signature type is not Ed25519 cosignature/v1 (0x04)",
-            ));
-        }
-        let key_bytes: [u8; 32] = key_bytes.try_into().map_err(|_| {
-            CheckpointError::MalformedVerifierKey("Ed25519 public key is not 32 bytes")
-        })?;
-        let key = VerifyingKey::from_bytes(&key_bytes)
-            .map_err(|_| CheckpointError::MalformedVerifierKey("not a valid Ed25519 public key"))?;
+        let (name, claimed_id, key) = parse_vkey(
+            vkey,
+            COSIGNATURE_V1_ED25519,
+            "signature type is not Ed25519 cosignature/v1 (0x04)",
+        )?;
         let verifier = Self::new(name, key)?;
         if verifier.key_id != claimed_id {
             return Err(CheckpointError::MalformedVerifierKey(
