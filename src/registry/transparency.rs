@@ -156,12 +156,7 @@ impl Registry {
                 format!("must be between 1 and the second tree size ({second})"),
             ));
         }
-        let nodes = self
-            .fetch(&nodes_read_by(|source| {
-                consistency_proof(first, second, source).map(|_| ())
-            }))
-            .await?;
-        let proof = consistency_proof(first, second, &nodes).map_err(missing)?;
+        let proof = self.proof_between(first, second).await?;
         Ok(ConsistencyAnswer {
             first_size: first,
             second_size: second,
@@ -169,6 +164,16 @@ impl Registry {
             first_root: self.root_at(first).await?,
             second_root: self.root_at(second).await?,
         })
+    }
+
+    /// The consistency proof from `first` to `second` leaves, both within the stored tree.
+    pub(super) async fn proof_between(&self, first: u64, second: u64) -> Result<Vec<Hash>> {
+        let nodes = self
+            .fetch(&nodes_read_by(|source| {
+                consistency_proof(first, second, source).map(|_| ())
+            }))
+            .await?;
+        consistency_proof(first, second, &nodes).map_err(missing)
     }
 
     /// Leaf data from index `start` (at most [`crate::domain::event::MAX_SEQUENCE`]; none past the

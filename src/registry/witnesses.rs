@@ -234,9 +234,7 @@ impl Registry {
         let proof = if old == 0 || old == checkpoint.tree_size {
             Vec::new()
         } else {
-            self.consistency_proof(old, Some(checkpoint.tree_size))
-                .await?
-                .proof
+            self.proof_between(old, checkpoint.tree_size).await?
         };
         let body = add_checkpoint_body(old, &proof, &checkpoint.note);
         let url = format!("{}/add-checkpoint", witness.url);
