@@ -364,6 +364,7 @@ impl Witness {
                     Err(_) => plain(StatusCode::REQUEST_TIMEOUT, "the body came too slowly\n"),
                 }
             }
+            (_, "/add-checkpoint") => plain(StatusCode::METHOD_NOT_ALLOWED, "use POST\n"),
             (&Method::GET, path) => match path
                 .strip_prefix('/')
                 .and_then(|rest| rest.strip_suffix("/checkpoint"))
@@ -371,7 +372,6 @@ impl Witness {
                 Some(hash) => self.checkpoint(hash),
                 None => plain(StatusCode::NOT_FOUND, "not found\n"),
             },
-            (_, "/add-checkpoint") => plain(StatusCode::METHOD_NOT_ALLOWED, "use POST\n"),
             _ => plain(StatusCode::NOT_FOUND, "not found\n"),
         };
         let mut response = Response::new(Full::new(Bytes::from(body)));

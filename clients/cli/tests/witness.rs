@@ -418,7 +418,7 @@ async fn a_bundle_verifies_only_with_the_demanded_cosignatures() -> TestResult {
     let run = run_without_network(&args.iter().map(String::as_str).collect::<Vec<_>>())
         .await?
         .ok();
-    assert!(run.stdout.contains("PASS  log_witnesses"), "{}", run.stdout);
+    assert!(run.stdout.contains("pass  log_witnesses"), "{}", run.stdout);
     assert!(
         run.stdout.contains("2 of the 2 witnesses given cosigned"),
         "{}",

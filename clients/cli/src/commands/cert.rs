@@ -598,12 +598,8 @@ fn check_bundle(
         *valid &= check.passed;
         checks.push(check);
     }
-    if !keys.witnesses.is_empty() {
-        let check = bundle.witness_check(&keys.witnesses, keys.threshold);
-        *valid &= check.passed;
-        checks.push(check);
-    }
     if bundle.log.is_null() {
+        push_witness_check(bundle, keys, valid, checks);
         return Ok(vec![Check::new(
             "log",
             false,
@@ -630,7 +626,22 @@ fn check_bundle(
     } = bundle.log_checks(&verifier, source, claims);
     *valid &= log_checks.iter().all(|c| c.passed);
     checks.extend(log_checks);
+    push_witness_check(bundle, keys, valid, checks);
     Ok(not_checked)
+}
+
+/// The `log_witnesses` check, when `--witness` keys are given.
+fn push_witness_check(
+    bundle: &Bundle,
+    keys: &BundleKeys<'_>,
+    valid: &mut bool,
+    checks: &mut Vec<Check>,
+) {
+    if !keys.witnesses.is_empty() {
+        let check = bundle.witness_check(&keys.witnesses, keys.threshold);
+        *valid &= check.passed;
+        checks.push(check);
+    }
 }
 
 /// The log key packed in the bundle, for want of a pinned one.
