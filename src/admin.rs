@@ -95,6 +95,7 @@ pub async fn run(settings: &CommonSettings, args: AdminArgs) -> anyhow::Result<(
                 println!("{}  {}  {}", key.kind.as_str(), key.source, key.fingerprint);
             }
         }
+        AdminCommand::LogKey => println!("{}", open(settings).await?.log_identity().1),
     }
     Ok(())
 }

@@ -175,6 +175,10 @@ pub enum AdminCommand {
     /// hashes end to end, and the transparency log matches the events and the latest checkpoint,
     /// whose signature is checked with the log key. Exits non-zero naming what is wrong.
     Verify,
+    /// Print the transparency log's key as a signed-note verifier key (`<origin>+<key id>+<key>`),
+    /// for the witnesses to be configured with (`provctl witness serve --log`) before the server
+    /// first starts with `--witness`.
+    LogKey,
 }
 
 /// Signing-key commands, run on the server machine against the key file.
@@ -398,6 +402,26 @@ pub struct ServeSettings {
     /// Off by default.
     #[arg(long, env = "PROVENANCE_OTLP_ENDPOINT", value_parser = parse_otlp_endpoint)]
     pub otlp_endpoint: Option<String>,
+    /// A witness (c2sp.org/tlog-witness) to send each new checkpoint to, as `VKEY=URL`: its
+    /// cosigner key (`provctl witness key` prints it) and its address (`add-checkpoint` is posted
+    /// to `URL/add-checkpoint`). Cosignatures verified with the key are published with the
+    /// checkpoint. Repeat the flag, or separate witnesses with commas, for several.
+    #[arg(
+        long = "witness",
+        value_name = "VKEY=URL",
+        env = "PROVENANCE_WITNESSES",
+        value_delimiter = ','
+    )]
+    pub witnesses: Vec<crate::registry::witnesses::WitnessEndpoint>,
+    /// Let witnesses be reached over plain `http://` on loopback addresses. For tests and
+    /// witnesses run on the same machine only: otherwise witness URLs must be `https://` to a
+    /// public address, as webhooks must.
+    #[arg(long, env = "PROVENANCE_WITNESS_ALLOW_LOOPBACK")]
+    pub witness_allow_loopback: bool,
+    /// Longest one call to a witness may take (connecting takes at most 5 seconds of it). A
+    /// witness that fails is asked again at the next checkpoint.
+    #[arg(long, env = "PROVENANCE_WITNESS_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub witness_timeout: Duration,
 }
 
 /// Longest `--otlp-endpoint`.
@@ -425,6 +449,20 @@ pub fn parse_otlp_endpoint(text: &str) -> Result<String, String> {
 }
 
 impl ServeSettings {
+    /// The witness rules these settings give.
+    pub fn witness_rules(&self) -> crate::registry::witnesses::WitnessRules {
+        let timeout = self.witness_timeout.max(Duration::from_secs(1));
+        crate::registry::witnesses::WitnessRules {
+            witnesses: self.witnesses.clone(),
+            addresses: crate::domain::webhook::AddressPolicy {
+                allow_loopback_http: self.witness_allow_loopback,
+                allowed_ranges: Vec::new(),
+            },
+            connect_timeout: timeout.min(Duration::from_secs(5)),
+            request_timeout: timeout,
+        }
+    }
+
     /// The webhook rules these settings give.
     pub fn webhook_rules(&self) -> crate::registry::webhooks::WebhookRules {
         let timeout = self.webhook_timeout.max(Duration::from_secs(1));
@@ -523,6 +561,9 @@ impl Default for ServeSettings {
             webhook_timeout: Duration::from_secs(10),
             metrics_listen: None,
             otlp_endpoint: None,
+            witnesses: Vec::new(),
+            witness_allow_loopback: false,
+            witness_timeout: Duration::from_secs(10),
         }
     }
 }

@@ -242,9 +242,12 @@ impl Application {
             Some(path) => ClientIdentities::load(path)?,
             None => ClientIdentities::default(),
         };
+        let witnesses = settings.witness_rules();
+        witnesses.check().context("refusing to serve")?;
         let registry = open_registry(common, settings.max_watchers, clients, shutdown.clone())
             .await?
-            .with_webhook_rules(settings.webhook_rules());
+            .with_webhook_rules(settings.webhook_rules())
+            .with_witnesses(witnesses);
         let covered = registry
             .check_log()
             .await

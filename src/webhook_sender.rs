@@ -3,7 +3,9 @@
 //! ([`refused_address`]), and the connection goes to an address that was checked (so a name that
 //! resolves elsewhere a moment later, DNS rebinding, changes nothing). One HTTP/1.1 POST per
 //! connection, no redirects followed (a 3xx is a failed attempt), connect and total timeouts, and
-//! at most [`MAX_ANSWER_BYTES`] of the answer read.
+//! at most [`MAX_ANSWER_BYTES`] of the answer read. Witnesses (`crate::registry::witnesses`) are
+//! called through the same [`Sender`], reading whole answers of at most
+//! [`MAX_WHOLE_ANSWER_BYTES`].
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -18,6 +20,9 @@ use crate::domain::webhook::{AddressPolicy, EndpointUrl, refused_address};
 
 /// Most bytes of an answer read (its status line and headers must fit; the body is not needed).
 pub const MAX_ANSWER_BYTES: usize = 8 * 1024;
+/// Most bytes of an answer [`Sender::exchange`] reads, head and body: a witness's cosignature
+/// lines take a few hundred.
+pub const MAX_WHOLE_ANSWER_BYTES: usize = 64 * 1024;
 /// Longest a name may take to resolve.
 const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -119,9 +124,50 @@ impl Sender {
         headers: &[(&str, String)],
         body: &[u8],
     ) -> Result<u16, SendError> {
-        match tokio::time::timeout(self.request_timeout, self.post_untimed(url, headers, body))
-            .await
-        {
+        let request = Request {
+            url,
+            content_type: "application/json",
+            user_agent: "provenance-registry-webhooks",
+            headers,
+            body,
+        };
+        let answer = self.timed(self.send(request, Read::Head)).await?;
+        let status = answer.status;
+        if (200..300).contains(&status) {
+            Ok(status)
+        } else {
+            Err(refused_status(status))
+        }
+    }
+
+    /// Posts `body` (of `content_type`) to `url` and reads the whole answer, at most
+    /// [`MAX_WHOLE_ANSWER_BYTES`]: for calls whose answer matters (a witness's cosignatures). Any
+    /// status comes back as an answer, except redirects, which are not followed.
+    pub async fn exchange(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<Answer, SendError> {
+        let request = Request {
+            url,
+            content_type,
+            user_agent: "provenance-registry",
+            headers: &[],
+            body,
+        };
+        let answer = self.timed(self.send(request, Read::Whole)).await?;
+        if (300..400).contains(&answer.status) {
+            return Err(refused_status(answer.status));
+        }
+        Ok(answer)
+    }
+
+    async fn timed(
+        &self,
+        sending: impl Future<Output = Result<Answer, SendError>>,
+    ) -> Result<Answer, SendError> {
+        match tokio::time::timeout(self.request_timeout, sending).await {
             Ok(outcome) => outcome,
             Err(_) => Err(SendError::new(format!(
                 "no answer within {}s",
@@ -130,34 +176,31 @@ impl Sender {
         }
     }
 
-    async fn post_untimed(
-        &self,
-        url: &str,
-        headers: &[(&str, String)],
-        body: &[u8],
-    ) -> Result<u16, SendError> {
+    async fn send(&self, request: Request<'_>, read: Read) -> Result<Answer, SendError> {
         // Checked again: the operator's policy may have changed since the endpoint was created.
-        let endpoint = EndpointUrl::parse("url", url, &self.policy)
+        let endpoint = EndpointUrl::parse("url", request.url, &self.policy)
             .map_err(|e| SendError::new(format!("refused: {e}")))?;
         let addresses = resolve_checked(&endpoint, &self.policy)
             .await
             .map_err(|reason| SendError::new(format!("refused: {reason}")))?;
         let stream = self.connect(&addresses).await?;
-        let mut request = format!(
-            "POST {} HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\n\
-             content-length: {}\r\nuser-agent: provenance-registry-webhooks\r\n\
+        let mut head = format!(
+            "POST {} HTTP/1.1\r\nhost: {}\r\ncontent-type: {}\r\n\
+             content-length: {}\r\nuser-agent: {}\r\n\
              connection: close\r\n",
             endpoint.target(),
             endpoint.host_header(),
-            body.len()
+            request.content_type,
+            request.body.len(),
+            request.user_agent,
         );
-        for (name, value) in headers {
-            request.push_str(name);
-            request.push_str(": ");
-            request.push_str(value);
-            request.push_str("\r\n");
+        for (name, value) in request.headers {
+            head.push_str(name);
+            head.push_str(": ");
+            head.push_str(value);
+            head.push_str("\r\n");
         }
-        request.push_str("\r\n");
+        head.push_str("\r\n");
         if endpoint.tls {
             let name = rustls::pki_types::ServerName::try_from(endpoint.host.clone())
                 .map_err(|e| SendError::new(format!("not a TLS server name: {e}")))?;
@@ -166,9 +209,9 @@ impl Sender {
                 .connect(name, stream)
                 .await
                 .map_err(|e| SendError::new(format!("TLS handshake failed: {e}")))?;
-            exchange(stream, request.as_bytes(), body).await
+            exchange(stream, head.as_bytes(), request.body, read).await
         } else {
-            exchange(stream, request.as_bytes(), body).await
+            exchange(stream, head.as_bytes(), request.body, read).await
         }
     }
 
@@ -194,50 +237,120 @@ impl Sender {
     }
 }
 
-/// Writes the request and reads the answer's head (at most [`MAX_ANSWER_BYTES`]).
+/// What to read of an answer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// The status line and headers, at most [`MAX_ANSWER_BYTES`].
+    Head,
+    /// Everything until the server closes, at most [`MAX_WHOLE_ANSWER_BYTES`].
+    Whole,
+}
+
+/// One request to send.
+struct Request<'a> {
+    url: &'a str,
+    content_type: &'a str,
+    user_agent: &'a str,
+    headers: &'a [(&'a str, String)],
+    body: &'a [u8],
+}
+
+/// An answer: its status, content type and (for [`Sender::exchange`]) body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `content-type` header, if any.
+    pub content_type: Option<String>,
+    /// The body (empty when only the head was read).
+    pub body: Vec<u8>,
+}
+
+/// A non-2xx status as a failed attempt.
+fn refused_status(status: u16) -> SendError {
+    let reason = if (300..400).contains(&status) {
+        format!("answered {status}; redirects are not followed")
+    } else {
+        format!("answered {status}")
+    };
+    SendError {
+        status: Some(status),
+        reason,
+    }
+}
+
+/// Writes the request and reads the answer: its head, or all of it.
 async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     head: &[u8],
     body: &[u8],
-) -> Result<u16, SendError> {
+    read: Read,
+) -> Result<Answer, SendError> {
     let io = |e: std::io::Error| SendError::new(format!("connection failed: {e}"));
     stream.write_all(head).await.map_err(io)?;
     stream.write_all(body).await.map_err(io)?;
     stream.flush().await.map_err(io)?;
-    let mut buffer = vec![0u8; MAX_ANSWER_BYTES];
+    let limit = match read {
+        Read::Head => MAX_ANSWER_BYTES,
+        Read::Whole => MAX_WHOLE_ANSWER_BYTES,
+    };
+    let mut buffer = vec![0u8; limit];
     let mut filled = 0;
     loop {
-        let read = stream.read(&mut buffer[filled..]).await.map_err(io)?;
-        if read == 0 {
-            return Err(SendError::new(
-                "the connection closed before a complete answer",
-            ));
-        }
-        filled += read;
+        let got = stream.read(&mut buffer[filled..]).await.map_err(io)?;
+        let closed = got == 0;
+        filled += got;
         let mut headers = [httparse::EMPTY_HEADER; 64];
         let mut answer = httparse::Response::new(&mut headers);
         match answer.parse(&buffer[..filled]) {
-            Ok(httparse::Status::Complete(_)) => {
-                let status = answer.code.unwrap_or(0);
-                return if (200..300).contains(&status) {
-                    Ok(status)
-                } else if (300..400).contains(&status) {
-                    Err(SendError {
-                        status: Some(status),
-                        reason: format!("answered {status}; redirects are not followed"),
-                    })
-                } else {
-                    Err(SendError {
-                        status: Some(status),
-                        reason: format!("answered {status}"),
-                    })
-                };
+            Ok(httparse::Status::Complete(head_len)) if read == Read::Head || closed => {
+                let content_type = answer
+                    .headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case("content-type"))
+                    .and_then(|h| std::str::from_utf8(h.value).ok())
+                    .map(str::to_owned);
+                let mut body = Vec::new();
+                if read == Read::Whole {
+                    body = buffer[head_len..filled].to_vec();
+                    let length = answer
+                        .headers
+                        .iter()
+                        .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+                        .and_then(|h| std::str::from_utf8(h.value).ok())
+                        .and_then(|v| v.trim().parse::<usize>().ok());
+                    if let Some(length) = length {
+                        if body.len() < length {
+                            return Err(SendError::new("the answer's body was cut short"));
+                        }
+                        body.truncate(length);
+                    }
+                }
+                return Ok(Answer {
+                    status: answer.code.unwrap_or(0),
+                    content_type,
+                    body,
+                });
             }
-            Ok(httparse::Status::Partial) if filled < buffer.len() => continue,
-            Ok(httparse::Status::Partial) => {
+            Ok(httparse::Status::Complete(_)) | Ok(httparse::Status::Partial)
+                if !closed && filled < buffer.len() =>
+            {
+                continue;
+            }
+            Ok(httparse::Status::Complete(_)) if !closed => {
                 return Err(SendError::new(format!(
-                    "the answer's head is larger than {MAX_ANSWER_BYTES} bytes"
+                    "the answer is larger than {limit} bytes"
                 )));
+            }
+            Ok(httparse::Status::Partial) if !closed => {
+                return Err(SendError::new(format!(
+                    "the answer's head is larger than {limit} bytes"
+                )));
+            }
+            Ok(_) => {
+                return Err(SendError::new(
+                    "the connection closed before a complete answer",
+                ));
             }
             Err(e) => return Err(SendError::new(format!("not an HTTP answer: {e}"))),
         }

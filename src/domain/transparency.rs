@@ -98,6 +98,20 @@ pub struct SignedCheckpoint {
     pub note: String,
 }
 
+/// A witness's cosignature of one of the registry's checkpoints (c2sp.org/tlog-cosignature),
+/// verified before it is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointCosignature {
+    /// Size of the cosigned checkpoint.
+    pub tree_size: u64,
+    /// The witness's verifier key (`<name>+<key id>+<key>`).
+    pub witness: String,
+    /// The signature line, without its newline, as appended to the checkpoint's note.
+    pub line: String,
+    /// When the witness cosigned (its timestamp), Unix seconds.
+    pub cosigned_at: i64,
+}
+
 /// The checkpoint's extension line that dates it.
 pub fn time_extension(unix_seconds: i64) -> String {
     format!("time {unix_seconds}")

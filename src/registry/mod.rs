@@ -18,6 +18,7 @@ pub mod tiles;
 pub mod transparency;
 pub mod webhook_delivery;
 pub mod webhooks;
+pub mod witnesses;
 
 pub use lineage::{LineageNode, LineagePage, LineageQuery};
 
@@ -81,6 +82,8 @@ pub struct Registry {
     webhooks: Arc<webhooks::WebhookRules>,
     metrics: Metrics,
     status_lists: Arc<status_lists::StatusListCache>,
+    /// The operator's witnesses and what the registry knows of their state.
+    witnessing: Arc<witnesses::Witnessing>,
 }
 
 impl Registry {
@@ -147,6 +150,7 @@ impl Registry {
             signatures: BatchVerifier::new().with_metrics(&metrics),
             webhooks: Arc::new(webhooks::WebhookRules::default()),
             metrics,
+            witnessing: Arc::default(),
         }
     }
 

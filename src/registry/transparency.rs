@@ -62,8 +62,16 @@ impl Registry {
         (self.log_key.origin(), self.log_key.verifier_key())
     }
 
-    /// The newest checkpoint: the tree over every committed event, signed once per tree size.
+    /// The newest checkpoint: the tree over every committed event, signed once per tree size, its
+    /// note followed by the witnesses' cosignatures (asked for when the size is new; see
+    /// [`super::witnesses`]).
     pub async fn checkpoint(&self) -> Result<SignedCheckpoint> {
+        let signed = self.signed_checkpoint().await?;
+        self.cosigned(signed).await
+    }
+
+    /// The newest checkpoint with the registry's signature only.
+    async fn signed_checkpoint(&self) -> Result<SignedCheckpoint> {
         // The newest checkpoint first: the tree only grows, so a size read afterwards is at least
         // its size unless the store lost events (read the other way round, a checkpoint signed
         // in between by a concurrent call would look like a shrunken log).
@@ -152,12 +160,7 @@ impl Registry {
                 format!("must be between 1 and the second tree size ({second})"),
             ));
         }
-        let nodes = self
-            .fetch(&nodes_read_by(|source| {
-                consistency_proof(first, second, source).map(|_| ())
-            }))
-            .await?;
-        let proof = consistency_proof(first, second, &nodes).map_err(missing)?;
+        let proof = self.proof_between(first, second).await?;
         Ok(ConsistencyAnswer {
             first_size: first,
             second_size: second,
@@ -165,6 +168,16 @@ impl Registry {
             first_root: self.root_at(first).await?,
             second_root: self.root_at(second).await?,
         })
+    }
+
+    /// The consistency proof from `first` to `second` leaves, both within the stored tree.
+    pub(super) async fn proof_between(&self, first: u64, second: u64) -> Result<Vec<Hash>> {
+        let nodes = self
+            .fetch(&nodes_read_by(|source| {
+                consistency_proof(first, second, source).map(|_| ())
+            }))
+            .await?;
+        consistency_proof(first, second, &nodes).map_err(missing)
     }
 
     /// Leaf data from index `start` (at most [`crate::domain::event::MAX_SEQUENCE`]; none past the

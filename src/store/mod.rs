@@ -26,7 +26,9 @@ use crate::domain::event::{ChainHead, Event, NewEvent};
 use crate::domain::key_record::RecordedKey;
 use crate::domain::lineage::{ClosureEntry, Direction};
 use crate::domain::registration::{Registration, Unit};
-use crate::domain::transparency::{FetchedNodes, Hash, NodeId, SignedCheckpoint};
+use crate::domain::transparency::{
+    CheckpointCosignature, FetchedNodes, Hash, NodeId, SignedCheckpoint,
+};
 use crate::error::Result;
 
 /// A position or count from the use cases as the databases keep it (signed 64-bit integers). The
@@ -299,6 +301,17 @@ pub trait Store: webhooks::WebhookStore + Send + Sync + 'static {
     /// Keeps `checkpoint` unless one of its tree size is kept already; returns the one kept, so
     /// that a tree size is only ever answered with one note.
     async fn keep_checkpoint(&self, checkpoint: SignedCheckpoint) -> Result<SignedCheckpoint>;
+
+    /// Keeps a witness's verified cosignature of the checkpoint of its tree size (kept already);
+    /// a second one by the same witness for the same size is ignored.
+    async fn keep_cosignature(&self, cosignature: CheckpointCosignature) -> Result<()>;
+
+    /// The cosignatures kept for the checkpoint of `tree_size`, oldest first.
+    async fn cosignatures(&self, tree_size: u64) -> Result<Vec<CheckpointCosignature>>;
+
+    /// For each witness that cosigned a checkpoint, the largest size it cosigned: where the next
+    /// consistency proof to it starts.
+    async fn witnessed_sizes(&self) -> Result<Vec<(String, u64)>>;
 
     /// The fingerprints of the registry's key files as recorded in the database, one per kind that
     /// has been recorded (none before the first start).

@@ -53,6 +53,7 @@ macro_rules! conformance {
 }
 
 conformance!([
+    cosignatures_are_kept_once_per_witness_and_checkpoint,
     organization_names_are_unique_and_a_refused_insert_appends_no_event,
     organizations_list_in_id_order_by_exact_name_and_resume_after_an_id,
     a_batch_decides_each_registration_and_writes_only_the_accepted_ones,

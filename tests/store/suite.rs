@@ -801,3 +801,58 @@ pub async fn key_fingerprints_are_recorded_once_and_replaced_only_from_the_expec
     let recorded = store.recorded_keys().await.unwrap();
     assert_eq!(recorded, vec![forced, rotated, second[1].clone()]);
 }
+
+pub async fn cosignatures_are_kept_once_per_witness_and_checkpoint(store: Arc<dyn Store>) {
+    use provenance_registry::domain::transparency::{CheckpointCosignature, SignedCheckpoint};
+    let time = chrono::DateTime::from_timestamp(1_764_400_000, 0).unwrap();
+    for size in [3, 5] {
+        store
+            .keep_checkpoint(SignedCheckpoint {
+                tree_size: size,
+                root: [size as u8; 32],
+                time,
+                note: format!("note {size}\n"),
+            })
+            .await
+            .unwrap();
+    }
+    let cosignature = |size: u64, witness: &str, line: &str| CheckpointCosignature {
+        tree_size: size,
+        witness: witness.to_owned(),
+        line: line.to_owned(),
+        cosigned_at: 1_764_400_000 + size as i64,
+    };
+    assert!(store.witnessed_sizes().await.unwrap().is_empty());
+    store
+        .keep_cosignature(cosignature(3, "w1", "— w1 a"))
+        .await
+        .unwrap();
+    store
+        .keep_cosignature(cosignature(3, "w2", "— w2 b"))
+        .await
+        .unwrap();
+    store
+        .keep_cosignature(cosignature(5, "w1", "— w1 c"))
+        .await
+        .unwrap();
+    // A second one by the same witness for the same size is ignored: the first stays.
+    store
+        .keep_cosignature(cosignature(5, "w1", "— w1 d"))
+        .await
+        .unwrap();
+    let at_five = store.cosignatures(5).await.unwrap();
+    assert_eq!(at_five, vec![cosignature(5, "w1", "— w1 c")]);
+    assert_eq!(store.cosignatures(3).await.unwrap().len(), 2);
+    assert!(store.cosignatures(4).await.unwrap().is_empty());
+    assert_eq!(
+        store.witnessed_sizes().await.unwrap(),
+        vec![("w1".to_owned(), 5), ("w2".to_owned(), 3)]
+    );
+    // Only a checkpoint that was kept can be cosigned.
+    assert!(
+        store
+            .keep_cosignature(cosignature(4, "w1", "— w1 e"))
+            .await
+            .is_err()
+    );
+}

@@ -16,11 +16,13 @@
 //!     "checkpoint": "<signed note>",
 //!     "inclusion": {...},              a provenance-log-inclusion/v1 proof of the issuance leaf
 //!     "issuance_event": {...}          the certificate.issued event, or null if unreadable
-//!   }
+//!   },
+//!   "status_list": "<statuslist+jwt>"  the certificate's token status list when bundled, for
+//!                                     offline revocation checks (optional)
 //! }
 //! ```
 //!
-//! Only the token, the envelope and the checkpoint are signed. The summary and the lineage list are for people
+//! Only the token, the envelope, the checkpoint and the status list are signed. The summary and the lineage list are for people
 //! and are checked against the signed claims when the bundle is verified (the `bundle` check);
 //! the `log` member is checked against the log key (the `log_*` checks).
 
@@ -29,7 +31,7 @@ use provenance_api::certificate::CertificateClaims;
 use provenance_api::event_chain::{Event, event_hash};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use transparency_log::NoteVerifier;
+use transparency_log::{CosignatureVerifier, NoteVerifier, verify_cosignatures};
 
 use crate::logproof::{self, INCLUSION_FORMAT, InclusionProof, VerifyInput};
 use crate::offline::Check;
@@ -55,6 +57,8 @@ pub struct Bundle {
     pub lineage: Vec<Value>,
     /// The transparency log's evidence (`null` when the bundle has none).
     pub log: Value,
+    /// The certificate's token status list (`statuslist+jwt`) as fetched when bundled, if any.
+    pub status_list: Option<String>,
 }
 
 /// The outcome of the `log` member's checks.
@@ -103,6 +107,10 @@ impl Bundle {
                 .cloned()
                 .unwrap_or_default(),
             log: value.get("log").cloned().unwrap_or(Value::Null),
+            status_list: value
+                .get("status_list")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
         })
     }
 
@@ -189,6 +197,59 @@ impl Bundle {
         LogChecks {
             checks,
             not_checked,
+        }
+    }
+
+    /// The `log_witnesses` check: at least `threshold` of `witnesses` cosigned the bundle's
+    /// checkpoint (c2sp.org/tlog-cosignature), the one its inclusion proof is against, so the log
+    /// showed this tree to them and not another.
+    pub fn witness_check(&self, witnesses: &[CosignatureVerifier], threshold: usize) -> Check {
+        let fail = |detail: String| Check::new("log_witnesses", false, detail);
+        let Some(note) = self.log.get("checkpoint").and_then(Value::as_str) else {
+            return fail(format!(
+                "{threshold} witness cosignature(s) demanded, but the bundle carries no checkpoint"
+            ));
+        };
+        let cosigned = match verify_cosignatures(note, witnesses) {
+            Ok((_, cosigned)) => cosigned,
+            Err(e) => return fail(format!("the checkpoint's cosignatures are malformed: {e}")),
+        };
+        let names: Vec<String> = cosigned
+            .iter()
+            .map(|c| {
+                let time = i64::try_from(c.timestamp)
+                    .ok()
+                    .and_then(|t| DateTime::from_timestamp(t, 0))
+                    .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+                    .unwrap_or_else(|| c.timestamp.to_string());
+                format!("{} at {time}", witnesses[c.verifier].name())
+            })
+            .collect();
+        let size = note.lines().nth(1).unwrap_or("?");
+        if cosigned.len() >= threshold {
+            Check::new(
+                "log_witnesses",
+                true,
+                format!(
+                    "{} of the {} witnesses given cosigned the checkpoint of {size} leaves ({} demanded): {}",
+                    cosigned.len(),
+                    witnesses.len(),
+                    threshold,
+                    names.join(", ")
+                ),
+            )
+        } else {
+            fail(format!(
+                "only {} of the {} witnesses given cosigned the checkpoint of {size} leaves, {} demanded{}",
+                cosigned.len(),
+                witnesses.len(),
+                threshold,
+                if names.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", names.join(", "))
+                }
+            ))
         }
     }
 

@@ -164,6 +164,10 @@ pub enum Command {
     /// --certificate`).
     #[command(subcommand)]
     Log(LogCommand),
+    /// Run a C2SP tlog-witness: cosign a log's checkpoints only when each is consistent with the
+    /// last one cosigned, so that a log showing two histories is caught. Needs no registry.
+    #[command(subcommand)]
+    Witness(WitnessCommand),
     /// Compute a directory's content digest as `dataset register --path` does: SHA-256 over a
     /// manifest of its files (path, size, SHA-256), recomputable by anyone (see the README).
     /// Works offline, without a token.
@@ -930,6 +934,60 @@ pub struct VerifyCertificateArgs {
     /// `status_list` check reads its bit and says when the list was built. Needs `--offline`.
     #[arg(long, value_name = "FILE", requires = "offline")]
     pub status_list: Option<PathBuf>,
+    /// For a bundle: a witness's cosigner key (`<name>+<key id>+<key>`, as `provctl witness key`
+    /// prints it, or a file holding it) whose cosignature of the bundle's checkpoint counts
+    /// towards `--witness-threshold`. Repeat for several.
+    #[arg(long = "witness", value_name = "VKEY_OR_FILE")]
+    pub witnesses: Vec<String>,
+    /// How many of the `--witness` keys must have cosigned the bundle's checkpoint (default: all
+    /// of them); fewer fails the `log_witnesses` check.
+    #[arg(long, value_name = "N", requires = "witnesses", value_parser = clap::value_parser!(u64).range(1..))]
+    pub witness_threshold: Option<u64>,
+}
+
+/// `provctl witness ...`
+#[derive(Debug, Subcommand)]
+pub enum WitnessCommand {
+    /// Serve `POST /add-checkpoint` (c2sp.org/tlog-witness) for the logs given: each checkpoint
+    /// signed by a log's key and consistent with the last one cosigned for that log is cosigned
+    /// (c2sp.org/tlog-cosignature, Ed25519 `cosignature/v1`), and kept in `--state`. Prints
+    /// `listening on ADDRESS` and the witness's vkey, then serves until interrupted.
+    Serve(WitnessServeArgs),
+    /// Print the witness's verifier key (`<name>+<key id>+<key>`, type 0x04), which registries
+    /// (`--witness`) and verifiers (`cert verify --witness`) pin. Creates the key file when it
+    /// does not exist (then `--name` is needed).
+    Key {
+        /// The witness's key file.
+        #[arg(long, value_name = "FILE")]
+        key_file: PathBuf,
+        /// The witness's name, e.g. `witness.example/w1`: needed to create the key file.
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+    },
+}
+
+/// `provctl witness serve`
+#[derive(Debug, Args)]
+pub struct WitnessServeArgs {
+    /// Address to listen on (plain HTTP; put TLS in front for the internet). Port 0 picks a free
+    /// one, printed at start.
+    #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:7380")]
+    pub listen: std::net::SocketAddr,
+    /// The witness's key file, created (mode 0600) on first run with `--name`.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: PathBuf,
+    /// The witness's name, e.g. `witness.example/w1`: needed to create the key file, and checked
+    /// against it afterwards.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// A log to witness: `[ORIGIN=]VKEY`, its key as `provctl log key` prints it (the origin
+    /// defaults to the key's name, which is the registry's origin). Repeat for several logs.
+    #[arg(long = "log", value_name = "[ORIGIN=]VKEY", required = true)]
+    pub logs: Vec<String>,
+    /// Directory keeping the last cosigned checkpoint of each log (created). Keep it: a witness
+    /// that loses it would cosign a fork of what it cosigned before.
+    #[arg(long, value_name = "DIR")]
+    pub state: PathBuf,
 }
 
 /// `provctl log ...`
@@ -941,6 +999,14 @@ pub enum LogCommand {
         /// Write the signed note, exactly as the registry signed it, to this file.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Read the checkpoint from a C2SP tlog-tiles mirror instead of calling the registry:
+        /// `http://`, `https://` or a directory holding `checkpoint` and `tile/`. Needs `--key`:
+        /// nothing a mirror serves is trusted until it verifies with the pinned key.
+        #[arg(long, value_name = "URL", requires = "key")]
+        tiles: Option<String>,
+        /// With `--tiles`: the pinned log key (`<name>+<key id>+<key>`, or a file holding it).
+        #[arg(long, value_name = "VKEY_OR_FILE", requires = "tiles")]
+        key: Option<String>,
     },
     /// Print the log's public key in the signed-note verifier form `<name>+<key id>+<key>`, to
     /// pin out of band: `log verify` and `log monitor` trust no other key. It is read from the
@@ -1037,6 +1103,12 @@ pub struct ProveArgs {
     /// Write the proof to this file (JSON) instead of printing it.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Compute the proof from a C2SP tlog-tiles mirror instead of calling the registry
+    /// (`http://`, `https://` or a directory holding `checkpoint` and `tile/`); not with
+    /// `--certificate`, whose leaf only the registry knows. Verify the file with `log verify` and
+    /// the pinned key as any other.
+    #[arg(long, value_name = "URL", conflicts_with = "certificate")]
+    pub tiles: Option<String>,
 }
 
 /// `provctl log verify`

@@ -3,7 +3,8 @@
 //! `main` only parses, runs and turns the outcome into an exit code; the commands live in
 //! [`commands`], the flags in [`cli`], printing in [`output`], [`tree`] and [`graph`]; offline
 //! certificate verification in [`offline`] and bundles in [`bundle`]; the transparency log's proof
-//! files and their offline verification in [`logproof`].
+//! files and their offline verification in [`logproof`]; the witness `witness serve` runs in
+//! [`witness`].
 
 mod bundle;
 mod cli;
@@ -22,6 +23,7 @@ mod scheme;
 mod source;
 mod tiles;
 mod tree;
+mod witness;
 
 use std::io;
 use std::process::ExitCode;

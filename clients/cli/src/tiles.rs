@@ -9,7 +9,8 @@ use std::sync::Arc;
 use http_body_util::{BodyExt, Limited};
 use hyper_util::rt::TokioIo;
 use transparency_log::{
-    Hash, MAX_NOTE_BYTES, Tile, TileSet, consistency_proof, decode_entry_bundle, tiles_read_by,
+    Hash, MAX_NOTE_BYTES, Tile, TileSet, consistency_proof, decode_entry_bundle, inclusion_proof,
+    tiles_read_by,
 };
 
 use crate::error::CliError;
@@ -96,7 +97,7 @@ impl Mirror {
     }
 
     /// The file at `path` (`checkpoint`, `tile/...`), at most `limit` bytes.
-    async fn get(&self, path: &str, limit: usize) -> Result<Vec<u8>, CliError> {
+    pub async fn get(&self, path: &str, limit: usize) -> Result<Vec<u8>, CliError> {
         match self {
             Self::Directory(dir) => {
                 let file = dir.join(path);
@@ -237,6 +238,22 @@ impl Mirror {
                 .map_err(|e| CliError::BadAnswer(format!("{}: {e}", self.describe())))?;
         }
         Ok(set)
+    }
+
+    /// The audit path of leaf `leaf_index` in the tree of `tree_size` leaves, computed from the
+    /// mirror's tiles.
+    pub async fn inclusion(&self, leaf_index: u64, tree_size: u64) -> Result<Vec<Hash>, CliError> {
+        let set = self
+            .tiles_for(tree_size, |source| {
+                let _ = inclusion_proof(leaf_index, tree_size, source);
+            })
+            .await?;
+        inclusion_proof(leaf_index, tree_size, &set).map_err(|e| {
+            CliError::BadAnswer(format!(
+                "the tiles at {} do not prove leaf {leaf_index} in {tree_size} leaves: {e}",
+                self.describe()
+            ))
+        })
     }
 
     /// The consistency proof from `first` to `second` leaves, computed from the mirror's tiles.

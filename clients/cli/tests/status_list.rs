@@ -121,3 +121,35 @@ async fn a_cached_status_list_tells_revocation_offline_and_how_fresh_it_is() -> 
         .expect_code(2);
     registry.stop().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_carries_its_status_list_and_offline_verification_reads_it() -> TestResult {
+    let registry = Registry::start_published(PUBLIC_URL).await?;
+    let dir = tempfile::tempdir()?;
+    let bundle_file = dir.path().join("cert.bundle.json");
+    let bundle = path_str(&bundle_file)?;
+    let derived = clean_dataset(&registry).await?;
+    let issued = registry.run(&["cert", "issue", &derived]).await?.ok();
+    let id = field(&issued, "id")?;
+    registry
+        .run(&["cert", "bundle", &id, "--out", bundle])
+        .await?
+        .ok();
+    let value: Value = serde_json::from_str(&fs::read_to_string(&bundle_file)?)?;
+    let list = value["status_list"].as_str().ok_or("no status_list")?;
+    assert_eq!(list.split('.').count(), 3, "a compact JWT");
+    // Offline, the bundle's own list answers, with how fresh it is.
+    let verify = ["cert", "verify", bundle, "--offline", "--output", "json"];
+    let answer = run_without_network(&verify).await?.ok().json()?;
+    let (passed, detail) = status_check(&answer)?;
+    assert!(passed && detail.contains("not revoked"), "{detail}");
+    // A list edited in the bundle no longer verifies.
+    let mut edited = value.clone();
+    edited["status_list"] = Value::String(format!("{list}x"));
+    fs::write(&bundle_file, serde_json::to_string(&edited)?)?;
+    let run = run_without_network(&verify)
+        .await?
+        .expect_code(INVALID_CERTIFICATE);
+    assert!(!status_check(&run.json()?)?.0);
+    registry.stop().await
+}

@@ -183,3 +183,124 @@ async fn a_monitor_follows_the_log_through_tiles_and_catches_a_tampered_mirror()
     out.expect_code(6);
     registry.stop().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkpoints_and_proofs_come_from_tiles_and_verify_with_the_pinned_key() -> TestResult {
+    let registry = Registry::start().await?;
+    for i in 0..5 {
+        register(&registry, &format!("tiled-{i}"), &["human"]).await?;
+    }
+    let dir = tempfile::tempdir()?;
+    let file = |name: &str| dir.path().join(name);
+    let key = file("log.vkey");
+    registry
+        .run(&["log", "key", "--out", path_str(&key)?])
+        .await?
+        .ok();
+    let url = registry.url.clone();
+    // The checkpoint, from the tiles, verified with the pinned key.
+    let note = file("cp.note");
+    let run = registry
+        .run(&[
+            "log",
+            "checkpoint",
+            "--tiles",
+            &url,
+            "--key",
+            path_str(&key)?,
+            "--out",
+            path_str(&note)?,
+        ])
+        .await?
+        .ok();
+    let size: u64 = common::field(&run, "size")?
+        .trim_end_matches(" leaves")
+        .parse()?;
+    assert!(size >= 5);
+    assert_eq!(fs::read(&note)?, get(&registry, "/checkpoint").await?);
+    // --tiles needs --key, and a key that does not sign the mirror's checkpoint is refused.
+    registry
+        .run(&["log", "checkpoint", "--tiles", &url])
+        .await?
+        .expect_code(2);
+    let stranger = "stranger+5e12b1ac+AQ2uNGzbrLcWMpMlXiRsA4S0hsvTDfLSrfzL4XzGgXbW";
+    let run = registry
+        .run(&["log", "checkpoint", "--tiles", &url, "--key", stranger])
+        .await?;
+    assert_ne!(run.code, Some(0), "{}", run.stdout);
+    // Inclusion and consistency proofs computed from the tiles verify offline.
+    let inclusion = file("leaf.json");
+    registry
+        .run(&[
+            "log",
+            "prove",
+            "--tiles",
+            &url,
+            "--leaf",
+            "2",
+            "--out",
+            path_str(&inclusion)?,
+        ])
+        .await?
+        .ok();
+    registry
+        .run(&[
+            "log",
+            "verify",
+            "--key",
+            path_str(&key)?,
+            "--inclusion",
+            path_str(&inclusion)?,
+        ])
+        .await?
+        .ok();
+    let old = file("old.note");
+    fs::write(&old, fs::read(&note)?)?;
+    register(&registry, "tiled-more", &["human"]).await?;
+    let new = file("new.note");
+    registry
+        .run(&[
+            "log",
+            "checkpoint",
+            "--tiles",
+            &url,
+            "--key",
+            path_str(&key)?,
+            "--out",
+            path_str(&new)?,
+        ])
+        .await?
+        .ok();
+    let consistency = file("consistency.json");
+    let first = size.to_string();
+    registry
+        .run(&[
+            "log",
+            "prove",
+            "--tiles",
+            &url,
+            "--consistency",
+            &first,
+            "--out",
+            path_str(&consistency)?,
+        ])
+        .await?
+        .ok();
+    registry
+        .run(&[
+            "log",
+            "verify",
+            "--key",
+            path_str(&key)?,
+            "--old-checkpoint",
+            path_str(&old)?,
+            "--checkpoint",
+            path_str(&new)?,
+            "--consistency",
+            path_str(&consistency)?,
+        ])
+        .await?
+        .ok();
+    registry.stop().await?;
+    Ok(())
+}

@@ -16,7 +16,7 @@ pub const MAX_NOTE_BYTES: usize = 1 << 20;
 pub const MAX_SIGNATURES: usize = 100;
 
 /// Every signature line starts with U+2014 EM DASH and a space.
-const SIGNATURE_PREFIX: &str = "\u{2014} ";
+pub(crate) const SIGNATURE_PREFIX: &str = "\u{2014} ";
 
 /// Signature type identifier of Ed25519 in signed notes.
 const ALG_ED25519: u8 = 0x01;
@@ -200,7 +200,7 @@ impl Checkpoint {
 
 /// Parses a decimal `u64` with no sign, no whitespace and no leading zero
 /// (except `0` itself), so that each number has exactly one spelling.
-fn parse_decimal(text: &str) -> Result<u64, &'static str> {
+pub(crate) fn parse_decimal(text: &str) -> Result<u64, &'static str> {
     if text.is_empty() {
         return Err("empty");
     }
@@ -245,7 +245,7 @@ fn has_control(text: &str) -> bool {
 }
 
 /// The first control character other than newline, which notes must not hold.
-fn find_forbidden_control(text: &str) -> Option<CheckpointError> {
+pub(crate) fn find_forbidden_control(text: &str) -> Option<CheckpointError> {
     text.bytes()
         .enumerate()
         .find(|&(_, b)| b < 0x20 && b != b'\n')
@@ -254,7 +254,7 @@ fn find_forbidden_control(text: &str) -> Option<CheckpointError> {
 
 /// Key names must be non-empty with no Unicode space and no `+`, so that they
 /// can be delimited in signature lines and verifier keys.
-fn check_key_name(name: &str) -> Result<(), CheckpointError> {
+pub(crate) fn check_key_name(name: &str) -> Result<(), CheckpointError> {
     if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c == '+') {
         return Err(CheckpointError::InvalidKeyName(name.to_owned()));
     }
@@ -274,6 +274,47 @@ pub fn key_id(name: &str, key: &VerifyingKey) -> u32 {
     hasher.update(key.as_bytes());
     let digest = hasher.finalize();
     u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
+}
+
+/// Splits a verifier key `<name>+<8 hex digits key ID>+<base64(alg || 32-byte key)>` of signature
+/// type `alg` into its name, claimed key ID and Ed25519 key (`wrong_type` is the refusal of another
+/// type); the caller checks the key ID, which depends on the type.
+pub(crate) fn parse_vkey<'a>(
+    vkey: &'a str,
+    alg: u8,
+    wrong_type: &'static str,
+) -> Result<(&'a str, u32, VerifyingKey), CheckpointError> {
+    // The base64 part may itself contain '+', so split only twice.
+    let mut parts = vkey.splitn(3, '+');
+    let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(CheckpointError::MalformedVerifierKey(
+            "expected <name>+<key id>+<key>",
+        ));
+    };
+    check_key_name(name)?;
+    if id_hex.len() != 8 || !id_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(CheckpointError::MalformedVerifierKey(
+            "key id is not 8 hex digits",
+        ));
+    }
+    let claimed_id = u32::from_str_radix(id_hex, 16)
+        .map_err(|_| CheckpointError::MalformedVerifierKey("key id is not 8 hex digits"))?;
+    let raw = STANDARD
+        .decode(key_b64)
+        .map_err(|_| CheckpointError::MalformedVerifierKey("key is not canonical base64"))?;
+    let Some((&found, key_bytes)) = raw.split_first() else {
+        return Err(CheckpointError::MalformedVerifierKey("key is empty"));
+    };
+    if found != alg {
+        return Err(CheckpointError::MalformedVerifierKey(wrong_type));
+    }
+    let key_bytes: [u8; 32] = key_bytes
+        .try_into()
+        .map_err(|_| CheckpointError::MalformedVerifierKey("Ed25519 public key is not 32 bytes"))?;
+    let key = VerifyingKey::from_bytes(&key_bytes)
+        .map_err(|_| CheckpointError::MalformedVerifierKey("not a valid Ed25519 public key"))?;
+    Ok((name, claimed_id, key))
 }
 
 /// A trusted Ed25519 key under its signed-note name.
@@ -313,38 +354,8 @@ impl NoteVerifier {
     /// Parses a verifier key `<name>+<8 hex digits key ID>+<base64(0x01 ||
     /// 32-byte public key)>`, checking that the key ID matches the key.
     pub fn from_vkey(vkey: &str) -> Result<Self, CheckpointError> {
-        // The base64 part may itself contain '+', so split only twice.
-        let mut parts = vkey.splitn(3, '+');
-        let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(CheckpointError::MalformedVerifierKey(
-                "expected <name>+<key id>+<key>",
-            ));
-        };
-        check_key_name(name)?;
-        if id_hex.len() != 8 || !id_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(CheckpointError::MalformedVerifierKey(
-                "key id is not 8 hex digits",
-            ));
-        }
-        let claimed_id = u32::from_str_radix(id_hex, 16)
-            .map_err(|_| CheckpointError::MalformedVerifierKey("key id is not 8 hex digits"))?;
-        let raw = STANDARD
-            .decode(key_b64)
-            .map_err(|_| CheckpointError::MalformedVerifierKey("key is not canonical base64"))?;
-        let Some((&alg, key_bytes)) = raw.split_first() else {
-            return Err(CheckpointError::MalformedVerifierKey("key is empty"));
-        };
-        if alg != ALG_ED25519 {
-            return Err(CheckpointError::MalformedVerifierKey(
-                "signature type is not Ed25519 (0x01)",
-            ));
-        }
-        let key_bytes: [u8; 32] = key_bytes.try_into().map_err(|_| {
-            CheckpointError::MalformedVerifierKey("Ed25519 public key is not 32 bytes")
-        })?;
-        let key = VerifyingKey::from_bytes(&key_bytes)
-            .map_err(|_| CheckpointError::MalformedVerifierKey("not a valid Ed25519 public key"))?;
+        let (name, claimed_id, key) =
+            parse_vkey(vkey, ALG_ED25519, "signature type is not Ed25519 (0x01)")?;
         let verifier = Self::new(name, key)?;
         if verifier.key_id != claimed_id {
             return Err(CheckpointError::MalformedVerifierKey(
@@ -442,6 +453,43 @@ pub fn signed_note(
 /// rule (crate `ed25519-verify`: cofactored, canonical encodings, S < L) rejects
 /// the whole note.
 pub fn open_note<'a>(note: &'a str, verifier: &NoteVerifier) -> Result<&'a str, CheckpointError> {
+    let (text, lines) = split_note(note)?;
+    let mut verified = false;
+    for line in &lines {
+        if line.name != verifier.name || line.key_id != verifier.key_id {
+            continue;
+        }
+        ed25519_verify::verify(&verifier.rule_key, text.as_bytes(), &line.signature).map_err(
+            |_| CheckpointError::InvalidSignature {
+                name: line.name.to_owned(),
+                key_id: line.key_id,
+            },
+        )?;
+        verified = true;
+    }
+    if verified {
+        Ok(text)
+    } else {
+        Err(CheckpointError::NotSignedByKey {
+            name: verifier.name.clone(),
+            key_id: verifier.key_id,
+        })
+    }
+}
+
+/// One signature line of a note, decoded but not verified.
+pub(crate) struct SignatureLine<'a> {
+    /// The key name.
+    pub name: &'a str,
+    /// The key ID (the first four bytes of the decoded signature).
+    pub key_id: u32,
+    /// The signature bytes after the key ID (never empty).
+    pub signature: Vec<u8>,
+}
+
+/// Splits a note into its text (final newline included) and its signature lines, checking the
+/// note's form and bounds ([`MAX_NOTE_BYTES`], [`MAX_SIGNATURES`]) but no signature.
+pub(crate) fn split_note(note: &str) -> Result<(&str, Vec<SignatureLine<'_>>), CheckpointError> {
     if note.len() > MAX_NOTE_BYTES {
         return Err(CheckpointError::NoteTooLarge {
             len: note.len(),
@@ -465,7 +513,7 @@ pub fn open_note<'a>(note: &'a str, verifier: &NoteVerifier) -> Result<&'a str, 
         return Err(CheckpointError::NoSignatures);
     };
 
-    // Counted before any signature check, so the limit also bounds the
+    // Counted before any line is decoded, so the limit also bounds the
     // number of verifications an input can trigger.
     if signatures.split('\n').count() > MAX_SIGNATURES {
         return Err(CheckpointError::TooManySignatures {
@@ -473,7 +521,7 @@ pub fn open_note<'a>(note: &'a str, verifier: &NoteVerifier) -> Result<&'a str, 
         });
     }
 
-    let mut verified = false;
+    let mut lines = Vec::new();
     for (position, line) in signatures.split('\n').enumerate() {
         let line_number = position + 1;
         let malformed = |reason| CheckpointError::MalformedSignatureLine {
@@ -496,26 +544,13 @@ pub fn open_note<'a>(note: &'a str, verifier: &NoteVerifier) -> Result<&'a str, 
         if signature.is_empty() {
             return Err(malformed("signature shorter than its 4-byte key id"));
         }
-        let id = u32::from_be_bytes(*id_bytes);
-        if name != verifier.name || id != verifier.key_id {
-            continue;
-        }
-        let invalid = || CheckpointError::InvalidSignature {
-            name: name.to_owned(),
-            key_id: id,
-        };
-        ed25519_verify::verify(&verifier.rule_key, text.as_bytes(), signature)
-            .map_err(|_| invalid())?;
-        verified = true;
+        lines.push(SignatureLine {
+            name,
+            key_id: u32::from_be_bytes(*id_bytes),
+            signature: signature.to_vec(),
+        });
     }
-    if verified {
-        Ok(text)
-    } else {
-        Err(CheckpointError::NotSignedByKey {
-            name: verifier.name.clone(),
-            key_id: verifier.key_id,
-        })
-    }
+    Ok((text, lines))
 }
 
 /// Signs `checkpoint` with `key` under `key_name` and returns the note.

@@ -74,10 +74,12 @@
 #![warn(missing_docs)]
 
 mod checkpoint;
+mod cosignature;
 mod hash;
 mod tiles;
 mod tree;
 mod verify;
+mod witness;
 
 #[cfg(test)]
 mod tests;
@@ -85,6 +87,10 @@ mod tests;
 pub use checkpoint::{
     Checkpoint, CheckpointError, MAX_NOTE_BYTES, MAX_SIGNATURES, NoteVerifier, check_note_text,
     checkpoint_text, key_id, open_checkpoint, open_note, sign_checkpoint, sign_note, signed_note,
+};
+pub use cosignature::{
+    COSIGNATURE_V1_ED25519, CosignatureVerifier, Cosigned, CosignerKey, MAX_COSIGNATURE_TIME,
+    cosigned_message, cosigner_key_id, verify_cosignatures,
 };
 pub use hash::{Hash, empty_root, hash_children, hash_leaf};
 pub use tiles::{
@@ -97,6 +103,11 @@ pub use tree::{
     inclusion_proof, nodes_completed_by_append, root_at,
 };
 pub use verify::{ProofError, root_from_inclusion_proof, verify_consistency, verify_inclusion};
+pub use witness::{
+    AddCheckpoint, MAX_ADD_CHECKPOINT_BYTES, MAX_PROOF_LINES, Refusal, SIZE_CONTENT_TYPE,
+    add_checkpoint_body, check_add_checkpoint, note_origin, parse_add_checkpoint,
+    parse_size_answer,
+};
 
 /// The signing and verifying key types this crate's API takes, re-exported so
 /// callers use the same `ed25519-dalek` version.

@@ -37,7 +37,9 @@ use crate::domain::event::{self, ChainHead, Event, NewEvent};
 use crate::domain::key_record::RecordedKey;
 use crate::domain::lineage::{ClosureEntry, Direction};
 use crate::domain::registration::{self, DatasetKey, ParentInfo, Registration, Unit};
-use crate::domain::transparency::{self, FetchedNodes, Hash, NodeId, SignedCheckpoint};
+use crate::domain::transparency::{
+    self, CheckpointCosignature, FetchedNodes, Hash, NodeId, SignedCheckpoint,
+};
 use crate::error::{Error, Result};
 use crate::metrics::{Metrics, PoolStatus};
 use crate::store::decode::{self, hash_bytes, parse_visibility};
@@ -739,6 +741,18 @@ impl Store for PostgresStore {
 
     async fn keep_checkpoint(&self, checkpoint: SignedCheckpoint) -> Result<SignedCheckpoint> {
         self.keep_checkpoint_row(checkpoint).await
+    }
+
+    async fn keep_cosignature(&self, cosignature: CheckpointCosignature) -> Result<()> {
+        self.insert_cosignature(cosignature).await
+    }
+
+    async fn cosignatures(&self, tree_size: u64) -> Result<Vec<CheckpointCosignature>> {
+        self.read_cosignatures(tree_size).await
+    }
+
+    async fn witnessed_sizes(&self) -> Result<Vec<(String, u64)>> {
+        self.read_witnessed_sizes().await
     }
 
     async fn recorded_keys(&self) -> Result<Vec<RecordedKey>> {

@@ -6,7 +6,8 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteExecutor, Transaction};
 use super::{MAX_ROWS_PER_INSERT, SqliteStore};
 use crate::domain::event::{ChainHead, format_time};
 use crate::domain::transparency::{
-    FetchedNodes, Hash, NodeId, SignedCheckpoint, frontier_nodes, grow_tree, leaf_hash,
+    CheckpointCosignature, FetchedNodes, Hash, NodeId, SignedCheckpoint, frontier_nodes, grow_tree,
+    leaf_hash,
 };
 use crate::error::Result;
 use crate::store::decode::{hash_bytes, parse_hash, parse_time};
@@ -229,5 +230,63 @@ impl SqliteStore {
             .await?;
         tx.commit().await?;
         checkpoint_from_row(&row)
+    }
+}
+
+fn cosignature_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<CheckpointCosignature> {
+    Ok(CheckpointCosignature {
+        tree_size: row.try_get::<i64, _>("tree_size")? as u64,
+        witness: row.try_get("witness")?,
+        line: row.try_get("line")?,
+        cosigned_at: row.try_get("cosigned_at")?,
+    })
+}
+
+impl SqliteStore {
+    pub(super) async fn insert_cosignature(
+        &self,
+        cosignature: CheckpointCosignature,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO checkpoint_cosignatures (tree_size, witness, line, cosigned_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (tree_size, witness) DO NOTHING",
+        )
+        .bind(db_int(cosignature.tree_size)?)
+        .bind(&cosignature.witness)
+        .bind(&cosignature.line)
+        .bind(cosignature.cosigned_at)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn read_cosignatures(
+        &self,
+        tree_size: u64,
+    ) -> Result<Vec<CheckpointCosignature>> {
+        let rows = sqlx::query(
+            "SELECT * FROM checkpoint_cosignatures WHERE tree_size = $1 ORDER BY cosigned_at, witness",
+        )
+        .bind(db_int(tree_size)?)
+        .fetch_all(&self.readers)
+        .await?;
+        rows.iter().map(cosignature_from_row).collect()
+    }
+
+    pub(super) async fn read_witnessed_sizes(&self) -> Result<Vec<(String, u64)>> {
+        let rows = sqlx::query(
+            "SELECT witness, MAX(tree_size) AS tree_size FROM checkpoint_cosignatures \
+             GROUP BY witness ORDER BY witness",
+        )
+        .fetch_all(&self.readers)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("witness")?,
+                    row.try_get::<i64, _>("tree_size")? as u64,
+                ))
+            })
+            .collect()
     }
 }

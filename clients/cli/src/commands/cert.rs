@@ -13,7 +13,7 @@ use provenance_api::certificate::{CertificateClaims, dsse};
 use provenance_api::v1 as pb;
 use serde_json::{Value, json};
 use tonic::{Code, Status};
-use transparency_log::NoteVerifier;
+use transparency_log::{CosignatureVerifier, NoteVerifier};
 use uuid::Uuid;
 
 use super::policy::with_policy_hint;
@@ -344,7 +344,7 @@ async fn verify(
             &input,
             args.audience,
             args.as_of.map(timestamp),
-            args.log_key.as_deref(),
+            &BundleKeys::of(&args)?,
         )
         .await?
     };
@@ -380,23 +380,30 @@ fn verify_offline(args: &VerifyCertificateArgs, input: &Input) -> Result<Report,
     let log_not_checked = check_bundle(
         input,
         verification.claims.as_ref(),
-        args.log_key.as_deref(),
+        &BundleKeys::of(args)?,
         pinned_jwks,
         &mut valid,
         &mut checks,
     )?;
     checks.extend(log_not_checked);
-    if let (Some(path), Some(claims)) = (&args.status_list, verification.claims.as_ref()) {
-        let list = std::fs::read(path)
-            .ok()
-            .filter(|bytes| bytes.len() <= MAX_STATUS_LIST_FILE_BYTES)
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .ok_or_else(|| {
-                CliError::Input(format!(
-                    "cannot read --status-list {}: expected a statuslist+jwt of at most {MAX_STATUS_LIST_FILE_BYTES} bytes",
-                    path.display()
-                ))
-            })?;
+    let list = match (&args.status_list, input.bundle()) {
+        (Some(path), _) => Some(
+            std::fs::read(path)
+                .ok()
+                .filter(|bytes| bytes.len() <= MAX_STATUS_LIST_FILE_BYTES)
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or_else(|| {
+                    CliError::Input(format!(
+                        "cannot read --status-list {}: expected a statuslist+jwt of at most {MAX_STATUS_LIST_FILE_BYTES} bytes",
+                        path.display()
+                    ))
+                })?,
+        ),
+        // The list the bundle carries, as fetched when it was bundled.
+        (None, Some(bundle)) => bundle.status_list.clone(),
+        (None, None) => None,
+    };
+    if let (Some(list), Some(claims)) = (list, verification.claims.as_ref()) {
         let check = provenance_api::status_list::status_list_check(
             claims,
             &list,
@@ -428,7 +435,7 @@ async fn verify_online(
     input: &Input,
     audience: Option<Uuid>,
     as_of: Option<provenance_api::wkt::Timestamp>,
-    log_key: Option<&str>,
+    keys: &BundleKeys<'_>,
 ) -> Result<Report, CliError> {
     let response = conn
         .certificates()
@@ -472,14 +479,8 @@ async fn verify_online(
         revoke_cause_id: response.revoke_cause_id,
         status_history: response.status_history,
     });
-    let log_not_checked = check_bundle(
-        input,
-        claims.as_ref(),
-        log_key,
-        None,
-        &mut valid,
-        &mut checks,
-    )?;
+    let log_not_checked =
+        check_bundle(input, claims.as_ref(), keys, None, &mut valid, &mut checks)?;
     checks.extend(log_not_checked);
     Ok(Report {
         valid,
@@ -505,20 +506,86 @@ fn with_online_only(mut checks: Vec<Check>) -> Vec<Check> {
     checks
 }
 
+/// The keys a bundle's `log` member is checked with: `--log-key`, and the witnesses of
+/// `--witness` with their threshold.
+struct BundleKeys<'a> {
+    log_key: Option<&'a str>,
+    witnesses: Vec<CosignatureVerifier>,
+    threshold: usize,
+}
+
+impl<'a> BundleKeys<'a> {
+    /// No pinned log key and no witnesses.
+    fn none() -> Self {
+        Self {
+            log_key: None,
+            witnesses: Vec::new(),
+            threshold: 0,
+        }
+    }
+
+    fn of(args: &'a VerifyCertificateArgs) -> Result<Self, CliError> {
+        let witnesses = args
+            .witnesses
+            .iter()
+            .map(|arg| read_witness_key(arg))
+            .collect::<Result<Vec<_>, _>>()?;
+        let threshold = match args.witness_threshold {
+            Some(n) if n as usize > witnesses.len() => {
+                return Err(CliError::Input(format!(
+                    "--witness-threshold {n} is more than the {} --witness key(s) given",
+                    witnesses.len()
+                )));
+            }
+            Some(n) => n as usize,
+            None => witnesses.len(),
+        };
+        Ok(Self {
+            log_key: args.log_key.as_deref(),
+            witnesses,
+            threshold,
+        })
+    }
+}
+
+/// A witness's cosigner key, given as text or in a file.
+fn read_witness_key(arg: &str) -> Result<CosignatureVerifier, CliError> {
+    let path = Path::new(arg);
+    let text = if path.is_file() {
+        let file = File::open(path)
+            .map_err(|e| CliError::Input(format!("cannot read --witness {arg}: {e}")))?;
+        read_limited(file, arg)?
+    } else {
+        arg.to_owned()
+    };
+    CosignatureVerifier::from_vkey(text.trim()).map_err(|e| {
+        CliError::Input(format!(
+            "--witness {arg}: not a witness key ({e}); pass the key `provctl witness key` prints (<name>+<key id>+<key>, type 0x04), or a file holding it"
+        ))
+    })
+}
+
 /// For a bundle: the `bundle` check of its summary, then the `log_*` checks of its transparency
-/// log member, all added to `checks` and `valid`. Returns the log checks that could not be made.
+/// log member (and `log_witnesses` when witnesses are given), all added to `checks` and `valid`.
+/// Returns the log checks that could not be made.
 fn check_bundle(
     input: &Input,
     claims: Option<&CertificateClaims>,
-    log_key: Option<&str>,
+    keys: &BundleKeys<'_>,
     pinned_jwks: Option<&Value>,
     valid: &mut bool,
     checks: &mut Vec<Check>,
 ) -> Result<Vec<Check>, CliError> {
+    let log_key = keys.log_key;
     let Some(bundle) = input.bundle() else {
         if log_key.is_some() {
             return Err(CliError::Input(
                 "--log-key checks a bundle's transparency-log member: pass a bundle (`provctl cert bundle`)".into(),
+            ));
+        }
+        if !keys.witnesses.is_empty() {
+            return Err(CliError::Input(
+                "--witness checks the cosignatures of a bundle's checkpoint: pass a bundle (`provctl cert bundle`)".into(),
             ));
         }
         return Ok(Vec::new());
@@ -532,6 +599,7 @@ fn check_bundle(
         checks.push(check);
     }
     if bundle.log.is_null() {
+        push_witness_check(bundle, keys, valid, checks);
         return Ok(vec![Check::new(
             "log",
             false,
@@ -558,7 +626,22 @@ fn check_bundle(
     } = bundle.log_checks(&verifier, source, claims);
     *valid &= log_checks.iter().all(|c| c.passed);
     checks.extend(log_checks);
+    push_witness_check(bundle, keys, valid, checks);
     Ok(not_checked)
+}
+
+/// The `log_witnesses` check, when `--witness` keys are given.
+fn push_witness_check(
+    bundle: &Bundle,
+    keys: &BundleKeys<'_>,
+    valid: &mut bool,
+    checks: &mut Vec<Check>,
+) {
+    if !keys.witnesses.is_empty() {
+        let check = bundle.witness_check(&keys.witnesses, keys.threshold);
+        *valid &= check.passed;
+        checks.push(check);
+    }
 }
 
 /// The log key packed in the bundle, for want of a pinned one.
@@ -845,7 +928,7 @@ async fn make_bundle(
         }
         None => (read_input(certificate)?, None),
     };
-    let report = verify_online(&conn, &input, None, None, None).await?;
+    let report = verify_online(&conn, &input, None, None, &BundleKeys::none()).await?;
     let claims = match (&report.claims, report.valid) {
         (Some(claims), true) => claims.clone(),
         _ => {
@@ -925,6 +1008,10 @@ async fn make_bundle(
         .and_then(|r| serde_json::from_str::<Value>(&r.dsse_envelope).ok())
     {
         value["dsse_envelope"] = envelope;
+    }
+    let status_list = bundled_status_list(global, &claims).await;
+    if let Some(list) = &status_list {
+        value["status_list"] = json!(list);
     }
     write_file(path, &pretty(&value))?;
 
@@ -1028,6 +1115,32 @@ async fn log_evidence(
 
 /// The status history as a bundle carries it: `status` by its proto name, `time` in RFC 3339 with
 /// microseconds, `reason`.
+/// The certificate's token status list as the registry serves it now (the path of its `status`
+/// claim's URI, from the registry's own HTTP port), for offline verification to read its bit;
+/// `None`, said on stderr, when the certificate has no status claim or the list cannot be fetched.
+async fn bundled_status_list(global: &Settings, claims: &CertificateClaims) -> Option<String> {
+    let uri = &claims.status.as_ref()?.status_list.uri;
+    let path = uri
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .map(|(_, path)| path)?;
+    let fetched = match crate::tiles::Mirror::parse(&global.url) {
+        Ok(registry) => registry.get(path, MAX_STATUS_LIST_FILE_BYTES).await,
+        Err(e) => Err(e),
+    };
+    match fetched.map(String::from_utf8) {
+        Ok(Ok(list)) => Some(list),
+        Ok(Err(_)) => {
+            eprintln!("provctl: the status list at /{path} is not text; bundled without it");
+            None
+        }
+        Err(e) => {
+            eprintln!("provctl: cannot fetch the status list /{path} ({e}); bundled without it");
+            None
+        }
+    }
+}
+
 fn bundle_history(history: &[pb::CertificateStatusChange]) -> Value {
     history
         .iter()

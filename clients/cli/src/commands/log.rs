@@ -40,7 +40,29 @@ pub async fn run(
     out: &mut Printer,
 ) -> Result<u8, CliError> {
     match command {
-        LogCommand::Checkpoint { out: file } => {
+        LogCommand::Checkpoint {
+            out: file,
+            tiles: Some(url),
+            key: Some(key),
+        } => {
+            let mirror = Mirror::parse(&url)?;
+            let note = mirror.checkpoint().await?;
+            let (verifier, _) = read_key(&key)?;
+            let checkpoint = open_checkpoint(&note, &verifier).map_err(|e| {
+                CliError::BadAnswer(format!(
+                    "the checkpoint at {} does not verify with the pinned key {}: {e}",
+                    mirror.describe(),
+                    key_label(&verifier)
+                ))
+            })?;
+            let newest = Newest {
+                note,
+                checkpoint,
+                verifier_key: verifier.vkey(),
+            };
+            print_checkpoint(newest, file.as_deref(), out)?;
+        }
+        LogCommand::Checkpoint { out: file, .. } => {
             checkpoint(
                 &Connection::open_public(global).await?,
                 file.as_deref(),
@@ -148,11 +170,20 @@ async fn checkpoint(
     file: Option<&Path>,
     out: &mut Printer,
 ) -> Result<(), CliError> {
+    print_checkpoint(newest_checkpoint(conn).await?, file, out)
+}
+
+/// Prints a verified checkpoint, and writes its note to `file`.
+fn print_checkpoint(
+    newest: Newest,
+    file: Option<&Path>,
+    out: &mut Printer,
+) -> Result<(), CliError> {
     let Newest {
         note,
         checkpoint,
         verifier_key,
-    } = newest_checkpoint(conn).await?;
+    } = newest;
     if let Some(path) = file {
         // Exactly as signed: one changed byte and the signature no longer verifies.
         write_file(path, &note)?;
@@ -342,15 +373,20 @@ async fn key(conn: &Connection, file: Option<&Path>, out: &mut Printer) -> Resul
 // ----- prove -------------------------------------------------------------------------------------
 
 async fn prove(global: &Settings, args: ProveArgs, out: &mut Printer) -> Result<(), CliError> {
-    // Only reading a certificate needs a token.
-    let conn = if args.certificate.is_some() {
-        Connection::open(global).await?
-    } else {
-        Connection::open_public(global).await?
-    };
-    let (value, summary) = match args.consistency {
-        Some(first) => prove_consistency(&conn, first, args.to).await?,
-        None => prove_inclusion(&conn, &args).await?,
+    let (value, summary) = match &args.tiles {
+        Some(url) => prove_from_tiles(&Mirror::parse(url)?, &args).await?,
+        None => {
+            // Only reading a certificate needs a token.
+            let conn = if args.certificate.is_some() {
+                Connection::open(global).await?
+            } else {
+                Connection::open_public(global).await?
+            };
+            match args.consistency {
+                Some(first) => prove_consistency(&conn, first, args.to).await?,
+                None => prove_inclusion(&conn, &args).await?,
+            }
+        }
     };
     match &args.out {
         None => out.json(&value)?,
@@ -372,6 +408,86 @@ async fn prove(global: &Settings, args: ProveArgs, out: &mut Printer) -> Result<
         }
     }
     Ok(())
+}
+
+/// `prove --tiles`: the proof computed from a mirror's tiles, against the size of its checkpoint
+/// unless `--to`/`--tree-size` says otherwise. Nothing is trusted here: `log verify` checks the
+/// file (and the checkpoint it carries) with the pinned key.
+async fn prove_from_tiles(mirror: &Mirror, args: &ProveArgs) -> Result<(Value, Summary), CliError> {
+    let note = mirror.checkpoint().await?;
+    let newest_size = note
+        .lines()
+        .nth(1)
+        .and_then(|size| size.parse::<u64>().ok())
+        .ok_or_else(|| {
+            CliError::BadAnswer(format!(
+                "{}/checkpoint has no tree size line",
+                mirror.describe()
+            ))
+        })?;
+    if let Some(first) = args.consistency {
+        let second = args.to.unwrap_or(newest_size);
+        if first > second || second > newest_size {
+            return Err(CliError::Input(format!(
+                "--consistency {first} --to {second}: the mirror's checkpoint is of {newest_size} leaves"
+            )));
+        }
+        let proof = ConsistencyProof {
+            first_tree_size: first,
+            second_tree_size: second,
+            hashes: mirror.consistency(first, second).await?,
+        };
+        let summary = Summary {
+            lines: vec![format!("from:         {first} to {second} leaves, computed from the tiles at {}", mirror.describe())],
+            verify_hint: "provctl log verify --key LOG_KEY --old-checkpoint OLD_NOTE --checkpoint NOTE_FILE --consistency PROOF_FILE".into(),
+        };
+        return Ok((proof.to_json(), summary));
+    }
+    let leaf_index = match (args.leaf, args.event_sequence) {
+        (Some(index), _) => index,
+        (_, Some(sequence)) => sequence.saturating_sub(1),
+        _ => {
+            return Err(CliError::Input(
+                "with --tiles, say what to prove: --leaf, --event-sequence or --consistency".into(),
+            ));
+        }
+    };
+    let tree_size = args.tree_size.unwrap_or(newest_size);
+    if leaf_index >= tree_size || tree_size > newest_size {
+        return Err(CliError::Input(format!(
+            "leaf {leaf_index} in {tree_size} leaves: the mirror's checkpoint is of {newest_size} leaves"
+        )));
+    }
+    let hashes = mirror.inclusion(leaf_index, tree_size).await?;
+    let leaf_data = mirror
+        .leaves(leaf_index, 1, tree_size)
+        .await?
+        .pop()
+        .ok_or_else(|| {
+            CliError::BadAnswer(format!("{} has no entry {leaf_index}", mirror.describe()))
+        })?;
+    let checkpoint = (tree_size == newest_size).then_some(note);
+    let lines = vec![
+        format!("leaf:         {leaf_index} (event {})", leaf_index + 1),
+        format!("leaf data:    {}", hex::encode(&leaf_data)),
+        format!(
+            "tree size:    {tree_size} leaves, computed from the tiles at {}",
+            mirror.describe()
+        ),
+    ];
+    let verify_hint = match &checkpoint {
+        Some(_) => "provctl log verify --key LOG_KEY --inclusion PROOF_FILE".to_owned(),
+        None => "provctl log verify --key LOG_KEY --checkpoint NOTE_FILE --inclusion PROOF_FILE"
+            .to_owned(),
+    };
+    let proof = InclusionProof {
+        leaf_index,
+        tree_size,
+        leaf_data,
+        hashes,
+        checkpoint,
+    };
+    Ok((proof.to_json(), Summary { lines, verify_hint }))
 }
 
 /// What `prove --out` prints besides the file.

@@ -17,6 +17,7 @@ mod policy;
 pub mod render;
 mod token;
 mod webhook;
+mod witness;
 
 use std::fs;
 use std::path::Path;
@@ -38,6 +39,8 @@ pub async fn run(global: GlobalArgs, command: Command, out: &mut Printer) -> Res
     let done = match command {
         Command::Completion { shell } => generate::completion(shell, out),
         Command::Man { dir } => generate::man(&dir, out),
+        // A witness is a server of its own: it talks to no registry.
+        Command::Witness(c) => witness::run(c, out).await,
         command => {
             let settings = config::resolve(global)?;
             return match run_with(&settings, command, out).await {
@@ -68,7 +71,7 @@ async fn run_with(global: &Settings, command: Command, out: &mut Printer) -> Res
         Command::Webhook(c) => webhook::run(&Connection::open(global).await?, c, out).await,
         Command::Attest(c) => attest::run(&Connection::open(global).await?, c, out).await,
         Command::Health(args) => health::run(global, args, out).await,
-        Command::Completion { .. } | Command::Man { .. } => {
+        Command::Completion { .. } | Command::Man { .. } | Command::Witness(_) => {
             unreachable!("run handles the commands that need no settings")
         }
     };

@@ -28,7 +28,20 @@ pub struct Registry {
     channel: tonic::transport::Channel,
     stop: oneshot::Sender<()>,
     server: JoinHandle<anyhow::Result<()>>,
-    _dir: tempfile::TempDir,
+    /// The data directory: a temporary one of its own, or one the test keeps (`start_at`).
+    data_dir: std::path::PathBuf,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// Where [`Registry::start_at`] keeps its state, and the organisation it serves.
+pub struct Place<'a> {
+    /// The data directory (keys, and the SQLite database unless `database_url` is given).
+    pub data_dir: &'a Path,
+    /// A PostgreSQL database instead of SQLite.
+    pub database_url: Option<String>,
+    /// The organisation and admin token of an earlier start on the same data; `None` bootstraps
+    /// one.
+    pub admin: Option<(String, String)>,
 }
 
 impl Registry {
@@ -57,6 +70,24 @@ impl Registry {
             public_url,
             ..CommonSettings::for_data_dir(dir.path().to_path_buf())
         };
+        Self::launch(serve, common, None, Some(dir)).await
+    }
+
+    /// A registry on data the test keeps between starts (to restart it, or copy it).
+    pub async fn start_at(serve: ServeSettings, place: Place<'_>) -> TestResult<Self> {
+        let common = CommonSettings {
+            database_url: place.database_url,
+            ..CommonSettings::for_data_dir(place.data_dir.to_path_buf())
+        };
+        Self::launch(serve, common, place.admin, None).await
+    }
+
+    async fn launch(
+        serve: ServeSettings,
+        common: CommonSettings,
+        admin: Option<(String, String)>,
+        dir: Option<tempfile::TempDir>,
+    ) -> TestResult<Self> {
         let serve = ServeSettings {
             listen: "127.0.0.1:0".parse()?,
             ..serve
@@ -65,8 +96,14 @@ impl Registry {
         let app = Application::build(&common, &serve).await?;
         let addr = app.local_addr()?;
         let registry = app.registry().clone();
-        let (org, admin_token, _record) =
-            registry.bootstrap_organization("Acme".into(), None).await?;
+        let (org_id, admin_token) = match admin {
+            Some(admin) => admin,
+            None => {
+                let (org, token, _record) =
+                    registry.bootstrap_organization("Acme".into(), None).await?;
+                (org.id.to_string(), token)
+            }
+        };
         let (stop, stop_rx) = oneshot::channel::<()>();
         // Bound before `run_until` starts, so provctl may connect at once.
         let server = tokio::spawn(app.run_until(async {
@@ -81,18 +118,24 @@ impl Registry {
                 format!("http://{addr}")
             },
             admin_token,
-            org_id: org.id.to_string(),
+            org_id,
             registry,
             channel,
             stop,
             server,
+            data_dir: common.data_dir.clone(),
             _dir: dir,
         })
     }
 
     /// The server's data directory (its key files are there).
     pub fn data_dir(&self) -> &Path {
-        self._dir.path()
+        &self.data_dir
+    }
+
+    /// The registry behind the server.
+    pub fn registry(&self) -> &provenance_registry::registry::Registry {
+        &self.registry
     }
 
     /// Bootstraps another organisation, as its operator would; returns its id and admin token.

@@ -4,3 +4,4 @@
 mod merkle;
 mod notes;
 mod tiles;
+mod witness;
