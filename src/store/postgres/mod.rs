@@ -128,6 +128,7 @@ impl PostgresStore {
         Ok(Self {
             writer: readers.clone(),
             readers,
+            metrics: Arc::default(),
         })
     }
 

@@ -117,6 +117,7 @@ impl SqliteStore {
         Ok(Self {
             writer: readers.clone(),
             readers,
+            metrics: Arc::default(),
         })
     }
 
