@@ -23,6 +23,7 @@ mod limits;
 mod lineage;
 mod load;
 mod log;
+mod multi_policy;
 mod openlineage;
 mod operator;
 mod organizations;
