@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import unique
 from provenance_client import DEFAULT_POLICY, Verdict, pb
 from provenance_client.errors import InvalidArgument, NotFound
-
-from conftest import unique
 
 LLAMA_2 = "llama-2-community-license"
 
