@@ -81,7 +81,12 @@ async fn several_policies_print_a_matrix_and_exit_with_the_worst_verdict() -> Te
 
     // Llama 2 outputs two steps up: CONTAMINATED under Llama 2 with its path, the worst verdict's
     // code (7) for the whole.
-    let traces = register(&registry, "l2-traces", &["model=meta-llama/Llama-2-70b-chat-hf"]).await?;
+    let traces = register(
+        &registry,
+        "l2-traces",
+        &["model=meta-llama/Llama-2-70b-chat-hf"],
+    )
+    .await?;
     let mix = register(&registry, "mix", &[&format!("dataset={traces}")]).await?;
     let matrix = registry
         .run(&["policy", "evaluate", &mix, "--all-policies"])
@@ -133,24 +138,46 @@ async fn several_policies_print_a_matrix_and_exit_with_the_worst_verdict() -> Te
         .find(|e| e["policyId"] == LLAMA_2)
         .ok_or("no Llama 2 evaluation")?;
     assert_eq!(llama_2["verdict"], "VERDICT_CONTAMINATED");
-    assert_eq!(llama_2["offenders"][0]["path"][1]["datasetId"], traces.as_str());
+    assert_eq!(
+        llama_2["offenders"][0]["path"][1]["datasetId"],
+        traces.as_str()
+    );
 
     // Bad lists are refused by the server, naming the field: exit code 3 (NOT_FOUND) for an
     // unknown policy, 5 (INVALID_ARGUMENT) for a repeat.
     let unknown = registry
-        .run(&["policy", "evaluate", &mix, "--policy", LLAMA_2, "--policy", "nope"])
+        .run(&[
+            "policy", "evaluate", &mix, "--policy", LLAMA_2, "--policy", "nope",
+        ])
         .await?
         .expect_code(3);
     assert!(unknown.stderr.contains("policies[1]"), "{}", unknown.stderr);
-    assert!(unknown.stderr.contains("provctl policy list"), "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("provctl policy list"),
+        "{}",
+        unknown.stderr
+    );
     let repeated = registry
-        .run(&["policy", "evaluate", &mix, "--policy", LLAMA_2, "--policy", LLAMA_2])
+        .run(&[
+            "policy", "evaluate", &mix, "--policy", LLAMA_2, "--policy", LLAMA_2,
+        ])
         .await?
         .expect_code(5);
-    assert!(repeated.stderr.contains("policies[1]"), "{}", repeated.stderr);
+    assert!(
+        repeated.stderr.contains("policies[1]"),
+        "{}",
+        repeated.stderr
+    );
     // `--all-policies` with `--policy` is a usage error, caught before any call.
     registry
-        .run(&["policy", "evaluate", &mix, "--all-policies", "--policy", LLAMA_2])
+        .run(&[
+            "policy",
+            "evaluate",
+            &mix,
+            "--all-policies",
+            "--policy",
+            LLAMA_2,
+        ])
         .await?
         .expect_code(2);
     registry.stop().await
