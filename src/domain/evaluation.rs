@@ -25,6 +25,14 @@ use super::policy::{Policy, Purpose, RuleKind};
 /// Offenders and datasets without attestation listed in an answer at most; the rest are counted.
 pub const MAX_LISTED: usize = 100;
 
+/// Offenders, obligation sources and datasets without attestation listed at most in each policy's
+/// evaluation of an evaluation by several policies, so that the answer for
+/// [`super::policy::MAX_POLICIES_PER_EVALUATION`] of them stays as small as one evaluation's.
+pub const MAX_LISTED_EACH: usize = 25;
+
+/// Attestation ids listed at most in each policy's evaluation of an evaluation by several policies.
+pub const MAX_LISTED_ATTESTATION_IDS_EACH: usize = 250;
+
 /// Attestation ids listed in an answer at most; the rest are counted. (A certificate's claims
 /// carry them all: it is the evidence; an evaluation is a report.)
 pub const MAX_LISTED_ATTESTATION_IDS: usize = 1000;
@@ -214,7 +222,7 @@ fn path_ends(path: &[Uuid]) -> impl Iterator<Item = &Uuid> {
 }
 
 /// Judges `graph` under `policy` for `target` (if any) and the declared `purpose`, as `caller` may
-/// see it.
+/// see it, counting the attestations of `graph.attestations`.
 pub fn evaluate(
     graph: &ClosureGraph,
     policy: &Policy,
@@ -222,154 +230,259 @@ pub fn evaluate(
     purpose: Purpose,
     caller: &Caller,
 ) -> Evaluation {
-    let nodes: HashMap<Uuid, &GraphNode> = graph.nodes.iter().map(|n| (n.id, n)).collect();
-    let walk = BreadthFirst::new(graph);
-    let visible = |id: &Uuid| {
-        nodes
-            .get(id)
-            .is_some_and(|n| caller.can_see(n.organization_id, n.visibility.is_public()))
-    };
-    let step = |id: &Uuid| match nodes.get(id) {
-        Some(n) if visible(id) => PathStep::Shown {
-            id: n.id,
-            name: n.name.clone(),
-            version: n.version.clone(),
-        },
-        _ => PathStep::Hidden,
-    };
+    Walk::new(graph, caller).evaluate(policy, &graph.attestations, target, purpose)
+}
 
-    // (path length, path ids, source index) orders offenders deterministically.
-    let mut reported = Vec::new();
-    for &(dataset, report) in &graph.contaminations {
-        if let Some(path) = walk.path_to(dataset) {
-            let report_id = visible(&dataset).then_some(report);
-            reported.push((path, u32::MAX, Offence::ReportedContaminated { report_id }));
-        }
-    }
-    let mut restricted = Vec::new();
-    for source in &graph.model_sources {
-        if let (Some(found), Some(path)) = (
-            policy.restricted_output(&source.model_id),
-            walk.path_to(source.dataset_id),
-        ) {
-            restricted.push((
-                path,
-                source.position,
-                Offence::RestrictedModelOutput {
-                    model_id: source.model_id.clone(),
-                    source_index: source.position,
-                    found,
-                },
-            ));
-        }
+/// A closure graph read once for several policies: the graph (whose `attestations` are left
+/// empty) and, for each policy in the order asked, the attestations that count under it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SharedClosure {
+    /// Datasets, edges, model-generated sources and contamination reports: the same under every
+    /// policy.
+    pub graph: ClosureGraph,
+    /// `(dataset, attestation)` pairs that count, one list per policy asked, in that order.
+    pub attestations: Vec<Vec<(Uuid, Uuid)>>,
+}
+
+impl SharedClosure {
+    /// The graph read for a single policy, its attestations in [`ClosureGraph::attestations`].
+    pub fn into_single(mut self) -> ClosureGraph {
+        self.graph.attestations = self.attestations.into_iter().next().unwrap_or_default();
+        self.graph
     }
 
-    let target_exemption = target.and_then(|t| policy.exempt_target(t));
-    // Under a prohibition restricted outputs offend; under the other kinds they bring an obligation,
-    // unless a competing purpose is declared, which a competing-use prohibition forbids.
-    let obligation = match policy.kind {
-        RuleKind::Prohibition => None,
-        RuleKind::CompetingUseProhibition => match purpose {
-            Purpose::CompetingModel => None,
-            Purpose::NonCompeting => Some((ObligationKind::NoCompetingUse, ObligationStatus::Met)),
-            Purpose::Undeclared => Some((
-                ObligationKind::NoCompetingUse,
-                ObligationStatus::Undetermined,
-            )),
-        },
-        RuleKind::NamingObligation => Some((
-            ObligationKind::NamePrefix,
-            match target {
-                None => ObligationStatus::Undetermined,
-                Some(t) if policy.name_meets_prefix(t) => ObligationStatus::Met,
-                Some(_) => ObligationStatus::Unmet,
+    /// Judges the closure under each policy, walking the graph once: `policies[i]` with the
+    /// attestations of `self.attestations[i]` (none when there are fewer lists than policies),
+    /// each evaluation listing at most `listed` offenders, obligation sources and datasets
+    /// lacking an attestation.
+    pub fn evaluate_each(
+        &self,
+        policies: &[&Policy],
+        target: Option<&str>,
+        purpose: Purpose,
+        caller: &Caller,
+        listed: usize,
+    ) -> Vec<Evaluation> {
+        let mut walk = Walk::new(&self.graph, caller);
+        walk.listed = listed;
+        policies
+            .iter()
+            .enumerate()
+            .map(|(i, policy)| {
+                let attested = self
+                    .attestations
+                    .get(i)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                walk.evaluate(policy, attested, target, purpose)
+            })
+            .collect()
+    }
+}
+
+/// The part of an evaluation that no policy changes: the breadth-first walk of the closure and who
+/// may see what, computed once however many policies judge it.
+pub struct Walk<'g> {
+    graph: &'g ClosureGraph,
+    nodes: HashMap<Uuid, &'g GraphNode>,
+    walk: BreadthFirst,
+    caller: &'g Caller,
+    /// The effective contamination reports reached, each with a shortest path to its dataset:
+    /// offenders under every policy.
+    reported: Vec<(Vec<Uuid>, u32, Offence)>,
+    /// Paths to each model source's dataset, by the source's place in `graph.model_sources`.
+    source_paths: Vec<Option<Vec<Uuid>>>,
+    /// Offenders, obligation sources and datasets lacking an attestation listed at most.
+    listed: usize,
+}
+
+impl<'g> Walk<'g> {
+    /// Walks `graph` as `caller` may see it.
+    pub fn new(graph: &'g ClosureGraph, caller: &'g Caller) -> Self {
+        let nodes: HashMap<Uuid, &GraphNode> = graph.nodes.iter().map(|n| (n.id, n)).collect();
+        let walk = BreadthFirst::new(graph);
+        let mut this = Self {
+            graph,
+            nodes,
+            walk,
+            caller,
+            reported: Vec::new(),
+            source_paths: Vec::new(),
+            listed: MAX_LISTED,
+        };
+        let mut reported = Vec::new();
+        for &(dataset, report) in &graph.contaminations {
+            if let Some(path) = this.walk.path_to(dataset) {
+                let report_id = this.visible(&dataset).then_some(report);
+                reported.push((path, u32::MAX, Offence::ReportedContaminated { report_id }));
+            }
+        }
+        this.source_paths = graph
+            .model_sources
+            .iter()
+            .map(|source| this.walk.path_to(source.dataset_id))
+            .collect();
+        this.reported = reported;
+        this
+    }
+
+    fn visible(&self, id: &Uuid) -> bool {
+        self.nodes.get(id).is_some_and(|n| {
+            self.caller
+                .can_see(n.organization_id, n.visibility.is_public())
+        })
+    }
+
+    fn step(&self, id: &Uuid) -> PathStep {
+        match self.nodes.get(id) {
+            Some(n) if self.visible(id) => PathStep::Shown {
+                id: n.id,
+                name: n.name.clone(),
+                version: n.version.clone(),
             },
-        )),
-        RuleKind::InheritedTerms => {
-            Some((ObligationKind::InheritedTerms, ObligationStatus::Applies))
+            _ => PathStep::Hidden,
         }
-    };
-    let listed = |found: Vec<(Vec<Uuid>, u32, Offence)>| -> (Vec<Offender>, usize) {
-        let mut found = found;
+    }
+
+    /// Offenders in a stable order: (path length, path ids, source index); at most `self.listed`
+    /// shown, all counted.
+    fn listed(&self, mut found: Vec<(Vec<Uuid>, u32, Offence)>) -> (Vec<Offender>, usize) {
         found.sort_by(|a, b| (a.0.len(), &a.0, a.1).cmp(&(b.0.len(), &b.0, b.1)));
         let count = found.len();
         let shown = found
             .into_iter()
-            .take(MAX_LISTED)
+            .take(self.listed)
             .map(|(path, _, offence)| Offender {
-                path: path_ends(&path).map(step).collect(),
+                path: path_ends(&path).map(|id| self.step(id)).collect(),
                 path_length: path.len(),
                 offence,
             })
             .collect();
         (shown, count)
-    };
-    let (offending, obligations) = match obligation {
-        Some((kind, status)) if !restricted.is_empty() => {
-            let (sources, source_count) = listed(restricted);
-            let obligation = Obligation {
-                kind,
-                status,
-                sources,
-                source_count,
-            };
-            (Vec::new(), vec![obligation])
+    }
+
+    /// Judges the walked closure under `policy` for `target` (if any) and the declared `purpose`,
+    /// counting the attestations of `attested` (`(dataset, attestation)` pairs under `policy`).
+    pub fn evaluate(
+        &self,
+        policy: &Policy,
+        attested: &[(Uuid, Uuid)],
+        target: Option<&str>,
+        purpose: Purpose,
+    ) -> Evaluation {
+        let graph = self.graph;
+        let mut restricted = Vec::new();
+        for (source, path) in graph.model_sources.iter().zip(&self.source_paths) {
+            if let (Some(found), Some(path)) = (policy.restricted_output(&source.model_id), path) {
+                restricted.push((
+                    path.clone(),
+                    source.position,
+                    Offence::RestrictedModelOutput {
+                        model_id: source.model_id.clone(),
+                        source_index: source.position,
+                        found,
+                    },
+                ));
+            }
         }
-        _ => (restricted, Vec::new()),
-    };
-    let verdict_before_attestations = if !reported.is_empty() {
-        Some(Verdict::Contaminated)
-    } else if !offending.is_empty() {
-        Some(if target_exemption.is_some() {
-            Verdict::Exempt
-        } else {
-            Verdict::Contaminated
-        })
-    } else {
-        None
-    };
-    // Without a declared purpose, a competing-use prohibition cannot say the outputs are allowed.
-    let purpose_undetermined = obligations.iter().any(|o| {
-        o.kind == ObligationKind::NoCompetingUse && o.status == ObligationStatus::Undetermined
-    });
-    let (offenders, offender_count) = listed(reported.into_iter().chain(offending).collect());
 
-    let attested: HashSet<Uuid> = graph
-        .attestations
-        .iter()
-        .map(|&(dataset, _)| dataset)
-        .collect();
-    let missing: Vec<Uuid> = walk
-        .order
-        .iter()
-        .copied()
-        .filter(|id| !attested.contains(id))
-        .collect();
-    let mut attestation_ids: Vec<Uuid> = graph
-        .attestations
-        .iter()
-        .filter(|(dataset, _)| visible(dataset))
-        .map(|&(_, attestation)| attestation)
-        .collect();
-    attestation_ids.sort_unstable();
-    attestation_ids.dedup();
-
-    let verdict =
-        verdict_before_attestations.unwrap_or(if missing.is_empty() && !purpose_undetermined {
-            Verdict::Clean
+        let target_exemption = target.and_then(|t| policy.exempt_target(t));
+        // Under a prohibition restricted outputs offend; under the other kinds they bring an
+        // obligation, unless a competing purpose is declared, which a competing-use prohibition
+        // forbids.
+        let obligation = match policy.kind {
+            RuleKind::Prohibition => None,
+            RuleKind::CompetingUseProhibition => match purpose {
+                Purpose::CompetingModel => None,
+                Purpose::NonCompeting => {
+                    Some((ObligationKind::NoCompetingUse, ObligationStatus::Met))
+                }
+                Purpose::Undeclared => Some((
+                    ObligationKind::NoCompetingUse,
+                    ObligationStatus::Undetermined,
+                )),
+            },
+            RuleKind::NamingObligation => Some((
+                ObligationKind::NamePrefix,
+                match target {
+                    None => ObligationStatus::Undetermined,
+                    Some(t) if policy.name_meets_prefix(t) => ObligationStatus::Met,
+                    Some(_) => ObligationStatus::Unmet,
+                },
+            )),
+            RuleKind::InheritedTerms => {
+                Some((ObligationKind::InheritedTerms, ObligationStatus::Applies))
+            }
+        };
+        let (offending, obligations) = match obligation {
+            Some((kind, status)) if !restricted.is_empty() => {
+                let (sources, source_count) = self.listed(restricted);
+                let obligation = Obligation {
+                    kind,
+                    status,
+                    sources,
+                    source_count,
+                };
+                (Vec::new(), vec![obligation])
+            }
+            _ => (restricted, Vec::new()),
+        };
+        let verdict_before_attestations = if !self.reported.is_empty() {
+            Some(Verdict::Contaminated)
+        } else if !offending.is_empty() {
+            Some(if target_exemption.is_some() {
+                Verdict::Exempt
+            } else {
+                Verdict::Contaminated
+            })
         } else {
-            Verdict::Incomplete
+            None
+        };
+        // Without a declared purpose, a competing-use prohibition cannot say the outputs are
+        // allowed.
+        let purpose_undetermined = obligations.iter().any(|o| {
+            o.kind == ObligationKind::NoCompetingUse && o.status == ObligationStatus::Undetermined
         });
-    Evaluation {
-        verdict,
-        target_exemption,
-        offenders,
-        offender_count,
-        missing_attestations: missing.iter().take(MAX_LISTED).map(step).collect(),
-        missing_attestation_count: missing.len(),
-        attestation_ids,
-        closure_size: walk.order.len(),
-        obligations,
+        let (offenders, offender_count) =
+            self.listed(self.reported.iter().cloned().chain(offending).collect());
+
+        let attested_ids: HashSet<Uuid> = attested.iter().map(|&(dataset, _)| dataset).collect();
+        let missing: Vec<Uuid> = self
+            .walk
+            .order
+            .iter()
+            .copied()
+            .filter(|id| !attested_ids.contains(id))
+            .collect();
+        let mut attestation_ids: Vec<Uuid> = attested
+            .iter()
+            .filter(|(dataset, _)| self.visible(dataset))
+            .map(|&(_, attestation)| attestation)
+            .collect();
+        attestation_ids.sort_unstable();
+        attestation_ids.dedup();
+
+        let verdict =
+            verdict_before_attestations.unwrap_or(if missing.is_empty() && !purpose_undetermined {
+                Verdict::Clean
+            } else {
+                Verdict::Incomplete
+            });
+        Evaluation {
+            verdict,
+            target_exemption,
+            offenders,
+            offender_count,
+            missing_attestations: missing
+                .iter()
+                .take(self.listed)
+                .map(|id| self.step(id))
+                .collect(),
+            missing_attestation_count: missing.len(),
+            attestation_ids,
+            closure_size: self.walk.order.len(),
+            obligations,
+        }
     }
 }
 
@@ -807,5 +920,119 @@ mod tests {
             assert_eq!(e.verdict, Verdict::Clean, "{other}");
             assert!(e.obligations.is_empty(), "{other}");
         }
+    }
+    #[test]
+    fn one_shared_walk_judges_each_policy_as_its_own_evaluation_does() {
+        let org = Uuid::now_v7();
+        let (mut g, ids) = graph(
+            org,
+            &[
+                ("l2", &[]),
+                ("r1", &[]),
+                ("mid", &["r1"]),
+                ("top", &["mid", "l2"]),
+            ],
+        );
+        g.model_sources.push(r1_source(ids["r1"]));
+        g.model_sources.push(ModelSource {
+            dataset_id: ids["l2"],
+            position: 0,
+            model_id: "meta-llama/Llama-2-7b-chat-hf".into(),
+        });
+        let policies = [
+            builtin("llama-2-community-license"),
+            policy(),
+            builtin("llama-3.1-community-license"),
+        ];
+        // Attested under the first two policies only, each list its own.
+        let attested = |p: usize| -> Vec<(Uuid, Uuid)> {
+            g.nodes
+                .iter()
+                .filter(|_| p < 2)
+                .map(|n| (n.id, Uuid::now_v7()))
+                .collect()
+        };
+        let shared = SharedClosure {
+            graph: g.clone(),
+            attestations: (0..policies.len()).map(attested).collect(),
+        };
+        let judged: Vec<&Policy> = policies.iter().map(|p| p.as_ref()).collect();
+        let each = shared.evaluate_each(
+            &judged,
+            Some("Acme-8B"),
+            Purpose::Undeclared,
+            &owner(org),
+            MAX_LISTED,
+        );
+        for (i, policy) in policies.iter().enumerate() {
+            let mut alone = g.clone();
+            alone.attestations = shared.attestations[i].clone();
+            assert_eq!(
+                each[i],
+                evaluate(
+                    &alone,
+                    policy,
+                    Some("Acme-8B"),
+                    Purpose::Undeclared,
+                    &owner(org)
+                ),
+                "{}",
+                policy.id
+            );
+        }
+        assert_eq!(each[0].verdict, Verdict::Contaminated);
+        assert_eq!(names(&each[0].offenders[0].path), ["top", "l2"]);
+        assert_eq!(each[1].verdict, Verdict::Contaminated);
+        assert_eq!(names(&each[1].offenders[0].path), ["top", "mid", "r1"]);
+        assert_eq!(each[2].verdict, Verdict::Incomplete);
+        assert_eq!(each[2].missing_attestation_count, 4);
+    }
+
+    #[test]
+    fn a_shared_walk_lists_at_most_the_bound_it_is_given_and_counts_everything() {
+        let org = Uuid::now_v7();
+        let shape: Vec<(String, Vec<String>)> = (0..30)
+            .map(|i| (format!("leaf{i:02}"), vec![]))
+            .chain(std::iter::once((
+                "top".to_owned(),
+                (0..30).map(|i| format!("leaf{i:02}")).collect(),
+            )))
+            .collect();
+        let borrowed: Vec<(&str, Vec<&str>)> = shape
+            .iter()
+            .map(|(n, p)| (n.as_str(), p.iter().map(String::as_str).collect()))
+            .collect();
+        let shape: Vec<(&str, &[&str])> =
+            borrowed.iter().map(|(n, p)| (*n, p.as_slice())).collect();
+        let (mut g, ids) = graph(org, &shape);
+        for i in 0..30 {
+            g.model_sources.push(r1_source(ids[&format!("leaf{i:02}")]));
+        }
+        let shared = SharedClosure {
+            graph: g,
+            attestations: Vec::new(),
+        };
+        let p = policy();
+        let each = shared.evaluate_each(
+            &[p.as_ref()],
+            None,
+            Purpose::Undeclared,
+            &owner(org),
+            MAX_LISTED_EACH,
+        );
+        assert_eq!(each[0].offender_count, 30);
+        assert_eq!(each[0].offenders.len(), MAX_LISTED_EACH);
+        assert_eq!(each[0].missing_attestation_count, 31);
+        assert_eq!(each[0].missing_attestations.len(), MAX_LISTED_EACH);
+    }
+
+    #[test]
+    fn a_shared_closure_read_for_one_policy_carries_its_attestations() {
+        let attestation = (Uuid::now_v7(), Uuid::now_v7());
+        let shared = SharedClosure {
+            graph: ClosureGraph::default(),
+            attestations: vec![vec![attestation]],
+        };
+        assert_eq!(shared.into_single().attestations, [attestation]);
     }
 }

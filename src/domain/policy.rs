@@ -322,6 +322,88 @@ impl PolicySet {
     }
 }
 
+/// Policy versions one evaluation (or certificate) judges by at most.
+pub const MAX_POLICIES_PER_EVALUATION: usize = 16;
+
+/// Which policies an evaluation by several policies judges by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicySelection {
+    /// These, `(id, version)` as the request names them (an empty version: the only one loaded),
+    /// in this order; the request field is `field` (`policies`).
+    Listed {
+        /// The request field listing them.
+        field: &'static str,
+        /// `(id, version)` pairs.
+        refs: Vec<(String, String)>,
+    },
+    /// Every loaded policy version; the request field is `field` (`all_policies`).
+    All {
+        /// The request field asking for them.
+        field: &'static str,
+    },
+}
+
+impl PolicySet {
+    /// The policies `selection` names, in its order: at most [`MAX_POLICIES_PER_EVALUATION`],
+    /// each known, none twice (by id and resolved version). Errors name the request field:
+    /// `policies` (too many), `policies[2].id` (unknown: `NOT_FOUND`), `policies[3]` (a
+    /// repeat), `all_policies` (more loaded than the bound).
+    pub fn select(&self, selection: &PolicySelection) -> Result<Vec<Arc<Policy>>> {
+        let refs = match selection {
+            PolicySelection::All { field } => {
+                if self.policies.len() > MAX_POLICIES_PER_EVALUATION {
+                    return Err(Error::invalid(
+                        *field,
+                        format!(
+                            "{} policy versions are loaded, more than the {MAX_POLICIES_PER_EVALUATION} \
+                             one evaluation judges by: name them in `policies`",
+                            self.policies.len()
+                        ),
+                    ));
+                }
+                return Ok(self.policies.values().cloned().collect());
+            }
+            PolicySelection::Listed { field, refs } => {
+                if refs.len() > MAX_POLICIES_PER_EVALUATION {
+                    return Err(Error::invalid(
+                        *field,
+                        format!(
+                            "must name at most {MAX_POLICIES_PER_EVALUATION} policies, not {}",
+                            refs.len()
+                        ),
+                    ));
+                }
+                (field, refs)
+            }
+        };
+        let (field, refs) = refs;
+        let mut chosen: Vec<Arc<Policy>> = Vec::with_capacity(refs.len());
+        for (i, (id, version)) in refs.iter().enumerate() {
+            let at = format!("{field}[{i}]");
+            let policy = self
+                .get(&format!("{at}.id"), id, &format!("{at}.version"), version)
+                .map_err(|e| match e {
+                    Error::NotFound(why) => Error::NotFound(format!("{at}: {why}")),
+                    other => other,
+                })?;
+            if let Some(earlier) = chosen
+                .iter()
+                .position(|p| p.id == policy.id && p.version == policy.version)
+            {
+                return Err(Error::invalid(
+                    at,
+                    format!(
+                        "names policy {:?} version {:?} again ({field}[{earlier}] names it)",
+                        policy.id, policy.version
+                    ),
+                ));
+            }
+            chosen.push(policy);
+        }
+        Ok(chosen)
+    }
+}
+
 /// The built-in policy files' texts, for tests that derive policies of their own from them.
 #[cfg(test)]
 pub mod tests_support {
@@ -553,5 +635,85 @@ mod tests {
         assert!(policy.name_meets_prefix("Llama"));
         assert!(!policy.name_meets_prefix("Acme-1B"));
         assert!(!policy.name_meets_prefix("Lama-Acme"));
+    }
+
+    fn listed(ids: &[&str]) -> PolicySelection {
+        PolicySelection::Listed {
+            field: "policies",
+            refs: ids
+                .iter()
+                .map(|id| (id.to_string(), String::new()))
+                .collect(),
+        }
+    }
+
+    fn refusal(set: &PolicySet, selection: &PolicySelection) -> String {
+        match set.select(selection) {
+            Err(Error::InvalidArgument(v)) => format!("invalid {v}"),
+            Err(Error::NotFound(why)) => format!("not found {why}"),
+            other => panic!("not refused as expected: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_selection_resolves_in_its_order_and_all_is_every_loaded_version() {
+        let set = PolicySet::builtin().unwrap();
+        let chosen = set
+            .select(&listed(&[
+                "openai-terms-of-use",
+                "deepseek-r1-anti-distillation",
+            ]))
+            .unwrap();
+        let ids: Vec<&str> = chosen.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["openai-terms-of-use", "deepseek-r1-anti-distillation"]
+        );
+        let all = set
+            .select(&PolicySelection::All {
+                field: "all_policies",
+            })
+            .unwrap();
+        assert_eq!(all.len(), set.list().count());
+    }
+
+    #[test]
+    fn a_selection_is_bounded_known_and_without_repeats() {
+        let set = PolicySet::builtin().unwrap();
+        let many = vec!["deepseek-r1-anti-distillation"; MAX_POLICIES_PER_EVALUATION + 1];
+        assert_eq!(
+            refusal(&set, &listed(&many)),
+            "invalid policies: must name at most 16 policies, not 17"
+        );
+        assert_eq!(
+            refusal(&set, &listed(&["openai-terms-of-use", "nope"])),
+            "not found policies[1]: policy \"nope\" not found"
+        );
+        assert!(
+            refusal(
+                &set,
+                &listed(&["openai-terms-of-use", "openai-terms-of-use"])
+            )
+            .starts_with("invalid policies[1]: names policy \"openai-terms-of-use\"")
+        );
+        assert_eq!(
+            refusal(&set, &listed(&[""])),
+            "invalid policies[0].id: is required"
+        );
+        let mut crowded = set.clone();
+        for i in 0..MAX_POLICIES_PER_EVALUATION {
+            let mut extra = (**set.list().next().unwrap()).clone();
+            extra.version = format!("extra-{i}");
+            crowded.add(extra).unwrap();
+        }
+        assert!(
+            refusal(
+                &crowded,
+                &PolicySelection::All {
+                    field: "all_policies"
+                }
+            )
+            .starts_with("invalid all_policies: ")
+        );
     }
 }

@@ -2,8 +2,12 @@
 
 use tonic::{Request, Response, Status};
 
-use super::convert::{evaluation_to_proto, policy_to_proto, purpose_from_proto};
+use super::convert::{
+    evaluation_to_proto, evaluations_to_proto, policy_selection, policy_to_proto,
+    purpose_from_proto,
+};
 use crate::domain::dataset::limits;
+use crate::domain::evaluation::MAX_LISTED_EACH;
 use crate::domain::text::{optional_line, required_uuid};
 use crate::proto::v1 as pb;
 use crate::registry::Registry;
@@ -51,6 +55,25 @@ impl pb::policy_service_server::PolicyService for PolicyHandlers {
         let dataset_id = required_uuid("dataset_id", &request.dataset_id)?;
         let target = optional_line("target_model", &request.target_model, limits::MODEL_FIELD)?;
         let purpose = purpose_from_proto(request.declared_purpose)?;
+        if let Some(selection) = policy_selection(&request)? {
+            let judged = self
+                .registry
+                .evaluate_many(
+                    &caller,
+                    dataset_id,
+                    &selection,
+                    target.as_deref(),
+                    purpose,
+                    MAX_LISTED_EACH,
+                )
+                .await?;
+            return Ok(Response::new(evaluations_to_proto(
+                dataset_id,
+                request.target_model,
+                purpose,
+                judged,
+            )));
+        }
         let (policy, evaluation) = self
             .registry
             .evaluate(

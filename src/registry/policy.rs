@@ -11,7 +11,7 @@ use crate::domain::attestation::{Attestation, ContaminationReport, Evidence, Met
 use crate::domain::evaluation::{self, Evaluation};
 use crate::domain::event::truncate_to_micros;
 use crate::domain::paging::PageTokens;
-use crate::domain::policy::{Policy, Purpose};
+use crate::domain::policy::{Policy, PolicySelection, Purpose};
 use crate::domain::refusal;
 use crate::error::{Error, Result};
 use crate::store::AttestationQuery;
@@ -66,6 +66,33 @@ impl Registry {
             .await?;
         let evaluation = evaluation::evaluate(&graph, &policy, target_model, purpose, caller);
         Ok((policy, evaluation))
+    }
+
+    /// Judges a dataset the caller may see under each of several policies, reading and walking its
+    /// lineage once; the evaluations come in the order of the policies, each listing at most
+    /// `listed` offenders, obligation sources and datasets lacking an attestation.
+    pub async fn evaluate_many(
+        &self,
+        caller: &Caller,
+        dataset_id: Uuid,
+        selection: &PolicySelection,
+        target_model: Option<&str>,
+        purpose: Purpose,
+        listed: usize,
+    ) -> Result<Vec<(Arc<Policy>, Evaluation)>> {
+        let policies = self.policies.select(selection)?;
+        self.get_dataset(caller, dataset_id).await?;
+        let keys: Vec<(&str, &str)> = policies
+            .iter()
+            .map(|p| (p.id.as_str(), p.version.as_str()))
+            .collect();
+        let shared = self
+            .store
+            .shared_closure(dataset_id, &keys, Utc::now())
+            .await?;
+        let judged: Vec<&Policy> = policies.iter().map(Arc::as_ref).collect();
+        let evaluations = shared.evaluate_each(&judged, target_model, purpose, caller, listed);
+        Ok(policies.into_iter().zip(evaluations).collect())
     }
 
     /// Records an attestation on one of the caller's organisation's datasets (registrars and

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::domain::attestation::{Attestation, ContaminationReport, Evidence, Method};
 use crate::domain::dataset::{Dataset, ModelRef, Source, SourceKind, Visibility};
 use crate::domain::digest::ContentDigest;
-use crate::domain::evaluation::{ClosureGraph, GraphNode, ModelSource};
+use crate::domain::evaluation::{ClosureGraph, GraphNode, ModelSource, SharedClosure};
 use crate::error::{Error, Result};
 
 /// One dataset with its sources and contamination reports, as both backends' dataset queries
@@ -260,14 +260,34 @@ struct GraphJson {
     edges: Vec<(String, String)>,
     models: Vec<(String, u32, String)>,
     contaminations: Vec<(String, String)>,
-    attestations: Vec<(String, String)>,
+    attestations: Vec<(String, String, usize)>,
 }
 
-/// The closure graph of `root` from the JSON object both backends' closure-graph queries return.
-pub fn closure_graph(root: Uuid, json: &str) -> Result<ClosureGraph> {
+/// `policies` (`(id, version)` pairs) as the JSON array of pairs the SQLite closure query reads.
+pub fn policy_pairs_json(policies: &[(&str, &str)]) -> String {
+    serde_json::Value::from(
+        policies
+            .iter()
+            .map(|&(id, version)| serde_json::json!([id, version]))
+            .collect::<Vec<_>>(),
+    )
+    .to_string()
+}
+
+/// The closure graph of `root` and the attestations under each of `policies` policies, from the
+/// JSON object both backends' closure-graph queries return (each attestation with its policy's
+/// index).
+pub fn shared_closure(root: Uuid, json: &str, policies: usize) -> Result<SharedClosure> {
     let json: GraphJson =
         serde_json::from_str(json).context("the closure graph did not read back as JSON")?;
-    Ok(ClosureGraph {
+    let mut attestations = vec![Vec::new(); policies];
+    for (dataset, attestation, policy) in &json.attestations {
+        let list = attestations
+            .get_mut(*policy)
+            .context("the closure graph names a policy that was not asked for")?;
+        list.push((parse_uuid(dataset)?, parse_uuid(attestation)?));
+    }
+    let graph = ClosureGraph {
         root,
         nodes: json
             .nodes
@@ -295,7 +315,11 @@ pub fn closure_graph(root: Uuid, json: &str) -> Result<ClosureGraph> {
             })
             .collect::<Result<_>>()?,
         contaminations: uuid_pairs(&json.contaminations)?,
-        attestations: uuid_pairs(&json.attestations)?,
+        attestations: Vec::new(),
+    };
+    Ok(SharedClosure {
+        graph,
+        attestations,
     })
 }
 

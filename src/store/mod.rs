@@ -21,7 +21,7 @@ use crate::domain::access::{AccessTokenRecord, Organization};
 use crate::domain::attestation::{Attestation, ContaminationReport};
 use crate::domain::certificate::CertificateRecord;
 use crate::domain::dataset::Dataset;
-use crate::domain::evaluation::ClosureGraph;
+use crate::domain::evaluation::{ClosureGraph, SharedClosure};
 use crate::domain::event::{ChainHead, Event, NewEvent};
 use crate::domain::key_record::RecordedKey;
 use crate::domain::lineage::{ClosureEntry, Direction};
@@ -211,6 +211,16 @@ pub trait Store: webhooks::WebhookStore + Send + Sync + 'static {
         policy_version: &str,
         now: DateTime<Utc>,
     ) -> Result<ClosureGraph>;
+
+    /// What [`Store::closure_graph`] reads, for several policy versions at once (`(id, version)`
+    /// pairs): the closure is walked and read once, and the attestations that count come one list
+    /// per policy, in the order of `policies`.
+    async fn shared_closure(
+        &self,
+        root: Uuid,
+        policies: &[(&str, &str)],
+        now: DateTime<Utc>,
+    ) -> Result<SharedClosure>;
 
     /// Records an attestation with its event, after `precondition` has accepted the dataset's
     /// closure graph read in the same transaction (so that no contamination slips in between).

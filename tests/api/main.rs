@@ -26,6 +26,7 @@ mod lineage;
 mod load;
 mod log;
 mod metrics;
+mod multi_policy;
 mod openlineage;
 mod operator;
 mod organizations;

@@ -686,6 +686,8 @@ Exit codes by verdict, for CI pipelines to gate on:
   8  INCOMPLETE: nothing restricted found, but some datasets lack a valid attestation, or a
      competing-use policy's outputs are in the lineage and no --purpose was declared
 Obligations (a naming obligation, inherited terms) are printed, and do not change the code.
+Under several policies (--policy more than once, --all-policies) the code is the worst verdict's:
+7 if any is CONTAMINATED, else 8 if any is INCOMPLETE, else 0.
 Other failures exit as listed in `provctl --help` (e.g. 3 when the dataset is not found).";
 
 /// `provctl policy evaluate`
@@ -694,15 +696,21 @@ pub struct EvaluateArgs {
     /// Id of the dataset to judge.
     #[arg(value_parser = parse_id)]
     pub id: Uuid,
-    /// Id of the policy.
-    #[arg(long, value_name = "ID", default_value = DEFAULT_POLICY)]
-    pub policy: String,
-    /// Version of the policy; needed only when several versions are loaded.
+    /// Id of the policy (default: the built-in DeepSeek-R1 policy). Given more than once, the
+    /// dataset is judged under each at once (each `ID` or `ID@VERSION`, at most 16) and the
+    /// answer is a matrix: one verdict per policy, with its paths and obligations.
+    #[arg(long, value_name = "ID")]
+    pub policy: Vec<String>,
+    /// Judge under every loaded policy at once (a matrix, as several `--policy` give).
+    #[arg(long, conflicts_with_all = ["policy", "policy_version"])]
+    pub all_policies: bool,
+    /// Version of the policy; needed only when several versions are loaded. With one `--policy`
+    /// only (several take `ID@VERSION`).
     #[arg(long, value_name = "V")]
     pub policy_version: Option<String>,
     /// The model the dataset will train, as its maker names it (e.g.
     /// `DeepSeek-R1-Distill-Qwen-7B`): a target in the policy's exempt family turns restricted
-    /// outputs into EXEMPT.
+    /// outputs into EXEMPT; a naming obligation is judged against it.
     #[arg(long, value_name = "MODEL")]
     pub target: Option<String>,
     /// What the trained model is for: a competing-use policy (hosted models' terms) judges by it.
@@ -1306,7 +1314,8 @@ mod tests {
         let Command::Policy(PolicyCommand::Evaluate(args)) = cli.command else {
             panic!("parsed as another command");
         };
-        assert_eq!(args.policy, DEFAULT_POLICY);
+        // No `--policy`: the request names the default one (`commands::policy` tests that).
+        assert!(args.policy.is_empty() && !args.all_policies);
         assert_eq!(args.policy_version, None);
         assert_eq!(args.target, None);
     }

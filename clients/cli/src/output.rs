@@ -677,6 +677,96 @@ pub fn evaluation_lines(e: &pb::Evaluation) -> Vec<String> {
     lines
 }
 
+/// An obligation in a matrix cell: `NAME_PREFIX MET`.
+fn obligation_cell(o: &pb::Obligation) -> String {
+    let kind = pb::ObligationKind::try_from(o.kind).map_or_else(
+        |_| format!("UNKNOWN ({})", o.kind),
+        |k| {
+            k.as_str_name()
+                .trim_start_matches("OBLIGATION_KIND_")
+                .to_owned()
+        },
+    );
+    format!("{kind} {}", obligation_status_text(o.status))
+}
+
+/// An evaluation by several policies as lines: the worst verdict alone on the first, for
+/// `| head -1`; then the matrix, one row per policy (verdict, offenders, datasets lacking an
+/// attestation, obligations); then, for each policy whose verdict is not CLEAN or that brings an
+/// obligation, its evaluation as [`evaluation_lines`] gives it (paths included).
+pub fn evaluation_matrix_lines(e: &pb::Evaluation) -> Vec<String> {
+    let mut lines = vec![
+        verdict_text(e.verdict),
+        format!("dataset:      {}", e.dataset_id),
+    ];
+    if !e.target_model.is_empty() {
+        lines.push(format!("target:       {}", e.target_model));
+    }
+    lines.push(format!(
+        "closure:      {} dataset(s), the evaluated one included",
+        e.closure_size
+    ));
+    lines.push(format!(
+        "evaluated:    {}",
+        time_text(e.evaluate_time.as_ref())
+    ));
+    lines.push(String::new());
+    let rows: Vec<[String; 6]> = e
+        .policy_evaluations
+        .iter()
+        .map(|p| {
+            let obligations: Vec<String> = p.obligations.iter().map(obligation_cell).collect();
+            [
+                p.policy_id.clone(),
+                p.policy_version.clone(),
+                verdict_text(p.verdict),
+                p.offender_count.to_string(),
+                p.missing_attestation_count.to_string(),
+                if obligations.is_empty() {
+                    "-".into()
+                } else {
+                    obligations.join(", ")
+                },
+            ]
+        })
+        .collect();
+    let header = [
+        "POLICY",
+        "VERSION",
+        "VERDICT",
+        "OFFENDERS",
+        "UNATTESTED",
+        "OBLIGATIONS",
+    ]
+    .map(String::from);
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    for row in std::iter::once(&header).chain(&rows) {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        lines.push(cells.join("  ").trim_end().to_owned());
+    }
+    for p in &e.policy_evaluations {
+        if p.verdict == pb::Verdict::Clean as i32 && p.obligations.is_empty() {
+            continue;
+        }
+        lines.push(String::new());
+        lines.push(format!(
+            "== {} version {} ==",
+            p.policy_id, p.policy_version
+        ));
+        lines.extend(evaluation_lines(p));
+    }
+    lines
+}
+
 // ----- attestations ------------------------------------------------------------------------------
 
 /// A method as `attest record --method` spells it.

@@ -5,7 +5,7 @@ mod policy;
 
 pub use policy::{
     attestation_draft, attestation_to_proto, contamination_evidence, evaluation_to_proto,
-    policy_to_proto, purpose_from_proto, report_to_proto,
+    evaluations_to_proto, policy_selection, policy_to_proto, purpose_from_proto, report_to_proto,
 };
 
 use std::collections::HashMap;

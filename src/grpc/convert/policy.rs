@@ -1,5 +1,7 @@
 //! Conversions of policies, evaluations, attestations and contamination reports.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -7,11 +9,11 @@ use super::{time_from_proto, time_to_proto};
 use crate::domain::attestation::{Attestation, ContaminationReport, Evidence, Method, limits};
 use crate::domain::digest::ContentDigest;
 use crate::domain::evaluation::{
-    Evaluation, MAX_LISTED_ATTESTATION_IDS, Obligation, ObligationKind, ObligationStatus, Offence,
-    Offender, PathStep, Verdict,
+    Evaluation, MAX_LISTED_ATTESTATION_IDS, MAX_LISTED_ATTESTATION_IDS_EACH, Obligation,
+    ObligationKind, ObligationStatus, Offence, Offender, PathStep, Verdict,
 };
 use crate::domain::model_name::ModelFamily;
-use crate::domain::policy::{Policy, Purpose, RuleKind};
+use crate::domain::policy::{Policy, PolicySelection, Purpose, RuleKind};
 use crate::domain::text::{optional_text, required_line, required_uuid};
 use crate::error::{Error, Result};
 use crate::proto::v1 as pb;
@@ -265,6 +267,93 @@ pub fn evaluation_to_proto(
             .collect(),
         declared_purpose: purpose_to_proto(purpose) as i32,
         policy_kind: kind_to_proto(policy.kind) as i32,
+        policy_evaluations: Vec::new(),
+    }
+}
+
+/// The several policies an evaluation request names (`policies` or `all_policies`), or `None`
+/// for a request by one policy (`policy_id`, `policy_version`). The forms do not mix.
+pub fn policy_selection(request: &pb::EvaluateDatasetRequest) -> Result<Option<PolicySelection>> {
+    let single = !request.policy_id.is_empty() || !request.policy_version.is_empty();
+    let selection = match (request.all_policies, request.policies.is_empty()) {
+        (false, true) => return Ok(None),
+        (true, false) => {
+            return Err(Error::invalid(
+                "policies",
+                "must be empty when all_policies is set",
+            ));
+        }
+        (true, true) => PolicySelection::All {
+            field: "all_policies",
+        },
+        (false, false) => PolicySelection::Listed {
+            field: "policies",
+            refs: request
+                .policies
+                .iter()
+                .map(|r| (r.id.clone(), r.version.clone()))
+                .collect(),
+        },
+    };
+    if single {
+        let field = if request.policy_id.is_empty() {
+            "policy_version"
+        } else {
+            "policy_id"
+        };
+        return Err(Error::invalid(
+            field,
+            "must be empty when policies or all_policies names the policies",
+        ));
+    }
+    Ok(Some(selection))
+}
+
+/// How bad a verdict is, for the worst of several: CONTAMINATED, INCOMPLETE, EXEMPT, CLEAN.
+fn severity(verdict: i32) -> u8 {
+    match pb::Verdict::try_from(verdict) {
+        Ok(pb::Verdict::Contaminated) => 4,
+        Ok(pb::Verdict::Incomplete) => 3,
+        Ok(pb::Verdict::Exempt) => 2,
+        Ok(pb::Verdict::Clean) => 1,
+        Ok(pb::Verdict::Unspecified) | Err(_) => 0,
+    }
+}
+
+/// An evaluation by several policies on the wire: one evaluation per policy in
+/// `policy_evaluations` (attestation ids cut to [`MAX_LISTED_ATTESTATION_IDS_EACH`] each), under
+/// the worst verdict.
+pub fn evaluations_to_proto(
+    dataset_id: Uuid,
+    target_model: String,
+    purpose: Purpose,
+    judged: Vec<(Arc<Policy>, Evaluation)>,
+) -> pb::Evaluation {
+    let closure_size = judged.first().map_or(0, |(_, e)| e.closure_size);
+    let each: Vec<pb::Evaluation> = judged
+        .into_iter()
+        .map(|(policy, e)| {
+            let mut one =
+                evaluation_to_proto(dataset_id, &policy, target_model.clone(), purpose, e);
+            one.attestation_ids
+                .truncate(MAX_LISTED_ATTESTATION_IDS_EACH);
+            one
+        })
+        .collect();
+    let verdict = each
+        .iter()
+        .map(|e| e.verdict)
+        .max_by_key(|&v| severity(v))
+        .unwrap_or(pb::Verdict::Unspecified as i32);
+    pb::Evaluation {
+        verdict,
+        dataset_id: dataset_id.to_string(),
+        target_model,
+        closure_size: i32::try_from(closure_size).unwrap_or(i32::MAX),
+        evaluate_time: Some(time_to_proto(Utc::now())),
+        declared_purpose: purpose_to_proto(purpose) as i32,
+        policy_evaluations: each,
+        ..Default::default()
     }
 }
 
@@ -430,24 +519,27 @@ mod tests {
 
     use super::*;
     use crate::domain::dataset::limits;
-    use crate::domain::evaluation::{MAX_LISTED, Offender};
+    use crate::domain::evaluation::{MAX_LISTED, MAX_LISTED_EACH, Offender};
     use crate::domain::model_name::{FamilyMatch, MAX_ENTRY_CHARS, MatchRule};
+    use crate::domain::policy::MAX_POLICIES_PER_EVALUATION;
 
     /// The bound `EvaluateDataset` documents in `policy.proto`.
     const MAX_EVALUATION_BYTES: usize = 2 * 1024 * 1024;
 
-    #[test]
-    fn the_widest_evaluation_stays_within_its_documented_bound() {
-        let policy = Policy::from_toml(include_str!("../../../policies/deepseek-r1.toml"))
-            .expect("the built-in policy parses");
-        // Every name as long as the API takes, in four-byte characters.
-        let step = || PathStep::Shown {
+    /// Every name as long as the API takes, in four-byte characters.
+    fn widest_step() -> PathStep {
+        PathStep::Shown {
             id: Uuid::now_v7(),
             name: "𝐃".repeat(limits::NAME),
             version: "𝐕".repeat(limits::VERSION),
-        };
+        }
+    }
+
+    /// The widest evaluation listing `listed` offenders, obligation sources and datasets lacking
+    /// an attestation, each name at its longest.
+    fn widest_evaluation(listed: usize) -> Evaluation {
         let offender = Offender {
-            path: (0..6).map(|_| step()).collect(),
+            path: (0..6).map(|_| widest_step()).collect(),
             path_length: 10_000,
             offence: Offence::RestrictedModelOutput {
                 model_id: "𝐑".repeat(limits::MODEL_FIELD),
@@ -460,24 +552,88 @@ mod tests {
                 },
             },
         };
-        let evaluation = Evaluation {
+        Evaluation {
             verdict: Verdict::Contaminated,
             target_exemption: None,
-            offenders: vec![offender.clone(); MAX_LISTED],
+            offenders: vec![offender.clone(); listed],
             offender_count: 1_000_000,
-            missing_attestations: (0..MAX_LISTED).map(|_| step()).collect(),
+            missing_attestations: (0..listed).map(|_| widest_step()).collect(),
             missing_attestation_count: 1_000_000,
             attestation_ids: (0..100_000).map(|_| Uuid::now_v7()).collect(),
             closure_size: 1_000_000,
-            // Reported contaminations offend while restricted outputs bring an obligation: both
-            // lists full at once.
             obligations: vec![Obligation {
                 kind: ObligationKind::NamePrefix,
                 status: ObligationStatus::Unmet,
-                sources: vec![offender; MAX_LISTED],
+                sources: vec![offender; listed],
                 source_count: 1_000_000,
             }],
+        }
+    }
+
+    #[test]
+    fn the_widest_evaluation_by_the_most_policies_stays_within_the_same_bound() {
+        let policy = Arc::new(
+            Policy::from_toml(include_str!("../../../policies/deepseek-r1.toml"))
+                .expect("the built-in policy parses"),
+        );
+        let judged = (0..MAX_POLICIES_PER_EVALUATION)
+            .map(|_| (Arc::clone(&policy), widest_evaluation(MAX_LISTED_EACH)))
+            .collect();
+        let answer = evaluations_to_proto(
+            Uuid::now_v7(),
+            "𝐓".repeat(limits::MODEL_FIELD),
+            Purpose::CompetingModel,
+            judged,
+        );
+        assert_eq!(answer.policy_evaluations.len(), MAX_POLICIES_PER_EVALUATION);
+        let each = &answer.policy_evaluations[0];
+        assert_eq!(each.attestation_ids.len(), MAX_LISTED_ATTESTATION_IDS_EACH);
+        assert_eq!(each.attestation_count, 100_000);
+        assert_eq!(answer.verdict, pb::Verdict::Contaminated as i32);
+        let bytes = answer.encoded_len();
+        assert!(bytes <= MAX_EVALUATION_BYTES, "{bytes} bytes");
+    }
+
+    #[test]
+    fn the_worst_verdict_of_several_is_the_answers() {
+        let policy = Arc::new(
+            Policy::from_toml(include_str!("../../../policies/deepseek-r1.toml"))
+                .expect("the built-in policy parses"),
+        );
+        let with = |verdicts: &[Verdict]| {
+            let judged = verdicts
+                .iter()
+                .map(|&verdict| {
+                    let mut e = widest_evaluation(0);
+                    e.verdict = verdict;
+                    (Arc::clone(&policy), e)
+                })
+                .collect();
+            pb::Verdict::try_from(
+                evaluations_to_proto(Uuid::now_v7(), String::new(), Purpose::Undeclared, judged)
+                    .verdict,
+            )
         };
+        use Verdict::*;
+        assert_eq!(with(&[Clean, Exempt]), Ok(pb::Verdict::Exempt));
+        assert_eq!(
+            with(&[Clean, Incomplete, Exempt]),
+            Ok(pb::Verdict::Incomplete)
+        );
+        assert_eq!(
+            with(&[Incomplete, Contaminated, Clean]),
+            Ok(pb::Verdict::Contaminated)
+        );
+        assert_eq!(with(&[Clean, Clean]), Ok(pb::Verdict::Clean));
+    }
+
+    #[test]
+    fn the_widest_evaluation_stays_within_its_documented_bound() {
+        let policy = Policy::from_toml(include_str!("../../../policies/deepseek-r1.toml"))
+            .expect("the built-in policy parses");
+        // Reported contaminations offend while restricted outputs bring an obligation: both lists
+        // full at once.
+        let evaluation = widest_evaluation(MAX_LISTED);
         let answer = evaluation_to_proto(
             Uuid::now_v7(),
             &policy,

@@ -32,7 +32,7 @@ use crate::domain::access::{AccessTokenRecord, Organization};
 use crate::domain::attestation::{Attestation, ContaminationReport};
 use crate::domain::certificate::CertificateRecord;
 use crate::domain::dataset::{Dataset, Source, SourceKind};
-use crate::domain::evaluation::ClosureGraph;
+use crate::domain::evaluation::{ClosureGraph, SharedClosure};
 use crate::domain::event::{self, ChainHead, Event, NewEvent};
 use crate::domain::key_record::RecordedKey;
 use crate::domain::lineage::{ClosureEntry, Direction};
@@ -656,6 +656,15 @@ impl Store for PostgresStore {
         now: DateTime<Utc>,
     ) -> Result<ClosureGraph> {
         policy::closure_graph(&self.readers, root, policy_id, policy_version, now).await
+    }
+
+    async fn shared_closure(
+        &self,
+        root: Uuid,
+        policies: &[(&str, &str)],
+        now: DateTime<Utc>,
+    ) -> Result<SharedClosure> {
+        policy::shared_closure(&self.readers, root, policies, now).await
     }
 
     async fn record_attestation(

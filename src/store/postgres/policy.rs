@@ -8,13 +8,14 @@ use uuid::Uuid;
 use super::certificates::revoke_covering;
 use super::{PostgresStore, append_events, fetch_id_page, refuse_violation};
 use crate::domain::attestation::{Attestation, ContaminationReport};
-use crate::domain::evaluation::ClosureGraph;
+use crate::domain::evaluation::{ClosureGraph, SharedClosure};
 use crate::domain::event::NewEvent;
 use crate::error::{Error, Result};
 use crate::store::{AttestationQuery, decode};
 
 /// The whole upstream closure and what evaluation needs of it, as one JSON row of the shape
-/// [`decode::closure_graph`] reads. The planner cannot know how large the walk will be (it guesses
+/// [`decode::shared_closure`] reads; `$2` and `$3` are the ids and versions of the policies whose
+/// attestations count, and each attestation comes with the index of its policy among them. The planner cannot know how large the walk will be (it guesses
 /// hundreds of rows) and, left to itself, answers with hash joins over whole tables, so the cost
 /// grows with the registry rather than the closure (16.7 ms instead of 0.7 ms for a two-dataset
 /// closure in a 7,000-dataset registry). So the walk steps through a `LATERAL` subquery that
@@ -40,12 +41,36 @@ SELECT json_build_object(\
   'contaminations', (SELECT coalesce(json_agg(json_build_array(r.dataset_id, r.id)), '[]') \
             FROM contamination_reports r \
             WHERE r.dataset_id = ANY((SELECT ids FROM closure)::uuid[]) AND r.effective), \
-  'attestations', (SELECT coalesce(json_agg(json_build_array(a.dataset_id, a.id)), '[]') \
+  'attestations', (SELECT coalesce(json_agg(json_build_array(a.dataset_id, a.id, p.n - 1)), '[]') \
             FROM attestations a JOIN datasets d ON d.id = a.dataset_id AND d.organization_id = a.organization_id \
+            JOIN unnest($2::text[], $3::text[]) WITH ORDINALITY p (id, version, n) \
+            ON a.policy_id = p.id AND a.policy_version = p.version \
             WHERE a.dataset_id = ANY((SELECT ids FROM closure)::uuid[]) \
-            AND a.policy_id = $2 AND a.policy_version = $3 AND a.revoke_time IS NULL \
-            AND (a.expire_time IS NULL OR a.expire_time > $4)))::text";
+            AND a.revoke_time IS NULL AND (a.expire_time IS NULL OR a.expire_time > $4)))::text";
 
+/// The closure graph of `root` and the attestations that count under each of `policies`
+/// (`(id, version)`) at `now`, in one statement.
+pub(super) async fn shared_closure<'e>(
+    executor: impl PgExecutor<'e>,
+    root: Uuid,
+    policies: &[(&str, &str)],
+    now: DateTime<Utc>,
+) -> Result<SharedClosure> {
+    let (ids, versions): (Vec<String>, Vec<String>) = policies
+        .iter()
+        .map(|&(id, version)| (id.to_owned(), version.to_owned()))
+        .unzip();
+    let found: String = sqlx::query_scalar(CLOSURE_GRAPH)
+        .bind(root)
+        .bind(ids)
+        .bind(versions)
+        .bind(now)
+        .fetch_one(executor)
+        .await?;
+    decode::shared_closure(root, &found, policies.len())
+}
+
+/// The closure graph of `root` with the attestations that count under one policy version.
 pub(super) async fn closure_graph<'e>(
     executor: impl PgExecutor<'e>,
     root: Uuid,
@@ -53,14 +78,11 @@ pub(super) async fn closure_graph<'e>(
     policy_version: &str,
     now: DateTime<Utc>,
 ) -> Result<ClosureGraph> {
-    let found: String = sqlx::query_scalar(CLOSURE_GRAPH)
-        .bind(root)
-        .bind(policy_id)
-        .bind(policy_version)
-        .bind(now)
-        .fetch_one(executor)
-        .await?;
-    decode::closure_graph(root, &found)
+    Ok(
+        shared_closure(executor, root, &[(policy_id, policy_version)], now)
+            .await?
+            .into_single(),
+    )
 }
 
 /// SQL for one attestation row `a` as the JSON object [`decode::attestations`] reads.

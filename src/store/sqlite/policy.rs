@@ -7,12 +7,14 @@ use uuid::Uuid;
 use super::certificates::revoke_covering;
 use super::{SqliteStore, append_events, fetch_id_page, refuse_violation};
 use crate::domain::attestation::{Attestation, ContaminationReport};
-use crate::domain::evaluation::ClosureGraph;
+use crate::domain::evaluation::{ClosureGraph, SharedClosure};
 use crate::domain::event::{NewEvent, format_time};
 use crate::error::{Error, Result};
 use crate::store::{AttestationQuery, decode};
 
-/// The whole upstream closure and what evaluation needs of it, as one JSON row. The walk is
+/// The whole upstream closure and what evaluation needs of it, as one JSON row; `$2` is a JSON
+/// array of `[policy id, version]` pairs, and each attestation comes with the index of the pair it
+/// counts under. The walk is
 /// materialised once and joined five times; `UNION` on the id alone keeps the walk linear in the
 /// closure's size however many paths lead to a dataset. `CROSS JOIN` fixes the join order (SQLite
 /// never reorders it): the walk first, then index lookups. Left to itself, SQLite 3.46 scans whole
@@ -32,12 +34,30 @@ SELECT json_object(\
             FROM walk w CROSS JOIN dataset_sources s ON s.dataset_id = w.id WHERE s.kind = 'model_generated'), \
   'contaminations', (SELECT json_group_array(json_array(r.dataset_id, r.id)) \
             FROM walk w CROSS JOIN contamination_reports r ON r.dataset_id = w.id WHERE r.effective = 1), \
-  'attestations', (SELECT json_group_array(json_array(a.dataset_id, a.id)) \
+  'attestations', (SELECT json_group_array(json_array(a.dataset_id, a.id, p.key)) \
             FROM walk w CROSS JOIN datasets d ON d.id = w.id \
-            JOIN attestations a ON a.dataset_id = w.id AND a.organization_id = d.organization_id \
-            WHERE a.policy_id = $2 AND a.policy_version = $3 AND a.revoke_time IS NULL \
-            AND (a.expire_time IS NULL OR a.expire_time > $4)))";
+            CROSS JOIN attestations a ON a.dataset_id = w.id AND a.organization_id = d.organization_id \
+            CROSS JOIN json_each($2) p ON a.policy_id = p.value ->> 0 AND a.policy_version = p.value ->> 1 \
+            WHERE a.revoke_time IS NULL AND (a.expire_time IS NULL OR a.expire_time > $3)))";
 
+/// The closure graph of `root` and the attestations that count under each of `policies`
+/// (`(id, version)`) at `now`, in one statement.
+pub(super) async fn shared_closure<'e>(
+    executor: impl SqliteExecutor<'e>,
+    root: Uuid,
+    policies: &[(&str, &str)],
+    now: DateTime<Utc>,
+) -> Result<SharedClosure> {
+    let found: String = sqlx::query_scalar(CLOSURE_GRAPH)
+        .bind(root.to_string())
+        .bind(decode::policy_pairs_json(policies))
+        .bind(format_time(now))
+        .fetch_one(executor)
+        .await?;
+    decode::shared_closure(root, &found, policies.len())
+}
+
+/// The closure graph of `root` with the attestations that count under one policy version.
 pub(super) async fn closure_graph<'e>(
     executor: impl SqliteExecutor<'e>,
     root: Uuid,
@@ -45,14 +65,11 @@ pub(super) async fn closure_graph<'e>(
     policy_version: &str,
     now: DateTime<Utc>,
 ) -> Result<ClosureGraph> {
-    let found: String = sqlx::query_scalar(CLOSURE_GRAPH)
-        .bind(root.to_string())
-        .bind(policy_id)
-        .bind(policy_version)
-        .bind(format_time(now))
-        .fetch_one(executor)
-        .await?;
-    decode::closure_graph(root, &found)
+    Ok(
+        shared_closure(executor, root, &[(policy_id, policy_version)], now)
+            .await?
+            .into_single(),
+    )
 }
 
 /// SQL for one attestation row `a` as the JSON object [`decode::attestations`] reads.
@@ -247,8 +264,7 @@ mod tests {
         let details: Vec<String> =
             sqlx::query(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {CLOSURE_GRAPH}")))
                 .bind("root")
-                .bind("p")
-                .bind("v")
+                .bind(r#"[["p", "v"]]"#)
                 .bind("t")
                 .fetch_all(&store.readers)
                 .await

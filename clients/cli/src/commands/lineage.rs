@@ -222,6 +222,7 @@ async fn show(conn: &Connection, args: LineageShowArgs, out: &mut Printer) -> Re
                     policy_version: args.policy_version.unwrap_or_default(),
                     target_model: String::new(),
                     declared_purpose: pb::Purpose::Unspecified as i32,
+                    ..Default::default()
                 })
                 .await
                 .map_err(|s| conn.fail(with_policy_hint(s)))?

@@ -4,10 +4,10 @@ use provenance_api::v1 as pb;
 use tonic::{Code, Status};
 
 use super::print_lines;
-use crate::cli::{EvaluateArgs, PolicyCommand, PurposeArg};
+use crate::cli::{DEFAULT_POLICY, EvaluateArgs, PolicyCommand, PurposeArg};
 use crate::client::Connection;
 use crate::error::{CliError, exit};
-use crate::output::{Printer, evaluation_lines, policy_lines, policy_row};
+use crate::output::{Printer, evaluation_lines, evaluation_matrix_lines, policy_lines, policy_row};
 
 /// Runs one `policy` subcommand; the exit code tells `evaluate`'s verdict.
 pub async fn run(
@@ -66,9 +66,23 @@ async fn evaluate(
         .await
         .map_err(|s| conn.fail(with_policy_hint(s)))?
         .into_inner();
-    let code = verdict_exit_code(evaluation.verdict);
+    let several = !evaluation.policy_evaluations.is_empty();
+    // The worst verdict's code: each policy's own, so that a verdict this provctl does not know
+    // fails the gate whatever the server made of it.
+    let code = if several {
+        evaluation
+            .policy_evaluations
+            .iter()
+            .map(|e| verdict_exit_code(e.verdict))
+            .max_by_key(|&code| exit_severity(code))
+            .unwrap_or(exit::OTHER)
+    } else {
+        verdict_exit_code(evaluation.verdict)
+    };
     let printed = if out.is_json() {
         out.message(&evaluation)
+    } else if several {
+        print_lines(out, evaluation_matrix_lines(&evaluation))
     } else {
         print_lines(out, evaluation_lines(&evaluation))
     };
@@ -86,11 +100,43 @@ async fn evaluate(
     Ok(code)
 }
 
+/// How bad an exit code of a verdict is, for the worst of several: CONTAMINATED, then a verdict
+/// this provctl does not know, then INCOMPLETE, then success.
+fn exit_severity(code: u8) -> u8 {
+    match code {
+        exit::CONTAMINATED => 3,
+        exit::SUCCESS => 0,
+        exit::INCOMPLETE => 1,
+        _ => 2,
+    }
+}
+
+/// The request: by one policy as before (`--policy ID` once, or none: the default policy), or by
+/// several (`--policy` more than once, each `ID` or `ID@VERSION`, or `--all-policies`).
 fn evaluate_request(args: EvaluateArgs) -> pb::EvaluateDatasetRequest {
+    let (policy_id, policies) = match args.policy.as_slice() {
+        _ if args.all_policies => (String::new(), Vec::new()),
+        [] => (DEFAULT_POLICY.to_owned(), Vec::new()),
+        [one] => (one.clone(), Vec::new()),
+        many => (
+            String::new(),
+            many.iter()
+                .map(|p| {
+                    let (id, version) = p.split_once('@').unwrap_or((p.as_str(), ""));
+                    pb::PolicyRef {
+                        id: id.to_owned(),
+                        version: version.to_owned(),
+                    }
+                })
+                .collect(),
+        ),
+    };
     pb::EvaluateDatasetRequest {
         dataset_id: args.id.to_string(),
-        policy_id: args.policy,
+        policy_id,
         policy_version: args.policy_version.unwrap_or_default(),
+        policies,
+        all_policies: args.all_policies,
         target_model: args.target.unwrap_or_default(),
         declared_purpose: match args.purpose {
             None => pb::Purpose::Unspecified,
@@ -115,7 +161,9 @@ pub fn verdict_exit_code(verdict: i32) -> u8 {
 /// Adds to an unknown policy (or version) what to do about it; other statuses pass unchanged.
 pub fn with_policy_hint(status: Status) -> Status {
     let message = status.message();
-    if status.code() == Code::NotFound && message.starts_with("policy ") {
+    if status.code() == Code::NotFound
+        && (message.starts_with("policy ") || message.starts_with("policies["))
+    {
         return Status::with_details(
             Code::NotFound,
             format!("{message}; `provctl policy list` shows the loaded policies and versions"),
@@ -168,7 +216,8 @@ mod tests {
         let id = Uuid::now_v7();
         let request = evaluate_request(EvaluateArgs {
             id,
-            policy: "p".into(),
+            policy: vec!["p".into()],
+            all_policies: false,
             policy_version: None,
             target: Some("DeepSeek-R1-Distill-Qwen-7B".into()),
             purpose: Some(PurposeArg::NonCompeting),
@@ -176,8 +225,50 @@ mod tests {
         assert_eq!(request.dataset_id, id.to_string());
         assert_eq!(request.policy_id, "p");
         assert_eq!(request.policy_version, "");
+        assert!(request.policies.is_empty() && !request.all_policies);
         assert_eq!(request.target_model, "DeepSeek-R1-Distill-Qwen-7B");
         assert_eq!(request.declared_purpose(), pb::Purpose::NonCompeting);
+    }
+
+    fn args(policy: &[&str], all_policies: bool) -> EvaluateArgs {
+        EvaluateArgs {
+            id: Uuid::now_v7(),
+            policy: policy.iter().map(|p| p.to_string()).collect(),
+            all_policies,
+            policy_version: None,
+            target: None,
+            purpose: None,
+        }
+    }
+
+    #[test]
+    fn without_a_policy_the_request_names_the_default_one_in_the_single_policy_form() {
+        let request = evaluate_request(args(&[], false));
+        assert_eq!(request.policy_id, DEFAULT_POLICY);
+        assert!(request.policies.is_empty() && !request.all_policies);
+    }
+
+    #[test]
+    fn several_policies_go_in_the_list_with_their_versions() {
+        let request = evaluate_request(args(&["a", "b@2"], false));
+        assert_eq!(request.policy_id, "");
+        let named: Vec<(&str, &str)> = request
+            .policies
+            .iter()
+            .map(|p| (p.id.as_str(), p.version.as_str()))
+            .collect();
+        assert_eq!(named, [("a", ""), ("b", "2")]);
+        let all = evaluate_request(args(&[], true));
+        assert!(all.all_policies && all.policies.is_empty() && all.policy_id.is_empty());
+    }
+
+    #[test]
+    fn the_worst_verdict_sets_the_code_and_unknown_ones_outrank_incomplete() {
+        let worst = |codes: &[u8]| codes.iter().copied().max_by_key(|&c| exit_severity(c));
+        assert_eq!(worst(&[0, 8, 7, 0]), Some(exit::CONTAMINATED));
+        assert_eq!(worst(&[0, 8, 0]), Some(exit::INCOMPLETE));
+        assert_eq!(worst(&[0, 8, exit::OTHER]), Some(exit::OTHER));
+        assert_eq!(worst(&[0, 0]), Some(exit::SUCCESS));
     }
 
     #[test]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace, TracebackType
@@ -29,6 +29,7 @@ from ._transport import Endpoint
 from .client import (
     _MAX_PAGE,
     certificate_request,
+    evaluate_request,
     inclusion_request,
     lineage_nodes,
     lineage_request,
@@ -212,11 +213,12 @@ class AsyncRegistry:
         *,
         policy_version: str = "",
         target_model: str | None = None,
+        policies: Sequence[str] | None = None,
+        all_policies: bool = False,
     ) -> Evaluation:
-        """Judge a dataset's upstream lineage under a policy (see ``Registry.evaluate``)."""
-        request = pb.policy_pb2.EvaluateDatasetRequest(
-            dataset_id=dataset_id, policy_id=policy_id, policy_version=policy_version, target_model=target_model or ""
-        )
+        """Judge a dataset's upstream lineage under a policy, or several at once (see
+        ``Registry.evaluate``)."""
+        request = evaluate_request(dataset_id, policy_id, policy_version, target_model, policies, all_policies)
         return Evaluation.from_proto(await self.call(self.stubs.policies.EvaluateDataset, request))
 
     # -- transparency log ----------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace, TracebackType
@@ -124,6 +124,28 @@ def inclusion_request(
     if leaf_index is not None:
         return pb.log_pb2.GetInclusionProofRequest(leaf_index=leaf_index, tree_size=tree_size)
     return pb.log_pb2.GetInclusionProofRequest(event_sequence=event_sequence or 0, tree_size=tree_size)
+
+
+def evaluate_request(
+    dataset_id: str,
+    policy_id: str,
+    policy_version: str,
+    target_model: str | None,
+    policies: Sequence[str] | None,
+    all_policies: bool,
+) -> pb.policy_pb2.EvaluateDatasetRequest:
+    """The ``EvaluateDataset`` request both clients send: by one policy (``policy_id``), or by
+    several at once (``policies``, each ``id`` or ``id@version``; or ``all_policies``)."""
+    if policies and all_policies:
+        raise ValueError("give policies or all_policies, not both")
+    if policies or all_policies:
+        refs = [pb.policy_pb2.PolicyRef(id=p.partition("@")[0], version=p.partition("@")[2]) for p in policies or []]
+        return pb.policy_pb2.EvaluateDatasetRequest(
+            dataset_id=dataset_id, policies=refs, all_policies=all_policies, target_model=target_model or ""
+        )
+    return pb.policy_pb2.EvaluateDatasetRequest(
+        dataset_id=dataset_id, policy_id=policy_id, policy_version=policy_version, target_model=target_model or ""
+    )
 
 
 class Registry:
@@ -345,6 +367,8 @@ class Registry:
         *,
         policy_version: str = "",
         target_model: str | None = None,
+        policies: Sequence[str] | None = None,
+        all_policies: bool = False,
     ) -> Evaluation:
         """Judge a dataset's whole upstream lineage under a policy (``EvaluateDataset``): the
         verdict, offending paths, datasets lacking an attestation.
@@ -352,10 +376,12 @@ class Registry:
         Args:
             policy_version: may stay empty when one version of the policy is loaded.
             target_model: the model the data will train, for an exemption.
+            policies: several policies at once (each ``id`` or ``id@version``, at most 16), in
+                place of ``policy_id``: one walk of the lineage, one evaluation per policy in
+                ``policy_evaluations``, the worst verdict in ``verdict``.
+            all_policies: every loaded policy at once, likewise.
         """
-        request = pb.policy_pb2.EvaluateDatasetRequest(
-            dataset_id=dataset_id, policy_id=policy_id, policy_version=policy_version, target_model=target_model or ""
-        )
+        request = evaluate_request(dataset_id, policy_id, policy_version, target_model, policies, all_policies)
         return Evaluation.from_proto(self.call(self.stubs.policies.EvaluateDataset, request))
 
     # -- transparency log ----------------------------------------------------------------------

@@ -579,6 +579,9 @@ class Evaluation:
     attestation_count: int
     closure_size: int
     evaluate_time: datetime | None
+    policy_evaluations: list[Evaluation] = field(default_factory=list)
+    """Under several policies at once: one evaluation per policy, in the order asked (``verdict``
+    is then the worst of theirs, and the policy's own fields are empty); empty under one."""
 
     @classmethod
     def from_proto(cls, e: pb.policy_pb2.Evaluation) -> Evaluation:
@@ -612,4 +615,5 @@ class Evaluation:
             attestation_count=e.attestation_count,
             closure_size=e.closure_size,
             evaluate_time=_time(e, "evaluate_time"),
+            policy_evaluations=[cls.from_proto(p) for p in e.policy_evaluations],
         )

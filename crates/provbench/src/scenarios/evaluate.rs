@@ -16,6 +16,12 @@
 //! `--evaluate-concurrency` callers. The report gives build times, the `closure_size`, verdict and
 //! `offender_count` the server answered (every answer must match the first), and whether the
 //! sequential evaluations met the goal of under 1 s each (their maximum).
+//!
+//! The deep graph's leaf is then evaluated under every loaded policy at once (`all_policies`: one
+//! read and walk of the lineage, one verdict per policy), sequentially for `--duration` seconds,
+//! in rounds alternating with the one-policy evaluation so that both see the same conditions: the
+//! row `evaluate-deep-all-policies`, and the ratio of its median to the one-policy median, which
+//! the goal holds at 1.5 at most.
 
 use std::time::{Duration, Instant};
 
@@ -47,6 +53,13 @@ const EVALUATE_WARMUP: usize = 3;
 /// The goal per evaluation (the issue's): under one second on SQLite.
 const EVALUATE_GOAL: Duration = Duration::from_secs(1);
 
+/// The most an evaluation under every shipped policy may cost, as a multiple of one policy's
+/// (medians): the walk is shared.
+const ALL_POLICIES_GOAL: f64 = 1.5;
+
+/// Rounds of the one-policy / all-policies comparison, each `--duration / rounds` long per side.
+const ALL_POLICIES_ROUNDS: u32 = 4;
+
 /// The model named by the restricted sources, as Hugging Face spells it.
 const RESTRICTED_MODEL: &str = "deepseek-ai/DeepSeek-R1";
 
@@ -63,8 +76,13 @@ pub async fn run(
     let mut reports = Vec::new();
     for shape in [Shape::Random, Shape::Deep] {
         let graph = build_evaluation_graph(bench, shape, nodes, concurrency).await?;
-        let (shape_rows, report) = measure_evaluation(bench, &graph, parallel).await?;
+        let (shape_rows, mut report) = measure_evaluation(bench, &graph, parallel).await?;
         rows.extend(shape_rows);
+        if shape == Shape::Deep {
+            let (all_rows, comparison) = compare_all_policies(bench, &graph).await?;
+            rows.extend(all_rows);
+            report.all_policies = Some(comparison);
+        }
         reports.push(report);
     }
     Ok((rows, reports))
@@ -90,6 +108,8 @@ struct EvaluateWorker {
     client: PolicyServiceClient<Channel>,
     auth: Auth,
     dataset_id: String,
+    /// Under every loaded policy at once rather than [`POLICY`] alone.
+    all_policies: bool,
     /// The first answer (from the warm-up); every later one must equal it.
     expected: Option<Judgement>,
 }
@@ -98,10 +118,13 @@ impl Worker for EvaluateWorker {
     async fn call(&mut self) -> Result<(), Failure> {
         let request = pb::EvaluateDatasetRequest {
             dataset_id: self.dataset_id.clone(),
-            policy_id: POLICY.into(),
-            policy_version: String::new(),
-            target_model: String::new(),
-            declared_purpose: pb::Purpose::Unspecified as i32,
+            policy_id: if self.all_policies {
+                String::new()
+            } else {
+                POLICY.into()
+            },
+            all_policies: self.all_policies,
+            ..Default::default()
         };
         let answer = self
             .client
@@ -114,12 +137,20 @@ impl Worker for EvaluateWorker {
                 self.dataset_id, answer.dataset_id
             )));
         }
+        // Under several policies the counts are each policy's, added up.
+        let each = std::iter::once(&answer).chain(&answer.policy_evaluations);
         let seen = Judgement {
             closure_size: answer.closure_size,
             verdict: answer.verdict,
-            offender_count: answer.offender_count,
-            missing_attestation_count: answer.missing_attestation_count,
+            offender_count: each.clone().map(|e| e.offender_count).sum(),
+            missing_attestation_count: each.map(|e| e.missing_attestation_count).sum(),
         };
+        if self.all_policies && answer.policy_evaluations.len() < 2 {
+            return Err(check_failed(format!(
+                "all_policies answered {} evaluation(s)",
+                answer.policy_evaluations.len()
+            )));
+        }
         if seen.closure_size < 1 {
             return Err(check_failed(format!(
                 "closure_size {} leaves out the evaluated dataset",
@@ -285,6 +316,53 @@ pub struct EvaluationReport {
     /// Every sequential evaluation succeeded, at least one did, and the slowest took under
     /// [`EVALUATE_GOAL`].
     goal_met: bool,
+    /// For the deep graph: the leaf under every loaded policy at once against one policy.
+    all_policies: Option<AllPoliciesComparison>,
+}
+
+/// The leaf under every loaded policy at once against under [`POLICY`] alone, sequentially.
+pub struct AllPoliciesComparison {
+    /// Policies judged by at once.
+    policies: usize,
+    /// Median of the one-policy evaluations.
+    one_median: Duration,
+    /// Median of the all-policies evaluations.
+    all_median: Duration,
+    /// Every evaluation of both sides succeeded.
+    clean_run: bool,
+}
+
+impl AllPoliciesComparison {
+    fn ratio(&self) -> f64 {
+        self.all_median.as_secs_f64() / self.one_median.as_secs_f64().max(1e-9)
+    }
+
+    fn goal_met(&self) -> bool {
+        self.clean_run && self.ratio() <= ALL_POLICIES_GOAL
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "; under all {} loaded policies at once: median {:.1} ms against {:.1} ms under one, \
+             ratio {:.2}, goal <= {ALL_POLICIES_GOAL}: {}",
+            self.policies,
+            self.all_median.as_secs_f64() * 1000.0,
+            self.one_median.as_secs_f64() * 1000.0,
+            self.ratio(),
+            if self.goal_met() { "met" } else { "NOT met" },
+        )
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "policies": self.policies,
+            "one_policy_median_ms": round3(self.one_median.as_secs_f64() * 1000.0),
+            "all_policies_median_ms": round3(self.all_median.as_secs_f64() * 1000.0),
+            "ratio": round3(self.ratio()),
+            "goal_ratio": ALL_POLICIES_GOAL,
+            "goal_met": self.goal_met(),
+        })
+    }
 }
 
 impl EvaluationReport {
@@ -321,7 +399,10 @@ impl EvaluationReport {
                 "{:.1} ms",
                 d.as_secs_f64() * 1000.0
             )),
-        )
+        ) + &self
+            .all_policies
+            .as_ref()
+            .map_or(String::new(), AllPoliciesComparison::describe)
     }
 
     pub fn to_json(&self) -> Value {
@@ -342,6 +423,7 @@ impl EvaluationReport {
             "sequential_max_ms": self.sequential_max.map(|d| round3(d.as_secs_f64() * 1000.0)),
             "goal_ms": EVALUATE_GOAL.as_millis() as u64,
             "goal_met": self.goal_met,
+            "all_policies": self.all_policies.as_ref().map(AllPoliciesComparison::to_json),
         })
     }
 }
@@ -357,6 +439,7 @@ async fn measure_evaluation(
         client: PolicyServiceClient::new(bench.channel(caller)),
         auth: bench.auth.clone(),
         dataset_id: graph.leaf.clone(),
+        all_policies: false,
         expected,
     };
     eprintln!(
@@ -419,6 +502,98 @@ async fn measure_evaluation(
         warmup,
         sequential_max,
         goal_met,
+        all_policies: None,
     };
     Ok((rows, report))
+}
+
+/// Evaluates `graph`'s leaf sequentially under every loaded policy at once and under [`POLICY`]
+/// alone, in [`ALL_POLICIES_ROUNDS`] alternating rounds (after a warm-up of each), and compares
+/// the medians. Returns the two rows (`evaluate-deep-one-policy`, `evaluate-deep-all-policies`).
+async fn compare_all_policies(
+    bench: &Bench,
+    graph: &EvaluationGraph,
+) -> anyhow::Result<(Vec<Stats>, AllPoliciesComparison)> {
+    let client = PolicyServiceClient::new(bench.channel(0));
+    let mut judged = Vec::new();
+    let mut rows: Vec<Stats> = Vec::new();
+    for all_policies in [false, true] {
+        let mut worker = EvaluateWorker {
+            client: client.clone(),
+            auth: bench.auth.clone(),
+            dataset_id: graph.leaf.clone(),
+            all_policies,
+            expected: None,
+        };
+        for _ in 0..EVALUATE_WARMUP {
+            if let Err(failure) = worker.call().await {
+                bail!(
+                    "evaluating the leaf of the {} graph (all policies: {all_policies}): {}: {}",
+                    graph.shape.name(),
+                    failure.code,
+                    failure.message
+                );
+            }
+        }
+        judged.push(worker.expected);
+    }
+    let policies = client
+        .clone()
+        .list_policies(authorized(pb::ListPoliciesRequest {}, &bench.auth))
+        .await?
+        .into_inner()
+        .policies
+        .len();
+    let round = bench.duration / ALL_POLICIES_ROUNDS;
+    eprintln!(
+        "provbench: {} under one policy and under all {policies} at once, {ALL_POLICIES_ROUNDS} \
+         alternating rounds of {:.1} s each",
+        graph.shape.row(),
+        round.as_secs_f64()
+    );
+    for _ in 0..ALL_POLICIES_ROUNDS {
+        for (side, all_policies) in [false, true].into_iter().enumerate() {
+            let worker = EvaluateWorker {
+                client: client.clone(),
+                auth: bench.auth.clone(),
+                dataset_id: graph.leaf.clone(),
+                all_policies,
+                expected: judged[side],
+            };
+            let (_, mut stats) = drive(Scenario::Evaluate, vec![worker], round).await?;
+            stats.name = format!(
+                "{}-{}",
+                graph.shape.row(),
+                if all_policies {
+                    "all-policies"
+                } else {
+                    "one-policy"
+                }
+            );
+            match rows.get_mut(side) {
+                Some(row) => {
+                    row.latencies_us.extend(stats.latencies_us);
+                    row.latencies_us.sort_unstable();
+                    row.elapsed += stats.elapsed;
+                    for (code, (n, message)) in stats.errors {
+                        row.errors.entry(code).or_insert((0, message)).0 += n;
+                    }
+                }
+                None => rows.push(stats),
+            }
+        }
+    }
+    let median = |row: &Stats| {
+        row.latencies_us
+            .get(row.latencies_us.len() / 2)
+            .map(|&us| Duration::from_micros(us))
+            .context("no evaluation succeeded")
+    };
+    let comparison = AllPoliciesComparison {
+        policies,
+        one_median: median(&rows[0])?,
+        all_median: median(&rows[1])?,
+        clean_run: rows.iter().all(|r| r.error_count() == 0),
+    };
+    Ok((rows, comparison))
 }

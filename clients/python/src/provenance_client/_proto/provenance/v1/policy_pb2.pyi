@@ -533,6 +533,8 @@ class EvaluateDatasetRequest(google.protobuf.message.Message):
     POLICY_VERSION_FIELD_NUMBER: builtins.int
     TARGET_MODEL_FIELD_NUMBER: builtins.int
     DECLARED_PURPOSE_FIELD_NUMBER: builtins.int
+    POLICIES_FIELD_NUMBER: builtins.int
+    ALL_POLICIES_FIELD_NUMBER: builtins.int
     dataset_id: builtins.str
     """UUID of the dataset; it must be visible to the caller."""
     policy_id: builtins.str
@@ -548,6 +550,19 @@ class EvaluateDatasetRequest(google.protobuf.message.Message):
     """What the trained model is for, as the caller declares it. A competing-use prohibition judges
     by it; other kinds of policy ignore it.
     """
+    all_policies: builtins.bool
+    """True to judge by every loaded policy version at once (ordered by id, then version), as
+    `policies` does; `policy_id` and `policies` must then be empty. Refused with
+    `INVALID_ARGUMENT` when more than 16 policy versions are loaded.
+    """
+    @property
+    def policies(self) -> google.protobuf.internal.containers.RepeatedCompositeFieldContainer[global___PolicyRef]:
+        """Several policies to judge by at once, instead of `policy_id` and `policy_version` (which must
+        then be empty): the lineage is read and walked once and judged under each, and the answer lists
+        one evaluation per policy in `Evaluation.policy_evaluations`, in this order. At most 16, no
+        policy (id and resolved version) twice; an unknown id or version is `NOT_FOUND` naming it.
+        """
+
     def __init__(
         self,
         *,
@@ -556,10 +571,34 @@ class EvaluateDatasetRequest(google.protobuf.message.Message):
         policy_version: builtins.str = ...,
         target_model: builtins.str = ...,
         declared_purpose: global___Purpose.ValueType = ...,
+        policies: collections.abc.Iterable[global___PolicyRef] | None = ...,
+        all_policies: builtins.bool = ...,
     ) -> None: ...
-    def ClearField(self, field_name: typing.Literal["dataset_id", b"dataset_id", "declared_purpose", b"declared_purpose", "policy_id", b"policy_id", "policy_version", b"policy_version", "target_model", b"target_model"]) -> None: ...
+    def ClearField(self, field_name: typing.Literal["all_policies", b"all_policies", "dataset_id", b"dataset_id", "declared_purpose", b"declared_purpose", "policies", b"policies", "policy_id", b"policy_id", "policy_version", b"policy_version", "target_model", b"target_model"]) -> None: ...
 
 global___EvaluateDatasetRequest = EvaluateDatasetRequest
+
+@typing.final
+class PolicyRef(google.protobuf.message.Message):
+    """One policy version, named in a request."""
+
+    DESCRIPTOR: google.protobuf.descriptor.Descriptor
+
+    ID_FIELD_NUMBER: builtins.int
+    VERSION_FIELD_NUMBER: builtins.int
+    id: builtins.str
+    """Policy id."""
+    version: builtins.str
+    """Policy version; may be empty when exactly one version of the policy is loaded."""
+    def __init__(
+        self,
+        *,
+        id: builtins.str = ...,
+        version: builtins.str = ...,
+    ) -> None: ...
+    def ClearField(self, field_name: typing.Literal["id", b"id", "version", b"version"]) -> None: ...
+
+global___PolicyRef = PolicyRef
 
 @typing.final
 class Obligation(google.protobuf.message.Message):
@@ -728,6 +767,7 @@ class Evaluation(google.protobuf.message.Message):
     OBLIGATIONS_FIELD_NUMBER: builtins.int
     DECLARED_PURPOSE_FIELD_NUMBER: builtins.int
     POLICY_KIND_FIELD_NUMBER: builtins.int
+    POLICY_EVALUATIONS_FIELD_NUMBER: builtins.int
     verdict: global___Verdict.ValueType
     """The verdict."""
     dataset_id: builtins.str
@@ -790,6 +830,19 @@ class Evaluation(google.protobuf.message.Message):
         prohibition, and when the lineage holds no such outputs.
         """
 
+    @property
+    def policy_evaluations(self) -> google.protobuf.internal.containers.RepeatedCompositeFieldContainer[global___Evaluation]:
+        """For an evaluation by several policies (`EvaluateDatasetRequest.policies` or `all_policies`):
+        one evaluation per policy, in the order asked, each with its own verdict, offenders, paths,
+        missing attestations and obligations. Each lists at most 25 offenders, 25 sources per
+        obligation, 25 datasets lacking an attestation and 250 attestation ids (every count in full),
+        so that an answer for 16 policies stays within 2 MiB. The evaluation holding them then
+        describes the whole: `verdict` is the worst of theirs (`VERDICT_CONTAMINATED`, then
+        `VERDICT_INCOMPLETE`, then `VERDICT_EXEMPT`, then `VERDICT_CLEAN`), `dataset_id`,
+        `target_model`, `declared_purpose`, `closure_size` and `evaluate_time` are given, and the
+        policy's fields and lists are empty. Empty for an evaluation by one policy.
+        """
+
     def __init__(
         self,
         *,
@@ -812,8 +865,9 @@ class Evaluation(google.protobuf.message.Message):
         obligations: collections.abc.Iterable[global___Obligation] | None = ...,
         declared_purpose: global___Purpose.ValueType = ...,
         policy_kind: global___PolicyKind.ValueType = ...,
+        policy_evaluations: collections.abc.Iterable[global___Evaluation] | None = ...,
     ) -> None: ...
     def HasField(self, field_name: typing.Literal["evaluate_time", b"evaluate_time"]) -> builtins.bool: ...
-    def ClearField(self, field_name: typing.Literal["attestation_count", b"attestation_count", "attestation_ids", b"attestation_ids", "clause_sha256", b"clause_sha256", "closure_size", b"closure_size", "dataset_id", b"dataset_id", "declared_purpose", b"declared_purpose", "evaluate_time", b"evaluate_time", "exemption", b"exemption", "missing_attestation_count", b"missing_attestation_count", "missing_attestations", b"missing_attestations", "obligations", b"obligations", "offender_count", b"offender_count", "offenders", b"offenders", "policy_id", b"policy_id", "policy_kind", b"policy_kind", "policy_version", b"policy_version", "target_exempt", b"target_exempt", "target_model", b"target_model", "verdict", b"verdict"]) -> None: ...
+    def ClearField(self, field_name: typing.Literal["attestation_count", b"attestation_count", "attestation_ids", b"attestation_ids", "clause_sha256", b"clause_sha256", "closure_size", b"closure_size", "dataset_id", b"dataset_id", "declared_purpose", b"declared_purpose", "evaluate_time", b"evaluate_time", "exemption", b"exemption", "missing_attestation_count", b"missing_attestation_count", "missing_attestations", b"missing_attestations", "obligations", b"obligations", "offender_count", b"offender_count", "offenders", b"offenders", "policy_evaluations", b"policy_evaluations", "policy_id", b"policy_id", "policy_kind", b"policy_kind", "policy_version", b"policy_version", "target_exempt", b"target_exempt", "target_model", b"target_model", "verdict", b"verdict"]) -> None: ...
 
 global___Evaluation = Evaluation

@@ -60,7 +60,9 @@ class PolicyServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def EvaluateDataset(self, request, context):
-        """Judges a dataset's whole upstream lineage under a policy. Any role that may see the dataset.
+        """Judges a dataset's whole upstream lineage under a policy, or under several at once
+        (`policies`, `all_policies`: one walk of the lineage, one verdict per policy). Any role that may
+        see the dataset.
         The same registry state always gives the same answer, in the same order. The answer is bounded
         whatever the lineage (at most 100 offenders with shortened paths, 100 sources per obligation,
         100 datasets lacking an attestation, 1000 attestation ids; every count given in full): at most

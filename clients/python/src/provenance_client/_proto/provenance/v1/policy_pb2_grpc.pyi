@@ -43,7 +43,9 @@ class PolicyServiceStub:
         provenance_client._proto.provenance.v1.policy_pb2.EvaluateDatasetRequest,
         provenance_client._proto.provenance.v1.policy_pb2.Evaluation,
     ]
-    """Judges a dataset's whole upstream lineage under a policy. Any role that may see the dataset.
+    """Judges a dataset's whole upstream lineage under a policy, or under several at once
+    (`policies`, `all_policies`: one walk of the lineage, one verdict per policy). Any role that may
+    see the dataset.
     The same registry state always gives the same answer, in the same order. The answer is bounded
     whatever the lineage (at most 100 offenders with shortened paths, 100 sources per obligation,
     100 datasets lacking an attestation, 1000 attestation ids; every count given in full): at most
@@ -74,7 +76,9 @@ class PolicyServiceAsyncStub:
         provenance_client._proto.provenance.v1.policy_pb2.EvaluateDatasetRequest,
         provenance_client._proto.provenance.v1.policy_pb2.Evaluation,
     ]
-    """Judges a dataset's whole upstream lineage under a policy. Any role that may see the dataset.
+    """Judges a dataset's whole upstream lineage under a policy, or under several at once
+    (`policies`, `all_policies`: one walk of the lineage, one verdict per policy). Any role that may
+    see the dataset.
     The same registry state always gives the same answer, in the same order. The answer is bounded
     whatever the lineage (at most 100 offenders with shortened paths, 100 sources per obligation,
     100 datasets lacking an attestation, 1000 attestation ids; every count given in full): at most
@@ -111,7 +115,9 @@ class PolicyServiceServicer(metaclass=abc.ABCMeta):
         request: provenance_client._proto.provenance.v1.policy_pb2.EvaluateDatasetRequest,
         context: _ServicerContext,
     ) -> typing.Union[provenance_client._proto.provenance.v1.policy_pb2.Evaluation, collections.abc.Awaitable[provenance_client._proto.provenance.v1.policy_pb2.Evaluation]]:
-        """Judges a dataset's whole upstream lineage under a policy. Any role that may see the dataset.
+        """Judges a dataset's whole upstream lineage under a policy, or under several at once
+        (`policies`, `all_policies`: one walk of the lineage, one verdict per policy). Any role that may
+        see the dataset.
         The same registry state always gives the same answer, in the same order. The answer is bounded
         whatever the lineage (at most 100 offenders with shortened paths, 100 sources per obligation,
         100 datasets lacking an attestation, 1000 attestation ids; every count given in full): at most

@@ -1,0 +1,184 @@
+//! `provctl policy evaluate` under several policies at once: the matrix, its paths and obligations,
+//! the worst verdict's exit code, and the JSON answer.
+
+mod common;
+
+use common::{Registry, TestResult, evidence_of, register};
+
+const LLAMA_2: &str = "llama-2-community-license";
+const LLAMA_3_1: &str = "llama-3.1-community-license";
+
+/// Attests `dataset` under `policy`.
+async fn attest(registry: &Registry, dataset: &str, policy: &str) -> TestResult {
+    registry
+        .run(&[
+            "attest",
+            "record",
+            dataset,
+            "-q",
+            "--policy",
+            policy,
+            "--method",
+            "manual-review",
+            "--evidence",
+            &evidence_of(dataset),
+            "--statement",
+            "reviewed",
+        ])
+        .await?
+        .ok();
+    Ok(())
+}
+
+/// The matrix row of `policy`, split into its cells.
+fn row<'a>(stdout: &'a str, policy: &str) -> TestResult<Vec<&'a str>> {
+    let line = stdout
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(policy))
+        .ok_or_else(|| format!("no row for {policy} in\n{stdout}"))?;
+    Ok(line.split_whitespace().collect())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_policies_print_a_matrix_and_exit_with_the_worst_verdict() -> TestResult {
+    let registry = Registry::start().await?;
+    // Llama 3.1 dialogues, attested under the Llama 3.1 licence and the Llama 2 one.
+    let dialogues = register(
+        &registry,
+        "dialogues",
+        &["model=meta-llama/Llama-3.1-8B-Instruct"],
+    )
+    .await?;
+    for policy in [LLAMA_3_1, LLAMA_2] {
+        attest(&registry, &dialogues, policy).await?;
+    }
+    let both = registry
+        .run(&[
+            "policy",
+            "evaluate",
+            &dialogues,
+            "--policy",
+            LLAMA_3_1,
+            "--policy",
+            LLAMA_2,
+            "--target",
+            "Llama-3.1-Acme-8B",
+        ])
+        .await?
+        .ok();
+    let lines: Vec<&str> = both.stdout.lines().collect();
+    assert_eq!(lines[0], "CLEAN", "{}", both.stdout);
+    let llama = row(&both.stdout, LLAMA_3_1)?;
+    assert_eq!(llama[2..], ["CLEAN", "0", "0", "NAME_PREFIX", "MET"]);
+    assert_eq!(row(&both.stdout, LLAMA_2)?[2..], ["CLEAN", "0", "0", "-"]);
+    // The policy that brings an obligation is shown in full, with the path to the outputs.
+    assert!(
+        both.stdout.contains(&format!("== {LLAMA_3_1} version ")),
+        "{}",
+        both.stdout
+    );
+    assert!(both.stdout.contains("obligation:   MET"), "{}", both.stdout);
+
+    // Llama 2 outputs two steps up: CONTAMINATED under Llama 2 with its path, the worst verdict's
+    // code (7) for the whole.
+    let traces = register(
+        &registry,
+        "l2-traces",
+        &["model=meta-llama/Llama-2-70b-chat-hf"],
+    )
+    .await?;
+    let mix = register(&registry, "mix", &[&format!("dataset={traces}")]).await?;
+    let matrix = registry
+        .run(&["policy", "evaluate", &mix, "--all-policies"])
+        .await?
+        .expect_code(7);
+    assert_eq!(matrix.stdout.lines().next(), Some("CONTAMINATED"));
+    assert_eq!(row(&matrix.stdout, LLAMA_2)?[2..4], ["CONTAMINATED", "1"]);
+    assert_eq!(
+        row(&matrix.stdout, "deepseek-r1-anti-distillation")?[2..4],
+        ["INCOMPLETE", "0"]
+    );
+    assert!(
+        matrix.stdout.contains("mix@1 > l2-traces@1"),
+        "{}",
+        matrix.stdout
+    );
+    // Nothing contaminated, something not attested: INCOMPLETE's code (8).
+    registry
+        .run(&[
+            "policy",
+            "evaluate",
+            &mix,
+            "--policy",
+            "deepseek-r1-anti-distillation",
+            "--policy",
+            LLAMA_3_1,
+        ])
+        .await?
+        .expect_code(8);
+
+    let json = registry
+        .run(&[
+            "--output",
+            "json",
+            "policy",
+            "evaluate",
+            &mix,
+            "--all-policies",
+        ])
+        .await?
+        .expect_code(7)
+        .json()?;
+    assert_eq!(json["verdict"], "VERDICT_CONTAMINATED");
+    let each = json["policyEvaluations"]
+        .as_array()
+        .ok_or("no policyEvaluations")?;
+    let llama_2 = each
+        .iter()
+        .find(|e| e["policyId"] == LLAMA_2)
+        .ok_or("no Llama 2 evaluation")?;
+    assert_eq!(llama_2["verdict"], "VERDICT_CONTAMINATED");
+    assert_eq!(
+        llama_2["offenders"][0]["path"][1]["datasetId"],
+        traces.as_str()
+    );
+
+    // Bad lists are refused by the server, naming the field: exit code 3 (NOT_FOUND) for an
+    // unknown policy, 5 (INVALID_ARGUMENT) for a repeat.
+    let unknown = registry
+        .run(&[
+            "policy", "evaluate", &mix, "--policy", LLAMA_2, "--policy", "nope",
+        ])
+        .await?
+        .expect_code(3);
+    assert!(unknown.stderr.contains("policies[1]"), "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("provctl policy list"),
+        "{}",
+        unknown.stderr
+    );
+    let repeated = registry
+        .run(&[
+            "policy", "evaluate", &mix, "--policy", LLAMA_2, "--policy", LLAMA_2,
+        ])
+        .await?
+        .expect_code(5);
+    assert!(
+        repeated.stderr.contains("policies[1]"),
+        "{}",
+        repeated.stderr
+    );
+    // `--all-policies` with `--policy` is a usage error, caught before any call.
+    registry
+        .run(&[
+            "policy",
+            "evaluate",
+            &mix,
+            "--all-policies",
+            "--policy",
+            LLAMA_2,
+        ])
+        .await?
+        .expect_code(2);
+    registry.stop().await
+}
