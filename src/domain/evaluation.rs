@@ -26,12 +26,18 @@ use super::policy::{Policy, Purpose, RuleKind};
 pub const MAX_LISTED: usize = 100;
 
 /// Offenders, obligation sources and datasets without attestation listed at most in each policy's
-/// evaluation of an evaluation by several policies, so that the answer for
-/// [`super::policy::MAX_POLICIES_PER_EVALUATION`] of them stays as small as one evaluation's.
-pub const MAX_LISTED_EACH: usize = 25;
+/// evaluation when `policies` policies judge at once: together they list no more than one
+/// evaluation does ([`MAX_LISTED`]), so the answer keeps one evaluation's bound however many
+/// policies it covers (at most [`super::policy::MAX_POLICIES_PER_EVALUATION`]: 6 each for 16).
+pub fn listed_each(policies: usize) -> usize {
+    MAX_LISTED / policies.max(1)
+}
 
-/// Attestation ids listed at most in each policy's evaluation of an evaluation by several policies.
-pub const MAX_LISTED_ATTESTATION_IDS_EACH: usize = 250;
+/// Attestation ids listed at most in each policy's evaluation when `policies` policies judge at
+/// once: together no more than one evaluation lists ([`MAX_LISTED_ATTESTATION_IDS`]).
+pub fn listed_attestation_ids_each(policies: usize) -> usize {
+    MAX_LISTED_ATTESTATION_IDS / policies.max(1)
+}
 
 /// Attestation ids listed in an answer at most; the rest are counted. (A certificate's claims
 /// carry them all: it is the evidence; an evaluation is a report.)
@@ -1018,12 +1024,12 @@ mod tests {
             None,
             Purpose::Undeclared,
             &owner(org),
-            MAX_LISTED_EACH,
+            listed_each(4),
         );
         assert_eq!(each[0].offender_count, 30);
-        assert_eq!(each[0].offenders.len(), MAX_LISTED_EACH);
+        assert_eq!(each[0].offenders.len(), listed_each(4));
         assert_eq!(each[0].missing_attestation_count, 31);
-        assert_eq!(each[0].missing_attestations.len(), MAX_LISTED_EACH);
+        assert_eq!(each[0].missing_attestations.len(), listed_each(4));
     }
 
     #[test]

@@ -7,7 +7,6 @@ use super::convert::{
     purpose_from_proto,
 };
 use crate::domain::dataset::limits;
-use crate::domain::evaluation::MAX_LISTED_EACH;
 use crate::domain::text::{optional_line, required_uuid};
 use crate::proto::v1 as pb;
 use crate::registry::Registry;
@@ -58,14 +57,7 @@ impl pb::policy_service_server::PolicyService for PolicyHandlers {
         if let Some(selection) = policy_selection(&request)? {
             let judged = self
                 .registry
-                .evaluate_many(
-                    &caller,
-                    dataset_id,
-                    &selection,
-                    target.as_deref(),
-                    purpose,
-                    MAX_LISTED_EACH,
-                )
+                .evaluate_many(&caller, dataset_id, &selection, target.as_deref(), purpose)
                 .await?;
             return Ok(Response::new(evaluations_to_proto(
                 dataset_id,

@@ -70,7 +70,8 @@ impl Registry {
 
     /// Judges a dataset the caller may see under each of several policies, reading and walking its
     /// lineage once; the evaluations come in the order of the policies, each listing at most
-    /// `listed` offenders, obligation sources and datasets lacking an attestation.
+    /// [`evaluation::listed_each`] offenders, obligation sources and datasets lacking an
+    /// attestation, so that together they list no more than one evaluation does.
     pub async fn evaluate_many(
         &self,
         caller: &Caller,
@@ -78,9 +79,9 @@ impl Registry {
         selection: &PolicySelection,
         target_model: Option<&str>,
         purpose: Purpose,
-        listed: usize,
     ) -> Result<Vec<(Arc<Policy>, Evaluation)>> {
         let policies = self.policies.select(selection)?;
+        let listed = evaluation::listed_each(policies.len());
         self.get_dataset(caller, dataset_id).await?;
         let keys: Vec<(&str, &str)> = policies
             .iter()

@@ -9,8 +9,8 @@ use super::{time_from_proto, time_to_proto};
 use crate::domain::attestation::{Attestation, ContaminationReport, Evidence, Method, limits};
 use crate::domain::digest::ContentDigest;
 use crate::domain::evaluation::{
-    Evaluation, MAX_LISTED_ATTESTATION_IDS, MAX_LISTED_ATTESTATION_IDS_EACH, Obligation,
-    ObligationKind, ObligationStatus, Offence, Offender, PathStep, Verdict,
+    Evaluation, MAX_LISTED_ATTESTATION_IDS, Obligation, ObligationKind, ObligationStatus, Offence,
+    Offender, PathStep, Verdict, listed_attestation_ids_each,
 };
 use crate::domain::model_name::ModelFamily;
 use crate::domain::policy::{Policy, PolicySelection, Purpose, RuleKind};
@@ -321,8 +321,8 @@ fn severity(verdict: i32) -> u8 {
 }
 
 /// An evaluation by several policies on the wire: one evaluation per policy in
-/// `policy_evaluations` (attestation ids cut to [`MAX_LISTED_ATTESTATION_IDS_EACH`] each), under
-/// the worst verdict.
+/// `policy_evaluations` (attestation ids cut to [`listed_attestation_ids_each`] each), under the
+/// worst verdict.
 pub fn evaluations_to_proto(
     dataset_id: Uuid,
     target_model: String,
@@ -330,13 +330,13 @@ pub fn evaluations_to_proto(
     judged: Vec<(Arc<Policy>, Evaluation)>,
 ) -> pb::Evaluation {
     let closure_size = judged.first().map_or(0, |(_, e)| e.closure_size);
+    let ids_each = listed_attestation_ids_each(judged.len());
     let each: Vec<pb::Evaluation> = judged
         .into_iter()
         .map(|(policy, e)| {
             let mut one =
                 evaluation_to_proto(dataset_id, &policy, target_model.clone(), purpose, e);
-            one.attestation_ids
-                .truncate(MAX_LISTED_ATTESTATION_IDS_EACH);
+            one.attestation_ids.truncate(ids_each);
             one
         })
         .collect();
@@ -519,7 +519,7 @@ mod tests {
 
     use super::*;
     use crate::domain::dataset::limits;
-    use crate::domain::evaluation::{MAX_LISTED, MAX_LISTED_EACH, Offender};
+    use crate::domain::evaluation::{MAX_LISTED, Offender, listed_each};
     use crate::domain::model_name::{FamilyMatch, MAX_ENTRY_CHARS, MatchRule};
     use crate::domain::policy::MAX_POLICIES_PER_EVALUATION;
 
@@ -577,7 +577,10 @@ mod tests {
                 .expect("the built-in policy parses"),
         );
         let judged = (0..MAX_POLICIES_PER_EVALUATION)
-            .map(|_| (Arc::clone(&policy), widest_evaluation(MAX_LISTED_EACH)))
+            .map(|_| {
+                let listed = listed_each(MAX_POLICIES_PER_EVALUATION);
+                (Arc::clone(&policy), widest_evaluation(listed))
+            })
             .collect();
         let answer = evaluations_to_proto(
             Uuid::now_v7(),
@@ -587,7 +590,10 @@ mod tests {
         );
         assert_eq!(answer.policy_evaluations.len(), MAX_POLICIES_PER_EVALUATION);
         let each = &answer.policy_evaluations[0];
-        assert_eq!(each.attestation_ids.len(), MAX_LISTED_ATTESTATION_IDS_EACH);
+        assert_eq!(
+            each.attestation_ids.len(),
+            listed_attestation_ids_each(MAX_POLICIES_PER_EVALUATION)
+        );
         assert_eq!(each.attestation_count, 100_000);
         assert_eq!(answer.verdict, pb::Verdict::Contaminated as i32);
         let bytes = answer.encoded_len();

@@ -834,9 +834,10 @@ class Evaluation(google.protobuf.message.Message):
     def policy_evaluations(self) -> google.protobuf.internal.containers.RepeatedCompositeFieldContainer[global___Evaluation]:
         """For an evaluation by several policies (`EvaluateDatasetRequest.policies` or `all_policies`):
         one evaluation per policy, in the order asked, each with its own verdict, offenders, paths,
-        missing attestations and obligations. Each lists at most 25 offenders, 25 sources per
-        obligation, 25 datasets lacking an attestation and 250 attestation ids (every count in full),
-        so that an answer for 16 policies stays within 2 MiB. The evaluation holding them then
+        missing attestations and obligations. Together they list no more than one evaluation does:
+        for N policies each lists at most 100/N offenders, sources per obligation and datasets lacking
+        an attestation, and 1000/N attestation ids (50 and 500 for two policies, 6 and 62 for 16;
+        every count in full), so that the answer stays within 2 MiB however many policies it covers. The evaluation holding them then
         describes the whole: `verdict` is the worst of theirs (`VERDICT_CONTAMINATED`, then
         `VERDICT_INCOMPLETE`, then `VERDICT_EXEMPT`, then `VERDICT_CLEAN`), `dataset_id`,
         `target_model`, `declared_purpose`, `closure_size` and `evaluate_time` are given, and the
