@@ -28,7 +28,7 @@ def cosigner_key_id(name, public_key):
 
 
 def parse_cosigner_vkey(text):
-    name, kid, key = text.split("+")
+    name, kid, key = text.split("+", 2)
     raw = base64.b64decode(key, validate=True)
     assert raw[0] == COSIGNATURE_V1 and len(raw) == 33, "an Ed25519 cosignature/v1 verifier key"
     assert bytes.fromhex(kid) == cosigner_key_id(name, raw[1:])
@@ -95,7 +95,7 @@ def test_witnesses_cosign_the_published_checkpoint_as_the_spec_says():
     log_vkey = subprocess.run(
         [str(PROVCTL), "--url", f"http://{first.address}", "log", "key"], capture_output=True, text=True, check=True
     ).stdout.strip()
-    log_name, kid, log_key = log_vkey.split("+")
+    log_name, kid, log_key = log_vkey.split("+", 2)
     log_key = base64.b64decode(log_key)[1:]
     # Restarted on the same data with two witnesses.
     first.channel.close()

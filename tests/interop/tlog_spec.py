@@ -80,7 +80,7 @@ def vkey(name, public_key):
 
 
 def parse_vkey(text):
-    name, kid, key = text.split("+")
+    name, kid, key = text.split("+", 2)
     raw = base64.b64decode(key)
     assert raw[0] == 1 and len(raw) == 33, "an Ed25519 verifier key"
     assert bytes.fromhex(kid) == key_id(name, raw[1:])
