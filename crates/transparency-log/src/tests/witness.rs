@@ -80,7 +80,9 @@ fn cosignature_is_built_as_the_spec_says() {
         CosignatureVerifier::from_vkey(&vkey).unwrap(),
         key.verifier()
     );
-    let raw_key = STANDARD.decode(vkey.splitn(3, '+').nth(2).unwrap()).unwrap();
+    let raw_key = STANDARD
+        .decode(vkey.splitn(3, '+').nth(2).unwrap())
+        .unwrap();
     assert_eq!(raw_key[0], 0x04);
     // Zero and too-large timestamps are refused.
     assert!(key.cosign(body, 0).is_err());
