@@ -87,6 +87,17 @@ pub struct PoolStatus {
     pub idle: u32,
 }
 
+impl PoolStatus {
+    /// What `pool` (`writer` or `readers`) holds now, on either backend.
+    pub fn of<DB: sqlx::Database>(pool: &'static str, connections: &sqlx::Pool<DB>) -> Self {
+        Self {
+            pool,
+            open: connections.size(),
+            idle: u32::try_from(connections.num_idle()).unwrap_or(u32::MAX),
+        }
+    }
+}
+
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// Every metric of one server.

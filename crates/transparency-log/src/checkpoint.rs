@@ -276,6 +276,15 @@ pub fn key_id(name: &str, key: &VerifyingKey) -> u32 {
     u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
 }
 
+/// The verifier key text `<name>+<8 hex digits key ID>+<base64(alg || 32-byte key)>`: the form
+/// [`parse_vkey`] reads, for checkpoint and cosignature keys alike.
+pub(crate) fn format_vkey(name: &str, key_id: u32, alg: u8, key: &VerifyingKey) -> String {
+    let mut raw = Vec::with_capacity(33);
+    raw.push(alg);
+    raw.extend_from_slice(key.as_bytes());
+    format!("{name}+{key_id:08x}+{}", STANDARD.encode(raw))
+}
+
 /// Splits a verifier key `<name>+<8 hex digits key ID>+<base64(alg || 32-byte key)>` of signature
 /// type `alg` into its name, claimed key ID and Ed25519 key (`wrong_type` is the refusal of another
 /// type); the caller checks the key ID, which depends on the type.
@@ -368,10 +377,7 @@ impl NoteVerifier {
     /// The verifier key text form, `<name>+<key id>+<base64(0x01 || key)>`,
     /// to publish so that clients can check checkpoints.
     pub fn vkey(&self) -> String {
-        let mut raw = Vec::with_capacity(33);
-        raw.push(ALG_ED25519);
-        raw.extend_from_slice(self.key.as_bytes());
-        format!("{}+{:08x}+{}", self.name, self.key_id, STANDARD.encode(raw))
+        format_vkey(&self.name, self.key_id, ALG_ED25519, &self.key)
     }
 
     /// The key name.

@@ -18,8 +18,8 @@ use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
 use crate::checkpoint::{
-    CheckpointError, SIGNATURE_PREFIX, check_key_name, find_forbidden_control, parse_vkey,
-    split_note,
+    CheckpointError, SIGNATURE_PREFIX, check_key_name, find_forbidden_control, format_vkey,
+    parse_vkey, split_note,
 };
 
 /// Signature type of Ed25519 `cosignature/v1` keys in key IDs and verifier keys.
@@ -148,10 +148,7 @@ impl CosignatureVerifier {
 
     /// The verifier key text, `<name>+<key id>+base64(0x04 || key)`.
     pub fn vkey(&self) -> String {
-        let mut raw = Vec::with_capacity(33);
-        raw.push(COSIGNATURE_V1_ED25519);
-        raw.extend_from_slice(self.key.as_bytes());
-        format!("{}+{:08x}+{}", self.name, self.key_id, STANDARD.encode(raw))
+        format_vkey(&self.name, self.key_id, COSIGNATURE_V1_ED25519, &self.key)
     }
 
     /// The cosigner's name.

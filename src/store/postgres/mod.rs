@@ -286,14 +286,10 @@ impl Store for PostgresStore {
     }
 
     fn pool_status(&self) -> Vec<PoolStatus> {
-        [("writer", &self.writer), ("readers", &self.readers)]
-            .into_iter()
-            .map(|(pool, connections)| PoolStatus {
-                pool,
-                open: connections.size(),
-                idle: u32::try_from(connections.num_idle()).unwrap_or(u32::MAX),
-            })
-            .collect()
+        vec![
+            PoolStatus::of("writer", &self.writer),
+            PoolStatus::of("readers", &self.readers),
+        ]
     }
 
     fn observe_write_waits(&self, metrics: Metrics) {
