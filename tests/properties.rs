@@ -192,6 +192,7 @@ proptest! {
                 .collect(),
             statement,
             expire_time,
+            ..Default::default()
         };
         if let Err(error) = attestation_draft(request) {
             assert_precise(

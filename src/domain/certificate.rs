@@ -25,8 +25,8 @@ use super::evaluation::Verdict;
 use super::event::{NewEvent, canonical_json, format_time};
 
 pub use provenance_api::certificate::claims::{
-    CERTIFICATE_TYPE, CertificateClaims, DatasetClaim, LineageClaim, MAX_LISTED_MEMBERS,
-    PolicyClaim, signed_claims,
+    CERTIFICATE_TYPE, CertificateClaims, CoveredPolicyClaim, DatasetClaim, LineageClaim,
+    MAX_COVERED_POLICIES, MAX_LISTED_MEMBERS, ObligationClaim, PolicyClaim, signed_claims,
 };
 use provenance_api::certificate::dsse;
 
@@ -133,6 +133,13 @@ impl CertificateRecord {
         let signing_input = self.token.rsplit_once('.')?.0;
         let (_, claims_json) = signed_claims(signing_input).ok()?;
         dsse::statement(&claims_json, &self.token, sequence.saturating_sub(1)).ok()
+    }
+
+    /// The claims its token states; `None` when they do not read (never for a token the registry
+    /// signed).
+    pub fn claims(&self) -> Option<CertificateClaims> {
+        let signing_input = self.token.rsplit_once('.')?.0;
+        signed_claims(signing_input).ok().map(|(claims, _)| claims)
     }
 
     /// Whether `presented` is this very certificate: its token, or (a DSSE envelope) one whose
@@ -498,8 +505,10 @@ mod tests {
                 version: "v".into(),
                 clause_sha256: "22".into(),
             },
+            policies: None,
             verdict: "CLEAN".into(),
             target_model: None,
+            purpose: None,
             attestations: vec![],
             attestation_count: Some(0),
             contract_reference: None,

@@ -344,6 +344,25 @@ pub enum PolicySelection {
 }
 
 impl PolicySet {
+    /// The policies a request names: the one `(policy_id, policy_version)` when `selection` is
+    /// `None` (errors naming those fields), else the selection's (see [`Self::select`]).
+    pub fn resolve(
+        &self,
+        policy_id: &str,
+        policy_version: &str,
+        selection: Option<&PolicySelection>,
+    ) -> Result<Vec<Arc<Policy>>> {
+        match selection {
+            None => Ok(vec![self.get(
+                "policy_id",
+                policy_id,
+                "policy_version",
+                policy_version,
+            )?]),
+            Some(selection) => self.select(selection),
+        }
+    }
+
     /// The policies `selection` names, in its order: at most [`MAX_POLICIES_PER_EVALUATION`],
     /// each known, none twice (by id and resolved version). Errors name the request field:
     /// `policies` (too many), `policies[2].id` (unknown: `NOT_FOUND`), `policies[3]` (a

@@ -7,7 +7,7 @@ use super::convert::{time_from_proto, time_to_proto};
 use crate::domain::access::Role;
 use crate::domain::attestation::limits as attestation_limits;
 use crate::domain::certificate::{
-    CertificateRecord, CertificateStatus, RevocationCause, parse_revoke_cause,
+    CertificateRecord, CertificateStatus, CoveredPolicyClaim, RevocationCause, parse_revoke_cause,
 };
 use crate::domain::dataset::limits;
 use crate::domain::evaluation::Verdict;
@@ -107,7 +107,23 @@ fn certificate_to_proto(
     } else {
         (None, None, None)
     };
+    let claims = c.claims();
     pb::Certificate {
+        policies: claims
+            .as_ref()
+            .map(|claims| {
+                claims
+                    .covered_policies()
+                    .into_iter()
+                    .map(certified_policy_to_proto)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        declared_purpose: claims
+            .as_ref()
+            .and_then(|claims| claims.purpose.as_deref())
+            .and_then(|purpose| pb::Purpose::from_str_name(&format!("PURPOSE_{purpose}")))
+            .unwrap_or(pb::Purpose::Unspecified) as i32,
         status: status_to_proto(c.status_at(as_of)) as i32,
         status_history: history_to_proto(c.history(as_of)),
         id: c.id.to_string(),
@@ -140,6 +156,36 @@ fn certificate_to_proto(
             .map(|sequence| sequence.saturating_sub(1))
             .unwrap_or_default(),
         dsse_envelope: dsse_envelope.unwrap_or_default(),
+    }
+}
+
+/// One covered policy as the certificate's claims state it; a name the API does not know reads as
+/// unspecified.
+fn certified_policy_to_proto(covered: CoveredPolicyClaim) -> pb::CertifiedPolicy {
+    let named = |prefix: &str, name: &str| format!("{prefix}_{name}");
+    pb::CertifiedPolicy {
+        kind: pb::PolicyKind::from_str_name(&named("POLICY_KIND", &covered.kind))
+            .unwrap_or(pb::PolicyKind::Unspecified) as i32,
+        verdict: pb::Verdict::from_str_name(&named("VERDICT", &covered.verdict))
+            .unwrap_or(pb::Verdict::Unspecified) as i32,
+        obligations: covered
+            .obligations
+            .iter()
+            .map(|owed| pb::Obligation {
+                kind: pb::ObligationKind::from_str_name(&named("OBLIGATION_KIND", &owed.kind))
+                    .unwrap_or(pb::ObligationKind::Unspecified) as i32,
+                status: pb::ObligationStatus::from_str_name(&named(
+                    "OBLIGATION_STATUS",
+                    &owed.status,
+                ))
+                .unwrap_or(pb::ObligationStatus::Unspecified) as i32,
+                name_prefix: owed.name_prefix.clone().unwrap_or_default(),
+                ..Default::default()
+            })
+            .collect(),
+        policy_id: covered.id,
+        policy_version: covered.version,
+        clause_sha256: covered.clause_sha256,
     }
 }
 

@@ -206,6 +206,7 @@ impl Registry {
                 version: policy.version.clone(),
                 clause_sha256: policy.clause_sha256.clone(),
             },
+            policies: None,
             verdict: verdict_name(found.verdict).to_owned(),
             target_model: request
                 .target_model
@@ -218,6 +219,7 @@ impl Registry {
                 .map(Uuid::to_string)
                 .collect(),
             attestation_count: Some(found.attestation_ids.len()),
+            purpose: None,
             contract_reference: request.contract_reference.clone(),
             verification_url: self.certificates.verification_url.clone(),
             status,

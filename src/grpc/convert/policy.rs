@@ -271,9 +271,59 @@ pub fn evaluation_to_proto(
     }
 }
 
-/// The several policies an evaluation request names (`policies` or `all_policies`), or `None`
-/// for a request by one policy (`policy_id`, `policy_version`). The forms do not mix.
-pub fn policy_selection(request: &pb::EvaluateDatasetRequest) -> Result<Option<PolicySelection>> {
+/// The policies a request names in any of its forms (`policy_id` and `policy_version`; or
+/// `policies`; or `all_policies`), as the evaluation, attestation and certificate requests carry
+/// them.
+pub struct PolicyFields<'r> {
+    /// `policy_id`.
+    pub policy_id: &'r str,
+    /// `policy_version`.
+    pub policy_version: &'r str,
+    /// `policies`.
+    pub policies: &'r [pb::PolicyRef],
+    /// `all_policies`.
+    pub all_policies: bool,
+}
+
+impl<'r> From<&'r pb::EvaluateDatasetRequest> for PolicyFields<'r> {
+    fn from(request: &'r pb::EvaluateDatasetRequest) -> Self {
+        Self {
+            policy_id: &request.policy_id,
+            policy_version: &request.policy_version,
+            policies: &request.policies,
+            all_policies: request.all_policies,
+        }
+    }
+}
+
+impl<'r> From<&'r pb::RecordAttestationRequest> for PolicyFields<'r> {
+    fn from(request: &'r pb::RecordAttestationRequest) -> Self {
+        Self {
+            policy_id: &request.policy_id,
+            policy_version: &request.policy_version,
+            policies: &request.policies,
+            all_policies: request.all_policies,
+        }
+    }
+}
+
+impl<'r> From<&'r pb::IssueCertificateRequest> for PolicyFields<'r> {
+    fn from(request: &'r pb::IssueCertificateRequest) -> Self {
+        Self {
+            policy_id: &request.policy_id,
+            policy_version: &request.policy_version,
+            policies: &request.policies,
+            all_policies: request.all_policies,
+        }
+    }
+}
+
+/// The several policies a request names (`policies` or `all_policies`), or `None` for a request
+/// by one policy (`policy_id`, `policy_version`). The forms do not mix.
+pub fn policy_selection<'r>(
+    request: impl Into<PolicyFields<'r>>,
+) -> Result<Option<PolicySelection>> {
+    let request = request.into();
     let single = !request.policy_id.is_empty() || !request.policy_version.is_empty();
     let selection = match (request.all_policies, request.policies.is_empty()) {
         (false, true) => return Ok(None),
@@ -444,8 +494,8 @@ pub fn attestation_to_proto(a: Attestation) -> pb::Attestation {
         id: a.id.to_string(),
         dataset_id: a.dataset_id.to_string(),
         organization_id: a.organization_id.to_string(),
-        policy_id: a.policy_id,
-        policy_version: a.policy_version,
+        policy_id: a.policy_id.clone(),
+        policy_version: a.policy_version.clone(),
         method: method_to_proto(a.method) as i32,
         evidence: a.evidence.iter().map(evidence_to_proto).collect(),
         statement: a.statement,
@@ -455,6 +505,11 @@ pub fn attestation_to_proto(a: Attestation) -> pb::Attestation {
         attester_subject: a.attester_subject,
         revoke_time: a.revoke_time.map(time_to_proto),
         revoke_reason: a.revoke_reason.unwrap_or_default(),
+        policies: vec![pb::PolicyRef {
+            id: a.policy_id.clone(),
+            version: a.policy_version.clone(),
+        }],
+        declared_purpose: pb::Purpose::Unspecified as i32,
     }
 }
 

@@ -74,11 +74,12 @@ async fn mark_revoked(
 }
 
 /// Revokes, inside `tx`, every certificate still valid at `time` whose closure holds `dataset` (and,
-/// when `policy` is given, that was judged under that policy id and version), each with its event.
+/// when `attestation` is given, that covers a policy version that attestation covers), each with
+/// its event.
 pub(super) async fn revoke_covering(
     tx: &mut Transaction<'_, Postgres>,
     dataset: Uuid,
-    policy: Option<(&str, &str)>,
+    attestation: Option<Uuid>,
     time: DateTime<Utc>,
     reason: &str,
     cause: &str,
@@ -91,12 +92,15 @@ pub(super) async fn revoke_covering(
         .push_bind(dataset)
         .push(" AND c.revoke_time IS NULL AND c.expire_time > ")
         .push_bind(time);
-    if let Some((policy_id, policy_version)) = policy {
+    if let Some(attestation) = attestation {
         select
-            .push(" AND c.policy_id = ")
-            .push_bind(policy_id.to_owned())
-            .push(" AND c.policy_version = ")
-            .push_bind(policy_version.to_owned());
+            .push(
+                " AND EXISTS (SELECT 1 FROM certificate_policies cp JOIN attestation_policies ap \
+                 ON ap.policy_id = cp.policy_id AND ap.policy_version = cp.policy_version \
+                 WHERE cp.certificate_id = c.id AND ap.attestation_id = ",
+            )
+            .push_bind(attestation)
+            .push(")");
     }
     select.push(" ORDER BY c.id");
     let rows = select.build().fetch_all(&mut **tx).await?;

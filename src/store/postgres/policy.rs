@@ -198,7 +198,7 @@ impl PostgresStore {
             revoke_covering(
                 &mut tx,
                 attestation.dataset_id,
-                Some((&attestation.policy_id, &attestation.policy_version)),
+                Some(attestation.id),
                 time,
                 &format!("attestation {id} was revoked: {reason}"),
                 &format!("attestations/{id}"),

@@ -65,6 +65,7 @@ fn record_request(args: RecordAttestationArgs) -> pb::RecordAttestationRequest {
         evidence: args.evidence.iter().map(|e| e.to_proto()).collect(),
         statement: args.statement,
         expire_time: args.expires.map(timestamp),
+        ..Default::default()
     }
 }
 

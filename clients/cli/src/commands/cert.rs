@@ -112,6 +112,7 @@ fn issue_request(args: &IssueCertificateArgs) -> pb::IssueCertificateRequest {
         validity: args
             .validity
             .map(|seconds| provenance_api::wkt::Duration { seconds, nanos: 0 }),
+        ..Default::default()
     }
 }
 

@@ -1,13 +1,16 @@
 //! The checks a lineage certificate passes without asking the registry, by name and in order:
-//! `format`, `algorithm`, `type`, `key`, `signature`, `key_window`, `validity`, `audience`.
+//! `format`, `algorithm`, `type`, `key`, `signature`, `key_window`, `validity`, `audience`,
+//! `policies`.
 //!
 //! The registry's `VerifyCertificate` runs these and then its two online checks ([`ONLINE_CHECKS`]);
 //! `provctl cert verify --offline` runs these against a JWKS it holds. Both call this module, so a
 //! change to a rule reaches both.
 //!
 //! A failed `format`, `algorithm`, `type`, `key` or `signature` check stops verification: the
-//! checks after it are reported as not checked. `key_window`, `validity` and `audience` are judged
-//! from the signed claims and are all reported whatever each finds.
+//! checks after it are reported as not checked. `key_window`, `validity`, `audience` and `policies`
+//! are judged from the signed claims and are all reported whatever each finds. `policies` checks
+//! that every policy the certificate covers was judged in a way a certificate is issued on (see
+//! [`policies_check`]); the registry adds its own comparison of each clause digest.
 //!
 //! A certificate comes in either of its two forms, checked by the same names: the compact JWS, or
 //! the in-toto Statement in a DSSE envelope ([`super::dsse`]), where `format` reads the envelope,
@@ -29,11 +32,13 @@ use ed25519_verify::PublicKey;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::claims::{CERTIFICATE_TYPE, CertificateClaims, signed_claims};
+use super::claims::{
+    CERTIFICATE_TYPE, CertificateClaims, CoveredPolicyClaim, MAX_COVERED_POLICIES, signed_claims,
+};
 use super::dsse::{self, ReadEnvelope};
 
 /// The checks made without the registry, in the order they run.
-pub const OFFLINE_CHECKS: [&str; 8] = [
+pub const OFFLINE_CHECKS: [&str; 9] = [
     "format",
     "algorithm",
     "type",
@@ -42,6 +47,7 @@ pub const OFFLINE_CHECKS: [&str; 8] = [
     "key_window",
     "validity",
     "audience",
+    "policies",
 ];
 
 /// The registry's checks after the offline ones, which only it can make: `status` (whether it
@@ -403,6 +409,7 @@ impl PendingSignature<'_> {
         self.checks.push(key_window_check(&self.key, claims.iat));
         self.checks.push(validity_check(&claims, at));
         self.checks.push(audience_check(&claims, audience));
+        self.checks.push(policies_check(&claims));
         OfflineVerification {
             valid: self.checks.iter().all(|c| c.passed),
             checks: self.checks,
@@ -490,6 +497,112 @@ fn audience_check(claims: &CertificateClaims, expected: Option<Uuid>) -> Check {
             )
         },
     )
+}
+
+/// Whether every policy the certificate covers was judged in a way a certificate is issued on:
+/// the `policies` claim lists 1 to [`MAX_COVERED_POLICIES`] policy versions, none twice, the first
+/// being the `policy` claim with the `verdict` claim; each verdict is `CLEAN` or `EXEMPT` (which
+/// needs a `target_model`); each clause digest is 64 lower-case hex digits; each obligation is met
+/// or applies, a met naming obligation with a `target_model`, a met no-competing-use obligation
+/// with the purpose `NON_COMPETING`. A certificate issued before policies were listed is judged
+/// as covering its one `policy`.
+pub fn policies_check(claims: &CertificateClaims) -> Check {
+    let covered = claims.covered_policies();
+    let problem = policies_problem(claims, &covered);
+    let detail = match &problem {
+        Some(problem) => problem.clone(),
+        None => {
+            let each: Vec<String> = covered.iter().map(describe_covered).collect();
+            let count = match covered.len() {
+                1 => "1 policy".to_owned(),
+                n => format!("{n} policies"),
+            };
+            format!("{count}: {}", each.join("; "))
+        }
+    };
+    Check::new("policies", problem.is_none(), detail)
+}
+
+fn policies_problem(claims: &CertificateClaims, covered: &[CoveredPolicyClaim]) -> Option<String> {
+    let Some(first) = covered.first() else {
+        return Some("the policies claim lists no policy".into());
+    };
+    if covered.len() > MAX_COVERED_POLICIES {
+        return Some(format!(
+            "the policies claim lists {} policies, more than {MAX_COVERED_POLICIES}",
+            covered.len()
+        ));
+    }
+    let policy = &claims.policy;
+    if (
+        first.id.as_str(),
+        first.version.as_str(),
+        first.clause_sha256.as_str(),
+    ) != (
+        policy.id.as_str(),
+        policy.version.as_str(),
+        policy.clause_sha256.as_str(),
+    ) || first.verdict != claims.verdict
+    {
+        return Some("the first of the policies claim is not the policy and verdict claims".into());
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for entry in covered {
+        let name = format!("{}@{}", entry.id, entry.version);
+        if !seen.insert((entry.id.as_str(), entry.version.as_str())) {
+            return Some(format!("{name} is listed twice"));
+        }
+        let hex = entry.clause_sha256.len() == 64
+            && entry
+                .clause_sha256
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !hex {
+            return Some(format!(
+                "{name}: the clause digest is not 64 lower-case hex digits"
+            ));
+        }
+        match entry.verdict.as_str() {
+            "CLEAN" => {}
+            "EXEMPT" if claims.target_model.is_some() => {}
+            "EXEMPT" => return Some(format!("{name}: EXEMPT without a target model")),
+            other => {
+                return Some(format!(
+                    "{name}: the verdict {other:?} is not one a certificate is issued on"
+                ));
+            }
+        }
+        for owed in &entry.obligations {
+            let shown = match (owed.kind.as_str(), owed.status.as_str()) {
+                ("NAME_PREFIX", "MET") => {
+                    claims.target_model.is_some() && owed.name_prefix.is_some()
+                }
+                ("NO_COMPETING_USE", "MET") => claims.purpose.as_deref() == Some("NON_COMPETING"),
+                ("INHERITED_TERMS", "APPLIES") => true,
+                _ => false,
+            };
+            if !shown {
+                return Some(format!(
+                    "{name}: the obligation {} is {}, not shown met",
+                    owed.kind, owed.status
+                ));
+            }
+        }
+    }
+    None
+}
+
+fn describe_covered(entry: &CoveredPolicyClaim) -> String {
+    let mut said = format!("{}@{} {}", entry.id, entry.version, entry.verdict);
+    for owed in &entry.obligations {
+        said.push_str(&match (owed.kind.as_str(), &owed.name_prefix) {
+            ("NAME_PREFIX", Some(prefix)) => format!(", name begins with {prefix:?}: met"),
+            ("INHERITED_TERMS", _) => ", bound by its terms".to_owned(),
+            ("NO_COMPETING_USE", _) => ", no competing use: met".to_owned(),
+            (kind, _) => format!(", {kind}: {}", owed.status),
+        });
+    }
+    said
 }
 
 /// The token's claims, read without verifying anything: for showing what a certificate the

@@ -55,6 +55,42 @@ pub struct PolicyClaim {
     pub clause_sha256: String,
 }
 
+/// Policies a certificate covers at most, as an evaluation judges by at most.
+pub const MAX_COVERED_POLICIES: usize = 16;
+
+/// One policy version a certificate covers, and the judgement under it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoveredPolicyClaim {
+    /// Policy id.
+    pub id: String,
+    /// Policy version.
+    pub version: String,
+    /// SHA-256 of its clause, lower-case hex.
+    pub clause_sha256: String,
+    /// What its clause does: `PROHIBITION`, `NAMING_OBLIGATION`, `INHERITED_TERMS` or
+    /// `COMPETING_USE_PROHIBITION`.
+    pub kind: String,
+    /// `CLEAN`, or `EXEMPT` for the certificate's `target_model`.
+    pub verdict: String,
+    /// What the lineage's restricted outputs oblige the trained model to under this policy, each
+    /// met or applying; absent when nothing is owed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub obligations: Vec<ObligationClaim>,
+}
+
+/// An obligation a certificate's lineage brings, as the certificate states it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObligationClaim {
+    /// `NAME_PREFIX`, `INHERITED_TERMS` or `NO_COMPETING_USE`.
+    pub kind: String,
+    /// `MET` (by the target model's name, or by the declared purpose) or `APPLIES` (binds the
+    /// trained model whatever it is).
+    pub status: String,
+    /// For `NAME_PREFIX`: what the trained model's name must begin with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_prefix: Option<String>,
+}
+
 /// Everything a lineage certificate states.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertificateClaims {
@@ -80,13 +116,23 @@ pub struct CertificateClaims {
     pub dataset: DatasetClaim,
     /// Its lineage.
     pub lineage: LineageClaim,
-    /// The policy.
+    /// The policy: the first of `policies`.
     pub policy: PolicyClaim,
-    /// `CLEAN`, or `EXEMPT` for the named target model.
+    /// Every policy version the certificate covers, `policy` first, each with its verdict and
+    /// obligations. Absent from certificates issued before certificates listed their policies,
+    /// which cover `policy` alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<CoveredPolicyClaim>>,
+    /// The verdict under `policy`: `CLEAN`, or `EXEMPT` for the named target model.
     pub verdict: String,
-    /// The target model an `EXEMPT` verdict holds for.
+    /// The target model the verdicts hold for: given when a verdict is `EXEMPT` for it or a
+    /// naming obligation is met by it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_model: Option<String>,
+    /// The purpose the verdicts were judged for (`COMPETING_MODEL` or `NON_COMPETING`), when one
+    /// was declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
     /// The attestations the verdict rests on, sorted; at most [`MAX_LISTED_MEMBERS`], the first
     /// in that order, so that a token stays readable however large the lineage.
     pub attestations: Vec<String>,
@@ -109,6 +155,21 @@ pub struct CertificateClaims {
 }
 
 impl CertificateClaims {
+    /// Every policy the certificate covers: its `policies`, or for a certificate issued before
+    /// they were listed, its one `policy` with the `verdict`.
+    pub fn covered_policies(&self) -> Vec<CoveredPolicyClaim> {
+        self.policies.clone().unwrap_or_else(|| {
+            vec![CoveredPolicyClaim {
+                id: self.policy.id.clone(),
+                version: self.policy.version.clone(),
+                clause_sha256: self.policy.clause_sha256.clone(),
+                kind: String::new(),
+                verdict: self.verdict.clone(),
+                obligations: Vec::new(),
+            }]
+        })
+    }
+
     /// How many attestations the verdict rests on: the count, or for a certificate issued before
     /// the list was bounded, the length of its whole list.
     pub fn attestation_total(&self) -> usize {

@@ -10,11 +10,11 @@ pub mod jwks;
 
 pub use checks::{
     CertificateKey, CertificateKeys, Check, OFFLINE_CHECKS, ONLINE_CHECKS, OfflineVerification,
-    verify_offline,
+    policies_check, verify_offline,
 };
 pub use claims::{
-    CERTIFICATE_TYPE, CertificateClaims, DatasetClaim, LineageClaim, MAX_LISTED_MEMBERS,
-    PolicyClaim, signed_claims,
+    CERTIFICATE_TYPE, CertificateClaims, CoveredPolicyClaim, DatasetClaim, LineageClaim,
+    MAX_COVERED_POLICIES, MAX_LISTED_MEMBERS, ObligationClaim, PolicyClaim, signed_claims,
 };
 pub use jwks::JsonWebKeySet;
 

@@ -14,9 +14,10 @@ _sym_db = _symbol_database.Default()
 
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from . import policy_pb2 as provenance_dot_v1_dot_policy__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fprovenance/v1/attestation.proto\x12\rprovenance.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"D\n\x08\x45vidence\x12\x0b\n\x03uri\x18\x01 \x01(\t\x12\x16\n\x0e\x63ontent_digest\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\"\xcf\x03\n\x0b\x41ttestation\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\ndataset_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x11\n\tpolicy_id\x18\x04 \x01(\t\x12\x16\n\x0epolicy_version\x18\x05 \x01(\t\x12\x30\n\x06method\x18\x06 \x01(\x0e\x32 .provenance.v1.AttestationMethod\x12)\n\x08\x65vidence\x18\x07 \x03(\x0b\x32\x17.provenance.v1.Evidence\x12\x11\n\tstatement\x18\x08 \x01(\t\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11\x61ttester_token_id\x18\x0b \x01(\t\x12\x18\n\x10\x61ttester_subject\x18\x0c \x01(\t\x12/\n\x0brevoke_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rrevoke_reason\x18\x0e \x01(\t\x12\r\n\x05valid\x18\x0f \x01(\x08\"\xfa\x01\n\x18RecordAttestationRequest\x12\x12\n\ndataset_id\x18\x01 \x01(\t\x12\x11\n\tpolicy_id\x18\x02 \x01(\t\x12\x16\n\x0epolicy_version\x18\x03 \x01(\t\x12\x30\n\x06method\x18\x04 \x01(\x0e\x32 .provenance.v1.AttestationMethod\x12)\n\x08\x65vidence\x18\x05 \x03(\x0b\x32\x17.provenance.v1.Evidence\x12\x11\n\tstatement\x18\x06 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"#\n\x15GetAttestationRequest\x12\n\n\x02id\x18\x01 \x01(\t\"T\n\x17ListAttestationsRequest\x12\x12\n\ndataset_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"e\n\x18ListAttestationsResponse\x12\x30\n\x0c\x61ttestations\x18\x01 \x03(\x0b\x32\x1a.provenance.v1.Attestation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"6\n\x18RevokeAttestationRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t*\xd7\x01\n\x11\x41ttestationMethod\x12\"\n\x1e\x41TTESTATION_METHOD_UNSPECIFIED\x10\x00\x12$\n ATTESTATION_METHOD_MANUAL_REVIEW\x10\x01\x12%\n!ATTESTATION_METHOD_AUTOMATED_SCAN\x10\x02\x12+\n\'ATTESTATION_METHOD_SUPPLIER_DECLARATION\x10\x03\x12$\n ATTESTATION_METHOD_PROCESS_AUDIT\x10\x04\x32\x81\x04\n\x12\x41ttestationService\x12u\n\x11RecordAttestation\x12\'.provenance.v1.RecordAttestationRequest\x1a\x1a.provenance.v1.Attestation\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/v1/attestations:\x01*\x12q\n\x0eGetAttestation\x12$.provenance.v1.GetAttestationRequest\x1a\x1a.provenance.v1.Attestation\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/attestations/{id}\x12}\n\x10ListAttestations\x12&.provenance.v1.ListAttestationsRequest\x1a\'.provenance.v1.ListAttestationsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/attestations\x12\x81\x01\n\x11RevokeAttestation\x12\'.provenance.v1.RevokeAttestationRequest\x1a\x1a.provenance.v1.Attestation\"\'\x82\xd3\xe4\x93\x02!\"\x1c/v1/attestations/{id}:revoke:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fprovenance/v1/attestation.proto\x12\rprovenance.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1aprovenance/v1/policy.proto\"D\n\x08\x45vidence\x12\x0b\n\x03uri\x18\x01 \x01(\t\x12\x16\n\x0e\x63ontent_digest\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\"\xad\x04\n\x0b\x41ttestation\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\ndataset_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x11\n\tpolicy_id\x18\x04 \x01(\t\x12\x16\n\x0epolicy_version\x18\x05 \x01(\t\x12\x30\n\x06method\x18\x06 \x01(\x0e\x32 .provenance.v1.AttestationMethod\x12)\n\x08\x65vidence\x18\x07 \x03(\x0b\x32\x17.provenance.v1.Evidence\x12\x11\n\tstatement\x18\x08 \x01(\t\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11\x61ttester_token_id\x18\x0b \x01(\t\x12\x18\n\x10\x61ttester_subject\x18\x0c \x01(\t\x12/\n\x0brevoke_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rrevoke_reason\x18\x0e \x01(\t\x12\r\n\x05valid\x18\x0f \x01(\x08\x12*\n\x08policies\x18\x10 \x03(\x0b\x32\x18.provenance.v1.PolicyRef\x12\x30\n\x10\x64\x65\x63lared_purpose\x18\x11 \x01(\x0e\x32\x16.provenance.v1.Purpose\"\xee\x02\n\x18RecordAttestationRequest\x12\x12\n\ndataset_id\x18\x01 \x01(\t\x12\x11\n\tpolicy_id\x18\x02 \x01(\t\x12\x16\n\x0epolicy_version\x18\x03 \x01(\t\x12\x30\n\x06method\x18\x04 \x01(\x0e\x32 .provenance.v1.AttestationMethod\x12)\n\x08\x65vidence\x18\x05 \x03(\x0b\x32\x17.provenance.v1.Evidence\x12\x11\n\tstatement\x18\x06 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x08policies\x18\x08 \x03(\x0b\x32\x18.provenance.v1.PolicyRef\x12\x14\n\x0c\x61ll_policies\x18\t \x01(\x08\x12\x30\n\x10\x64\x65\x63lared_purpose\x18\n \x01(\x0e\x32\x16.provenance.v1.Purpose\"#\n\x15GetAttestationRequest\x12\n\n\x02id\x18\x01 \x01(\t\"T\n\x17ListAttestationsRequest\x12\x12\n\ndataset_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"e\n\x18ListAttestationsResponse\x12\x30\n\x0c\x61ttestations\x18\x01 \x03(\x0b\x32\x1a.provenance.v1.Attestation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"6\n\x18RevokeAttestationRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t*\xd7\x01\n\x11\x41ttestationMethod\x12\"\n\x1e\x41TTESTATION_METHOD_UNSPECIFIED\x10\x00\x12$\n ATTESTATION_METHOD_MANUAL_REVIEW\x10\x01\x12%\n!ATTESTATION_METHOD_AUTOMATED_SCAN\x10\x02\x12+\n\'ATTESTATION_METHOD_SUPPLIER_DECLARATION\x10\x03\x12$\n ATTESTATION_METHOD_PROCESS_AUDIT\x10\x04\x32\x81\x04\n\x12\x41ttestationService\x12u\n\x11RecordAttestation\x12\'.provenance.v1.RecordAttestationRequest\x1a\x1a.provenance.v1.Attestation\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/v1/attestations:\x01*\x12q\n\x0eGetAttestation\x12$.provenance.v1.GetAttestationRequest\x1a\x1a.provenance.v1.Attestation\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/attestations/{id}\x12}\n\x10ListAttestations\x12&.provenance.v1.ListAttestationsRequest\x1a\'.provenance.v1.ListAttestationsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/attestations\x12\x81\x01\n\x11RevokeAttestation\x12\'.provenance.v1.RevokeAttestationRequest\x1a\x1a.provenance.v1.Attestation\"\'\x82\xd3\xe4\x93\x02!\"\x1c/v1/attestations/{id}:revoke:\x01*b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'provenance_client._proto.provenance.v1.attestation_pb2', globals())
@@ -31,22 +32,22 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _ATTESTATIONSERVICE.methods_by_name['ListAttestations']._serialized_options = b'\202\323\344\223\002\022\022\020/v1/attestations'
   _ATTESTATIONSERVICE.methods_by_name['RevokeAttestation']._options = None
   _ATTESTATIONSERVICE.methods_by_name['RevokeAttestation']._serialized_options = b'\202\323\344\223\002!\"\034/v1/attestations/{id}:revoke:\001*'
-  _ATTESTATIONMETHOD._serialized_start=1185
-  _ATTESTATIONMETHOD._serialized_end=1400
-  _EVIDENCE._serialized_start=113
-  _EVIDENCE._serialized_end=181
-  _ATTESTATION._serialized_start=184
-  _ATTESTATION._serialized_end=647
-  _RECORDATTESTATIONREQUEST._serialized_start=650
-  _RECORDATTESTATIONREQUEST._serialized_end=900
-  _GETATTESTATIONREQUEST._serialized_start=902
-  _GETATTESTATIONREQUEST._serialized_end=937
-  _LISTATTESTATIONSREQUEST._serialized_start=939
-  _LISTATTESTATIONSREQUEST._serialized_end=1023
-  _LISTATTESTATIONSRESPONSE._serialized_start=1025
-  _LISTATTESTATIONSRESPONSE._serialized_end=1126
-  _REVOKEATTESTATIONREQUEST._serialized_start=1128
-  _REVOKEATTESTATIONREQUEST._serialized_end=1182
-  _ATTESTATIONSERVICE._serialized_start=1403
-  _ATTESTATIONSERVICE._serialized_end=1916
+  _ATTESTATIONMETHOD._serialized_start=1423
+  _ATTESTATIONMETHOD._serialized_end=1638
+  _EVIDENCE._serialized_start=141
+  _EVIDENCE._serialized_end=209
+  _ATTESTATION._serialized_start=212
+  _ATTESTATION._serialized_end=769
+  _RECORDATTESTATIONREQUEST._serialized_start=772
+  _RECORDATTESTATIONREQUEST._serialized_end=1138
+  _GETATTESTATIONREQUEST._serialized_start=1140
+  _GETATTESTATIONREQUEST._serialized_end=1175
+  _LISTATTESTATIONSREQUEST._serialized_start=1177
+  _LISTATTESTATIONSREQUEST._serialized_end=1261
+  _LISTATTESTATIONSRESPONSE._serialized_start=1263
+  _LISTATTESTATIONSRESPONSE._serialized_end=1364
+  _REVOKEATTESTATIONREQUEST._serialized_start=1366
+  _REVOKEATTESTATIONREQUEST._serialized_end=1420
+  _ATTESTATIONSERVICE._serialized_start=1641
+  _ATTESTATIONSERVICE._serialized_end=2154
 # @@protoc_insertion_point(module_scope)

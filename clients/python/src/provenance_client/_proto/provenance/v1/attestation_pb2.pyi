@@ -13,6 +13,7 @@ import google.protobuf.internal.containers
 import google.protobuf.internal.enum_type_wrapper
 import google.protobuf.message
 import google.protobuf.timestamp_pb2
+import provenance_client._proto.provenance.v1.policy_pb2
 import sys
 import typing
 
@@ -102,6 +103,8 @@ class Attestation(google.protobuf.message.Message):
     REVOKE_TIME_FIELD_NUMBER: builtins.int
     REVOKE_REASON_FIELD_NUMBER: builtins.int
     VALID_FIELD_NUMBER: builtins.int
+    POLICIES_FIELD_NUMBER: builtins.int
+    DECLARED_PURPOSE_FIELD_NUMBER: builtins.int
     id: builtins.str
     """UUID."""
     dataset_id: builtins.str
@@ -124,6 +127,11 @@ class Attestation(google.protobuf.message.Message):
     """Why it was revoked."""
     valid: builtins.bool
     """True when it counts now: neither revoked nor expired."""
+    declared_purpose: provenance_client._proto.provenance.v1.policy_pb2.Purpose.ValueType
+    """What the models the dataset trains are for, as the attesting organisation declares it;
+    unspecified when it declared nothing. A competing-use prohibition judges this dataset by it
+    when an evaluation or certificate request declares no purpose of its own.
+    """
     @property
     def evidence(self) -> google.protobuf.internal.containers.RepeatedCompositeFieldContainer[global___Evidence]:
         """What it relied on (at least one, at most 20)."""
@@ -139,6 +147,13 @@ class Attestation(google.protobuf.message.Message):
     @property
     def revoke_time(self) -> google.protobuf.timestamp_pb2.Timestamp:
         """When it was revoked; unset while it stands."""
+
+    @property
+    def policies(self) -> google.protobuf.internal.containers.RepeatedCompositeFieldContainer[provenance_client._proto.provenance.v1.policy_pb2.PolicyRef]:
+        """Every policy version it covers, `policy_id` and `policy_version` first, then the others in the
+        order the request named them. It counts under each of them, as an attestation under that one
+        policy would; revoking it revokes the certificates that rest on it under any of them.
+        """
 
     def __init__(
         self,
@@ -158,9 +173,11 @@ class Attestation(google.protobuf.message.Message):
         revoke_time: google.protobuf.timestamp_pb2.Timestamp | None = ...,
         revoke_reason: builtins.str = ...,
         valid: builtins.bool = ...,
+        policies: collections.abc.Iterable[provenance_client._proto.provenance.v1.policy_pb2.PolicyRef] | None = ...,
+        declared_purpose: provenance_client._proto.provenance.v1.policy_pb2.Purpose.ValueType = ...,
     ) -> None: ...
     def HasField(self, field_name: typing.Literal["create_time", b"create_time", "expire_time", b"expire_time", "revoke_time", b"revoke_time"]) -> builtins.bool: ...
-    def ClearField(self, field_name: typing.Literal["attester_subject", b"attester_subject", "attester_token_id", b"attester_token_id", "create_time", b"create_time", "dataset_id", b"dataset_id", "evidence", b"evidence", "expire_time", b"expire_time", "id", b"id", "method", b"method", "organization_id", b"organization_id", "policy_id", b"policy_id", "policy_version", b"policy_version", "revoke_reason", b"revoke_reason", "revoke_time", b"revoke_time", "statement", b"statement", "valid", b"valid"]) -> None: ...
+    def ClearField(self, field_name: typing.Literal["attester_subject", b"attester_subject", "attester_token_id", b"attester_token_id", "create_time", b"create_time", "dataset_id", b"dataset_id", "declared_purpose", b"declared_purpose", "evidence", b"evidence", "expire_time", b"expire_time", "id", b"id", "method", b"method", "organization_id", b"organization_id", "policies", b"policies", "policy_id", b"policy_id", "policy_version", b"policy_version", "revoke_reason", b"revoke_reason", "revoke_time", b"revoke_time", "statement", b"statement", "valid", b"valid"]) -> None: ...
 
 global___Attestation = Attestation
 
@@ -177,16 +194,29 @@ class RecordAttestationRequest(google.protobuf.message.Message):
     EVIDENCE_FIELD_NUMBER: builtins.int
     STATEMENT_FIELD_NUMBER: builtins.int
     EXPIRE_TIME_FIELD_NUMBER: builtins.int
+    POLICIES_FIELD_NUMBER: builtins.int
+    ALL_POLICIES_FIELD_NUMBER: builtins.int
+    DECLARED_PURPOSE_FIELD_NUMBER: builtins.int
     dataset_id: builtins.str
     """The dataset: one of the caller's organisation's."""
     policy_id: builtins.str
-    """Policy id; it must be loaded."""
+    """Policy id; it must be loaded. Empty when `policies` or `all_policies` names the policies."""
     policy_version: builtins.str
     """Policy version; may be empty when exactly one version is loaded."""
     method: global___AttestationMethod.ValueType
     """How the organisation convinced itself. Required."""
     statement: builtins.str
     """The statement: 1 to 4096 characters."""
+    all_policies: builtins.bool
+    """True to cover every policy version loaded now (ordered by id, then version), as `policies`
+    does; `policy_id` and `policies` must then be empty. Refused with `INVALID_ARGUMENT` when more
+    than 16 are loaded.
+    """
+    declared_purpose: provenance_client._proto.provenance.v1.policy_pb2.Purpose.ValueType
+    """What the models this dataset trains are for, as the organisation declares it. Optional. A
+    competing-use prohibition judges the dataset by it when an evaluation or a certificate request
+    declares no purpose; `PURPOSE_COMPETING_MODEL` makes outputs it restricts contaminate.
+    """
     @property
     def evidence(self) -> google.protobuf.internal.containers.RepeatedCompositeFieldContainer[global___Evidence]:
         """What it relied on: 1 to 20 items."""
@@ -194,6 +224,14 @@ class RecordAttestationRequest(google.protobuf.message.Message):
     @property
     def expire_time(self) -> google.protobuf.timestamp_pb2.Timestamp:
         """When it stops counting; optional, in the future when given (and before the year 10000)."""
+
+    @property
+    def policies(self) -> google.protobuf.internal.containers.RepeatedCompositeFieldContainer[provenance_client._proto.provenance.v1.policy_pb2.PolicyRef]:
+        """Several policy versions the attestation covers at once, instead of `policy_id` and
+        `policy_version` (which must then be empty): one attestation, counted under each. At most 16,
+        no policy (id and resolved version) twice; an unknown id or version is `NOT_FOUND` naming it
+        (`policies[1].id`).
+        """
 
     def __init__(
         self,
@@ -205,9 +243,12 @@ class RecordAttestationRequest(google.protobuf.message.Message):
         evidence: collections.abc.Iterable[global___Evidence] | None = ...,
         statement: builtins.str = ...,
         expire_time: google.protobuf.timestamp_pb2.Timestamp | None = ...,
+        policies: collections.abc.Iterable[provenance_client._proto.provenance.v1.policy_pb2.PolicyRef] | None = ...,
+        all_policies: builtins.bool = ...,
+        declared_purpose: provenance_client._proto.provenance.v1.policy_pb2.Purpose.ValueType = ...,
     ) -> None: ...
     def HasField(self, field_name: typing.Literal["expire_time", b"expire_time"]) -> builtins.bool: ...
-    def ClearField(self, field_name: typing.Literal["dataset_id", b"dataset_id", "evidence", b"evidence", "expire_time", b"expire_time", "method", b"method", "policy_id", b"policy_id", "policy_version", b"policy_version", "statement", b"statement"]) -> None: ...
+    def ClearField(self, field_name: typing.Literal["all_policies", b"all_policies", "dataset_id", b"dataset_id", "declared_purpose", b"declared_purpose", "evidence", b"evidence", "expire_time", b"expire_time", "method", b"method", "policies", b"policies", "policy_id", b"policy_id", "policy_version", b"policy_version", "statement", b"statement"]) -> None: ...
 
 global___RecordAttestationRequest = RecordAttestationRequest
 

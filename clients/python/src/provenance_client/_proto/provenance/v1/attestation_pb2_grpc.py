@@ -43,9 +43,10 @@ class AttestationServiceServicer(object):
     """
 
     def RecordAttestation(self, request, context):
-        """Records an attestation on one of the caller's organisation's datasets. Registrar or admin.
-        Refused with `FAILED_PRECONDITION` when the dataset's own lineage is contaminated under the
-        policy; the message lists the paths. Appends an `attestation.recorded` event.
+        """Records an attestation on one of the caller's organisation's datasets, under one policy version
+        or several (`policies`, `all_policies`). Registrar or admin. Refused with `FAILED_PRECONDITION`
+        when the dataset's own lineage is contaminated under the policy, or under any of the several;
+        the message names that policy and lists the paths. Appends an `attestation.recorded` event.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -28,9 +28,10 @@ class AttestationServiceStub:
         provenance_client._proto.provenance.v1.attestation_pb2.RecordAttestationRequest,
         provenance_client._proto.provenance.v1.attestation_pb2.Attestation,
     ]
-    """Records an attestation on one of the caller's organisation's datasets. Registrar or admin.
-    Refused with `FAILED_PRECONDITION` when the dataset's own lineage is contaminated under the
-    policy; the message lists the paths. Appends an `attestation.recorded` event.
+    """Records an attestation on one of the caller's organisation's datasets, under one policy version
+    or several (`policies`, `all_policies`). Registrar or admin. Refused with `FAILED_PRECONDITION`
+    when the dataset's own lineage is contaminated under the policy, or under any of the several;
+    the message names that policy and lists the paths. Appends an `attestation.recorded` event.
     """
 
     GetAttestation: grpc.UnaryUnaryMultiCallable[
@@ -61,9 +62,10 @@ class AttestationServiceAsyncStub:
         provenance_client._proto.provenance.v1.attestation_pb2.RecordAttestationRequest,
         provenance_client._proto.provenance.v1.attestation_pb2.Attestation,
     ]
-    """Records an attestation on one of the caller's organisation's datasets. Registrar or admin.
-    Refused with `FAILED_PRECONDITION` when the dataset's own lineage is contaminated under the
-    policy; the message lists the paths. Appends an `attestation.recorded` event.
+    """Records an attestation on one of the caller's organisation's datasets, under one policy version
+    or several (`policies`, `all_policies`). Registrar or admin. Refused with `FAILED_PRECONDITION`
+    when the dataset's own lineage is contaminated under the policy, or under any of the several;
+    the message names that policy and lists the paths. Appends an `attestation.recorded` event.
     """
 
     GetAttestation: grpc.aio.UnaryUnaryMultiCallable[
@@ -96,9 +98,10 @@ class AttestationServiceServicer(metaclass=abc.ABCMeta):
         request: provenance_client._proto.provenance.v1.attestation_pb2.RecordAttestationRequest,
         context: _ServicerContext,
     ) -> typing.Union[provenance_client._proto.provenance.v1.attestation_pb2.Attestation, collections.abc.Awaitable[provenance_client._proto.provenance.v1.attestation_pb2.Attestation]]:
-        """Records an attestation on one of the caller's organisation's datasets. Registrar or admin.
-        Refused with `FAILED_PRECONDITION` when the dataset's own lineage is contaminated under the
-        policy; the message lists the paths. Appends an `attestation.recorded` event.
+        """Records an attestation on one of the caller's organisation's datasets, under one policy version
+        or several (`policies`, `all_policies`). Registrar or admin. Refused with `FAILED_PRECONDITION`
+        when the dataset's own lineage is contaminated under the policy, or under any of the several;
+        the message names that policy and lists the paths. Appends an `attestation.recorded` event.
         """
 
     @abc.abstractmethod

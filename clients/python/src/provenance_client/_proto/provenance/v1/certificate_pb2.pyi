@@ -275,6 +275,8 @@ class Certificate(google.protobuf.message.Message):
     STATUS_HISTORY_FIELD_NUMBER: builtins.int
     LOG_INDEX_FIELD_NUMBER: builtins.int
     DSSE_ENVELOPE_FIELD_NUMBER: builtins.int
+    POLICIES_FIELD_NUMBER: builtins.int
+    DECLARED_PURPOSE_FIELD_NUMBER: builtins.int
     id: builtins.str
     """UUID, the token's `jti`."""
     dataset_id: builtins.str
@@ -284,13 +286,15 @@ class Certificate(google.protobuf.message.Message):
     audience_organization_id: builtins.str
     """The buyer's organisation the certificate was issued for (its `aud`), if any."""
     policy_id: builtins.str
-    """Policy id and version it was judged under."""
+    """Policy id and version it was judged under: the first of `policies`."""
     policy_version: builtins.str
     """Policy version."""
     verdict: provenance_client._proto.provenance.v1.policy_pb2.Verdict.ValueType
-    """`VERDICT_CLEAN`, or `VERDICT_EXEMPT` for `target_model`."""
+    """The verdict under that first policy: `VERDICT_CLEAN`, or `VERDICT_EXEMPT` for `target_model`."""
     target_model: builtins.str
-    """The target model an exempt verdict holds for."""
+    """The target model the verdicts hold for: given when a verdict is exempt for it or a naming
+    obligation was judged met by it.
+    """
     contract_reference: builtins.str
     """The contract the certificate is attached to, as the vendor names it."""
     lineage_digest: builtins.str
@@ -321,6 +325,10 @@ class Certificate(google.protobuf.message.Message):
     predicate holds `token`'s claims, `log_index` and `token`'s SHA-256 (README "Certificates as
     in-toto Statements"). `VerifyCertificate` takes it as it takes `token`.
     """
+    declared_purpose: provenance_client._proto.provenance.v1.policy_pb2.Purpose.ValueType
+    """The purpose the verdicts were judged for: as the request declared it, or else as the
+    dataset's attestations declare it; unspecified when none was.
+    """
     @property
     def issue_time(self) -> google.protobuf.timestamp_pb2.Timestamp:
         """When it was issued (`iat`)."""
@@ -344,6 +352,14 @@ class Certificate(google.protobuf.message.Message):
     def status_history(self) -> google.protobuf.internal.containers.RepeatedCompositeFieldContainer[global___CertificateStatusChange]:
         """Its status changes, oldest first, up to now or the request's `as_of`: valid from `not_before`,
         then revoked and/or expired.
+        """
+
+    @property
+    def policies(self) -> google.protobuf.internal.containers.RepeatedCompositeFieldContainer[global___CertifiedPolicy]:
+        """Every policy version it covers, in the order the request named them (the first is `policy_id`),
+        each with its clause digest, kind, verdict and the obligations shown met: as its token's
+        `policies` claim states them. A certificate issued before certificates listed their policies
+        lists its one policy.
         """
 
     def __init__(
@@ -372,11 +388,57 @@ class Certificate(google.protobuf.message.Message):
         status_history: collections.abc.Iterable[global___CertificateStatusChange] | None = ...,
         log_index: builtins.int = ...,
         dsse_envelope: builtins.str = ...,
+        policies: collections.abc.Iterable[global___CertifiedPolicy] | None = ...,
+        declared_purpose: provenance_client._proto.provenance.v1.policy_pb2.Purpose.ValueType = ...,
     ) -> None: ...
     def HasField(self, field_name: typing.Literal["expire_time", b"expire_time", "issue_time", b"issue_time", "not_before", b"not_before", "revoke_time", b"revoke_time"]) -> builtins.bool: ...
-    def ClearField(self, field_name: typing.Literal["audience_organization_id", b"audience_organization_id", "closure_size", b"closure_size", "contract_reference", b"contract_reference", "dataset_id", b"dataset_id", "dsse_envelope", b"dsse_envelope", "expire_time", b"expire_time", "id", b"id", "issue_time", b"issue_time", "kid", b"kid", "lineage_digest", b"lineage_digest", "log_index", b"log_index", "not_before", b"not_before", "organization_id", b"organization_id", "policy_id", b"policy_id", "policy_version", b"policy_version", "revoke_cause", b"revoke_cause", "revoke_reason", b"revoke_reason", "revoke_time", b"revoke_time", "status", b"status", "status_history", b"status_history", "target_model", b"target_model", "token", b"token", "verdict", b"verdict"]) -> None: ...
+    def ClearField(self, field_name: typing.Literal["audience_organization_id", b"audience_organization_id", "closure_size", b"closure_size", "contract_reference", b"contract_reference", "dataset_id", b"dataset_id", "declared_purpose", b"declared_purpose", "dsse_envelope", b"dsse_envelope", "expire_time", b"expire_time", "id", b"id", "issue_time", b"issue_time", "kid", b"kid", "lineage_digest", b"lineage_digest", "log_index", b"log_index", "not_before", b"not_before", "organization_id", b"organization_id", "policies", b"policies", "policy_id", b"policy_id", "policy_version", b"policy_version", "revoke_cause", b"revoke_cause", "revoke_reason", b"revoke_reason", "revoke_time", b"revoke_time", "status", b"status", "status_history", b"status_history", "target_model", b"target_model", "token", b"token", "verdict", b"verdict"]) -> None: ...
 
 global___Certificate = Certificate
+
+@typing.final
+class CertifiedPolicy(google.protobuf.message.Message):
+    """One policy version a certificate covers, and the judgement under it."""
+
+    DESCRIPTOR: google.protobuf.descriptor.Descriptor
+
+    POLICY_ID_FIELD_NUMBER: builtins.int
+    POLICY_VERSION_FIELD_NUMBER: builtins.int
+    CLAUSE_SHA256_FIELD_NUMBER: builtins.int
+    KIND_FIELD_NUMBER: builtins.int
+    VERDICT_FIELD_NUMBER: builtins.int
+    OBLIGATIONS_FIELD_NUMBER: builtins.int
+    policy_id: builtins.str
+    """Policy id."""
+    policy_version: builtins.str
+    """Policy version."""
+    clause_sha256: builtins.str
+    """Lower-case hex SHA-256 of the policy's clause, as loaded when the certificate was issued."""
+    kind: provenance_client._proto.provenance.v1.policy_pb2.PolicyKind.ValueType
+    """What the policy's clause does to training on its family's outputs."""
+    verdict: provenance_client._proto.provenance.v1.policy_pb2.Verdict.ValueType
+    """`VERDICT_CLEAN`, or `VERDICT_EXEMPT` for the certificate's `target_model`."""
+    @property
+    def obligations(self) -> google.protobuf.internal.containers.RepeatedCompositeFieldContainer[provenance_client._proto.provenance.v1.policy_pb2.Obligation]:
+        """What the lineage's restricted outputs oblige the trained model to under this policy, each met
+        (`OBLIGATION_STATUS_MET`) or binding whatever it is (`OBLIGATION_STATUS_APPLIES`): a
+        certificate is never issued while one is unmet or undetermined. Only `kind`, `status` and
+        `name_prefix` are given.
+        """
+
+    def __init__(
+        self,
+        *,
+        policy_id: builtins.str = ...,
+        policy_version: builtins.str = ...,
+        clause_sha256: builtins.str = ...,
+        kind: provenance_client._proto.provenance.v1.policy_pb2.PolicyKind.ValueType = ...,
+        verdict: provenance_client._proto.provenance.v1.policy_pb2.Verdict.ValueType = ...,
+        obligations: collections.abc.Iterable[provenance_client._proto.provenance.v1.policy_pb2.Obligation] | None = ...,
+    ) -> None: ...
+    def ClearField(self, field_name: typing.Literal["clause_sha256", b"clause_sha256", "kind", b"kind", "obligations", b"obligations", "policy_id", b"policy_id", "policy_version", b"policy_version", "verdict", b"verdict"]) -> None: ...
+
+global___CertifiedPolicy = CertifiedPolicy
 
 @typing.final
 class CertificateStatusChange(google.protobuf.message.Message):
@@ -420,10 +482,13 @@ class IssueCertificateRequest(google.protobuf.message.Message):
     CONTRACT_REFERENCE_FIELD_NUMBER: builtins.int
     TARGET_MODEL_FIELD_NUMBER: builtins.int
     VALIDITY_FIELD_NUMBER: builtins.int
+    POLICIES_FIELD_NUMBER: builtins.int
+    ALL_POLICIES_FIELD_NUMBER: builtins.int
+    DECLARED_PURPOSE_FIELD_NUMBER: builtins.int
     dataset_id: builtins.str
     """UUID of one of the caller's organisation's datasets."""
     policy_id: builtins.str
-    """Policy id."""
+    """Policy id. Empty when `policies` or `all_policies` names the policies."""
     policy_version: builtins.str
     """Policy version; may be empty when exactly one is loaded."""
     audience_organization_id: builtins.str
@@ -432,11 +497,31 @@ class IssueCertificateRequest(google.protobuf.message.Message):
     """The contract the certificate is attached to. Optional, at most 200 characters."""
     target_model: builtins.str
     """For an exempt verdict: the model the dataset will train. Optional."""
+    all_policies: builtins.bool
+    """True to cover every policy version loaded now (ordered by id, then version), as `policies`
+    does; `policy_id` and `policies` must then be empty. Refused with `INVALID_ARGUMENT` when more
+    than 16 are loaded.
+    """
+    declared_purpose: provenance_client._proto.provenance.v1.policy_pb2.Purpose.ValueType
+    """What the model the dataset trains is for. Optional. A competing-use prohibition whose outputs
+    are in the lineage judges by it: `PURPOSE_NON_COMPETING` meets its obligation,
+    `PURPOSE_COMPETING_MODEL` contaminates; when unspecified, the purpose the dataset's own valid
+    attestations declare under that policy is used (the competing one, if they differ), and with
+    none the obligation is undetermined and the certificate refused. Signed as the `purpose` claim.
+    """
     @property
     def validity(self) -> google.protobuf.duration_pb2.Duration:
         """How long it is valid: unset for 90 days; otherwise whole seconds from 3600 (one hour) to the
         server's maximum (`--max-certificate-validity`, 365 days by default). Anything else, however
         large or negative, is `INVALID_ARGUMENT` naming `validity` and the bounds.
+        """
+
+    @property
+    def policies(self) -> google.protobuf.internal.containers.RepeatedCompositeFieldContainer[provenance_client._proto.provenance.v1.policy_pb2.PolicyRef]:
+        """Several policy versions the certificate covers at once, instead of `policy_id` and
+        `policy_version` (which must then be empty): issued only when the dataset is certifiable under
+        each. At most 16, no policy (id and resolved version) twice; an unknown id or version is
+        `NOT_FOUND` naming it (`policies[1].id`).
         """
 
     def __init__(
@@ -449,9 +534,12 @@ class IssueCertificateRequest(google.protobuf.message.Message):
         contract_reference: builtins.str = ...,
         target_model: builtins.str = ...,
         validity: google.protobuf.duration_pb2.Duration | None = ...,
+        policies: collections.abc.Iterable[provenance_client._proto.provenance.v1.policy_pb2.PolicyRef] | None = ...,
+        all_policies: builtins.bool = ...,
+        declared_purpose: provenance_client._proto.provenance.v1.policy_pb2.Purpose.ValueType = ...,
     ) -> None: ...
     def HasField(self, field_name: typing.Literal["validity", b"validity"]) -> builtins.bool: ...
-    def ClearField(self, field_name: typing.Literal["audience_organization_id", b"audience_organization_id", "contract_reference", b"contract_reference", "dataset_id", b"dataset_id", "policy_id", b"policy_id", "policy_version", b"policy_version", "target_model", b"target_model", "validity", b"validity"]) -> None: ...
+    def ClearField(self, field_name: typing.Literal["all_policies", b"all_policies", "audience_organization_id", b"audience_organization_id", "contract_reference", b"contract_reference", "dataset_id", b"dataset_id", "declared_purpose", b"declared_purpose", "policies", b"policies", "policy_id", b"policy_id", "policy_version", b"policy_version", "target_model", b"target_model", "validity", b"validity"]) -> None: ...
 
 global___IssueCertificateRequest = IssueCertificateRequest
 
@@ -626,7 +714,10 @@ class VerificationCheck(google.protobuf.message.Message):
     DETAIL_FIELD_NUMBER: builtins.int
     name: builtins.str
     """`format`, `algorithm`, `type`, `key`, `signature`, `key_window`, `validity`, `audience`,
-    `status`, `lineage`.
+    `policies`, `status`, `lineage`. `policies` checks every policy the certificate covers: each
+    verdict `CLEAN` or `EXEMPT` (with a target model), each obligation met or applying, none
+    twice, the first being the `policy` claim; the registry also checks each clause digest
+    against the policy version it has loaded under that id and version.
     """
     passed: builtins.bool
     """Whether it passed."""

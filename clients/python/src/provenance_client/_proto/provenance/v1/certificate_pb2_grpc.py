@@ -10,8 +10,8 @@ class CertificateServiceStub(object):
     """Issues, reads, verifies and revokes lineage certificates, and publishes the keys that sign them.
 
     A certificate is a compact JWS (`alg: EdDSA`, `typ: lineage-cert+jwt`, `kid` naming a signing
-    key) whose claims state the dataset, the lineage digest of its whole upstream closure, the policy
-    it was judged under and the verdict. Verification and the public keys need no access token:
+    key) whose claims state the dataset, the lineage digest of its whole upstream closure, the
+    policies it was judged under (one, or several at once) and the verdict under each. Verification and the public keys need no access token:
     verifiers fetch the keys without an account, over gRPC here or over plain HTTP at
     `/.well-known/jwks.json` on the same port.
 
@@ -60,8 +60,8 @@ class CertificateServiceServicer(object):
     """Issues, reads, verifies and revokes lineage certificates, and publishes the keys that sign them.
 
     A certificate is a compact JWS (`alg: EdDSA`, `typ: lineage-cert+jwt`, `kid` naming a signing
-    key) whose claims state the dataset, the lineage digest of its whole upstream closure, the policy
-    it was judged under and the verdict. Verification and the public keys need no access token:
+    key) whose claims state the dataset, the lineage digest of its whole upstream closure, the
+    policies it was judged under (one, or several at once) and the verdict under each. Verification and the public keys need no access token:
     verifiers fetch the keys without an account, over gRPC here or over plain HTTP at
     `/.well-known/jwks.json` on the same port.
 
@@ -75,9 +75,12 @@ class CertificateServiceServicer(object):
 
     def IssueCertificate(self, request, context):
         """Issues a certificate for one of the caller's organisation's datasets (registrar or admin), only
-        when `EvaluateDataset` says `VERDICT_CLEAN`, or `VERDICT_EXEMPT` for the named target model;
-        otherwise `FAILED_PRECONDITION` with the evaluation's reasons. The verdict is checked again in the
-        transaction that stores the certificate. Appends a `certificate.issued` event.
+        when `EvaluateDataset` says `VERDICT_CLEAN`, or `VERDICT_EXEMPT` for the named target model,
+        with every obligation met, under the policy or under each of several (`policies`,
+        `all_policies`: the lineage is read once and judged under each); otherwise
+        `FAILED_PRECONDITION` naming the policy that refuses and the evaluation's reasons. The
+        verdicts are checked again in the transaction that stores the certificate. Appends a
+        `certificate.issued` event.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -93,8 +96,8 @@ class CertificateServiceServicer(object):
 
     def VerifyCertificate(self, request, context):
         """Checks a certificate, in either form (the compact JWS or the DSSE envelope): signature, key,
-        type, algorithm, validity window, audience, its status in the registry, and that its lineage
-        still matches; the same checks by the same names for both forms. No access token needed. A
+        type, algorithm, validity window, audience, each policy it covers, its status in the registry,
+        and that its lineage still matches; the same checks by the same names for both forms. No access token needed. A
         certificate that fails a check is answered (with `valid` false and the failed checks), not
         refused.
         """
@@ -159,8 +162,8 @@ class CertificateService(object):
     """Issues, reads, verifies and revokes lineage certificates, and publishes the keys that sign them.
 
     A certificate is a compact JWS (`alg: EdDSA`, `typ: lineage-cert+jwt`, `kid` naming a signing
-    key) whose claims state the dataset, the lineage digest of its whole upstream closure, the policy
-    it was judged under and the verdict. Verification and the public keys need no access token:
+    key) whose claims state the dataset, the lineage digest of its whole upstream closure, the
+    policies it was judged under (one, or several at once) and the verdict under each. Verification and the public keys need no access token:
     verifiers fetch the keys without an account, over gRPC here or over plain HTTP at
     `/.well-known/jwks.json` on the same port.
 

@@ -548,7 +548,9 @@ class EvaluateDatasetRequest(google.protobuf.message.Message):
     """
     declared_purpose: global___Purpose.ValueType
     """What the trained model is for, as the caller declares it. A competing-use prohibition judges
-    by it; other kinds of policy ignore it.
+    by it; other kinds of policy ignore it. When unspecified, the purpose the evaluated dataset's
+    own valid attestations under that policy declare is used (`PURPOSE_COMPETING_MODEL` if any of
+    them declares it), and `Evaluation.declared_purpose` says which was judged by.
     """
     all_policies: builtins.bool
     """True to judge by every loaded policy version at once (ordered by id, then version), as
@@ -797,7 +799,10 @@ class Evaluation(google.protobuf.message.Message):
     attestation_count: builtins.int
     """How many valid attestations the verdict rests on in all (hidden datasets' left out)."""
     declared_purpose: global___Purpose.ValueType
-    """The purpose as the request declared it."""
+    """The purpose judged by: as the request declared it, or else as the evaluated dataset's own
+    valid attestations under this policy declare it (for an evaluation by several policies, each
+    policy's evaluation says its own; the whole says the request's).
+    """
     policy_kind: global___PolicyKind.ValueType
     """The kind of the policy applied."""
     @property
