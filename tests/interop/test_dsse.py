@@ -112,6 +112,65 @@ def test_the_envelope_verifies_with_securesystemslib_and_the_statement_with_the_
     assert by_envelope.certificate_id == certificate.id
 
 
+def test_the_schema_takes_a_predicate_covering_several_policies_and_refuses_what_no_certificate_states(issued):
+    """A predicate as a multi-policy certificate's envelope carries it validates; the shapes the
+    offline `policies` check refuses, where the schema can say so, do not."""
+    _, certificate = issued
+    predicate = json.loads(base64.b64decode(json.loads(certificate.dsse_envelope)["payload"]))["predicate"]
+    policy = predicate["policy"]
+    several = dict(
+        predicate,
+        verdict="CLEAN",
+        target_model="Llama-3.1-Acme-8B",
+        purpose="NON_COMPETING",
+        policies=[
+            dict(policy, kind="PROHIBITION", verdict="CLEAN"),
+            {"id": "llama-2-community", "version": "2023-07-18", "clause_sha256": "12" * 32, "kind": "PROHIBITION", "verdict": "EXEMPT"},
+            {
+                "id": "llama-3.1-community",
+                "version": "2024-07-23",
+                "clause_sha256": "34" * 32,
+                "kind": "NAMING_OBLIGATION",
+                "verdict": "CLEAN",
+                "obligations": [
+                    {"kind": "NAME_PREFIX", "status": "MET", "name_prefix": "Llama"},
+                    {"kind": "INHERITED_TERMS", "status": "APPLIES"},
+                ],
+            },
+            {
+                "id": "openai-terms",
+                "version": "2024-10-23",
+                "clause_sha256": "56" * 32,
+                "kind": "COMPETING_USE_PROHIBITION",
+                "verdict": "CLEAN",
+                "obligations": [{"kind": "NO_COMPETING_USE", "status": "MET"}],
+            },
+        ],
+    )
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text()))
+    validator.validate(several)
+    validator.validate({k: v for k, v in several.items() if k not in ("policies", "purpose")})
+
+    def edited(edit):
+        altered = copy.deepcopy(several)
+        edit(altered)
+        return altered
+
+    refused = {
+        "no policy listed": edited(lambda p: p.update(policies=[])),
+        "17 policies": edited(lambda p: p.update(policies=p["policies"] * 4 + p["policies"][:1])),
+        "a CONTAMINATED verdict": edited(lambda p: p["policies"][1].update(verdict="CONTAMINATED")),
+        "an upper-case digest": edited(lambda p: p["policies"][1].update(clause_sha256="AB" * 32)),
+        "an unknown kind": edited(lambda p: p["policies"][1].update(kind="LICENCE")),
+        "an UNMET obligation": edited(lambda p: p["policies"][2]["obligations"][0].update(status="UNMET")),
+        "an obligation without a status": edited(lambda p: p["policies"][3]["obligations"][0].pop("status")),
+        "an entry without a verdict": edited(lambda p: p["policies"][3].pop("verdict")),
+        "an unknown purpose": edited(lambda p: p.update(purpose="RESEARCH")),
+    }
+    for what, predicate in refused.items():
+        assert not validator.is_valid(predicate), what
+
+
 def tampered_envelopes(envelope_json):
     original = json.loads(envelope_json)
     statement = json.loads(base64.b64decode(original["payload"]))

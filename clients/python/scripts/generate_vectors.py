@@ -45,7 +45,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 REPO = pathlib.Path(__file__).resolve().parents[3]
 OUT = REPO / "tests" / "data" / "verification_vectors.json"
 
-OFFLINE = ["format", "algorithm", "type", "key", "signature", "key_window", "validity", "audience"]
+OFFLINE = ["format", "algorithm", "type", "key", "signature", "key_window", "validity", "audience", "policies"]
 GATES = OFFLINE[:5]
 L = 2**252 + 27742317777372353535851937790883648493
 
@@ -281,6 +281,221 @@ def certificate_cases() -> list[dict[str, Any]]:
     )
     case("unknown claims are ignored", cert_expect(), tok=sign_token(signer, dumps(claims(x_extra={"a": 1}))))
     case("payload not JSON", cert_expect("signature"), tok=sign_token(signer, "not json"))
+    for name, changes, expect in policies_cases():
+        case(name, expect, tok=sign_token(signer, dumps(claims(**changes))))
+    return cases
+
+
+# ---- the policies check: certificates covering several policies ---------------------------------
+
+POLICY = {"id": "deepseek-r1-anti-distillation", "version": "2026-05-12", "clause_sha256": "ef" * 32}
+
+
+def covered(
+    policy_id: str, version: str, digest: str, kind: str, verdict: str, *obligations: dict[str, Any]
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "id": policy_id,
+        "version": version,
+        "clause_sha256": digest,
+        "kind": kind,
+        "verdict": verdict,
+    }
+    if obligations:
+        entry["obligations"] = list(obligations)
+    return entry
+
+
+def three_policies() -> list[dict[str, Any]]:
+    """A well-formed certificate's three policies: the `policy` claim CLEAN, one EXEMPT for the
+    target model, one CLEAN with a naming obligation met and inherited terms applying."""
+    return [
+        covered(POLICY["id"], POLICY["version"], POLICY["clause_sha256"], "PROHIBITION", "CLEAN"),
+        covered("llama-2-community", "2023-07-18", "12" * 32, "PROHIBITION", "EXEMPT"),
+        covered(
+            "llama-3.1-community",
+            "2024-07-23",
+            "34" * 32,
+            "NAMING_OBLIGATION",
+            "CLEAN",
+            {"kind": "NAME_PREFIX", "status": "MET", "name_prefix": "Llama"},
+            {"kind": "INHERITED_TERMS", "status": "APPLIES"},
+        ),
+    ]
+
+
+def competing_use(status: str = "MET") -> dict[str, Any]:
+    return covered(
+        "openai-terms",
+        "2024-10-23",
+        "56" * 32,
+        "COMPETING_USE_PROHIBITION",
+        "CLEAN",
+        {"kind": "NO_COMPETING_USE", "status": status},
+    )
+
+
+def policies_cases() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(name, changes to the good claims, expected checks) of the `policies` check; every token is
+    signed by the registry's key, so only `policies` can fail."""
+    model = {"target_model": "Llama-3.1-Acme-8B"}
+    four = three_policies() + [competing_use()]
+    several = {**model, "purpose": "NON_COMPETING", "policies": four}
+    fail = cert_expect("policies")
+    cases: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
+        (
+            "policies: three covered, EXEMPT with a target model, a naming obligation met, inherited terms",
+            {**model, "policies": three_policies()},
+            cert_expect(),
+        ),
+        ("policies: four covered, EXEMPT with a target model, obligations met or applying", several, cert_expect()),
+        ("policies: one covered, the policy claim", {"policies": three_policies()[:1]}, cert_expect()),
+        ("policies: a certificate issued before policies were listed", {"policies": "<absent>"}, cert_expect()),
+        ("policies: null, as a certificate issued before they were listed", {"policies": None}, cert_expect()),
+        ("policies: an empty list", {"policies": []}, fail),
+        (
+            "policies: 17 covered, more than 16",
+            {
+                "policies": three_policies()[:1]
+                + [covered(f"policy-{i:02}", "1", f"{i:02x}" * 32, "PROHIBITION", "CLEAN") for i in range(16)]
+            },
+            fail,
+        ),
+        (
+            "policies: 16 covered",
+            {
+                "policies": three_policies()[:1]
+                + [covered(f"policy-{i:02}", "1", f"{i:02x}" * 32, "PROHIBITION", "CLEAN") for i in range(15)]
+            },
+            cert_expect(),
+        ),
+        ("policies: the first is not the policy claim", {**several, "policies": four[1:] + four[:1]}, fail),
+        (
+            "policies: the first has another clause digest than the policy claim",
+            {**several, "policies": [dict(four[0], clause_sha256="ee" * 32)] + four[1:]},
+            fail,
+        ),
+        (
+            "policies: the first's verdict is not the verdict claim",
+            {**several, "verdict": "EXEMPT"},
+            fail,
+        ),
+        ("policies: a policy version listed twice", {**several, "policies": four + [four[2]]}, fail),
+        (
+            "policies: another version of a policy is not a duplicate",
+            {**several, "policies": four + [dict(four[1], version="2023-07-19")]},
+            cert_expect(),
+        ),
+        (
+            "policies: a clause digest in upper-case hex",
+            {**several, "policies": four[:1] + [dict(four[1], clause_sha256="AB" * 32)] + four[2:]},
+            fail,
+        ),
+        (
+            "policies: a clause digest of 63 digits",
+            {**several, "policies": four[:1] + [dict(four[1], clause_sha256="a" * 63)] + four[2:]},
+            fail,
+        ),
+        (
+            "policies: a clause digest with a sha256: prefix",
+            {**several, "policies": four[:1] + [dict(four[1], clause_sha256="sha256:" + "ab" * 32)] + four[2:]},
+            fail,
+        ),
+    ]
+    for verdict in ("CONTAMINATED", "INCOMPLETE", "UNSPECIFIED", "clean"):
+        cases.append(
+            (
+                f"policies: a verdict {verdict}",
+                {**several, "policies": four[:1] + [dict(four[1], verdict=verdict)] + four[2:]},
+                fail,
+            )
+        )
+    cases += [
+        ("policies: EXEMPT without a target model", {**several, "target_model": "<absent>"}, fail),
+        ("policies: EXEMPT with a null target model", {**several, "target_model": None}, fail),
+        (
+            "policies: a naming obligation MET without a target model",
+            {"purpose": "NON_COMPETING", "policies": four[:1] + four[2:]},
+            fail,
+        ),
+        (
+            "policies: a naming obligation MET without its prefix",
+            {
+                **several,
+                "policies": four[:2]
+                + [dict(four[2], obligations=[{"kind": "NAME_PREFIX", "status": "MET"}])]
+                + four[3:],
+            },
+            fail,
+        ),
+    ]
+    for status in ("UNMET", "UNDETERMINED"):
+        cases.append(
+            (
+                f"policies: a naming obligation {status}",
+                {
+                    **several,
+                    "policies": four[:2]
+                    + [dict(four[2], obligations=[{"kind": "NAME_PREFIX", "status": status, "name_prefix": "Llama"}])]
+                    + four[3:],
+                },
+                fail,
+            )
+        )
+        cases.append(
+            (
+                f"policies: a no-competing-use obligation {status}",
+                {**several, "policies": four[:3] + [competing_use(status)]},
+                fail,
+            )
+        )
+    cases += [
+        ("policies: no competing use MET without a purpose", {**several, "purpose": "<absent>"}, fail),
+        ("policies: no competing use MET for a competing model", {**several, "purpose": "COMPETING_MODEL"}, fail),
+        (
+            "policies: inherited terms MET rather than applying",
+            {
+                **several,
+                "policies": four[:2]
+                + [dict(four[2], obligations=[{"kind": "INHERITED_TERMS", "status": "MET"}])]
+                + four[3:],
+            },
+            fail,
+        ),
+        (
+            "policies: an obligation of an unknown kind",
+            {**several, "policies": four[:3] + [dict(four[3], obligations=[{"kind": "PAY", "status": "APPLIES"}])]},
+            fail,
+        ),
+        (
+            "policies: an empty obligations list",
+            {**several, "policies": four[:3] + [dict(four[3], obligations=[])]},
+            cert_expect(),
+        ),
+        # Malformed entries are not a certificate's claims at all: the signature check says so.
+        (
+            "policies: an entry without a verdict",
+            {**several, "policies": four[:3] + [{k: v for k, v in four[3].items() if k != "verdict"}]},
+            cert_expect("signature"),
+        ),
+        ("policies: not a list", {**several, "policies": {"id": POLICY["id"]}}, cert_expect("signature")),
+        (
+            "policies: obligations null",
+            {**several, "policies": four[:3] + [dict(four[3], obligations=None)]},
+            cert_expect("signature"),
+        ),
+        (
+            "policies: an obligation's name_prefix a number",
+            {
+                **several,
+                "policies": four[:2]
+                + [dict(four[2], obligations=[{"kind": "NAME_PREFIX", "status": "MET", "name_prefix": 7}])]
+                + four[3:],
+            },
+            cert_expect("signature"),
+        ),
+        ("policies: a purpose that is not a string", {**several, "purpose": 2}, cert_expect("signature")),
+    ]
     return cases
 
 

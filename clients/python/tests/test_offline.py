@@ -70,6 +70,7 @@ def test_a_valid_certificate_verifies_with_its_claims(server, issued, jwks):
         "key_window",
         "validity",
         "audience",
+        "policies",
         "issuer",
     ]
     assert result.header["typ"] == CERTIFICATE_TYPE == "lineage-cert+jwt"
@@ -80,6 +81,10 @@ def test_a_valid_certificate_verifies_with_its_claims(server, issued, jwks):
     assert result.claims["contract_reference"] == "PO-2026-0042"
     assert result.claims["lineage"]["digest"] == certificate.lineage_digest
     assert result.expires_at == certificate.expire_time.replace(microsecond=0)
+    [covered] = result.policies
+    assert (covered.policy_id, covered.policy_version) == (certificate.policy_id, certificate.policy_version)
+    assert covered.verdict == "CLEAN" and covered.clause_sha256 == certificate.policies[0].clause_sha256
+    assert result.check("policies").detail == f"1 policy: {certificate.policy_id}@{certificate.policy_version} CLEAN"
     # PyJWT alone agrees (the README's recipe).
     key = jwt.PyJWK({k["kid"]: k for k in jwks["keys"] if k.get("use") == "sig"}[result.header["kid"]])
     assert jwt.decode(certificate.token, key=key, algorithms=["EdDSA"], audience=server.buyer_org) == result.claims

@@ -26,6 +26,7 @@ def test_verify_and_status_now_and_as_of_around_a_revocation(server, vendor, buy
         "key_window",
         "validity",
         "audience",
+        "policies",
         "status",
         "lineage",
     ]
@@ -38,6 +39,14 @@ def test_verify_and_status_now_and_as_of_around_a_revocation(server, vendor, buy
     assert record.contract_reference == "PO-7"
     assert [h.status for h in record.status_history] == [CertificateStatus.VALID]
     assert record.token == issued.token
+    # One policy covered, as the token's claims state it.
+    [covered] = record.policies
+    assert (covered.policy_id, covered.policy_version, covered.verdict) == (
+        record.policy_id,
+        record.policy_version,
+        Verdict.CLEAN,
+    )
+    assert len(covered.clause_sha256) == 64 and covered.obligations == []
 
     # The contract was signed while it was valid; then the vendor revokes it.
     time.sleep(1.1)  # the registry judges validity in whole seconds: keep the moments apart

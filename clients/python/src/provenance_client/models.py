@@ -10,7 +10,7 @@ Each result class has a ``from_proto`` class method, for answers obtained throug
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
@@ -24,6 +24,8 @@ from . import pb
 __all__ = [
     "Certificate",
     "CertificateStatus",
+    "CertifiedObligation",
+    "CertifiedPolicy",
     "Dataset",
     "Evaluation",
     "Lineage",
@@ -108,6 +110,14 @@ def _revocation_cause(value: int) -> RevocationCause:
 def _verdict(value: int) -> Verdict:
     name = _enum_name(pb.policy_pb2.Verdict, value, "VERDICT_")
     return Verdict(name) if name in Verdict.__members__ else Verdict.UNSPECIFIED
+
+
+def _verdict_named(name: Any) -> Verdict:
+    return Verdict(name) if isinstance(name, str) and name in Verdict.__members__ else Verdict.UNSPECIFIED
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _time(message: Message, name: str) -> datetime | None:
@@ -209,6 +219,118 @@ class Verification:
 
 
 @dataclass(frozen=True)
+class CertifiedObligation:
+    """An obligation a certificate's lineage brings under one of its policies, as the certificate
+    states it: met, or applying whatever the trained model is.
+
+    Attributes:
+        kind: ``NAME_PREFIX``, ``INHERITED_TERMS`` or ``NO_COMPETING_USE``.
+        status: ``MET`` (by the target model's name, or by the declared purpose) or ``APPLIES``.
+        name_prefix: for ``NAME_PREFIX``, what the trained model's name must begin with; else empty.
+    """
+
+    kind: str
+    status: str
+    name_prefix: str = ""
+
+
+@dataclass(frozen=True)
+class CertifiedPolicy:
+    """One policy version a certificate covers, and the judgement under it (``CertifiedPolicy`` in
+    ``certificate.proto``, the ``policies`` claim of the token).
+
+    Attributes:
+        policy_id: the policy's id.
+        policy_version: its version.
+        clause_sha256: SHA-256 of its clause (lower-case hex), as loaded at issuance.
+        kind: what its clause does: ``PROHIBITION``, ``NAMING_OBLIGATION``, ``INHERITED_TERMS`` or
+            ``COMPETING_USE_PROHIBITION``; empty for a certificate issued before policies were
+            listed, which does not say.
+        verdict: ``CLEAN``, or ``EXEMPT`` for the certificate's target model.
+        obligations: what the lineage's restricted outputs oblige the trained model to.
+    """
+
+    policy_id: str
+    policy_version: str
+    clause_sha256: str
+    kind: str
+    verdict: Verdict
+    obligations: list[CertifiedObligation] = field(default_factory=list)
+
+    @classmethod
+    def from_proto(cls, p: pb.certificate_pb2.CertifiedPolicy) -> CertifiedPolicy:
+        return cls(
+            policy_id=p.policy_id,
+            policy_version=p.policy_version,
+            clause_sha256=p.clause_sha256,
+            kind=_enum_name(pb.policy_pb2.PolicyKind, p.kind, "POLICY_KIND_"),
+            verdict=_verdict(p.verdict),
+            obligations=[
+                CertifiedObligation(
+                    kind=_enum_name(pb.policy_pb2.ObligationKind, o.kind, "OBLIGATION_KIND_"),
+                    status=_enum_name(pb.policy_pb2.ObligationStatus, o.status, "OBLIGATION_STATUS_"),
+                    name_prefix=o.name_prefix,
+                )
+                for o in p.obligations
+            ],
+        )
+
+    @classmethod
+    def from_claim(cls, entry: dict[str, Any]) -> CertifiedPolicy:
+        """One entry of :func:`covered_policy_claims`."""
+        obligations = entry.get("obligations")
+        return cls(
+            policy_id=_text(entry.get("id")),
+            policy_version=_text(entry.get("version")),
+            clause_sha256=_text(entry.get("clause_sha256")),
+            kind=_text(entry.get("kind")),
+            verdict=_verdict_named(entry.get("verdict")),
+            obligations=[
+                CertifiedObligation(_text(o.get("kind")), _text(o.get("status")), _text(o.get("name_prefix")))
+                for o in (obligations if isinstance(obligations, list) else [])
+                if isinstance(o, dict)
+            ],
+        )
+
+    def __str__(self) -> str:
+        """``id@version KIND VERDICT`` and the obligations, e.g.
+        ``llama-3.1@2024-07-23 NAMING_OBLIGATION CLEAN (NAME_PREFIX "Llama": MET)``."""
+        said = f"{self.policy_id}@{self.policy_version} {self.kind or '-'} {self.verdict}"
+        if self.obligations:
+            owed = ", ".join(
+                f"{o.kind} {json.dumps(o.name_prefix, ensure_ascii=False)}: {o.status}"
+                if o.name_prefix
+                else f"{o.kind}: {o.status}"
+                for o in self.obligations
+            )
+            said += f" ({owed})"
+        return said
+
+
+def covered_policy_claims(claims: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every policy signed certificate claims cover, as claims: their ``policies``, or for a
+    certificate issued before they were listed, its one ``policy`` with the ``verdict`` (``kind``
+    empty, no obligations). The Rust ``CertificateClaims::covered_policies``."""
+    listed = claims.get("policies")
+    if isinstance(listed, list):
+        return [
+            dict(entry, obligations=list(entry.get("obligations") or [])) for entry in listed if isinstance(entry, dict)
+        ]
+    policy = claims.get("policy")
+    policy = policy if isinstance(policy, dict) else {}
+    return [
+        {
+            "id": policy.get("id", ""),
+            "version": policy.get("version", ""),
+            "clause_sha256": policy.get("clause_sha256", ""),
+            "kind": "",
+            "verdict": claims.get("verdict", ""),
+            "obligations": [],
+        }
+    ]
+
+
+@dataclass(frozen=True)
 class OfflineVerification:
     """The result of :func:`provenance_client.verify_offline`.
 
@@ -260,6 +382,22 @@ class OfflineVerification:
             return None
         return datetime.fromtimestamp(self.claims["exp"], tz=timezone.utc)
 
+    @property
+    def policies(self) -> list[CertifiedPolicy]:
+        """Every policy the certificate covers, with its verdict and obligations (its ``policies``
+        claim, or its one ``policy`` for a certificate issued before they were listed), when the
+        signature verified; the ``policies`` check says whether they are ones a certificate is
+        issued on. Empty when the signature did not verify."""
+        if self.claims is None:
+            return []
+        return [CertifiedPolicy.from_claim(entry) for entry in covered_policy_claims(self.claims)]
+
+    @property
+    def purpose(self) -> str:
+        """The purpose the verdicts were judged for (``COMPETING_MODEL`` or ``NON_COMPETING``), when
+        the signature verified and the certificate states one; else empty."""
+        return "" if self.claims is None else _text(self.claims.get("purpose"))
+
 
 @dataclass(frozen=True)
 class StatusChange:
@@ -303,6 +441,13 @@ class Certificate:
     #: The same certificate as an in-toto Statement in a DSSE envelope (JSON), signed by the same
     #: key; :func:`verify_offline` checks it as it checks ``token``. Empty when not given.
     dsse_envelope: str = ""
+    #: Every policy version the certificate covers, ``policy_id``/``policy_version`` first, each
+    #: with its clause digest, kind, verdict and obligations (the token's ``policies`` claim). A
+    #: certificate issued before certificates listed their policies lists its one policy.
+    policies: list[CertifiedPolicy] = field(default_factory=list)
+    #: The purpose the verdicts were judged for: ``COMPETING_MODEL``, ``NON_COMPETING``, or
+    #: ``UNSPECIFIED`` when none was declared.
+    declared_purpose: str = "UNSPECIFIED"
 
     @classmethod
     def from_proto(cls, c: pb.certificate_pb2.Certificate) -> Certificate:
@@ -329,6 +474,8 @@ class Certificate:
             revoke_cause=c.revoke_cause,
             status_history=[StatusChange(_status(h.status), _time(h, "time"), h.reason) for h in c.status_history],
             dsse_envelope=c.dsse_envelope,
+            policies=[CertifiedPolicy.from_proto(p) for p in c.policies],
+            declared_purpose=_enum_name(pb.policy_pb2.Purpose, c.declared_purpose, "PURPOSE_"),
         )
 
 

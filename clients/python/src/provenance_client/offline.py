@@ -29,12 +29,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from . import _ed25519
-from .models import OfflineVerification, VerificationCheck
+from .models import OfflineVerification, VerificationCheck, covered_policy_claims
 
 __all__ = [
     "ALGORITHM",
     "CERTIFICATE_TYPE",
     "JWKS_PATH",
+    "MAX_COVERED_POLICIES",
     "NOT_CHECKED",
     "OFFLINE_CHECKS",
     "ONLINE_CHECKS",
@@ -55,7 +56,19 @@ PREDICATE_TYPE = "https://provenance-registry.dev/attestation/lineage-certificat
 #: Where the registry serves its JWKS over plain HTTP, on its gRPC port.
 JWKS_PATH = "/.well-known/jwks.json"
 #: The checks made without the registry, in the order they run (the Rust ``OFFLINE_CHECKS``).
-OFFLINE_CHECKS = ("format", "algorithm", "type", "key", "signature", "key_window", "validity", "audience")
+OFFLINE_CHECKS = (
+    "format",
+    "algorithm",
+    "type",
+    "key",
+    "signature",
+    "key_window",
+    "validity",
+    "audience",
+    "policies",
+)
+#: Policies a certificate covers at most (the Rust ``MAX_COVERED_POLICIES``).
+MAX_COVERED_POLICIES = 16
 #: The registry's checks that only it can make (``status``: not revoked; ``lineage``: the digest
 #: matches its records).
 ONLINE_CHECKS = ("status", "lineage")
@@ -215,8 +228,8 @@ def _certificate_key(jwks: Mapping[str, Any], kid: str) -> _Key:
 
 
 # The claims a certificate must carry, with their JSON types, as the Rust `CertificateClaims` reads
-# them: "str", "i64", "usize", "bool", "[str]", a nested shape, or "str?"/"usize?" for optional
-# members (absent or null).
+# them: "str", "i64", "usize", "bool", "[str]", a nested shape, "str?"/"usize?" for optional
+# members (absent or null), or a list of objects of a shape (`_ListOf`).
 _DATASET = {
     "id": "str",
     "organization_id": "str",
@@ -227,6 +240,26 @@ _DATASET = {
 }
 _LINEAGE = {"digest": "str", "size": "usize", "members": "[str]", "members_complete": "bool"}
 _POLICY = {"id": "str", "version": "str", "clause_sha256": "str"}
+
+
+@dataclass(frozen=True)
+class _ListOf:
+    """A list of objects of ``shape``; absent is allowed (serde's default), and null too when
+    ``nullable`` (an ``Option<Vec<_>>``; a plain ``Vec`` refuses null)."""
+
+    shape: dict[str, Any]
+    nullable: bool
+
+
+_OBLIGATION = {"kind": "str", "status": "str", "name_prefix": "str?"}
+_COVERED_POLICY: dict[str, Any] = {
+    "id": "str",
+    "version": "str",
+    "clause_sha256": "str",
+    "kind": "str",
+    "verdict": "str",
+    "obligations": _ListOf(_OBLIGATION, nullable=False),
+}
 _CLAIMS: dict[str, Any] = {
     "iss": "str",
     "sub": "str",
@@ -239,8 +272,10 @@ _CLAIMS: dict[str, Any] = {
     "dataset": _DATASET,
     "lineage": _LINEAGE,
     "policy": _POLICY,
+    "policies": _ListOf(_COVERED_POLICY, nullable=True),
     "verdict": "str",
     "target_model": "str?",
+    "purpose": "str?",
     "attestations": "[str]",
     "attestation_count": "usize?",
     "contract_reference": "str?",
@@ -263,6 +298,17 @@ def _shape_error(value: Any, shape: dict[str, Any], path: str) -> str | None:
             problem = _shape_error(value[name], kind, where + ".")
             if problem:
                 return problem
+            continue
+        if isinstance(kind, _ListOf):
+            items = value.get(name)
+            if name not in value or (items is None and kind.nullable):
+                continue
+            if not isinstance(items, list):
+                return f"invalid type for `{where}`"
+            for index, item in enumerate(items):
+                problem = _shape_error(item, kind.shape, f"{where}[{index}].")
+                if problem:
+                    return problem
             continue
         optional = kind.endswith("?")
         kind = kind.rstrip("?")
@@ -409,6 +455,83 @@ def statement_claims(payload: bytes) -> tuple[dict[str, Any], str]:
     return claims, text
 
 
+_LOWER_HEX_64 = re.compile(r"[0-9a-f]{64}")
+
+
+def _policies_problem(claims: Mapping[str, Any], covered: list[dict[str, Any]]) -> str | None:
+    """Why the covered policies are not ones a certificate is issued on (the Rust ``policies_problem``)."""
+    if not covered:
+        return "the policies claim lists no policy"
+    if len(covered) > MAX_COVERED_POLICIES:
+        return f"the policies claim lists {len(covered)} policies, more than {MAX_COVERED_POLICIES}"
+    first, policy = covered[0], claims["policy"]
+    if (first["id"], first["version"], first["clause_sha256"]) != (
+        policy["id"],
+        policy["version"],
+        policy["clause_sha256"],
+    ) or first["verdict"] != claims["verdict"]:
+        return "the first of the policies claim is not the policy and verdict claims"
+    target_model, purpose = claims.get("target_model"), claims.get("purpose")
+    seen: set[tuple[str, str]] = set()
+    for entry in covered:
+        name = f"{entry['id']}@{entry['version']}"
+        if (entry["id"], entry["version"]) in seen:
+            return f"{name} is listed twice"
+        seen.add((entry["id"], entry["version"]))
+        if not _LOWER_HEX_64.fullmatch(entry["clause_sha256"]):
+            return f"{name}: the clause digest is not 64 lower-case hex digits"
+        verdict = entry["verdict"]
+        if verdict == "EXEMPT" and target_model is None:
+            return f"{name}: EXEMPT without a target model"
+        if verdict not in ("CLEAN", "EXEMPT"):
+            return (
+                f"{name}: the verdict {json.dumps(verdict, ensure_ascii=False)} is not one a certificate is issued on"
+            )
+        for owed in entry["obligations"]:
+            kind, status = owed["kind"], owed["status"]
+            if (kind, status) == ("NAME_PREFIX", "MET"):
+                shown = target_model is not None and owed.get("name_prefix") is not None
+            elif (kind, status) == ("NO_COMPETING_USE", "MET"):
+                shown = purpose == "NON_COMPETING"
+            else:
+                shown = (kind, status) == ("INHERITED_TERMS", "APPLIES")
+            if not shown:
+                return f"{name}: the obligation {kind} is {status}, not shown met"
+    return None
+
+
+def _describe_covered(entry: Mapping[str, Any]) -> str:
+    said = f"{entry['id']}@{entry['version']} {entry['verdict']}"
+    for owed in entry["obligations"]:
+        kind, prefix = owed["kind"], owed.get("name_prefix")
+        if kind == "NAME_PREFIX" and prefix is not None:
+            said += f", name begins with {json.dumps(prefix, ensure_ascii=False)}: met"
+        elif kind == "INHERITED_TERMS":
+            said += ", bound by its terms"
+        elif kind == "NO_COMPETING_USE":
+            said += ", no competing use: met"
+        else:
+            said += f", {kind}: {owed['status']}"
+    return said
+
+
+def policies_check(claims: Mapping[str, Any]) -> tuple[bool, str]:
+    """The ``policies`` check of signed claims, passed and detail: every policy the certificate
+    covers was judged in a way a certificate is issued on (the Rust ``policies_check``). The
+    ``policies`` claim lists 1 to 16 policy versions, none twice, the first being the ``policy``
+    claim with the ``verdict`` claim; each verdict is ``CLEAN`` or ``EXEMPT`` (which needs a
+    ``target_model``); each clause digest is 64 lower-case hex digits; each obligation is met or
+    applies, a met naming obligation with a ``target_model``, a met no-competing-use obligation with
+    the purpose ``NON_COMPETING``. A certificate issued before policies were listed is judged as
+    covering its one ``policy``."""
+    covered = covered_policy_claims(claims)
+    problem = _policies_problem(claims, covered)
+    if problem is not None:
+        return False, problem
+    count = "1 policy" if len(covered) == 1 else f"{len(covered)} policies"
+    return True, f"{count}: " + "; ".join(_describe_covered(entry) for entry in covered)
+
+
 class _Checks:
     def __init__(self) -> None:
         self.done: list[VerificationCheck] = []
@@ -457,6 +580,15 @@ def verify_offline(
         ``nbf <= at < exp``, in whole seconds, widened by ``leeway`` (0 unless given);
     ``audience``
         ``aud`` is ``audience``, when one is expected;
+    ``policies``
+        every policy the certificate covers (its ``policies`` claim, or its one ``policy`` for a
+        certificate issued before policies were listed; see ``OfflineVerification.policies``) was judged
+        in a way a certificate is issued on: 1 to 16 of them, none twice, the first being the
+        ``policy`` and ``verdict`` claims, each verdict ``CLEAN`` or ``EXEMPT`` (with a
+        ``target_model``), each clause digest 64 lower-case hex digits, each obligation met (a
+        naming obligation with a ``target_model``, no competing use with the purpose
+        ``NON_COMPETING``) or applying (inherited terms). The registry also compares each clause
+        digest with the policy it has loaded, which offline verification cannot;
     ``issuer``
         only when ``issuer`` is given (a check of this client's own): ``iss`` is ``issuer``.
 
@@ -636,6 +768,7 @@ def verify_offline(
         checks.add("audience", True, "issued for the expected organisation")
     else:
         checks.add("audience", False, f"issued for {claims.get('aud') or 'no audience'}, not for {expected_audience}")
+    checks.add("policies", *policies_check(claims))
     # issuer (this client's own, only when asked)
     if issuer is not None:
         iss = claims.get("iss")
