@@ -261,6 +261,7 @@ pub fn not_valid_headline(outcome: &VerifyOutcome) -> Option<String> {
         "validity" if detail == "expired" => format!("EXPIRED on {}", window(|w| w.1)),
         "validity" => format!("NOT VALID YET: valid from {}", window(|w| w.0)),
         "audience" => format!("NOT ISSUED FOR YOUR ORGANISATION: {detail}"),
+        "policies" => format!("A COVERED POLICY DOES NOT HOLD: {detail}"),
         "status" if outcome.status.as_deref() == Some("EXPIRED") => {
             format!("EXPIRED on {}", window(|w| w.1))
         }
@@ -643,6 +644,21 @@ mod tests {
         assert_eq!(
             not_valid_headline(&outcome).as_deref(),
             Some("NOT ISSUED FOR YOUR ORGANISATION: issued for x, not for y")
+        );
+        outcome.checks[2] = check("audience", true, "no audience expected");
+        outcome.checks.insert(
+            3,
+            check(
+                "policies",
+                false,
+                "llama-2@1: the verdict \"CONTAMINATED\" is not one a certificate is issued on",
+            ),
+        );
+        assert_eq!(
+            not_valid_headline(&outcome).as_deref(),
+            Some(
+                "A COVERED POLICY DOES NOT HOLD: llama-2@1: the verdict \"CONTAMINATED\" is not one a certificate is issued on"
+            )
         );
     }
 

@@ -251,7 +251,8 @@ async fn a_pasted_valid_token_shows_every_check_the_status_the_lineage_and_the_l
         "{body}"
     );
     // The audience is not checked without an organisation id, and the page asks for one.
-    assert_eq!(body.matches(">PASSED<").count(), 9);
+    assert_eq!(body.matches(">PASSED<").count(), 10);
+    assert!(body.contains("<tr data-check=\"policies\"><th scope=\"row\"><code>policies</code></th><td class=\"result pass\" data-label=\"Result\">PASSED</td>"));
     assert!(body.contains("<tr data-check=\"audience\"><th scope=\"row\"><code>audience</code></th><td class=\"result note\" data-label=\"Result\">NOT CHECKED<"));
     assert!(body.contains("Was it issued for your organisation?"));
     // The first page: who certified what, for whom, under which clause, until when.

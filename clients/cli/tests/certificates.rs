@@ -162,7 +162,8 @@ async fn issue_verify_tamper_revoke_and_bundle() -> TestResult {
             "signature",
             "key_window",
             "validity",
-            "audience"
+            "audience",
+            "policies"
         ]
     );
     assert_eq!(offline_json["notChecked"][0]["name"], "status");
@@ -175,7 +176,7 @@ async fn issue_verify_tamper_revoke_and_bundle() -> TestResult {
     assert_eq!(online_json["mode"], "online");
     assert_eq!(online_json["status"], "CERTIFICATE_STATUS_VALID");
     assert!(checks(&online_json).iter().all(|(_, passed)| *passed));
-    assert_eq!(checks(&online_json).len(), 10);
+    assert_eq!(checks(&online_json).len(), 11);
 
     // ----- one character of the payload changed ---------------------------------------------------
     let bad_file = dir.path().join("tampered.jws");
@@ -228,7 +229,14 @@ async fn issue_verify_tamper_revoke_and_bundle() -> TestResult {
             })
             .unwrap_or_default()
     };
-    let unmade = ["key_window", "validity", "audience", "status", "lineage"];
+    let unmade = [
+        "key_window",
+        "validity",
+        "audience",
+        "policies",
+        "status",
+        "lineage",
+    ];
     assert_eq!(not_checked(&rejected_online), unmade);
     assert_eq!(not_checked(&rejected_offline), unmade);
     assert_eq!(checks(&rejected_online), checks(&rejected_offline));

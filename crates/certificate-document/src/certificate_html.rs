@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::html::{self, PageMarks, escape, facts_table};
 use crate::lineage_svg::{self, LineageGraph};
-use provenance_api::certificate::CertificateClaims;
+use provenance_api::certificate::{CertificateClaims, CoveredPolicyClaim, ObligationClaim};
 
 /// The id of the element holding the token in a rendered certificate.
 pub const TOKEN_ELEMENT_ID: &str = "certificate-token";
@@ -294,6 +294,86 @@ fn verdict_words(claims: &CertificateClaims) -> String {
     }
 }
 
+/// Every policy the certificate covers as a table, one row each: id, version, kind, verdict,
+/// obligations and the clause digest shortened (the whole of it in the cell's title), from
+/// [`CertificateClaims::covered_policies`]. Empty for a certificate of one policy that owes
+/// nothing, which the policy table says all of.
+pub fn policies_matrix(claims: &CertificateClaims) -> String {
+    let covered = claims.covered_policies();
+    if covered.len() < 2 && covered.iter().all(|p| p.obligations.is_empty()) {
+        return String::new();
+    }
+    let mut out = format!(
+        "<table id=\"policies\" class=\"policies\">\n<caption class=\"note\">The {} policies the certificate covers, the first the one above, each with its verdict and what the lineage obliges the trained model to.</caption>\n<thead><tr><th scope=\"col\">Policy</th><th scope=\"col\">Version</th><th scope=\"col\">Kind</th><th scope=\"col\">Verdict</th><th scope=\"col\">Obligations</th><th scope=\"col\">Clause SHA-256</th></tr></thead>\n<tbody>\n",
+        covered.len()
+    );
+    for policy in &covered {
+        out.push_str(&format!(
+            "<tr><th scope=\"row\"><bdi>{}</bdi></th><td><bdi>{}</bdi></td><td>{}</td><td>{}</td><td>{}</td><td><span class=\"hash\" title=\"{}\">{}</span></td></tr>\n",
+            escape(&policy.id),
+            escape(&policy.version),
+            if policy.kind.is_empty() {
+                "(not stated)".to_owned()
+            } else {
+                escape(&html::words(&policy.kind))
+            },
+            covered_verdict_words(policy, claims.target_model.as_deref()),
+            obligations_words(&policy.obligations),
+            escape(&policy.clause_sha256),
+            escape(&shortened(&policy.clause_sha256)),
+        ));
+    }
+    out.push_str("</tbody>\n</table>\n");
+    out
+}
+
+/// A covered policy's verdict in a word or two, with the target model of an exemption.
+fn covered_verdict_words(policy: &CoveredPolicyClaim, target_model: Option<&str>) -> String {
+    match (policy.verdict.as_str(), target_model) {
+        ("CLEAN", _) => "<strong>Clean</strong>".to_owned(),
+        ("EXEMPT", Some(target)) => {
+            format!("<strong>Exempt</strong> for <bdi>{}</bdi>", escape(target))
+        }
+        (other, _) => format!("<strong>{}</strong>", escape(&html::words(other))),
+    }
+}
+
+/// What a covered policy's lineage owes, in words; `none` when nothing.
+fn obligations_words(obligations: &[ObligationClaim]) -> String {
+    if obligations.is_empty() {
+        return "none".to_owned();
+    }
+    obligations
+        .iter()
+        .map(
+            |owed| match (owed.kind.as_str(), owed.status.as_str(), &owed.name_prefix) {
+                ("NAME_PREFIX", "MET", Some(prefix)) => {
+                    format!("name begins with “<bdi>{}</bdi>”: met", escape(prefix))
+                }
+                ("INHERITED_TERMS", "APPLIES", _) => "bound by its terms".to_owned(),
+                ("NO_COMPETING_USE", "MET", _) => "no competing use: met".to_owned(),
+                (kind, status, _) => format!(
+                    "{}: {}",
+                    escape(&html::words(kind)),
+                    escape(&html::words(status))
+                ),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A digest cut to its first twelve characters and an ellipsis, when longer.
+fn shortened(digest: &str) -> String {
+    let mut chars = digest.chars();
+    let head: String = chars.by_ref().take(12).collect();
+    if chars.next().is_some() {
+        format!("{head}…")
+    } else {
+        head
+    }
+}
+
 /// The certificate's status in words, with its time: the registry's answer, or why it is not
 /// known.
 fn status_words(doc: &CertificateDocument) -> String {
@@ -542,10 +622,14 @@ fn policy_section(doc: &CertificateDocument) -> String {
         ));
         rows.push(("Source", escape(&policy.source)));
     }
+    if let Some(purpose) = &claims.purpose {
+        rows.push(("Declared purpose", escape(&html::words(purpose))));
+    }
     out.push_str(&facts_table(
         "The clause the lineage was judged against.",
         &rows,
     ));
+    out.push_str(&policies_matrix(claims));
     match &doc.policy {
         Some(policy) => out.push_str(&format!(
             "<blockquote>{}</blockquote>\n",
@@ -829,6 +913,13 @@ pub(crate) mod tests {
             "verification_url": evil,
             "lineage": {"digest": evil, "size": 2, "members": [evil], "members_complete": true},
             "policy": {"id": evil, "version": evil, "clause_sha256": evil},
+            "policies": [
+                {"id": evil, "version": evil, "clause_sha256": evil, "kind": evil, "verdict": evil,
+                 "obligations": [{"kind": evil, "status": evil, "name_prefix": evil},
+                                 {"kind": "NAME_PREFIX", "status": "MET", "name_prefix": evil}]},
+                {"id": evil, "version": evil, "clause_sha256": evil, "kind": "", "verdict": "EXEMPT"},
+            ],
+            "purpose": evil,
             "verdict": evil,
             "target_model": evil,
             "contract_reference": evil,
@@ -1081,6 +1172,41 @@ pub(crate) mod tests {
             assert!(page.contains(needle), "missing {needle:?}");
         }
         assert!(!page.contains("DOES NOT MATCH"));
+    }
+
+    #[test]
+    fn a_certificate_of_several_policies_shows_the_matrix_and_one_of_one_policy_does_not() {
+        let mut doc = valid_document();
+        assert!(!render(&doc).contains("id=\"policies\""));
+        let covered: Vec<CoveredPolicyClaim> = serde_json::from_value(serde_json::json!([
+            {"id": "deepseek-r1-anti-distillation", "version": "1",
+             "clause_sha256": doc.claims.policy.clause_sha256, "kind": "PROHIBITION",
+             "verdict": "CLEAN"},
+            {"id": "llama-2-community", "version": "2023-07-18", "clause_sha256": "12".repeat(32),
+             "kind": "PROHIBITION", "verdict": "EXEMPT"},
+            {"id": "llama-3.1-community", "version": "2024-07-23", "clause_sha256": "34".repeat(32),
+             "kind": "NAMING_OBLIGATION", "verdict": "CLEAN",
+             "obligations": [{"kind": "NAME_PREFIX", "status": "MET", "name_prefix": "Llama"},
+                             {"kind": "INHERITED_TERMS", "status": "APPLIES"}]},
+            {"id": "openai-terms", "version": "2024-10-23", "clause_sha256": "56".repeat(32),
+             "kind": "COMPETING_USE_PROHIBITION", "verdict": "CLEAN",
+             "obligations": [{"kind": "NO_COMPETING_USE", "status": "MET"}]},
+        ]))
+        .expect("covered policies");
+        doc.claims.policies = Some(covered);
+        doc.claims.target_model = Some("Llama-3.1-Acme-8B".into());
+        doc.claims.purpose = Some("NON_COMPETING".into());
+        let page = render(&doc);
+        for needle in [
+            "<caption class=\"note\">The 4 policies the certificate covers",
+            "<tr><th scope=\"row\"><bdi>llama-2-community</bdi></th><td><bdi>2023-07-18</bdi></td><td>Prohibition</td><td><strong>Exempt</strong> for <bdi>Llama-3.1-Acme-8B</bdi></td><td>none</td><td><span class=\"hash\" title=\"1212121212121212121212121212121212121212121212121212121212121212\">121212121212…</span></td></tr>",
+            "<td>Naming obligation</td><td><strong>Clean</strong></td><td>name begins with “<bdi>Llama</bdi>”: met; bound by its terms</td>",
+            "<td>Competing use prohibition</td><td><strong>Clean</strong></td><td>no competing use: met</td>",
+            "Declared purpose</th><td>Non competing</td>",
+        ] {
+            assert!(page.contains(needle), "missing {needle:?}");
+        }
+        assert_eq!(page.matches("<tr><th scope=\"row\"><bdi>").count(), 4);
     }
 
     #[test]

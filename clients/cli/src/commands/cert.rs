@@ -802,6 +802,7 @@ fn report_lines(report: &Report) -> Vec<String> {
                 .map(|m| format!(" for {m}"))
                 .unwrap_or_default()
         ));
+        lines.extend(policy_matrix_lines(c));
         lines.push(format!(
             "audience:     {}",
             c.aud
@@ -835,6 +836,65 @@ fn report_lines(report: &Report) -> Vec<String> {
             "revocation:   unknown: offline verification cannot tell whether the certificate was revoked; that needs the online check (`provctl cert verify` without --offline)"
                 .into(),
         );
+    }
+    lines
+}
+
+/// For a certificate that covers several policies, the matrix: one line per policy version with
+/// its kind, verdict and obligations, `policy` first; nothing for one policy, which the `policy`
+/// and `verdict` lines say.
+fn policy_matrix_lines(c: &CertificateClaims) -> Vec<String> {
+    let covered = c.covered_policies();
+    if covered.len() < 2 {
+        return Vec::new();
+    }
+    let rows: Vec<[String; 4]> = covered
+        .iter()
+        .map(|p| {
+            let verdict = match (p.verdict.as_str(), &c.target_model) {
+                ("EXEMPT", Some(model)) => format!("EXEMPT for {model}"),
+                (verdict, _) => verdict.to_owned(),
+            };
+            let owed: Vec<String> = p
+                .obligations
+                .iter()
+                .map(
+                    |o| match (o.kind.as_str(), o.status.as_str(), &o.name_prefix) {
+                        ("NAME_PREFIX", status, Some(prefix)) => {
+                            format!("name begins with {prefix:?}: {status}")
+                        }
+                        ("INHERITED_TERMS", "APPLIES", _) => "bound by its terms".to_owned(),
+                        ("NO_COMPETING_USE", status, _) => format!("no competing use: {status}"),
+                        (kind, status, _) => format!("{kind}: {status}"),
+                    },
+                )
+                .collect();
+            [
+                format!("{}@{}", p.id, p.version),
+                if p.kind.is_empty() {
+                    "-".to_owned()
+                } else {
+                    p.kind.clone()
+                },
+                verdict,
+                if owed.is_empty() {
+                    "no obligations".to_owned()
+                } else {
+                    owed.join("; ")
+                },
+            ]
+        })
+        .collect();
+    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+    let (name, kind, verdict) = (width(0), width(1), width(2));
+    let mut lines = vec![format!("policies:     {} covered", rows.len())];
+    lines.extend(
+        rows.iter().map(|[p, k, v, o]| {
+            format!("              {p:<name$}  {k:<kind$}  {v:<verdict$}  {o}")
+        }),
+    );
+    if let Some(purpose) = &c.purpose {
+        lines.push(format!("purpose:      {purpose}"));
     }
     lines
 }
@@ -1302,6 +1362,72 @@ mod tests {
         assert_eq!(value["keys"]["source"], "bundle");
         assert_eq!(value["status"], Value::Null);
         assert_eq!(value["statusHistory"], json!([]));
+    }
+
+    /// A certificate covering several policies prints the matrix below its verdict; one covering
+    /// one policy does not.
+    #[test]
+    fn several_policies_are_printed_as_a_matrix() {
+        let claims: CertificateClaims = serde_json::from_value(json!({
+            "iss": "provenance-registry", "sub": "datasets/d1", "iat": 0, "nbf": 0, "exp": 10,
+            "jti": "c1",
+            "dataset": {"id": "d1", "organization_id": "o1", "name": "sft", "version": "1",
+                        "content_digest": "sha256:00"},
+            "lineage": {"digest": "sha256:00", "size": 1, "members": ["d1"], "members_complete": true},
+            "policy": {"id": "deepseek", "version": "1", "clause_sha256": "ef"},
+            "policies": [
+                {"id": "deepseek", "version": "1", "clause_sha256": "ef", "kind": "PROHIBITION",
+                 "verdict": "CLEAN"},
+                {"id": "llama-2", "version": "2023-07-18", "clause_sha256": "12",
+                 "kind": "PROHIBITION", "verdict": "EXEMPT"},
+                {"id": "llama-3.1", "version": "2024-07-23", "clause_sha256": "34",
+                 "kind": "NAMING_OBLIGATION", "verdict": "CLEAN",
+                 "obligations": [{"kind": "NAME_PREFIX", "status": "MET", "name_prefix": "Llama"},
+                                 {"kind": "INHERITED_TERMS", "status": "APPLIES"}]},
+                {"id": "openai", "version": "2024", "clause_sha256": "56",
+                 "kind": "COMPETING_USE_PROHIBITION", "verdict": "CLEAN",
+                 "obligations": [{"kind": "NO_COMPETING_USE", "status": "MET"}]},
+            ],
+            "verdict": "CLEAN",
+            "target_model": "Llama-3.1-Acme-8B",
+            "purpose": "NON_COMPETING",
+            "attestations": [],
+        }))
+        .expect("claims");
+        let mut report = Report {
+            valid: true,
+            keys: Keys::Bundle,
+            checks: Vec::new(),
+            status: None,
+            certificate_id: "c1".into(),
+            claims: Some(claims),
+            claims_json: None,
+            bundle: false,
+            standing: None,
+        };
+        let lines = report_lines(&report);
+        let at = lines
+            .iter()
+            .position(|l| l == "policies:     4 covered")
+            .expect("a matrix");
+        assert_eq!(
+            lines[at + 1..at + 6],
+            [
+                "              deepseek@1            PROHIBITION                CLEAN                         no obligations",
+                "              llama-2@2023-07-18    PROHIBITION                EXEMPT for Llama-3.1-Acme-8B  no obligations",
+                "              llama-3.1@2024-07-23  NAMING_OBLIGATION          CLEAN                         name begins with \"Llama\": MET; bound by its terms",
+                "              openai@2024           COMPETING_USE_PROHIBITION  CLEAN                         no competing use: MET",
+                "purpose:      NON_COMPETING",
+            ]
+        );
+        if let Some(claims) = report.claims.as_mut() {
+            claims.policies = None;
+        }
+        assert!(
+            !report_lines(&report)
+                .iter()
+                .any(|l| l.starts_with("policies:"))
+        );
     }
 
     /// A check that could not be made is printed as `--` and listed under `notChecked`, never as
