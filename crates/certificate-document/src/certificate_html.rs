@@ -327,6 +327,17 @@ pub fn policies_matrix(claims: &CertificateClaims) -> String {
     out
 }
 
+/// For a certificate of several policies, beside the first page's verdict: that it is the first
+/// policy's, and where the others are. Empty for one policy.
+fn other_policies_note(claims: &CertificateClaims) -> String {
+    match claims.covered_policies().len() {
+        0 | 1 => String::new(),
+        n => format!(
+            " <span class=\"note\">(under the first of the {n} policies the certificate covers; each, with its verdict and obligations, is listed under Policy and clause)</span>"
+        ),
+    }
+}
+
 /// A covered policy's verdict in a word or two, with the target model of an exemption.
 fn covered_verdict_words(policy: &CoveredPolicyClaim, target_model: Option<&str>) -> String {
     match (policy.verdict.as_str(), target_model) {
@@ -502,7 +513,7 @@ pub fn summary(
                 escape(&claims.policy.version)
             ),
         ),
-        ("Verdict", verdict_words(claims)),
+        ("Verdict", verdict_words(claims) + &other_policies_note(claims)),
         (
             "Valid",
             format!(
@@ -629,7 +640,6 @@ fn policy_section(doc: &CertificateDocument) -> String {
         "The clause the lineage was judged against.",
         &rows,
     ));
-    out.push_str(&policies_matrix(claims));
     match &doc.policy {
         Some(policy) => out.push_str(&format!(
             "<blockquote>{}</blockquote>\n",
@@ -639,6 +649,7 @@ fn policy_section(doc: &CertificateDocument) -> String {
             "<p class=\"note\">The clause's text was not available when this was made; its SHA-256 above identifies it.</p>\n",
         ),
     }
+    out.push_str(&policies_matrix(claims));
     out.push_str(&format!(
         "<p>Verdict: {}. A certificate is issued only when every dataset of the lineage carries its owner's attestation and nothing in it is contaminated{}, and the verdict is checked again when it is stored.</p>\n",
         verdict_words(claims),
@@ -1177,7 +1188,10 @@ pub(crate) mod tests {
     #[test]
     fn a_certificate_of_several_policies_shows_the_matrix_and_one_of_one_policy_does_not() {
         let mut doc = valid_document();
-        assert!(!render(&doc).contains("id=\"policies\""));
+        let one = render(&doc);
+        assert!(
+            !one.contains("id=\"policies\"") && !one.contains("policies the certificate covers")
+        );
         let covered: Vec<CoveredPolicyClaim> = serde_json::from_value(serde_json::json!([
             {"id": "deepseek-r1-anti-distillation", "version": "1",
              "clause_sha256": doc.claims.policy.clause_sha256, "kind": "PROHIBITION",
@@ -1203,10 +1217,13 @@ pub(crate) mod tests {
             "<td>Naming obligation</td><td><strong>Clean</strong></td><td>name begins with “<bdi>Llama</bdi>”: met; bound by its terms</td>",
             "<td>Competing use prohibition</td><td><strong>Clean</strong></td><td>no competing use: met</td>",
             "Declared purpose</th><td>Non competing</td>",
+            "(under the first of the 4 policies the certificate covers;",
         ] {
             assert!(page.contains(needle), "missing {needle:?}");
         }
         assert_eq!(page.matches("<tr><th scope=\"row\"><bdi>").count(), 4);
+        // The first page, which stands alone, says the verdict is the first policy's.
+        assert!(first_page(&page).contains("(under the first of the 4 policies"));
     }
 
     #[test]
