@@ -28,7 +28,7 @@ pub use provenance_api::certificate::claims::{
     CERTIFICATE_TYPE, CertificateClaims, CoveredPolicyClaim, DatasetClaim, LineageClaim,
     MAX_COVERED_POLICIES, MAX_LISTED_MEMBERS, ObligationClaim, PolicyClaim, signed_claims,
 };
-use provenance_api::certificate::dsse;
+use provenance_api::certificate::{Check, dsse};
 
 /// The lineage digest of a closure (see the module documentation). `closure` holds every dataset
 /// of the upstream closure with its sources, in any order.
@@ -64,6 +64,44 @@ pub fn lineage_claim(closure: &[Dataset]) -> LineageClaim {
         members,
         members_complete,
     }
+}
+
+/// The `policies` check of a verification, completed with what only the registry knows: each
+/// covered policy's clause digest against the digest of the policy version loaded under the same
+/// id and version (`loaded`, `None` when none is). A policy no longer loaded is said so and not
+/// held against the certificate: it was judged under the clause its digest names.
+pub fn compare_clauses(
+    claims: &CertificateClaims,
+    offline_detail: String,
+    loaded: impl Fn(&str, &str) -> Option<String>,
+) -> Check {
+    let mut unloaded = Vec::new();
+    for covered in claims.covered_policies() {
+        let name = format!("{}@{}", covered.id, covered.version);
+        match loaded(&covered.id, &covered.version) {
+            Some(digest) if digest != covered.clause_sha256 => {
+                return Check::new(
+                    "policies",
+                    false,
+                    format!(
+                        "{name}: the clause digest {} is not the loaded policy's {digest}",
+                        covered.clause_sha256
+                    ),
+                );
+            }
+            Some(_) => {}
+            None => unloaded.push(name),
+        }
+    }
+    let compared = if unloaded.is_empty() {
+        "every clause digest matches the policy loaded here".to_owned()
+    } else {
+        format!(
+            "not loaded here, clause not compared: {}",
+            unloaded.join(", ")
+        )
+    };
+    Check::new("policies", true, format!("{offline_detail}; {compared}"))
 }
 
 /// Where a certificate stands at a moment.
@@ -174,6 +212,13 @@ impl CertificateRecord {
                 "verdict": verdict_name(self.verdict),
                 "target_model": self.target_model,
                 "contract_reference": self.contract_reference,
+                "policies": self.claims().map(|claims| {
+                    claims
+                        .covered_policies()
+                        .iter()
+                        .map(|p| json!({"id": p.id, "version": p.version, "verdict": p.verdict}))
+                        .collect::<Vec<_>>()
+                }),
                 "lineage_digest": self.lineage_digest,
                 "closure_size": self.closure_size,
                 "kid": self.kid,
@@ -475,9 +520,8 @@ mod tests {
         assert_eq!(record(None).revoked_events(Utc::now(), "r", "c").len(), 1);
     }
 
-    #[test]
-    fn claims_round_trip_through_json_and_omit_what_is_absent() {
-        let claims = CertificateClaims {
+    fn plain_claims() -> CertificateClaims {
+        CertificateClaims {
             iss: "registry".into(),
             sub: "datasets/x".into(),
             aud: None,
@@ -514,7 +558,12 @@ mod tests {
             contract_reference: None,
             verification_url: None,
             status: None,
-        };
+        }
+    }
+
+    #[test]
+    fn claims_round_trip_through_json_and_omit_what_is_absent() {
+        let claims = plain_claims();
         let text = serde_json::to_string(&claims).unwrap();
         assert!(!text.contains("\"aud\"") && !text.contains("target_model"));
         assert!(!text.contains("_name") && !text.contains("verification_url"));
@@ -522,5 +571,78 @@ mod tests {
             serde_json::from_str::<CertificateClaims>(&text).unwrap(),
             claims
         );
+    }
+
+    fn covering(entries: &[(&str, &str, &str)]) -> CertificateClaims {
+        let policies: Vec<CoveredPolicyClaim> = entries
+            .iter()
+            .map(|(id, version, digest)| CoveredPolicyClaim {
+                id: (*id).into(),
+                version: (*version).into(),
+                clause_sha256: (*digest).into(),
+                kind: "PROHIBITION".into(),
+                verdict: "CLEAN".into(),
+                obligations: vec![],
+            })
+            .collect();
+        CertificateClaims {
+            policies: Some(policies),
+            ..plain_claims()
+        }
+    }
+
+    #[test]
+    fn each_covered_clause_is_compared_with_the_policy_loaded_under_its_id_and_version() {
+        let (a, b) = ("a".repeat(64), "b".repeat(64));
+        let claims = covering(&[("p", "v", &a), ("q", "1", &b)]);
+        let loaded = |digests: Vec<(&'static str, String)>| {
+            move |id: &str, version: &str| {
+                digests
+                    .iter()
+                    .find(|(key, _)| *key == format!("{id}@{version}"))
+                    .map(|(_, digest)| digest.clone())
+            }
+        };
+
+        let same = compare_clauses(
+            &claims,
+            "2 policies".into(),
+            loaded(vec![("p@v", a.clone()), ("q@1", b.clone())]),
+        );
+        assert!(same.passed, "{same:?}");
+        assert!(
+            same.detail
+                .starts_with("2 policies; every clause digest matches")
+        );
+
+        let changed = compare_clauses(
+            &claims,
+            String::new(),
+            loaded(vec![("p@v", a.clone()), ("q@1", a.clone())]),
+        );
+        assert!(!changed.passed);
+        assert!(
+            changed.detail.starts_with("q@1: the clause digest"),
+            "{changed:?}"
+        );
+
+        let gone = compare_clauses(&claims, "x".into(), loaded(vec![("p@v", a.clone())]));
+        assert!(
+            gone.passed,
+            "a policy no longer loaded is not held against it"
+        );
+        assert!(
+            gone.detail
+                .ends_with("not loaded here, clause not compared: q@1"),
+            "{gone:?}"
+        );
+
+        // A certificate issued before policies were listed is compared by its one policy.
+        let legacy = CertificateClaims {
+            policies: None,
+            ..plain_claims()
+        };
+        assert!(!compare_clauses(&legacy, String::new(), loaded(vec![("p@v", a.clone())])).passed);
+        assert!(compare_clauses(&legacy, String::new(), loaded(vec![("p@v", "22".into())])).passed);
     }
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use tonic::{Request, Response, Status};
 
-use super::convert::{time_from_proto, time_to_proto};
+use super::convert::{policy_selection, purpose_from_proto, time_from_proto, time_to_proto};
 use crate::domain::access::Role;
 use crate::domain::attestation::limits as attestation_limits;
 use crate::domain::certificate::{
@@ -217,12 +217,16 @@ impl pb::certificate_service_server::CertificateService for CertificateHandlers 
                 )
             })
             .transpose()?;
+        let selection = policy_selection(&request)?;
+        let purpose = purpose_from_proto(request.declared_purpose)?;
         let certificate = self
             .registry
             .issue_certificate(
                 &caller,
                 CertificateRequest {
                     dataset_id: required_uuid("dataset_id", &request.dataset_id)?,
+                    selection,
+                    purpose,
                     policy_id: request.policy_id,
                     policy_version: request.policy_version,
                     audience: optional_uuid(

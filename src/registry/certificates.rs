@@ -1,6 +1,8 @@
 //! Use cases of lineage certificates: issuance (only on a clean or exempt verdict), reading,
 //! verification (no account needed) and revocation.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, Header};
 use uuid::Uuid;
@@ -9,12 +11,15 @@ use super::Registry;
 use super::certificate_cache::StoredFacts;
 use crate::domain::access::{Caller, Role};
 use crate::domain::certificate::{
-    CERTIFICATE_TYPE, CertificateClaims, CertificateRecord, CertificateStatus, DatasetClaim,
-    MAX_LISTED_MEMBERS, PolicyClaim, lineage_claim, verdict_name,
+    CERTIFICATE_TYPE, CertificateClaims, CertificateRecord, CertificateStatus, CoveredPolicyClaim,
+    DatasetClaim, MAX_LISTED_MEMBERS, ObligationClaim, PolicyClaim, compare_clauses, lineage_claim,
+    verdict_name,
 };
-use crate::domain::evaluation::{self, ClosureGraph, Evaluation, ObligationStatus, Verdict};
+use crate::domain::evaluation::{
+    self, Evaluation, ObligationKind, ObligationStatus, SharedClosure, Verdict,
+};
 use crate::domain::event::truncate_to_micros;
-use crate::domain::policy::{Policy, Purpose};
+use crate::domain::policy::{Policy, PolicySelection, Purpose, RuleKind};
 use crate::domain::refusal;
 use crate::error::{Error, Result};
 use crate::signing_keys::KeyRing;
@@ -53,10 +58,14 @@ pub const MAX_TOKEN_LEN: usize = 128 * 1024;
 pub struct CertificateRequest {
     /// The dataset.
     pub dataset_id: Uuid,
-    /// Policy id.
+    /// Several policies to cover at once; `None` for the one `policy_id`, `policy_version`.
+    pub selection: Option<PolicySelection>,
+    /// Policy id (empty with a selection).
     pub policy_id: String,
     /// Policy version (empty for the only one).
     pub policy_version: String,
+    /// What the trained model is for, as the request declares it.
+    pub purpose: Purpose,
     /// The buyer's organisation.
     pub audience: Option<Uuid>,
     /// The contract reference.
@@ -122,11 +131,10 @@ impl Registry {
         request: CertificateRequest,
     ) -> Result<CertificateRecord> {
         let organization = caller.member_with(Role::Registrar)?;
-        let policy = self.policies.get(
-            "policy_id",
+        let policies = self.policies.resolve(
             &request.policy_id,
-            "policy_version",
             &request.policy_version,
+            request.selection.as_ref(),
         )?;
         let dataset = self
             .own_dataset(caller, organization, request.dataset_id, "certify")
@@ -167,19 +175,48 @@ impl Registry {
             .map(|o| o.name);
 
         let now = truncate_to_micros(Utc::now());
-        let graph = self
+        let covered_keys: Vec<(String, String)> = policies
+            .iter()
+            .map(|p| (p.id.clone(), p.version.clone()))
+            .collect();
+        let judge = Judgement {
+            policies: policies.clone(),
+            target: request.target_model.clone(),
+            purpose: request.purpose,
+            caller: caller.clone(),
+            dataset: dataset.id,
+        };
+        let closure = self
             .store
-            .closure_graph(dataset.id, &policy.id, &policy.version, now)
+            .shared_closure(dataset.id, &key_refs(&covered_keys), now)
             .await?;
-        let target = request.target_model.as_deref();
-        // Certificates carry no declared purpose yet: a competing-use prohibition is refused as
-        // undetermined when its outputs are in the lineage.
-        let found = evaluation::evaluate(&graph, &policy, target, Purpose::Undeclared, caller);
-        refuse_unless_certifiable(&found, dataset.id, &policy)?;
-
+        let found = judge.certifiable(&closure)?;
+        let graph = &closure.graph;
         let members: Vec<Uuid> = graph.nodes.iter().map(|n| n.id).collect();
-        let closure = self.store.get_datasets(&members).await?;
-        let lineage = lineage_claim(&closure);
+        let closure_datasets = self.store.get_datasets(&members).await?;
+        let lineage = lineage_claim(&closure_datasets);
+        let first = &policies[0];
+        let first_verdict = found[0].verdict;
+        let covered: Vec<CoveredPolicyClaim> = policies
+            .iter()
+            .zip(&found)
+            .map(|(policy, judged)| covered_policy_claim(policy, judged))
+            .collect();
+        let target_judged = found.iter().any(|judged| {
+            judged.verdict == Verdict::Exempt
+                || judged
+                    .obligations
+                    .iter()
+                    .any(|owed| owed.kind == ObligationKind::NamePrefix)
+        });
+        // The attestations the verdicts rest on, under any of the policies: revoking any of them
+        // revokes the certificate.
+        let attestation_ids: Vec<Uuid> = found
+            .iter()
+            .flat_map(|judged| judged.attestation_ids.iter().copied())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let id = Uuid::now_v7();
         let status = self.reserve_status(id).await?;
         let expire_time = now + validity;
@@ -202,24 +239,20 @@ impl Registry {
             },
             lineage: lineage.clone(),
             policy: PolicyClaim {
-                id: policy.id.clone(),
-                version: policy.version.clone(),
-                clause_sha256: policy.clause_sha256.clone(),
+                id: first.id.clone(),
+                version: first.version.clone(),
+                clause_sha256: first.clause_sha256.clone(),
             },
-            policies: None,
-            verdict: verdict_name(found.verdict).to_owned(),
-            target_model: request
-                .target_model
-                .clone()
-                .filter(|_| found.verdict == Verdict::Exempt),
-            attestations: found
-                .attestation_ids
+            policies: Some(covered),
+            verdict: verdict_name(first_verdict).to_owned(),
+            target_model: request.target_model.clone().filter(|_| target_judged),
+            purpose: signed_purpose(request.purpose, &found),
+            attestations: attestation_ids
                 .iter()
                 .take(MAX_LISTED_MEMBERS)
                 .map(Uuid::to_string)
                 .collect(),
-            attestation_count: Some(found.attestation_ids.len()),
-            purpose: None,
+            attestation_count: Some(attestation_ids.len()),
             contract_reference: request.contract_reference.clone(),
             verification_url: self.certificates.verification_url.clone(),
             status,
@@ -238,9 +271,9 @@ impl Registry {
             dataset_id: dataset.id,
             organization_id: organization,
             audience: request.audience,
-            policy_id: policy.id.clone(),
-            policy_version: policy.version.clone(),
-            verdict: found.verdict,
+            policy_id: first.id.clone(),
+            policy_version: first.version.clone(),
+            verdict: first_verdict,
             target_model: claims.target_model.clone(),
             contract_reference: request.contract_reference,
             lineage_digest: lineage.digest,
@@ -256,24 +289,13 @@ impl Registry {
             issued_event_sequence: None,
         };
         let event = record.issued_event();
-        let check_caller = caller.clone();
-        let check_target = request.target_model.clone();
-        let dataset_id = dataset.id;
-        let precondition = move |graph: &ClosureGraph| {
-            let again = evaluation::evaluate(
-                graph,
-                &policy,
-                check_target.as_deref(),
-                Purpose::Undeclared,
-                &check_caller,
-            );
-            refuse_unless_certifiable(&again, dataset_id, &policy)
-        };
+        let precondition = move |closure: &SharedClosure| judge.certifiable(closure).map(|_| ());
         let read_at = self.certificate_cache.generation();
         let sequence = self
             .issuances
             .submit(CertificateInsert {
                 certificate: record.clone(),
+                policies: covered_keys,
                 members,
                 event,
                 precondition: Box::new(precondition),
@@ -408,6 +430,16 @@ impl Registry {
             checks.extend(ONLINE_CHECKS.map(Check::not_checked));
             return Ok(Verification::of(checks, None, None, None));
         };
+        if let Some(check) = checks
+            .iter_mut()
+            .find(|check| check.name == "policies" && check.passed)
+        {
+            let detail = std::mem::take(&mut check.detail);
+            *check = compare_clauses(&claims, detail, |id, version| {
+                let loaded = self.policies.get("id", id, "version", version).ok()?;
+                Some(loaded.clause_sha256.clone())
+            });
+        }
         let stored = match Uuid::try_parse(&claims.jti) {
             Ok(id) => self.stored_facts(id).await?,
             Err(_) => None,
@@ -510,7 +542,102 @@ impl CertificateKeys for KeyRing {
     }
 }
 
-/// `FailedPrecondition` unless the evaluation allows a certificate: clean, or exempt for the target.
+/// What a certificate request asks to be judged by, kept to judge again in the storing
+/// transaction.
+struct Judgement {
+    policies: Vec<Arc<Policy>>,
+    target: Option<String>,
+    purpose: Purpose,
+    caller: Caller,
+    dataset: Uuid,
+}
+
+impl Judgement {
+    /// The evaluation under each policy, in order, when every one allows a certificate; else the
+    /// first refusal, naming its policy.
+    fn certifiable(&self, closure: &SharedClosure) -> Result<Vec<Evaluation>> {
+        let judged: Vec<&Policy> = self.policies.iter().map(Arc::as_ref).collect();
+        let listed = evaluation::listed_each(judged.len());
+        let found = closure.evaluate_each(
+            &judged,
+            self.target.as_deref(),
+            self.purpose,
+            &self.caller,
+            listed,
+        );
+        for (policy, judgement) in judged.iter().zip(&found) {
+            refuse_unless_certifiable(judgement, self.dataset, policy)?;
+        }
+        Ok(found)
+    }
+}
+
+fn key_refs(keys: &[(String, String)]) -> Vec<(&str, &str)> {
+    keys.iter()
+        .map(|(id, version)| (id.as_str(), version.as_str()))
+        .collect()
+}
+
+/// One covered policy as the claims state it: its verdict and the obligations shown met or
+/// applying (a certifiable evaluation has no other).
+fn covered_policy_claim(policy: &Policy, judged: &Evaluation) -> CoveredPolicyClaim {
+    CoveredPolicyClaim {
+        id: policy.id.clone(),
+        version: policy.version.clone(),
+        clause_sha256: policy.clause_sha256.clone(),
+        kind: rule_kind_name(policy.kind).to_owned(),
+        verdict: verdict_name(judged.verdict).to_owned(),
+        obligations: judged
+            .obligations
+            .iter()
+            .map(|owed| ObligationClaim {
+                kind: match owed.kind {
+                    ObligationKind::NamePrefix => "NAME_PREFIX",
+                    ObligationKind::InheritedTerms => "INHERITED_TERMS",
+                    ObligationKind::NoCompetingUse => "NO_COMPETING_USE",
+                }
+                .to_owned(),
+                status: match owed.status {
+                    ObligationStatus::Met => "MET",
+                    ObligationStatus::Applies => "APPLIES",
+                    ObligationStatus::Unmet => "UNMET",
+                    ObligationStatus::Undetermined => "UNDETERMINED",
+                }
+                .to_owned(),
+                name_prefix: (owed.kind == ObligationKind::NamePrefix)
+                    .then(|| policy.name_prefix.clone()),
+            })
+            .collect(),
+    }
+}
+
+/// The `kind` a covered policy's claim names.
+fn rule_kind_name(kind: RuleKind) -> &'static str {
+    match kind {
+        RuleKind::Prohibition => "PROHIBITION",
+        RuleKind::NamingObligation => "NAMING_OBLIGATION",
+        RuleKind::InheritedTerms => "INHERITED_TERMS",
+        RuleKind::CompetingUseProhibition => "COMPETING_USE_PROHIBITION",
+    }
+}
+
+/// The `purpose` claim: the request's, or else non-competing when a no-competing-use obligation
+/// was shown met (by the purpose the dataset's attestations declare).
+fn signed_purpose(requested: Purpose, found: &[Evaluation]) -> Option<String> {
+    let shown_non_competing = found.iter().any(|judged| {
+        judged.obligations.iter().any(|owed| {
+            owed.kind == ObligationKind::NoCompetingUse && owed.status == ObligationStatus::Met
+        })
+    });
+    match requested {
+        Purpose::CompetingModel => Some("COMPETING_MODEL".to_owned()),
+        Purpose::NonCompeting => Some("NON_COMPETING".to_owned()),
+        Purpose::Undeclared => shown_non_competing.then(|| "NON_COMPETING".to_owned()),
+    }
+}
+
+/// `FailedPrecondition` unless the evaluation under `policy` allows a certificate: clean, or
+/// exempt for the target, with no obligation unmet or undetermined.
 fn refuse_unless_certifiable(found: &Evaluation, dataset: Uuid, policy: &Policy) -> Result<()> {
     let open = found.obligations.iter().find(|o| {
         matches!(
@@ -518,15 +645,15 @@ fn refuse_unless_certifiable(found: &Evaluation, dataset: Uuid, policy: &Policy)
             ObligationStatus::Unmet | ObligationStatus::Undetermined
         )
     });
+    let under = format!("under policy {:?} version {:?}", policy.id, policy.version);
     match (found.verdict, open) {
         (Verdict::Contaminated, _) => Err(refusal::contaminated(
-            &format!("dataset {dataset} cannot be certified: its lineage is contaminated"),
+            &format!("dataset {dataset} cannot be certified {under}: its lineage is contaminated"),
             found,
         )),
         (_, Some(owed)) => Err(refusal::obligation_open(
             &format!(
-                "dataset {dataset} cannot be certified under policy {:?} version {:?}: an obligation is not shown met",
-                policy.id, policy.version
+                "dataset {dataset} cannot be certified {under}: an obligation is not shown met"
             ),
             owed,
             &policy.name_prefix,
@@ -534,8 +661,8 @@ fn refuse_unless_certifiable(found: &Evaluation, dataset: Uuid, policy: &Policy)
         (Verdict::Clean | Verdict::Exempt, None) => Ok(()),
         (Verdict::Incomplete, None) => Err(refusal::incomplete(
             &format!(
-                "dataset {dataset} cannot be certified: its lineage is not wholly attested by the \
-                 datasets' owners under this policy version"
+                "dataset {dataset} cannot be certified {under}: its lineage is not wholly attested \
+                 by the datasets' owners under this policy version"
             ),
             found,
         )),

@@ -42,14 +42,17 @@ pub(crate) fn db_int(value: u64) -> Result<i64> {
     })
 }
 
-/// What must hold of the closure graph, read in the storing transaction, for a certificate to be
-/// stored.
-pub type Precondition = Box<dyn Fn(&ClosureGraph) -> Result<()> + Send + Sync>;
+/// What must hold of the closure (its graph, and the attestations that count under each policy
+/// the certificate covers), read in the storing transaction, for a certificate to be stored.
+pub type Precondition = Box<dyn Fn(&SharedClosure) -> Result<()> + Send + Sync>;
 
 /// One certificate to store.
 pub struct CertificateInsert {
     /// The certificate.
     pub certificate: CertificateRecord,
+    /// Every policy version it covers, `(id, version)`, its row's own first: the precondition's
+    /// closure carries their attestations in this order.
+    pub policies: Vec<(String, String)>,
     /// Every dataset of its closure.
     pub members: Vec<Uuid>,
     /// Its `certificate.issued` event.

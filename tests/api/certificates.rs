@@ -254,7 +254,7 @@ async fn a_clean_dataset_gets_a_certificate_whose_claims_state_its_lineage() {
     let answer = verify(&app, &certificate.token, &buyer).await;
     assert!(answer.valid, "{:?}", answer.checks);
     assert_eq!(answer.status, pb::CertificateStatus::Valid as i32);
-    assert_eq!(answer.checks.len(), 10);
+    assert_eq!(answer.checks.len(), 11);
     assert_eq!(answer.certificate_id, certificate.id);
     let read = read_certificate(&app, &app.admin, &certificate.id).await;
     assert_eq!(read, certificate);

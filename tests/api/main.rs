@@ -27,6 +27,7 @@ mod load;
 mod log;
 mod metrics;
 mod multi_policy;
+mod multi_policy_certificates;
 mod openlineage;
 mod operator;
 mod organizations;

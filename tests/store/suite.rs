@@ -7,7 +7,7 @@ use provenance_registry::domain::access::{AccessTokenRecord, Organization, Role}
 use provenance_registry::domain::certificate::CertificateRecord;
 use provenance_registry::domain::dataset::{ModelRef, NewDataset, Source, SourceKind, Visibility};
 use provenance_registry::domain::digest::ContentDigest;
-use provenance_registry::domain::evaluation::{ClosureGraph, Verdict};
+use provenance_registry::domain::evaluation::{SharedClosure, Verdict};
 use provenance_registry::domain::event::{ChainHead, NewEvent, truncate_to_micros, verify_chain};
 use provenance_registry::domain::lineage::Direction;
 use provenance_registry::domain::registration::{Pending, Registration};
@@ -697,11 +697,20 @@ pub async fn an_issuance_batch_stores_each_accepted_certificate_and_only_those(
     let graph_root = dataset.id;
     let insert = |certificate: &CertificateRecord, accept: bool| CertificateInsert {
         certificate: certificate.clone(),
+        policies: vec![
+            (
+                certificate.policy_id.clone(),
+                certificate.policy_version.clone(),
+            ),
+            ("another-policy".into(), "1".into()),
+        ],
         members: vec![dataset.id],
         event: certificate.issued_event(),
-        precondition: Box::new(move |graph: &ClosureGraph| {
-            // The graph read in the transaction holds the certified dataset.
-            assert_eq!(graph.root, graph_root);
+        precondition: Box::new(move |closure: &SharedClosure| {
+            // The closure read in the transaction holds the certified dataset, with the
+            // attestations of each covered policy.
+            assert_eq!(closure.graph.root, graph_root);
+            assert_eq!(closure.attestations.len(), 2);
             if accept {
                 Ok(())
             } else {

@@ -883,12 +883,22 @@ pub struct IssueCertificateArgs {
     /// Id of the dataset: one of your organisation's.
     #[arg(value_parser = parse_id)]
     pub dataset: Uuid,
-    /// Id of the policy the lineage is judged under.
-    #[arg(long, value_name = "ID", default_value = DEFAULT_POLICY)]
-    pub policy: String,
-    /// Version of the policy; needed only when several versions are loaded.
+    /// Id of the policy the lineage is judged under (default: the built-in DeepSeek-R1 policy).
+    /// Given more than once, the certificate covers each (each `ID` or `ID@VERSION`, at most 16)
+    /// and is issued only when the dataset is certifiable under every one.
+    #[arg(long, value_name = "ID")]
+    pub policy: Vec<String>,
+    /// Cover every loaded policy at once (as several `--policy` do).
+    #[arg(long, conflicts_with_all = ["policy", "policy_version"])]
+    pub all_policies: bool,
+    /// Version of the policy; needed only when several versions are loaded. With one `--policy`
+    /// only (several take `ID@VERSION`).
     #[arg(long, value_name = "V")]
     pub policy_version: Option<String>,
+    /// What the trained model is for: a competing-use policy (hosted models' terms) whose outputs
+    /// are in the lineage judges by it.
+    #[arg(long, value_enum)]
+    pub purpose: Option<PurposeArg>,
     /// The buyer's organisation the certificate is for (its `aud`); verifiers that expect
     /// another organisation refuse it.
     #[arg(long, value_name = "ORG_ID", value_parser = parse_id)]
@@ -897,7 +907,7 @@ pub struct IssueCertificateArgs {
     #[arg(long, value_name = "REF")]
     pub contract: Option<String>,
     /// The model the dataset will train: needed for an EXEMPT verdict (e.g.
-    /// `DeepSeek-R1-Distill-Qwen-7B`).
+    /// `DeepSeek-R1-Distill-Qwen-7B`) and to meet a naming obligation (e.g. `Llama-3.1-Acme-8B`).
     #[arg(long, value_name = "MODEL")]
     pub target_model: Option<String>,
     /// How long it is valid, e.g. `90d`, `12h`, `1y` (server default 90 days; at least 1h, at

@@ -677,6 +677,23 @@ pub fn evaluation_lines(e: &pb::Evaluation) -> Vec<String> {
     lines
 }
 
+/// One row of a certificate's policy matrix: `  llama-3.1@2024-07-23  naming_obligation  CLEAN
+/// NAME_PREFIX MET`.
+fn covered_policy_row(p: &pb::CertifiedPolicy) -> String {
+    let mut row = format!(
+        "  {}@{}  {}  {}",
+        p.policy_id,
+        p.policy_version,
+        policy_kind_text(p.kind),
+        verdict_text(p.verdict)
+    );
+    for owed in &p.obligations {
+        row.push_str("  ");
+        row.push_str(&obligation_cell(owed));
+    }
+    row
+}
+
 /// An obligation in a matrix cell: `NAME_PREFIX MET`.
 fn obligation_cell(o: &pb::Obligation) -> String {
     let kind = pb::ObligationKind::try_from(o.kind).map_or_else(
@@ -901,6 +918,16 @@ pub fn certificate_lines(c: &pb::Certificate, claims: Option<&Value>) -> Vec<Str
         format!("policy:       {} version {}", c.policy_id, c.policy_version),
         format!("verdict:      {}", certificate_verdict_text(c)),
     ];
+    if c.policies.len() > 1 {
+        lines.push(format!("policies:     {} covered", c.policies.len()));
+        lines.extend(c.policies.iter().map(covered_policy_row));
+    }
+    if let Ok(purpose @ (pb::Purpose::CompetingModel | pb::Purpose::NonCompeting)) =
+        pb::Purpose::try_from(c.declared_purpose)
+    {
+        let purpose = purpose.as_str_name().trim_start_matches("PURPOSE_");
+        lines.push(format!("purpose:      {purpose}"));
+    }
     if !c.contract_reference.is_empty() {
         lines.push(format!("contract:     {}", c.contract_reference));
     }

@@ -182,3 +182,69 @@ async fn several_policies_print_a_matrix_and_exit_with_the_worst_verdict() -> Te
         .expect_code(2);
     registry.stop().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_covers_several_policies_and_verifies_each() -> TestResult {
+    let registry = Registry::start().await?;
+    let dialogues = register(
+        &registry,
+        "dialogues",
+        &["model=meta-llama/Llama-3.1-8B-Instruct"],
+    )
+    .await?;
+    for policy in [LLAMA_3_1, LLAMA_2] {
+        attest(&registry, &dialogues, policy).await?;
+    }
+    let issue = |target: &'static str| {
+        let dataset = dialogues.clone();
+        let registry = &registry;
+        async move {
+            registry
+                .run(&[
+                    "cert",
+                    "issue",
+                    &dataset,
+                    "--policy",
+                    LLAMA_3_1,
+                    "--policy",
+                    LLAMA_2,
+                    "--target-model",
+                    target,
+                ])
+                .await
+        }
+    };
+    // A model not named "Llama..." leaves the Llama 3.1 naming obligation unmet: refused (5),
+    // naming the policy.
+    let refused = issue("Acme-8B").await?.expect_code(5);
+    assert!(refused.stderr.contains(LLAMA_3_1), "{}", refused.stderr);
+
+    let issued = issue("Llama-3.1-Acme-8B").await?.ok();
+    assert!(
+        issued.stdout.contains("policies:     2 covered"),
+        "{}",
+        issued.stdout
+    );
+    let llama = issued
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("{LLAMA_3_1}@")))
+        .ok_or_else(|| format!("no row for {LLAMA_3_1} in\n{}", issued.stdout))?;
+    let cells: Vec<&str> = llama.split_whitespace().collect();
+    assert_eq!(
+        cells[1..],
+        ["naming_obligation", "CLEAN", "NAME_PREFIX", "MET"]
+    );
+    let token = issued
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("token:").map(str::trim))
+        .ok_or_else(|| format!("no token in\n{}", issued.stdout))?;
+    let verified = registry.run(&["cert", "verify", token]).await?.ok();
+    assert!(
+        verified.stdout.contains("policies") && verified.stdout.contains(LLAMA_2),
+        "{}",
+        verified.stdout
+    );
+    registry.stop().await
+}

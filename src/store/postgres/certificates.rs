@@ -8,7 +8,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgExecutor, Postgres, QueryBuilder, Row, Transaction};
 use uuid::Uuid;
 
-use super::policy::closure_graph;
+use super::policy::shared_closure;
 use super::{PostgresStore, append_events, read_head};
 use crate::domain::certificate::{CertificateRecord, parse_verdict};
 use crate::domain::event::NewEvent;
@@ -117,10 +117,12 @@ pub(super) async fn revoke_covering(
     Ok(())
 }
 
-/// Writes one certificate row and its members inside `tx`.
+/// Writes one certificate row, the policies it covers after its first (the row's own, which the
+/// schema's trigger lists) and its members inside `tx`.
 async fn insert_certificate_row(
     tx: &mut Transaction<'_, Postgres>,
     certificate: &CertificateRecord,
+    policies: &[(String, String)],
     members: &[Uuid],
     issued_event_sequence: u64,
 ) -> Result<()> {
@@ -149,6 +151,18 @@ async fn insert_certificate_row(
         .bind(issued_event_sequence as i64)
         .execute(&mut **tx)
         .await?;
+    for (position, (policy_id, policy_version)) in policies.iter().enumerate().skip(1) {
+        sqlx::query(
+            "INSERT INTO certificate_policies (certificate_id, position, policy_id, policy_version) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(certificate.id)
+        .bind(position as i32)
+        .bind(policy_id)
+        .bind(policy_version)
+        .execute(&mut **tx)
+        .await?;
+    }
     for chunk in members.chunks(MEMBERS_PER_INSERT) {
         let mut insert = QueryBuilder::<Postgres>::new(
             "INSERT INTO certificate_members (dataset_id, certificate_id) ",
@@ -172,19 +186,29 @@ impl PostgresStore {
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut events = Vec::with_capacity(batch.len());
         for insert in batch {
-            let graph = closure_graph(
+            let keys: Vec<(&str, &str)> = insert
+                .policies
+                .iter()
+                .map(|(id, version)| (id.as_str(), version.as_str()))
+                .collect();
+            let closure = shared_closure(
                 &mut *tx,
                 insert.certificate.dataset_id,
-                &insert.certificate.policy_id,
-                &insert.certificate.policy_version,
+                &keys,
                 insert.certificate.issue_time,
             )
             .await?;
-            let accepted = match (insert.precondition)(&graph) {
+            let accepted = match (insert.precondition)(&closure) {
                 Ok(()) => {
                     let sequence = head.sequence + 1 + events.len() as u64;
-                    insert_certificate_row(&mut tx, &insert.certificate, &insert.members, sequence)
-                        .await?;
+                    insert_certificate_row(
+                        &mut tx,
+                        &insert.certificate,
+                        &insert.policies,
+                        &insert.members,
+                        sequence,
+                    )
+                    .await?;
                     events.push(insert.event);
                     Ok(sequence)
                 }

@@ -43,8 +43,9 @@ SELECT json_build_object(\
             WHERE r.dataset_id = ANY((SELECT ids FROM closure)::uuid[]) AND r.effective), \
   'attestations', (SELECT coalesce(json_agg(json_build_array(a.dataset_id, a.id, p.n - 1)), '[]') \
             FROM attestations a JOIN datasets d ON d.id = a.dataset_id AND d.organization_id = a.organization_id \
+            JOIN attestation_policies ap ON ap.attestation_id = a.id \
             JOIN unnest($2::text[], $3::text[]) WITH ORDINALITY p (id, version, n) \
-            ON a.policy_id = p.id AND a.policy_version = p.version \
+            ON ap.policy_id = p.id AND ap.policy_version = p.version \
             WHERE a.dataset_id = ANY((SELECT ids FROM closure)::uuid[]) \
             AND a.revoke_time IS NULL AND (a.expire_time IS NULL OR a.expire_time > $4)))::text";
 

@@ -37,7 +37,8 @@ SELECT json_object(\
   'attestations', (SELECT json_group_array(json_array(a.dataset_id, a.id, p.key)) \
             FROM walk w CROSS JOIN datasets d ON d.id = w.id \
             CROSS JOIN attestations a ON a.dataset_id = w.id AND a.organization_id = d.organization_id \
-            CROSS JOIN json_each($2) p ON a.policy_id = p.value ->> 0 AND a.policy_version = p.value ->> 1 \
+            CROSS JOIN attestation_policies ap ON ap.attestation_id = a.id \
+            CROSS JOIN json_each($2) p ON ap.policy_id = p.value ->> 0 AND ap.policy_version = p.value ->> 1 \
             WHERE a.revoke_time IS NULL AND (a.expire_time IS NULL OR a.expire_time > $3)))";
 
 /// The closure graph of `root` and the attestations that count under each of `policies`
@@ -278,7 +279,7 @@ mod tests {
                 !line.contains("AUTOMATIC"),
                 "automatic index in the plan: {details:#?}"
             );
-            for table in ["d", "s", "r", "a"] {
+            for table in ["d", "s", "r", "a", "ap"] {
                 assert!(
                     !line.starts_with(&format!("SCAN {table}")),
                     "full scan of {table} in the plan: {details:#?}"

@@ -16,7 +16,7 @@ use tonic::{Code, Status};
 use transparency_log::{CosignatureVerifier, NoteVerifier};
 use uuid::Uuid;
 
-use super::policy::with_policy_hint;
+use super::policy::{policy_fields, purpose_to_proto, with_policy_hint};
 use super::{pretty, print_lines, timestamp, write_file};
 use crate::bundle::{self, Bundle, LogChecks, Standing};
 use crate::cli::{CertCommand, CertificateFormat, IssueCertificateArgs, VerifyCertificateArgs};
@@ -102,9 +102,13 @@ fn print_certificate(out: &mut Printer, certificate: &pb::Certificate) -> Result
 // ----- issue -------------------------------------------------------------------------------------
 
 fn issue_request(args: &IssueCertificateArgs) -> pb::IssueCertificateRequest {
+    let (policy_id, policies) = policy_fields(&args.policy, args.all_policies);
     pb::IssueCertificateRequest {
         dataset_id: args.dataset.to_string(),
-        policy_id: args.policy.clone(),
+        policy_id,
+        policies,
+        all_policies: args.all_policies,
+        declared_purpose: purpose_to_proto(args.purpose) as i32,
         policy_version: args.policy_version.clone().unwrap_or_default(),
         audience_organization_id: args.audience.map(|a| a.to_string()).unwrap_or_default(),
         contract_reference: args.contract.clone().unwrap_or_default(),
@@ -1270,16 +1274,35 @@ mod tests {
     fn issue_request_carries_the_flags() {
         let dataset = Uuid::now_v7();
         let audience = Uuid::now_v7();
-        let request = issue_request(&IssueCertificateArgs {
+        let args = IssueCertificateArgs {
             dataset,
-            policy: "p".into(),
+            policy: vec!["p".into()],
+            all_policies: false,
             policy_version: None,
+            purpose: None,
             audience: Some(audience),
             contract: Some("MSA-2027-001".into()),
             target_model: None,
             validity: Some(3_600),
             out: None,
+        };
+        let request = issue_request(&args);
+        assert_eq!(request.policy_id, "p");
+        assert!(request.policies.is_empty() && !request.all_policies);
+        assert_eq!(request.declared_purpose(), pb::Purpose::Unspecified);
+        let several = issue_request(&IssueCertificateArgs {
+            policy: vec!["p".into(), "q@2".into()],
+            purpose: Some(crate::cli::PurposeArg::NonCompeting),
+            ..args
         });
+        assert!(several.policy_id.is_empty());
+        let listed: Vec<(&str, &str)> = several
+            .policies
+            .iter()
+            .map(|r| (r.id.as_str(), r.version.as_str()))
+            .collect();
+        assert_eq!(listed, [("p", ""), ("q", "2")]);
+        assert_eq!(several.declared_purpose(), pb::Purpose::NonCompeting);
         assert_eq!(request.dataset_id, dataset.to_string());
         assert_eq!(request.audience_organization_id, audience.to_string());
         assert_eq!(request.contract_reference, "MSA-2027-001");

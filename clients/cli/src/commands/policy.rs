@@ -114,8 +114,24 @@ fn exit_severity(code: u8) -> u8 {
 /// The request: by one policy as before (`--policy ID` once, or none: the default policy), or by
 /// several (`--policy` more than once, each `ID` or `ID@VERSION`, or `--all-policies`).
 fn evaluate_request(args: EvaluateArgs) -> pb::EvaluateDatasetRequest {
-    let (policy_id, policies) = match args.policy.as_slice() {
-        _ if args.all_policies => (String::new(), Vec::new()),
+    let (policy_id, policies) = policy_fields(&args.policy, args.all_policies);
+    pb::EvaluateDatasetRequest {
+        dataset_id: args.id.to_string(),
+        policy_id,
+        policy_version: args.policy_version.unwrap_or_default(),
+        policies,
+        all_policies: args.all_policies,
+        target_model: args.target.unwrap_or_default(),
+        declared_purpose: purpose_to_proto(args.purpose) as i32,
+    }
+}
+
+/// A request's `policy_id` and `policies` from `--policy` given `given` times: none, the default
+/// policy; once, that policy (`policy_id`); more often, each `ID` or `ID@VERSION` (`policies`);
+/// neither with `--all-policies`.
+pub fn policy_fields(given: &[String], all_policies: bool) -> (String, Vec<pb::PolicyRef>) {
+    match given {
+        _ if all_policies => (String::new(), Vec::new()),
         [] => (DEFAULT_POLICY.to_owned(), Vec::new()),
         [one] => (one.clone(), Vec::new()),
         many => (
@@ -130,19 +146,15 @@ fn evaluate_request(args: EvaluateArgs) -> pb::EvaluateDatasetRequest {
                 })
                 .collect(),
         ),
-    };
-    pb::EvaluateDatasetRequest {
-        dataset_id: args.id.to_string(),
-        policy_id,
-        policy_version: args.policy_version.unwrap_or_default(),
-        policies,
-        all_policies: args.all_policies,
-        target_model: args.target.unwrap_or_default(),
-        declared_purpose: match args.purpose {
-            None => pb::Purpose::Unspecified,
-            Some(PurposeArg::CompetingModel) => pb::Purpose::CompetingModel,
-            Some(PurposeArg::NonCompeting) => pb::Purpose::NonCompeting,
-        } as i32,
+    }
+}
+
+/// `--purpose` as the API names it.
+pub fn purpose_to_proto(purpose: Option<PurposeArg>) -> pb::Purpose {
+    match purpose {
+        None => pb::Purpose::Unspecified,
+        Some(PurposeArg::CompetingModel) => pb::Purpose::CompetingModel,
+        Some(PurposeArg::NonCompeting) => pb::Purpose::NonCompeting,
     }
 }
 

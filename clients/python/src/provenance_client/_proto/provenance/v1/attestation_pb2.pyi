@@ -230,7 +230,7 @@ class RecordAttestationRequest(google.protobuf.message.Message):
         """Several policy versions the attestation covers at once, instead of `policy_id` and
         `policy_version` (which must then be empty): one attestation, counted under each. At most 16,
         no policy (id and resolved version) twice; an unknown id or version is `NOT_FOUND` naming it
-        (`policies[1].id`).
+        (`policies[1]`).
         """
 
     def __init__(

@@ -521,7 +521,7 @@ class IssueCertificateRequest(google.protobuf.message.Message):
         """Several policy versions the certificate covers at once, instead of `policy_id` and
         `policy_version` (which must then be empty): issued only when the dataset is certifiable under
         each. At most 16, no policy (id and resolved version) twice; an unknown id or version is
-        `NOT_FOUND` naming it (`policies[1].id`).
+        `NOT_FOUND` naming it (`policies[1]`).
         """
 
     def __init__(
