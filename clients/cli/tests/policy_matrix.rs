@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Registry, TestResult, evidence_of, register};
+use common::{Registry, TestResult, evidence_of, path_str, register, run_without_network};
 
 const LLAMA_2: &str = "llama-2-community-license";
 const LLAMA_3_1: &str = "llama-3.1-community-license";
@@ -246,5 +246,59 @@ async fn a_certificate_covers_several_policies_and_verifies_each() -> TestResult
         "{}",
         verified.stdout
     );
+
+    // `cert verify` prints the matrix as `cert issue` does, online and offline, with the policies
+    // check passed; `cert render` shows it as a table.
+    let dir = tempfile::tempdir()?;
+    let cert_file = dir.path().join("cert.jws");
+    let jwks_file = dir.path().join("jwks.json");
+    let (cert, jwks) = (path_str(&cert_file)?, path_str(&jwks_file)?);
+    std::fs::write(&cert_file, format!("{token}\n"))?;
+    registry
+        .run_with(None, &["cert", "keys", "--out", jwks])
+        .await?
+        .ok();
+    let offline = run_without_network(&["cert", "verify", cert, "--offline", "--jwks", jwks])
+        .await?
+        .ok();
+    for text in [&verified.stdout, &offline.stdout] {
+        let at = text
+            .lines()
+            .position(|l| l == "policies:     2 covered")
+            .ok_or_else(|| format!("no matrix in\n{text}"))?;
+        let rows: Vec<Vec<&str>> = text
+            .lines()
+            .skip(at + 1)
+            .take(2)
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        assert_eq!(rows.len(), 2, "{text}");
+        assert!(rows[0][0].starts_with(&format!("{LLAMA_3_1}@")), "{text}");
+        assert_eq!(
+            rows[0][1..],
+            ["naming_obligation", "CLEAN", "NAME_PREFIX", "MET"]
+        );
+        assert!(rows[1][0].starts_with(&format!("{LLAMA_2}@")), "{text}");
+        assert_eq!(rows[1][1..], ["prohibition", "CLEAN"]);
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("  pass  policies    2 policies: ")),
+            "{text}"
+        );
+    }
+    let html_file = dir.path().join("cert.html");
+    registry
+        .run(&["cert", "render", cert, "--out", path_str(&html_file)?])
+        .await?
+        .ok();
+    let html = std::fs::read_to_string(&html_file)?;
+    for needle in [
+        "<caption class=\"note\">The 2 policies the certificate covers".to_owned(),
+        format!("<tr><th scope=\"row\"><bdi>{LLAMA_2}</bdi></th>"),
+        "<td>Naming obligation</td><td><strong>Clean</strong></td><td>name begins with “<bdi>Llama</bdi>”: met</td>".to_owned(),
+        "(under the first of the 2 policies the certificate covers;".to_owned(),
+    ] {
+        assert!(html.contains(&needle), "missing {needle:?}");
+    }
     registry.stop().await
 }

@@ -8,6 +8,7 @@ import pathlib
 from datetime import datetime, timezone
 from typing import Any
 
+from conftest import digest, unique
 from provenance_client import (
     OFFLINE_CHECKS,
     Certificate,
@@ -18,6 +19,8 @@ from provenance_client import (
     verify_offline,
 )
 
+LLAMA_2 = "llama-2-community-license"
+LLAMA_3_1 = "llama-3.1-community-license"
 VECTORS = pathlib.Path(__file__).resolve().parents[3] / "tests" / "data" / "verification_vectors.json"
 CASES = {case["name"]: case for case in json.loads(VECTORS.read_text(encoding="utf-8"))["certificates"]}
 
@@ -152,3 +155,57 @@ def test_get_certificate_answers_the_covered_policies_and_the_purpose():
         ),
     ]
     assert Certificate.from_proto(pb.certificate_pb2.Certificate()).declared_purpose == "UNSPECIFIED"
+
+
+def test_a_certificate_the_registry_issued_under_two_policies_verifies_each_offline_and_online(vendor, buyer):
+    """Llama 3.1 dialogues, certified under the Llama 3.1 licence (its naming obligation met by the
+    target model) and the Llama 2 one: both verifiers pass the policies check and show the same
+    covered policies as GetCertificate."""
+    llama_outputs = pb.dataset_pb2.Source(
+        kind=pb.dataset_pb2.SOURCE_KIND_MODEL_GENERATED,
+        model=pb.dataset_pb2.ModelRef(model_id="meta-llama/Llama-3.1-8B-Instruct"),
+    )
+    dialogues = vendor.register(unique("dialogues"), sources=[llama_outputs])
+    stubs = vendor.registry.stubs
+    for policy in (LLAMA_3_1, LLAMA_2):
+        vendor.registry.call(
+            stubs.attestations.RecordAttestation,
+            pb.attestation_pb2.RecordAttestationRequest(
+                dataset_id=dialogues.id,
+                policy_id=policy,
+                method=pb.attestation_pb2.ATTESTATION_METHOD_MANUAL_REVIEW,
+                statement="Reviewed: Llama 3.1 outputs, for a model named Llama.",
+                evidence=[pb.attestation_pb2.Evidence(uri="https://evidence.example/r", content_digest=digest("r"))],
+            ),
+        )
+    issued = Certificate.from_proto(
+        vendor.registry.call(
+            stubs.certificates.IssueCertificate,
+            pb.certificate_pb2.IssueCertificateRequest(
+                dataset_id=dialogues.id,
+                policies=[pb.policy_pb2.PolicyRef(id=LLAMA_3_1), pb.policy_pb2.PolicyRef(id=LLAMA_2)],
+                target_model="Llama-3.1-Acme-8B",
+                declared_purpose=pb.policy_pb2.PURPOSE_NON_COMPETING,
+                audience_organization_id=vendor.buyer_org,
+            ),
+        )
+    )
+    assert [(p.policy_id, p.kind, p.verdict) for p in issued.policies] == [
+        (LLAMA_3_1, "NAMING_OBLIGATION", Verdict.CLEAN),
+        (LLAMA_2, "PROHIBITION", Verdict.CLEAN),
+    ]
+    assert issued.policies[0].obligations == [CertifiedObligation("NAME_PREFIX", "MET", "Llama")]
+    assert issued.declared_purpose == "NON_COMPETING"
+
+    offline = verify_offline(issued.token, vendor.registry.jwks(), audience=vendor.buyer_org)
+    assert offline.valid, offline.reasons
+    assert offline.policies == issued.policies
+    assert offline.purpose == "NON_COMPETING"
+    detail = offline.check("policies").detail
+    assert detail.startswith(f"2 policies: {LLAMA_3_1}@") and 'name begins with "Llama": met' in detail, detail
+
+    online = buyer.verify(issued.token, audience=vendor.buyer_org)
+    assert online.valid, online.reasons
+    assert [c.name for c in online.checks][:9] == list(OFFLINE_CHECKS)
+    assert online.check("policies").passed
+    assert buyer.certificate(issued.id).policies == issued.policies

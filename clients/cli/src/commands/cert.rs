@@ -844,59 +844,29 @@ fn report_lines(report: &Report) -> Vec<String> {
     lines
 }
 
-/// For a certificate that covers several policies, the matrix: one line per policy version with
-/// its kind, verdict and obligations, `policy` first; nothing for one policy, which the `policy`
-/// and `verdict` lines say.
+/// For a certificate that covers several policies, the matrix as `cert show` prints it from the
+/// registry's answer: one row per policy version, `policy` first, with its kind, verdict and
+/// obligations; then the declared purpose. Nothing for one policy, which the `policy` and
+/// `verdict` lines say.
 fn policy_matrix_lines(c: &CertificateClaims) -> Vec<String> {
     let covered = c.covered_policies();
-    if covered.len() < 2 {
-        return Vec::new();
+    let mut lines = Vec::new();
+    if covered.len() > 1 {
+        lines.push(format!("policies:     {} covered", covered.len()));
+        lines.extend(covered.iter().map(|p| {
+            let mut row = format!(
+                "  {}@{}  {}  {}",
+                p.id,
+                p.version,
+                p.kind.to_lowercase(),
+                p.verdict
+            );
+            for owed in &p.obligations {
+                row.push_str(&format!("  {} {}", owed.kind, owed.status));
+            }
+            row
+        }));
     }
-    let rows: Vec<[String; 4]> = covered
-        .iter()
-        .map(|p| {
-            let verdict = match (p.verdict.as_str(), &c.target_model) {
-                ("EXEMPT", Some(model)) => format!("EXEMPT for {model}"),
-                (verdict, _) => verdict.to_owned(),
-            };
-            let owed: Vec<String> = p
-                .obligations
-                .iter()
-                .map(
-                    |o| match (o.kind.as_str(), o.status.as_str(), &o.name_prefix) {
-                        ("NAME_PREFIX", status, Some(prefix)) => {
-                            format!("name begins with {prefix:?}: {status}")
-                        }
-                        ("INHERITED_TERMS", "APPLIES", _) => "bound by its terms".to_owned(),
-                        ("NO_COMPETING_USE", status, _) => format!("no competing use: {status}"),
-                        (kind, status, _) => format!("{kind}: {status}"),
-                    },
-                )
-                .collect();
-            [
-                format!("{}@{}", p.id, p.version),
-                if p.kind.is_empty() {
-                    "-".to_owned()
-                } else {
-                    p.kind.clone()
-                },
-                verdict,
-                if owed.is_empty() {
-                    "no obligations".to_owned()
-                } else {
-                    owed.join("; ")
-                },
-            ]
-        })
-        .collect();
-    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
-    let (name, kind, verdict) = (width(0), width(1), width(2));
-    let mut lines = vec![format!("policies:     {} covered", rows.len())];
-    lines.extend(
-        rows.iter().map(|[p, k, v, o]| {
-            format!("              {p:<name$}  {k:<kind$}  {v:<verdict$}  {o}")
-        }),
-    );
     if let Some(purpose) = &c.purpose {
         lines.push(format!("purpose:      {purpose}"));
     }
@@ -1436,20 +1406,21 @@ mod tests {
         assert_eq!(
             lines[at + 1..at + 6],
             [
-                "              deepseek@1            PROHIBITION                CLEAN                         no obligations",
-                "              llama-2@2023-07-18    PROHIBITION                EXEMPT for Llama-3.1-Acme-8B  no obligations",
-                "              llama-3.1@2024-07-23  NAMING_OBLIGATION          CLEAN                         name begins with \"Llama\": MET; bound by its terms",
-                "              openai@2024           COMPETING_USE_PROHIBITION  CLEAN                         no competing use: MET",
+                "  deepseek@1  prohibition  CLEAN",
+                "  llama-2@2023-07-18  prohibition  EXEMPT",
+                "  llama-3.1@2024-07-23  naming_obligation  CLEAN  NAME_PREFIX MET  INHERITED_TERMS APPLIES",
+                "  openai@2024  competing_use_prohibition  CLEAN  NO_COMPETING_USE MET",
                 "purpose:      NON_COMPETING",
             ]
         );
         if let Some(claims) = report.claims.as_mut() {
             claims.policies = None;
+            claims.purpose = None;
         }
         assert!(
             !report_lines(&report)
                 .iter()
-                .any(|l| l.starts_with("policies:"))
+                .any(|l| l.starts_with("policies:") || l.starts_with("purpose:"))
         );
     }
 
