@@ -6,7 +6,7 @@ import base64
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.print_page_options import PrintOptions
 
-from conftest import HOSTILE_NAME
+from conftest import HOSTILE_NAME, digest
 
 
 def open_form(browser, server):
@@ -98,6 +98,35 @@ def test_a_revoked_certificate_shows_revoked_and_why(browser, server, certified,
     assert "replaced by the amended contract" in page
     assert f"certificates/{certificate}" in page
     screenshot(browser, artifacts, "verify-revoked")
+
+
+def test_a_certificate_of_two_policies_shows_each_with_its_verdict_and_obligation(browser, server, artifacts):
+    """Llama 3.1 outputs certified under the Llama 3.1 and Llama 2 licences for a model named Llama:
+    the policies check passes and the page lists both policies, the naming obligation met."""
+    llama, llama_2 = "llama-3.1-community-license", "llama-2-community-license"
+    dialogues = server.register("dialogues", "--source", "model=meta-llama/Llama-3.1-8B-Instruct")
+    for policy in (llama, llama_2):
+        server.provctl(
+            "attest", "record", "-q", dialogues, "--policy", policy, "--method", "manual-review",
+            "--statement", "Reviewed: Llama 3.1 outputs, for a model named Llama.",
+            "--evidence", f"https://example.org/review.pdf={digest('review')}",
+        )
+    path = server.dir / "dialogues.cert.jws"
+    server.issue(dialogues, path, "--policy", llama, "--policy", llama_2, "--target-model", "Llama-3.1-Acme-8B")
+    result = paste(browser, server, path.read_text().strip())
+    assert result == "VALID: every check made passed (the audience was not checked)", result
+    assert checks(browser)["policies"] == "PASSED"
+    table = browser.find_element(By.ID, "policies")
+    rows = [
+        [cell.text for cell in row.find_elements(By.CSS_SELECTOR, "th, td")]
+        for row in table.find_elements(By.CSS_SELECTOR, "tbody tr")
+    ]
+    assert [row[0] for row in rows] == [llama, llama_2]
+    assert rows[0][2:5] == ["Naming obligation", "Clean", 'name begins with “Llama”: met']
+    assert rows[1][2:5] == ["Prohibition", "Clean", "none"]
+    assert all(row[5].endswith("…") for row in rows), rows
+    assert table.is_displayed()
+    screenshot(browser, artifacts, "verify-two-policies")
 
 
 def test_an_uploaded_rendered_certificate_is_verified(browser, server, certified, artifacts):
