@@ -171,6 +171,52 @@ def test_the_schema_takes_a_predicate_covering_several_policies_and_refuses_what
         assert not validator.is_valid(predicate), what
 
 
+def test_an_issued_certificate_of_two_policies_has_a_predicate_the_schema_takes(server, pb):
+    """Llama 3.1 outputs certified under the Llama 3.1 and Llama 2 licences: the envelope's
+    predicate lists both policies, the naming obligation met, and validates against the schema."""
+    datasets = pb.dataset_pb2_grpc.DatasetServiceStub(server.channel)
+    attestations = pb.attestation_pb2_grpc.AttestationServiceStub(server.channel)
+    certificates = pb.certificate_pb2_grpc.CertificateServiceStub(server.channel)
+    admin = auth(server.admin_token)
+    llama_outputs = pb.dataset_pb2.Source(
+        kind=pb.dataset_pb2.SOURCE_KIND_MODEL_GENERATED,
+        model=pb.dataset_pb2.ModelRef(model_id="meta-llama/Llama-3.1-8B-Instruct"),
+    )
+    request = pb.dataset_pb2.RegisterDatasetRequest(
+        name="dialogues", version="1", content_digest=digest("dialogues"), sources=[llama_outputs]
+    )
+    dataset = datasets.RegisterDataset(request, metadata=admin).dataset
+    policies = ["llama-3.1-community-license", "llama-2-community-license"]
+    for policy in policies:
+        attestations.RecordAttestation(
+            pb.attestation_pb2.RecordAttestationRequest(
+                dataset_id=dataset.id,
+                policy_id=policy,
+                method=pb.attestation_pb2.ATTESTATION_METHOD_MANUAL_REVIEW,
+                statement="reviewed",
+                evidence=[pb.attestation_pb2.Evidence(uri="https://evidence.example/r", content_digest=digest("r"))],
+            ),
+            metadata=admin,
+        )
+    certificate = certificates.IssueCertificate(
+        pb.certificate_pb2.IssueCertificateRequest(
+            dataset_id=dataset.id,
+            policies=[pb.policy_pb2.PolicyRef(id=policy) for policy in policies],
+            target_model="Llama-3.1-Acme-8B",
+        ),
+        metadata=admin,
+    )
+    predicate = json.loads(base64.b64decode(json.loads(certificate.dsse_envelope)["payload"]))["predicate"]
+    jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text())).validate(predicate)
+    assert [(p["id"], p["kind"], p["verdict"]) for p in predicate["policies"]] == [
+        (policies[0], "NAMING_OBLIGATION", "CLEAN"),
+        (policies[1], "PROHIBITION", "CLEAN"),
+    ]
+    assert predicate["policies"][0]["obligations"] == [{"kind": "NAME_PREFIX", "status": "MET", "name_prefix": "Llama"}]
+    assert predicate["policy"]["id"] == policies[0] and predicate["target_model"] == "Llama-3.1-Acme-8B"
+    assert verify_with_registry(server, pb, certificate.dsse_envelope).valid
+
+
 def tampered_envelopes(envelope_json):
     original = json.loads(envelope_json)
     statement = json.loads(base64.b64decode(original["payload"]))
