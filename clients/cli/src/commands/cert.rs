@@ -116,7 +116,6 @@ fn issue_request(args: &IssueCertificateArgs) -> pb::IssueCertificateRequest {
         validity: args
             .validity
             .map(|seconds| provenance_api::wkt::Duration { seconds, nanos: 0 }),
-        ..Default::default()
     }
 }
 
@@ -1226,6 +1225,19 @@ mod tests {
             validity: Some(3_600),
             out: None,
         };
+        let default = issue_request(&IssueCertificateArgs {
+            dataset,
+            policy: vec![],
+            all_policies: false,
+            policy_version: None,
+            purpose: None,
+            audience: None,
+            contract: None,
+            target_model: None,
+            validity: None,
+            out: None,
+        });
+        assert_eq!(default.policy_id, crate::cli::DEFAULT_POLICY);
         let request = issue_request(&args);
         assert_eq!(request.policy_id, "p");
         assert!(request.policies.is_empty() && !request.all_policies);
