@@ -178,7 +178,11 @@ async fn one_attestation_covering_three_policies_counts_under_each_and_not_under
     for policy in three {
         let one = under(&e, policy);
         assert_eq!(one.verdict(), pb::Verdict::Clean, "{policy}");
-        assert_eq!(one.attestation_ids, [recorded.id.clone()], "{policy}");
+        assert_eq!(
+            one.attestation_ids,
+            std::slice::from_ref(&recorded.id),
+            "{policy}"
+        );
     }
     let fourth = under(&e, LLAMA_3_1);
     assert_eq!(fourth.verdict(), pb::Verdict::Incomplete);
@@ -198,7 +202,10 @@ async fn one_attestation_covering_three_policies_counts_under_each_and_not_under
         .unwrap()
         .into_inner();
     assert_eq!(read, recorded);
-    assert_eq!(app.own_attestations().await, [recorded.clone()]);
+    assert_eq!(
+        app.own_attestations().await,
+        std::slice::from_ref(&recorded)
+    );
     let events = app.all_events(&app.admin).await;
     let event = events
         .iter()
@@ -258,7 +265,7 @@ async fn all_policies_covers_every_loaded_policy_version_in_order() {
     for one in &e.policy_evaluations {
         assert_eq!(
             one.attestation_ids,
-            [recorded.id.clone()],
+            std::slice::from_ref(&recorded.id),
             "{}",
             one.policy_id
         );

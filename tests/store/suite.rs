@@ -212,7 +212,7 @@ pub async fn an_attestation_covers_its_policies_in_order_and_keeps_its_purpose(
         .unwrap();
     assert_eq!(
         listed,
-        [own.clone()],
+        std::slice::from_ref(&own),
         "policies in their order, purpose kept"
     );
 
