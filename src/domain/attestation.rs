@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::digest::ContentDigest;
 use super::event::{NewEvent, format_time};
+use super::policy::Purpose;
 
 /// Bounds of attestation and report fields.
 pub mod limits {
@@ -89,10 +90,15 @@ pub struct Attestation {
     pub dataset_id: Uuid,
     /// The attesting organisation, the dataset's owner.
     pub organization_id: Uuid,
-    /// The policy.
+    /// The first policy it covers.
     pub policy_id: String,
     /// Its version.
     pub policy_version: String,
+    /// Every policy version it covers as `(id, version)`: `policy_id` and `policy_version` first,
+    /// then the others in the order the request named them. It counts under each.
+    pub policies: Vec<(String, String)>,
+    /// What the models the dataset trains are for, as the organisation declares it.
+    pub declared_purpose: Purpose,
     /// How.
     pub method: Method,
     /// What it relied on.
@@ -119,6 +125,15 @@ impl Attestation {
         self.revoke_time.is_none() && self.expire_time.is_none_or(|expiry| expiry > now)
     }
 
+    /// The policy versions it covers as `(id, version)` pairs, in order (as the stores read
+    /// closures by them).
+    pub fn policy_keys(&self) -> Vec<(&str, &str)> {
+        self.policies
+            .iter()
+            .map(|(id, version)| (id.as_str(), version.as_str()))
+            .collect()
+    }
+
     /// The `attestation.recorded` event; public when the dataset is.
     pub fn recorded_event(&self, dataset_public: bool) -> NewEvent {
         NewEvent {
@@ -132,6 +147,10 @@ impl Attestation {
                 "organization_id": self.organization_id.to_string(),
                 "policy_id": self.policy_id,
                 "policy_version": self.policy_version,
+                "policies": self.policies.iter()
+                    .map(|(id, version)| json!({"id": id, "version": version}))
+                    .collect::<Vec<_>>(),
+                "declared_purpose": self.declared_purpose.as_str(),
                 "method": self.method.as_str(),
                 "evidence": self.evidence.iter().map(Evidence::to_json).collect::<Vec<_>>(),
                 "statement": self.statement,
@@ -226,6 +245,8 @@ mod tests {
             organization_id: Uuid::now_v7(),
             policy_id: "p".into(),
             policy_version: "1".into(),
+            policies: vec![("p".into(), "1".into()), ("q".into(), "2".into())],
+            declared_purpose: Purpose::NonCompeting,
             method: Method::ManualReview,
             evidence: vec![],
             statement: "s".into(),
@@ -262,5 +283,33 @@ mod tests {
             assert_eq!(Method::parse(m.as_str()), Some(m));
         }
         assert_eq!(Method::parse("vibes"), None);
+    }
+
+    #[test]
+    fn the_recorded_event_lists_the_policies_and_the_purpose() {
+        let a = attestation();
+        let payload = a.recorded_event(false).payload;
+        assert_eq!(
+            payload["policies"],
+            json!([{"id": "p", "version": "1"}, {"id": "q", "version": "2"}])
+        );
+        assert_eq!(payload["declared_purpose"], "non_competing");
+        let undeclared = Attestation {
+            declared_purpose: Purpose::Undeclared,
+            ..a
+        };
+        assert_eq!(
+            undeclared.recorded_event(false).payload["declared_purpose"],
+            Value::Null
+        );
+    }
+
+    #[test]
+    fn purpose_names_round_trip() {
+        for p in [Purpose::CompetingModel, Purpose::NonCompeting] {
+            assert_eq!(p.as_str().and_then(Purpose::parse), Some(p));
+        }
+        assert_eq!(Purpose::Undeclared.as_str(), None);
+        assert_eq!(Purpose::parse("undeclared"), None);
     }
 }

@@ -90,6 +90,9 @@ pub struct ClosureGraph {
     /// `(dataset, attestation)` for every attestation that counts: by the dataset's owner, under the
     /// policy version evaluated, neither expired nor revoked.
     pub attestations: Vec<(Uuid, Uuid)>,
+    /// `(attestation, purpose)` for each attestation read with the graph (under any policy asked)
+    /// that declares a purpose; see [`judged_purpose`].
+    pub declared_purposes: Vec<(Uuid, Purpose)>,
 }
 
 /// The outcome.
@@ -212,6 +215,39 @@ pub struct Evaluation {
     /// What the restricted outputs in the lineage oblige the trained model to, under a policy
     /// that allows them at a price (empty under a prohibition, and when there are none).
     pub obligations: Vec<Obligation>,
+    /// The purpose judged by: the request's, or else the one the evaluated dataset's own valid
+    /// attestations under the policy declare (see [`judged_purpose`]).
+    pub purpose: Purpose,
+}
+
+/// The purpose an evaluation judges by: `requested` when the request declares one; otherwise the
+/// one the root dataset's own attestations among `attested` (`(dataset, attestation)` pairs that
+/// count under the policy) declare in `declared` (`(attestation, purpose)`): `CompetingModel` if
+/// any of them declares it, else `NonCompeting` if any does, else `Undeclared`. Upstream datasets'
+/// declarations never count: the purpose is that of the model the evaluated dataset trains.
+pub fn judged_purpose(
+    requested: Purpose,
+    root: Uuid,
+    attested: &[(Uuid, Uuid)],
+    declared: &[(Uuid, Purpose)],
+) -> Purpose {
+    if requested != Purpose::Undeclared {
+        return requested;
+    }
+    let own: HashSet<Uuid> = attested
+        .iter()
+        .filter(|&&(dataset, _)| dataset == root)
+        .map(|&(_, attestation)| attestation)
+        .collect();
+    let declared_by_root = |purpose: &Purpose| {
+        declared
+            .iter()
+            .any(|(attestation, p)| p == purpose && own.contains(attestation))
+    };
+    [Purpose::CompetingModel, Purpose::NonCompeting]
+        .into_iter()
+        .find(declared_by_root)
+        .unwrap_or(Purpose::Undeclared)
 }
 
 /// The steps of `path` an answer shows: all of a short path, the ends of a long one.
@@ -227,8 +263,9 @@ fn path_ends(path: &[Uuid]) -> impl Iterator<Item = &Uuid> {
     head.iter().chain(tail)
 }
 
-/// Judges `graph` under `policy` for `target` (if any) and the declared `purpose`, as `caller` may
-/// see it, counting the attestations of `graph.attestations`.
+/// Judges `graph` under `policy` for `target` (if any) and the declared `purpose` (or, when
+/// undeclared, the root's attestations' purpose: [`judged_purpose`]), as `caller` may see it,
+/// counting the attestations of `graph.attestations`.
 pub fn evaluate(
     graph: &ClosureGraph,
     policy: &Policy,
@@ -367,8 +404,9 @@ impl<'g> Walk<'g> {
         (shown, count)
     }
 
-    /// Judges the walked closure under `policy` for `target` (if any) and the declared `purpose`,
-    /// counting the attestations of `attested` (`(dataset, attestation)` pairs under `policy`).
+    /// Judges the walked closure under `policy` for `target` (if any) and the declared `purpose`
+    /// (or, when undeclared, the root's attestations' purpose: [`judged_purpose`]), counting the
+    /// attestations of `attested` (`(dataset, attestation)` pairs under `policy`).
     pub fn evaluate(
         &self,
         policy: &Policy,
@@ -377,6 +415,7 @@ impl<'g> Walk<'g> {
         purpose: Purpose,
     ) -> Evaluation {
         let graph = self.graph;
+        let purpose = judged_purpose(purpose, graph.root, attested, &graph.declared_purposes);
         let mut restricted = Vec::new();
         for (source, path) in graph.model_sources.iter().zip(&self.source_paths) {
             if let (Some(found), Some(path)) = (policy.restricted_output(&source.model_id), path) {
@@ -488,6 +527,7 @@ impl<'g> Walk<'g> {
             attestation_ids,
             closure_size: self.walk.order.len(),
             obligations,
+            purpose,
         }
     }
 }
@@ -847,6 +887,102 @@ mod tests {
                 ObligationStatus::Undetermined
             )
         );
+    }
+
+    /// The attestation of dataset `name` in `g` (under the one policy judged).
+    fn attestation_of(g: &ClosureGraph, ids: &HashMap<String, Uuid>, name: &str) -> Uuid {
+        g.attestations
+            .iter()
+            .find(|(dataset, _)| *dataset == ids[name])
+            .map(|&(_, attestation)| attestation)
+            .unwrap()
+    }
+
+    #[test]
+    fn without_a_requested_purpose_the_roots_own_attestations_declare_it() {
+        let org = Uuid::now_v7();
+        let (mut g, ids) = attested_chain_with_outputs_of(org, "gpt-4o-2024-08-06");
+        let policy = builtin("openai-terms-of-use");
+        let root = attestation_of(&g, &ids, "b");
+        let judge =
+            |g: &ClosureGraph, requested| evaluate(g, &policy, None, requested, &owner(org));
+
+        g.declared_purposes = vec![(root, Purpose::NonCompeting)];
+        let allowed = judge(&g, Purpose::Undeclared);
+        assert_eq!(allowed.verdict, Verdict::Clean);
+        assert_eq!(allowed.purpose, Purpose::NonCompeting);
+        assert_eq!(
+            only_obligation(&allowed),
+            (ObligationKind::NoCompetingUse, ObligationStatus::Met)
+        );
+
+        // Competing wins over non-competing among the root's attestations.
+        let second = Uuid::now_v7();
+        g.attestations.push((ids["b"], second));
+        g.declared_purposes.push((second, Purpose::CompetingModel));
+        let competing = judge(&g, Purpose::Undeclared);
+        assert_eq!(competing.verdict, Verdict::Contaminated);
+        assert_eq!(competing.purpose, Purpose::CompetingModel);
+
+        // The request's own purpose overrides the attestations'.
+        let overridden = judge(&g, Purpose::NonCompeting);
+        assert_eq!(overridden.verdict, Verdict::Clean);
+        assert_eq!(overridden.purpose, Purpose::NonCompeting);
+    }
+
+    #[test]
+    fn upstream_declarations_and_attestations_that_do_not_count_leave_the_purpose_undeclared() {
+        let org = Uuid::now_v7();
+        let (mut g, ids) = attested_chain_with_outputs_of(org, "gpt-4o-2024-08-06");
+        let policy = builtin("openai-terms-of-use");
+        let upstream = attestation_of(&g, &ids, "a");
+        // An upstream dataset's declaration, and a declaration by an attestation that does not
+        // count under this policy (revoked, expired or under another policy: not in the list).
+        g.declared_purposes = vec![
+            (upstream, Purpose::CompetingModel),
+            (Uuid::now_v7(), Purpose::CompetingModel),
+        ];
+        let e = evaluate(&g, &policy, None, Purpose::Undeclared, &owner(org));
+        assert_eq!(e.purpose, Purpose::Undeclared);
+        assert_eq!(e.verdict, Verdict::Incomplete);
+        assert_eq!(
+            judged_purpose(Purpose::Undeclared, ids["b"], &g.attestations, &[]),
+            Purpose::Undeclared
+        );
+    }
+
+    #[test]
+    fn a_shared_walk_resolves_the_purpose_per_policy() {
+        let org = Uuid::now_v7();
+        let (mut g, ids) = attested_chain_with_outputs_of(org, "gpt-4o-2024-08-06");
+        let openai = builtin("openai-terms-of-use");
+        let root = attestation_of(&g, &ids, "b");
+        g.declared_purposes = vec![(root, Purpose::NonCompeting)];
+        let under_openai = g.attestations.clone();
+        // Under the second policy the root's declaring attestation does not count.
+        let under_other: Vec<_> = g
+            .attestations
+            .iter()
+            .map(|&(dataset, _)| (dataset, Uuid::now_v7()))
+            .collect();
+        let shared = SharedClosure {
+            graph: ClosureGraph {
+                attestations: Vec::new(),
+                ..g
+            },
+            attestations: vec![under_openai, under_other],
+        };
+        let each = shared.evaluate_each(
+            &[openai.as_ref(), openai.as_ref()],
+            None,
+            Purpose::Undeclared,
+            &owner(org),
+            MAX_LISTED,
+        );
+        assert_eq!(each[0].purpose, Purpose::NonCompeting);
+        assert_eq!(each[0].verdict, Verdict::Clean);
+        assert_eq!(each[1].purpose, Purpose::Undeclared);
+        assert_eq!(each[1].verdict, Verdict::Incomplete);
     }
 
     #[test]

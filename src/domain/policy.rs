@@ -120,6 +120,25 @@ pub enum Purpose {
     NonCompeting,
 }
 
+impl Purpose {
+    /// The stored and hashed spelling (`competing_model`, `non_competing`); `None` when nothing is
+    /// declared.
+    pub fn as_str(self) -> Option<&'static str> {
+        match self {
+            Purpose::Undeclared => None,
+            Purpose::CompetingModel => Some("competing_model"),
+            Purpose::NonCompeting => Some("non_competing"),
+        }
+    }
+
+    /// Inverse of [`Purpose::as_str`] for a declared purpose.
+    pub fn parse(value: &str) -> Option<Self> {
+        [Purpose::CompetingModel, Purpose::NonCompeting]
+            .into_iter()
+            .find(|p| p.as_str() == Some(value))
+    }
+}
+
 /// Who may use restricted outputs anyway.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -284,6 +284,7 @@ mod tests {
             }],
             contaminations: vec![],
             attestations: vec![(mix, Uuid::now_v7()), (clean, Uuid::now_v7())],
+            declared_purposes: vec![],
         };
         (graph, ids)
     }

@@ -229,6 +229,7 @@ mod tests {
             attestation_ids: vec![],
             closure_size: 80_000,
             obligations: vec![],
+            purpose: Default::default(),
         }
     }
 

@@ -81,7 +81,6 @@ impl pb::policy_service_server::PolicyService for PolicyHandlers {
             dataset_id,
             &policy,
             request.target_model,
-            purpose,
             evaluation,
         )))
     }

@@ -21,10 +21,15 @@ use crate::store::AttestationQuery;
 pub struct AttestationDraft {
     /// The dataset.
     pub dataset_id: Uuid,
-    /// Policy id.
+    /// Policy id (empty when `selection` names the policies).
     pub policy_id: String,
     /// Policy version, empty for the only one.
     pub policy_version: String,
+    /// The several policies the attestation covers (`policies` or `all_policies`), or `None` for
+    /// the one of `policy_id` and `policy_version`.
+    pub selection: Option<PolicySelection>,
+    /// What the models the dataset trains are for, as the organisation declares it.
+    pub declared_purpose: Purpose,
     /// How.
     pub method: Method,
     /// What it relied on.
@@ -97,19 +102,22 @@ impl Registry {
     }
 
     /// Records an attestation on one of the caller's organisation's datasets (registrars and
-    /// admins). Refused with the offending paths when the dataset's lineage is contaminated.
+    /// admins), covering one policy version or several. Refused with the offending paths when the
+    /// dataset's lineage is contaminated under any of them, naming the first such policy.
     pub async fn record_attestation(
         &self,
         caller: &Caller,
         draft: AttestationDraft,
     ) -> Result<Attestation> {
         let organization = caller.member_with(Role::Registrar)?;
-        let policy = self.policies.get(
-            "policy_id",
+        let policies = self.policies.resolve(
             &draft.policy_id,
-            "policy_version",
             &draft.policy_version,
+            draft.selection.as_ref(),
         )?;
+        let first = policies
+            .first()
+            .ok_or_else(|| Error::invalid("all_policies", "no policy is loaded"))?;
         let dataset = self
             .own_dataset(caller, organization, draft.dataset_id, "attest")
             .await?;
@@ -121,8 +129,13 @@ impl Registry {
             id: Uuid::now_v7(),
             dataset_id: dataset.id,
             organization_id: organization,
-            policy_id: policy.id.clone(),
-            policy_version: policy.version.clone(),
+            policy_id: first.id.clone(),
+            policy_version: first.version.clone(),
+            policies: policies
+                .iter()
+                .map(|p| (p.id.clone(), p.version.clone()))
+                .collect(),
+            declared_purpose: draft.declared_purpose,
             method: draft.method,
             evidence: draft.evidence,
             statement: draft.statement,
@@ -134,25 +147,31 @@ impl Registry {
             revoke_reason: None,
         };
         let event = attestation.recorded_event(dataset.visibility.is_public());
-        let check_policy = policy.clone();
         let check_caller = caller.clone();
-        let precondition = move |graph: &evaluation::ClosureGraph| {
-            let found = evaluation::evaluate(
-                graph,
-                &check_policy,
+        // The lineage as it stands before this attestation, each policy judged by the purpose the
+        // dataset's attestations already declare (as an evaluation without a purpose would).
+        let precondition = move |shared: &evaluation::SharedClosure| {
+            let judged: Vec<&Policy> = policies.iter().map(Arc::as_ref).collect();
+            let found = shared.evaluate_each(
+                &judged,
                 None,
                 Purpose::Undeclared,
                 &check_caller,
+                evaluation::MAX_LISTED,
             );
-            if found.offender_count == 0 {
+            let Some((policy, found)) = judged
+                .iter()
+                .zip(&found)
+                .find(|(_, found)| found.offender_count > 0)
+            else {
                 return Ok(());
-            }
+            };
             Err(refusal::contaminated(
                 &format!(
                     "dataset {} cannot be attested under policy {:?} version {:?}: its lineage is contaminated",
-                    graph.root, check_policy.id, check_policy.version
+                    shared.graph.root, policy.id, policy.version
                 ),
-                &found,
+                found,
             ))
         };
         self.store

@@ -12,6 +12,7 @@ use crate::domain::attestation::{Attestation, ContaminationReport, Evidence, Met
 use crate::domain::dataset::{Dataset, ModelRef, Source, SourceKind, Visibility};
 use crate::domain::digest::ContentDigest;
 use crate::domain::evaluation::{ClosureGraph, GraphNode, ModelSource, SharedClosure};
+use crate::domain::policy::Purpose;
 use crate::error::{Error, Result};
 
 /// One dataset with its sources and contamination reports, as both backends' dataset queries
@@ -196,6 +197,13 @@ pub fn parse_visibility(text: &str) -> Result<Visibility> {
         .map_err(Error::from)
 }
 
+/// A declared purpose as stored.
+pub fn parse_purpose(text: &str) -> Result<Purpose> {
+    Purpose::parse(text)
+        .with_context(|| format!("unknown stored purpose {text:?}"))
+        .map_err(Error::from)
+}
+
 /// A key kind as stored (see [`crate::domain::key_record`]).
 pub fn parse_key_kind(text: &str) -> Result<crate::domain::key_record::KeyKind> {
     crate::domain::key_record::KeyKind::parse(text)
@@ -260,7 +268,7 @@ struct GraphJson {
     edges: Vec<(String, String)>,
     models: Vec<(String, u32, String)>,
     contaminations: Vec<(String, String)>,
-    attestations: Vec<(String, String, usize)>,
+    attestations: Vec<(String, String, usize, Option<String>)>,
 }
 
 /// `policies` (`(id, version)` pairs) as the JSON array of pairs the SQLite closure query reads.
@@ -276,17 +284,24 @@ pub fn policy_pairs_json(policies: &[(&str, &str)]) -> String {
 
 /// The closure graph of `root` and the attestations under each of `policies` policies, from the
 /// JSON object both backends' closure-graph queries return (each attestation with its policy's
-/// index).
+/// index and its declared purpose).
 pub fn shared_closure(root: Uuid, json: &str, policies: usize) -> Result<SharedClosure> {
     let json: GraphJson =
         serde_json::from_str(json).context("the closure graph did not read back as JSON")?;
     let mut attestations = vec![Vec::new(); policies];
-    for (dataset, attestation, policy) in &json.attestations {
+    let mut declared_purposes = Vec::new();
+    for (dataset, attestation, policy, purpose) in &json.attestations {
         let list = attestations
             .get_mut(*policy)
             .context("the closure graph names a policy that was not asked for")?;
-        list.push((parse_uuid(dataset)?, parse_uuid(attestation)?));
+        let attestation = parse_uuid(attestation)?;
+        list.push((parse_uuid(dataset)?, attestation));
+        if let Some(purpose) = purpose.as_deref() {
+            declared_purposes.push((attestation, parse_purpose(purpose)?));
+        }
     }
+    declared_purposes.sort_unstable_by_key(|&(attestation, _)| attestation);
+    declared_purposes.dedup_by_key(|&mut (attestation, _)| attestation);
     let graph = ClosureGraph {
         root,
         nodes: json
@@ -316,6 +331,7 @@ pub fn shared_closure(root: Uuid, json: &str, policies: usize) -> Result<SharedC
             .collect::<Result<_>>()?,
         contaminations: uuid_pairs(&json.contaminations)?,
         attestations: Vec::new(),
+        declared_purposes,
     };
     Ok(SharedClosure {
         graph,
@@ -331,6 +347,8 @@ struct AttestationJson {
     organization_id: String,
     policy_id: String,
     policy_version: String,
+    policies: Vec<(String, String)>,
+    declared_purpose: Option<String>,
     method: String,
     evidence: Vec<EvidenceJson>,
     statement: String,
@@ -354,6 +372,13 @@ pub fn attestations(json: &str) -> Result<Vec<Attestation>> {
                 organization_id: parse_uuid(&a.organization_id)?,
                 policy_id: a.policy_id,
                 policy_version: a.policy_version,
+                policies: a.policies,
+                declared_purpose: a
+                    .declared_purpose
+                    .as_deref()
+                    .map(parse_purpose)
+                    .transpose()?
+                    .unwrap_or_default(),
                 method: Method::parse(&a.method)
                     .with_context(|| format!("unknown stored attestation method {:?}", a.method))?,
                 evidence: evidence(a.evidence)?,

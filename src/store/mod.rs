@@ -225,13 +225,14 @@ pub trait Store: webhooks::WebhookStore + Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<SharedClosure>;
 
-    /// Records an attestation with its event, after `precondition` has accepted the dataset's
-    /// closure graph read in the same transaction (so that no contamination slips in between).
+    /// Records an attestation with its event and every policy version it covers, after
+    /// `precondition` has accepted the dataset's closure, read once in the same transaction under
+    /// each of `attestation.policies` in their order (so that no contamination slips in between).
     async fn record_attestation(
         &self,
         attestation: &Attestation,
         event: NewEvent,
-        precondition: &(dyn for<'g> Fn(&'g ClosureGraph) -> Result<()> + Send + Sync),
+        precondition: &(dyn for<'g> Fn(&'g SharedClosure) -> Result<()> + Send + Sync),
     ) -> Result<()>;
 
     /// Reads one attestation.
@@ -243,8 +244,8 @@ pub trait Store: webhooks::WebhookStore + Send + Sync + 'static {
     /// Marks an attestation of `organization_id` revoked with `reason` at `time` and appends `event`,
     /// unless it is already revoked (then nothing is written). Returns it as it now stands; `None`
     /// when it does not exist or belongs to another organisation. In the same transaction it revokes
-    /// every valid certificate judged under the attestation's policy version whose closure holds the
-    /// attested dataset, each with a `certificate.revoked` event.
+    /// every valid certificate judged under any policy version the attestation covers whose closure
+    /// holds the attested dataset, each with a `certificate.revoked` event.
     async fn revoke_attestation(
         &self,
         organization_id: Uuid,

@@ -4,6 +4,7 @@
 //! The suite runs on SQLite by default; `TEST_API_BACKEND=postgres` with `TEST_POSTGRES_URL` set runs
 //! it on PostgreSQL, each test in a fresh database of its own.
 
+mod attestation_policies;
 mod auth;
 mod backups;
 mod batches;

@@ -570,3 +570,38 @@ async fn the_hosted_model_terms_are_judged_by_the_purpose_the_request_declares()
     .unwrap();
     assert_eq!(statement["predicate"]["purpose"], "NON_COMPETING");
 }
+
+#[tokio::test]
+async fn without_a_declared_purpose_the_purpose_the_datasets_own_attestation_declares_is_signed() {
+    let app = spawn_app().await;
+    let raw = app
+        .register(&app.admin, generated_by("gpt-raw", "gpt-4o-2024-08-06"))
+        .await;
+    let mix = app.register(&app.admin, derived("gpt-mix", &[&raw])).await;
+    app.attest_each(&[&raw], &[POLICY, OPENAI]).await;
+    app.attest_each(&[&mix], &[POLICY]).await;
+    // The certified dataset's owner attests it under the OpenAI terms for a model that does not
+    // compete.
+    app.attestations()
+        .record_attestation(authed(
+            &app.admin,
+            pb::RecordAttestationRequest {
+                policy_id: OPENAI.into(),
+                declared_purpose: pb::Purpose::NonCompeting as i32,
+                ..attestation_request(&mix)
+            },
+        ))
+        .await
+        .expect("attested with a purpose");
+
+    let certificate = app
+        .issue_request(covering(&mix, &[POLICY, OPENAI]))
+        .await
+        .expect("the attestation's purpose meets the obligation");
+    assert_eq!(
+        certificate.declared_purpose,
+        pb::Purpose::NonCompeting as i32
+    );
+    assert_eq!(claims_of(&certificate.token)["purpose"], "NON_COMPETING");
+    assert!(app.verify_token(&certificate.token).await.valid);
+}

@@ -67,6 +67,7 @@ conformance!([
     a_revocation_is_recorded_once_and_only_for_the_owning_organisation,
     an_issuance_batch_stores_each_accepted_certificate_and_only_those,
     key_fingerprints_are_recorded_once_and_replaced_only_from_the_expected_value,
+    an_attestation_covers_its_policies_in_order_and_keeps_its_purpose,
 ]);
 
 /// SQLite-specific: the database itself refuses to rewrite history, whoever connects to it.
@@ -85,6 +86,10 @@ async fn sqlite_refuses_updates_and_deletes_of_datasets_and_events() {
         "DELETE FROM dataset_sources",
         "UPDATE events SET payload = '{}'",
         "DELETE FROM events",
+        "UPDATE attestations SET declared_purpose = 'competing_model'",
+        "UPDATE attestations SET declared_purpose = NULL",
+        "UPDATE attestation_policies SET policy_version = 'x'",
+        "DELETE FROM attestation_policies",
     ] {
         let error = sqlx::query(statement)
             .execute(&mut conn)
@@ -117,6 +122,10 @@ async fn postgres_refuses_updates_and_deletes_of_history() {
         "DELETE FROM events",
         "UPDATE log_nodes SET hash = hash",
         "DELETE FROM log_nodes",
+        "UPDATE attestations SET declared_purpose = 'competing_model'",
+        "UPDATE attestations SET declared_purpose = NULL",
+        "UPDATE attestation_policies SET policy_version = 'x'",
+        "DELETE FROM attestation_policies",
     ] {
         let error = sqlx::query(statement)
             .execute(&mut conn)

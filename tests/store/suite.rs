@@ -4,16 +4,18 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use provenance_registry::domain::access::{AccessTokenRecord, Organization, Role};
+use provenance_registry::domain::attestation::{Attestation, Evidence, Method};
 use provenance_registry::domain::certificate::CertificateRecord;
 use provenance_registry::domain::dataset::{ModelRef, NewDataset, Source, SourceKind, Visibility};
 use provenance_registry::domain::digest::ContentDigest;
-use provenance_registry::domain::evaluation::{SharedClosure, Verdict};
+use provenance_registry::domain::evaluation::{ClosureGraph, SharedClosure, Verdict};
 use provenance_registry::domain::event::{ChainHead, NewEvent, truncate_to_micros, verify_chain};
 use provenance_registry::domain::lineage::Direction;
+use provenance_registry::domain::policy::Purpose;
 use provenance_registry::domain::registration::{Pending, Registration};
 use provenance_registry::error::Error;
 use provenance_registry::store::{
-    CertificateInsert, DatasetQuery, OrganizationQuery, Store, Viewer,
+    AttestationQuery, CertificateInsert, DatasetQuery, OrganizationQuery, Store, Viewer,
 };
 use uuid::Uuid;
 
@@ -92,15 +94,151 @@ async fn register(
     }
 }
 
-/// One organisation with two datasets, one made from the other; for backend-specific tests.
+/// One organisation with two datasets, one made from the other, the child attested under two
+/// policies with a declared purpose; for backend-specific tests.
 pub async fn seed_two_datasets(store: &Arc<dyn Store>) {
     let org = organization(store, "Seed").await;
     let parent = register(store, new_dataset(org, "seed", Visibility::Private, &[])).await;
-    register(
+    let child = register(
         store,
         new_dataset(org, "child", Visibility::Private, &[parent.id]),
     )
     .await;
+    let attestation = attestation_of(&child, &[("p", "1"), ("q", "2")]);
+    store
+        .record_attestation(
+            &attestation,
+            event("attestation.recorded", Some(org)),
+            &|_| Ok(()),
+        )
+        .await
+        .unwrap();
+}
+
+/// An attestation of `dataset` covering `policies` (`(id, version)`, the first its own), declaring
+/// a non-competing purpose.
+fn attestation_of(
+    dataset: &provenance_registry::domain::dataset::Dataset,
+    policies: &[(&str, &str)],
+) -> Attestation {
+    Attestation {
+        id: Uuid::now_v7(),
+        dataset_id: dataset.id,
+        organization_id: dataset.organization_id,
+        policy_id: policies[0].0.into(),
+        policy_version: policies[0].1.into(),
+        policies: policies
+            .iter()
+            .map(|&(id, version)| (id.into(), version.into()))
+            .collect(),
+        declared_purpose: Purpose::NonCompeting,
+        method: Method::ManualReview,
+        evidence: vec![Evidence {
+            uri: "https://evidence.example/r".into(),
+            content_digest: Some(ContentDigest::of(b"r")),
+            description: None,
+        }],
+        statement: "s".into(),
+        create_time: truncate_to_micros(Utc::now()),
+        expire_time: None,
+        attester_token_id: Uuid::now_v7(),
+        attester_subject: "ci".into(),
+        revoke_time: None,
+        revoke_reason: None,
+    }
+}
+
+pub async fn an_attestation_covers_its_policies_in_order_and_keeps_its_purpose(
+    store: Arc<dyn Store>,
+) {
+    let org = organization(&store, "Acme").await;
+    let raw = register(&store, new_dataset(org, "raw", Visibility::Private, &[])).await;
+    let mix = register(
+        &store,
+        new_dataset(org, "mix", Visibility::Private, &[raw.id]),
+    )
+    .await;
+    let covered = [("p", "1"), ("r", "3"), ("q", "2")];
+
+    // A refused precondition writes nothing: no attestation, no event.
+    let head = store.chain_head().await.unwrap();
+    let refused = attestation_of(&mix, &covered);
+    let seen = std::sync::Mutex::new(Vec::new());
+    let outcome = store
+        .record_attestation(
+            &refused,
+            event("attestation.recorded", Some(org)),
+            &|shared| {
+                seen.lock().unwrap().push(shared.attestations.len());
+                Err(Error::PreconditionFailed {
+                    message: "no".into(),
+                    violations: vec![],
+                })
+            },
+        )
+        .await;
+    assert!(matches!(outcome, Err(Error::PreconditionFailed { .. })));
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [3],
+        "the closure is read once, one list per covered policy"
+    );
+    assert_eq!(store.get_attestation(refused.id).await.unwrap(), None);
+    assert_eq!(store.chain_head().await.unwrap(), head);
+
+    let upstream = Attestation {
+        declared_purpose: Purpose::CompetingModel,
+        ..attestation_of(&raw, &[("q", "2")])
+    };
+    let own = attestation_of(&mix, &covered);
+    for a in [&upstream, &own] {
+        store
+            .record_attestation(a, event("attestation.recorded", Some(org)), &|_| Ok(()))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.get_attestation(own.id).await.unwrap().as_ref(),
+        Some(&own)
+    );
+    let listed = store
+        .list_attestations(&AttestationQuery {
+            dataset_id: Some(mix.id),
+            organization_id: None,
+            after: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        listed,
+        std::slice::from_ref(&own),
+        "policies in their order, purpose kept"
+    );
+
+    // Under each covered policy it counts, with its purpose; under another it does not.
+    let now = Utc::now();
+    let shared = store
+        .shared_closure(mix.id, &[("q", "2"), ("x", "9"), ("p", "1")], now)
+        .await
+        .unwrap();
+    let mut under_q = shared.attestations[0].clone();
+    under_q.sort();
+    let mut expected = vec![(mix.id, own.id), (raw.id, upstream.id)];
+    expected.sort();
+    assert_eq!(under_q, expected);
+    assert!(shared.attestations[1].is_empty());
+    assert_eq!(shared.attestations[2], [(mix.id, own.id)]);
+    let mut purposes = shared.graph.declared_purposes.clone();
+    purposes.sort_by_key(|&(id, _)| id);
+    let mut expected = vec![
+        (own.id, Purpose::NonCompeting),
+        (upstream.id, Purpose::CompetingModel),
+    ];
+    expected.sort_by_key(|&(id, _)| id);
+    assert_eq!(purposes, expected);
+    let single: ClosureGraph = store.closure_graph(mix.id, "r", "3", now).await.unwrap();
+    assert_eq!(single.attestations, [(mix.id, own.id)]);
 }
 
 pub async fn organization_names_are_unique_and_a_refused_insert_appends_no_event(

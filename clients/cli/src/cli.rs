@@ -718,10 +718,11 @@ pub struct EvaluateArgs {
     pub purpose: Option<PurposeArg>,
 }
 
-/// `--purpose` of `provctl policy evaluate`.
+/// `--purpose` of `provctl policy evaluate` and `provctl attest record`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PurposeArg {
-    /// A model that competes with the provider of the policy's models.
+    /// A model that competes with the provider of the policy's models (also `competing`).
+    #[value(alias = "competing")]
     CompetingModel,
     /// A model that does not compete with the provider.
     NonCompeting,
@@ -768,13 +769,22 @@ pub struct RecordAttestationArgs {
     /// The statement in your organisation's words (1 to 4096 characters).
     #[arg(long, value_name = "TEXT")]
     pub statement: String,
-    /// Id of the policy the attestation is made under.
-    #[arg(long, value_name = "ID", default_value = DEFAULT_POLICY)]
-    pub policy: String,
-    /// Version of the policy; needed only when several versions are loaded. An attestation counts
-    /// only for the version it names.
+    /// Id of the policy the attestation is made under (default: the built-in DeepSeek-R1
+    /// policy), `ID` or `ID@VERSION`. Given more than once (at most 16), one attestation covers
+    /// each and counts under each.
+    #[arg(long, value_name = "ID[@VERSION]")]
+    pub policy: Vec<String>,
+    /// Cover every policy version loaded now (at most 16), as several `--policy` do.
+    #[arg(long, conflicts_with_all = ["policy", "policy_version"])]
+    pub all_policies: bool,
+    /// Version of the policy; needed only when several versions are loaded. With one `--policy`
+    /// only (several take `ID@VERSION`). An attestation counts only for the versions it names.
     #[arg(long, value_name = "V")]
     pub policy_version: Option<String>,
+    /// What the models the dataset trains are for: a competing-use policy (hosted models' terms)
+    /// judges the dataset by it when an evaluation declares no purpose of its own.
+    #[arg(long, value_enum)]
+    pub purpose: Option<PurposeArg>,
     /// When the attestation stops counting, in RFC 3339 (e.g. `2027-01-01T00:00:00Z`); default:
     /// never.
     #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
@@ -1331,7 +1341,7 @@ mod tests {
     }
 
     #[test]
-    fn cert_issue_reads_durations_and_defaults_to_the_deepseek_policy() {
+    fn cert_issue_reads_durations_and_names_no_policy_by_default() {
         let id = "0193a5b0-0000-7000-8000-000000000001";
         let cli = Cli::try_parse_from(["provctl", "cert", "issue", id, "--validity", "90d"])
             .expect("the command line is valid");
@@ -1339,7 +1349,8 @@ mod tests {
             panic!("parsed as another command");
         };
         assert_eq!(args.validity, Some(90 * 86_400));
-        assert_eq!(args.policy, DEFAULT_POLICY);
+        // No `--policy`: the request names the default one (`commands::cert` tests that).
+        assert!(args.policy.is_empty() && !args.all_policies);
         assert!(parse_validity("12h").is_ok_and(|s| s == 43_200));
         assert!(parse_validity("soon").unwrap_err().contains("90d"));
         assert!(parse_validity("0s").is_err());
@@ -1442,7 +1453,8 @@ mod tests {
         };
         assert_eq!(record.method, MethodArg::ProcessAudit);
         assert_eq!(record.evidence.len(), 2);
-        assert_eq!(record.policy, DEFAULT_POLICY);
+        // No --policy: the request names the default policy (see `attest::record_request`).
+        assert!(record.policy.is_empty() && !record.all_policies && record.purpose.is_none());
 
         let mut no_evidence = base.to_vec();
         no_evidence.extend(["--statement", "s"]);

@@ -815,7 +815,18 @@ pub fn attestation_lines(a: &pb::Attestation) -> Vec<String> {
         format!("id:           {}", a.id),
         format!("dataset:      {}", a.dataset_id),
         format!("organization: {}", a.organization_id),
-        format!("policy:       {} version {}", a.policy_id, a.policy_version),
+        match a.policies.as_slice() {
+            [_, _, ..] => format!(
+                "policies:     {}",
+                a.policies
+                    .iter()
+                    .map(|p| format!("{} version {}", p.id, p.version))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            _ => format!("policy:       {} version {}", a.policy_id, a.policy_version),
+        },
+        format!("purpose:      {}", purpose_text(a.declared_purpose)),
         format!("method:       {}", method_text(a.method)),
         format!("statement:    {}", a.statement),
     ];
@@ -850,14 +861,28 @@ pub fn attestation_lines(a: &pb::Attestation) -> Vec<String> {
     lines
 }
 
-/// An attestation as one row of a listing.
+/// A declared purpose as people read it.
+pub fn purpose_text(value: i32) -> &'static str {
+    match pb::Purpose::try_from(value) {
+        Ok(pb::Purpose::CompetingModel) => "competing model",
+        Ok(pb::Purpose::NonCompeting) => "non-competing",
+        Ok(pb::Purpose::Unspecified) | Err(_) => "not declared",
+    }
+}
+
+/// An attestation as one row of a listing: its first policy, and how many more it covers.
 pub fn attestation_row(a: &pb::Attestation) -> String {
+    let more = match a.policies.len() {
+        0 | 1 => String::new(),
+        n => format!(" (+{} more)", n - 1),
+    };
     format!(
-        "{}  dataset {}  {}@{}  {}  {}  {}",
+        "{}  dataset {}  {}@{}{}  {}  {}  {}",
         a.id,
         a.dataset_id,
         a.policy_id,
         a.policy_version,
+        more,
         method_text(a.method),
         standing_text(a),
         time_text(a.create_time.as_ref())
@@ -1358,6 +1383,36 @@ mod tests {
             ..valid
         };
         assert!(attestation_row(&expired).contains("expired"));
+    }
+
+    #[test]
+    fn attestations_show_the_policies_they_cover_and_their_purpose() {
+        let policy = |id: &str, version: &str| pb::PolicyRef {
+            id: id.into(),
+            version: version.into(),
+        };
+        let one = pb::Attestation {
+            policy_id: "p".into(),
+            policy_version: "1".into(),
+            policies: vec![policy("p", "1")],
+            ..Default::default()
+        };
+        let lines = attestation_lines(&one);
+        assert!(lines.contains(&"policy:       p version 1".to_owned()));
+        assert!(lines.contains(&"purpose:      not declared".to_owned()));
+        assert!(attestation_row(&one).contains("  p@1  "));
+        let several = pb::Attestation {
+            policies: vec![policy("p", "1"), policy("q", "2"), policy("r", "3")],
+            declared_purpose: pb::Purpose::NonCompeting as i32,
+            ..one
+        };
+        let lines = attestation_lines(&several);
+        assert!(
+            lines.contains(&"policies:     p version 1, q version 2, r version 3".to_owned()),
+            "{lines:?}"
+        );
+        assert!(lines.contains(&"purpose:      non-competing".to_owned()));
+        assert!(attestation_row(&several).contains("  p@1 (+2 more)  "));
     }
 
     #[test]

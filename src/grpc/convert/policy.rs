@@ -212,12 +212,11 @@ fn offender_to_proto(o: &Offender) -> pb::Offender {
     }
 }
 
-/// An evaluation on the wire.
+/// An evaluation on the wire, with the purpose it judged by.
 pub fn evaluation_to_proto(
     dataset_id: Uuid,
     policy: &Policy,
     target_model: String,
-    purpose: Purpose,
     e: Evaluation,
 ) -> pb::Evaluation {
     let verdict = match e.verdict {
@@ -265,7 +264,7 @@ pub fn evaluation_to_proto(
             .iter()
             .map(|o| obligation_to_proto(policy, o))
             .collect(),
-        declared_purpose: purpose_to_proto(purpose) as i32,
+        declared_purpose: purpose_to_proto(e.purpose) as i32,
         policy_kind: kind_to_proto(policy.kind) as i32,
         policy_evaluations: Vec::new(),
     }
@@ -371,8 +370,8 @@ fn severity(verdict: i32) -> u8 {
 }
 
 /// An evaluation by several policies on the wire: one evaluation per policy in
-/// `policy_evaluations` (attestation ids cut to [`listed_attestation_ids_each`] each), under the
-/// worst verdict.
+/// `policy_evaluations` (attestation ids cut to [`listed_attestation_ids_each`] each, each with
+/// the purpose it judged by), under the worst verdict and the request's `purpose`.
 pub fn evaluations_to_proto(
     dataset_id: Uuid,
     target_model: String,
@@ -384,8 +383,7 @@ pub fn evaluations_to_proto(
     let each: Vec<pb::Evaluation> = judged
         .into_iter()
         .map(|(policy, e)| {
-            let mut one =
-                evaluation_to_proto(dataset_id, &policy, target_model.clone(), purpose, e);
+            let mut one = evaluation_to_proto(dataset_id, &policy, target_model.clone(), e);
             one.attestation_ids.truncate(ids_each);
             one
         })
@@ -431,6 +429,8 @@ fn method_to_proto(method: Method) -> pb::AttestationMethod {
 
 /// Validates a request to attest.
 pub fn attestation_draft(request: pb::RecordAttestationRequest) -> Result<AttestationDraft> {
+    let selection = policy_selection(&request)?;
+    let declared_purpose = purpose_from_proto(request.declared_purpose)?;
     if request.evidence.is_empty() || request.evidence.len() > limits::EVIDENCE {
         return Err(Error::invalid(
             "evidence",
@@ -463,6 +463,8 @@ pub fn attestation_draft(request: pb::RecordAttestationRequest) -> Result<Attest
         dataset_id: required_uuid("dataset_id", &request.dataset_id)?,
         policy_id: request.policy_id,
         policy_version: request.policy_version,
+        selection,
+        declared_purpose,
         method: method_from_proto(request.method)?,
         evidence,
         statement: optional_text("statement", &request.statement, limits::STATEMENT)?
@@ -494,8 +496,8 @@ pub fn attestation_to_proto(a: Attestation) -> pb::Attestation {
         id: a.id.to_string(),
         dataset_id: a.dataset_id.to_string(),
         organization_id: a.organization_id.to_string(),
-        policy_id: a.policy_id.clone(),
-        policy_version: a.policy_version.clone(),
+        policy_id: a.policy_id,
+        policy_version: a.policy_version,
         method: method_to_proto(a.method) as i32,
         evidence: a.evidence.iter().map(evidence_to_proto).collect(),
         statement: a.statement,
@@ -505,11 +507,12 @@ pub fn attestation_to_proto(a: Attestation) -> pb::Attestation {
         attester_subject: a.attester_subject,
         revoke_time: a.revoke_time.map(time_to_proto),
         revoke_reason: a.revoke_reason.unwrap_or_default(),
-        policies: vec![pb::PolicyRef {
-            id: a.policy_id.clone(),
-            version: a.policy_version.clone(),
-        }],
-        declared_purpose: pb::Purpose::Unspecified as i32,
+        policies: a
+            .policies
+            .into_iter()
+            .map(|(id, version)| pb::PolicyRef { id, version })
+            .collect(),
+        declared_purpose: purpose_to_proto(a.declared_purpose) as i32,
     }
 }
 
@@ -622,6 +625,7 @@ mod tests {
                 sources: vec![offender; listed],
                 source_count: 1_000_000,
             }],
+            purpose: Purpose::CompetingModel,
         }
     }
 
@@ -699,7 +703,6 @@ mod tests {
             Uuid::now_v7(),
             &policy,
             "𝐓".repeat(limits::MODEL_FIELD),
-            Purpose::CompetingModel,
             evaluation,
         );
         assert_eq!(answer.attestation_ids.len(), MAX_LISTED_ATTESTATION_IDS);

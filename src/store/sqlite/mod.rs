@@ -659,7 +659,7 @@ impl Store for SqliteStore {
         &self,
         attestation: &Attestation,
         event: NewEvent,
-        precondition: &(dyn for<'g> Fn(&'g ClosureGraph) -> Result<()> + Send + Sync),
+        precondition: &(dyn for<'g> Fn(&'g SharedClosure) -> Result<()> + Send + Sync),
     ) -> Result<()> {
         self.insert_attestation(attestation, event, precondition)
             .await

@@ -14,7 +14,8 @@ use crate::store::{AttestationQuery, decode};
 
 /// The whole upstream closure and what evaluation needs of it, as one JSON row; `$2` is a JSON
 /// array of `[policy id, version]` pairs, and each attestation comes with the index of the pair it
-/// counts under. The walk is
+/// counts under (found through `attestation_policies`, which lists every policy version an
+/// attestation covers) and its declared purpose. The walk is
 /// materialised once and joined five times; `UNION` on the id alone keeps the walk linear in the
 /// closure's size however many paths lead to a dataset. `CROSS JOIN` fixes the join order (SQLite
 /// never reorders it): the walk first, then index lookups. Left to itself, SQLite 3.46 scans whole
@@ -34,7 +35,7 @@ SELECT json_object(\
             FROM walk w CROSS JOIN dataset_sources s ON s.dataset_id = w.id WHERE s.kind = 'model_generated'), \
   'contaminations', (SELECT json_group_array(json_array(r.dataset_id, r.id)) \
             FROM walk w CROSS JOIN contamination_reports r ON r.dataset_id = w.id WHERE r.effective = 1), \
-  'attestations', (SELECT json_group_array(json_array(a.dataset_id, a.id, p.key)) \
+  'attestations', (SELECT json_group_array(json_array(a.dataset_id, a.id, p.key, a.declared_purpose)) \
             FROM walk w CROSS JOIN datasets d ON d.id = w.id \
             CROSS JOIN attestations a ON a.dataset_id = w.id AND a.organization_id = d.organization_id \
             CROSS JOIN attestation_policies ap ON ap.attestation_id = a.id \
@@ -73,9 +74,14 @@ pub(super) async fn closure_graph<'e>(
     )
 }
 
-/// SQL for one attestation row `a` as the JSON object [`decode::attestations`] reads.
+/// SQL for one attestation row `a` as the JSON object [`decode::attestations`] reads, its
+/// policies in their order.
 const ATTESTATION_JSON: &str = "json_object('id', a.id, 'dataset_id', a.dataset_id, \
     'organization_id', a.organization_id, 'policy_id', a.policy_id, 'policy_version', a.policy_version, \
+    'policies', json((SELECT json_group_array(json_array(ap.policy_id, ap.policy_version)) FROM \
+        (SELECT policy_id, policy_version FROM attestation_policies \
+         WHERE attestation_id = a.id ORDER BY position) ap)), \
+    'declared_purpose', a.declared_purpose, \
     'method', a.method, 'evidence', json(a.evidence), 'statement', a.statement, \
     'create_time', a.create_time, 'expire_time', a.expire_time, 'attester_token_id', a.attester_token_id, \
     'attester_subject', a.attester_subject, 'revoke_time', a.revoke_time, 'revoke_reason', a.revoke_reason)";
@@ -98,22 +104,22 @@ impl SqliteStore {
         &self,
         attestation: &Attestation,
         event: NewEvent,
-        precondition: &(dyn for<'g> Fn(&'g ClosureGraph) -> Result<()> + Send + Sync),
+        precondition: &(dyn for<'g> Fn(&'g SharedClosure) -> Result<()> + Send + Sync),
     ) -> Result<()> {
         let mut tx = self.begin().await?;
-        let graph = closure_graph(
+        let shared = shared_closure(
             &mut *tx,
             attestation.dataset_id,
-            &attestation.policy_id,
-            &attestation.policy_version,
+            &attestation.policy_keys(),
             attestation.create_time,
         )
         .await?;
-        precondition(&graph)?;
+        precondition(&shared)?;
         sqlx::query(
             "INSERT INTO attestations (id, dataset_id, organization_id, policy_id, policy_version, method, \
-             evidence, statement, create_time, expire_time, attester_token_id, attester_subject) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             evidence, statement, create_time, expire_time, attester_token_id, attester_subject, \
+             declared_purpose) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(attestation.id.to_string())
         .bind(attestation.dataset_id.to_string())
@@ -127,6 +133,17 @@ impl SqliteStore {
         .bind(attestation.expire_time.map(format_time))
         .bind(attestation.attester_token_id.to_string())
         .bind(&attestation.attester_subject)
+        .bind(attestation.declared_purpose.as_str())
+        .execute(&mut *tx)
+        .await?;
+        // The trigger wrote position 0 (the first policy); the others follow in order.
+        let keys = attestation.policy_keys();
+        sqlx::query(
+            "INSERT INTO attestation_policies (attestation_id, position, policy_id, policy_version) \
+             SELECT $1, p.key + 1, p.value ->> 0, p.value ->> 1 FROM json_each($2) p",
+        )
+        .bind(attestation.id.to_string())
+        .bind(decode::policy_pairs_json(keys.get(1..).unwrap_or_default()))
         .execute(&mut *tx)
         .await?;
         append_events(&mut tx, vec![event]).await?;

@@ -4,7 +4,7 @@ use provenance_api::v1 as pb;
 use tonic::{Code, Status};
 
 use super::paging::{fetch_pages, hint_more};
-use super::policy::with_policy_hint;
+use super::policy::{policy_fields, purpose_to_proto, with_policy_hint};
 use super::{print_lines, timestamp};
 use crate::cli::{AttestCommand, ListAttestationsArgs, MethodArg, RecordAttestationArgs};
 use crate::client::Connection;
@@ -56,16 +56,21 @@ pub async fn run(
     Ok(())
 }
 
+/// The request: under one policy as before (`--policy` once, or none: the default policy), or
+/// covering several (`--policy` more than once, each `ID` or `ID@VERSION`, or `--all-policies`).
 fn record_request(args: RecordAttestationArgs) -> pb::RecordAttestationRequest {
+    let named = policy_fields(&args.policy, args.policy_version, args.all_policies);
     pb::RecordAttestationRequest {
         dataset_id: args.id.to_string(),
-        policy_id: args.policy,
-        policy_version: args.policy_version.unwrap_or_default(),
+        policy_id: named.policy_id,
+        policy_version: named.policy_version,
+        policies: named.policies,
+        all_policies: args.all_policies,
         method: method_to_proto(args.method) as i32,
         evidence: args.evidence.iter().map(|e| e.to_proto()).collect(),
         statement: args.statement,
         expire_time: args.expires.map(timestamp),
-        ..Default::default()
+        declared_purpose: purpose_to_proto(args.purpose) as i32,
     }
 }
 
@@ -129,6 +134,7 @@ async fn list(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::PurposeArg;
     use crate::evidence::EvidenceArg;
     use chrono::{DateTime, Utc};
     use uuid::Uuid;
@@ -148,11 +154,16 @@ mod tests {
                 digest: digest.clone(),
             }],
             statement: "no R1 output".into(),
-            policy: "p".into(),
+            policy: vec!["p".into()],
+            all_policies: false,
             policy_version: Some("1".into()),
+            purpose: Some(PurposeArg::NonCompeting),
             expires: Some(expires),
             quiet: false,
         });
+        assert_eq!(request.policy_id, "p");
+        assert!(request.policies.is_empty() && !request.all_policies);
+        assert_eq!(request.declared_purpose(), pb::Purpose::NonCompeting);
         assert_eq!(request.dataset_id, id.to_string());
         assert_eq!(
             request.method,
@@ -162,6 +173,44 @@ mod tests {
         assert_eq!(request.policy_version, "1");
         let expiry = request.expire_time.expect("an expiry");
         assert_eq!((expiry.seconds, expiry.nanos), (1_798_761_600, 500_000_000));
+    }
+
+    fn args(policy: &[&str], all_policies: bool) -> RecordAttestationArgs {
+        RecordAttestationArgs {
+            id: Uuid::now_v7(),
+            method: MethodArg::ManualReview,
+            evidence: Vec::new(),
+            statement: "s".into(),
+            policy: policy.iter().map(|p| p.to_string()).collect(),
+            all_policies,
+            policy_version: None,
+            purpose: None,
+            expires: None,
+            quiet: false,
+        }
+    }
+
+    #[test]
+    fn one_policy_keeps_the_single_form_and_several_go_in_the_list() {
+        let none = record_request(args(&[], false));
+        assert_eq!(none.policy_id, crate::cli::DEFAULT_POLICY);
+        assert_eq!(none.declared_purpose(), pb::Purpose::Unspecified);
+        let one = record_request(args(&["a@2"], false));
+        assert_eq!(
+            (one.policy_id.as_str(), one.policy_version.as_str()),
+            ("a", "2")
+        );
+        assert!(one.policies.is_empty());
+        let several = record_request(args(&["a", "b@2"], false));
+        assert!(several.policy_id.is_empty() && several.policy_version.is_empty());
+        let named: Vec<(&str, &str)> = several
+            .policies
+            .iter()
+            .map(|p| (p.id.as_str(), p.version.as_str()))
+            .collect();
+        assert_eq!(named, [("a", ""), ("b", "2")]);
+        let all = record_request(args(&[], true));
+        assert!(all.all_policies && all.policies.is_empty() && all.policy_id.is_empty());
     }
 
     #[test]

@@ -102,21 +102,20 @@ fn print_certificate(out: &mut Printer, certificate: &pb::Certificate) -> Result
 // ----- issue -------------------------------------------------------------------------------------
 
 fn issue_request(args: &IssueCertificateArgs) -> pb::IssueCertificateRequest {
-    let (policy_id, policies) = policy_fields(&args.policy, args.all_policies);
+    let named = policy_fields(&args.policy, args.policy_version.clone(), args.all_policies);
     pb::IssueCertificateRequest {
         dataset_id: args.dataset.to_string(),
-        policy_id,
-        policies,
+        policy_id: named.policy_id,
+        policy_version: named.policy_version,
+        policies: named.policies,
         all_policies: args.all_policies,
         declared_purpose: purpose_to_proto(args.purpose) as i32,
-        policy_version: args.policy_version.clone().unwrap_or_default(),
         audience_organization_id: args.audience.map(|a| a.to_string()).unwrap_or_default(),
         contract_reference: args.contract.clone().unwrap_or_default(),
         target_model: args.target_model.clone().unwrap_or_default(),
         validity: args
             .validity
             .map(|seconds| provenance_api::wkt::Duration { seconds, nanos: 0 }),
-        ..Default::default()
     }
 }
 
@@ -1256,6 +1255,19 @@ mod tests {
             validity: Some(3_600),
             out: None,
         };
+        let default = issue_request(&IssueCertificateArgs {
+            dataset,
+            policy: vec![],
+            all_policies: false,
+            policy_version: None,
+            purpose: None,
+            audience: None,
+            contract: None,
+            target_model: None,
+            validity: None,
+            out: None,
+        });
+        assert_eq!(default.policy_id, crate::cli::DEFAULT_POLICY);
         let request = issue_request(&args);
         assert_eq!(request.policy_id, "p");
         assert!(request.policies.is_empty() && !request.all_policies);

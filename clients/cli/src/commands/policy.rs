@@ -111,50 +111,68 @@ fn exit_severity(code: u8) -> u8 {
     }
 }
 
-/// The request: by one policy as before (`--policy ID` once, or none: the default policy), or by
-/// several (`--policy` more than once, each `ID` or `ID@VERSION`, or `--all-policies`).
-fn evaluate_request(args: EvaluateArgs) -> pb::EvaluateDatasetRequest {
-    let (policy_id, policies) = policy_fields(&args.policy, args.all_policies);
-    pb::EvaluateDatasetRequest {
-        dataset_id: args.id.to_string(),
-        policy_id,
-        policy_version: args.policy_version.unwrap_or_default(),
-        policies,
-        all_policies: args.all_policies,
-        target_model: args.target.unwrap_or_default(),
-        declared_purpose: purpose_to_proto(args.purpose) as i32,
-    }
+/// The policies a request names, in its fields `policy_id`, `policy_version` and `policies`.
+pub struct PolicyFields {
+    /// `policy_id`.
+    pub policy_id: String,
+    /// `policy_version`.
+    pub policy_version: String,
+    /// `policies`.
+    pub policies: Vec<pb::PolicyRef>,
 }
 
-/// A request's `policy_id` and `policies` from `--policy` given `given` times: none, the default
-/// policy; once, that policy (`policy_id`); more often, each `ID` or `ID@VERSION` (`policies`);
-/// neither with `--all-policies`.
-pub fn policy_fields(given: &[String], all_policies: bool) -> (String, Vec<pb::PolicyRef>) {
-    match given {
-        _ if all_policies => (String::new(), Vec::new()),
-        [] => (DEFAULT_POLICY.to_owned(), Vec::new()),
-        [one] => (one.clone(), Vec::new()),
+/// The policies `--policy` (each `ID` or `ID@VERSION`), `--policy-version` and `--all-policies`
+/// name: one policy as before (`--policy` once, or none: the default policy), or several
+/// (`--policy` more than once) in the list, or none named with `--all-policies`.
+pub fn policy_fields(policy: &[String], version: Option<String>, all: bool) -> PolicyFields {
+    let split = |p: &String| {
+        let (id, version) = p.split_once('@').unwrap_or((p.as_str(), ""));
+        pb::PolicyRef {
+            id: id.to_owned(),
+            version: version.to_owned(),
+        }
+    };
+    let (policy_id, policy_version, policies) = match policy {
+        _ if all => (String::new(), String::new(), Vec::new()),
+        [] => (DEFAULT_POLICY.to_owned(), String::new(), Vec::new()),
+        [one] => {
+            let one = split(one);
+            (one.id, one.version, Vec::new())
+        }
         many => (
             String::new(),
-            many.iter()
-                .map(|p| {
-                    let (id, version) = p.split_once('@').unwrap_or((p.as_str(), ""));
-                    pb::PolicyRef {
-                        id: id.to_owned(),
-                        version: version.to_owned(),
-                    }
-                })
-                .collect(),
+            String::new(),
+            many.iter().map(split).collect(),
         ),
+    };
+    PolicyFields {
+        policy_id,
+        policy_version: version.unwrap_or(policy_version),
+        policies,
     }
 }
 
-/// `--purpose` as the API names it.
+/// A request's `declared_purpose` from `--purpose`.
 pub fn purpose_to_proto(purpose: Option<PurposeArg>) -> pb::Purpose {
     match purpose {
         None => pb::Purpose::Unspecified,
         Some(PurposeArg::CompetingModel) => pb::Purpose::CompetingModel,
         Some(PurposeArg::NonCompeting) => pb::Purpose::NonCompeting,
+    }
+}
+
+/// The request: by one policy as before (`--policy ID` once, or none: the default policy), or by
+/// several (`--policy` more than once, each `ID` or `ID@VERSION`, or `--all-policies`).
+fn evaluate_request(args: EvaluateArgs) -> pb::EvaluateDatasetRequest {
+    let named = policy_fields(&args.policy, args.policy_version, args.all_policies);
+    pb::EvaluateDatasetRequest {
+        dataset_id: args.id.to_string(),
+        policy_id: named.policy_id,
+        policy_version: named.policy_version,
+        policies: named.policies,
+        all_policies: args.all_policies,
+        target_model: args.target.unwrap_or_default(),
+        declared_purpose: purpose_to_proto(args.purpose) as i32,
     }
 }
 
