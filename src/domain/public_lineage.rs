@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::access::{Caller, Role};
 use super::evaluation::{ClosureGraph, GraphNode};
-use super::policy::Policy;
+use super::policy::{Policy, RuleKind};
 
 /// A caller of no organisation, with no rights: it sees public datasets only.
 pub fn anonymous_viewer() -> Caller {
@@ -190,14 +190,18 @@ fn standings(
     policy: &Policy,
     target: Option<&str>,
 ) -> HashMap<Uuid, Standing> {
-    let exempt = target.is_some_and(|t| policy.exempt_target(t).is_some());
+    // Only a prohibition makes its family's outputs offend here: the other kinds allow them at a
+    // price (an obligation the certificate shows met), and a certificate under a competing-use
+    // prohibition was judged for a purpose that does not compete.
+    let outputs_offend = policy.kind == RuleKind::Prohibition
+        && !target.is_some_and(|t| policy.exempt_target(t).is_some());
     let mut offending: HashMap<Uuid, String> = HashMap::new();
     for &(dataset, report) in &graph.contaminations {
         offending
             .entry(dataset)
             .or_insert_with(|| format!("reported contaminated by its owner (report {report})"));
     }
-    if !exempt {
+    if outputs_offend {
         for source in &graph.model_sources {
             if policy.restricted_output(&source.model_id).is_some() {
                 offending
@@ -352,6 +356,39 @@ mod tests {
             n.standing,
             Standing::Contaminated(_) | Standing::MadeFromContaminated
         )));
+    }
+
+    #[test]
+    fn outputs_a_policy_allows_at_a_price_do_not_mark_the_lineage_contaminated() {
+        let (mut graph, _) = graph();
+        graph.model_sources[0].model_id = "meta-llama/Llama-3.1-8B-Instruct".into();
+        let set = PolicySet::builtin().expect("built-in policies");
+        for (id, kind) in [
+            ("llama-3.1-community-license", RuleKind::NamingObligation),
+            ("gemma-terms-of-use", RuleKind::InheritedTerms),
+        ] {
+            let policy = set.get("id", id, "version", "").expect("shipped");
+            assert_eq!(policy.kind, kind);
+            let view = public_lineage(&graph, &policy, None, &anonymous_viewer());
+            assert!(
+                view.nodes.iter().all(|n| !matches!(
+                    n.standing,
+                    Standing::Contaminated(_) | Standing::MadeFromContaminated
+                )),
+                "{id}: {view:?}"
+            );
+        }
+        // Under a prohibition of the same family, the same outputs offend.
+        let llama_2 = set
+            .get("id", "llama-2-community-license", "version", "")
+            .expect("shipped");
+        graph.model_sources[0].model_id = "meta-llama/Llama-2-70b-chat-hf".into();
+        let view = public_lineage(&graph, &llama_2, None, &anonymous_viewer());
+        assert!(
+            view.nodes
+                .iter()
+                .any(|n| matches!(n.standing, Standing::Contaminated(_)))
+        );
     }
 
     #[test]
