@@ -194,7 +194,7 @@ fn standings(
     // price (an obligation the certificate shows met), and a certificate under a competing-use
     // prohibition was judged for a purpose that does not compete.
     let outputs_offend = policy.kind == RuleKind::Prohibition
-        && !target.is_some_and(|t| policy.exempt_target(t).is_some());
+        && target.is_none_or(|t| policy.exempt_target(t).is_none());
     let mut offending: HashMap<Uuid, String> = HashMap::new();
     for &(dataset, report) in &graph.contaminations {
         offending
