@@ -7,22 +7,11 @@ use tonic::{Code, Status};
 
 use crate::certificates::issue;
 use crate::helpers::*;
+use crate::multi_policy::{LLAMA_2, LLAMA_3_1, OPENAI, refs};
 use crate::policies::{POLICY, attestation_request, generated_by};
 
-const LLAMA_2: &str = "llama-2-community-license";
-const LLAMA_3_1: &str = "llama-3.1-community-license";
 const TONGYI: &str = "tongyi-qianwen-license";
-const OPENAI: &str = "openai-terms-of-use";
 const GEMINI: &str = "gemini-api-additional-terms";
-
-fn refs(ids: &[&str]) -> Vec<pb::PolicyRef> {
-    ids.iter()
-        .map(|id| pb::PolicyRef {
-            id: (*id).into(),
-            version: String::new(),
-        })
-        .collect()
-}
 
 fn ids_of(policies: &[pb::PolicyRef]) -> Vec<&str> {
     policies.iter().map(|p| p.id.as_str()).collect()

@@ -7,9 +7,9 @@ use tonic::{Code, Status};
 use crate::helpers::*;
 use crate::policies::{POLICY, attestation_request, generated_by};
 
-const LLAMA_2: &str = "llama-2-community-license";
-const LLAMA_3_1: &str = "llama-3.1-community-license";
-const OPENAI: &str = "openai-terms-of-use";
+pub const LLAMA_2: &str = "llama-2-community-license";
+pub const LLAMA_3_1: &str = "llama-3.1-community-license";
+pub const OPENAI: &str = "openai-terms-of-use";
 
 /// Every shipped policy, by id (the order `ListPolicies` and `all_policies` give).
 const SHIPPED: [&str; 10] = [
@@ -25,7 +25,8 @@ const SHIPPED: [&str; 10] = [
     "tongyi-qianwen-license",
 ];
 
-fn refs(ids: &[&str]) -> Vec<pb::PolicyRef> {
+/// Policy references by id, each for the only version loaded.
+pub fn refs(ids: &[&str]) -> Vec<pb::PolicyRef> {
     ids.iter()
         .map(|id| pb::PolicyRef {
             id: (*id).into(),

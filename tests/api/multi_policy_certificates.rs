@@ -9,21 +9,10 @@ use provenance_registry::proto::v1 as pb;
 use tonic::{Code, Status};
 
 use crate::helpers::*;
+use crate::multi_policy::{LLAMA_2, LLAMA_3_1, OPENAI, refs};
 use crate::policies::{POLICY, attestation_request, generated_by};
 
-const LLAMA_2: &str = "llama-2-community-license";
-const LLAMA_3_1: &str = "llama-3.1-community-license";
 const GEMMA: &str = "gemma-terms-of-use";
-const OPENAI: &str = "openai-terms-of-use";
-
-fn refs(ids: &[&str]) -> Vec<pb::PolicyRef> {
-    ids.iter()
-        .map(|id| pb::PolicyRef {
-            id: (*id).into(),
-            version: String::new(),
-        })
-        .collect()
-}
 
 fn covering(dataset: &pb::Dataset, policies: &[&str]) -> pb::IssueCertificateRequest {
     pb::IssueCertificateRequest {
