@@ -19,7 +19,7 @@ use crate::domain::evaluation::{
     self, Evaluation, ObligationKind, ObligationStatus, SharedClosure, Verdict,
 };
 use crate::domain::event::truncate_to_micros;
-use crate::domain::policy::{Policy, PolicySelection, Purpose, RuleKind};
+use crate::domain::policy::{Policy, PolicySelection, Purpose};
 use crate::domain::refusal;
 use crate::error::{Error, Result};
 use crate::signing_keys::KeyRing;
@@ -585,7 +585,8 @@ fn covered_policy_claim(policy: &Policy, judged: &Evaluation) -> CoveredPolicyCl
         id: policy.id.clone(),
         version: policy.version.clone(),
         clause_sha256: policy.clause_sha256.clone(),
-        kind: rule_kind_name(policy.kind).to_owned(),
+        // The claim names the kind as policy files do, in capitals, as verdicts are named.
+        kind: policy.kind.as_str().to_ascii_uppercase(),
         verdict: verdict_name(judged.verdict).to_owned(),
         obligations: judged
             .obligations
@@ -608,16 +609,6 @@ fn covered_policy_claim(policy: &Policy, judged: &Evaluation) -> CoveredPolicyCl
                     .then(|| policy.name_prefix.clone()),
             })
             .collect(),
-    }
-}
-
-/// The `kind` a covered policy's claim names.
-fn rule_kind_name(kind: RuleKind) -> &'static str {
-    match kind {
-        RuleKind::Prohibition => "PROHIBITION",
-        RuleKind::NamingObligation => "NAMING_OBLIGATION",
-        RuleKind::InheritedTerms => "INHERITED_TERMS",
-        RuleKind::CompetingUseProhibition => "COMPETING_USE_PROHIBITION",
     }
 }
 
